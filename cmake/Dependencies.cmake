@@ -1,0 +1,50 @@
+# Every dependency comes from a Debian package; scripts/setup.sh installs
+# them. When one is missing, stop here and name the package to install.
+find_package(PkgConfig QUIET)
+
+function(quy_missing what pkg)
+  message(FATAL_ERROR "${what} not found. Install the Debian package '${pkg}' "
+                      "(sudo apt-get install ${pkg}) or run scripts/setup.sh.")
+endfunction()
+
+find_program(RE2C_EXECUTABLE re2c)
+if(NOT RE2C_EXECUTABLE)
+  quy_missing("re2c" "re2c")
+endif()
+find_program(BISON_EXECUTABLE bison)
+if(NOT BISON_EXECUTABLE)
+  quy_missing("bison" "bison")
+endif()
+if(NOT PKG_CONFIG_FOUND)
+  quy_missing("pkg-config" "pkg-config")
+endif()
+
+pkg_check_modules(LUA54 IMPORTED_TARGET lua5.4)
+if(NOT LUA54_FOUND)
+  quy_missing("Lua 5.4 headers and library" "liblua5.4-dev")
+endif()
+add_library(quy::lua ALIAS PkgConfig::LUA54)
+
+pkg_check_modules(JANSSON IMPORTED_TARGET jansson)
+if(NOT JANSSON_FOUND)
+  quy_missing("jansson (JSON library)" "libjansson-dev")
+endif()
+add_library(quy::jansson ALIAS PkgConfig::JANSSON)
+
+# libcsv ships no pkg-config file.
+find_path(CSV_INCLUDE_DIR csv.h)
+find_library(CSV_LIBRARY csv)
+if(NOT CSV_INCLUDE_DIR OR NOT CSV_LIBRARY)
+  quy_missing("libcsv (CSV library)" "libcsv-dev")
+endif()
+add_library(quy_csv INTERFACE)
+target_include_directories(quy_csv INTERFACE ${CSV_INCLUDE_DIR})
+target_link_libraries(quy_csv INTERFACE ${CSV_LIBRARY})
+add_library(quy::csv ALIAS quy_csv)
+
+if(QUY_TESTS)
+  pkg_check_modules(CMOCKA IMPORTED_TARGET cmocka)
+  if(NOT CMOCKA_FOUND)
+    quy_missing("cmocka (unit test library)" "libcmocka-dev")
+  endif()
+endif()

@@ -1,0 +1,28 @@
+include(CheckCCompilerFlag)
+
+set(QUY_WARNING_FLAGS -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+    -Wformat=2 -Wvla -Wno-missing-field-initializers)
+set(QUY_FLAGS_OK "")
+foreach(flag ${QUY_WARNING_FLAGS})
+  string(MAKE_C_IDENTIFIER "HAVE${flag}" var)
+  check_c_compiler_flag(${flag} ${var})
+  if(${var})
+    list(APPEND QUY_FLAGS_OK ${flag})
+  endif()
+endforeach()
+
+set(QUY_SAN_FLAGS "")
+if(QUY_ASAN)
+  list(APPEND QUY_SAN_FLAGS -fsanitize=address -fno-omit-frame-pointer)
+endif()
+if(QUY_UBSAN)
+  list(APPEND QUY_SAN_FLAGS -fsanitize=undefined -fno-sanitize-recover=undefined)
+endif()
+if(QUY_SAN_FLAGS)
+  add_compile_options(${QUY_SAN_FLAGS})
+  add_link_options(${QUY_SAN_FLAGS})
+endif()
+
+function(quy_warnings target)
+  target_compile_options(${target} PRIVATE ${QUY_FLAGS_OK})
+endfunction()

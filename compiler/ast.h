@@ -1,0 +1,232 @@
+/*
+ * ast.h — the syntax tree the parser (grammar/parser.y) builds and the
+ * checker (compiler/sema.c) reads.
+ *
+ * All nodes live in one arena per compilation (ast_arena): free the arena,
+ * never a node. Every node carries the byte span of its source text; line
+ * and column are computed only when a diagnostic is printed (diag.c).
+ * Lists are singly linked through `next`, in source order.
+ */
+#ifndef QUY_AST_H
+#define QUY_AST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../runtime/value.h"
+
+typedef struct q_span {
+    uint32_t start, end; /* byte offsets [start, end) in the source file */
+} q_span;
+
+/* ---------------------------------------------------------------------
+ * Node kinds, declared once: AST(NAME, "what it is")
+ * ------------------------------------------------------------------- */
+#define QUY_AST_KINDS(AST)                                                            \
+    /* expressions */                                                                 \
+    AST(E_INT, "integer literal: num")                                                \
+    AST(E_DEC, "decimal literal: num (exact rational)")                               \
+    AST(E_PCT, "percent literal 50% -> num = 1/2")                                    \
+    AST(E_DATE, "date literal 2023-12-10: num.n = days since 1970-01-01")             \
+    AST(E_STR, "string literal: text")                                                \
+    AST(E_BOOL, "true / false: num.n")                                                \
+    AST(E_NAME, "identifier: a field, a let, an enum/scale member, or `it`: text")    \
+    AST(E_UNARY, "op a: '-' or 'not'")                                                \
+    AST(E_BINARY, "a op b: + - * / = != < <= > >= and or")                            \
+    AST(E_CALL, "text(args): share, present, min, max")                               \
+    AST(E_QUANT, "quant list [where|of] body: all any none count sum")                \
+    AST(E_MEMBER, "a.text: field of a struct value (reserved)")                       \
+    /* declarations */                                                                \
+    AST(D_RULESET, "ruleset header")                                                  \
+    AST(D_SCALE, "scale NAME label? { m1 < m2 < ... }")                               \
+    AST(D_ENUM, "enum NAME label? { m1, m2, ... }")                                   \
+    AST(D_MEMBER, "a member of an enum or scale: text, label")                        \
+    AST(D_STRUCT, "struct NAME label? { fields }")                                    \
+    AST(D_RECORD, "record NAME [extends NAME] label? { fields checks }")              \
+    AST(D_FIELD, "NAME : [optional|computed] TYPE [= default] label?")                \
+    AST(D_CHECK, "check EXPR label?")                                                 \
+    AST(T_NAMED, "type name: int decimal percent bool date string or a declared one") \
+    AST(T_LIST, "list of TYPE")                                                       \
+    AST(T_ENUM, "inline enum { members }")                                            \
+    AST(D_RATE, "rate KIND { items }   /   amend rate KIND { items }")                \
+    AST(D_RULE, "NAME: OUTCOME when CLAUSES [flag F] cite S  /  otherwise OUTCOME")   \
+    AST(D_CLAUSE, "one top-level conjunct: expr [unless expr] [if present] [label]")  \
+    AST(D_ALSO, "OUTCOME also requires CLAUSES cite S (amend only)")                  \
+    AST(D_REPLACE, "replace NAME: RULE (amend only)")                                 \
+    AST(D_LET, "let NAME = EXPR label?")                                              \
+    AST(D_FLAG, "flag NAME when CLAUSES message? cite S")                             \
+    AST(D_GAP, "gap NAME when CLAUSES message? cite S")                               \
+    AST(D_QUOTA, "quota T <= P% of U per FIELD round R cite S")                       \
+    AST(D_CAP, "cap KIND at EXPR [unless EXPR] cite S (batch issue)")                 \
+    AST(D_HOOK, "hook NAME(params) -> TYPE from FILE (hooks issue)")
+
+typedef enum ast_kind {
+#define AST_ENUM(name, doc) AST_##name,
+    QUY_AST_KINDS(AST_ENUM)
+#undef AST_ENUM
+    AST__COUNT
+} ast_kind;
+
+extern const char *const ast_kind_name[AST__COUNT];
+
+/* Operators of E_UNARY / E_BINARY. */
+typedef enum ast_op {
+    OPR_NEG, OPR_NOT,
+    OPR_ADD, OPR_SUB, OPR_MUL, OPR_DIV,
+    OPR_EQ, OPR_NE, OPR_LT, OPR_LE, OPR_GT, OPR_GE,
+    OPR_AND, OPR_OR,
+} ast_op;
+
+/* Quantifiers of E_QUANT. */
+typedef enum ast_quant { QNT_ALL, QNT_ANY, QNT_NONE, QNT_COUNT, QNT_SUM } ast_quant;
+
+typedef struct ast_str {
+    const char *s; /* arena copy, NUL-terminated, escapes already decoded */
+    uint32_t len;
+} ast_str;
+
+typedef struct ast_node ast_node;
+struct ast_node {
+    ast_kind kind;
+    q_span span;    /* whole construct */
+    ast_node *next; /* next sibling in a list */
+    union {
+        /* E_INT E_DEC E_PCT E_DATE E_BOOL */
+        q_val num;
+        /* E_STR E_NAME: text; E_CALL: fname + args */
+        struct {
+            ast_str text;
+            ast_node *args; /* E_CALL arguments */
+        } name;
+        /* E_UNARY: a; E_BINARY: a op b */
+        struct {
+            ast_op op;
+            ast_node *a, *b;
+            q_span op_span; /* the operator token */
+        } bin;
+        /* E_QUANT: quant list_expr [where pred | of term]. The shorthand
+         * `all L >= tot` is desugared by the parser to
+         * `all L where it >= tot` (E_NAME "it"). `count L` alone has
+         * body == NULL. */
+        struct {
+            ast_quant q;
+            ast_node *list; /* E_NAME of a list field */
+            ast_node *body; /* predicate (all/any/none/count) or term (sum), or NULL */
+        } quant;
+        /* E_MEMBER: a.text */
+        struct {
+            ast_node *a;
+            ast_str field;
+        } member;
+
+        /* D_RULESET */
+        struct {
+            ast_str name;    /* "central-124" */
+            ast_str parent;  /* extends ...; len 0 if none */
+            ast_str version, title, source; /* len 0 if absent */
+            q_span name_span, parent_span;
+        } ruleset;
+        /* D_SCALE D_ENUM D_STRUCT D_RECORD: a named declaration with a body */
+        struct {
+            ast_str name;
+            ast_str parent; /* D_RECORD extends; len 0 if none */
+            ast_str label;
+            ast_node *items; /* D_MEMBER / D_FIELD / D_CHECK list */
+            q_span name_span, parent_span;
+        } decl;
+        /* D_MEMBER */
+        struct {
+            ast_str name, label;
+        } member_decl;
+        /* D_FIELD */
+        struct {
+            ast_str name, label;
+            ast_node *type;   /* T_* */
+            ast_node *deflt;  /* literal expression, or NULL */
+            bool optional;    /* `optional` */
+            bool computed;    /* `computed`: may be absent, computed from the batch */
+            q_span name_span;
+        } field;
+        /* D_CHECK, D_LET: expr and label (D_LET also name) */
+        struct {
+            ast_str name; /* D_LET */
+            ast_str label;
+            ast_node *expr;
+            q_span name_span;
+        } check;
+        /* T_NAMED: name; T_LIST: elem; T_ENUM: members */
+        struct {
+            ast_str name;
+            ast_node *elem;    /* T_LIST element type */
+            ast_node *members; /* T_ENUM D_MEMBER list */
+        } type;
+        /* D_RATE */
+        struct {
+            ast_str kind; /* record kind rated */
+            bool amend;   /* `amend rate` */
+            ast_node *items; /* D_RULE D_ALSO D_REPLACE D_LET D_FLAG D_GAP */
+            q_span kind_span;
+        } rate;
+        /* D_RULE D_ALSO D_REPLACE D_FLAG D_GAP */
+        struct {
+            ast_str name;     /* rule/flag name; D_REPLACE: the replaced rule; empty for D_ALSO */
+            ast_str outcome;  /* "htxsnv" ... "not_rated" "deferred"; D_ALSO: the amended tier */
+            ast_str label;    /* rule label / flag or gap message; len 0 if absent */
+            ast_str cite;     /* len 0 if absent (sema reports it) */
+            ast_str flag;     /* `flag NAME` on a rule: raised when it decides */
+            bool otherwise;   /* the `otherwise` rule */
+            ast_node *clauses; /* D_CLAUSE list; NULL for otherwise */
+            ast_node *rule;    /* D_REPLACE: the new D_RULE */
+            q_span name_span, outcome_span, cite_span;
+        } rule;
+        /* D_CLAUSE */
+        struct {
+            ast_node *expr;
+            ast_node *unless; /* exception, or NULL */
+            ast_str label;    /* len 0 if absent */
+            bool if_present;
+        } clause;
+        /* D_QUOTA */
+        struct {
+            ast_str tier, of_tier, per, rounding, cite;
+            ast_node *share; /* E_PCT */
+            q_span tier_span, of_span, per_span, rounding_span;
+        } quota;
+        /* D_CAP: kind at bound [unless exc] cite (batch issue) */
+        struct {
+            ast_str kind, cite;
+            ast_node *bound, *unless;
+            q_span kind_span;
+        } cap;
+        /* D_HOOK (hooks issue) */
+        struct {
+            ast_str name, file, result_type;
+            ast_node *params; /* D_FIELD list */
+        } hook;
+    } u;
+};
+
+/* A parsed file: the ruleset header and its declarations in order. */
+typedef struct ast_file {
+    const char *path;   /* as given */
+    const char *src;    /* full text, NUL-terminated (owned by the caller) */
+    size_t len;
+    ast_node *header;   /* D_RULESET, or NULL if missing (a diagnostic was issued) */
+    ast_node *decls;    /* every other top-level declaration */
+} ast_file;
+
+/* ---------------------------------------------------------------------
+ * Arena
+ * ------------------------------------------------------------------- */
+typedef struct ast_arena ast_arena;
+
+ast_arena *ast_arena_new(void);
+void ast_arena_free(ast_arena *a);
+void *ast_alloc(ast_arena *a, size_t size);          /* zeroed, aligned, never NULL (aborts on OOM) */
+ast_str ast_strdup(ast_arena *a, const char *s, size_t len);
+ast_node *ast_new(ast_arena *a, ast_kind kind, q_span span);
+/* Append `item` to the list starting at *head (keeps source order). */
+void ast_append(ast_node **head, ast_node *item);
+
+#endif /* QUY_AST_H */

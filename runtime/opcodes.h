@@ -1,0 +1,117 @@
+/*
+ * opcodes.h — the Quy instruction set, declared once.
+ *
+ * OP(NAME, FORMAT, POP, PUSH, DOC)
+ *   NAME    opcode name (enum OP_NAME, disassembler mnemonic)
+ *   FORMAT  operand format: which of the instruction's operands are used
+ *           and what they index. Read by the verifier and the disassembler:
+ *             NONE   no operand
+ *             K      b = constant index
+ *             SLOT   a = field slot of the record being rated
+ *             ESLOT  a = loop register, b = field index inside a struct element
+ *             JUMP   b = absolute instruction index
+ *             SLOTJ  a = field slot, b = jump target
+ *             LOOP   a = loop register, b = list field slot, c = quantifier kind
+ *             LOOPJ  a = loop register, b = jump target
+ *             QSTEP  a = loop register, b = jump target (loop head)
+ *             QEND   a = loop register
+ *             CLAUSE a = clause index, b = jump target taken on failure
+ *             CMETA  a = clause index
+ *             RULE   a = rule index, b = jump target (the flag section)
+ *             FLAG   a = flag index
+ *             HOOK   a = hook index, b = argument count
+ *   POP     values popped from the stack
+ *   PUSH    values pushed
+ *   DOC     what it does, in Lua lopcodes.h notation; docs/bytecode.md is
+ *           generated from this list (`quy disasm --opcodes`).
+ *
+ * Every reader — the enum, the name table, the stack-effect table, the
+ * verifier, the disassembler, the computed-goto table — includes this list.
+ */
+#ifndef QUY_OPCODES_H
+#define QUY_OPCODES_H
+
+#define QUY_OPCODES(OP)                                                                                   \
+    OP(NOP, NONE, 0, 0, "no operation")                                                                   \
+    OP(PUSHK, K, 0, 1, "push K[b]")                                                                       \
+    OP(LOADF, SLOT, 0, 1, "push R[a]; error if absent")                                                   \
+    OP(PRESENT, SLOT, 0, 1, "push present(R[a])")                                                        \
+    OP(IFABSENT, SLOTJ, 0, 0, "if R[a] absent: mark current clause skipped, pc := b")                    \
+    OP(POP, NONE, 1, 0, "drop top")                                                                      \
+    OP(ADD, NONE, 2, 1, "x := x + y (exact)")                                                            \
+    OP(SUB, NONE, 2, 1, "x := x - y (exact)")                                                            \
+    OP(MUL, NONE, 2, 1, "x := x * y (exact)")                                                            \
+    OP(DIV, NONE, 2, 1, "x := x / y (exact; y = 0 is a run-time error)")                                 \
+    OP(NEG, NONE, 1, 1, "x := -x")                                                                       \
+    OP(SHARE, NONE, 2, 1, "x := share(x, y) = x / y; share(x, 0) = 0")                                   \
+    OP(EQ, NONE, 2, 1, "x := x = y (numbers, bools, dates, enum ordinals)")                              \
+    OP(NE, NONE, 2, 1, "x := x != y")                                                                    \
+    OP(LT, NONE, 2, 1, "x := x < y (numbers, dates, scale order)")                                       \
+    OP(LE, NONE, 2, 1, "x := x <= y")                                                                    \
+    OP(GT, NONE, 2, 1, "x := x > y")                                                                     \
+    OP(GE, NONE, 2, 1, "x := x >= y")                                                                    \
+    OP(STREQ, NONE, 2, 1, "x := bytes(x) = bytes(y)")                                                    \
+    OP(STRNE, NONE, 2, 1, "x := bytes(x) != bytes(y)")                                                   \
+    OP(NOT, NONE, 1, 1, "x := not x")                                                                    \
+    OP(JMP, JUMP, 0, 0, "pc := b")                                                                       \
+    OP(JFKEEP, JUMP, 1, 1, "if not x: pc := b (x stays); else pop x   -- 'and'")                         \
+    OP(JTKEEP, JUMP, 1, 1, "if x: pc := b (x stays); else pop x       -- 'or'")                          \
+    OP(QBEGIN, LOOP, 0, 0, "L[a] := iterator over list R[b] for quantifier kind c")                         \
+    OP(QNEXT, LOOPJ, 0, 0, "if L[a] exhausted or decided: pc := b; else advance to next element")       \
+    OP(ELEM, ESLOT, 0, 1, "push current element of L[a] (scalar lists)")                                \
+    OP(ELEMF, ESLOT, 0, 1, "push field b of current struct element of L[a]")                             \
+    OP(QSTEP, QSTEP, 1, 0, "fold predicate x (or summand) into L[a]; pc := b")                           \
+    OP(QEND, QEND, 0, 1, "push result of L[a] (all/any/none: bool, count: int, sum: number)")          \
+    OP(LEN, SLOT, 0, 1, "push element count of list R[a]")                                               \
+    OP(EXC, CMETA, 1, 1, "x := not x; trace: exception of clause a evaluated to x")                      \
+    OP(CLAUSE, CLAUSE, 1, 0, "clause a := x; if not x and not tracing: pc := b")                          \
+    OP(DECIDE, RULE, 0, 0, "if every clause since rule start held: outcome := rule a, pc := b")          \
+    OP(FLAG, FLAG, 1, 0, "if x: raise flag a")                                                            \
+    OP(CALLHOOK, HOOK, 0, 1, "push hook a(args...) -- reserved for the hooks issue; rejected for now")   \
+    OP(HALT, NONE, 0, 0, "stop; the outcome is final")
+
+typedef enum op_code {
+#define OP_ENUM(name, fmt, pop, push, doc) OP_##name,
+    QUY_OPCODES(OP_ENUM)
+#undef OP_ENUM
+    OP__COUNT
+} op_code;
+
+typedef enum op_format {
+    OPF_NONE,
+    OPF_K,
+    OPF_SLOT,
+    OPF_ESLOT,
+    OPF_JUMP,
+    OPF_SLOTJ,
+    OPF_LOOP,
+    OPF_LOOPJ,
+    OPF_QSTEP,
+    OPF_QEND,
+    OPF_CLAUSE,
+    OPF_CMETA,
+    OPF_RULE,
+    OPF_FLAG,
+    OPF_HOOK,
+} op_format;
+
+/* Quantifier kinds (operand c of QBEGIN). */
+typedef enum q_quant {
+    QK_ALL,
+    QK_ANY,
+    QK_NONE,
+    QK_COUNT,
+    QK_SUM,
+} q_quant;
+
+typedef struct op_info {
+    const char *name;
+    op_format format;
+    int pop, push;
+    const char *doc;
+} op_info;
+
+/* Indexed by op_code; defined in runtime/opcodes.c from QUY_OPCODES. */
+extern const op_info op_table[OP__COUNT];
+
+#endif /* QUY_OPCODES_H */

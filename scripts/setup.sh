@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install every build and test dependency of Quy from Debian's packages.
+# Idempotent: when everything is present it only checks (well under a second).
+set -euo pipefail
+
+PACKAGES=(
+  cmake gcc make pkg-config
+  re2c bison            # lexer and parser generators
+  liblua5.4-dev         # Lua 5.4 (hooks, and the benchmark's Lua baseline)
+  libjansson-dev        # JSON records and output
+  libcsv-dev            # CSV records
+  libcmocka-dev         # unit tests
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

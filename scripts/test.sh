@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# README command 2: every test. Builds and runs the whole suite (unit,
+# golden, `quy test` for every ruleset) in both VM dispatch modes, then once
+# more under AddressSanitizer + UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/build.sh build
+(cd build && ctest --output-on-failure -j"$(nproc)")
+scripts/build.sh build-san -DQUY_ASAN=ON -DQUY_UBSAN=ON -DQUY_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
+(cd build-san && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$(nproc)")
