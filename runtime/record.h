@@ -1,0 +1,67 @@
+/*
+ * record.h — evaluation records: reading them (JSON Lines, a JSON array,
+ * CSV; files or standard input) and checking each against the declared
+ * record type of its `kind` (runtime/record.c, prefix rec_).
+ *
+ * A record is a flat array of values, one slot per field of its kind (see
+ * q_kind in program.h), a presence byte per slot, and an element arena for
+ * list fields. Contract: ../shared/spec/records.md.
+ *
+ * Ownership: a record returned by rec_reader_next() belongs to the reader
+ * and stays valid until the next call or rec_reader_free(); use
+ * rec_copy() to keep one.
+ */
+#ifndef QUY_RECORD_H
+#define QUY_RECORD_H
+
+#include <stdio.h>
+
+#include "program.h"
+
+typedef struct q_record {
+    uint32_t kind;     /* index into program kinds */
+    const char *id;    /* contract `id`, NUL-terminated */
+    uint32_t line;     /* 1-based line in the input (JSON array: line of the object) */
+    uint32_t index;    /* 0-based position in the input */
+    q_val *slots;      /* [kind.nfields] */
+    uint8_t *present;  /* [kind.nfields]: 1 if the field was given (or defaulted) */
+    q_val *elems;      /* list elements; a list value is {first, count} into this */
+    uint32_t nelems;
+} q_record;
+
+typedef enum rec_format { REC_AUTO, REC_JSONL, REC_JSON, REC_CSV } rec_format;
+
+/* Why a record was rejected (or a warning about one). Strings are copied. */
+typedef struct rec_error {
+    char file[256];   /* input name ("-" for standard input) */
+    uint32_t line;    /* 1-based; 0 if unknown */
+    char id[128];     /* record id, "" if it has none */
+    char field[128];  /* offending field, "" if the record as a whole */
+    char code[32];    /* machine code: missing_field, wrong_type, unknown_value,
+                         constraint, bad_json, bad_csv, unknown_kind, duplicate_id, eval */
+    char message[512]; /* Vietnamese-first human message, with the value */
+} rec_error;
+
+typedef struct rec_reader rec_reader;
+
+typedef void (*rec_warn_fn)(void *ctx, const rec_error *warning);
+
+/* Start reading `in` (not closed by the reader). REC_AUTO sniffs: '[' first
+ * means a JSON array, '{' JSON Lines, anything else CSV with a header. */
+rec_reader *rec_reader_open(const q_program *p, FILE *in, const char *name, rec_format fmt);
+/* Warnings (an unknown extra field, reported once per field per input). */
+void rec_reader_on_warning(rec_reader *r, rec_warn_fn fn, void *ctx);
+/* 1: *out is the next valid record. 0: end of input.
+ * -1: the next record was rejected; *err says why; call again for the rest. */
+int rec_reader_next(rec_reader *r, q_record **out, rec_error *err);
+void rec_reader_free(rec_reader *r);
+
+/* Decode one already-parsed JSON object (used by `quy test`). `obj` is a
+ * jansson json_t*; same result codes as rec_reader_next. */
+int rec_decode_json(rec_reader *r, const void *obj, uint32_t line, q_record **out, rec_error *err);
+
+/* A deep copy that owns its memory (free with rec_free). */
+q_record *rec_copy(const q_program *p, const q_record *rec);
+void rec_free(q_record *rec);
+
+#endif /* QUY_RECORD_H */

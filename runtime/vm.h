@@ -1,0 +1,76 @@
+/*
+ * vm.h — rates one record with a compiled program.
+ *
+ * vm_rate() allocates nothing: the operand stack and loop registers live on
+ * the C stack, the result in the caller's vm_result, the trace (optional) in
+ * the caller's buffer. Tracing is off when `trace` is NULL; then a clause
+ * that fails jumps straight to the next rule. With a trace, every clause of
+ * every rule tried is evaluated and recorded (no short-circuit between
+ * clauses), so an explanation can list everything that failed.
+ */
+#ifndef QUY_VM_H
+#define QUY_VM_H
+
+#include "program.h"
+#include "record.h"
+
+typedef enum vm_ev_type {
+    EV_READ,   /* a field was read: slot, val (lists: val = {first, count}) */
+    EV_CLAUSE, /* clause idx evaluated to result */
+    EV_SKIP,   /* clause idx skipped: field `slot` absent (`if present`) */
+    EV_EXC,    /* exception (`unless`) of clause idx evaluated to result */
+    EV_RULE,   /* rule idx finished: result = 1 held (decided), 0 failed */
+    EV_FLAG,   /* flag idx raised */
+} vm_ev_type;
+
+typedef struct vm_event {
+    uint8_t type;   /* vm_ev_type */
+    uint8_t result; /* bool */
+    uint16_t slot;  /* EV_READ / EV_SKIP */
+    uint32_t idx;   /* clause / rule / flag index */
+    q_val val;      /* EV_READ: the value read */
+} vm_event;
+
+typedef struct vm_trace {
+    vm_event *ev;   /* caller-owned buffer */
+    uint32_t cap;
+    uint32_t n;
+    bool truncated; /* more events than cap; the rest were dropped */
+} vm_trace;
+
+#define QUY_VM_ERRORS(E)                                                           \
+    E(OK, "ok")                                                                    \
+    E(ABSENT, "đọc trường không có dữ liệu (absent field read outside 'if present')") \
+    E(OVERFLOW, "tràn số (arithmetic overflow)")                                   \
+    E(DIV_ZERO, "chia cho 0 (division by zero)")                                   \
+    E(BAD_PROGRAM, "chương trình hỏng (invalid program state)")                     \
+    E(NO_RATE, "bộ quy tắc không xếp loại đối tượng này (kind has no rate block)") \
+    E(HOOK, "hook failed")
+
+typedef enum vm_error {
+#define E_ENUM(name, msg) VM_##name,
+    QUY_VM_ERRORS(E_ENUM)
+#undef E_ENUM
+    VM__COUNT
+} vm_error;
+
+extern const char *const vm_error_message[VM__COUNT];
+
+typedef struct vm_result {
+    uint8_t outcome;   /* q_outcome: the tier decided by the rate block */
+    uint8_t error;     /* vm_error; outcome is meaningless unless VM_OK */
+    uint16_t nflags;
+    uint32_t rule;     /* deciding rule index */
+    uint32_t flags[QUY_MAX_FLAGS]; /* raised flag indices, in order */
+    uint32_t error_pc; /* instruction that failed (source position via code_pos) */
+    uint16_t error_slot; /* VM_ABSENT: the slot read */
+} vm_result;
+
+/* Rate `rec` (whose kind selects the rate block). Returns the vm_error. */
+int vm_rate(const q_program *p, const q_record *rec, vm_result *out, vm_trace *trace);
+
+/* Evaluate the expression at `entry` (a check, ending in HALT) against
+ * `rec`; *out is the value left on the stack. Returns the vm_error. */
+int vm_eval(const q_program *p, uint32_t entry, const q_record *rec, q_val *out);
+
+#endif /* QUY_VM_H */
