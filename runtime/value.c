@@ -191,7 +191,19 @@ void q_format_date(int64_t z, char *buf)
     const unsigned d = doy - (153 * mp + 2) / 5 + 1;
     const unsigned m = mp < 10 ? mp + 3 : mp - 9;
     y += m <= 2;
-    snprintf(buf, 11, "%04d-%02u-%02u", (int)y, m, d);
+    /* Callers pass >= 11 bytes; years outside 0..9999 are clamped for display. */
+    int yy = y < 0 ? 0 : y > 9999 ? 9999 : (int)y;
+    buf[0] = (char)('0' + yy / 1000);
+    buf[1] = (char)('0' + yy / 100 % 10);
+    buf[2] = (char)('0' + yy / 10 % 10);
+    buf[3] = (char)('0' + yy % 10);
+    buf[4] = '-';
+    buf[5] = (char)('0' + m / 10);
+    buf[6] = (char)('0' + m % 10);
+    buf[7] = '-';
+    buf[8] = (char)('0' + d / 10);
+    buf[9] = (char)('0' + d % 10);
+    buf[10] = 0;
 }
 
 int q_format(q_val v, bool pct, char *buf, size_t size)
