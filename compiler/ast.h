@@ -91,6 +91,13 @@ struct ast_node {
     ast_kind kind;
     q_span span;    /* whole construct */
     ast_node *next; /* next sibling in a list */
+    /* Filled by the checker (sema.c); zero from the parser. */
+    struct {
+        uint32_t type; /* program type index of an expression (+1; 0 = not yet typed) */
+        uint32_t ref;  /* what an E_NAME resolved to: slot, member ordinal, struct field, let index */
+        uint8_t res;   /* sema_res: how an E_NAME resolved */
+        uint8_t depth; /* quantifier nesting depth of `it` / struct fields */
+    } sem;
     union {
         /* E_INT E_DEC E_PCT E_DATE E_BOOL */
         q_val num;
