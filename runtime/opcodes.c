@@ -1,0 +1,12 @@
+/*
+ * opcodes.c — the opcode table, generated from the one list in opcodes.h.
+ * Nothing here is written by hand: add an opcode to QUY_OPCODES and the
+ * name, format, stack effect and documentation follow.
+ */
+#include "opcodes.h"
+
+const op_info op_table[OP__COUNT] = {
+#define OP_INFO(name, fmt, pop, push, doc) [OP_##name] = {#name, OPF_##fmt, pop, push, doc},
+    QUY_OPCODES(OP_INFO)
+#undef OP_INFO
+};
