@@ -1,0 +1,175 @@
+/*
+ * compiler.c — the driver: finds a ruleset and its `extends` chain, parses
+ * each file, hands the chain (root first) to the checker, verifies the
+ * result. See compiler.h.
+ */
+#include "compiler.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "parse.h"
+#include "sema.h"
+
+#define QUY_MAX_CHAIN 16 /* central -> province -> district -> commune, with room */
+
+struct compiler {
+    char **search;
+    size_t nsearch;
+    diag_list diags;
+    ast_arena *arena;
+    sema_file files[QUY_MAX_CHAIN];
+    size_t nfiles;
+};
+
+compiler *compiler_new(const char *const *search, size_t nsearch)
+{
+    compiler *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->search = calloc(nsearch ? nsearch : 1, sizeof *c->search);
+    for (size_t i = 0; i < nsearch; i++) c->search[c->nsearch++] = strdup(search[i]);
+    diag_init(&c->diags);
+    c->arena = ast_arena_new();
+    return c;
+}
+
+static void compiler_reset(compiler *c)
+{
+    for (size_t i = 0; i < c->nfiles; i++) {
+        free(c->files[i].path);
+        free(c->files[i].src);
+    }
+    c->nfiles = 0;
+}
+
+void compiler_free(compiler *c)
+{
+    if (!c) return;
+    compiler_reset(c);
+    for (size_t i = 0; i < c->nsearch; i++) free(c->search[i]);
+    free(c->search);
+    diag_free(&c->diags);
+    ast_arena_free(c->arena);
+    free(c);
+}
+
+diag_list *compiler_diags(compiler *c) { return &c->diags; }
+
+static bool is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+char *compiler_resolve(const compiler *c, const char *name)
+{
+    size_t n = strlen(name);
+    if (strchr(name, '/') || (n > 4 && strcmp(name + n - 4, ".quy") == 0)) return is_file(name) ? strdup(name) : NULL;
+    for (size_t i = 0; i < c->nsearch; i++) {
+        size_t sz = strlen(c->search[i]) + 2 * n + 16;
+        char *p = malloc(sz);
+        if (!p) return NULL;
+        snprintf(p, sz, "%s/%s/%s.quy", c->search[i], name, name);
+        if (is_file(p)) return p;
+        snprintf(p, sz, "%s/%s.quy", c->search[i], name);
+        if (is_file(p)) return p;
+        free(p);
+    }
+    return NULL;
+}
+
+static char *read_file(const char *path, size_t *len, char *why, size_t whysize)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(why, whysize, "%s", strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 14, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (n + 1 == cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = nb;
+        }
+    }
+    fclose(f);
+    if (!buf) {
+        snprintf(why, whysize, "out of memory");
+        return NULL;
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+/* Load `name` after its ancestors (so the chain ends up root first);
+ * `depth` counts the files being loaded above this one, for cycles. */
+static bool load_chain(compiler *c, const char *name, const char *from_path, const char *from_src, q_span from_span,
+                       const char **loading, size_t depth)
+{
+    const char *at_path = from_path ? from_path : name, *at_src = from_src ? from_src : "";
+    char *path = compiler_resolve(c, name);
+    if (!path) {
+        diag_add(&c->diags, DIAG_ERROR, at_path, at_src, from_span,
+                 "cannot find ruleset '%s' (looked for NAME/NAME.quy and NAME.quy in the ruleset search path)", name);
+        return false;
+    }
+    for (size_t i = 0; i < depth; i++) {
+        if (strcmp(loading[i], path) == 0) {
+            diag_add(&c->diags, DIAG_ERROR, at_path, at_src, from_span, "'extends' cycle: '%s' extends itself", name);
+            free(path);
+            return false;
+        }
+    }
+    if (depth == QUY_MAX_CHAIN || c->nfiles == QUY_MAX_CHAIN) {
+        diag_add(&c->diags, DIAG_ERROR, at_path, at_src, from_span, "'extends' chain deeper than %d", QUY_MAX_CHAIN);
+        free(path);
+        return false;
+    }
+    char why[256];
+    size_t len;
+    char *src = read_file(path, &len, why, sizeof why);
+    if (!src) {
+        diag_add(&c->diags, DIAG_ERROR, path, "", (q_span){0, 0}, "cannot read: %s", why);
+        free(path);
+        return false;
+    }
+    sema_file f = {.path = path, .src = src, .len = len};
+    parse_file(c->arena, &c->diags, f.path, f.src, f.len, &f.ast);
+    ast_node *h = f.ast.header;
+    f.layer = h && h->u.ruleset.name.len ? h->u.ruleset.name.s : name;
+    loading[depth] = path;
+    bool ok = true;
+    if (h && h->u.ruleset.parent.len)
+        ok = load_chain(c, h->u.ruleset.parent.s, f.path, f.src, h->u.ruleset.parent_span, loading, depth + 1);
+    /* keep the file (diagnostics point into it) even when its parent failed */
+    c->files[c->nfiles++] = f;
+    return ok;
+}
+
+q_program *compiler_compile(compiler *c, const char *name_or_path)
+{
+    compiler_reset(c);
+    size_t errors0 = c->diags.nerrors;
+    const char *loading[QUY_MAX_CHAIN + 1];
+    if (!load_chain(c, name_or_path, NULL, NULL, (q_span){0, 0}, loading, 0) || c->diags.nerrors != errors0) return NULL;
+    q_program *p = sema_run(c->files, c->nfiles, &c->diags);
+    if (!p) return NULL;
+    char why[512];
+    if (!bc_verify(p, why, sizeof why)) {
+        diag_add(&c->diags, DIAG_ERROR, c->files[c->nfiles - 1].path, "", (q_span){0, 0},
+                 "internal error: the compiled program fails verification: %s", why);
+        prog_free(p);
+        return NULL;
+    }
+    return p;
+}

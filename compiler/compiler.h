@@ -1,0 +1,38 @@
+/*
+ * compiler.h — from ruleset source to a verified q_program.
+ *
+ *   compiler *c = compiler_new(search, nsearch);
+ *   q_program *p = compiler_compile(c, "central-124");   // a name or a path
+ *   diag_print(compiler_diags(c), stderr, isatty(2));
+ *   compiler_free(c);                                     // p stays valid
+ *
+ * A name is looked up as DIR/NAME/NAME.quy, then DIR/NAME.quy, in each
+ * search directory in order. `extends` chains are loaded the same way,
+ * root first, and flattened into one program (sema.c); a cycle is an error.
+ * The diagnostics point into the sources the compiler holds, so print them
+ * before compiler_free().
+ */
+#ifndef QUY_COMPILER_H
+#define QUY_COMPILER_H
+
+#include <stddef.h>
+
+#include "../runtime/program.h"
+#include "diag.h"
+
+typedef struct compiler compiler;
+
+compiler *compiler_new(const char *const *search, size_t nsearch);
+void compiler_free(compiler *c);
+
+/* Compile and verify. NULL if any error was reported (warnings don't
+ * count). The caller owns the program (prog_free). */
+q_program *compiler_compile(compiler *c, const char *name_or_path);
+
+diag_list *compiler_diags(compiler *c);
+
+/* Resolve a ruleset name to a readable file path (malloc'd) or NULL. A
+ * string containing '/' or ending in ".quy" is taken as a path. */
+char *compiler_resolve(const compiler *c, const char *name_or_path);
+
+#endif /* QUY_COMPILER_H */

@@ -1,0 +1,65 @@
+/*
+ * sema.h — internal interface between the driver (compiler.c), the checker
+ * (sema.c) and the code generator (cg.c). Not part of the public API.
+ */
+#ifndef QUY_SEMA_H
+#define QUY_SEMA_H
+
+#include "../runtime/program.h"
+#include "ast.h"
+#include "diag.h"
+
+/* A loaded source file of the chain (root first). */
+typedef struct sema_file {
+    char *path;     /* owned */
+    char *src;      /* owned, NUL-terminated */
+    size_t len;
+    ast_file ast;
+    const char *layer; /* the ruleset name declared in its header */
+} sema_file;
+
+/* How an E_NAME resolved (ast_node.sem.res). */
+typedef enum sema_res {
+    RES_NONE,
+    RES_FIELD,   /* record field: ref = slot */
+    RES_MEMBER,  /* enum/scale member: ref = ordinal */
+    RES_IT,      /* the element of the quantifier at depth */
+    RES_SFIELD,  /* field `ref` of the struct element at depth */
+    RES_LET,     /* let number ref */
+} sema_res;
+
+/* Growable program under construction (cg.c). */
+typedef struct cg_builder {
+    q_program *p;
+    uint32_t cap_code, cap_consts, cap_str, cap_blob, cap_types, cap_members, cap_fields, cap_checks, cap_kinds,
+        cap_rules, cap_clauses, cap_reads, cap_flags, cap_quotas, cap_sources, cap_layers;
+} cg_builder;
+
+void cg_init(cg_builder *b);
+uint32_t cg_str(cg_builder *b, const char *s, size_t len);   /* interned string id */
+uint32_t cg_cstr(cg_builder *b, const char *s);
+uint32_t cg_const(cg_builder *b, q_val v, uint8_t type_kind); /* deduplicated */
+uint32_t cg_emit(cg_builder *b, uint8_t op, uint16_t a, uint32_t bb, uint8_t c, uint32_t pos);
+void cg_patch(cg_builder *b, uint32_t at, uint32_t target); /* sets operand b */
+uint32_t cg_here(const cg_builder *b);
+uint32_t cg_type(cg_builder *b, q_type t);        /* append a type */
+uint32_t cg_list_type(cg_builder *b, uint32_t elem); /* find or add `list of elem` */
+q_field *cg_field(cg_builder *b);  /* append a zeroed field */
+q_member *cg_member(cg_builder *b);
+q_kind *cg_kind(cg_builder *b);
+q_rule *cg_rule(cg_builder *b);
+q_clause *cg_clause(cg_builder *b);
+q_flagdef *cg_flag(cg_builder *b);
+q_check *cg_check(cg_builder *b);
+q_quota *cg_quota(cg_builder *b);
+void cg_read(cg_builder *b, uint16_t slot);
+uint32_t cg_source(cg_builder *b, const char *name, const char *text, size_t len);
+void cg_layer(cg_builder *b, uint32_t name);
+/* Hand the finished program over (arrays shrunk to fit). */
+q_program *cg_finish(cg_builder *b);
+void cg_abandon(cg_builder *b);
+
+/* Check and lower the flattened chain. Returns NULL on error. */
+q_program *sema_run(sema_file *files, size_t nfiles, diag_list *d);
+
+#endif /* QUY_SEMA_H */
