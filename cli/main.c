@@ -1,2 +1,172 @@
-/* placeholder until the CLI lands */
-int main(void) { return 0; }
+/*
+ * main.c — `quy`: command dispatch, help, and the helpers shared by the
+ * commands (ruleset search path, loading source or compiled rulesets).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "quy — xếp loại chất lượng theo Quy định 124-QĐ/TW và các văn bản cụ thể hoá\n"
+    "\n"
+    "usage: quy COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  eval     rate records:      quy eval --ruleset NAME|FILE [--format jsonl|csv|table] [--explain] FILE...|-\n"
+    "  explain  explain ratings:   quy explain --ruleset NAME|FILE [--json] [--id ID] FILE...|-\n"
+    "  check    check rulesets:    quy check FILE|NAME...\n"
+    "  build    compile to bytecode: quy build NAME|FILE [-o OUT.qbc]\n"
+    "  disasm   show bytecode:     quy disasm NAME|FILE|FILE.qbc   (quy disasm --opcodes: the instruction set)\n"
+    "  test     run ruleset tests: quy test NAME...   (cases in rulesets/NAME/tests/*.jsonl)\n"
+    "  help     this text;  --version: the version\n"
+    "\n"
+    "ruleset search path: --rulesets DIR (repeatable), $QUY_RULESETS (DIR:DIR...), ./rulesets,\n"
+    "  the installed rulesets, the source tree's rulesets. NAME finds DIR/NAME/NAME.quy.\n"
+    "\n"
+    "records: JSON Lines, a JSON array or CSV with a header (sniffed), from files or '-' (stdin).\n"
+    "output: a table on a terminal, JSON Lines otherwise (--format to choose).\n"
+    "\n"
+    "exit status: 0 ok; 1 ruleset or usage error; 2 some records rejected (others rated);\n"
+    "  3 unreadable input / unwritable output; 4 some test cases failed.\n"
+    "\n"
+    "examples:\n"
+    "  quy eval --ruleset central-124 rulesets/central-124/samples/records.jsonl\n"
+    "  quy eval --ruleset central-124 --format csv records.csv > ketqua.csv\n"
+    "  quy explain --ruleset central-124 --id DV-0003 rulesets/central-124/samples/records.jsonl\n"
+    "  quy check rulesets/central-124/central-124.quy\n"
+    "  quy build central-124 -o central-124.qbc && quy eval --ruleset central-124.qbc records.jsonl\n"
+    "  quy test central-124\n";
+
+bool cli_opt(int argc, char **argv, int *i, const char *name, const char **val)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0) return false;
+    if (!val) return a[n] == 0;
+    if (a[n] == '=') {
+        *val = a + n + 1;
+        return true;
+    }
+    if (a[n] != 0) return false;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "quy: %s needs a value\n", name);
+        exit(EXIT_RULESET);
+    }
+    *val = argv[++*i];
+    return true;
+}
+
+void cli_paths_add(cli_paths *ps, const char *dir)
+{
+    if (ps->n < sizeof ps->dirs / sizeof ps->dirs[0]) ps->dirs[ps->n++] = dir;
+}
+
+void cli_paths_init(cli_paths *ps) { ps->n = 0; }
+
+static void cli_paths_defaults(const cli_paths *in, cli_paths *out)
+{
+    *out = *in;
+    static char envbuf[4096];
+    const char *env = getenv("QUY_RULESETS");
+    if (env && *env) {
+        snprintf(envbuf, sizeof envbuf, "%s", env);
+        for (char *tok = strtok(envbuf, ":"); tok; tok = strtok(NULL, ":")) cli_paths_add(out, tok);
+    }
+    cli_paths_add(out, "rulesets");
+    cli_paths_add(out, QUY_INSTALL_RULESETS);
+    cli_paths_add(out, QUY_SOURCE_RULESETS);
+}
+
+static bool is_bytecode_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    char magic[4] = {0};
+    size_t n = fread(magic, 1, 4, f);
+    fclose(f);
+    return n == 4 && memcmp(magic, QUY_BC_MAGIC, 4) == 0;
+}
+
+static q_program *load_bytecode(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "quy: %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0, got;
+    uint8_t *buf = malloc(cap);
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            uint8_t *nb = realloc(buf, cap *= 2);
+            if (!nb) free(buf);
+            buf = nb;
+        }
+    }
+    fclose(f);
+    if (!buf) {
+        fprintf(stderr, "quy: %s: out of memory\n", path);
+        return NULL;
+    }
+    char err[512];
+    q_program *p = bc_read(buf, n, err, sizeof err);
+    free(buf);
+    if (!p) fprintf(stderr, "quy: %s: not a valid compiled ruleset: %s\n", path, err);
+    return p;
+}
+
+char *cli_resolve(const cli_paths *ps, const char *spec)
+{
+    cli_paths all;
+    cli_paths_defaults(ps, &all);
+    compiler *c = compiler_new(all.dirs, all.n);
+    if (!c) return NULL;
+    char *path = compiler_resolve(c, spec);
+    compiler_free(c);
+    return path;
+}
+
+q_program *cli_load(const cli_paths *ps, const char *spec)
+{
+    struct stat st;
+    if (stat(spec, &st) == 0 && S_ISREG(st.st_mode) && is_bytecode_file(spec)) return load_bytecode(spec);
+    cli_paths all;
+    cli_paths_defaults(ps, &all);
+    compiler *c = compiler_new(all.dirs, all.n);
+    if (!c) return NULL;
+    q_program *p = compiler_compile(c, spec);
+    diag_print(compiler_diags(c), stderr, isatty(2));
+    compiler_free(c);
+    return p;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return EXIT_RULESET;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("quy %s (bytecode format %d)\n", QUY_VERSION, QUY_BC_VERSION);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "eval")) return cmd_eval(argc - 1, argv + 1, false);
+    if (!strcmp(cmd, "explain")) return cmd_eval(argc - 1, argv + 1, true);
+    if (!strcmp(cmd, "check")) return cmd_check(argc - 1, argv + 1);
+    if (!strcmp(cmd, "build")) return cmd_build(argc - 1, argv + 1);
+    if (!strcmp(cmd, "disasm")) return cmd_disasm(argc - 1, argv + 1);
+    if (!strcmp(cmd, "test")) return cmd_test(argc - 1, argv + 1);
+    fprintf(stderr, "quy: unknown command '%s' (try 'quy help')\n", cmd);
+    return EXIT_RULESET;
+}
