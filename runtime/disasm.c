@@ -303,11 +303,16 @@ static void put_instr(dctx *d, uint32_t i)
     case OPF_FLAG: snprintf(ops, sizeof ops, "F%u", in->a); break;
     case OPF_HOOK: snprintf(ops, sizeof ops, "H%u %u", in->a, in->b); break;
     }
-    fprintf(out, "  %6u  %-9s %-14s", i, oi->name, ops);
+    /* the head is padded only when a comment follows it */
+    char head[80];
+    snprintf(head, sizeof head, "  %6u  %-9s %-14s", i, oi->name, ops);
+    size_t hl = strlen(head);
+    while (hl && head[hl - 1] == ' ') hl--;
+    fwrite(head, 1, hl, out);
 
     /* the comment: what the operands name */
     bool sep = false;
-#define COMMENT() (sep ? (void)0 : (void)fputs(" ; ", out), sep = true)
+#define COMMENT() (sep ? (void)0 : (void)fprintf(out, "%s ; ", head + hl), sep = true)
     switch (oi->format) {
     case OPF_K:
         COMMENT();
