@@ -1,0 +1,65 @@
+/*
+ * output.h — writing rating results (runtime/output.c, prefix out_):
+ * JSON Lines and CSV for machines, an aligned table for terminals.
+ * Output fields: ../shared/spec/records.md, "Output".
+ *
+ * JSON Lines, one object per record, keys always in this order:
+ *   {"id","kind","tier","eligible_tier",
+ *    "flags":[{"code","message","cite"}...],
+ *    "rule":{"name","cite","layer"} | null,
+ *    "ruleset":"name@version", "trace":... (only when given)}
+ * a rejected record:
+ *   {"id": "..." | null, "error":{"code","field","line","file","message"}}
+ * (empty field / id / file and line 0 are written as null), and a record
+ * whose rating failed in the VM (res->error != VM_OK):
+ *   {"id","kind","error":{"code":"eval","field","line","file":null,"message"},"ruleset"}
+ *
+ * CSV: header id,kind,tier,eligible_tier,flags,rule,cite,error; flags are
+ * `;`-joined codes; a rejected record fills id and error ("code: message").
+ *
+ * Table: id, kind, tier code, Vietnamese tier label, deciding rule (cite),
+ * flags; columns aligned by display width, so every row is kept until
+ * out_close(); a rejected row shows "LỖI" and the message; the trace text,
+ * when given, is printed indented under its row; a summary line ends it.
+ *
+ * Ownership: the writer copies what it keeps; `f` is not closed. JSON and
+ * CSV rows are written immediately, table rows at out_close().
+ */
+#ifndef QUY_OUTPUT_H
+#define QUY_OUTPUT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "program.h"
+#include "record.h"
+#include "vm.h"
+
+typedef enum out_format { OUT_JSONL, OUT_CSV, OUT_TABLE } out_format;
+
+typedef struct out_writer out_writer;
+
+/* NULL when out of memory. */
+out_writer *out_open(FILE *f, out_format fmt, const q_program *p);
+
+/* One rated record. `eligible` is the q_outcome before the batch steps
+ * (quota, caps). `trace_json` (a jansson json_t*, may be NULL) is attached
+ * as "trace" in JSON Lines — the writer takes its own reference, the caller
+ * keeps theirs. `trace_text` (may be NULL) is printed under the row in the
+ * table; both are ignored by the formats that have no place for them. */
+void out_result(out_writer *w, const q_record *rec, const vm_result *res, uint8_t eligible, const void *trace_json,
+                const char *trace_text);
+
+/* One rejected record (or a warning the caller chooses to show). */
+void out_rejected(out_writer *w, const rec_error *err);
+
+/* Write what is buffered (the whole table), the summary line, flush, and
+ * free the writer. 0, or -1 if any write failed. */
+int out_close(out_writer *w);
+
+/* Display width of UTF-8 text in terminal columns: code points, combining
+ * marks 0, East Asian wide and emoji 2 (an approximation of wcwidth that
+ * does not depend on the locale). */
+size_t out_display_width(const char *s);
+
+#endif /* QUY_OUTPUT_H */
