@@ -1179,6 +1179,10 @@ static bool sema_clause(sema *S, ast_node *c, const char *ctx)
 static uint32_t emit_clause(sema *S, ast_node *c, uint32_t rule, const char *cite, size_t cite_len, bool as_value,
                           uint32_t *skips, size_t *nskips)
 {
+    /* In a not_rated / deferred / khtnv rule, a clause skipped for lack of
+     * data means the case is not established: the rule does not apply. */
+    uint8_t trigger = rule != QUY_NONE && (S->b.p->rules[rule].outcome == QO_KHTNV ||
+                                            S->b.p->rules[rule].outcome >= QO_NOT_RATED);
     cg_builder *b = &S->b;
     uint32_t ci = b->p->nclauses;
     q_clause *qc = cg_clause(b);
@@ -1202,7 +1206,7 @@ static uint32_t emit_clause(sema *S, ast_node *c, uint32_t rule, const char *cit
     if (c->u.clause.if_present)
         for (size_t i = 0; i < r.nval; i++)
             if (kf_flags(S, r.val[i]) & (QF_OPTIONAL | QF_BATCH))
-                skips[(*nskips)++] = cg_emit(b, OP_IFABSENT, (uint16_t)r.val[i], 0, 0, pos_of(S, c->span));
+                skips[(*nskips)++] = cg_emit(b, OP_IFABSENT, (uint16_t)r.val[i], 0, trigger, pos_of(S, c->span));
     cg_expr(S, c->u.clause.expr);
     if (c->u.clause.unless) {
         uint32_t j = cg_emit(b, OP_JFKEEP, 0, 0, 0, pos_of(S, c->u.clause.unless->span));

@@ -36,7 +36,7 @@
     OP(PUSHK, K, 0, 1, "push K[b]")                                                                       \
     OP(LOADF, SLOT, 0, 1, "push R[a]; error if absent")                                                   \
     OP(PRESENT, SLOT, 0, 1, "push present(R[a])")                                                        \
-    OP(IFABSENT, SLOTJ, 0, 0, "if R[a] absent: mark current clause skipped, pc := b")                    \
+    OP(IFABSENT, SLOTJ, 0, 0, "if R[a] absent: clause skipped; pc := b (c = 1: the rule fails instead)")                    \
     OP(POP, NONE, 1, 0, "drop top")                                                                      \
     OP(ADD, NONE, 2, 1, "x := x + y (exact)")                                                            \
     OP(SUB, NONE, 2, 1, "x := x - y (exact)")                                                            \
