@@ -1,10 +1,1337 @@
-/* placeholder grammar until the real one lands */
+/*
+ * parser.y — the Quy grammar (bison, pure, LALR(1) with LAC). Prefix parse_.
+ *
+ * Builds the AST of compiler/ast.h in the caller's arena. Locations are
+ * byte spans (q_span). Syntax errors are reported with specific messages
+ * (yyreport_syntax_error below) and recovered from at the next declaration,
+ * rate item or record field, so one run reports every error.
+ *
+ * Between the scanner and the parser sits parse_lex(), which
+ *   - turns an identifier followed by ':' (or by a label string and ':')
+ *     into DEFNAME (a rule, field, parameter or replaced-rule name), and one
+ *     followed by 'also' into ALSO_NAME, so that every rate item and record
+ *     field starts with a token of its own: error recovery resumes exactly
+ *     at the next item, and no bare identifier can start one;
+ *   - tracks open '{' and '(' so messages can say "to close '{' at line N",
+ *     and closes blocks left open before a top-level keyword or the end of
+ *     the file (reporting it once).
+ */
+
+%code requires {
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ast.h"
+
+typedef struct parse_state parse_state;
+
+/* The clauses of a condition while they are collected. */
+typedef struct parse_clauses {
+    ast_node *head, *tail; /* D_CLAUSE list */
+    uint32_t n;            /* number of clauses */
+    bool bare_or;          /* some clause's expr or unless is an unparenthesised `or` */
+    q_span or_span;        /* the first such `or` */
+} parse_clauses;
+
+/* A name with its span. */
+typedef struct parse_name {
+    ast_str s;
+    q_span sp;
+} parse_name;
+}
+
 %define api.pure full
-%code { static int yylex(void *v) { (void)v; return 0; } static void yyerror(const char *m) { (void)m; } }
-%define api.value.type {int}
-%token END_PLACEHOLDER
+%define api.prefix {parse_}
+%define api.token.prefix {TK_}
+%define api.location.type {q_span}
+%define parse.error custom
+%define parse.lac full
+%locations
+%param {parse_state *p}
+%expect 0
+
+%initial-action {
+    @$.start = 0;
+    @$.end = 0;
+}
+
+%union {
+    ast_node *node;
+    ast_str str;
+    q_val num;
+    int ival;          /* ast_op, ast_quant, field modifier */
+    bool flag;
+    parse_clauses cl;
+    parse_name name;
+}
+
+%code {
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "diag.h"
+#include "parse.h"
+
+enum { PARSE_NEST = 64 }; /* remembered '{' / '(' positions */
+
+struct parse_state {
+    ast_arena *arena;
+    diag_list *d;
+    const char *path;
+    const char *src;
+    size_t len;
+    ast_file *file;
+    lex_state lex;
+
+    /* token stream between scanner and parser */
+    lex_token ahead[2];   /* tokens scanned but not yet delivered */
+    int nahead;
+    lex_token replay;     /* token held back while injected '}' are delivered */
+    bool has_replay;
+    int ninject;          /* '}' still to inject */
+    bool cur_injected;    /* the token last delivered was injected */
+    bool cur_lexerr;      /* the token last delivered was TK_LEXERR */
+    int prev_kind;        /* kind of the token delivered before the current one */
+    int cur_kind;
+    q_span cur;           /* span of the token last delivered */
+    uint32_t prev_end;    /* end of the token before it */
+
+    uint32_t brace[PARSE_NEST]; /* offsets of open '{' */
+    int nbrace;
+    uint32_t paren[PARSE_NEST]; /* offsets of open '(' */
+    int nparen;
+    bool paren_reset;     /* forget open '(' before the next token */
+
+    /* error reporting */
+    bool have_err;
+    uint32_t last_err;    /* offset of the last token reported */
+    const char *ctx;      /* "rule", "flag", ... : whose condition is being parsed */
+
+    /* rate items */
+    ast_node *last_item;  /* last item appended to the current rate block */
+    bool last_item_error; /* the item before was a syntax error */
+    ast_node *decls_tail;
+};
+
+static int parse_lex(PARSE_STYPE *lval, q_span *lloc, parse_state *p);
+static void parse_error(const q_span *loc, parse_state *p, const char *msg);
+static void perr(parse_state *p, q_span sp, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Location of a rule: from the first to the last non-empty component. */
+static q_span parse_span_join(const q_span *rhs, int n)
+{
+    q_span r;
+    int a = 1, b = n;
+    while (a <= n && rhs[a].start == rhs[a].end) a++;
+    while (b >= 1 && rhs[b].start == rhs[b].end) b--;
+    if (a > b) {
+        r.start = r.end = rhs[0].end;
+    } else {
+        r.start = rhs[a].start;
+        r.end = rhs[b].end;
+    }
+    return r;
+}
+#define YYLLOC_DEFAULT(Cur, Rhs, N) ((Cur) = parse_span_join(&YYRHSLOC(Rhs, 0), (N)))
+
+static q_span sp2(q_span a, q_span b)
+{
+    q_span r = {a.start, b.end};
+    return r;
+}
+
+static ast_str span_text(parse_state *p, q_span sp)
+{
+    return ast_strdup(p->arena, p->src + sp.start, sp.end - sp.start);
+}
+
+static ast_str cstr(parse_state *p, const char *s)
+{
+    return ast_strdup(p->arena, s, strlen(s));
+}
+
+static ast_node *mk_num(parse_state *p, ast_kind k, q_val v, q_span sp)
+{
+    ast_node *n = ast_new(p->arena, k, sp);
+    n->u.num = v;
+    return n;
+}
+
+static ast_node *mk_name(parse_state *p, ast_str s, q_span sp)
+{
+    ast_node *n = ast_new(p->arena, AST_E_NAME, sp);
+    n->u.name.text = s;
+    return n;
+}
+
+static ast_node *mk_bin(parse_state *p, int op, ast_node *a, ast_node *b, q_span sp, q_span op_sp)
+{
+    ast_node *n = ast_new(p->arena, AST_E_BINARY, sp);
+    n->u.bin.op = (ast_op)op;
+    n->u.bin.a = a;
+    n->u.bin.b = b;
+    n->u.bin.op_span = op_sp;
+    return n;
+}
+
+static ast_node *mk_unary(parse_state *p, int op, ast_node *a, q_span sp, q_span op_sp)
+{
+    ast_node *n = ast_new(p->arena, AST_E_UNARY, sp);
+    n->u.bin.op = (ast_op)op;
+    n->u.bin.a = a;
+    n->u.bin.op_span = op_sp;
+    return n;
+}
+
+/* `n`, found at location `loc`, is an `op` (and/or) written without
+ * parentheses: a parenthesised operand's node span stops before the ')'. */
+static bool is_bare(const ast_node *n, q_span loc, ast_op op)
+{
+    return n && n->kind == AST_E_BINARY && n->u.bin.op == op && n->span.end == loc.end;
+}
+
+static void mixing_error(parse_state *p, q_span op_sp)
+{
+    perr(p, op_sp, "mixing 'and' and 'or' needs parentheses: write '(a or b) and c' or 'a or (b and c)'");
+}
+
+/* E_QUANT; `all L CMP E` is desugared to `all L where it CMP E`. */
+static ast_node *mk_quant(parse_state *p, int q, ast_str list, q_span list_sp, ast_node *body, q_span sp)
+{
+    ast_node *n = ast_new(p->arena, AST_E_QUANT, sp);
+    n->u.quant.q = (ast_quant)q;
+    n->u.quant.list = mk_name(p, list, list_sp);
+    n->u.quant.body = body;
+    return n;
+}
+
+static ast_node *mk_shorthand(parse_state *p, q_span list_sp, int op, q_span op_sp, ast_node *rhs, q_span rhs_sp)
+{
+    ast_node *it = mk_name(p, cstr(p, "it"), list_sp);
+    return mk_bin(p, op, it, rhs, sp2(list_sp, rhs_sp), op_sp);
+}
+
+static ast_node *mk_decl(parse_state *p, ast_kind k, q_span sp, ast_str name, q_span name_sp, ast_str label,
+                         ast_node *items)
+{
+    ast_node *n = ast_new(p->arena, k, sp);
+    n->u.decl.name = name;
+    n->u.decl.name_span = name_sp;
+    n->u.decl.label = label;
+    n->u.decl.items = items;
+    return n;
+}
+
+static ast_node *mk_rule(parse_state *p, ast_kind k, q_span sp)
+{
+    return ast_new(p->arena, k, sp);
+}
+
+static void add_decl(parse_state *p, ast_node *n)
+{
+    if (!n) return;
+    if (p->decls_tail)
+        p->decls_tail->next = n;
+    else
+        p->file->decls = n;
+    p->decls_tail = n;
+}
+
+/* items -> items item: a bare `flag CODE [cite S]` belongs to the
+ * `otherwise` just before it. */
+static ast_node *add_item(parse_state *p, ast_node *items, ast_node *it, q_span it_sp)
+{
+    if (!it) {
+        p->last_item = NULL;
+        p->last_item_error = true;
+        return items;
+    }
+    if (it->kind == AST_D_FLAG && !it->u.rule.clauses) {
+        ast_node *o = p->last_item;
+        if (o && o->kind == AST_D_RULE && o->u.rule.otherwise && o->u.rule.flag.len == 0) {
+            o->u.rule.flag = it->u.rule.name;
+            if (it->u.rule.cite.len) {
+                if (o->u.rule.cite.len)
+                    perr(p, it->u.rule.cite_span, "'otherwise' already has a 'cite'");
+                o->u.rule.cite = it->u.rule.cite;
+                o->u.rule.cite_span = it->u.rule.cite_span;
+            }
+            o->span.end = it_sp.end;
+        } else if (!p->last_item_error) {
+            perr(p, it_sp,
+                 "'flag %s' needs a condition: 'flag CODE [\"message\"] when CONDITION cite \"...\"' "
+                 "(only 'otherwise OUTCOME flag CODE' takes a bare flag)",
+                 it->u.rule.name.s);
+        }
+        p->last_item_error = false;
+        return items;
+    }
+    p->last_item = it;
+    p->last_item_error = false;
+    if (!items) return it;
+    ast_node *t = items;
+    while (t->next) t = t->next;
+    t->next = it;
+    return items;
+}
+
+static ast_node *list_add(ast_node *list, ast_node *item)
+{
+    ast_append(&list, item);
+    return list;
+}
+
+/* clauses -> clause: collect, remembering an unparenthesised `or`. */
+static parse_clauses one_clause(ast_node *c, ast_node *e, q_span e_loc, ast_node *u, q_span u_loc)
+{
+    parse_clauses r = {c, c, 1, false, {0, 0}};
+    if (is_bare(e, e_loc, OPR_OR)) {
+        r.bare_or = true;
+        r.or_span = e->u.bin.op_span;
+    } else if (is_bare(u, u_loc, OPR_OR)) {
+        r.bare_or = true;
+        r.or_span = u->u.bin.op_span;
+    }
+    return r;
+}
+}
+
+/* ---------------------------------------------------------------------
+ * Tokens
+ * ------------------------------------------------------------------- */
+%token <str> IDENT "identifier"
+%token <str> DEFNAME "name before ':'"
+%token <str> ALSO_NAME "outcome before 'also'"
+%token <str> STRING "string"
+%token <num> INT "integer" DECIMAL "decimal number" PERCENT "percentage" DATE "date"
+%token LEXERR "lexical error"
+%token NE "!=" LE "<=" GE ">=" ARROW "->"
+%token RULESET "ruleset" EXTENDS "extends" VERSION "version" TITLE "title" SOURCE "source"
+%token SCALE "scale" ENUM "enum" STRUCT "struct" RECORD "record" OPTIONAL "optional"
+%token COMPUTED "computed" CHECK "check" LIST "list" OF "of" RATE "rate" AMEND "amend"
+%token WHEN "when" UNLESS "unless" IF "if" PRESENT "present" OTHERWISE "otherwise"
+%token ALSO "also" REQUIRES "requires" REPLACE "replace" LET "let" FLAG "flag" GAP "gap"
+%token CITE "cite" QUOTA "quota" PER "per" ROUND "round" AT "at" CAP "cap" HOOK "hook"
+%token FROM "from" ALL "all" ANY "any" NONE "none" COUNT "count" SUM "sum" WHERE "where"
+%token AND "and" OR "or" NOT "not" TRUE "true" FALSE "false" IT "it"
+
+%type <node> attrs decl scale_decl enum_decl struct_decl record_decl rate_decl quota_decl cap_decl hook_decl
+%type <node> member scale_members enum_body enum_members fields field type opt_default literal
+%type <node> items item opt_unless condition
+%type <node> expr orexpr andexpr notexpr disj cmp arith term unary primary quant opt_args args
+%type <node> opt_params params param
+%type <str> opt_label flag_code
+%type <name> opt_extends opt_rec_extends opt_rule_flag opt_cite
+%type <ival> opt_mod cmpop qkw
+%type <flag> opt_if_present
+%type <cl> clauses clause
+
 %%
-start: %empty ;
+
+/* =====================================================================
+ * File and header
+ * =================================================================== */
+
+/* file -> header decl* */
+file
+    : header decls
+    ;
+
+/* header -> 'ruleset' NAME ['extends' NAME] attr* */
+header
+    : RULESET rsname opt_extends attrs
+        {
+            ast_node *h = $4;
+            h->span = @$;
+            h->u.ruleset.name = span_text(p, @2);
+            h->u.ruleset.name_span = @2;
+            h->u.ruleset.parent = $3.s;
+            h->u.ruleset.parent_span = $3.sp;
+            p->file->header = h;
+        }
+    | RULESET error
+    | %empty
+        {
+            q_span sp = {0, 0};
+            perr(p, sp, "a ruleset file starts with 'ruleset NAME'");
+        }
+    ;
+
+/* NAME -> piece ('-' piece)* written without spaces: central-124 */
+rsname
+    : rsname_piece
+    | rsname '-' rsname_piece
+        {
+            if (@1.end != @2.start || @2.end != @3.start)
+                perr(p, @2, "write the ruleset name without spaces around '-'");
+        }
+    ;
+
+rsname_piece
+    : IDENT { (void)$1; }
+    | INT { (void)$1; }
+    | DATE { (void)$1; }
+    ;
+
+opt_extends
+    : %empty { $$.s = (ast_str){0}; $$.sp = @$; }
+    | EXTENDS rsname { $$.s = span_text(p, @2); $$.sp = @2; }
+    ;
+
+/* attr -> 'version' STR | 'title' STR | 'source' STR, any order */
+attrs
+    : %empty { $$ = ast_new(p->arena, AST_D_RULESET, @$); }
+    | attrs VERSION STRING
+        {
+            $$ = $1;
+            if ($$->u.ruleset.version.s) perr(p, @2, "duplicate 'version'");
+            $$->u.ruleset.version = $3;
+        }
+    | attrs TITLE STRING
+        {
+            $$ = $1;
+            if ($$->u.ruleset.title.s) perr(p, @2, "duplicate 'title'");
+            $$->u.ruleset.title = $3;
+        }
+    | attrs SOURCE STRING
+        {
+            $$ = $1;
+            if ($$->u.ruleset.source.s) perr(p, @2, "duplicate 'source'");
+            $$->u.ruleset.source = $3;
+        }
+    ;
+
+decls
+    : %empty
+    | decls decl { add_decl(p, $2); }
+    ;
+
+decl
+    : scale_decl
+    | enum_decl
+    | struct_decl
+    | record_decl
+    | rate_decl
+    | quota_decl
+    | cap_decl
+    | hook_decl
+    | error { $$ = NULL; }
+    ;
+
+opt_label
+    : %empty { $$ = (ast_str){0}; }
+    | STRING
+    ;
+
+/* =====================================================================
+ * Types: scale, enum, struct, record
+ * =================================================================== */
+
+/* scale_decl -> 'scale' NAME [STR] '{' member ('<' member)* '}' */
+scale_decl
+    : SCALE IDENT opt_label '{' scale_members '}'
+        { $$ = mk_decl(p, AST_D_SCALE, @$, $2, @2, $3, $5); }
+    | SCALE IDENT opt_label '{' error '}'
+        { $$ = mk_decl(p, AST_D_SCALE, @$, $2, @2, $3, NULL); }
+    ;
+
+scale_members
+    : member
+    | scale_members '<' member { $$ = list_add($1, $3); }
+    ;
+
+/* member -> NAME [STR] */
+member
+    : IDENT opt_label
+        {
+            $$ = ast_new(p->arena, AST_D_MEMBER, @$);
+            $$->u.member_decl.name = $1;
+            $$->u.member_decl.label = $2;
+        }
+    ;
+
+/* enum_decl -> 'enum' NAME [STR] '{' member (',' member)* [','] '}' */
+enum_decl
+    : ENUM IDENT opt_label '{' enum_body '}'
+        { $$ = mk_decl(p, AST_D_ENUM, @$, $2, @2, $3, $5); }
+    ;
+
+enum_body
+    : enum_members
+    | enum_members ','
+    | error { $$ = NULL; }
+    ;
+
+enum_members
+    : member
+    | enum_members ',' member { $$ = list_add($1, $3); }
+    ;
+
+/* struct_decl -> 'struct' NAME [STR] '{' field* '}' */
+struct_decl
+    : STRUCT IDENT opt_label '{' fields '}'
+        { $$ = mk_decl(p, AST_D_STRUCT, @$, $2, @2, $3, $5); }
+    ;
+
+/* record_decl -> 'record' NAME ['extends' NAME] [STR] '{' (field | check)* '}' */
+record_decl
+    : RECORD IDENT opt_rec_extends opt_label '{' fields '}'
+        {
+            $$ = mk_decl(p, AST_D_RECORD, @$, $2, @2, $4, $6);
+            $$->u.decl.parent = $3.s;
+            $$->u.decl.parent_span = $3.sp;
+        }
+    ;
+
+opt_rec_extends
+    : %empty { $$.s = (ast_str){0}; $$.sp = @$; }
+    | EXTENDS IDENT { $$.s = $2; $$.sp = @2; }
+    ;
+
+fields
+    : %empty { $$ = NULL; }
+    | fields field { $$ = list_add($1, $2); }
+    ;
+
+/* field -> NAME ':' ['optional'|'computed'] TYPE ['=' literal] [STR]
+ *        | 'check' EXPR [STR] */
+field
+    : DEFNAME ':' opt_mod type opt_default opt_label
+        {
+            $$ = ast_new(p->arena, AST_D_FIELD, @$);
+            $$->u.field.name = $1;
+            $$->u.field.name_span = @1;
+            $$->u.field.optional = $3 == 1;
+            $$->u.field.computed = $3 == 2;
+            $$->u.field.type = $4;
+            $$->u.field.deflt = $5;
+            $$->u.field.label = $6;
+        }
+    | CHECK expr opt_label
+        {
+            $$ = ast_new(p->arena, AST_D_CHECK, @$);
+            $$->u.check.expr = $2;
+            $$->u.check.label = $3;
+        }
+    | error { $$ = NULL; }
+    ;
+
+opt_mod
+    : %empty { $$ = 0; }
+    | OPTIONAL { $$ = 1; }
+    | COMPUTED { $$ = 2; }
+    ;
+
+/* type -> NAME | 'list' 'of' type | 'enum' '{' members '}' */
+type
+    : IDENT
+        {
+            $$ = ast_new(p->arena, AST_T_NAMED, @$);
+            $$->u.type.name = $1;
+        }
+    | LIST OF type
+        {
+            $$ = ast_new(p->arena, AST_T_LIST, @$);
+            $$->u.type.elem = $3;
+        }
+    | ENUM '{' enum_body '}'
+        {
+            $$ = ast_new(p->arena, AST_T_ENUM, @$);
+            $$->u.type.members = $3;
+        }
+    ;
+
+opt_default
+    : %empty { $$ = NULL; }
+    | '=' literal { $$ = $2; }
+    ;
+
+literal
+    : INT { $$ = mk_num(p, AST_E_INT, $1, @$); }
+    | DECIMAL { $$ = mk_num(p, AST_E_DEC, $1, @$); }
+    | PERCENT { $$ = mk_num(p, AST_E_PCT, $1, @$); }
+    | '-' INT { q_val v; if (q_neg($2, &v) != Q_OK) v = $2; $$ = mk_num(p, AST_E_INT, v, @$); }
+    | '-' DECIMAL { q_val v; if (q_neg($2, &v) != Q_OK) v = $2; $$ = mk_num(p, AST_E_DEC, v, @$); }
+    | '-' PERCENT { q_val v; if (q_neg($2, &v) != Q_OK) v = $2; $$ = mk_num(p, AST_E_PCT, v, @$); }
+    | DATE { $$ = mk_num(p, AST_E_DATE, $1, @$); }
+    | TRUE { $$ = mk_num(p, AST_E_BOOL, q_bool(true), @$); }
+    | FALSE { $$ = mk_num(p, AST_E_BOOL, q_bool(false), @$); }
+    | STRING
+        {
+            $$ = ast_new(p->arena, AST_E_STR, @$);
+            $$->u.name.text = $1;
+        }
+    | IDENT { $$ = mk_name(p, $1, @$); }
+    ;
+
+/* =====================================================================
+ * Rate blocks
+ * =================================================================== */
+
+/* rate_decl -> ['amend'] 'rate' KIND '{' item* '}' */
+rate_decl
+    : RATE IDENT '{' items '}'
+        {
+            $$ = ast_new(p->arena, AST_D_RATE, @$);
+            $$->u.rate.kind = $2;
+            $$->u.rate.kind_span = @2;
+            $$->u.rate.items = $4;
+        }
+    | AMEND RATE IDENT '{' items '}'
+        {
+            $$ = ast_new(p->arena, AST_D_RATE, @$);
+            $$->u.rate.kind = $3;
+            $$->u.rate.kind_span = @3;
+            $$->u.rate.amend = true;
+            $$->u.rate.items = $5;
+        }
+    ;
+
+items
+    : %empty
+        {
+            $$ = NULL;
+            p->last_item = NULL;
+            p->last_item_error = false;
+        }
+    | items item { $$ = add_item(p, $1, $2, @2); }
+    ;
+
+item
+    /* rule -> NAME [STR] ':' OUTCOME 'when' CLAUSES ['flag' CODE] 'cite' STR */
+    : DEFNAME opt_label ':' IDENT rule_when condition opt_rule_flag CITE STRING
+        {
+            $$ = mk_rule(p, AST_D_RULE, @$);
+            $$->u.rule.name = $1;
+            $$->u.rule.name_span = @1;
+            $$->u.rule.label = $2;
+            $$->u.rule.outcome = $4;
+            $$->u.rule.outcome_span = @4;
+            $$->u.rule.clauses = $6;
+            $$->u.rule.flag = $7.s;
+            $$->u.rule.cite = $9;
+            $$->u.rule.cite_span = @9;
+        }
+    /* otherwise -> 'otherwise' OUTCOME ['flag' CODE] ['cite' STR]; the flag
+     * arrives as a bare flag item (see add_item) */
+    | OTHERWISE IDENT opt_cite
+        {
+            $$ = mk_rule(p, AST_D_RULE, @$);
+            $$->u.rule.name = cstr(p, "otherwise");
+            $$->u.rule.name_span = @1;
+            $$->u.rule.otherwise = true;
+            $$->u.rule.outcome = $2;
+            $$->u.rule.outcome_span = @2;
+            $$->u.rule.cite = $3.s;
+            $$->u.rule.cite_span = $3.sp;
+        }
+    /* bare flag (only after otherwise) */
+    | FLAG flag_code
+        {
+            $$ = mk_rule(p, AST_D_FLAG, @$);
+            $$->u.rule.name = $2;
+            $$->u.rule.name_span = @2;
+        }
+    | FLAG flag_code CITE STRING
+        {
+            $$ = mk_rule(p, AST_D_FLAG, @$);
+            $$->u.rule.name = $2;
+            $$->u.rule.name_span = @2;
+            $$->u.rule.cite = $4;
+            $$->u.rule.cite_span = @4;
+        }
+    /* flag -> 'flag' CODE [STR] 'when' CLAUSES 'cite' STR */
+    | FLAG flag_code opt_label flag_when condition CITE STRING
+        {
+            $$ = mk_rule(p, AST_D_FLAG, @$);
+            $$->u.rule.name = $2;
+            $$->u.rule.name_span = @2;
+            $$->u.rule.label = $3;
+            $$->u.rule.clauses = $5;
+            $$->u.rule.cite = $7;
+            $$->u.rule.cite_span = @7;
+        }
+    /* gap -> 'gap' CODE [STR] 'when' CLAUSES 'cite' STR */
+    | GAP IDENT opt_label gap_when condition CITE STRING
+        {
+            $$ = mk_rule(p, AST_D_GAP, @$);
+            $$->u.rule.name = $2;
+            $$->u.rule.name_span = @2;
+            $$->u.rule.label = $3;
+            $$->u.rule.clauses = $5;
+            $$->u.rule.cite = $7;
+            $$->u.rule.cite_span = @7;
+        }
+    /* let -> 'let' NAME [STR] '=' EXPR */
+    | LET IDENT opt_label '=' expr
+        {
+            $$ = ast_new(p->arena, AST_D_LET, @$);
+            $$->u.check.name = $2;
+            $$->u.check.name_span = @2;
+            $$->u.check.label = $3;
+            $$->u.check.expr = $5;
+        }
+    /* also -> OUTCOME 'also' 'requires' CLAUSES 'cite' STR */
+    | ALSO_NAME ALSO also_requires condition CITE STRING
+        {
+            $$ = mk_rule(p, AST_D_ALSO, @$);
+            $$->u.rule.outcome = $1;
+            $$->u.rule.outcome_span = @1;
+            $$->u.rule.clauses = $4;
+            $$->u.rule.cite = $6;
+            $$->u.rule.cite_span = @6;
+        }
+    /* replace -> 'replace' NAME [STR] ':' OUTCOME 'when' CLAUSES ['flag' CODE] 'cite' STR */
+    | REPLACE DEFNAME opt_label ':' IDENT rule_when condition opt_rule_flag CITE STRING
+        {
+            ast_node *r = mk_rule(p, AST_D_RULE, sp2(@2, @10));
+            r->u.rule.name = $2;
+            r->u.rule.name_span = @2;
+            r->u.rule.label = $3;
+            r->u.rule.outcome = $5;
+            r->u.rule.outcome_span = @5;
+            r->u.rule.clauses = $7;
+            r->u.rule.flag = $8.s;
+            r->u.rule.cite = $10;
+            r->u.rule.cite_span = @10;
+            $$ = mk_rule(p, AST_D_REPLACE, @$);
+            $$->u.rule.name = $2;
+            $$->u.rule.name_span = @2;
+            $$->u.rule.label = $3;
+            $$->u.rule.outcome = $5;
+            $$->u.rule.outcome_span = @5;
+            $$->u.rule.cite = $10;
+            $$->u.rule.cite_span = @10;
+            $$->u.rule.rule = r;
+        }
+    | error { $$ = NULL; }
+    ;
+
+rule_when : WHEN { p->ctx = "rule"; } ;
+flag_when : WHEN { p->ctx = "flag"; } ;
+gap_when : WHEN { p->ctx = "gap"; } ;
+also_requires : REQUIRES { p->ctx = "'also requires'"; } ;
+
+flag_code
+    : IDENT
+    | GAP { $$ = cstr(p, "gap"); }
+    ;
+
+opt_rule_flag
+    : %empty { $$.s = (ast_str){0}; $$.sp = @$; }
+    | FLAG flag_code { $$.s = $2; $$.sp = @2; }
+    ;
+
+opt_cite
+    : %empty { $$.s = (ast_str){0}; $$.sp = @$; }
+    | CITE STRING { $$.s = $2; $$.sp = @2; }
+    ;
+
+/* condition -> clause ('and' clause)* */
+condition
+    : clauses
+        {
+            if ($1.n > 1 && $1.bare_or) mixing_error(p, $1.or_span);
+            $$ = $1.head;
+        }
+    ;
+
+clauses
+    : clause
+    | clauses AND clause
+        {
+            $$ = $1;
+            $$.tail->next = $3.head;
+            $$.tail = $3.tail;
+            $$.n += $3.n;
+            if (!$$.bare_or && $3.bare_or) {
+                $$.bare_or = true;
+                $$.or_span = $3.or_span;
+            }
+        }
+    ;
+
+/* clause -> disj ['unless' disj] ['if' 'present'] [STR] */
+clause
+    : disj opt_unless opt_if_present opt_label
+        {
+            q_span sp = @1;
+            if ($2) sp.end = @2.end;
+            if ($3) sp.end = @3.end;
+            ast_node *c = ast_new(p->arena, AST_D_CLAUSE, sp);
+            c->u.clause.expr = $1;
+            c->u.clause.unless = $2;
+            c->u.clause.if_present = $3;
+            c->u.clause.label = $4;
+            $$ = one_clause(c, $1, @1, $2, @2);
+        }
+    ;
+
+opt_unless
+    : %empty { $$ = NULL; }
+    | UNLESS disj { $$ = $2; }
+    ;
+
+opt_if_present
+    : %empty { $$ = false; }
+    | IF PRESENT { $$ = true; }
+    ;
+
+/* =====================================================================
+ * Top-level batch declarations
+ * =================================================================== */
+
+/* quota -> 'quota' TIER '<=' PCT 'of' TIER 'per' FIELD 'round' R 'cite' STR */
+quota_decl
+    : quota_kw IDENT LE PERCENT OF IDENT PER IDENT ROUND IDENT CITE STRING
+        {
+            $$ = ast_new(p->arena, AST_D_QUOTA, @$);
+            $$->u.quota.tier = $2;
+            $$->u.quota.tier_span = @2;
+            $$->u.quota.share = mk_num(p, AST_E_PCT, $4, @4);
+            $$->u.quota.of_tier = $6;
+            $$->u.quota.of_span = @6;
+            $$->u.quota.per = $8;
+            $$->u.quota.per_span = @8;
+            $$->u.quota.rounding = $10;
+            $$->u.quota.rounding_span = @10;
+            $$->u.quota.cite = $12;
+            if (strcmp($10.s, "half_up") && strcmp($10.s, "down") && strcmp($10.s, "up"))
+                perr(p, @10, "unknown rounding '%s': expected 'half_up', 'down' or 'up'", $10.s);
+        }
+    ;
+
+quota_kw : QUOTA { p->ctx = NULL; } ;
+
+/* cap -> 'cap' KIND 'at' EXPR ['unless' EXPR] 'cite' STR */
+cap_decl
+    : cap_kw IDENT AT expr opt_unless CITE STRING
+        {
+            $$ = ast_new(p->arena, AST_D_CAP, @$);
+            $$->u.cap.kind = $2;
+            $$->u.cap.kind_span = @2;
+            $$->u.cap.bound = $4;
+            $$->u.cap.unless = $5;
+            $$->u.cap.cite = $7;
+        }
+    ;
+
+cap_kw : CAP { p->ctx = NULL; } ;
+
+/* hook -> 'hook' NAME '(' [param (',' param)*] ')' '->' TYPE 'from' STR */
+hook_decl
+    : HOOK IDENT '(' opt_params ')' ARROW type FROM STRING
+        {
+            $$ = ast_new(p->arena, AST_D_HOOK, @$);
+            $$->u.hook.name = $2;
+            $$->u.hook.params = $4;
+            $$->u.hook.result_type = span_text(p, @7);
+            $$->u.hook.file = $9;
+            (void)$7;
+        }
+    ;
+
+opt_params
+    : %empty { $$ = NULL; }
+    | params
+    ;
+
+params
+    : param
+    | params ',' param { $$ = list_add($1, $3); }
+    ;
+
+/* param -> NAME ':' TYPE */
+param
+    : DEFNAME ':' type
+        {
+            $$ = ast_new(p->arena, AST_D_FIELD, @$);
+            $$->u.field.name = $1;
+            $$->u.field.name_span = @1;
+            $$->u.field.type = $3;
+        }
+    ;
+
+/* =====================================================================
+ * Expressions, loosest first: or; and; not; comparison; + -; * /; unary -
+ * =================================================================== */
+
+/* expr -> full expression (parentheses, let, check, arguments) */
+expr
+    : orexpr
+    ;
+
+orexpr
+    : andexpr
+    | orexpr OR andexpr
+        {
+            if (is_bare($1, @1, OPR_AND) || is_bare($3, @3, OPR_AND)) mixing_error(p, @2);
+            $$ = mk_bin(p, OPR_OR, $1, $3, @$, @2);
+        }
+    ;
+
+andexpr
+    : notexpr
+    | andexpr AND notexpr { $$ = mk_bin(p, OPR_AND, $1, $3, @$, @2); }
+    ;
+
+/* disj -> the expression of a clause: `or` but no bare `and` */
+disj
+    : notexpr
+    | disj OR notexpr { $$ = mk_bin(p, OPR_OR, $1, $3, @$, @2); }
+    ;
+
+notexpr
+    : cmp
+    | NOT notexpr { $$ = mk_unary(p, OPR_NOT, $2, @$, @1); }
+    ;
+
+/* cmp -> arith [CMP arith] | quantifier (non-associative) */
+cmp
+    : arith
+    | arith cmpop arith { $$ = mk_bin(p, $2, $1, $3, @$, @2); }
+    | quant
+    ;
+
+cmpop
+    : '=' { $$ = OPR_EQ; }
+    | NE { $$ = OPR_NE; }
+    | '<' { $$ = OPR_LT; }
+    | LE { $$ = OPR_LE; }
+    | '>' { $$ = OPR_GT; }
+    | GE { $$ = OPR_GE; }
+    ;
+
+arith
+    : term
+    | arith '+' term { $$ = mk_bin(p, OPR_ADD, $1, $3, @$, @2); }
+    | arith '-' term { $$ = mk_bin(p, OPR_SUB, $1, $3, @$, @2); }
+    ;
+
+term
+    : unary
+    | term '*' unary { $$ = mk_bin(p, OPR_MUL, $1, $3, @$, @2); }
+    | term '/' unary { $$ = mk_bin(p, OPR_DIV, $1, $3, @$, @2); }
+    ;
+
+unary
+    : primary
+    | '-' unary { $$ = mk_unary(p, OPR_NEG, $2, @$, @1); }
+    ;
+
+primary
+    : INT { $$ = mk_num(p, AST_E_INT, $1, @$); }
+    | DECIMAL { $$ = mk_num(p, AST_E_DEC, $1, @$); }
+    | PERCENT { $$ = mk_num(p, AST_E_PCT, $1, @$); }
+    | DATE { $$ = mk_num(p, AST_E_DATE, $1, @$); }
+    | TRUE { $$ = mk_num(p, AST_E_BOOL, q_bool(true), @$); }
+    | FALSE { $$ = mk_num(p, AST_E_BOOL, q_bool(false), @$); }
+    | STRING
+        {
+            $$ = ast_new(p->arena, AST_E_STR, @$);
+            $$->u.name.text = $1;
+        }
+    | IDENT { $$ = mk_name(p, $1, @$); }
+    | IT { $$ = mk_name(p, cstr(p, "it"), @$); }
+    | '(' expr ')' { $$ = $2; }
+    | IDENT '(' opt_args ')'
+        {
+            $$ = ast_new(p->arena, AST_E_CALL, @$);
+            $$->u.name.text = $1;
+            $$->u.name.args = $3;
+        }
+    | PRESENT '(' IDENT ')'
+        {
+            $$ = ast_new(p->arena, AST_E_CALL, @$);
+            $$->u.name.text = cstr(p, "present");
+            $$->u.name.args = mk_name(p, $3, @3);
+        }
+    | primary '.' IDENT
+        {
+            $$ = ast_new(p->arena, AST_E_MEMBER, @$);
+            $$->u.member.a = $1;
+            $$->u.member.field = $3;
+        }
+    ;
+
+opt_args
+    : %empty { $$ = NULL; }
+    | args
+    ;
+
+args
+    : expr
+    | args ',' expr { $$ = list_add($1, $3); }
+    ;
+
+/* quant -> (all|any|none|count) L ('where' cmp | CMP arith)
+ *        | 'count' L | 'sum' L 'of' arith */
+quant
+    : qkw IDENT WHERE cmp { $$ = mk_quant(p, $1, $2, @2, $4, @$); }
+    | qkw IDENT cmpop arith { $$ = mk_quant(p, $1, $2, @2, mk_shorthand(p, @2, $3, @3, $4, @4), @$); }
+    | COUNT IDENT { $$ = mk_quant(p, QNT_COUNT, $2, @2, NULL, @$); }
+    | COUNT IDENT WHERE cmp { $$ = mk_quant(p, QNT_COUNT, $2, @2, $4, @$); }
+    | COUNT IDENT cmpop arith
+        { $$ = mk_quant(p, QNT_COUNT, $2, @2, mk_shorthand(p, @2, $3, @3, $4, @4), @$); }
+    | SUM IDENT OF arith { $$ = mk_quant(p, QNT_SUM, $2, @2, $4, @$); }
+    ;
+
+qkw
+    : ALL { $$ = QNT_ALL; }
+    | ANY { $$ = QNT_ANY; }
+    | NONE { $$ = QNT_NONE; }
+    ;
+
 %%
-int quy_placeholder_parse(void);
-int quy_placeholder_parse(void) { return yyparse(); }
+
+/* =====================================================================
+ * Errors
+ * =================================================================== */
+
+static void perr(parse_state *p, q_span sp, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    diag_vadd(p->d, DIAG_ERROR, p->path, p->src, sp, fmt, ap);
+    va_end(ap);
+}
+
+static void parse_error(const q_span *loc, parse_state *p, const char *msg)
+{
+    perr(p, *loc, "%s", msg);
+}
+
+static uint32_t line_of(parse_state *p, uint32_t off)
+{
+    uint32_t line, col;
+    diag_linecol(p->src, off, &line, &col);
+    return line;
+}
+
+static bool sym_is(yysymbol_kind_t k, const char *name)
+{
+    return strcmp(yysymbol_name(k), name) == 0;
+}
+
+/* Tokens after which a new item or declaration starts. */
+static bool is_boundary(yysymbol_kind_t k)
+{
+    switch (k) {
+    case YYSYMBOL_YYEOF: case YYSYMBOL_DEFNAME: case YYSYMBOL_ALSO_NAME: case YYSYMBOL_OTHERWISE:
+    case YYSYMBOL_LET: case YYSYMBOL_FLAG: case YYSYMBOL_GAP: case YYSYMBOL_REPLACE: case YYSYMBOL_CHECK:
+    case YYSYMBOL_RULESET: case YYSYMBOL_SCALE: case YYSYMBOL_ENUM: case YYSYMBOL_STRUCT:
+    case YYSYMBOL_RECORD: case YYSYMBOL_RATE: case YYSYMBOL_AMEND: case YYSYMBOL_QUOTA: case YYSYMBOL_CAP:
+    case YYSYMBOL_HOOK:
+        return true;
+    default:
+        return sym_is(k, "'}'");
+    }
+}
+
+/* Tokens that can start an expression (summarised as "an expression"). */
+static bool is_expr_start(yysymbol_kind_t k)
+{
+    switch (k) {
+    case YYSYMBOL_IDENT: case YYSYMBOL_INT: case YYSYMBOL_DECIMAL: case YYSYMBOL_PERCENT:
+    case YYSYMBOL_DATE: case YYSYMBOL_STRING: case YYSYMBOL_TRUE: case YYSYMBOL_FALSE: case YYSYMBOL_IT:
+    case YYSYMBOL_NOT: case YYSYMBOL_ALL: case YYSYMBOL_ANY: case YYSYMBOL_NONE: case YYSYMBOL_COUNT:
+    case YYSYMBOL_SUM: case YYSYMBOL_PRESENT:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Binary operators (summarised as "an operator"). */
+static bool is_operator(yysymbol_kind_t k)
+{
+    const char *n = yysymbol_name(k);
+    if (k == YYSYMBOL_NE || k == YYSYMBOL_LE || k == YYSYMBOL_GE) return true;
+    return n[0] == '\'' && strchr("=<>+-*/.", n[1]) && n[2] == '\'';
+}
+
+/* How an expected token is named in a message. */
+static const char *expected_name(yysymbol_kind_t k, char *buf, size_t size)
+{
+    switch (k) {
+    case YYSYMBOL_IDENT: case YYSYMBOL_DEFNAME: case YYSYMBOL_ALSO_NAME: return "a name";
+    case YYSYMBOL_STRING: return "a string";
+    case YYSYMBOL_INT: case YYSYMBOL_DECIMAL: return "a number";
+    case YYSYMBOL_PERCENT: return "a percentage";
+    case YYSYMBOL_DATE: return "a date";
+    case YYSYMBOL_YYEOF: return "end of file";
+    default: break;
+    }
+    const char *n = yysymbol_name(k);
+    if (n[0] == '\'') return n;
+    snprintf(buf, size, "'%s'", n);
+    return buf;
+}
+
+/* The unexpected token, as written: 'foo', "string...", end of file. */
+static void describe_token(parse_state *p, yysymbol_kind_t k, q_span sp, char *buf, size_t size)
+{
+    if (k == YYSYMBOL_YYEOF) {
+        snprintf(buf, size, "end of file");
+        return;
+    }
+    uint32_t len = sp.end - sp.start;
+    const char *s = p->src + sp.start;
+    bool cut = false;
+    if (len > 32) {
+        len = 32;
+        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80) len--; /* whole characters */
+        cut = true;
+    }
+    if (k == YYSYMBOL_STRING)
+        snprintf(buf, size, "string %.*s%s", (int)len, s, cut ? "...\"" : "");
+    else
+        snprintf(buf, size, "'%.*s%s'", (int)len, s, cut ? "..." : "");
+}
+
+/* Innermost '(' still open when token `tok` (just scanned) arrived. */
+static int open_paren(parse_state *p, yysymbol_kind_t tok)
+{
+    int n = p->nparen;
+    if (sym_is(tok, "'('")) n--; /* the lookahead '(' itself */
+    if (n <= 0) return -1;
+    if (n > PARSE_NEST) n = PARSE_NEST;
+    return (int)p->paren[n - 1];
+}
+
+static int yyreport_syntax_error(const yypcontext_t *ctx, parse_state *p)
+{
+    yysymbol_kind_t tok = yypcontext_token(ctx);
+    q_span loc = *yypcontext_location(ctx);
+    /* Already reported by the scanner, or by parse_lex (an unclosed '{'). */
+    if (tok == YYSYMBOL_LEXERR || p->cur_injected) return 0;
+    if (p->have_err && p->last_err == loc.start) return 0;
+    p->have_err = true;
+    p->last_err = loc.start;
+
+    yysymbol_kind_t exp[YYNTOKENS];
+    int n = yypcontext_expected_tokens(ctx, exp, YYNTOKENS);
+    if (n < 0) n = 0;
+    bool want_cite = false, want_rparen = false, any_expr = false, any_op = false;
+    for (int i = 0; i < n; i++) {
+        if (exp[i] == YYSYMBOL_CITE) want_cite = true;
+        if (sym_is(exp[i], "')'")) want_rparen = true;
+        if (is_expr_start(exp[i])) any_expr = true;
+        if (is_operator(exp[i])) any_op = true;
+    }
+
+    /* Targeted: the condition ended and the next item began, no cite. */
+    if (want_cite && is_boundary(tok)) {
+        q_span at = {p->prev_end, p->prev_end};
+        if (p->ctx)
+            perr(p, at, "missing 'cite' after %s condition", p->ctx);
+        else
+            perr(p, at, "missing 'cite \"...\"'");
+        return 0;
+    }
+
+    char what[96];
+    describe_token(p, tok, loc, what, sizeof what);
+    char msg[512];
+    size_t len = (size_t)snprintf(msg, sizeof msg, "unexpected %s", what);
+
+    /* Expected: summarise expression starts and operators, dedupe names. */
+    const char *names[YYNTOKENS];
+    char bufs[YYNTOKENS][40];
+    int k = 0;
+    if (any_expr) names[k++] = "an expression";
+    if (any_op) names[k++] = "an operator";
+    for (int i = 0; i < n; i++) {
+        if ((any_expr && (is_expr_start(exp[i]) || sym_is(exp[i], "'('") || sym_is(exp[i], "'-'"))) ||
+            (any_op && is_operator(exp[i])))
+            continue;
+        const char *nm = expected_name(exp[i], bufs[k], sizeof bufs[k]);
+        bool dup = false;
+        for (int j = 0; j < k; j++) dup |= strcmp(names[j], nm) == 0;
+        if (!dup) names[k++] = nm;
+    }
+    if (k > 0 && k <= 6) {
+        len += (size_t)snprintf(msg + len, sizeof msg - len, ", expected ");
+        for (int i = 0; i < k && len < sizeof msg; i++)
+            len += (size_t)snprintf(msg + len, sizeof msg - len, "%s%s", i == 0 ? "" : i == k - 1 ? " or " : ", ",
+                                    names[i]);
+    }
+    int po = want_rparen ? open_paren(p, tok) : -1;
+    if (po >= 0 && len < sizeof msg) {
+        if (k > 6)
+            snprintf(msg + len, sizeof msg - len, ", expected ')' to close '(' at line %u", line_of(p, (uint32_t)po));
+        else
+            snprintf(msg + len, sizeof msg - len, " (to close '(' at line %u)", line_of(p, (uint32_t)po));
+    }
+    perr(p, loc, "%s", msg);
+    return 0;
+}
+
+/* =====================================================================
+ * Token stream: scanner -> parser
+ * =================================================================== */
+
+static lex_token *peek(parse_state *p, int i)
+{
+    while (p->nahead <= i) lex_next(&p->lex, &p->ahead[p->nahead++]);
+    return &p->ahead[i];
+}
+
+static lex_token take(parse_state *p)
+{
+    lex_token t = *peek(p, 0);
+    p->ahead[0] = p->ahead[1];
+    p->nahead--;
+    return t;
+}
+
+/* A keyword that can only start a top-level declaration. `enum` after ':'
+ * (or a field modifier, or 'of') is an inline enum type. */
+static bool is_toplevel(int kind, int prev)
+{
+    switch (kind) {
+    case TK_RULESET: case TK_SCALE: case TK_STRUCT: case TK_RECORD: case TK_RATE: case TK_AMEND:
+    case TK_QUOTA: case TK_CAP: case TK_HOOK:
+        return true;
+    case TK_ENUM:
+        return prev != ':' && prev != TK_OPTIONAL && prev != TK_COMPUTED && prev != TK_OF;
+    default:
+        return false;
+    }
+}
+
+static bool starts_item(int kind)
+{
+    switch (kind) {
+    case TK_DEFNAME: case TK_ALSO_NAME: case TK_OTHERWISE: case TK_LET: case TK_FLAG: case TK_GAP:
+    case TK_REPLACE: case TK_CHECK: case '}':
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void deliver(parse_state *p, int kind, q_span sp)
+{
+    if (p->paren_reset) {
+        p->nparen = 0;
+        p->paren_reset = false;
+    }
+    p->prev_kind = p->cur_kind;
+    p->prev_end = p->cur.end;
+    p->cur_kind = kind;
+    p->cur = sp;
+    switch (kind) {
+    case '{':
+        if (p->nbrace < PARSE_NEST) p->brace[p->nbrace] = sp.start;
+        p->nbrace++;
+        break;
+    case '}':
+        if (p->nbrace > 0) p->nbrace--;
+        break;
+    case '(':
+        if (p->nparen < PARSE_NEST) p->paren[p->nparen] = sp.start;
+        p->nparen++;
+        break;
+    case ')':
+        if (p->nparen > 0) p->nparen--;
+        break;
+    default:
+        break;
+    }
+    if (starts_item(kind) || is_toplevel(kind, p->prev_kind)) p->paren_reset = true;
+}
+
+static int parse_lex(PARSE_STYPE *lval, q_span *lloc, parse_state *p)
+{
+    p->cur_injected = false;
+    if (p->ninject > 0) {
+        /* closing a block left open before a top-level keyword or EOF */
+        p->ninject--;
+        q_span at = {p->replay.span.start, p->replay.span.start};
+        deliver(p, '}', at);
+        p->cur_injected = true;
+        *lloc = at;
+        return '}';
+    }
+    lex_token t;
+    if (p->has_replay) {
+        t = p->replay;
+        p->has_replay = false;
+    } else {
+        t = take(p);
+        if (t.kind == TK_IDENT) {
+            lex_token *n1 = peek(p, 0);
+            if (n1->kind == ':' || (n1->kind == TK_STRING && peek(p, 1)->kind == ':'))
+                t.kind = TK_DEFNAME;
+            else if (n1->kind == TK_ALSO)
+                t.kind = TK_ALSO_NAME;
+        }
+        if (p->nbrace > 0 && (t.kind == TK_YYEOF || is_toplevel(t.kind, p->cur_kind))) {
+            int b = p->nbrace <= PARSE_NEST ? p->nbrace : PARSE_NEST;
+            uint32_t line = line_of(p, p->brace[b - 1]);
+            if (t.kind == TK_YYEOF)
+                perr(p, t.span, "unexpected end of file, expected '}' to close '{' at line %u", line);
+            else
+                perr(p, t.span, "unexpected '%.*s', expected '}' to close '{' at line %u",
+                     (int)(t.span.end - t.span.start), p->src + t.span.start, line);
+            p->replay = t;
+            p->has_replay = true;
+            p->ninject = p->nbrace - 1;
+            q_span at = {t.span.start, t.span.start};
+            deliver(p, '}', at);
+            p->cur_injected = true;
+            *lloc = at;
+            return '}';
+        }
+    }
+    p->cur_lexerr = t.kind == TK_LEXERR;
+    deliver(p, t.kind, t.span);
+    *lloc = t.span;
+    switch (t.kind) {
+    case TK_IDENT: case TK_DEFNAME: case TK_ALSO_NAME: case TK_STRING:
+        lval->str = t.str;
+        break;
+    case TK_INT: case TK_DECIMAL: case TK_PERCENT: case TK_DATE:
+        lval->num = t.num;
+        break;
+    default:
+        break;
+    }
+    return t.kind;
+}
+
+/* =====================================================================
+ * Entry points
+ * =================================================================== */
+
+const char *parse_token_name(int token)
+{
+    if (token < 0) return "?";
+    return yysymbol_name(YYTRANSLATE(token));
+}
+
+bool parse_file(ast_arena *arena, diag_list *d, const char *path, const char *src, size_t len, ast_file *out)
+{
+    memset(out, 0, sizeof *out);
+    out->path = path;
+    out->src = src;
+    out->len = len;
+    size_t before = d->nerrors;
+    if (len >= UINT32_MAX) {
+        q_span sp = {0, 0};
+        diag_add(d, DIAG_ERROR, path, src, sp, "file too large (%zu bytes)", len);
+        return false;
+    }
+    parse_state *p = ast_alloc(arena, sizeof *p);
+    p->arena = arena;
+    p->d = d;
+    p->path = path;
+    p->src = src;
+    p->len = len;
+    p->file = out;
+    lex_init(&p->lex, arena, d, path, src, len);
+    parse_parse(p);
+    return d->nerrors == before;
+}
