@@ -1225,6 +1225,19 @@ static bool step(vcode *c, uint32_t blk, uint32_t i)
             return vfail(v, "instruction %u (%s): backward jump to %u (only QSTEP jumps back)", i, nm, in.b);
         return flow(c, blk, i, in.b, &taken, false) && flow(c, blk, i, i + 1, &s, true);
     }
+    case OP_IFABSENT:
+        /* c = 1: the rule fails instead; the VM then takes the failure
+         * jump of the CLAUSE just before b, so that is a successor too */
+        if (in.c > 1) return vfail(v, "instruction %u (%s): unknown mode c = %u (0 or 1)", i, nm, in.c);
+        if (in.c == 1) {
+            if (in.b == 0 || in.b > p->ncode || p->code[in.b - 1].op != OP_CLAUSE)
+                return vfail(v, "instruction %u (%s): with c = 1 the target %u must follow a CLAUSE", i, nm, in.b);
+            uint32_t fb = p->code[in.b - 1].b;
+            if (fb <= i && fb < p->ncode)
+                return vfail(v, "instruction %u (%s): backward jump to %u (only QSTEP jumps back)", i, nm, fb);
+            if (!flow(c, blk, i, fb, &s, false)) return false;
+        }
+        break;
     default:
         break;
     }

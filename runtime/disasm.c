@@ -267,6 +267,14 @@ static void segment_banner(dctx *d, uint32_t i, uint32_t end)
         if (in->a != d->rule) rule_banner(d, in->a);
         break;
     case OP_FLAG:
+        /* gaps are evaluated inside the `otherwise` rule, before its DECIDE */
+        if (in->a < p->nflagdefs && p->flags[in->a].kind == QFL_GAP) {
+            for (uint32_t k = j + 1; k < end && k < p->ncode; k++) {
+                if (p->code[k].op != OP_DECIDE) continue;
+                if (p->code[k].a != d->rule) rule_banner(d, p->code[k].a);
+                break;
+            }
+        }
         flag_banner(d, in->a);
         break;
     default:
@@ -322,6 +330,7 @@ static void put_instr(dctx *d, uint32_t i)
     case OPF_SLOT: case OPF_SLOTJ:
         COMMENT();
         put_slot_name(d, in->a);
+        if (in->op == OP_IFABSENT && in->c == 1) fputs(" (absent: the rule fails)", out);
         break;
     case OPF_LOOP:
         COMMENT();

@@ -693,6 +693,21 @@ static void test_verify_bad_slot(void **state)
     expect_reject(p, "instruction 12 (IFABSENT): slot 3 out of range");
 
     p = good_program();
+    p->code[12].c = 1; /* absent: the rule fails, via CLAUSE 16's failure jump */
+    char err[256];
+    if (!bc_verify(p, err, sizeof err)) fail_msg("IFABSENT c = 1: %s", err);
+    prog_free(p);
+
+    p = good_program();
+    p->code[12].c = 2;
+    expect_reject(p, "instruction 12 (IFABSENT): unknown mode c = 2 (0 or 1)");
+
+    p = good_program();
+    p->code[12].c = 1;
+    p->code[12].b = 16; /* does not follow a CLAUSE */
+    expect_reject(p, "instruction 12 (IFABSENT): with c = 1 the target 16 must follow a CLAUSE");
+
+    p = good_program();
     p->code[4].a = 0; /* LEN of a non-list */
     expect_reject(p, "instruction 4 (LEN): slot 0 ('tasks_total') is not a list");
 }
