@@ -1,6 +1,6 @@
 /*
  * cmd_test.c — `quy test NAME...`: runs the cases a ruleset ships in
- * rulesets/NAME/tests/*.jsonl. One JSON object per line:
+ * rulesets/NAME/tests/ (every .jsonl file). One JSON object per line:
  *
  *   {"case": "name", "clause": "124-QĐ/TW Điều 12, 1.2", "note": "...",
  *    "record": {...},

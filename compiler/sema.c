@@ -1093,7 +1093,6 @@ static void cg_expr(sema *S, ast_node *e)
         if (op == OPR_AND || op == OPR_OR) {
             cg_expr(S, e->u.bin.a);
             uint32_t j = cg_emit(b, op == OPR_AND ? OP_JFKEEP : OP_JTKEEP, 0, 0, 0, pos);
-            cg_emit(b, OP_POP, 0, 0, 0, pos);
             cg_expr(S, e->u.bin.b);
             cg_patch(b, j, cg_here(b));
             break;
@@ -1210,7 +1209,6 @@ static uint32_t emit_clause(sema *S, ast_node *c, uint32_t rule, const char *cit
     cg_expr(S, c->u.clause.expr);
     if (c->u.clause.unless) {
         uint32_t j = cg_emit(b, OP_JFKEEP, 0, 0, 0, pos_of(S, c->u.clause.unless->span));
-        cg_emit(b, OP_POP, 0, 0, 0, pos_of(S, c->u.clause.unless->span));
         cg_expr(S, c->u.clause.unless);
         cg_emit(b, OP_EXC, (uint16_t)ci, 0, 0, pos_of(S, c->u.clause.unless->span));
         cg_patch(b, j, cg_here(b));
@@ -1251,7 +1249,6 @@ static void sema_flag_item(sema *S, ast_node *it, bool gap)
     for (ast_node *c = it->u.rule.clauses; c; c = c->next) {
         if (!first) {
             ands[nands++] = cg_emit(b, OP_JFKEEP, 0, 0, 0, pos_of(S, c->span));
-            cg_emit(b, OP_POP, 0, 0, 0, pos_of(S, c->span));
         }
         first = false;
         emit_clause(S, c, QUY_NONE, it->u.rule.cite.s, it->u.rule.cite.len, true, skips, &nskips);
