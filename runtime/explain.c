@@ -113,6 +113,17 @@ void *explain_json(const q_program *p, const q_record *rec, const vm_result *res
             json_object_set_new(reads, prog_str(p, f->name), json_string(buf));
             break;
         }
+        case EV_SHARE: {
+            char v[64];
+            q_format(e->val, true, v, sizeof v);
+            json_t *arr = json_object_get(reads, "share()");
+            if (!arr) {
+                arr = json_array();
+                json_object_set_new(reads, "share()", arr);
+            }
+            json_array_append_new(arr, json_string(v));
+            break;
+        }
         case EV_EXC:
             exc = json_object();
             json_object_set_new(exc, "held", json_boolean(e->result));
@@ -210,9 +221,29 @@ static void text_clause(const q_program *p, const q_record *rec, const vm_trace 
         pad(out, indent + 4);
         fprintf(out, "giá trị: ");
         char buf[1024];
+        bool first = true;
         for (uint32_t i = 0; i < c->nreads; i++) {
-            fmt_read(p, rec, &tr->ev[c->first_read + i], buf, sizeof buf);
-            fprintf(out, "%s%s", i ? "; " : "", buf);
+            const vm_event *e = &tr->ev[c->first_read + i];
+            if (e->type == EV_READ) {
+                bool dup = false; /* a field read twice is shown once */
+                for (uint32_t j = 0; j < i; j++) {
+                    const vm_event *f = &tr->ev[c->first_read + j];
+                    dup |= f->type == EV_READ && f->slot == e->slot;
+                }
+                if (dup) continue;
+                fmt_read(p, rec, e, buf, sizeof buf);
+            } else if (e->type == EV_SHARE) {
+                char v[64];
+                q_format(e->val, true, v, sizeof v);
+                if (e->slot != 0xFFFF && e->idx != 0xFFFFFFFF)
+                    snprintf(buf, sizeof buf, "tỉ lệ %u/%u = %s", e->slot, e->idx, v);
+                else
+                    snprintf(buf, sizeof buf, "tỉ lệ = %s", v);
+            } else {
+                continue;
+            }
+            fprintf(out, "%s%s", first ? "" : "; ", buf);
+            first = false;
         }
         fputc('\n', out);
     }
@@ -232,7 +263,8 @@ void explain_text(const q_program *p, const q_record *rec, const vm_result *res,
     for (uint32_t i = 0; i < tr->n; i++) {
         const vm_event *e = &tr->ev[i];
         switch (e->type) {
-        case EV_READ: break;
+        case EV_READ:
+        case EV_SHARE: break;
         case EV_EXC: exc = e->result; break;
         case EV_CLAUSE:
         case EV_SKIP:

@@ -21,6 +21,7 @@ typedef enum vm_ev_type {
     EV_EXC,    /* exception (`unless`) of clause idx evaluated to result */
     EV_RULE,   /* rule idx finished: result = 1 held (decided), 0 failed */
     EV_FLAG,   /* flag idx raised */
+    EV_SHARE,  /* share(a, b) computed: val = result, slot/idx = a.n, b.n (ints) */
 } vm_ev_type;
 
 typedef struct vm_event {
