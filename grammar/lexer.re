@@ -203,8 +203,10 @@ void lex_next(lex_state *L, lex_token *t)
         re2c:yyfill:enable = 0;
         re2c:define:YYCTYPE = "unsigned char";
 
-        digit = [0-9];
-        ws    = [ \t\r\n\f\v];
+        digit    = [0-9];
+        ws       = [ \t\r\n\f\v];
+        nonascii = [\x80-\uD7FF\uE000-\U0010FFFF];
+        idchar   = [A-Za-z0-9_] | nonascii;
 
         "\x00" {
             if (start >= L->len) {
@@ -272,6 +274,16 @@ void lex_next(lex_state *L, lex_token *t)
             TOK(TK_IDENT);
         }
 
+        ([A-Za-z_][A-Za-z0-9_]*)? nonascii idchar* {
+            /* A name with Vietnamese (or other non-ASCII) letters: one
+             * error for the whole word. */
+            uint32_t end = (uint32_t)(YYCURSOR - base);
+            lex_error(L, start, end,
+                      "'%.*s' is not a valid name: names use ASCII letters, digits and '_' "
+                      "(Vietnamese text goes in strings)", (int)(end - start), L->src + start);
+            TOK(TK_LEXERR);
+        }
+
         digit{4} "-" digit{2} "-" digit{2} {
             int64_t days = 0;
             if (!q_parse_date(L->src + start, 10, &days)) {
@@ -317,15 +329,8 @@ void lex_next(lex_state *L, lex_token *t)
             unsigned char c = base[start];
             uint32_t e = start + 1;
             if (c >= 0x80) {
-                int n = utf8_len(base + start);
-                if (n) {
-                    e = start + (uint32_t)n;
-                    lex_error(L, start, e,
-                              "'%.*s' is not allowed here: names are ASCII letters, digits and '_' "
-                              "(Vietnamese text goes in strings)", n, L->src + start);
-                } else {
-                    e = bad_utf8(L, start, "");
-                }
+                /* valid characters were taken by the rule above */
+                e = bad_utf8(L, start, "");
             } else if (c >= 0x20 && c < 0x7F) {
                 lex_error(L, start, e, "unexpected character '%c'", c);
             } else {

@@ -333,9 +333,16 @@ static parse_clauses one_clause(ast_node *c, ast_node *e, q_span e_loc, ast_node
  * File and header
  * =================================================================== */
 
-/* file -> header decl* */
+/* file -> header decl* (the header is parsed as a declaration so that a
+ * file without one still parses, and is reported once) */
 file
-    : header decls
+    : decls
+        {
+            if (!p->file->header) {
+                q_span sp = {0, 0};
+                perr(p, sp, "a ruleset file starts with 'ruleset NAME'");
+            }
+        }
     ;
 
 /* header -> 'ruleset' NAME ['extends' NAME] attr* */
@@ -348,13 +355,15 @@ header
             h->u.ruleset.name_span = @2;
             h->u.ruleset.parent = $3.s;
             h->u.ruleset.parent_span = $3.sp;
-            p->file->header = h;
+            if (p->file->header)
+                perr(p, @1, "a file holds one ruleset: this is a second 'ruleset' header");
+            else if (p->file->decls || p->have_err)
+                perr(p, @1, "the 'ruleset' header must come before every declaration");
+            if (!p->file->header) p->file->header = h;
         }
     | RULESET error
-    | %empty
         {
-            q_span sp = {0, 0};
-            perr(p, sp, "a ruleset file starts with 'ruleset NAME'");
+            if (!p->file->header) p->file->header = ast_new(p->arena, AST_D_RULESET, @1);
         }
     ;
 
@@ -408,7 +417,8 @@ decls
     ;
 
 decl
-    : scale_decl
+    : header { $$ = NULL; }
+    | scale_decl
     | enum_decl
     | struct_decl
     | record_decl
@@ -1043,12 +1053,18 @@ static bool is_expr_start(yysymbol_kind_t k)
     }
 }
 
-/* Binary operators (summarised as "an operator"). */
+/* Binary operators after an operand (summarised as "an operator"). */
 static bool is_operator(yysymbol_kind_t k)
 {
     const char *n = yysymbol_name(k);
     if (k == YYSYMBOL_NE || k == YYSYMBOL_LE || k == YYSYMBOL_GE) return true;
-    return n[0] == '\'' && strchr("=<>+-*/.", n[1]) && n[2] == '\'';
+    return n[0] == '\'' && n[1] && strchr("=<>+-*/.", n[1]) && n[2] == '\'';
+}
+
+static bool is_comparison(yysymbol_kind_t k)
+{
+    return k == YYSYMBOL_NE || k == YYSYMBOL_LE || k == YYSYMBOL_GE || sym_is(k, "'='") || sym_is(k, "'<'") ||
+           sym_is(k, "'>'");
 }
 
 /* How an expected token is named in a message. */
@@ -1113,13 +1129,21 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, parse_state *p)
     yysymbol_kind_t exp[YYNTOKENS];
     int n = yypcontext_expected_tokens(ctx, exp, YYNTOKENS);
     if (n < 0) n = 0;
-    bool want_cite = false, want_rparen = false, any_expr = false, any_op = false;
+    bool want_cite = false, want_rparen = false, want_int = false, want_lparen = false, want_str = false;
+    bool any_op = false, want_cmp = false;
     for (int i = 0; i < n; i++) {
         if (exp[i] == YYSYMBOL_CITE) want_cite = true;
+        if (exp[i] == YYSYMBOL_INT) want_int = true;
+        if (exp[i] == YYSYMBOL_STRING) want_str = true;
         if (sym_is(exp[i], "')'")) want_rparen = true;
-        if (is_expr_start(exp[i])) any_expr = true;
-        if (is_operator(exp[i])) any_op = true;
+        if (sym_is(exp[i], "'('")) want_lparen = true;
+        if (is_operator(exp[i]) && !sym_is(exp[i], "'-'") && !sym_is(exp[i], "'.'")) any_op = true;
+        if (is_comparison(exp[i])) want_cmp = true;
     }
+    /* "an expression" where any operand may follow; "a value" for a
+     * field's default (literals only). */
+    bool any_expr = want_int && want_lparen;
+    bool any_value = !any_expr && want_int && want_str;
 
     /* Targeted: the condition ended and the next item began, no cite. */
     if (want_cite && is_boundary(tok)) {
@@ -1136,14 +1160,25 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, parse_state *p)
     char msg[512];
     size_t len = (size_t)snprintf(msg, sizeof msg, "unexpected %s", what);
 
+    /* Targeted: a comparison where none may follow (a < b < c, or an
+     * unparenthesised quantifier as an operand). */
+    if (is_comparison(tok) && any_op && !want_cmp) {
+        perr(p, loc,
+             "%s: comparisons do not chain, and a quantifier used as an operand needs parentheses, "
+             "as in '(count L where it >= httnv) >= 3'", msg);
+        return 0;
+    }
+
     /* Expected: summarise expression starts and operators, dedupe names. */
     const char *names[YYNTOKENS];
     char bufs[YYNTOKENS][40];
     int k = 0;
     if (any_expr) names[k++] = "an expression";
+    if (any_value) names[k++] = "a value";
     if (any_op) names[k++] = "an operator";
     for (int i = 0; i < n; i++) {
-        if ((any_expr && (is_expr_start(exp[i]) || sym_is(exp[i], "'('") || sym_is(exp[i], "'-'"))) ||
+        if (((any_expr || any_value) &&
+             (is_expr_start(exp[i]) || sym_is(exp[i], "'('") || sym_is(exp[i], "'-'"))) ||
             (any_op && is_operator(exp[i])))
             continue;
         const char *nm = expected_name(exp[i], bufs[k], sizeof bufs[k]);
