@@ -1404,9 +1404,12 @@ static void sema_lower_kind(sema *S, s_record *rec, s_rate *R)
 
         uint32_t fails[256], skips[256];
         size_t nfails = 0, nskips = 0;
-        bool all_true = !rn->u.rule.otherwise || true;
+        bool all_true = true; /* every clause is the literal `true` */
         for (ast_node *c = rn->u.rule.clauses; c; c = c->next) {
-            if (!sema_clause(S, c, "a rule condition")) continue;
+            if (!sema_clause(S, c, "a rule condition")) {
+                all_true = false;
+                continue;
+            }
             all_true &= clause_always_true(c);
             if (nfails < 255 && nskips < 200)
                 fails[nfails++] = emit_clause(S, c, r, rn->u.rule.cite.s, rn->u.rule.cite.len, false, skips, &nskips);
@@ -1417,7 +1420,10 @@ static void sema_lower_kind(sema *S, s_record *rec, s_rate *R)
             S->file = a->file;
             if (!a->node->u.rule.cite.len) err(S, a->node->span, "'also requires' needs a 'cite'");
             for (ast_node *c = a->node->u.rule.clauses; c; c = c->next) {
-                if (!sema_clause(S, c, "a requirement")) continue;
+                if (!sema_clause(S, c, "a requirement")) {
+                    all_true = false;
+                    continue;
+                }
                 all_true &= clause_always_true(c);
                 if (nfails < 255 && nskips < 200)
                     fails[nfails++] = emit_clause(S, c, r, a->node->u.rule.cite.s, a->node->u.rule.cite.len, false, skips, &nskips);

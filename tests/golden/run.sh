@@ -8,12 +8,13 @@
 #                              `quy check FILE` must print exactly these
 #                              diagnostics (as FILE:LINE:COL: LEVEL: MESSAGE)
 #                              and no others; no expectation = must pass.
-#   tests/golden/eval/NAME/    `cmd` (arguments to quy, run inside the folder),
+#   tests/golden/eval/NAME/    `cmd` (arguments to quy, run inside the folder)
+#                              or `script` (a bash script given the quy path as $1),
 #                              `expected.out` (stdout), `expected.rc` (exit
 #                              status, default 0) and optionally
 #                              `expected.err` (lines that stderr must contain).
 set -u
-QUY=$1
+QUY=$(realpath "$1")
 DIR=$2
 pass=0
 fail=0
@@ -34,12 +35,16 @@ for f in "$DIR"/check/*.quy; do
 done
 
 for d in "$DIR"/eval/*/; do
-  [ -f "$d/cmd" ] || continue
+  [ -f "$d/cmd" ] || [ -f "$d/script" ] || continue
   name=eval/$(basename "$d")
   want_rc=0
   [ -f "$d/expected.rc" ] && want_rc=$(cat "$d/expected.rc")
   out=$(mktemp) err=$(mktemp)
-  (cd "$d" && eval "\"$QUY\" $(cat cmd)" >"$out" 2>"$err")
+  if [ -f "$d/script" ]; then
+    (cd "$d" && bash ./script "$QUY" >"$out" 2>"$err")
+  else
+    (cd "$d" && eval "\"$QUY\" $(cat cmd)" >"$out" 2>"$err")
+  fi
   rc=$?
   ok=1
   if [ "$rc" != "$want_rc" ]; then ok=0; echo "FAIL $name: exit status $rc, expected $want_rc"; fi
