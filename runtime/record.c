@@ -148,6 +148,16 @@ static bool strset_grow(strset *s)
     return true;
 }
 
+/* The value slot of key k, or NULL if absent. */
+static uint32_t *strset_get(const strset *s, const char *k, size_t n)
+{
+    if (!s->cap) return NULL;
+    uint32_t h = hash_bytes(k, n) & (s->cap - 1);
+    for (; s->tab[h]; h = (h + 1) & (s->cap - 1))
+        if (strset_key_eq(s, s->tab[h], k, n)) return &s->val[h];
+    return NULL;
+}
+
 /* 1: added. 0: already there (*old = its value). -1: out of memory. */
 static int strset_add(strset *s, const char *k, size_t n, uint32_t v, uint32_t *old)
 {
@@ -220,6 +230,7 @@ struct rec_reader {
 
     strset ids;        /* id -> line first seen */
     strset warned;     /* unknown field names already warned about */
+    strset names;      /* field name -> bit k set if kind k (< 32) declares it */
 
     /* JSON array: the parsed elements and the line each starts on */
     json_t **items;
@@ -890,31 +901,41 @@ static int decode_object(rec_reader *r, json_t *obj, bool check_dup, q_record **
 
     const q_kind *kd = &p->kinds[k];
     size_t matched = 2; /* id, kind */
-    for (uint32_t i = 0; i < kd->nfields; i++) {
+    for (uint32_t i = 0; i < kd->nfields && !rc; i++) {
         const q_field *f = &p->fields[kd->first_field + i];
         uint16_t slot = f->slot < kd->nfields ? f->slot : (uint16_t)i;
         const char *name = prog_str(p, f->name);
         json_t *v = json_object_get(obj, name);
         if (v && (strcmp(name, "id") && strcmp(name, "kind"))) matched++;
-        q_val x;
+        q_val x = {0, 0};
         if (!v || json_is_null(v)) {
             rc = dec_absent(r, f, name, &x, &r->rec.present[slot], err);
         } else {
             rc = dec_json(r, f->type, v, name, &x, err);
             r->rec.present[slot] = 1;
         }
-        if (rc) return rc;
         r->rec.slots[slot] = x;
     }
-    if (json_object_size(obj) > matched) {
+    /* Unknown keys are warned about even when the record is rejected: a
+     * misspelt field name is the likely cause of a "missing field". */
+    if (rc || json_object_size(obj) > matched) {
         const char *key;
         json_t *val;
         json_object_foreach(obj, key, val) {
             if (!strcmp(key, "id") || !strcmp(key, "kind")) continue;
             size_t kl = strlen(key);
-            if (prog_find_field(p, k, key, kl) == QUY_NONE) warn_unknown_field(r, key, kl, k);
+            if (strset_get(&r->warned, key, kl)) continue; /* warned once already */
+            bool known;
+            if (k < 32) {
+                const uint32_t *kinds = strset_get(&r->names, key, kl);
+                known = kinds && (*kinds >> k & 1u);
+            } else {
+                known = prog_find_field(p, k, key, kl) != QUY_NONE;
+            }
+            if (!known) warn_unknown_field(r, key, kl, k);
         }
     }
+    if (rc) return rc;
     return finish(r, k, out, err);
 }
 
@@ -1406,6 +1427,21 @@ rec_reader *rec_reader_open(const q_program *p, FILE *in, const char *name, rec_
     for (uint32_t k = 0; k < p->nkinds; k++)
         if (p->kinds[k].nfields > maxf) maxf = p->kinds[k].nfields;
     r->maxfields = maxf;
+    /* Which kinds declare each field name: finding the unknown keys of an
+     * object is then one hash lookup per key. */
+    for (uint32_t k = 0; k < p->nkinds && k < 32; k++) {
+        const q_kind *kd = &p->kinds[k];
+        for (uint32_t i = 0; i < kd->nfields && kd->first_field + i < p->nfields; i++) {
+            const char *nm = prog_str(p, p->fields[kd->first_field + i].name);
+            size_t nl = strlen(nm);
+            uint32_t *bits = strset_get(&r->names, nm, nl);
+            if (bits) *bits |= 1u << k;
+            else if (strset_add(&r->names, nm, nl, 1u << k, NULL) < 0) {
+                rec_reader_free(r);
+                return NULL;
+            }
+        }
+    }
     r->rec.slots = calloc(maxf, sizeof *r->rec.slots);
     r->rec.present = calloc(maxf, 1);
     if (!r->rec.slots || !r->rec.present) {
@@ -1453,6 +1489,7 @@ void rec_reader_free(rec_reader *r)
     free(r->cell_off);
     strset_free(&r->ids);
     strset_free(&r->warned);
+    strset_free(&r->names);
     arena_free(&r->strings);
     free(r->rec.slots);
     free(r->rec.present);

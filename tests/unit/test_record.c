@@ -329,6 +329,19 @@ static void test_unknown_field_warned_once(void **state)
     assert_int_equal(r->warns[1].line, 2);
 }
 
+static void test_misspelt_field_warned_on_rejection(void **state)
+{
+    run *r = *state;
+    read_all(r,
+             "{\"id\":\"t1\",\"kind\":\"member\",\"tasks_totl\":10,\"tasks_completed\":8,\"grades\":[],"
+             "\"exemplary\":\"khong\",\"discipline_cases\":[],\"review_held_on\":\"2024-01-01\"}\n",
+             REC_JSONL);
+    assert_int_equal(r->nerrs, 1);
+    assert_string_equal(r->errs[0].field, "tasks_total");
+    assert_int_equal(r->nwarns, 1);
+    assert_string_equal(r->warns[0].field, "tasks_totl");
+}
+
 static void test_constraint(void **state)
 {
     run *r = *state;
@@ -615,6 +628,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_duplicate_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_field_warned_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_misspelt_field_warned_on_rejection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_constraint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decimal_exponents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_array, setup, teardown),
