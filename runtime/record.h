@@ -36,9 +36,11 @@ typedef struct rec_error {
     char file[256];   /* input name ("-" for standard input) */
     uint32_t line;    /* 1-based; 0 if unknown */
     char id[128];     /* record id, "" if it has none */
-    char field[128];  /* offending field, "" if the record as a whole */
+    char field[128];  /* offending field, "" if the record as a whole; inside a
+                         list: "grades[1]", "discipline_cases[2].who" */
     char code[32];    /* machine code: missing_field, wrong_type, unknown_value,
-                         constraint, bad_json, bad_csv, unknown_kind, duplicate_id, eval */
+                         constraint, bad_json, bad_csv, unknown_kind, duplicate_id, eval;
+                         also io (read error), no_memory; warnings: unknown_field */
     char message[512]; /* Vietnamese-first human message, with the value */
 } rec_error;
 
@@ -57,7 +59,9 @@ int rec_reader_next(rec_reader *r, q_record **out, rec_error *err);
 void rec_reader_free(rec_reader *r);
 
 /* Decode one already-parsed JSON object (used by `quy test`). `obj` is a
- * jansson json_t*; same result codes as rec_reader_next. */
+ * jansson json_t*; same result codes as rec_reader_next. Ids are not checked
+ * for duplicates here (test cases are independent). `in` given to
+ * rec_reader_open may be NULL for a reader used only for this. */
 int rec_decode_json(rec_reader *r, const void *obj, uint32_t line, q_record **out, rec_error *err);
 
 /* A deep copy that owns its memory (free with rec_free). */
