@@ -91,7 +91,6 @@ struct parse_state {
     bool has_replay;
     int ninject;          /* '}' still to inject */
     bool cur_injected;    /* the token last delivered was injected */
-    bool cur_lexerr;      /* the token last delivered was TK_LEXERR */
     int prev_kind;        /* kind of the token delivered before the current one */
     int cur_kind;
     q_span cur;           /* span of the token last delivered */
@@ -107,6 +106,7 @@ struct parse_state {
     bool have_err;
     uint32_t last_err;    /* offset of the last token reported */
     const char *ctx;      /* "rule", "flag", ... : whose condition is being parsed */
+    bool started;         /* the first token was delivered */
 
     /* rate items */
     ast_node *last_item;  /* last item appended to the current rate block */
@@ -334,15 +334,10 @@ static parse_clauses one_clause(ast_node *c, ast_node *e, q_span e_loc, ast_node
  * =================================================================== */
 
 /* file -> header decl* (the header is parsed as a declaration so that a
- * file without one still parses, and is reported once) */
+ * file without one still parses; parse_lex reports it missing, once, at
+ * the first token) */
 file
     : decls
-        {
-            if (!p->file->header) {
-                q_span sp = {0, 0};
-                perr(p, sp, "a ruleset file starts with 'ruleset NAME'");
-            }
-        }
     ;
 
 /* header -> 'ruleset' NAME ['extends' NAME] attr* */
@@ -1179,7 +1174,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, parse_state *p)
     for (int i = 0; i < n; i++) {
         if (((any_expr || any_value) &&
              (is_expr_start(exp[i]) || sym_is(exp[i], "'('") || sym_is(exp[i], "'-'"))) ||
-            (any_op && is_operator(exp[i])))
+            (any_op && (is_operator(exp[i]) || sym_is(exp[i], "'('"))))
             continue;
         const char *nm = expected_name(exp[i], bufs[k], sizeof bufs[k]);
         bool dup = false;
@@ -1321,7 +1316,14 @@ static int parse_lex(PARSE_STYPE *lval, q_span *lloc, parse_state *p)
             return '}';
         }
     }
-    p->cur_lexerr = t.kind == TK_LEXERR;
+    if (!p->started) {
+        p->started = true;
+        if (t.kind != TK_RULESET && t.kind != TK_LEXERR) {
+            perr(p, t.span, "a ruleset file starts with 'ruleset NAME'");
+            p->have_err = true; /* not again as "unexpected ..." */
+            p->last_err = t.span.start;
+        }
+    }
     deliver(p, t.kind, t.span);
     *lloc = t.span;
     switch (t.kind) {
