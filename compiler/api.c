@@ -1,0 +1,209 @@
+/*
+ * api.c — the public C library (include/quy.h) over the compiler, the
+ * record loader, the VM and the writers. It lives in compiler/ because it
+ * compiles rulesets; it adds no logic of its own beyond wiring.
+ */
+#include "../include/quy.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../runtime/explain.h"
+#include "../runtime/output.h"
+#include "../runtime/record.h"
+#include "../runtime/vm.h"
+#include "compiler.h"
+
+struct quy_ruleset {
+    q_program *p;
+    rec_reader *decoder; /* for quy_rate_json */
+    vm_event *ev;        /* trace buffer, QUY_TRACE_CAP events */
+};
+
+static char *slurp_diags(diag_list *d)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return NULL;
+    diag_print(d, f, false);
+    fclose(f);
+    return buf;
+}
+
+static q_program *load_qbc(const char *path, char **errors)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0, got;
+    uint8_t *buf = malloc(cap);
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            uint8_t *nb = realloc(buf, cap *= 2);
+            if (!nb) free(buf);
+            buf = nb;
+        }
+    }
+    fclose(f);
+    if (!buf) return NULL;
+    char err[512];
+    q_program *p = bc_read(buf, n, err, sizeof err);
+    free(buf);
+    if (!p && errors) {
+        size_t sz = strlen(path) + strlen(err) + 64;
+        *errors = malloc(sz);
+        if (*errors) snprintf(*errors, sz, "%s: not a valid compiled ruleset: %s\n", path, err);
+    }
+    return p;
+}
+
+quy_ruleset *quy_ruleset_load(const char *name, const char *const *dirs, size_t ndirs, char **errors)
+{
+    if (errors) *errors = NULL;
+    q_program *p = NULL;
+    size_t n = strlen(name);
+    if (n > 4 && strcmp(name + n - 4, ".qbc") == 0) {
+        p = load_qbc(name, errors);
+    } else {
+        const char *all[64];
+        size_t na = 0;
+        for (size_t i = 0; i < ndirs && na < 63; i++) all[na++] = dirs[i];
+        char *env = getenv("QUY_RULESETS") ? strdup(getenv("QUY_RULESETS")) : NULL;
+        for (char *tok = env ? strtok(env, ":") : NULL; tok && na < 64; tok = strtok(NULL, ":")) all[na++] = tok;
+        compiler *c = compiler_new(all, na);
+        free(env);
+        if (!c) return NULL;
+        p = compiler_compile(c, name);
+        if (!p && errors) *errors = slurp_diags(compiler_diags(c));
+        compiler_free(c);
+    }
+    if (!p) return NULL;
+    quy_ruleset *rs = calloc(1, sizeof *rs);
+    if (rs) {
+        rs->p = p;
+        rs->decoder = rec_reader_open(p, NULL, "json", REC_JSONL);
+        rs->ev = malloc(sizeof(vm_event) * QUY_TRACE_CAP);
+    }
+    if (!rs || !rs->decoder || !rs->ev) {
+        quy_ruleset_free(rs);
+        if (!rs) prog_free(p);
+        return NULL;
+    }
+    return rs;
+}
+
+void quy_ruleset_free(quy_ruleset *rs)
+{
+    if (!rs) return;
+    if (rs->decoder) rec_reader_free(rs->decoder);
+    free(rs->ev);
+    prog_free(rs->p);
+    free(rs);
+}
+
+const char *quy_ruleset_name(const quy_ruleset *rs) { return prog_str(rs->p, rs->p->name); }
+const char *quy_ruleset_version(const quy_ruleset *rs) { return prog_str(rs->p, rs->p->version); }
+
+static void fill_error(quy_result *out, const rec_error *e)
+{
+    snprintf(out->id, sizeof out->id, "%s", e->id);
+    snprintf(out->error_code, sizeof out->error_code, "%s", e->code);
+    snprintf(out->error_field, sizeof out->error_field, "%s", e->field);
+    snprintf(out->error_message, sizeof out->error_message, "%s", e->message);
+}
+
+quy_status quy_rate_json(quy_ruleset *rs, const char *json, size_t len, quy_result *out, char **explain)
+{
+    const q_program *p = rs->p;
+    memset(out, 0, sizeof *out);
+    if (explain) *explain = NULL;
+    json_error_t je;
+    json_t *obj = json_loadb(json, len, 0, &je);
+    if (!obj) {
+        snprintf(out->error_code, sizeof out->error_code, "bad_json");
+        snprintf(out->error_message, sizeof out->error_message, "JSON không hợp lệ (invalid JSON): %s, column %d",
+                 je.text, je.column);
+        return QUY_REJECTED;
+    }
+    q_record *rec;
+    rec_error err;
+    int rc = rec_decode_json(rs->decoder, obj, 1, &rec, &err);
+    json_decref(obj);
+    if (rc < 0) {
+        fill_error(out, &err);
+        return QUY_REJECTED;
+    }
+    snprintf(out->id, sizeof out->id, "%s", rec->id);
+    out->kind = prog_str(p, p->kinds[rec->kind].name);
+    vm_result res;
+    vm_trace tr = {.ev = rs->ev, .cap = QUY_TRACE_CAP};
+    vm_rate(p, rec, &res, explain ? &tr : NULL);
+    if (res.error != VM_OK) {
+        snprintf(out->error_code, sizeof out->error_code, "eval");
+        snprintf(out->error_message, sizeof out->error_message, "%s", vm_error_message[res.error]);
+        if (res.error == VM_ABSENT)
+            snprintf(out->error_field, sizeof out->error_field, "%s",
+                     prog_str(p, p->fields[p->kinds[rec->kind].first_field + res.error_slot].name));
+        return QUY_REJECTED;
+    }
+    out->tier = q_outcome_code[res.outcome];
+    out->tier_label = q_outcome_label[res.outcome];
+    out->eligible_tier = out->tier;
+    if (res.rule != QUY_NONE) {
+        out->rule = prog_str(p, p->rules[res.rule].name);
+        out->cite = prog_str(p, p->rules[res.rule].cite);
+        out->layer = prog_str(p, p->rules[res.rule].layer);
+    }
+    for (uint16_t i = 0; i < res.nflags && i < QUY_FLAGS_MAX; i++) {
+        out->flags[i] = prog_str(p, p->flags[res.flags[i]].name);
+        out->flag_messages[i] = prog_str(p, p->flags[res.flags[i]].message);
+        out->nflags++;
+    }
+    if (explain) *explain = explain_text_str(p, rec, &res, &tr, 0);
+    return QUY_OK;
+}
+
+quy_status quy_rate_stream(quy_ruleset *rs, FILE *in, const char *in_name, FILE *out, const char *format, int explain,
+                           size_t *rated, size_t *rejected)
+{
+    const q_program *p = rs->p;
+    out_writer *w = out_open(out, format && strcmp(format, "csv") == 0 ? OUT_CSV : OUT_JSONL, p);
+    rec_reader *r = rec_reader_open(p, in, in_name ? in_name : "-", REC_AUTO);
+    if (!w || !r) {
+        if (w) out_close(w);
+        if (r) rec_reader_free(r);
+        return QUY_IO;
+    }
+    size_t nrated = 0, nrej = 0;
+    q_record *rec;
+    rec_error err;
+    int rc;
+    vm_trace tr = {.ev = rs->ev, .cap = QUY_TRACE_CAP};
+    while ((rc = rec_reader_next(r, &rec, &err)) != 0) {
+        if (rc < 0) {
+            nrej++;
+            out_rejected(w, &err);
+            continue;
+        }
+        vm_result res;
+        tr.n = 0;
+        tr.truncated = false;
+        vm_rate(p, rec, &res, explain ? &tr : NULL);
+        if (res.error != VM_OK) {
+            nrej++;
+        } else {
+            nrated++;
+        }
+        json_t *tj = explain && res.error == VM_OK ? explain_json(p, rec, &res, &tr) : NULL;
+        out_result(w, rec, &res, res.outcome, tj, NULL);
+        if (tj) json_decref(tj);
+    }
+    rec_reader_free(r);
+    int wrc = out_close(w);
+    if (rated) *rated = nrated;
+    if (rejected) *rejected = nrej;
+    if (wrc != 0) return QUY_IO;
+    return nrej ? QUY_REJECTED : QUY_OK;
+}
