@@ -35,6 +35,10 @@ void diag_free(diag_list *d)
     memset(d, 0, sizeof *d);
 }
 
+/* Redeclared with the format attribute (clang's -Wformat-nonliteral). */
+void diag_vadd(diag_list *d, diag_level level, const char *path, const char *src, q_span span, const char *fmt,
+               va_list ap) __attribute__((format(printf, 6, 0)));
+
 void diag_vadd(diag_list *d, diag_level level, const char *path, const char *src, q_span span, const char *fmt,
                va_list ap)
 {

@@ -970,13 +970,13 @@ args
     | args ',' expr { $$ = list_add($1, $3); }
     ;
 
-/* quant -> (all|any|none|count) L ('where' cmp | CMP arith)
+/* quant -> (all|any|none|count) L ('where' ['not'] cmp | CMP arith)
  *        | 'count' L | 'sum' L 'of' arith */
 quant
-    : qkw IDENT WHERE cmp { $$ = mk_quant(p, $1, $2, @2, $4, @$); }
+    : qkw IDENT WHERE notexpr { $$ = mk_quant(p, $1, $2, @2, $4, @$); }
     | qkw IDENT cmpop arith { $$ = mk_quant(p, $1, $2, @2, mk_shorthand(p, @2, $3, @3, $4, @4), @$); }
     | COUNT IDENT { $$ = mk_quant(p, QNT_COUNT, $2, @2, NULL, @$); }
-    | COUNT IDENT WHERE cmp { $$ = mk_quant(p, QNT_COUNT, $2, @2, $4, @$); }
+    | COUNT IDENT WHERE notexpr { $$ = mk_quant(p, QNT_COUNT, $2, @2, $4, @$); }
     | COUNT IDENT cmpop arith
         { $$ = mk_quant(p, QNT_COUNT, $2, @2, mk_shorthand(p, @2, $3, @3, $4, @4), @$); }
     | SUM IDENT OF arith { $$ = mk_quant(p, QNT_SUM, $2, @2, $4, @$); }
@@ -1002,9 +1002,13 @@ static void perr(parse_state *p, q_span sp, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Bison's own errors: only "memory exhausted" (the parser stack is full). */
 static void parse_error(const q_span *loc, parse_state *p, const char *msg)
 {
-    perr(p, *loc, "%s", msg);
+    if (strcmp(msg, "memory exhausted") == 0)
+        perr(p, *loc, "nested too deeply: the parser gave up here");
+    else
+        perr(p, *loc, "%s", msg);
 }
 
 static uint32_t line_of(parse_state *p, uint32_t off)

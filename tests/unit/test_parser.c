@@ -178,7 +178,7 @@ static void dump(dbuf *b, const ast_node *n)
         dput(b, " -> %s from \"%s\")", n->u.hook.result_type.s, n->u.hook.file.s);
         break;
     default:
-        dput(b, "<%s>", ast_kind_name[n->kind]);
+        dput(b, "<kind %d>", (int)n->kind);
     }
 }
 
@@ -522,6 +522,7 @@ static void test_expressions(void **state)
                        "  let n = \"Chuỗi\" != it\n"
                        "  let o = x.y = true and false\n"
                        "  let p = all l where any m where it > 1\n"
+                       "  let q = all cases where not corruption\n"
                        "}\n");
     if (!ok) show(f);
     assert_true(ok);
@@ -540,7 +541,8 @@ static void test_expressions(void **state)
                        " (let m (- (+ 5/4 1/8%) date:19782))"
                        " (let n (!= \"Chuỗi\" it))"
                        " (let o (and (= (. x y) true) false))"
-                       " (let p (all l (any m (> it 1/1)))))";
+                       " (let p (all l (any m (> it 1/1))))"
+                       " (let q (all cases (not corruption))))";
     if (strcmp(f->dump, want) != 0) fprintf(stderr, "got:\n%s\n", f->dump);
     assert_string_equal(f->dump, want);
 }
