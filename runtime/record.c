@@ -480,7 +480,8 @@ static int dec_struct_json(rec_reader *r, uint32_t st, json_t *obj, const char *
         const q_field *f = &p->fields[ty->first + j];
         const char *fname = prog_str(p, f->name);
         char sub[128];
-        snprintf(sub, sizeof sub, "%s.%s", path, fname);
+        /* a field path longer than the error's field buffer is cut, on purpose */
+        if (snprintf(sub, sizeof sub, "%s.%s", path, fname) >= (int)sizeof sub) sub[sizeof sub - 1] = 0;
         json_t *v = json_object_get(obj, fname);
         q_val x;
         int rc = (!v || json_is_null(v)) ? dec_absent(r, f, sub, &x, NULL, err) : dec_json(r, f->type, v, sub, &x, err);
