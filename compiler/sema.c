@@ -649,7 +649,7 @@ static void sema_collect_rates(sema *S)
                     int o;
                     if (!check_outcome(S, it, &o)) break;
                     if (it->u.rule.otherwise) {
-                        err(S, it->span, "an amendment cannot add another 'otherwise'; replace it by name instead");
+                        err(S, it->span, "an amendment cannot add another 'otherwise': the fallback of the layer below stays in force");
                         break;
                     }
                     if (find_rule(R, it->u.rule.name.s, it->u.rule.name.len)) {
@@ -1315,7 +1315,9 @@ static void sema_lower_kind(sema *S, s_record *rec, s_rate *R)
     if (!S->kf) abort();
     for (uint32_t i = 0; i < qk->nfields; i++) {
         const q_field *f = &b->p->fields[qk->first_field + i];
-        S->kf[i] = (s_kfield){prog_str(b->p, f->name), f->slot, f->type, f->flags};
+        /* a copy: the string pool moves as it grows */
+        S->kf[i] = (s_kfield){strdup(prog_str(b->p, f->name)), f->slot, f->type, f->flags};
+        if (!S->kf[i].name) abort();
     }
     S->nlets = 0;
     S->depth = 0;
@@ -1537,6 +1539,7 @@ q_program *sema_run(sema_file *files, size_t nfiles, diag_list *d)
         s_record *rec = find_record(&S, S.rates[i].kind, strlen(S.rates[i].kind));
         if (!rec) continue;
         sema_lower_kind(&S, rec, &S.rates[i]);
+        for (size_t j = 0; j < S.nkf; j++) free((char *)S.kf[j].name);
         free(S.kf);
         S.kf = NULL;
         free(S.lets);
