@@ -860,6 +860,11 @@ static uint32_t sema_compare(sema *S, ast_node *e)
 {
     ast_node *a = e->u.bin.a, *b = e->u.bin.b;
     uint32_t ta = sema_expr(S, a), tb = sema_expr(S, b);
+    /* a list compared with a value: one error, not a second for the value */
+    if ((ta < S->b.p->ntypes && tkind(S, ta) == QT_LIST) || (tb < S->b.p->ntypes && tkind(S, tb) == QT_LIST)) {
+        need_value(S, tkind(S, ta) == QT_LIST ? a : b, tkind(S, ta) == QT_LIST ? ta : tb);
+        return TY_BOOL;
+    }
     if (ta == TY_MEMBER && tb == TY_MEMBER) {
         resolve_member(S, a, TY_ERR);
         return TY_ERR;
