@@ -43,8 +43,12 @@ static void on_warning(void *ctx, const rec_error *w)
 
 static void report_rejected(const rec_error *e)
 {
-    fprintf(stderr, "%s:%u: error: %s%s%s%s%s%s [%s]\n", e->file, e->line, e->id[0] ? "record '" : "", e->id,
-            e->id[0] ? "'" : "", e->field[0] ? ", field '" : "", e->field, e->field[0] ? "'" : "", e->code);
+    char who[400] = "";
+    size_t n = 0;
+    if (e->id[0]) n += (size_t)snprintf(who + n, sizeof who - n, "record '%s'", e->id);
+    if (e->field[0] && n < sizeof who)
+        n += (size_t)snprintf(who + n, sizeof who - n, "%sfield '%s'", n ? ", " : "", e->field);
+    fprintf(stderr, "%s:%u: error: %s%s[%s]\n", e->file, e->line, who, n ? " " : "", e->code);
     fprintf(stderr, "    %s\n", e->message);
 }
 

@@ -17,7 +17,7 @@ static const char usage[] =
     "usage: quy COMMAND [options]\n"
     "\n"
     "commands:\n"
-    "  eval     rate records:      quy eval --ruleset NAME|FILE [--format jsonl|csv|table] [--explain] FILE...|-\n"
+    "  eval     rate records:      quy eval --ruleset NAME|FILE [--format jsonl|csv|table] [--explain] [--id ID] FILE...|-\n"
     "  explain  explain ratings:   quy explain --ruleset NAME|FILE [--json] [--id ID] FILE...|-\n"
     "  check    check rulesets:    quy check FILE|NAME...\n"
     "  build    compile to bytecode: quy build NAME|FILE [-o OUT.qbc]\n"
