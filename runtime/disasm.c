@@ -339,6 +339,11 @@ static void put_instr(dctx *d, uint32_t i)
         if (in->a < QUY_MAX_LOOPS) d->lslot[in->a] = in->b;
         break;
     case OPF_ESLOT:
+        if (in->op == OP_ELEM && in->a < QUY_MAX_LOOPS) {
+            const q_field *lf = kind_slot(d, d->lslot[in->a]);
+            COMMENT();
+            fprintf(out, "element of %s", lf ? S(p, lf->name) : "?");
+        }
         if (in->op == OP_ELEMF && in->a < QUY_MAX_LOOPS) {
             const q_field *lf = kind_slot(d, d->lslot[in->a]);
             COMMENT();
