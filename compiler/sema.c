@@ -169,7 +169,9 @@ static const char *type_name(sema *S, uint32_t t, char *buf, size_t size)
     const q_type *ty = &S->b.p->types[t];
     if (ty->kind == QT_LIST) {
         char inner[96];
-        snprintf(buf, size, "list of %s", type_name(S, ty->elem, inner, sizeof inner));
+        /* a type name longer than the message buffer is cut, on purpose */
+        if (snprintf(buf, size, "list of %s", type_name(S, ty->elem, inner, sizeof inner)) >= (int)size && size)
+            buf[size - 1] = 0;
         return buf;
     }
     if (ty->name) return prog_str(S->b.p, ty->name);

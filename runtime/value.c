@@ -93,6 +93,24 @@ q_status q_mul(q_val a, q_val b, q_val *out)
 q_status q_div(q_val a, q_val b, q_val *out)
 {
     if (b.n == 0) return Q_DIV_ZERO;
+    /* Fast path for int / int (every share() of counts): a 64-bit gcd
+     * instead of the 128-bit one; the bench showed the latter at ~10 % of
+     * VM time. */
+    if (a.d == 1 && b.d == 1 && b.n != INT64_MIN && a.n != INT64_MIN) {
+        int64_t n = a.n, d = b.n;
+        if (d < 0) {
+            n = -n;
+            d = -d;
+        }
+        int64_t g = gcd64(n, d);
+        if (g > 1) {
+            n /= g;
+            d /= g;
+        }
+        out->n = n;
+        out->d = d;
+        return Q_OK;
+    }
     return q_from128((__int128)a.n * b.d, (__int128)a.d * b.n, out);
 }
 
