@@ -82,45 +82,6 @@ static void cli_paths_defaults(const cli_paths *in, cli_paths *out)
     cli_paths_add(out, QUY_SOURCE_RULESETS);
 }
 
-static bool is_bytecode_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return false;
-    char magic[4] = {0};
-    size_t n = fread(magic, 1, 4, f);
-    fclose(f);
-    return n == 4 && memcmp(magic, QUY_BC_MAGIC, 4) == 0;
-}
-
-static q_program *load_bytecode(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "quy: %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0, got;
-    uint8_t *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            uint8_t *nb = realloc(buf, cap *= 2);
-            if (!nb) free(buf);
-            buf = nb;
-        }
-    }
-    fclose(f);
-    if (!buf) {
-        fprintf(stderr, "quy: %s: out of memory\n", path);
-        return NULL;
-    }
-    char err[512];
-    q_program *p = bc_read(buf, n, err, sizeof err);
-    free(buf);
-    if (!p) fprintf(stderr, "quy: %s: not a valid compiled ruleset: %s\n", path, err);
-    return p;
-}
-
 char *cli_resolve(const cli_paths *ps, const char *spec)
 {
     cli_paths all;
@@ -135,7 +96,12 @@ char *cli_resolve(const cli_paths *ps, const char *spec)
 q_program *cli_load(const cli_paths *ps, const char *spec)
 {
     struct stat st;
-    if (stat(spec, &st) == 0 && S_ISREG(st.st_mode) && is_bytecode_file(spec)) return load_bytecode(spec);
+    if (stat(spec, &st) == 0 && S_ISREG(st.st_mode) && bc_is_file(spec)) {
+        char err[1024];
+        q_program *p = bc_read_file(spec, err, sizeof err);
+        if (!p) fprintf(stderr, "quy: %s\n", err);
+        return p;
+    }
     cli_paths all;
     cli_paths_defaults(ps, &all);
     compiler *c = compiler_new(all.dirs, all.n);

@@ -32,40 +32,14 @@ static char *slurp_diags(diag_list *d)
     return buf;
 }
 
-static q_program *load_qbc(const char *path, char **errors)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0, got;
-    uint8_t *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            uint8_t *nb = realloc(buf, cap *= 2);
-            if (!nb) free(buf);
-            buf = nb;
-        }
-    }
-    fclose(f);
-    if (!buf) return NULL;
-    char err[512];
-    q_program *p = bc_read(buf, n, err, sizeof err);
-    free(buf);
-    if (!p && errors) {
-        size_t sz = strlen(path) + strlen(err) + 64;
-        *errors = malloc(sz);
-        if (*errors) snprintf(*errors, sz, "%s: not a valid compiled ruleset: %s\n", path, err);
-    }
-    return p;
-}
-
 quy_ruleset *quy_ruleset_load(const char *name, const char *const *dirs, size_t ndirs, char **errors)
 {
     if (errors) *errors = NULL;
     q_program *p = NULL;
-    size_t n = strlen(name);
-    if (n > 4 && strcmp(name + n - 4, ".qbc") == 0) {
-        p = load_qbc(name, errors);
+    if (bc_is_file(name)) { /* a compiled file, recognised by its magic as the CLI does */
+        char err[1024];
+        p = bc_read_file(name, err, sizeof err);
+        if (!p && errors) *errors = strdup(err);
     } else {
         const char *all[64];
         size_t na = 0;

@@ -1229,6 +1229,22 @@ static bool clause_always_true(ast_node *c)
     return c->u.clause.expr->kind == AST_E_BOOL && c->u.clause.expr->u.num.n == 1 && !c->u.clause.unless;
 }
 
+/* Append a flag definition (strings already interned). */
+static uint32_t new_flag(sema *S, uint32_t name, uint32_t message, uint32_t cite, uint32_t layer, uint8_t kind,
+                         uint32_t clause, uint32_t pos)
+{
+    uint32_t fi = S->b.p->nflagdefs;
+    q_flagdef *f = cg_flag(&S->b);
+    f->name = name;
+    f->message = message ? message : name;
+    f->cite = cite;
+    f->layer = layer;
+    f->kind = kind;
+    f->clause = clause;
+    f->pos = pos;
+    return fi;
+}
+
 /* flag / gap item: clauses AND-ed into one value, then FLAG. */
 static void sema_flag_item(sema *S, ast_node *it, bool gap)
 {
@@ -1237,19 +1253,10 @@ static void sema_flag_item(sema *S, ast_node *it, bool gap)
     for (ast_node *c = it->u.rule.clauses; c; c = c->next) ok &= sema_clause(S, c, gap ? "a gap condition" : "a flag condition");
     if (!it->u.rule.cite.len) err(S, it->span, "%s '%s' needs a 'cite'", gap ? "gap" : "flag", it->u.rule.name.s);
     if (!ok) return;
-    uint32_t fi = b->p->nflagdefs;
-    q_flagdef *f = cg_flag(b);
-    f->name = str_of(S, it->u.rule.name);
-    f = &b->p->flags[fi];
-    f->message = it->u.rule.label.len ? str_of(S, it->u.rule.label) : f->name;
-    f = &b->p->flags[fi];
-    f->cite = str_of(S, it->u.rule.cite);
-    f = &b->p->flags[fi];
-    f->layer = cg_cstr(b, S->files[S->file].layer);
-    f = &b->p->flags[fi];
-    f->kind = gap ? QFL_GAP : QFL_FLAG;
-    f->pos = pos_of(S, it->span);
-    f->clause = b->p->nclauses;
+    uint32_t name = str_of(S, it->u.rule.name);
+    uint32_t fi = new_flag(S, name, it->u.rule.label.len ? str_of(S, it->u.rule.label) : 0, str_of(S, it->u.rule.cite),
+                           cg_cstr(b, S->files[S->file].layer), gap ? QFL_GAP : QFL_FLAG, b->p->nclauses,
+                           pos_of(S, it->span));
     uint32_t skips[256], ands[64];
     size_t nskips = 0, nands = 0;
     bool first = true;
@@ -1270,16 +1277,10 @@ static uint32_t builtin_gap_flag(sema *S)
 {
     if (S->gap_flag != QUY_NONE) return S->gap_flag;
     cg_builder *b = &S->b;
-    S->gap_flag = b->p->nflagdefs;
-    q_flagdef *f = cg_flag(b);
-    f->name = cg_cstr(b, "gap");
-    f = &b->p->flags[S->gap_flag];
-    f->message = cg_cstr(b, "Không quy tắc xếp loại nào của văn bản khớp với hồ sơ này: văn bản bỏ ngỏ trường hợp này (khoảng trống)");
-    f = &b->p->flags[S->gap_flag];
-    f->cite = cg_cstr(b, "");
-    f->layer = cg_cstr(b, "");
-    f->kind = QFL_FLAG;
-    f->clause = QUY_NONE;
+    S->gap_flag = new_flag(S, cg_cstr(b, "gap"),
+                           cg_cstr(b, "Không quy tắc xếp loại nào của văn bản khớp với hồ sơ này: văn bản bỏ ngỏ "
+                                      "trường hợp này (khoảng trống)"),
+                           cg_cstr(b, ""), cg_cstr(b, ""), QFL_FLAG, QUY_NONE, 0);
     return S->gap_flag;
 }
 
@@ -1287,19 +1288,9 @@ static uint32_t rule_flag(sema *S, ast_node *r)
 {
     if (!r->u.rule.flag.len) return QUY_NONE;
     if (r->u.rule.flag.len == 3 && memcmp(r->u.rule.flag.s, "gap", 3) == 0) return builtin_gap_flag(S);
-    cg_builder *b = &S->b;
-    uint32_t fi = b->p->nflagdefs;
-    q_flagdef *f = cg_flag(b);
-    f->name = str_of(S, r->u.rule.flag);
-    f = &b->p->flags[fi];
-    f->message = r->u.rule.label.len ? str_of(S, r->u.rule.label) : f->name;
-    f = &b->p->flags[fi];
-    f->cite = str_of(S, r->u.rule.cite);
-    f = &b->p->flags[fi];
-    f->layer = cg_cstr(b, S->files[S->file].layer);
-    f->kind = QFL_FLAG;
-    f->clause = QUY_NONE;
-    return fi;
+    return new_flag(S, str_of(S, r->u.rule.flag), r->u.rule.label.len ? str_of(S, r->u.rule.label) : 0,
+                    str_of(S, r->u.rule.cite), cg_cstr(&S->b, S->files[S->file].layer), QFL_FLAG, QUY_NONE,
+                    pos_of(S, r->span));
 }
 
 static void sema_lower_kind(sema *S, s_record *rec, s_rate *R)

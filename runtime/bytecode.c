@@ -17,6 +17,7 @@
  */
 #include "program.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1311,4 +1312,48 @@ bool bc_verify(q_program *p, char *err, size_t errsize)
     vctx v = {.p = p, .err = err, .errsize = errsize};
     if (err && errsize) err[0] = 0;
     return verify_tables(&v) && verify_code(&v);
+}
+
+/* ---------------------------------------------------------------------
+ * Files
+ * ------------------------------------------------------------------- */
+
+bool bc_is_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    char magic[4] = {0};
+    size_t n = fread(magic, 1, 4, f);
+    fclose(f);
+    return n == 4 && memcmp(magic, QUY_BC_MAGIC, 4) == 0;
+}
+
+q_program *bc_read_file(const char *path, char *err, size_t errsize)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errsize, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0, got;
+    uint8_t *buf = malloc(cap);
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            uint8_t *nb = realloc(buf, cap *= 2);
+            if (!nb) free(buf);
+            buf = nb;
+        }
+    }
+    fclose(f);
+    if (!buf) {
+        snprintf(err, errsize, "%s: out of memory", path);
+        return NULL;
+    }
+    char why[512];
+    q_program *p = bc_read(buf, n, why, sizeof why);
+    free(buf);
+    if (!p && snprintf(err, errsize, "%s: not a valid compiled ruleset: %s", path, why) >= (int)errsize && errsize)
+        err[errsize - 1] = 0;
+    return p;
 }

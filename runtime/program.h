@@ -278,6 +278,11 @@ bool bc_write(const q_program *p, uint8_t **out, size_t *out_len);
 /* Parse, checksum-check and verify a buffer. On failure returns NULL and
  * writes a one-line reason into err. Never crashes on any input. */
 q_program *bc_read(const uint8_t *buf, size_t len, char *err, size_t errsize);
+/* Does the file at `path` start with the bytecode magic? */
+bool bc_is_file(const char *path);
+/* Read, checksum-check and verify a compiled file. NULL with a reason in
+ * err (which names the file) on any failure. */
+q_program *bc_read_file(const char *path, char *err, size_t errsize);
 /* Verify a program's internal consistency: every index in range, every
  * jump inside its block, stack depth within QUY_MAX_STACK along every
  * path, loop registers balanced, every string id valid. Sets max_stack. */
