@@ -250,9 +250,6 @@ void lex_next(lex_state *L, lex_token *t)
         "gap"       { TOK(TK_GAP); }
         "cite"      { TOK(TK_CITE); }
         "quota"     { TOK(TK_QUOTA); }
-        "basis"     { TOK(TK_BASIS); }
-        "small_group" { TOK(TK_SMALL_GROUP); }
-        "order"     { TOK(TK_ORDER); }
         "per"       { TOK(TK_PER); }
         "round"     { TOK(TK_ROUND); }
         "at"        { TOK(TK_AT); }

@@ -112,6 +112,7 @@ struct parse_state {
     ast_node *last_item;  /* last item appended to the current rate block */
     bool last_item_error; /* the item before was a syntax error */
     ast_node *decls_tail;
+    bool in_quota;        /* between 'quota' and its 'cite' */
 };
 
 static int parse_lex(PARSE_STYPE *lval, q_span *lloc, parse_state *p);
@@ -1372,7 +1373,17 @@ static int parse_lex(PARSE_STYPE *lval, q_span *lloc, parse_state *p)
                 t.kind = TK_DEFNAME;
             else if (n1->kind == TK_ALSO)
                 t.kind = TK_ALSO_NAME;
+            /* quota options are words only inside a quota declaration, so
+             * 'order' or 'basis' stay free as names everywhere else */
+            else if (p->in_quota && !strcmp(t.str.s, "basis"))
+                t.kind = TK_BASIS;
+            else if (p->in_quota && !strcmp(t.str.s, "small_group"))
+                t.kind = TK_SMALL_GROUP;
+            else if (p->in_quota && !strcmp(t.str.s, "order"))
+                t.kind = TK_ORDER;
         }
+        if (t.kind == TK_QUOTA) p->in_quota = true;
+        if (t.kind == TK_CITE || is_toplevel(t.kind, p->cur_kind) || t.kind == TK_YYEOF) p->in_quota = t.kind == TK_QUOTA;
         if (p->nbrace > 0 && (t.kind == TK_YYEOF || is_toplevel(t.kind, p->cur_kind))) {
             int b = p->nbrace <= PARSE_NEST ? p->nbrace : PARSE_NEST;
             uint32_t line = line_of(p, p->brace[b - 1]);
