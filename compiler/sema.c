@@ -812,7 +812,7 @@ static uint32_t sema_name(sema *S, ast_node *e)
 {
     if (name_is(e, "it")) {
         if (S->depth == 0) {
-            err(S, e->span, "'it' is only meaningful inside all/any/none/count/sum");
+            err(S, e->span, "'it' is only meaningful inside all/any/none/count/sum/min/max/longest run");
             return TY_ERR;
         }
         e->sem.res = RES_IT;
@@ -871,6 +871,8 @@ static uint32_t sema_compare(sema *S, ast_node *e)
         resolve_member(S, a, TY_ERR);
         return TY_ERR;
     }
+    /* a bare name facing an operand already in error: no second error */
+    if ((ta == TY_MEMBER && tb == TY_ERR) || (tb == TY_MEMBER && ta == TY_ERR)) return TY_BOOL;
     if (ta == TY_MEMBER) ta = resolve_member(S, a, tb);
     if (tb == TY_MEMBER) tb = resolve_member(S, b, ta);
     ta = need_value(S, a, ta);
@@ -891,6 +893,40 @@ static uint32_t sema_compare(sema *S, ast_node *e)
             type_name(S, ta, b1, sizeof b1));
     }
     return TY_BOOL;
+}
+
+static uint32_t kf_flags(sema *S, uint32_t slot);
+
+/* `FIELD else DEFAULT`: an optional (or computed) field of the record, or
+ * DEFAULT when it is absent. Numbers mix (the result is int only when both
+ * are); any other type must be the same on both sides. */
+static uint32_t sema_else(sema *S, ast_node *e)
+{
+    ast_node *a = e->u.bin.a, *b = e->u.bin.b;
+    uint32_t ta = sema_expr(S, a), tb = sema_expr(S, b);
+    if (ta == TY_MEMBER) {
+        unknown_name(S, a, TY_ERR);
+        return TY_ERR;
+    }
+    if (ta == TY_ERR) return TY_ERR;
+    if (a->sem.res != RES_FIELD || !(kf_flags(S, a->sem.ref) & (QF_OPTIONAL | QF_BATCH))) {
+        err(S, a->span, "'%s' is never absent: 'else' follows an optional or computed field of the record",
+            node_name(a));
+        return TY_ERR;
+    }
+    ta = need_value(S, a, ta);
+    if (tb == TY_MEMBER) tb = resolve_member(S, b, ta);
+    tb = need_value(S, b, tb);
+    if (ta == TY_ERR || tb == TY_ERR) return TY_ERR;
+    if (is_numeric(S, ta) && is_numeric(S, tb)) return ta == tb ? ta : numeric_result(S, ta, tb, OPR_ADD);
+    if (ta != tb && !(tkind(S, ta) == tkind(S, tb) && (tkind(S, ta) == QT_BOOL || tkind(S, ta) == QT_DATE ||
+                                                      tkind(S, ta) == QT_STRING))) {
+        char b1[128], b2[128];
+        err(S, e->u.bin.op_span, "'else' gives %s when '%s' is absent, but '%s' is %s",
+            type_name(S, tb, b2, sizeof b2), node_name(a), node_name(a), type_name(S, ta, b1, sizeof b1));
+        return TY_ERR;
+    }
+    return ta;
 }
 
 static uint32_t sema_list_operand(sema *S, ast_node *l, uint32_t *elem)
@@ -938,6 +974,7 @@ static uint32_t sema_expr_inner(sema *S, ast_node *e)
             return a == TY_ERR || b == TY_ERR ? TY_ERR : TY_BOOL;
         }
         if (op >= OPR_EQ && op <= OPR_GE) return sema_compare(S, e);
+        if (op == OPR_ELSE) return sema_else(S, e);
         uint32_t a = need_num(S, e->u.bin.a, sema_expr(S, e->u.bin.a));
         uint32_t b = need_num(S, e->u.bin.b, sema_expr(S, e->u.bin.b));
         return numeric_result(S, a, b, op);
@@ -992,16 +1029,34 @@ static uint32_t sema_expr_inner(sema *S, ast_node *e)
             return TY_ERR;
         }
         S->scope[S->depth++].elem_type = elem;
+        ast_quant q = e->u.quant.q;
+        uint32_t ft = e->u.quant.filter ? need_bool(S, e->u.quant.filter, sema_expr(S, e->u.quant.filter),
+                                                    "the 'where' condition of sum/min/max")
+                                        : TY_BOOL;
         uint32_t bt = sema_expr(S, e->u.quant.body);
-        if (e->u.quant.q == QNT_SUM)
+        if (q == QNT_SUM) {
             bt = need_num(S, e->u.quant.body, bt);
-        else
+        } else if (q == QNT_MIN || q == QNT_MAX) {
+            /* min/max compare: numbers, dates, or a scale by rank */
+            bt = need_value(S, e->u.quant.body, bt);
+            uint8_t k = bt == TY_ERR ? QT_INT : tkind(S, bt);
+            if (bt != TY_ERR && !is_numeric(S, bt) && k != QT_DATE && k != QT_SCALE) {
+                char tb[128];
+                err(S, e->u.quant.body->span, "min/max need numbers, dates or a scale, not %s",
+                    type_name(S, bt, tb, sizeof tb));
+                bt = TY_ERR;
+            }
+        } else {
             bt = need_bool(S, e->u.quant.body, bt, "the condition of a quantifier");
+        }
         S->depth--;
-        if (bt == TY_ERR) return TY_ERR;
-        switch (e->u.quant.q) {
-        case QNT_COUNT: return TY_INT;
+        if (bt == TY_ERR || ft == TY_ERR) return TY_ERR;
+        switch (q) {
+        case QNT_COUNT:
+        case QNT_RUN: return TY_INT;
         case QNT_SUM: return tkind(S, bt) == QT_INT ? TY_INT : TY_DECIMAL;
+        case QNT_MIN:
+        case QNT_MAX: return bt;
         default: return TY_BOOL;
         }
     }
@@ -1043,7 +1098,9 @@ static void collect_reads(sema *S, ast_node *e, s_reads *r)
         break;
     case AST_E_UNARY: collect_reads(S, e->u.bin.a, r); break;
     case AST_E_BINARY:
-        collect_reads(S, e->u.bin.a, r);
+        /* `f else d` reads f only when present: neither a value read
+         * (no 'if present' needed, a check still applies) nor a guard */
+        if (e->u.bin.op != OPR_ELSE) collect_reads(S, e->u.bin.a, r);
         collect_reads(S, e->u.bin.b, r);
         break;
     case AST_E_CALL:
@@ -1055,6 +1112,7 @@ static void collect_reads(sema *S, ast_node *e, s_reads *r)
         break;
     case AST_E_QUANT:
         collect_reads(S, e->u.quant.list, r);
+        collect_reads(S, e->u.quant.filter, r);
         collect_reads(S, e->u.quant.body, r);
         break;
     default: break;
@@ -1104,6 +1162,16 @@ static void cg_expr(sema *S, ast_node *e)
             cg_patch(b, j, cg_here(b));
             break;
         }
+        if (op == OPR_ELSE) { /* IFABSENT f -> d; LOADF f; JMP end; d: DEFAULT; end: */
+            uint16_t slot = (uint16_t)e->u.bin.a->sem.ref;
+            uint32_t skip = cg_emit(b, OP_IFABSENT, slot, 0, 0, pos);
+            cg_emit(b, OP_LOADF, slot, 0, 0, pos);
+            uint32_t j = cg_emit(b, OP_JMP, 0, 0, 0, pos);
+            cg_patch(b, skip, cg_here(b));
+            cg_expr(S, e->u.bin.b);
+            cg_patch(b, j, cg_here(b));
+            break;
+        }
         cg_expr(S, e->u.bin.a);
         cg_expr(S, e->u.bin.b);
         uint32_t ta = e->u.bin.a->sem.type ? e->u.bin.a->sem.type - 1 : TY_ERR;
@@ -1131,16 +1199,21 @@ static void cg_expr(sema *S, ast_node *e)
             cg_emit(b, OP_LEN, slot, 0, 0, pos);
             break;
         }
-        static const uint8_t qk[] = {[QNT_ALL] = QK_ALL, [QNT_ANY] = QK_ANY, [QNT_NONE] = QK_NONE,
-                                     [QNT_COUNT] = QK_COUNT, [QNT_SUM] = QK_SUM};
+        static const uint8_t qk[] = {[QNT_ALL] = QK_ALL, [QNT_ANY] = QK_ANY,   [QNT_NONE] = QK_NONE,
+                                     [QNT_COUNT] = QK_COUNT, [QNT_SUM] = QK_SUM, [QNT_MIN] = QK_MIN,
+                                     [QNT_MAX] = QK_MAX,     [QNT_RUN] = QK_RUN};
         uint16_t reg = (uint16_t)S->depth;
         S->depth++;
         cg_emit(b, OP_QBEGIN, reg, slot, qk[e->u.quant.q], pos);
         uint32_t head = cg_emit(b, OP_QNEXT, reg, 0, 0, pos);
+        if (e->u.quant.filter) { /* an element failing the filter is not folded */
+            cg_expr(S, e->u.quant.filter);
+            cg_emit(b, OP_QFILTER, reg, head, 0, pos);
+        }
         cg_expr(S, e->u.quant.body);
         cg_emit(b, OP_QSTEP, reg, head, 0, pos);
         cg_patch(b, head, cg_here(b));
-        cg_emit(b, OP_QEND, reg, 0, 0, pos);
+        cg_emit(b, OP_QEND, reg, e->sem.type ? e->sem.type - 1 : 0, 0, pos); /* b: result type, for the trace */
         S->depth--;
         break;
     }

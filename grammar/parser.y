@@ -315,6 +315,7 @@ static parse_clauses one_clause(ast_node *c, ast_node *e, q_span e_loc, ast_node
 %token CITE "cite" QUOTA "quota" PER "per" ROUND "round" AT "at" CAP "cap" HOOK "hook"
 %token FROM "from" ALL "all" ANY "any" NONE "none" COUNT "count" SUM "sum" WHERE "where"
 %token AND "and" OR "or" NOT "not" TRUE "true" FALSE "false" IT "it"
+%token MIN "min" MAX "max" LONGEST "longest" RUN "run" ELSE "else"
 
 %type <node> attrs decl scale_decl enum_decl struct_decl record_decl rate_decl quota_decl cap_decl hook_decl
 %type <node> member scale_members enum_body enum_members fields field type opt_default literal
@@ -323,7 +324,7 @@ static parse_clauses one_clause(ast_node *c, ast_node *e, q_span e_loc, ast_node
 %type <node> opt_params params param
 %type <str> opt_label flag_code
 %type <name> opt_extends opt_rec_extends opt_rule_flag opt_cite
-%type <ival> opt_mod cmpop qkw
+%type <ival> opt_mod cmpop qkw aggkw
 %type <flag> opt_if_present
 %type <cl> clauses clause
 
@@ -920,9 +921,11 @@ term
     | term '/' unary { $$ = mk_bin(p, OPR_DIV, $1, $3, @$, @2); }
     ;
 
+/* unary -> primary | '-' unary | NAME 'else' unary (the field, or the default when absent) */
 unary
     : primary
     | '-' unary { $$ = mk_unary(p, OPR_NEG, $2, @$, @1); }
+    | IDENT ELSE unary { $$ = mk_bin(p, OPR_ELSE, mk_name(p, $1, @1), $3, @$, @2); }
     ;
 
 primary
@@ -971,7 +974,8 @@ args
     ;
 
 /* quant -> (all|any|none|count) L ('where' ['not'] cmp | CMP arith)
- *        | 'count' L | 'sum' L 'of' arith */
+ *        | 'count' L | ('sum'|'min'|'max') L 'of' arith ['where' ['not'] cmp]
+ *        | 'longest' 'run' 'of' L ('where' ['not'] cmp | CMP arith) */
 quant
     : qkw IDENT WHERE notexpr { $$ = mk_quant(p, $1, $2, @2, $4, @$); }
     | qkw IDENT cmpop arith { $$ = mk_quant(p, $1, $2, @2, mk_shorthand(p, @2, $3, @3, $4, @4), @$); }
@@ -979,7 +983,21 @@ quant
     | COUNT IDENT WHERE notexpr { $$ = mk_quant(p, QNT_COUNT, $2, @2, $4, @$); }
     | COUNT IDENT cmpop arith
         { $$ = mk_quant(p, QNT_COUNT, $2, @2, mk_shorthand(p, @2, $3, @3, $4, @4), @$); }
-    | SUM IDENT OF arith { $$ = mk_quant(p, QNT_SUM, $2, @2, $4, @$); }
+    | aggkw IDENT OF arith { $$ = mk_quant(p, $1, $2, @2, $4, @$); }
+    | aggkw IDENT OF arith WHERE notexpr
+        {
+            $$ = mk_quant(p, $1, $2, @2, $4, @$);
+            $$->u.quant.filter = $6;
+        }
+    | LONGEST RUN OF IDENT WHERE notexpr { $$ = mk_quant(p, QNT_RUN, $4, @4, $6, @$); }
+    | LONGEST RUN OF IDENT cmpop arith
+        { $$ = mk_quant(p, QNT_RUN, $4, @4, mk_shorthand(p, @4, $5, @5, $6, @6), @$); }
+    ;
+
+aggkw
+    : SUM { $$ = QNT_SUM; }
+    | MIN { $$ = QNT_MIN; }
+    | MAX { $$ = QNT_MAX; }
     ;
 
 qkw
@@ -1045,7 +1063,7 @@ static bool is_expr_start(yysymbol_kind_t k)
     case YYSYMBOL_IDENT: case YYSYMBOL_INT: case YYSYMBOL_DECIMAL: case YYSYMBOL_PERCENT:
     case YYSYMBOL_DATE: case YYSYMBOL_STRING: case YYSYMBOL_TRUE: case YYSYMBOL_FALSE: case YYSYMBOL_IT:
     case YYSYMBOL_NOT: case YYSYMBOL_ALL: case YYSYMBOL_ANY: case YYSYMBOL_NONE: case YYSYMBOL_COUNT:
-    case YYSYMBOL_SUM: case YYSYMBOL_PRESENT:
+    case YYSYMBOL_SUM: case YYSYMBOL_PRESENT: case YYSYMBOL_MIN: case YYSYMBOL_MAX: case YYSYMBOL_LONGEST:
         return true;
     default:
         return false;
@@ -1178,7 +1196,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, parse_state *p)
     for (int i = 0; i < n; i++) {
         if (((any_expr || any_value) &&
              (is_expr_start(exp[i]) || sym_is(exp[i], "'('") || sym_is(exp[i], "'-'"))) ||
-            (any_op && (is_operator(exp[i]) || sym_is(exp[i], "'('"))))
+            (any_op && (is_operator(exp[i]) || sym_is(exp[i], "'('") || exp[i] == YYSYMBOL_ELSE)))
             continue;
         const char *nm = expected_name(exp[i], bufs[k], sizeof bufs[k]);
         bool dup = false;

@@ -2,8 +2,9 @@
  * test_sema.c — the checker (compiler/sema.c) through compiler_compile():
  * name resolution with "did you mean", types, the decision order and the
  * mandatory `otherwise`, reachability, optional fields, citations,
- * `extends` chains (amend / replace / cycles), and exact arithmetic decided
- * by the language end to end.
+ * `extends` chains (amend / replace / cycles), exact arithmetic decided
+ * by the language end to end, and the list aggregates (min/max, filtered
+ * sum, longest run) and `field else default`.
  *
  * Every test compiles a small ruleset written into a temporary directory
  * (quy_fixture.h) and asserts each diagnostic's message and line:col; the
@@ -717,6 +718,142 @@ static void test_division_by_zero_is_runtime_error(void **state)
     assert_int_equal(qfx_tier(fx, "{'id':'r','kind':'member','a':3,'b':2,'x':0,'y':0,'z':0,'p':0}"), QO_HTXSNV);
 }
 
+/* ---------------------------------------------------------------------
+ * min / max / filtered sum / longest run / 'else', decided end to end
+ * ------------------------------------------------------------------- */
+
+#define AGG_HEAD                                                                       \
+    "ruleset agg version \"1\"\n"                                                      \
+    "struct ax { role : enum { primary, secondary }  weight : decimal  pct : percent }\n" \
+    "record member {\n"                                                                \
+    "  axes : list of ax\n"                                                            \
+    "  qs : list of tier\n"                                                            \
+    "  score : optional decimal\n"                                                     \
+    "  n : int\n"                                                                      \
+    "}\n"
+
+/* Does `cond` hold for the record whose fields follow `'kind':'member'`? */
+static bool agg_holds(qfx *fx, const char *cond, const char *fields)
+{
+    char src[1024], rec[1024];
+    snprintf(src, sizeof src, AGG_HEAD "rate member {\n  yes: htxsnv when %s cite \"t\"\n  otherwise khtnv\n}\n", cond);
+    if (!qfx_src(fx, src)) {
+        print_error("does not compile: %s\n", cond);
+        qfx_dump(fx);
+    }
+    assert_non_null(fx->p);
+    snprintf(rec, sizeof rec, "{'id':'r','kind':'member','n':0%s%s}", *fields ? "," : "", fields);
+    int t = qfx_tier(fx, rec);
+    assert_true(t == QO_HTXSNV || t == QO_KHTNV);
+    return t == QO_HTXSNV;
+}
+
+#define AXES3                                                                  \
+    "'qs':[],'axes':[{'role':'primary','weight':40,'pct':100},"               \
+    "{'role':'secondary','weight':30,'pct':90},{'role':'secondary','weight':30,'pct':80}]"
+
+static void test_min_max_filtered(void **state)
+{
+    qfx *fx = *state;
+    assert_true(agg_holds(fx, "(min axes of weight) = 30", AXES3));
+    assert_true(agg_holds(fx, "(max axes of weight) = 40", AXES3));
+    assert_true(agg_holds(fx, "(min axes of weight where role = primary) = 40", AXES3));
+    assert_true(agg_holds(fx, "(max axes of weight where role = secondary) = 30", AXES3));
+    assert_true(agg_holds(fx, "(min axes of weight where role = primary) > (max axes of weight where role = secondary)",
+                          AXES3));
+    /* a filter with 'not', and a term that is an expression */
+    assert_true(agg_holds(fx, "(max axes of weight * pct where not role = primary) = 27", AXES3));
+    /* percents compare exactly: 80% < 90% */
+    assert_true(agg_holds(fx, "(min axes of pct) = 80%", AXES3));
+    /* a scale compares by rank: the lowest quarter */
+    assert_true(agg_holds(fx, "(min qs of it) = htnv", "'axes':[],'qs':['httnv','htnv','htxsnv']"));
+    assert_true(agg_holds(fx, "(max qs of it) = htxsnv", "'axes':[],'qs':['httnv','htnv','htxsnv']"));
+    /* one element is its own min and max */
+    assert_true(agg_holds(fx, "(min qs of it) = (max qs of it)", "'axes':[],'qs':['htnv']"));
+}
+
+static void test_sum_filtered(void **state)
+{
+    qfx *fx = *state;
+    assert_true(agg_holds(fx, "(sum axes of weight) = 100", AXES3));
+    assert_true(agg_holds(fx, "(sum axes of weight * pct) = 91", AXES3));
+    assert_true(agg_holds(fx, "(sum axes of weight where role = secondary) = 60", AXES3));
+    /* nothing passes the filter: the sum is 0 (not an error, unlike min/max) */
+    assert_true(agg_holds(fx, "(sum axes of weight where weight > 50) = 0", AXES3));
+}
+
+static void test_min_max_of_nothing_is_runtime_error(void **state)
+{
+    qfx *fx = *state;
+    assert_non_null(qfx_src(fx, AGG_HEAD "rate member {\n  yes: htxsnv when (min axes of weight where weight > 50) > 0 "
+                                         "cite \"t\"\n  otherwise khtnv\n}\n"));
+    vm_result r;
+    const char *rec = "{'id':'r','kind':'member','n':0," AXES3 "}";
+    assert_int_equal(qfx_rate(fx, rec, &r), VM_EMPTY);
+    assert_true(r.error_pc < fx->p->ncode);
+    assert_int_equal(fx->p->code[r.error_pc].op, OP_QEND);
+    assert_int_equal(qfx_rate_trace(fx, rec, &r), VM_EMPTY);
+    /* an empty list, no filter */
+    assert_int_equal(qfx_rate(fx, "{'id':'r','kind':'member','n':0,'qs':[],'axes':[]}", &r), VM_EMPTY);
+    /* guarded by a count, 'or' does not evaluate it */
+    assert_true(agg_holds(fx, "(count axes where weight > 50) = 0 or (min axes of weight where weight > 50) > 0", AXES3));
+}
+
+static void test_longest_run(void **state)
+{
+    qfx *fx = *state;
+    const char *q = "'axes':[],'qs':['khtnv','htnv','khtnv','khtnv']";
+    assert_true(agg_holds(fx, "(longest run of qs where it = khtnv) = 2", q));
+    assert_true(agg_holds(fx, "(longest run of qs = khtnv) = 2", q));
+    assert_true(agg_holds(fx, "(longest run of qs >= htnv) = 1", q));
+    assert_true(agg_holds(fx, "(longest run of qs where not it = htxsnv) = 4", q));
+    /* separated failing quarters are not consecutive */
+    assert_true(agg_holds(fx, "(longest run of qs = khtnv) = 1", "'axes':[],'qs':['khtnv','htnv','khtnv','htnv']"));
+    assert_true(agg_holds(fx, "(longest run of qs = khtnv) = 0", "'axes':[],'qs':['htnv','httnv']"));
+    assert_true(agg_holds(fx, "(longest run of qs = khtnv) = 0", "'axes':[],'qs':[]"));
+    assert_true(agg_holds(fx, "(longest run of qs = khtnv) = 3", "'axes':[],'qs':['htnv','khtnv','khtnv','khtnv']"));
+    /* a struct list, with a field in the predicate */
+    assert_true(agg_holds(fx, "(longest run of axes where role = secondary) = 2", AXES3));
+}
+
+static void test_else_default(void **state)
+{
+    qfx *fx = *state;
+    assert_true(agg_holds(fx, "(score else 7) = 7", AXES3));
+    assert_true(agg_holds(fx, "(score else 7) = 95", AXES3 ",'score':95"));
+    /* the default can be an aggregate (parenthesised) or a let */
+    assert_true(agg_holds(fx, "(score else (sum axes of weight * pct)) = 91", AXES3));
+    assert_true(agg_holds(fx, "score else (sum axes of weight * pct) >= 90", AXES3));
+    assert_false(agg_holds(fx, "score else (sum axes of weight * pct) >= 90", AXES3 ",'score':89.99"));
+    /* binds tighter than arithmetic: (score else 1) + 1 */
+    assert_true(agg_holds(fx, "score else 1 + 1 = 2", AXES3));
+    assert_true(agg_holds(fx, "score else 1 + 1 = 6", AXES3 ",'score':5"));
+    /* no 'if present' needed: the clause never reads an absent field */
+    qfx_ok(fx, AGG_HEAD "rate member {\n  let d = score else n\n  a: htnv when d > 1 cite \"t\"\n  otherwise khtnv\n}\n");
+}
+
+static void test_new_aggregates_errors(void **state)
+{
+    qfx *fx = *state;
+    assert_null(qfx_src(fx, AGG_HEAD "rate member {\n"
+                                     "  a: htnv when (min axes of role) = primary cite \"t\"\n" /* line 10 */
+                                     "  b: htnv when (max axes of weight where weight) > 1 cite \"t\"\n"
+                                     "  d: htnv when (n else 1) > 1 cite \"t\"\n"
+                                     "  e: htnv when (score else done) > 1 cite \"t\"\n"
+                                     "  f: htnv when (min n of it) > 1 cite \"t\"\n"
+                                     "  otherwise khtnv\n}\n"));
+    /* one error each: 'primary' facing the failed min is not reported again */
+    qfx_expect(fx, DIAG_ERROR, 10, 29, "min/max need numbers, dates or a scale, not enum");
+    qfx_expect(fx, DIAG_ERROR, 11, 42, "the 'where' condition of sum/min/max must be true/false (bool), not decimal");
+    qfx_expect(fx, DIAG_ERROR, 12, 17, "'n' is never absent: 'else' follows an optional or computed field");
+    qfx_expect(fx, DIAG_ERROR, 13, 28, "unknown field 'done' in record 'member'");
+    qfx_expect(fx, DIAG_ERROR, 14, 21, "'n' is int, not a list field");
+    /* 'longest run' takes a condition, not a value */
+    assert_null(qfx_src(fx, AGG_HEAD "rate member {\n  c: htnv when (longest run of qs of it) > 1 cite \"t\"\n"
+                                     "  otherwise khtnv\n}\n"));
+    qfx_expect(fx, DIAG_ERROR, 10, 35, "unexpected 'of', expected an operator or 'where'");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, qfx_setup, qfx_teardown)
 
 int main(void)
@@ -770,6 +907,12 @@ int main(void)
         T(test_exact_share_by_zero),
         T(test_exact_decimals),
         T(test_division_by_zero_is_runtime_error),
+        T(test_min_max_filtered),
+        T(test_sum_filtered),
+        T(test_min_max_of_nothing_is_runtime_error),
+        T(test_longest_run),
+        T(test_else_default),
+        T(test_new_aggregates_errors),
     };
     return cmocka_run_group_tests_name("sema", tests, NULL, NULL);
 }
