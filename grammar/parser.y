@@ -66,6 +66,7 @@ typedef struct parse_name {
 }
 
 %code {
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -1241,6 +1242,24 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, parse_state *p)
             perr(p, at, "missing 'cite' after %s condition", p->ctx);
         else
             perr(p, at, "missing 'cite \"...\"'");
+        return 0;
+    }
+
+    /* Targeted: a quantifier where only an operand may stand (2 + sum L of T). */
+    if (want_int && (tok == YYSYMBOL_ALL || tok == YYSYMBOL_ANY || tok == YYSYMBOL_NONE || tok == YYSYMBOL_COUNT ||
+                     tok == YYSYMBOL_SUM || tok == YYSYMBOL_MIN || tok == YYSYMBOL_MAX || tok == YYSYMBOL_LONGEST)) {
+        perr(p, loc, "unexpected '%s': a quantifier used as an operand needs parentheses, as in '1 + (%s ...)'",
+             yysymbol_name(tok), yysymbol_name(tok));
+        return 0;
+    }
+    /* Targeted: min(a, b) / max(a, b) — min and max are list quantifiers. */
+    if (sym_is(tok, "'('") && p->prev_end >= 3 && p->prev_end <= loc.start &&
+        (!strncmp(p->src + p->prev_end - 3, "min", 3) || !strncmp(p->src + p->prev_end - 3, "max", 3)) &&
+        (p->prev_end == 3 || !(isalnum((unsigned char)p->src[p->prev_end - 4]) || p->src[p->prev_end - 4] == '_'))) {
+        const char *w = p->src[p->prev_end - 2] == 'i' ? "min" : "max";
+        perr(p, loc,
+             "unexpected '(': '%s' takes a list, as in '%s axes of weight [where role = primary]' "
+             "(there is no %s(a, b))", w, w, w);
         return 0;
     }
 

@@ -661,6 +661,16 @@ static void test_unclosed_blocks(void **state)
     assert_int_equal(decl(f, 2)->kind, AST_D_RATE);
 }
 
+static void test_min_max_call_targeted(void **state)
+{
+    px *f = *state;
+    const char *src = "ruleset r\nrate m {\n  let a = min(x, 1)\n  let b = 2 + max (y)\n  let c = amin(x)\n}\n";
+    assert_false(parse(f, src));
+    assert_int_equal(f->d.nerrors, 2);
+    assert_diag(f, 0, 3, 14, "'min' takes a list, as in 'min axes of weight [where role = primary]' (there is no min(a, b))");
+    assert_diag(f, 1, 4, 15, "unexpected 'max': a quantifier used as an operand needs parentheses, as in '1 + (max ...)'");
+}
+
 static void test_lexical_error_reported_once(void **state)
 {
     px *f = *state;
@@ -756,6 +766,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_and_or_mixing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_cite, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unclosed_blocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_min_max_call_targeted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lexical_error_reported_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bare_flag, setup, teardown),
         cmocka_unit_test_setup_teardown(test_misc_errors, setup, teardown),
