@@ -24,10 +24,11 @@ static const char usage[] =
     "  disasm   show bytecode:     quy disasm NAME|FILE|FILE.qbc   (quy disasm --opcodes: the instruction set)\n"
     "  test     run ruleset tests: quy test NAME...   (cases in rulesets/NAME/tests/*.jsonl)\n"
     "  list     the registry:      quy list [--json] [--locality NAME|CODE [--at YYYY-MM-DD]]\n"
+
+    "  help     this text;  --version: the version\n"
     "\n"
     "--locality NAME|CODE [--at YYYY-MM-DD] instead of --ruleset (eval, explain, test): the ruleset\n"
     "  in force there on that date (default today) by rulesets/registry.json (or --registry FILE).\n"
-    "  help     this text;  --version: the version\n"
     "\n"
     "ruleset search path: --rulesets DIR (repeatable), $QUY_RULESETS (DIR:DIR...), ./rulesets,\n"
     "  the installed rulesets, the source tree's rulesets. NAME finds DIR/NAME/NAME.quy.\n"
