@@ -113,6 +113,7 @@ struct batch {
     /* children (records whose unit is a name): CSR over name indices, built by batch_run */
     uint32_t *child_first, *child;
     bool oom;
+    bool single; /* batch_single() */
 };
 
 #define GROW(arr, n, capv)                                                   \
@@ -189,6 +190,8 @@ batch *batch_new(const q_program *p, bool keep_records)
     for (uint32_t q = 0; q < p->nquotas; q++) b->keys_per += p->quotas[q].nkeys;
     return b;
 }
+
+void batch_single(batch *b, bool single) { b->single = single; }
 
 void batch_on_warning(batch *b, rec_warn_fn fn, void *ctx)
 {
@@ -869,6 +872,7 @@ void batch_run(batch *b)
             uint32_t ref = cap->bound == QCAP_HEAD_OF ? it->head_of : it->unit;
             if (ref == QUY_NONE) continue; /* no reference: the cap has nothing to compare with */
             uint32_t t = b->item_of[ref];
+            if (t == QUY_NONE && b->single) continue;
             if (t == QUY_NONE) {
                 const char *field = cap->bound == QCAP_HEAD_OF ? "head_of" : "unit";
                 reject(b, it, "dangling_ref", field,
@@ -916,7 +920,7 @@ void batch_run(batch *b)
                 }
                 it->state = B_DONE;
             }
-        } else {
+        } else if (!b->single) {
             apply_quotas(b, v - (uint32_t)N);
         }
         for (uint32_t j = first[v]; j < first[v + 1]; j++)
