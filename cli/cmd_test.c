@@ -231,15 +231,31 @@ int cmd_test(int argc, char **argv)
     cli_paths_init(&ps);
     const char *names[64];
     int nnames = 0;
+    const char *locality = NULL, *at = NULL, *registry_file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (cli_opt(argc, argv, &i, "--rulesets", &v))
             cli_paths_add(&ps, v);
+        else if (cli_opt(argc, argv, &i, "--locality", &v))
+            locality = v;
+        else if (cli_opt(argc, argv, &i, "--at", &v))
+            at = v;
+        else if (cli_opt(argc, argv, &i, "--registry", &v))
+            registry_file = v;
         else if (nnames < 64)
             names[nnames++] = argv[i];
     }
+    char *chosen = NULL; /* --locality: the ruleset in force there */
+    if ((at || registry_file) && !locality) {
+        fprintf(stderr, "quy test: --at and --registry go with --locality\n");
+        return EXIT_RULESET;
+    }
+    if (locality) {
+        if (!(chosen = cli_locality_ruleset(&ps, registry_file, locality, at, "test"))) return EXIT_RULESET;
+        if (nnames < 64) names[nnames++] = chosen;
+    }
     if (!nnames) {
-        fprintf(stderr, "usage: quy test NAME...   (runs rulesets/NAME/tests/*.jsonl)\n");
+        fprintf(stderr, "usage: quy test NAME... | --locality NAME|CODE [--at YYYY-MM-DD]   (runs rulesets/NAME/tests/*.jsonl)\n");
         return EXIT_RULESET;
     }
     test_stats total = {0};
@@ -287,6 +303,7 @@ int cmd_test(int argc, char **argv)
         free(src);
     }
     free(evbuf);
+    free(chosen);
     printf("%zu passed, %zu failed\n", total.passed, total.failed);
     if (rc == EXIT_OK && total.failed) rc = EXIT_TESTFAIL;
     return rc;

@@ -15,6 +15,7 @@
 #include "../runtime/record.h"
 #include "../runtime/vm.h"
 #include "compiler.h"
+#include "registry.h"
 
 struct quy_ruleset {
     q_program *p;
@@ -76,6 +77,50 @@ void quy_ruleset_free(quy_ruleset *rs)
     free(rs->ev);
     prog_free(rs->p);
     free(rs);
+}
+
+int quy_ruleset_resolve(const char *locality, const char *date, const char *const *dirs, size_t ndirs, char **chosen,
+                        char **why, char **errors)
+{
+    *chosen = NULL;
+    if (why) *why = NULL;
+    if (errors) *errors = NULL;
+    int64_t days;
+    if (!date || strlen(date) != 10 || !q_parse_date(date, 10, &days)) {
+        if (errors) {
+            size_t n = strlen(date ? date : "(null)") + 40;
+            *errors = malloc(n);
+            if (*errors) snprintf(*errors, n, "not a date YYYY-MM-DD: '%s'", date ? date : "(null)");
+        }
+        return -1;
+    }
+    const char *all[64];
+    size_t na = 0;
+    for (size_t i = 0; i < ndirs && na < 63; i++) all[na++] = dirs[i];
+    char *env = getenv("QUY_RULESETS") ? strdup(getenv("QUY_RULESETS")) : NULL;
+    for (char *tok = env ? strtok(env, ":") : NULL; tok && na < 64; tok = strtok(NULL, ":")) all[na++] = tok;
+    char *path = reg_find(all, na);
+    free(env);
+    if (!path) {
+        if (errors) *errors = strdup("no " REG_FILE " in the ruleset directories");
+        return -1;
+    }
+    registry *r = reg_load(path, errors);
+    free(path);
+    if (!r) return -1;
+    reg_choice c;
+    char *msg = NULL;
+    int rc = reg_resolve(r, locality, days, &c, &msg);
+    if (rc == 0) {
+        *chosen = strdup(c.entry->ruleset);
+        if (why) *why = msg;
+        else free(msg);
+    } else if (errors)
+        *errors = msg;
+    else
+        free(msg);
+    reg_free(r);
+    return rc;
 }
 
 const char *quy_ruleset_name(const quy_ruleset *rs) { return prog_str(rs->p, rs->p->name); }

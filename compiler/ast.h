@@ -43,7 +43,7 @@ typedef struct q_span {
     AST(D_ENUM, "enum NAME label? { m1, m2, ... }")                                   \
     AST(D_MEMBER, "a member of an enum or scale: text, label")                        \
     AST(D_STRUCT, "struct NAME label? { fields }")                                    \
-    AST(D_RECORD, "record NAME [extends NAME] label? { fields checks }")              \
+    AST(D_RECORD, "[amend] record NAME [extends NAME] label? { fields checks }")      \
     AST(D_FIELD, "NAME : [optional|computed] TYPE [= default] label?")                \
     AST(D_CHECK, "check EXPR label?")                                                 \
     AST(T_NAMED, "type name: int decimal percent bool date string or a declared one") \
@@ -143,6 +143,7 @@ struct ast_node {
             ast_str label;
             ast_node *items; /* D_MEMBER / D_FIELD / D_CHECK list */
             q_span name_span, parent_span;
+            bool amend; /* D_RECORD: `amend record NAME { ... }` adds to a declared record */
         } decl;
         /* D_MEMBER */
         struct {

@@ -94,6 +94,8 @@ typedef struct sema {
     size_t nrecords, caprecords;
     s_rate *rates;
     size_t nrates, caprates;
+    s_item *amends; /* `amend record` declarations (D_RECORD, amend), in file order */
+    size_t namends, capamends;
 
     /* lowering context */
     uint32_t file;   /* file of the node being checked */
@@ -355,12 +357,39 @@ static s_rate *find_rate(sema *S, const char *name, size_t len)
     return NULL;
 }
 
+/* "unknown record 'x'; did you mean 'y'?" */
+static void unknown_record(sema *S, q_span sp, const char *prefix, const ast_str *name)
+{
+    const char *cand[256];
+    size_t n = 0;
+    for (size_t i = 0; i < S->nrecords && n < 256; i++) cand[n++] = S->records[i].name;
+    const char *sug = diag_suggest(name->s, cand, n);
+    err(S, sp, "%sunknown record '%s'%s%s%s", prefix, name->s, sug ? "; did you mean '" : "", sug ? sug : "",
+        sug ? "'?" : "");
+}
+
 static void sema_collect_records(sema *S)
 {
     for (size_t fi = 0; fi < S->nfiles; fi++) {
         S->file = (uint32_t)fi;
         for (ast_node *dcl = S->files[fi].ast.decls; dcl; dcl = dcl->next) {
             if (dcl->kind != AST_D_RECORD) continue;
+            if (dcl->u.decl.amend) {
+                /* `amend record R`: R must come from a layer below */
+                s_record *r = find_record(S, dcl->u.decl.name.s, dcl->u.decl.name.len);
+                if (!r)
+                    unknown_record(S, dcl->u.decl.name_span, "amend record: ", &dcl->u.decl.name);
+                else if (r->file == fi)
+                    err(S, dcl->u.decl.name_span,
+                        "record '%s' is declared in this ruleset: add the fields to its declaration "
+                        "('amend record' is for a record of a layer below)",
+                        dcl->u.decl.name.s);
+                else {
+                    GROWV(S->amends, S->namends, S->capamends);
+                    S->amends[S->namends++] = (s_item){dcl, (uint32_t)fi};
+                }
+                continue;
+            }
             if (find_record(S, dcl->u.decl.name.s, dcl->u.decl.name.len)) {
                 err(S, dcl->u.decl.name_span, "record '%s' is already declared", dcl->u.decl.name.s);
                 continue;
@@ -390,7 +419,7 @@ static size_t record_chain(sema *S, s_record *r, s_record **chain, size_t max)
         s_record *next = find_record(S, par->s, par->len);
         if (!next) {
             S->file = cur->file;
-            err(S, cur->decl->u.decl.parent_span, "unknown record '%s'", par->s);
+            unknown_record(S, cur->decl->u.decl.parent_span, "", par);
             return 0;
         }
         cur = next;
@@ -406,16 +435,40 @@ static size_t record_chain(sema *S, s_record *r, s_record **chain, size_t max)
 
 static bool sema_literal(sema *S, ast_node *e, uint32_t type, q_val *out);
 
-/* Create kind k's fields (consecutive in the program's field table). */
-static void sema_kind_fields(sema *S, s_record *r, q_kind *qk)
+/* The declarations that make up a kind, in order: the record's ancestry,
+ * root first, then every `amend record` of one of them, in layer order
+ * (so an amendment's fields come after all the fields declared below it).
+ * Fills decl[] and file[]; returns the count (0 on a broken ancestry). */
+#define QUY_MAX_KIND_DECLS 64
+static size_t kind_decls(sema *S, s_record *r, ast_node **decl, uint32_t *file)
 {
     s_record *chain[16];
-    size_t n = record_chain(S, r, chain, 16);
+    size_t n = record_chain(S, r, chain, 16), m = 0;
+    for (size_t ci = 0; ci < n; ci++) {
+        decl[m] = chain[ci]->decl;
+        file[m++] = chain[ci]->file;
+    }
+    for (size_t ai = 0; ai < S->namends && m < QUY_MAX_KIND_DECLS; ai++) {
+        const ast_str *nm = &S->amends[ai].node->u.decl.name;
+        for (size_t ci = 0; ci < n; ci++)
+            if (strcmp(chain[ci]->name, nm->s) == 0) {
+                decl[m] = S->amends[ai].node;
+                file[m++] = S->amends[ai].file;
+                break;
+            }
+    }
+    return m;
+}
+
+/* Create kind k's fields (consecutive in the program's field table) from
+ * the n declarations kind_decls() found. */
+static void sema_kind_fields(sema *S, s_record *r, q_kind *qk, ast_node **decl, const uint32_t *dfile, size_t n)
+{
     qk->first_field = S->b.p->nfields;
     uint16_t slot = 0;
     for (size_t ci = 0; ci < n; ci++) {
-        S->file = chain[ci]->file;
-        for (ast_node *f = chain[ci]->decl->u.decl.items; f; f = f->next) {
+        S->file = dfile[ci];
+        for (ast_node *f = decl[ci]->u.decl.items; f; f = f->next) {
             if (f->kind != AST_D_FIELD) continue;
             const ast_str *nm = &f->u.field.name;
             if (prog_find_field(S->b.p, (uint32_t)(qk - S->b.p->kinds), nm->s, nm->len) != QUY_NONE) {
@@ -652,7 +705,12 @@ static void sema_collect_rates(sema *S)
             }
             /* amend rate */
             if (!R) {
-                err(S, dcl->u.rate.kind_span, "'amend rate %s': no layer below rates '%s'", k->s, k->s);
+                const char *cand[256];
+                size_t n = 0;
+                for (size_t i = 0; i < S->nrates && n < 256; i++) cand[n++] = S->rates[i].kind;
+                const char *sug = diag_suggest(k->s, cand, n);
+                err(S, dcl->u.rate.kind_span, "'amend rate %s': no layer below rates '%s'%s%s%s", k->s, k->s,
+                    sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
                 continue;
             }
             for (ast_node *it = dcl->u.rate.items; it; it = it->next) {
@@ -676,7 +734,10 @@ static void sema_collect_rates(sema *S)
                 case AST_D_ALSO: {
                     int o = outcome_of(&it->u.rule.outcome);
                     if (o < 0 || o > QO_HTXSNV) {
-                        err(S, it->u.rule.outcome_span, "'also requires' amends a tier: htxsnv, httnv or htnv");
+                        const char *cand[] = {q_outcome_code[QO_HTXSNV], q_outcome_code[QO_HTTNV], q_outcome_code[QO_HTNV]};
+                        const char *sug = o < 0 ? diag_suggest(it->u.rule.outcome.s, cand, 3) : NULL;
+                        err(S, it->u.rule.outcome_span, "'also requires' amends a tier: htxsnv, httnv or htnv%s%s%s",
+                            sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
                         break;
                     }
                     bool any = false;
@@ -692,7 +753,19 @@ static void sema_collect_rates(sema *S)
                         *tail = a;
                         any = true;
                     }
-                    if (!any) err(S, it->u.rule.outcome_span, "'rate %s' has no %s rule to amend", k->s, q_outcome_code[o]);
+                    if (!any) {
+                        char have[64] = "";
+                        for (int t = QO_HTXSNV; t >= QO_HTNV; t--)
+                            for (size_t i = 0; i < R->nrules; i++)
+                                if (!R->rules[i].node->u.rule.otherwise &&
+                                    outcome_of(&R->rules[i].node->u.rule.outcome) == t) {
+                                    if (have[0]) strcat(have, ", ");
+                                    strcat(have, q_outcome_code[t]);
+                                    break;
+                                }
+                        err(S, it->u.rule.outcome_span, "'rate %s' has no %s rule to amend (its tier rules: %s)", k->s,
+                            q_outcome_code[o], have[0] ? have : "none");
+                    }
                     break;
                 }
                 case AST_D_REPLACE: {
@@ -1530,7 +1603,10 @@ static void sema_lower_kind(sema *S, s_record *rec, s_rate *R)
     qk->entry = QUY_NONE;
     rec->kind = (int)k;
     S->kind = k;
-    sema_kind_fields(S, rec, &b->p->kinds[k]);
+    ast_node *decl[QUY_MAX_KIND_DECLS];
+    uint32_t dfile[QUY_MAX_KIND_DECLS];
+    size_t n = kind_decls(S, rec, decl, dfile);
+    sema_kind_fields(S, rec, &b->p->kinds[k], decl, dfile, n);
     qk = &b->p->kinds[k];
 
     /* the kind's fields, for name lookup */
@@ -1546,13 +1622,11 @@ static void sema_lower_kind(sema *S, s_record *rec, s_rate *R)
     S->nlets = 0;
     S->depth = 0;
 
-    /* checks, from every record of the ancestry */
-    s_record *chain[16];
-    size_t n = record_chain(S, rec, chain, 16);
+    /* checks, from every record of the ancestry and their amendments */
     b->p->kinds[k].first_check = b->p->nchecks;
     for (size_t ci = 0; ci < n; ci++) {
-        S->file = chain[ci]->file;
-        for (ast_node *c = chain[ci]->decl->u.decl.items; c; c = c->next) {
+        S->file = dfile[ci];
+        for (ast_node *c = decl[ci]->u.decl.items; c; c = c->next) {
             if (c->kind != AST_D_CHECK) continue;
             size_t before = S->d->nerrors;
             need_bool(S, c->u.check.expr, sema_expr(S, c->u.check.expr), "a check");
@@ -1873,6 +1947,7 @@ q_program *sema_run(sema_file *files, size_t nfiles, diag_list *d)
     }
     free(S.rates);
     free(S.records);
+    free(S.amends);
     free(S.types);
     if (d->nerrors != errors0) {
         cg_abandon(&S.b);

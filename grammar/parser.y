@@ -505,13 +505,19 @@ struct_decl
         { $$ = mk_decl(p, AST_D_STRUCT, @$, $2, @2, $3, $5); }
     ;
 
-/* record_decl -> 'record' NAME ['extends' NAME] [STR] '{' (field | check)* '}' */
+/* record_decl -> 'record' NAME ['extends' NAME] [STR] '{' (field | check)* '}'
+ *              | 'amend' 'record' NAME '{' (field | check)* '}'   (a later layer adds fields) */
 record_decl
     : RECORD IDENT opt_rec_extends opt_label '{' fields '}'
         {
             $$ = mk_decl(p, AST_D_RECORD, @$, $2, @2, $4, $6);
             $$->u.decl.parent = $3.s;
             $$->u.decl.parent_span = $3.sp;
+        }
+    | AMEND RECORD IDENT '{' fields '}'
+        {
+            $$ = mk_decl(p, AST_D_RECORD, @$, $3, @3, (ast_str){0}, $5);
+            $$->u.decl.amend = true;
         }
     ;
 
