@@ -716,6 +716,7 @@ static void apply_quotas(batch *b, uint32_t g)
         if (Q->small_group && k == 0 && nc > 0 && nrated < Q->small_group && below == 0) {
             k = 1;
             run->small = true;
+            run->have_next = false; /* the exception, not the count, decided */
         }
         run->kept = k;
         uint8_t desc[64] = {0};
