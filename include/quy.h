@@ -89,14 +89,17 @@ int quy_ruleset_resolve(const char *locality, const char *date, const char *cons
 const char *quy_ruleset_name(const quy_ruleset *rs);
 const char *quy_ruleset_version(const quy_ruleset *rs);
 
-/* Rate one record given as a JSON object (text). With `explain` not NULL,
+/* Rate one record given as a JSON object (text), alone: its own rules only,
+ * no batch steps (eligible_tier == tier). With `explain` not NULL,
  * *explain receives a malloc'd Vietnamese explanation (text). Returns
  * QUY_OK or QUY_REJECTED. */
 quy_status quy_rate_json(quy_ruleset *rs, const char *json, size_t len, quy_result *out, char **explain);
 
-/* Rate a stream of records (JSON Lines, a JSON array or CSV, sniffed) and
- * write one result per record to `out` as JSON Lines ("jsonl") or CSV
- * ("csv"), with the explanation trace attached when `explain` is set.
+/* Rate a stream of records (JSON Lines, a JSON array or CSV, sniffed) as
+ * one batch — roll-ups, caps and quotas over the whole stream, so results
+ * are written after the stream ends, in input order — and write one result
+ * per record to `out` as JSON Lines ("jsonl") or CSV ("csv"), with the
+ * explanation trace (and "batch_steps") attached when `explain` is set.
  * Counts are returned through rated/rejected (may be NULL). Returns QUY_OK,
  * QUY_REJECTED if any record was rejected, or QUY_IO. */
 quy_status quy_rate_stream(quy_ruleset *rs, FILE *in, const char *in_name, FILE *out, const char *format, int explain,
