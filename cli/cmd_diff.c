@@ -107,6 +107,8 @@ typedef struct cstat { /* one cause */
 
 typedef struct tally {
     uint64_t records, moved, up, down, other, same_tier_other_rule, loosened;
+    uint64_t rejected_both;
+    char rejected_sample[5][400]; /* the first records both rulesets rejected, for stderr */
     uint64_t mat[2][DS__COUNT][DS__COUNT]; /* [0] eligible, [1] final; [old][new] by state */
     cstat *causes;
     size_t ncauses, capcauses;
@@ -209,6 +211,20 @@ static void diff_record(const q_program *const p[2], const dr_pair *pr, const dr
     if (gk) gk->records++;
     if (gp) gp->records++;
     bool moved = es[0] != es[1] || fs[0] != fs[1];
+    if (row[0]->status != DR_RATED && row[1]->status != DR_RATED) {
+        if (t->rejected_both < 5) {
+            const rec_error *e = &pr->err[row[0]->status == DR_REJECTED ? 0 : 1];
+            if (row[0]->status == DR_REJECTED || row[1]->status == DR_REJECTED)
+                snprintf(t->rejected_sample[t->rejected_both], sizeof t->rejected_sample[0], "%s:%u: %s%s[%s%s%s] %.200s",
+                         e->file, e->line, e->id, e->id[0] ? " " : "", e->code, e->field[0] ? " " : "", e->field,
+                         e->message);
+            else
+                snprintf(t->rejected_sample[t->rejected_both], sizeof t->rejected_sample[0], "%s:%u: %s [eval] %s",
+                         pr->file ? pr->file : "", pr->line, pr->id ? pr->id : "",
+                         row[0]->error < VM__COUNT ? vm_error_message[row[0]->error] : "?");
+        }
+        t->rejected_both++;
+    }
     if (!moved) {
         if (row[0]->status == DR_RATED && row[1]->status == DR_RATED && row[0]->rule != QUY_NONE &&
             row[1]->rule != QUY_NONE &&
@@ -242,7 +258,7 @@ static void diff_record(const q_program *const p[2], const dr_pair *pr, const dr
     state_str(row[0], so, sizeof so);
     state_str(row[1], sn, sizeof sn);
     bool listed = !o->refines || dir > 0;
-    if (listed) dx_add(t->seen, so, sn, c.key, 1);
+    if (listed) dx_add(t->seen, so, sn, c.key, c.label, 1);
     if (listed && t->spool) {
         json_t *m = json_object();
         json_object_set_new(m, "id", pr->id ? json_string(pr->id) : json_null());
@@ -344,6 +360,7 @@ static json_t *summary_json(const q_program *const p[2], const diff_opts *o, tal
     json_object_set_new(s, "down", json_integer((json_int_t)t->down));
     json_object_set_new(s, "other", json_integer((json_int_t)t->other));
     json_object_set_new(s, "same_tier_other_rule", json_integer((json_int_t)t->same_tier_other_rule));
+    json_object_set_new(s, "rejected_by_both", json_integer((json_int_t)t->rejected_both));
     json_t *states = json_array();
     for (int i = 0; i < DS__COUNT; i++) json_array_append_new(states, json_string(ds_code(ds_order[i])));
     json_object_set_new(s, "states", states);
@@ -611,8 +628,14 @@ int cmd_diff(int argc, char **argv)
     for (size_t i = 0; i < nkeep; i++) kept_free(&keep[i]);
     free(keep);
 
+    if (t.rejected_both) {
+        fprintf(stderr, "quy diff: %llu record(s) rejected by both rulesets (not moves), e.g.:\n",
+                (unsigned long long)t.rejected_both);
+        for (uint64_t i = 0; i < t.rejected_both && i < 5; i++) fprintf(stderr, "  %s\n", t.rejected_sample[i]);
+    }
     dx_verdict v = {0};
-    bool checked = approved || o.refines;
+    /* --write-expect alone records the moves: no check */
+    bool checked = approved || (o.refines && !o.write_expect);
     if (rc == EXIT_OK && checked) dx_check(t.seen, approved, &v);
     if (rc == EXIT_OK) {
         json_t *sum = summary_json(cp, &o, &t, &v, checked);

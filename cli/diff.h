@@ -138,8 +138,9 @@ typedef struct dx_set dx_set;
 
 dx_set *dx_new(void);
 void dx_free(dx_set *s);
-/* Count one move. */
-void dx_add(dx_set *s, const char *old_state, const char *new_state, const char *cause, uint64_t n);
+/* Count n moves; `label` (may be NULL) is kept from the first call and
+ * written as a comment by dx_write. */
+void dx_add(dx_set *s, const char *old_state, const char *new_state, const char *cause, const char *label, uint64_t n);
 /* Read an approval file; NULL with a message naming file:line on error. */
 dx_set *dx_read(const char *path);
 /* Write the moves of `seen` as an approval file (header names the rulesets). */

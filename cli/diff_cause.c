@@ -413,8 +413,9 @@ void dc_detail_text(const json_t *d, FILE *f, int indent)
                 fprintf(f, "%s: không có quy tắc «%s»\n", vi[s], js(d, "rule"));
                 continue;
             }
-            const char *what = !strcmp(st, "held") ? "áp dụng" : !strcmp(st, "failed") ? "không đạt" : "không xét tới";
-            fprintf(f, "%s: %s → %s — %s [%s]\n", vi[s], what, js(sj, "outcome"), js(sj, "cite"), js(sj, "layer"));
+            if (!strcmp(st, "held")) fprintf(f, "%s: áp dụng → %s", vi[s], js(sj, "outcome"));
+            else fprintf(f, "%s: %s (%s)", vi[s], !strcmp(st, "failed") ? "không đạt" : "không xét tới", js(sj, "outcome"));
+            fprintf(f, " — %s [%s]\n", js(sj, "cite"), js(sj, "layer"));
             json_t *cl = json_object_get(sj, "clauses");
             for (size_t i = 0; i < json_array_size(cl); i++) clause_text(json_array_get(cl, i), f, indent + 4);
         }

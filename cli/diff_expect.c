@@ -25,6 +25,7 @@
 
 typedef struct dx_entry {
     char *old_state, *new_state, *cause;
+    char *label; /* written as a comment after the line, or NULL */
     uint64_t n;
     bool any; /* `*` */
 } dx_entry;
@@ -44,6 +45,7 @@ void dx_free(dx_set *s)
         free(s->e[i].old_state);
         free(s->e[i].new_state);
         free(s->e[i].cause);
+        free(s->e[i].label);
     }
     free(s->e);
     free(s);
@@ -82,6 +84,7 @@ static dx_entry *dx_insert(dx_set *s, const char *o, const char *n, const char *
     e->cause = strdup(c);
     e->n = 0;
     e->any = false;
+    e->label = NULL;
     if (!e->old_state || !e->new_state || !e->cause) {
         free(e->old_state);
         free(e->new_state);
@@ -92,10 +95,12 @@ static dx_entry *dx_insert(dx_set *s, const char *o, const char *n, const char *
     return e;
 }
 
-void dx_add(dx_set *s, const char *old_state, const char *new_state, const char *cause, uint64_t n)
+void dx_add(dx_set *s, const char *old_state, const char *new_state, const char *cause, const char *label, uint64_t n)
 {
     dx_entry *e = dx_insert(s, old_state, new_state, cause);
-    if (e) e->n += n;
+    if (!e) return;
+    e->n += n;
+    if (!e->label && label && *label) e->label = strdup(label);
 }
 
 bool dx_get(const dx_set *s, size_t i, const char **o, const char **n, const char **c, uint64_t *count, bool *any)
@@ -226,17 +231,25 @@ int dx_write(const dx_set *seen, const char *path, const char *old_name, const c
             old_name, new_name);
     fprintf(f, "# One line per move: OLD NEW CAUSE COUNT (COUNT '*' = any number). Sorted by cause.\n");
     fprintf(f, "# Written by --write-expect; review every line before committing it.\n");
+    fprintf(f, "# OLD NEW CAUSE COUNT\n");
     size_t w[3] = {3, 3, 5};
     for (size_t i = 0; i < seen->n; i++) {
         size_t l[3] = {strlen(sorted[i].old_state), strlen(sorted[i].new_state), strlen(sorted[i].cause)};
         for (int j = 0; j < 3; j++)
             if (l[j] > w[j]) w[j] = l[j];
     }
-    fprintf(f, "# %-*s %-*s %-*s %s\n", (int)w[0] - 2 > 0 ? (int)w[0] - 2 : 1, "OLD", (int)w[1], "NEW", (int)w[2],
-            "CAUSE", "COUNT");
-    for (size_t i = 0; i < seen->n; i++)
-        fprintf(f, "%-*s %-*s %-*s %llu\n", (int)w[0], sorted[i].old_state, (int)w[1], sorted[i].new_state, (int)w[2],
-                sorted[i].cause, (unsigned long long)sorted[i].n);
+    for (size_t i = 0; i < seen->n; i++) {
+        char n[32];
+        snprintf(n, sizeof n, "%llu", (unsigned long long)sorted[i].n);
+        fprintf(f, "%-*s %-*s %-*s %-6s", (int)w[0], sorted[i].old_state, (int)w[1], sorted[i].new_state, (int)w[2],
+                sorted[i].cause, n);
+        /* the label as a comment, on one line */
+        if (sorted[i].label) {
+            fputs(" # ", f);
+            for (const char *c = sorted[i].label; *c; c++) fputc(*c == '\n' || *c == '\r' ? ' ' : *c, f);
+        }
+        fputc('\n', f);
+    }
     free(sorted);
     int rc = ferror(f) ? -1 : 0;
     if (f != stdout) {

@@ -545,9 +545,14 @@ static void html_detail(FILE *f, const json_t *d)
                 fputs("không có quy tắc này</div>\n", f);
                 continue;
             }
-            fputs(!strcmp(st, "held") ? "áp dụng" : !strcmp(st, "failed") ? "không đạt" : "không xét tới", f);
-            fputs(" → ", f);
-            h(f, js(sj, "outcome"));
+            if (!strcmp(st, "held")) {
+                fputs("áp dụng → ", f);
+                h(f, js(sj, "outcome"));
+            } else {
+                fputs(!strcmp(st, "failed") ? "không đạt (" : "không xét tới (", f);
+                h(f, js(sj, "outcome"));
+                fputs(")", f);
+            }
             fputs(" <span class=\"note\">— ", f);
             h(f, js(sj, "cite"));
             fputs(" [", f);
