@@ -82,7 +82,7 @@ typedef struct grec {
     q_record rec;     /* materialised for evaluation */
     q_val *elems;
     uint32_t capelems;
-    char id[32];
+    char id[48];
 } grec;
 
 static const q_field *fld(const grec *gr, uint16_t slot) { return &gr->p->fields[gr->kd->first_field + slot]; }
@@ -893,12 +893,13 @@ static void print_targets(FILE *f, const q_program *p, const gkind *g)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: quy gen --ruleset NAME|FILE [--count N] [--seed S] [--kind K]... [-o FILE] [--targets]\n");
+    fprintf(stderr, "usage: quy gen --ruleset NAME|FILE [--count N] [--seed S] [--kind K]... [--prefix P] [-o FILE]\n"
+                    "       quy gen --ruleset NAME|FILE --targets   (what the generator aims at)\n");
 }
 
 int cmd_gen(int argc, char **argv)
 {
-    const char *ruleset = NULL, *out_path = NULL;
+    const char *ruleset = NULL, *out_path = NULL, *prefix = "GEN";
     const char *kinds_wanted[32];
     int nkw = 0;
     unsigned long long count = 100, seed = 1;
@@ -930,6 +931,8 @@ int cmd_gen(int argc, char **argv)
             if (nkw < 32) kinds_wanted[nkw++] = v;
         } else if (cli_opt(argc, argv, &i, "-o", &v) || cli_opt(argc, argv, &i, "--output", &v))
             out_path = v;
+        else if (cli_opt(argc, argv, &i, "--prefix", &v))
+            prefix = v;
         else if (cli_opt(argc, argv, &i, "--targets", NULL))
             show_targets = true;
         else {
@@ -1008,7 +1011,7 @@ int cmd_gen(int argc, char **argv)
         gr.g = g;
         gr.kd = &p->kinds[g->k];
         gr.nf = gr.kd->nfields;
-        snprintf(gr.id, sizeof gr.id, "GEN-%06llu", i + 1);
+        snprintf(gr.id, sizeof gr.id, "%.16s-%06llu", prefix, i + 1);
         /* the primary target variant: the kind's variants in turn */
         uint32_t pv = g->nvariants ? (uint32_t)(nth % g->nvariants) : 0, pt = 0;
         while (pt < g->ntargets && pv >= g->targets[pt].nvariants) pv -= g->targets[pt++].nvariants;
