@@ -1,8 +1,8 @@
 /*
  * cli.h — shared pieces of the `quy` command-line tool (cli/).
  * One file per command family: cmd_eval.c (eval, explain), cmd_build.c
- * (check, build, disasm), cmd_test.c (test), cmd_list.c (list, the registry);
- * main.c dispatches.
+ * (check, build, disasm), cmd_test.c (test), cmd_list.c (list, the registry),
+ * cmd_diff.c + diff_*.c (diff), cmd_gen.c + gen_*.c (gen); main.c dispatches.
  *
  * Exit codes (documented in docs/integration-guide.md):
  *   0  success: every record rated / every test passed / no error
@@ -10,6 +10,7 @@
  *   2  some records were rejected (the others were rated and written)
  *   3  an input or output file could not be read or written
  *   4  `quy test`: some test cases failed
+ *   5  `quy diff`: some move is not approved (--expect, --refines)
  */
 #ifndef QUY_CLI_H
 #define QUY_CLI_H
@@ -59,5 +60,7 @@ int cmd_build(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
 
 #endif /* QUY_CLI_H */
