@@ -173,10 +173,17 @@ int cmd_eval(int argc, char **argv, bool explain_cmd)
     o.explain_cmd = explain_cmd;
     cli_paths ps;
     cli_paths_init(&ps);
+    const char *locality = NULL, *at = NULL, *registry_file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (cli_opt(argc, argv, &i, "--ruleset", &v))
             o.ruleset = v;
+        else if (cli_opt(argc, argv, &i, "--locality", &v))
+            locality = v;
+        else if (cli_opt(argc, argv, &i, "--at", &v))
+            at = v;
+        else if (cli_opt(argc, argv, &i, "--registry", &v))
+            registry_file = v;
         else if (cli_opt(argc, argv, &i, "--rulesets", &v))
             cli_paths_add(&ps, v);
         else if (cli_opt(argc, argv, &i, "--format", &v))
@@ -195,8 +202,19 @@ int cmd_eval(int argc, char **argv, bool explain_cmd)
         } else if (o.ninputs < 256)
             o.inputs[o.ninputs++] = argv[i];
     }
+    char *chosen = NULL; /* --locality: the ruleset in force there */
+    if (locality && o.ruleset) {
+        fprintf(stderr, "quy %s: give --ruleset or --locality, not both\n", argv[0]);
+        return EXIT_RULESET;
+    }
+    if ((at || registry_file) && !locality) {
+        fprintf(stderr, "quy %s: --at and --registry go with --locality\n", argv[0]);
+        return EXIT_RULESET;
+    }
+    if (locality && !(o.ruleset = chosen = cli_locality_ruleset(&ps, registry_file, locality, at, argv[0])))
+        return EXIT_RULESET;
     if (!o.ruleset) {
-        fprintf(stderr, "quy %s: --ruleset NAME|FILE is required (e.g. --ruleset central-124)\n", argv[0]);
+        fprintf(stderr, "quy %s: --ruleset NAME|FILE (or --locality NAME --at DATE) is required (e.g. --ruleset central-124)\n", argv[0]);
         return EXIT_RULESET;
     }
     if (o.ninputs == 0) o.inputs[o.ninputs++] = "-";
@@ -211,10 +229,12 @@ int cmd_eval(int argc, char **argv, bool explain_cmd)
             fmt = OUT_TABLE;
         else {
             fprintf(stderr, "quy: unknown format '%s' (jsonl, csv or table)\n", o.format);
+            free(chosen);
             return EXIT_RULESET;
         }
     }
     q_program *p = cli_load(&ps, o.ruleset);
+    free(chosen);
     if (!p) return EXIT_RULESET;
     out_writer *w = (explain_cmd && !o.json) ? NULL : out_open(stdout, fmt, p);
     vm_event *evbuf = malloc(sizeof(vm_event) * QUY_TRACE_CAP);

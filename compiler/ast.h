@@ -33,9 +33,9 @@ typedef struct q_span {
     AST(E_BOOL, "true / false: num.n")                                                \
     AST(E_NAME, "identifier: a field, a let, an enum/scale member, or `it`: text")    \
     AST(E_UNARY, "op a: '-' or 'not'")                                                \
-    AST(E_BINARY, "a op b: + - * / = != < <= > >= and or")                            \
+    AST(E_BINARY, "a op b: + - * / = != < <= > >= and or else")                       \
     AST(E_CALL, "text(args): share, present, min, max")                               \
-    AST(E_QUANT, "quant list [where|of] body: all any none count sum")                \
+    AST(E_QUANT, "quant list [where|of] body: all any none count sum min max run")    \
     AST(E_MEMBER, "a.text: field of a struct value (reserved)")                       \
     /* declarations */                                                                \
     AST(D_RULESET, "ruleset header")                                                  \
@@ -43,7 +43,7 @@ typedef struct q_span {
     AST(D_ENUM, "enum NAME label? { m1, m2, ... }")                                   \
     AST(D_MEMBER, "a member of an enum or scale: text, label")                        \
     AST(D_STRUCT, "struct NAME label? { fields }")                                    \
-    AST(D_RECORD, "record NAME [extends NAME] label? { fields checks }")              \
+    AST(D_RECORD, "[amend] record NAME [extends NAME] label? { fields checks }")      \
     AST(D_FIELD, "NAME : [optional|computed] TYPE [= default] label?")                \
     AST(D_CHECK, "check EXPR label?")                                                 \
     AST(T_NAMED, "type name: int decimal percent bool date string or a declared one") \
@@ -76,10 +76,11 @@ typedef enum ast_op {
     OPR_ADD, OPR_SUB, OPR_MUL, OPR_DIV,
     OPR_EQ, OPR_NE, OPR_LT, OPR_LE, OPR_GT, OPR_GE,
     OPR_AND, OPR_OR,
+    OPR_ELSE, /* `field else default`: the field's value, or the default when it is absent */
 } ast_op;
 
 /* Quantifiers of E_QUANT. */
-typedef enum ast_quant { QNT_ALL, QNT_ANY, QNT_NONE, QNT_COUNT, QNT_SUM } ast_quant;
+typedef enum ast_quant { QNT_ALL, QNT_ANY, QNT_NONE, QNT_COUNT, QNT_SUM, QNT_MIN, QNT_MAX, QNT_RUN } ast_quant;
 
 typedef struct ast_str {
     const char *s; /* arena copy, NUL-terminated, escapes already decoded */
@@ -119,7 +120,8 @@ struct ast_node {
         struct {
             ast_quant q;
             ast_node *list; /* E_NAME of a list field */
-            ast_node *body; /* predicate (all/any/none/count) or term (sum), or NULL */
+            ast_node *body; /* predicate (all/any/none/count/longest run) or term (sum/min/max), or NULL */
+            ast_node *filter; /* sum/min/max `where` predicate: the elements folded, or NULL (all) */
         } quant;
         /* E_MEMBER: a.text */
         struct {
@@ -141,6 +143,7 @@ struct ast_node {
             ast_str label;
             ast_node *items; /* D_MEMBER / D_FIELD / D_CHECK list */
             q_span name_span, parent_span;
+            bool amend; /* D_RECORD: `amend record NAME { ... }` adds to a declared record */
         } decl;
         /* D_MEMBER */
         struct {

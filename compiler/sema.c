@@ -94,6 +94,8 @@ typedef struct sema {
     size_t nrecords, caprecords;
     s_rate *rates;
     size_t nrates, caprates;
+    s_item *amends; /* `amend record` declarations (D_RECORD, amend), in file order */
+    size_t namends, capamends;
 
     /* lowering context */
     uint32_t file;   /* file of the node being checked */
@@ -355,12 +357,39 @@ static s_rate *find_rate(sema *S, const char *name, size_t len)
     return NULL;
 }
 
+/* "unknown record 'x'; did you mean 'y'?" */
+static void unknown_record(sema *S, q_span sp, const char *prefix, const ast_str *name)
+{
+    const char *cand[256];
+    size_t n = 0;
+    for (size_t i = 0; i < S->nrecords && n < 256; i++) cand[n++] = S->records[i].name;
+    const char *sug = diag_suggest(name->s, cand, n);
+    err(S, sp, "%sunknown record '%s'%s%s%s", prefix, name->s, sug ? "; did you mean '" : "", sug ? sug : "",
+        sug ? "'?" : "");
+}
+
 static void sema_collect_records(sema *S)
 {
     for (size_t fi = 0; fi < S->nfiles; fi++) {
         S->file = (uint32_t)fi;
         for (ast_node *dcl = S->files[fi].ast.decls; dcl; dcl = dcl->next) {
             if (dcl->kind != AST_D_RECORD) continue;
+            if (dcl->u.decl.amend) {
+                /* `amend record R`: R must come from a layer below */
+                s_record *r = find_record(S, dcl->u.decl.name.s, dcl->u.decl.name.len);
+                if (!r)
+                    unknown_record(S, dcl->u.decl.name_span, "amend record: ", &dcl->u.decl.name);
+                else if (r->file == fi)
+                    err(S, dcl->u.decl.name_span,
+                        "record '%s' is declared in this ruleset: add the fields to its declaration "
+                        "('amend record' is for a record of a layer below)",
+                        dcl->u.decl.name.s);
+                else {
+                    GROWV(S->amends, S->namends, S->capamends);
+                    S->amends[S->namends++] = (s_item){dcl, (uint32_t)fi};
+                }
+                continue;
+            }
             if (find_record(S, dcl->u.decl.name.s, dcl->u.decl.name.len)) {
                 err(S, dcl->u.decl.name_span, "record '%s' is already declared", dcl->u.decl.name.s);
                 continue;
@@ -390,7 +419,7 @@ static size_t record_chain(sema *S, s_record *r, s_record **chain, size_t max)
         s_record *next = find_record(S, par->s, par->len);
         if (!next) {
             S->file = cur->file;
-            err(S, cur->decl->u.decl.parent_span, "unknown record '%s'", par->s);
+            unknown_record(S, cur->decl->u.decl.parent_span, "", par);
             return 0;
         }
         cur = next;
@@ -406,16 +435,40 @@ static size_t record_chain(sema *S, s_record *r, s_record **chain, size_t max)
 
 static bool sema_literal(sema *S, ast_node *e, uint32_t type, q_val *out);
 
-/* Create kind k's fields (consecutive in the program's field table). */
-static void sema_kind_fields(sema *S, s_record *r, q_kind *qk)
+/* The declarations that make up a kind, in order: the record's ancestry,
+ * root first, then every `amend record` of one of them, in layer order
+ * (so an amendment's fields come after all the fields declared below it).
+ * Fills decl[] and file[]; returns the count (0 on a broken ancestry). */
+#define QUY_MAX_KIND_DECLS 64
+static size_t kind_decls(sema *S, s_record *r, ast_node **decl, uint32_t *file)
 {
     s_record *chain[16];
-    size_t n = record_chain(S, r, chain, 16);
+    size_t n = record_chain(S, r, chain, 16), m = 0;
+    for (size_t ci = 0; ci < n; ci++) {
+        decl[m] = chain[ci]->decl;
+        file[m++] = chain[ci]->file;
+    }
+    for (size_t ai = 0; ai < S->namends && m < QUY_MAX_KIND_DECLS; ai++) {
+        const ast_str *nm = &S->amends[ai].node->u.decl.name;
+        for (size_t ci = 0; ci < n; ci++)
+            if (strcmp(chain[ci]->name, nm->s) == 0) {
+                decl[m] = S->amends[ai].node;
+                file[m++] = S->amends[ai].file;
+                break;
+            }
+    }
+    return m;
+}
+
+/* Create kind k's fields (consecutive in the program's field table) from
+ * the n declarations kind_decls() found. */
+static void sema_kind_fields(sema *S, s_record *r, q_kind *qk, ast_node **decl, const uint32_t *dfile, size_t n)
+{
     qk->first_field = S->b.p->nfields;
     uint16_t slot = 0;
     for (size_t ci = 0; ci < n; ci++) {
-        S->file = chain[ci]->file;
-        for (ast_node *f = chain[ci]->decl->u.decl.items; f; f = f->next) {
+        S->file = dfile[ci];
+        for (ast_node *f = decl[ci]->u.decl.items; f; f = f->next) {
             if (f->kind != AST_D_FIELD) continue;
             const ast_str *nm = &f->u.field.name;
             if (prog_find_field(S->b.p, (uint32_t)(qk - S->b.p->kinds), nm->s, nm->len) != QUY_NONE) {
@@ -652,7 +705,12 @@ static void sema_collect_rates(sema *S)
             }
             /* amend rate */
             if (!R) {
-                err(S, dcl->u.rate.kind_span, "'amend rate %s': no layer below rates '%s'", k->s, k->s);
+                const char *cand[256];
+                size_t n = 0;
+                for (size_t i = 0; i < S->nrates && n < 256; i++) cand[n++] = S->rates[i].kind;
+                const char *sug = diag_suggest(k->s, cand, n);
+                err(S, dcl->u.rate.kind_span, "'amend rate %s': no layer below rates '%s'%s%s%s", k->s, k->s,
+                    sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
                 continue;
             }
             for (ast_node *it = dcl->u.rate.items; it; it = it->next) {
@@ -676,7 +734,10 @@ static void sema_collect_rates(sema *S)
                 case AST_D_ALSO: {
                     int o = outcome_of(&it->u.rule.outcome);
                     if (o < 0 || o > QO_HTXSNV) {
-                        err(S, it->u.rule.outcome_span, "'also requires' amends a tier: htxsnv, httnv or htnv");
+                        const char *cand[] = {q_outcome_code[QO_HTXSNV], q_outcome_code[QO_HTTNV], q_outcome_code[QO_HTNV]};
+                        const char *sug = o < 0 ? diag_suggest(it->u.rule.outcome.s, cand, 3) : NULL;
+                        err(S, it->u.rule.outcome_span, "'also requires' amends a tier: htxsnv, httnv or htnv%s%s%s",
+                            sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
                         break;
                     }
                     bool any = false;
@@ -692,7 +753,19 @@ static void sema_collect_rates(sema *S)
                         *tail = a;
                         any = true;
                     }
-                    if (!any) err(S, it->u.rule.outcome_span, "'rate %s' has no %s rule to amend", k->s, q_outcome_code[o]);
+                    if (!any) {
+                        char have[64] = "";
+                        for (int t = QO_HTXSNV; t >= QO_HTNV; t--)
+                            for (size_t i = 0; i < R->nrules; i++)
+                                if (!R->rules[i].node->u.rule.otherwise &&
+                                    outcome_of(&R->rules[i].node->u.rule.outcome) == t) {
+                                    if (have[0]) strcat(have, ", ");
+                                    strcat(have, q_outcome_code[t]);
+                                    break;
+                                }
+                        err(S, it->u.rule.outcome_span, "'rate %s' has no %s rule to amend (its tier rules: %s)", k->s,
+                            q_outcome_code[o], have[0] ? have : "none");
+                    }
                     break;
                 }
                 case AST_D_REPLACE: {
@@ -822,7 +895,7 @@ static uint32_t sema_name(sema *S, ast_node *e)
 {
     if (name_is(e, "it")) {
         if (S->depth == 0) {
-            err(S, e->span, "'it' is only meaningful inside all/any/none/count/sum");
+            err(S, e->span, "'it' is only meaningful inside all/any/none/count/sum/min/max/longest run");
             return TY_ERR;
         }
         e->sem.res = RES_IT;
@@ -881,6 +954,8 @@ static uint32_t sema_compare(sema *S, ast_node *e)
         resolve_member(S, a, TY_ERR);
         return TY_ERR;
     }
+    /* a bare name facing an operand already in error: no second error */
+    if ((ta == TY_MEMBER && tb == TY_ERR) || (tb == TY_MEMBER && ta == TY_ERR)) return TY_BOOL;
     if (ta == TY_MEMBER) ta = resolve_member(S, a, tb);
     if (tb == TY_MEMBER) tb = resolve_member(S, b, ta);
     ta = need_value(S, a, ta);
@@ -901,6 +976,40 @@ static uint32_t sema_compare(sema *S, ast_node *e)
             type_name(S, ta, b1, sizeof b1));
     }
     return TY_BOOL;
+}
+
+static uint32_t kf_flags(sema *S, uint32_t slot);
+
+/* `FIELD else DEFAULT`: an optional (or computed) field of the record, or
+ * DEFAULT when it is absent. Numbers mix (the result is int only when both
+ * are); any other type must be the same on both sides. */
+static uint32_t sema_else(sema *S, ast_node *e)
+{
+    ast_node *a = e->u.bin.a, *b = e->u.bin.b;
+    uint32_t ta = sema_expr(S, a), tb = sema_expr(S, b);
+    if (ta == TY_MEMBER) {
+        unknown_name(S, a, TY_ERR);
+        return TY_ERR;
+    }
+    if (ta == TY_ERR) return TY_ERR;
+    if (a->sem.res != RES_FIELD || !(kf_flags(S, a->sem.ref) & (QF_OPTIONAL | QF_BATCH))) {
+        err(S, a->span, "'%s' is never absent: 'else' follows an optional or computed field of the record",
+            node_name(a));
+        return TY_ERR;
+    }
+    ta = need_value(S, a, ta);
+    if (tb == TY_MEMBER) tb = resolve_member(S, b, ta);
+    tb = need_value(S, b, tb);
+    if (ta == TY_ERR || tb == TY_ERR) return TY_ERR;
+    if (is_numeric(S, ta) && is_numeric(S, tb)) return ta == tb ? ta : numeric_result(S, ta, tb, OPR_ADD);
+    if (ta != tb && !(tkind(S, ta) == tkind(S, tb) && (tkind(S, ta) == QT_BOOL || tkind(S, ta) == QT_DATE ||
+                                                      tkind(S, ta) == QT_STRING))) {
+        char b1[128], b2[128];
+        err(S, e->u.bin.op_span, "'else' gives %s when '%s' is absent, but '%s' is %s",
+            type_name(S, tb, b2, sizeof b2), node_name(a), node_name(a), type_name(S, ta, b1, sizeof b1));
+        return TY_ERR;
+    }
+    return ta;
 }
 
 static uint32_t sema_list_operand(sema *S, ast_node *l, uint32_t *elem)
@@ -948,6 +1057,7 @@ static uint32_t sema_expr_inner(sema *S, ast_node *e)
             return a == TY_ERR || b == TY_ERR ? TY_ERR : TY_BOOL;
         }
         if (op >= OPR_EQ && op <= OPR_GE) return sema_compare(S, e);
+        if (op == OPR_ELSE) return sema_else(S, e);
         uint32_t a = need_num(S, e->u.bin.a, sema_expr(S, e->u.bin.a));
         uint32_t b = need_num(S, e->u.bin.b, sema_expr(S, e->u.bin.b));
         return numeric_result(S, a, b, op);
@@ -1002,16 +1112,34 @@ static uint32_t sema_expr_inner(sema *S, ast_node *e)
             return TY_ERR;
         }
         S->scope[S->depth++].elem_type = elem;
+        ast_quant q = e->u.quant.q;
+        uint32_t ft = e->u.quant.filter ? need_bool(S, e->u.quant.filter, sema_expr(S, e->u.quant.filter),
+                                                    "the 'where' condition of sum/min/max")
+                                        : TY_BOOL;
         uint32_t bt = sema_expr(S, e->u.quant.body);
-        if (e->u.quant.q == QNT_SUM)
+        if (q == QNT_SUM) {
             bt = need_num(S, e->u.quant.body, bt);
-        else
+        } else if (q == QNT_MIN || q == QNT_MAX) {
+            /* min/max compare: numbers, dates, or a scale by rank */
+            bt = need_value(S, e->u.quant.body, bt);
+            uint8_t k = bt == TY_ERR ? QT_INT : tkind(S, bt);
+            if (bt != TY_ERR && !is_numeric(S, bt) && k != QT_DATE && k != QT_SCALE) {
+                char tb[128];
+                err(S, e->u.quant.body->span, "min/max need numbers, dates or a scale, not %s",
+                    type_name(S, bt, tb, sizeof tb));
+                bt = TY_ERR;
+            }
+        } else {
             bt = need_bool(S, e->u.quant.body, bt, "the condition of a quantifier");
+        }
         S->depth--;
-        if (bt == TY_ERR) return TY_ERR;
-        switch (e->u.quant.q) {
-        case QNT_COUNT: return TY_INT;
+        if (bt == TY_ERR || ft == TY_ERR) return TY_ERR;
+        switch (q) {
+        case QNT_COUNT:
+        case QNT_RUN: return TY_INT;
         case QNT_SUM: return tkind(S, bt) == QT_INT ? TY_INT : TY_DECIMAL;
+        case QNT_MIN:
+        case QNT_MAX: return bt;
         default: return TY_BOOL;
         }
     }
@@ -1053,7 +1181,9 @@ static void collect_reads(sema *S, ast_node *e, s_reads *r)
         break;
     case AST_E_UNARY: collect_reads(S, e->u.bin.a, r); break;
     case AST_E_BINARY:
-        collect_reads(S, e->u.bin.a, r);
+        /* `f else d` reads f only when present: neither a value read
+         * (no 'if present' needed, a check still applies) nor a guard */
+        if (e->u.bin.op != OPR_ELSE) collect_reads(S, e->u.bin.a, r);
         collect_reads(S, e->u.bin.b, r);
         break;
     case AST_E_CALL:
@@ -1065,6 +1195,7 @@ static void collect_reads(sema *S, ast_node *e, s_reads *r)
         break;
     case AST_E_QUANT:
         collect_reads(S, e->u.quant.list, r);
+        collect_reads(S, e->u.quant.filter, r);
         collect_reads(S, e->u.quant.body, r);
         break;
     default: break;
@@ -1114,6 +1245,16 @@ static void cg_expr(sema *S, ast_node *e)
             cg_patch(b, j, cg_here(b));
             break;
         }
+        if (op == OPR_ELSE) { /* IFABSENT f -> d; LOADF f; JMP end; d: DEFAULT; end: */
+            uint16_t slot = (uint16_t)e->u.bin.a->sem.ref;
+            uint32_t skip = cg_emit(b, OP_IFABSENT, slot, 0, 0, pos);
+            cg_emit(b, OP_LOADF, slot, 0, 0, pos);
+            uint32_t j = cg_emit(b, OP_JMP, 0, 0, 0, pos);
+            cg_patch(b, skip, cg_here(b));
+            cg_expr(S, e->u.bin.b);
+            cg_patch(b, j, cg_here(b));
+            break;
+        }
         cg_expr(S, e->u.bin.a);
         cg_expr(S, e->u.bin.b);
         uint32_t ta = e->u.bin.a->sem.type ? e->u.bin.a->sem.type - 1 : TY_ERR;
@@ -1141,16 +1282,21 @@ static void cg_expr(sema *S, ast_node *e)
             cg_emit(b, OP_LEN, slot, 0, 0, pos);
             break;
         }
-        static const uint8_t qk[] = {[QNT_ALL] = QK_ALL, [QNT_ANY] = QK_ANY, [QNT_NONE] = QK_NONE,
-                                     [QNT_COUNT] = QK_COUNT, [QNT_SUM] = QK_SUM};
+        static const uint8_t qk[] = {[QNT_ALL] = QK_ALL, [QNT_ANY] = QK_ANY,   [QNT_NONE] = QK_NONE,
+                                     [QNT_COUNT] = QK_COUNT, [QNT_SUM] = QK_SUM, [QNT_MIN] = QK_MIN,
+                                     [QNT_MAX] = QK_MAX,     [QNT_RUN] = QK_RUN};
         uint16_t reg = (uint16_t)S->depth;
         S->depth++;
         cg_emit(b, OP_QBEGIN, reg, slot, qk[e->u.quant.q], pos);
         uint32_t head = cg_emit(b, OP_QNEXT, reg, 0, 0, pos);
+        if (e->u.quant.filter) { /* an element failing the filter is not folded */
+            cg_expr(S, e->u.quant.filter);
+            cg_emit(b, OP_QFILTER, reg, head, 0, pos);
+        }
         cg_expr(S, e->u.quant.body);
         cg_emit(b, OP_QSTEP, reg, head, 0, pos);
         cg_patch(b, head, cg_here(b));
-        cg_emit(b, OP_QEND, reg, 0, 0, pos);
+        cg_emit(b, OP_QEND, reg, e->sem.type ? e->sem.type - 1 : 0, 0, pos); /* b: result type, for the trace */
         S->depth--;
         break;
     }
@@ -1457,7 +1603,10 @@ static void sema_lower_kind(sema *S, s_record *rec, s_rate *R)
     qk->entry = QUY_NONE;
     rec->kind = (int)k;
     S->kind = k;
-    sema_kind_fields(S, rec, &b->p->kinds[k]);
+    ast_node *decl[QUY_MAX_KIND_DECLS];
+    uint32_t dfile[QUY_MAX_KIND_DECLS];
+    size_t n = kind_decls(S, rec, decl, dfile);
+    sema_kind_fields(S, rec, &b->p->kinds[k], decl, dfile, n);
     qk = &b->p->kinds[k];
 
     /* the kind's fields, for name lookup */
@@ -1473,13 +1622,11 @@ static void sema_lower_kind(sema *S, s_record *rec, s_rate *R)
     S->nlets = 0;
     S->depth = 0;
 
-    /* checks, from every record of the ancestry */
-    s_record *chain[16];
-    size_t n = record_chain(S, rec, chain, 16);
+    /* checks, from every record of the ancestry and their amendments */
     b->p->kinds[k].first_check = b->p->nchecks;
     for (size_t ci = 0; ci < n; ci++) {
-        S->file = chain[ci]->file;
-        for (ast_node *c = chain[ci]->decl->u.decl.items; c; c = c->next) {
+        S->file = dfile[ci];
+        for (ast_node *c = decl[ci]->u.decl.items; c; c = c->next) {
             if (c->kind != AST_D_CHECK) continue;
             size_t before = S->d->nerrors;
             need_bool(S, c->u.check.expr, sema_expr(S, c->u.check.expr), "a check");
@@ -1800,6 +1947,7 @@ q_program *sema_run(sema_file *files, size_t nfiles, diag_list *d)
     }
     free(S.rates);
     free(S.records);
+    free(S.amends);
     free(S.types);
     if (d->nerrors != errors0) {
         cg_abandon(&S.b);

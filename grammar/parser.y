@@ -66,6 +66,7 @@ typedef struct parse_name {
 }
 
 %code {
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -339,6 +340,7 @@ static parse_clauses one_clause(ast_node *c, ast_node *e, q_span e_loc, ast_node
 %token CITE "cite" QUOTA "quota" PER "per" ROUND "round" AT "at" CAP "cap" HOOK "hook"
 %token FROM "from" ALL "all" ANY "any" NONE "none" COUNT "count" SUM "sum" WHERE "where"
 %token AND "and" OR "or" NOT "not" TRUE "true" FALSE "false" IT "it"
+%token MIN "min" MAX "max" LONGEST "longest" RUN "run" ELSE "else"
 
 %type <node> attrs decl scale_decl enum_decl struct_decl record_decl rate_decl quota_decl cap_decl hook_decl
 %type <node> member scale_members enum_body enum_members fields field type opt_default literal
@@ -347,7 +349,7 @@ static parse_clauses one_clause(ast_node *c, ast_node *e, q_span e_loc, ast_node
 %type <node> opt_params params param quota_opts qkeys qkey opt_cap_when
 %type <str> opt_label flag_code
 %type <name> opt_extends opt_rec_extends opt_rule_flag opt_cite
-%type <ival> opt_mod cmpop qkw
+%type <ival> opt_mod cmpop qkw aggkw
 %type <flag> opt_if_present
 %type <cl> clauses clause
 
@@ -503,13 +505,19 @@ struct_decl
         { $$ = mk_decl(p, AST_D_STRUCT, @$, $2, @2, $3, $5); }
     ;
 
-/* record_decl -> 'record' NAME ['extends' NAME] [STR] '{' (field | check)* '}' */
+/* record_decl -> 'record' NAME ['extends' NAME] [STR] '{' (field | check)* '}'
+ *              | 'amend' 'record' NAME '{' (field | check)* '}'   (a later layer adds fields) */
 record_decl
     : RECORD IDENT opt_rec_extends opt_label '{' fields '}'
         {
             $$ = mk_decl(p, AST_D_RECORD, @$, $2, @2, $4, $6);
             $$->u.decl.parent = $3.s;
             $$->u.decl.parent_span = $3.sp;
+        }
+    | AMEND RECORD IDENT '{' fields '}'
+        {
+            $$ = mk_decl(p, AST_D_RECORD, @$, $3, @3, (ast_str){0}, $5);
+            $$->u.decl.amend = true;
         }
     ;
 
@@ -992,9 +1000,11 @@ term
     | term '/' unary { $$ = mk_bin(p, OPR_DIV, $1, $3, @$, @2); }
     ;
 
+/* unary -> primary | '-' unary | NAME 'else' unary (the field, or the default when absent) */
 unary
     : primary
     | '-' unary { $$ = mk_unary(p, OPR_NEG, $2, @$, @1); }
+    | IDENT ELSE unary { $$ = mk_bin(p, OPR_ELSE, mk_name(p, $1, @1), $3, @$, @2); }
     ;
 
 primary
@@ -1043,7 +1053,8 @@ args
     ;
 
 /* quant -> (all|any|none|count) L ('where' ['not'] cmp | CMP arith)
- *        | 'count' L | 'sum' L 'of' arith */
+ *        | 'count' L | ('sum'|'min'|'max') L 'of' arith ['where' ['not'] cmp]
+ *        | 'longest' 'run' 'of' L ('where' ['not'] cmp | CMP arith) */
 quant
     : qkw IDENT WHERE notexpr { $$ = mk_quant(p, $1, $2, @2, $4, @$); }
     | qkw IDENT cmpop arith { $$ = mk_quant(p, $1, $2, @2, mk_shorthand(p, @2, $3, @3, $4, @4), @$); }
@@ -1051,7 +1062,21 @@ quant
     | COUNT IDENT WHERE notexpr { $$ = mk_quant(p, QNT_COUNT, $2, @2, $4, @$); }
     | COUNT IDENT cmpop arith
         { $$ = mk_quant(p, QNT_COUNT, $2, @2, mk_shorthand(p, @2, $3, @3, $4, @4), @$); }
-    | SUM IDENT OF arith { $$ = mk_quant(p, QNT_SUM, $2, @2, $4, @$); }
+    | aggkw IDENT OF arith { $$ = mk_quant(p, $1, $2, @2, $4, @$); }
+    | aggkw IDENT OF arith WHERE notexpr
+        {
+            $$ = mk_quant(p, $1, $2, @2, $4, @$);
+            $$->u.quant.filter = $6;
+        }
+    | LONGEST RUN OF IDENT WHERE notexpr { $$ = mk_quant(p, QNT_RUN, $4, @4, $6, @$); }
+    | LONGEST RUN OF IDENT cmpop arith
+        { $$ = mk_quant(p, QNT_RUN, $4, @4, mk_shorthand(p, @4, $5, @5, $6, @6), @$); }
+    ;
+
+aggkw
+    : SUM { $$ = QNT_SUM; }
+    | MIN { $$ = QNT_MIN; }
+    | MAX { $$ = QNT_MAX; }
     ;
 
 qkw
@@ -1117,7 +1142,7 @@ static bool is_expr_start(yysymbol_kind_t k)
     case YYSYMBOL_IDENT: case YYSYMBOL_INT: case YYSYMBOL_DECIMAL: case YYSYMBOL_PERCENT:
     case YYSYMBOL_DATE: case YYSYMBOL_STRING: case YYSYMBOL_TRUE: case YYSYMBOL_FALSE: case YYSYMBOL_IT:
     case YYSYMBOL_NOT: case YYSYMBOL_ALL: case YYSYMBOL_ANY: case YYSYMBOL_NONE: case YYSYMBOL_COUNT:
-    case YYSYMBOL_SUM: case YYSYMBOL_PRESENT:
+    case YYSYMBOL_SUM: case YYSYMBOL_PRESENT: case YYSYMBOL_MIN: case YYSYMBOL_MAX: case YYSYMBOL_LONGEST:
         return true;
     default:
         return false;
@@ -1226,6 +1251,24 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, parse_state *p)
         return 0;
     }
 
+    /* Targeted: a quantifier where only an operand may stand (2 + sum L of T). */
+    if (want_int && (tok == YYSYMBOL_ALL || tok == YYSYMBOL_ANY || tok == YYSYMBOL_NONE || tok == YYSYMBOL_COUNT ||
+                     tok == YYSYMBOL_SUM || tok == YYSYMBOL_MIN || tok == YYSYMBOL_MAX || tok == YYSYMBOL_LONGEST)) {
+        perr(p, loc, "unexpected '%s': a quantifier used as an operand needs parentheses, as in '1 + (%s ...)'",
+             yysymbol_name(tok), yysymbol_name(tok));
+        return 0;
+    }
+    /* Targeted: min(a, b) / max(a, b) — min and max are list quantifiers. */
+    if (sym_is(tok, "'('") && p->prev_end >= 3 && p->prev_end <= loc.start &&
+        (!strncmp(p->src + p->prev_end - 3, "min", 3) || !strncmp(p->src + p->prev_end - 3, "max", 3)) &&
+        (p->prev_end == 3 || !(isalnum((unsigned char)p->src[p->prev_end - 4]) || p->src[p->prev_end - 4] == '_'))) {
+        const char *w = p->src[p->prev_end - 2] == 'i' ? "min" : "max";
+        perr(p, loc,
+             "unexpected '(': '%s' takes a list, as in '%s axes of weight [where role = primary]' "
+             "(there is no %s(a, b))", w, w, w);
+        return 0;
+    }
+
     char what[96];
     describe_token(p, tok, loc, what, sizeof what);
     char msg[512];
@@ -1250,7 +1293,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, parse_state *p)
     for (int i = 0; i < n; i++) {
         if (((any_expr || any_value) &&
              (is_expr_start(exp[i]) || sym_is(exp[i], "'('") || sym_is(exp[i], "'-'"))) ||
-            (any_op && (is_operator(exp[i]) || sym_is(exp[i], "'('"))))
+            (any_op && (is_operator(exp[i]) || sym_is(exp[i], "'('") || exp[i] == YYSYMBOL_ELSE)))
             continue;
         const char *nm = expected_name(exp[i], bufs[k], sizeof bufs[k]);
         bool dup = false;

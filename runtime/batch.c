@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "output.h"
 #include "strset.h"
 
 enum { B_WAITING, B_DONE }; /* b_item.state */
@@ -55,6 +56,9 @@ typedef struct b_qrun {
     uint32_t limit;                 /* after rounding */
     uint32_t kept;                  /* candidates that kept T */
     bool small;                     /* the small-unit exception gave the one */
+    bool have_next;                 /* basis final, kept < candidates: what one more would allow */
+    uint32_t next_base, next_limit;
+    q_val next_raw;
     uint32_t first_kept[5];         /* item indices, in rank order */
     uint32_t nfirst;
 } b_qrun;
@@ -113,6 +117,7 @@ struct batch {
     /* children (records whose unit is a name): CSR over name indices, built by batch_run */
     uint32_t *child_first, *child;
     bool oom;
+    bool single; /* batch_single() */
 };
 
 #define GROW(arr, n, capv)                                                   \
@@ -189,6 +194,8 @@ batch *batch_new(const q_program *p, bool keep_records)
     for (uint32_t q = 0; q < p->nquotas; q++) b->keys_per += p->quotas[q].nkeys;
     return b;
 }
+
+void batch_single(batch *b, bool single) { b->single = single; }
 
 void batch_on_warning(batch *b, rec_warn_fn fn, void *ctx)
 {
@@ -698,11 +705,18 @@ static void apply_quotas(batch *b, uint32_t g)
                 if (k <= run->limit || k == 0) break;
                 k--;
             }
+            if (k < nc) {
+                run->have_next = true;
+                run->next_base = run->n_of + (nc - k - 1);
+                run->next_raw = times(Q->share, run->next_base);
+                run->next_limit = round_val(run->next_raw, Q->rounding);
+            }
             break;
         }
         if (Q->small_group && k == 0 && nc > 0 && nrated < Q->small_group && below == 0) {
             k = 1;
             run->small = true;
+            run->have_next = false; /* the exception, not the count, decided */
         }
         run->kept = k;
         uint8_t desc[64] = {0};
@@ -869,6 +883,7 @@ void batch_run(batch *b)
             uint32_t ref = cap->bound == QCAP_HEAD_OF ? it->head_of : it->unit;
             if (ref == QUY_NONE) continue; /* no reference: the cap has nothing to compare with */
             uint32_t t = b->item_of[ref];
+            if (t == QUY_NONE && b->single) continue;
             if (t == QUY_NONE) {
                 const char *field = cap->bound == QCAP_HEAD_OF ? "head_of" : "unit";
                 reject(b, it, "dangling_ref", field,
@@ -916,7 +931,7 @@ void batch_run(batch *b)
                 }
                 it->state = B_DONE;
             }
-        } else {
+        } else if (!b->single) {
             apply_quotas(b, v - (uint32_t)N);
         }
         for (uint32_t j = first[v]; j < first[v + 1]; j++)
@@ -938,6 +953,15 @@ void batch_run(batch *b)
         if (!done[N + g] && !b->groups[g].runs) {
             /* a group on a cycle: count what is there, apply no quota */
             b->groups[g].runs = calloc(p->nquotas ? p->nquotas : 1, sizeof *b->groups[g].runs);
+            if (!b->groups[g].runs) abort();
+            for (uint32_t q = 0; q < p->nquotas; q++) b->groups[g].runs[q].raw = q_int(0);
+            b_group *Gp = &b->groups[g];
+            for (uint32_t i = 0; i < Gp->n; i++) {
+                const b_item *it = &b->items[b->gmem[Gp->first + i]];
+                if (it->status != BATCH_RATED) continue;
+                if (it->eligible < QO__COUNT) Gp->count_elig[it->eligible]++;
+                if (it->tier < QO__COUNT) Gp->count_final[it->tier]++;
+            }
         }
     free(indeg);
     free(first);
@@ -989,6 +1013,7 @@ void batch_get(const batch *b, size_t i, batch_view *v)
 /* Exact rational for people, Vietnamese decimal comma: 1,6 */
 static void fmt_num(q_val v, char *buf, size_t size)
 {
+    if (v.d <= 0) v = q_int(0);
     q_format(v, false, buf, size);
     for (char *c = buf; *c && *c != ' '; c++)
         if (*c == '.') *c = ',';
@@ -1122,6 +1147,12 @@ static void steps_of(const batch *b, size_t i, step_fn emit, void *ctx)
                 break;
             }
             sb_printf(&sb, " (%s)", round_vi[Q->rounding < 3 ? Q->rounding : 0]);
+            if (run->have_next) {
+                char nraw[64];
+                fmt_num(run->next_raw, nraw, sizeof nraw);
+                sb_printf(&sb, "; giữ %u thì chỉ còn %u %s: %s × %u = %s → %u < %u", run->kept + 1, run->next_base,
+                          tier_up(Q->of_tier), share, run->next_base, nraw, run->next_limit, run->kept + 1);
+            }
             if (run->small)
                 sb_printf(&sb, "; nhóm dưới %u người, tất cả %s trở lên: được giữ 1", Q->small_group, tier_up(Q->of_tier));
             sb_printf(&sb, "; %u người đủ điều kiện %s, giữ %u", run->n_tier, tier_up(Q->tier), run->kept);
@@ -1211,7 +1242,7 @@ void batch_summary(const batch *b, FILE *out, bool json)
 {
     const q_program *p = b->p;
     if (!json)
-        fprintf(out, "%-24s %7s %7s %7s %7s %7s  %s\n", "nhóm (group)", "HTXSNV", "HTTNV", "HTNV", "KHTNV", "khác",
+        fprintf(out, "%s%*s %7s %7s %7s %7s %7s  %s\n", "nhóm (group)", 12, "", "HTXSNV", "HTTNV", "HTNV", "KHTNV", "khác",
                 "hạn mức (quota)");
     for (size_t g = 0; g < b->ngroups; g++) {
         const b_group *G = &b->groups[g];
@@ -1231,7 +1262,7 @@ void batch_summary(const batch *b, FILE *out, bool json)
             for (uint32_t q = 0; q < p->nquotas && G->runs; q++) {
                 const b_qrun *r = &G->runs[q];
                 char raw[64];
-                q_format(r->raw, false, raw, sizeof raw);
+                q_format(r->raw.d > 0 ? r->raw : q_int(0), false, raw, sizeof raw);
                 json_t *qo = json_object();
                 json_object_set_new(qo, "tier", json_string(q_outcome_code[p->quotas[q].tier]));
                 json_object_set_new(qo, "base", json_integer(r->base));
@@ -1249,7 +1280,9 @@ void batch_summary(const batch *b, FILE *out, bool json)
             json_decref(o);
             continue;
         }
-        fprintf(out, "%-24s %7u %7u %7u %7u %7u ", name_str(b, G->key), G->count_final[QO_HTXSNV],
+        const char *key = name_str(b, G->key);
+        size_t wd = out_display_width(key);
+        fprintf(out, "%s%*s %7u %7u %7u %7u %7u ", key, (int)(wd < 24 ? 24 - wd : 0), "", G->count_final[QO_HTXSNV],
                 G->count_final[QO_HTTNV], G->count_final[QO_HTNV], G->count_final[QO_KHTNV], other);
         for (uint32_t q = 0; q < p->nquotas && G->runs; q++) {
             const b_qrun *r = &G->runs[q];

@@ -64,6 +64,10 @@ typedef struct batch_view {
 
 batch *batch_new(const q_program *p, bool keep_records);
 void batch_on_warning(batch *b, rec_warn_fn fn, void *ctx);
+/* Single-record mode (`quy test` cases with one "record"): no quotas (a
+ * group of one is not a group), and a cap whose head_of/unit record is not
+ * in the batch is skipped instead of rejecting the record. */
+void batch_single(batch *b, bool single);
 /* Read every record of `in` (JSON Lines, JSON array or CSV). Valid records
  * that need nothing from the batch are rated at once. Rejected records are
  * kept as items with their error. 0, or -1 on a read error / no memory

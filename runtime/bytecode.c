@@ -776,7 +776,7 @@ q_program *bc_read(const uint8_t *buf, size_t len, char *err, size_t errsize)
  * exactly one block (that is how blocks are delimited: a block is what its
  * entry reaches), its operands are checked against that block's kind, and
  * every join point must see the same state along every path. Jumps go
- * forward, except QSTEP which returns to its loop's QNEXT, so every run
+ * forward, except QSTEP and QFILTER which return to their loop's QNEXT, so every run
  * ends; every path must end at HALT with an empty loop stack and the
  * block's result depth (0 for a rate block, 1 — the bool — for a check).
  * =================================================================== */
@@ -1226,12 +1226,15 @@ static bool step(vcode *c, uint32_t blk, uint32_t i)
         if (p->types[slot_field(p, bl, in.b)->type].kind != QT_LIST)
             return vfail(v, "instruction %u (%s): slot %u ('%s') is not a list", i, nm, in.b,
                          prog_str(p, slot_field(p, bl, in.b)->name));
-        if (in.c > QK_SUM) return vfail(v, "instruction %u (%s): unknown quantifier kind %u", i, nm, in.c);
+        if (in.c > QK__LAST) return vfail(v, "instruction %u (%s): unknown quantifier kind %u", i, nm, in.c);
         break;
+    case OPF_QEND:
+        if (in.b >= p->ntypes)
+            return vfail(v, "instruction %u (%s): result type %u out of range (ntypes %u)", i, nm, in.b, p->ntypes);
+        /* fall through */
     case OPF_ESLOT:
     case OPF_LOOPJ:
     case OPF_QSTEP:
-    case OPF_QEND:
         if (in.a >= QUY_MAX_LOOPS)
             return vfail(v, "instruction %u (%s): loop register %u out of range (QUY_MAX_LOOPS %d)", i, nm, in.a,
                          QUY_MAX_LOOPS);
@@ -1274,6 +1277,7 @@ static bool step(vcode *c, uint32_t blk, uint32_t i)
         break;
     case OP_QNEXT:
     case OP_QSTEP:
+    case OP_QFILTER:
     case OP_QEND:
         if (inner != in.a) {
             if (inner == QUY_NONE)
@@ -1330,12 +1334,15 @@ static bool step(vcode *c, uint32_t blk, uint32_t i)
             return vfail(v, "instruction %u (%s): backward jump to %u (only QSTEP jumps back)", i, nm, in.b);
         return flow(c, blk, i, in.b, &s, false);
     case OP_QSTEP:
+    case OP_QFILTER: /* QFILTER: back to the QNEXT (element skipped), or on */
         if (in.b >= p->ncode)
             return vfail(v, "instruction %u (%s): jump target %u outside code (ncode %u)", i, nm, in.b, p->ncode);
         if (in.b >= i || p->code[in.b].op != OP_QNEXT || p->code[in.b].a != in.a)
             return vfail(v, "instruction %u (%s): target %u is not the QNEXT heading loop register %u", i, nm, in.b,
                          in.a);
-        return flow(c, blk, i, in.b, &s, false);
+        if (in.op == OP_QSTEP) return flow(c, blk, i, in.b, &s, false);
+        if (!flow(c, blk, i, in.b, &s, false)) return false;
+        break;
     case OP_JFKEEP:
     case OP_JTKEEP: {
         /* taken: the value stays; fall-through: it is popped */
