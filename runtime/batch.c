@@ -4,12 +4,14 @@
  * Data: one compact b_item per input record; names (ids and the ids that
  * `unit` / `head_of` refer to) interned once in a strset; quota groups by
  * the value of the quota field. The dependency graph has a node per record
- * and one per group: a group depends on all its records (the quota needs
- * the whole group capped), and a record that reads another record's final
- * tier (a roll-up, a head_of/unit cap) depends on that record's group (or
- * on the record when it is in no group). Kahn's algorithm visits the nodes;
- * a record node rates the record (if it was waiting), a group node applies
- * the quotas.
+ * still waiting when batch_run starts and one per group: a group depends on
+ * its waiting records (the quota needs the whole group capped; the records
+ * rated as they were read are capped already), and a record that reads
+ * another record's final tier (a roll-up, a head_of/unit cap) depends on
+ * that record's group (or on the record when it is in no group and was
+ * waiting). Kahn's algorithm visits the nodes; a record node rates the
+ * record, a group node applies the quotas. The graph's arrays are sized by
+ * the waiting records and the groups, not by the batch.
  */
 #include <jansson.h>
 #include <stdarg.h>
@@ -763,33 +765,54 @@ typedef struct edge {
     uint32_t from, to; /* `to` waits for `from` */
 } edge;
 
+/* Nodes: the records still waiting when batch_run starts (0 .. nwait-1, in
+ * input order: wait[node] is the item) and the groups (nwait + group). A
+ * record rated as it was read is no node: its tier before the quota is
+ * known, and its final tier is its group's (or that one when in no group),
+ * so nothing has to wait for it. */
 typedef struct graph {
     edge *e;
     size_t n, cap;
+    uint32_t *wait, nwait;
     uint32_t *stamp; /* per node: last dependent that added an edge from it (dedup) */
 } graph;
 
+/* The node of item t, or QUY_NONE when t was not waiting (already rated). */
+static uint32_t item_node(const graph *g, uint32_t t)
+{
+    uint32_t lo = 0, hi = g->nwait;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (g->wait[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < g->nwait && g->wait[lo] == t ? lo : QUY_NONE;
+}
+
+/* `to` waits for `from`; nothing to wait for when from is QUY_NONE. */
 static void add_edge(batch *b, graph *g, uint32_t from, uint32_t to)
 {
-    if (g->stamp[from] == to) return;
+    if (from == QUY_NONE || g->stamp[from] == to) return;
     g->stamp[from] = to;
     GROW(g->e, g->n, g->cap);
     g->e[g->n++] = (edge){from, to};
 }
 
-/* The node to wait for to know item t's final tier. */
-static uint32_t final_node(const batch *b, uint32_t t)
+/* The node to wait for to know item t's final tier (QUY_NONE: known). */
+static uint32_t final_node(const batch *b, const graph *g, uint32_t t)
 {
     const b_item *it = &b->items[t];
-    return it->group != QUY_NONE ? (uint32_t)b->n + it->group : t;
+    return it->group != QUY_NONE ? g->nwait + it->group : item_node(g, t);
 }
 
-static void node_name(const batch *b, uint32_t node, char *buf, size_t size)
+static void node_name(const batch *b, const graph *g, uint32_t node, char *buf, size_t size)
 {
-    if (node < b->n)
-        snprintf(buf, size, "'%s'", name_str(b, b->items[node].name));
+    if (node < g->nwait)
+        snprintf(buf, size, "'%s'", name_str(b, b->items[g->wait[node]].name));
     else
-        snprintf(buf, size, "nhóm '%s'", name_str(b, b->groups[node - b->n].key));
+        snprintf(buf, size, "nhóm '%s'", name_str(b, b->groups[node - g->nwait].key));
 }
 
 /* Name a cycle through unfinished node `start` (following waits-for edges). */
@@ -815,14 +838,14 @@ static void describe_cycle(const batch *b, const graph *g, const uint8_t *done, 
     if (at == SIZE_MAX) at = 0;
     for (size_t i = at; i < np && o < size; i++) {
         char nm[200];
-        node_name(b, path[i], nm, sizeof nm);
+        node_name(b, g, path[i], nm, sizeof nm);
         int w = snprintf(buf + o, size - o, "%s%s", i > at ? " ← " : "", nm);
         if (w < 0) break;
         o += (size_t)w;
     }
     if (o < size && np) {
         char nm[200];
-        node_name(b, path[at], nm, sizeof nm);
+        node_name(b, g, path[at], nm, sizeof nm);
         snprintf(buf + o, size - o, " ← %s", nm);
     }
 }
@@ -830,7 +853,7 @@ static void describe_cycle(const batch *b, const graph *g, const uint8_t *done, 
 void batch_run(batch *b)
 {
     const q_program *p = b->p;
-    size_t N = b->n, G = b->ngroups, NN = N + G;
+    size_t N = b->n, G = b->ngroups;
     build_children(b);
 
     /* group members */
@@ -852,16 +875,24 @@ void batch_run(batch *b)
     }
     free(gfill);
 
-    /* edges */
+    /* nodes: the records waiting for the batch, then the groups */
     graph gr = {0};
+    for (size_t i = 0; i < N; i++) gr.nwait += b->items[i].state == B_WAITING;
+    gr.wait = malloc((gr.nwait ? gr.nwait : 1) * sizeof *gr.wait);
+    if (!gr.wait) abort();
+    for (size_t i = 0, w = 0; i < N; i++)
+        if (b->items[i].state == B_WAITING) gr.wait[w++] = (uint32_t)i;
+    size_t W = gr.nwait, NN = W + G;
+
+    /* edges */
     gr.stamp = malloc((NN ? NN : 1) * sizeof *gr.stamp);
     if (!gr.stamp) abort();
     for (size_t i = 0; i < NN; i++) gr.stamp[i] = UINT32_MAX;
-    for (size_t i = 0; i < N; i++) {
+    for (uint32_t w = 0; w < W; w++) {
+        uint32_t i = gr.wait[w];
         b_item *it = &b->items[i];
         if (it->status != BATCH_RATED) continue;
-        if (it->group != QUY_NONE) add_edge(b, &gr, (uint32_t)i, (uint32_t)(N + it->group));
-        if (it->state != B_WAITING) continue;
+        if (it->group != QUY_NONE) add_edge(b, &gr, w, (uint32_t)W + it->group);
         const q_record *rec = b->recs[it->extra];
         const b_kslots *ks = &b->ks[it->kind];
         uint32_t of[2] = {it->name, it->head_of};
@@ -874,7 +905,7 @@ void batch_run(batch *b)
                 /* a child in the collective's own quota group: its tier
                  * before the quota (the quota waits for the collective) */
                 bool same = b->items[ch].group != QUY_NONE && b->items[ch].group == it->group;
-                add_edge(b, &gr, same ? ch : final_node(b, ch), (uint32_t)i);
+                add_edge(b, &gr, same ? item_node(&gr, ch) : final_node(b, &gr, ch), w);
             }
         }
         for (uint32_t c = 0; c < p->ncaps; c++) {
@@ -893,7 +924,7 @@ void batch_run(batch *b)
                        prog_str(p, cap->cite), name_str(b, it->name), name_str(b, ref));
                 break;
             }
-            if (t != i) add_edge(b, &gr, final_node(b, t), (uint32_t)i);
+            if (t != i) add_edge(b, &gr, final_node(b, &gr, t), w);
         }
     }
 
@@ -917,13 +948,13 @@ void batch_run(batch *b)
     while (qh < qt) {
         uint32_t v = queue[qh++];
         done[v] = 1;
-        if (v < N) {
-            b_item *it = &b->items[v];
+        if (v < W) {
+            b_item *it = &b->items[gr.wait[v]];
             if (it->status == BATCH_RATED && it->state == B_WAITING) {
                 q_record *rec = fill_rollups(b, it, b->recs[it->extra]);
                 b->recs[it->extra] = rec;
                 rate_item(b, it, rec);
-                it = &b->items[v];
+                it = &b->items[gr.wait[v]];
                 if (it->status == BATCH_RATED && !b->keep) {
                     rec_free(b->recs[it->extra]);
                     b->recs[it->extra] = NULL;
@@ -932,25 +963,25 @@ void batch_run(batch *b)
                 it->state = B_DONE;
             }
         } else if (!b->single) {
-            apply_quotas(b, v - (uint32_t)N);
+            apply_quotas(b, v - (uint32_t)W);
         }
         for (uint32_t j = first[v]; j < first[v + 1]; j++)
             if (--indeg[adj[j]] == 0) queue[qt++] = adj[j];
     }
 
     /* whatever is left waits, directly or not, on a cycle */
-    for (size_t i = 0; i < N; i++) {
-        b_item *it = &b->items[i];
-        if (done[i] || it->status != BATCH_RATED) continue;
+    for (uint32_t w = 0; w < W; w++) {
+        b_item *it = &b->items[gr.wait[w]];
+        if (done[w] || it->status != BATCH_RATED) continue;
         char cyc[400];
-        describe_cycle(b, &gr, done, (uint32_t)i, cyc, sizeof cyc);
+        describe_cycle(b, &gr, done, w, cyc, sizeof cyc);
         reject(b, it, "cycle", "",
                "phụ thuộc vòng, không xác định được thứ tự xếp loại: %s (a cycle of references: each waits for the "
                "next one's tier; check unit / head_of and the quota groups)",
                cyc);
     }
     for (size_t g = 0; g < G; g++)
-        if (!done[N + g] && !b->groups[g].runs) {
+        if (!done[W + g] && !b->groups[g].runs) {
             /* a group on a cycle: count what is there, apply no quota */
             b->groups[g].runs = calloc(p->nquotas ? p->nquotas : 1, sizeof *b->groups[g].runs);
             if (!b->groups[g].runs) abort();
@@ -970,6 +1001,7 @@ void batch_run(batch *b)
     free(done);
     free(gr.e);
     free(gr.stamp);
+    free(gr.wait);
 }
 
 /* ---------------------------------------------------------------------
