@@ -90,9 +90,8 @@ struct batch {
     size_t n, cap;
 
     strset names;       /* name -> name index */
-    uint32_t *name_off; /* name index -> offset in name_buf */
-    char *name_buf;
-    size_t nnames, capnames, name_len, name_cap;
+    uint32_t *name_off; /* name index -> offset of its bytes in names.keys (the only copy) */
+    size_t nnames, capnames;
     uint32_t *item_of;  /* name index -> item with that id, QUY_NONE */
     size_t cap_item_of;
 
@@ -136,7 +135,7 @@ struct batch {
         }                                                                    \
     } while (0)
 
-static const char *name_str(const batch *b, uint32_t n) { return n == QUY_NONE ? "" : b->name_buf + b->name_off[n]; }
+static const char *name_str(const batch *b, uint32_t n) { return n == QUY_NONE ? "" : b->names.keys + b->name_off[n]; }
 
 static uint32_t intern(batch *b, const char *s, size_t len)
 {
@@ -145,15 +144,7 @@ static uint32_t intern(batch *b, const char *s, size_t len)
     uint32_t idx = (uint32_t)b->nnames;
     if (strset_add(&b->names, s, len, idx, NULL) < 0) abort();
     GROW(b->name_off, b->nnames, b->capnames);
-    while (b->name_len + len + 1 > b->name_cap) {
-        b->name_cap = b->name_cap ? b->name_cap * 2 : 4096;
-        b->name_buf = realloc(b->name_buf, b->name_cap);
-        if (!b->name_buf) abort();
-    }
-    memcpy(b->name_buf + b->name_len, s, len);
-    b->name_buf[b->name_len + len] = 0;
-    b->name_off[b->nnames++] = (uint32_t)b->name_len;
-    b->name_len += len + 1;
+    b->name_off[b->nnames++] = (uint32_t)b->names.last;
     if (b->cap_item_of < b->nnames) {
         size_t nc = b->cap_item_of ? b->cap_item_of * 2 : 256;
         b->item_of = realloc(b->item_of, nc * sizeof *b->item_of);
@@ -175,6 +166,7 @@ batch *batch_new(const q_program *p, bool keep_records)
     batch *b = calloc(1, sizeof *b);
     if (!b) return NULL;
     b->p = p;
+    b->names.cstr = true; /* the ids are kept only there (name_str) */
     b->keep = keep_records;
     b->ks = calloc(p->nkinds ? p->nkinds : 1, sizeof *b->ks);
     if (!b->ks) {
@@ -1340,7 +1332,6 @@ void batch_free(batch *b)
     free(b->files);
     free(b->items);
     free(b->name_off);
-    free(b->name_buf);
     free(b->item_of);
     free(b->groups);
     free(b->gmem);

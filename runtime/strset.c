@@ -68,7 +68,7 @@ int strset_add(strset *s, const char *k, size_t n, uint32_t v, uint32_t *old)
         }
         h = (h + 1) & (s->cap - 1);
     }
-    size_t need = s->klen + sizeof(uint32_t) + n;
+    size_t need = s->klen + sizeof(uint32_t) + n + (s->cstr ? 1 : 0);
     if (n > UINT32_MAX / 2 || need >= UINT32_MAX) return -1;
     if (need > s->kcap) {
         size_t ncap = s->kcap ? s->kcap : 4096;
@@ -81,6 +81,8 @@ int strset_add(strset *s, const char *k, size_t n, uint32_t v, uint32_t *old)
     uint32_t len = (uint32_t)n;
     memcpy(s->keys + s->klen, &len, sizeof len);
     if (n) memcpy(s->keys + s->klen + sizeof len, k, n);
+    if (s->cstr) s->keys[s->klen + sizeof len + n] = 0;
+    s->last = s->klen + sizeof len;
     s->tab[h] = (uint32_t)s->klen + 1;
     s->val[h] = v;
     s->klen = need;

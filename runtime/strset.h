@@ -11,6 +11,7 @@
 #ifndef QUY_STRSET_H
 #define QUY_STRSET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,14 +19,19 @@ typedef struct strset {
     uint32_t *tab; /* cap entries: 0 = empty, else 1 + offset of the key in keys */
     uint32_t *val; /* value of each entry */
     uint32_t cap, n;
-    char *keys;    /* [uint32 length][bytes]... */
+    char *keys;    /* [uint32 length][bytes]... ([bytes][NUL] when cstr) */
     size_t klen, kcap;
+    bool cstr;     /* set before the first add: keep a NUL after each key, so
+                    * that the set can hold the only copy of its strings */
+    size_t last;   /* offset in keys of the bytes of the key added last */
 } strset;
 
 /* The value slot of key k, or NULL if absent. The pointer is valid until
  * the next strset_add. */
 uint32_t *strset_get(const strset *s, const char *k, size_t n);
-/* 1: added. 0: already there (*old = its value). -1: out of memory. */
+/* 1: added (its bytes are at s->keys + s->last: an offset, stable while
+ * the buffer grows; NUL-terminated when cstr). 0: already there (*old = its
+ * value). -1: out of memory. */
 int strset_add(strset *s, const char *k, size_t n, uint32_t v, uint32_t *old);
 void strset_free(strset *s);
 
