@@ -79,6 +79,12 @@ typedef struct b_kslots {
     bool ref_caps; /* a cap reads head_of.tier / unit.tier */
 } b_kslots;
 
+/* The name a field had in the record read last (intern_last). */
+typedef struct b_last {
+    uint32_t name; /* QUY_NONE: none yet */
+    size_t len;
+} b_last;
+
 struct batch {
     const q_program *p;
     bool keep;
@@ -93,6 +99,10 @@ struct batch {
     uint32_t *name_off; /* name index -> offset of its bytes in names.keys (the only copy) */
     size_t nnames, capnames;
     uint32_t *item_of;  /* name index -> item with that id, QUY_NONE */
+    b_last last_unit;   /* the unit of the record read last */
+    uint32_t last_group; /* the group of the record read last (QUY_NONE), its tagged key: */
+    char last_gkey[302];
+    size_t last_glen;
     size_t cap_item_of;
 
     strset group_set;   /* group key text -> group index */
@@ -139,10 +149,10 @@ static const char *name_str(const batch *b, uint32_t n) { return n == QUY_NONE ?
 
 static uint32_t intern(batch *b, const char *s, size_t len)
 {
-    uint32_t *v = strset_get(&b->names, s, len);
-    if (v) return *v;
-    uint32_t idx = (uint32_t)b->nnames;
-    if (strset_add(&b->names, s, len, idx, NULL) < 0) abort();
+    uint32_t idx = (uint32_t)b->nnames, old;
+    int added = strset_add(&b->names, s, len, idx, &old); /* one probe, found or added */
+    if (added < 0) abort();
+    if (!added) return old;
     GROW(b->name_off, b->nnames, b->capnames);
     b->name_off[b->nnames++] = (uint32_t)b->names.last;
     if (b->cap_item_of < b->nnames) {
@@ -153,6 +163,17 @@ static uint32_t intern(batch *b, const char *s, size_t len)
         b->cap_item_of = nc;
     }
     return idx;
+}
+
+/* intern() for a field value that usually repeats from one record to the
+ * next (an export lists a unit's members together): the last one is kept. */
+static uint32_t intern_last(batch *b, b_last *last, const char *s, size_t len)
+{
+    if (last->name != QUY_NONE && last->len == len && !memcmp(b->names.keys + b->name_off[last->name], s, len))
+        return last->name;
+    last->name = intern(b, s, len);
+    last->len = len;
+    return last->name;
 }
 
 static uint32_t slot_of(const q_program *p, uint32_t k, const char *name)
@@ -167,6 +188,7 @@ batch *batch_new(const q_program *p, bool keep_records)
     if (!b) return NULL;
     b->p = p;
     b->names.cstr = true; /* the ids are kept only there (name_str) */
+    b->last_unit.name = b->last_group = QUY_NONE;
     b->keep = keep_records;
     b->ks = calloc(p->nkinds ? p->nkinds : 1, sizeof *b->ks);
     if (!b->ks) {
@@ -381,26 +403,35 @@ static uint32_t group_of(batch *b, const q_record *rec)
     if (!p->nquotas) return QUY_NONE;
     size_t len;
     const char *s = str_slot(rec, b->ks[rec->kind].per, &len);
-    char key[300];
-    int n;
-    if (s)
-        n = snprintf(key, sizeof key, "%.*s", (int)(len < 256 ? len : 256), s);
-    else
-        n = snprintf(key, sizeof key, "loại %s", prog_str(p, p->kinds[rec->kind].name));
-    if (n < 0) n = 0;
-    if ((size_t)n >= sizeof key) n = sizeof key - 1;
-    /* `=` marks a field value, `#` a kind, so a peer_group named like a kind stays apart */
+    /* `=` marks a field value, `#` a kind, so a peer_group named like a kind
+     * stays apart; the value is cut at 256 bytes (or a NUL), the kind's
+     * text at 299 */
     char tagged[302];
+    size_t n;
+    if (s) {
+        n = strnlen(s, len < 256 ? len : 256);
+        memcpy(tagged + 1, s, n);
+    } else {
+        int w = snprintf(tagged + 1, 300, "loại %s", prog_str(p, p->kinds[rec->kind].name));
+        n = w < 0 ? 0 : (size_t)w >= 300 ? 299 : (size_t)w;
+    }
     tagged[0] = s ? '=' : '#';
-    memcpy(tagged + 1, key, (size_t)n);
-    uint32_t *g = strset_get(&b->group_set, tagged, (size_t)n + 1);
-    if (g) return *g;
-    uint32_t idx = (uint32_t)b->ngroups;
-    if (strset_add(&b->group_set, tagged, (size_t)n + 1, idx, NULL) < 0) abort();
-    GROW(b->groups, b->ngroups, b->capgroups);
-    memset(&b->groups[idx], 0, sizeof b->groups[idx]);
-    b->groups[idx].key = intern(b, key, (size_t)n);
-    b->ngroups++;
+    if (b->last_group != QUY_NONE && b->last_glen == n + 1 && !memcmp(b->last_gkey, tagged, n + 1))
+        return b->last_group; /* the same group as the record read last */
+    uint32_t idx = (uint32_t)b->ngroups, old;
+    int added = strset_add(&b->group_set, tagged, n + 1, idx, &old);
+    if (added < 0) abort();
+    if (added) {
+        GROW(b->groups, b->ngroups, b->capgroups);
+        memset(&b->groups[idx], 0, sizeof b->groups[idx]);
+        b->groups[idx].key = intern(b, tagged + 1, n);
+        b->ngroups++;
+    } else {
+        idx = old;
+    }
+    memcpy(b->last_gkey, tagged, n + 1);
+    b->last_glen = n + 1;
+    b->last_group = idx;
     return idx;
 }
 
@@ -454,7 +485,7 @@ static void add_record(batch *b, uint32_t file, const q_record *rec)
     b->item_of[it->name] = (uint32_t)(it - b->items);
     size_t len;
     const char *s;
-    if ((s = str_slot(rec, b->ks[rec->kind].unit, &len))) it->unit = intern(b, s, len);
+    if ((s = str_slot(rec, b->ks[rec->kind].unit, &len))) it->unit = intern_last(b, &b->last_unit, s, len);
     it = &b->items[b->n - 1]; /* intern may not move items, but keep it obvious */
     if ((s = str_slot(rec, b->ks[rec->kind].head_of, &len))) it->head_of = intern(b, s, len);
     it->group = group_of(b, rec);
