@@ -154,14 +154,9 @@ static uint32_t intern(batch *b, const char *s, size_t len)
     if (added < 0) abort();
     if (!added) return old;
     GROW(b->name_off, b->nnames, b->capnames);
-    b->name_off[b->nnames++] = (uint32_t)b->names.last;
-    if (b->cap_item_of < b->nnames) {
-        size_t nc = b->cap_item_of ? b->cap_item_of * 2 : 256;
-        b->item_of = realloc(b->item_of, nc * sizeof *b->item_of);
-        if (!b->item_of) abort();
-        for (size_t i = b->cap_item_of; i < nc; i++) b->item_of[i] = QUY_NONE;
-        b->cap_item_of = nc;
-    }
+    GROW(b->item_of, b->nnames, b->cap_item_of); /* only the names' entries are set (and touched) */
+    b->name_off[b->nnames] = (uint32_t)b->names.last;
+    b->item_of[b->nnames++] = QUY_NONE;
     return idx;
 }
 
