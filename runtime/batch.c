@@ -25,13 +25,14 @@
 
 enum { B_WAITING, B_DONE }; /* b_item.state */
 
+/* 56 bytes per record: the input file is not here (see b_frun), and the
+ * three small fields share a byte. */
 typedef struct b_item {
     uint32_t name;    /* name index of the id, QUY_NONE if none */
     uint32_t unit;    /* name index, QUY_NONE */
     uint32_t head_of; /* name index, QUY_NONE */
     uint32_t group;   /* group index, QUY_NONE */
     uint32_t kind;
-    uint32_t file;
     uint32_t line;
     uint32_t rule;
     uint32_t flags_at; /* into b->flags */
@@ -40,15 +41,21 @@ typedef struct b_item {
     uint32_t cap;      /* the cap that lowered the tier, QUY_NONE */
     uint32_t rank;     /* quota candidate: 1-based rank in its group, 0 if none */
     uint8_t nflags;
-    uint8_t status;    /* batch_status */
-    uint8_t state;     /* B_WAITING / B_DONE */
     uint8_t eligible;  /* q_outcome from the rate block */
     uint8_t tier;      /* after caps and quotas */
     uint8_t capped_from; /* tier before the cap that lowered it */
     uint8_t steps;     /* BS_* */
     uint8_t vm_error;  /* VM error when the rating failed (status REJECTED) */
-    uint8_t rollups;   /* bit r: computed field r (0 member_tiers, 1 subordinate_tiers) was computed */
+    uint8_t status : 1;  /* batch_status */
+    uint8_t state : 1;   /* B_WAITING / B_DONE */
+    uint8_t rollups : 2; /* bit r: computed field r (0 member_tiers, 1 subordinate_tiers) was computed */
 } b_item;
+
+/* Items from `first` on (up to the next run) came from input file `file`:
+ * a file per run of records, not per record. */
+typedef struct b_frun {
+    uint32_t first, file;
+} b_frun;
 
 /* What one quota did in one group. */
 typedef struct b_qrun {
@@ -112,6 +119,8 @@ struct batch {
 
     char **files;
     size_t nfiles;
+    b_frun *fruns;
+    size_t nfruns, capfruns;
 
     uint16_t *flags;
     size_t nflags, capflags;
@@ -144,6 +153,21 @@ struct batch {
             (capv) = nc_;                                                    \
         }                                                                    \
     } while (0)
+
+/* The input file item i came from. */
+static const char *file_of(const batch *b, const b_item *it)
+{
+    uint32_t i = (uint32_t)(it - b->items);
+    size_t lo = 0, hi = b->nfruns; /* the last run with first <= i */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (b->fruns[mid].first <= i)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return b->files[b->fruns[lo].file];
+}
 
 static const char *name_str(const batch *b, uint32_t n) { return n == QUY_NONE ? "" : b->names.keys + b->name_off[n]; }
 
@@ -239,7 +263,7 @@ static void reject_eval(batch *b, b_item *it, const q_record *rec, const vm_resu
 {
     rec_error e;
     memset(&e, 0, sizeof e);
-    snprintf(e.file, sizeof e.file, "%s", b->files[it->file]);
+    snprintf(e.file, sizeof e.file, "%s", file_of(b, it));
     e.line = it->line;
     snprintf(e.id, sizeof e.id, "%s", rec->id ? rec->id : "");
     snprintf(e.code, sizeof e.code, "eval");
@@ -270,7 +294,7 @@ static void reject(batch *b, b_item *it, const char *code, const char *field, co
 {
     rec_error e;
     memset(&e, 0, sizeof e);
-    snprintf(e.file, sizeof e.file, "%s", b->files[it->file]);
+    snprintf(e.file, sizeof e.file, "%s", file_of(b, it));
     e.line = it->line;
     snprintf(e.id, sizeof e.id, "%s", name_str(b, it->name));
     snprintf(e.code, sizeof e.code, "%s", code);
@@ -448,7 +472,10 @@ static b_item *new_item(batch *b, uint32_t file, uint32_t line)
     memset(it, 0, sizeof *it);
     it->name = it->unit = it->head_of = it->group = QUY_NONE;
     it->keys_at = it->extra = it->cap = QUY_NONE;
-    it->file = file;
+    if (!b->nfruns || b->fruns[b->nfruns - 1].file != file) {
+        GROW(b->fruns, b->nfruns, b->capfruns);
+        b->fruns[b->nfruns++] = (b_frun){(uint32_t)(b->n - 1), file};
+    }
     it->line = line;
     return it;
 }
@@ -474,7 +501,7 @@ static void add_record(batch *b, uint32_t file, const q_record *rec)
         const b_item *first = &b->items[b->item_of[it->name]];
         reject(b, it, "duplicate_id", "id",
                "mã '%s' bị trùng với bản ghi ở %s:%u (duplicate id; first seen at %s:%u)", rec->id,
-               b->files[first->file], first->line, b->files[first->file], first->line);
+               file_of(b, first), first->line, file_of(b, first), first->line);
         return;
     }
     b->item_of[it->name] = (uint32_t)(it - b->items);
@@ -1042,7 +1069,7 @@ void batch_get(const batch *b, size_t i, batch_view *v)
     v->index = (uint32_t)i;
     v->status = (batch_status)it->status;
     v->id = name_str(b, it->name);
-    v->file = b->files[it->file];
+    v->file = file_of(b, it);
     v->line = it->line;
     v->kind = it->kind;
     if (it->status == BATCH_REJECTED) {
@@ -1356,6 +1383,7 @@ void batch_free(batch *b)
     strset_free(&b->group_set);
     free(b->recs);
     free(b->files);
+    free(b->fruns);
     free(b->items);
     free(b->name_off);
     free(b->item_of);
