@@ -15,7 +15,10 @@
  *   - the time of each phase (read + rate, batch steps);
  *   - records rated / rejected, the eligible and final tier counts per
  *     kind, and how many the quota demoted (so that a benchmark input can
- *     be checked: no rejection, the quota bites).
+ *     be checked: no rejection, the quota bites);
+ *   - for each `basis final` quota, whether every group's final counts
+ *     keep to it (#T <= round(share x #U), or one kept by the small-group
+ *     exception), counted independently of the engine from the results.
  * Exit status: 0, 1 if any record was rejected, 2 on a usage / set-up error.
  * A benchmark tool: never run by ctest (bench/README.md).
  */
@@ -28,6 +31,7 @@
 #include "batch.h"
 #include "compiler.h"
 #include "program.h"
+#include "value.h"
 
 #ifndef QUY_SOURCE_RULESETS
 #define QUY_SOURCE_RULESETS "rulesets"
@@ -63,6 +67,59 @@ static size_t proc_kb(const char *key)
 }
 
 static double mb(size_t b) { return (double)b / (1024.0 * 1024.0); }
+
+/* A rated record of a group: the group's key (a pointer into the batch,
+ * the same for every record of the group) and its final tier. */
+typedef struct gm {
+    const char *group;
+    uint8_t tier, small;
+} gm;
+
+static int gm_cmp(const void *a, const void *b)
+{
+    const char *x = ((const gm *)a)->group, *y = ((const gm *)b)->group;
+    return (x > y) - (x < y);
+}
+
+static uint64_t rounded(q_val share, uint64_t n, uint8_t mode)
+{
+    uint64_t num = (uint64_t)share.n * n, d = (uint64_t)share.d, fl = num / d, rem = num % d;
+    return mode == QROUND_UP ? fl + (rem != 0) : mode == QROUND_HALF_UP ? fl + (2 * rem >= d) : fl;
+}
+
+/* Check every `basis final` quota in every group from the results. */
+static void check_quotas(const q_program *p, const gm *m, size_t n)
+{
+    for (uint32_t q = 0; q < p->nquotas; q++) {
+        const q_quota *Q = &p->quotas[q];
+        if (Q->basis != QBASIS_FINAL || Q->share.n < 0 || Q->share.d <= 0) {
+            printf("quota %u: not checked (basis other than final)\n", q);
+            continue;
+        }
+        size_t groups = 0, bad = 0, full = 0;
+        for (size_t i = 0; i < n;) {
+            size_t j = i, nt = 0, nu = 0;
+            bool small = false;
+            for (; j < n && m[j].group == m[i].group; j++) {
+                nt += m[j].tier == Q->tier;
+                nu += m[j].tier == Q->of_tier;
+                small |= m[j].small && m[j].tier == Q->tier;
+            }
+            uint64_t limit = rounded(Q->share, nu, Q->rounding);
+            groups++;
+            if (nt > limit && !(small && nt == 1)) {
+                if (bad++ < 5) printf("  quota %u VIOLATED in group '%s': %zu %s, limit %llu\n", q, m[i].group, nt,
+                                      q_outcome_code[Q->tier], (unsigned long long)limit);
+            }
+            full += nt == limit && nt > 0;
+            i = j;
+        }
+        char share[64];
+        q_format(Q->share, true, share, sizeof share);
+        printf("quota %s <= %s of %s per %s: %zu groups, %zu over the limit, %zu at the limit (checked from the results)\n",
+               q_outcome_code[Q->tier], share, q_outcome_code[Q->of_tier], prog_str(p, Q->per), groups, bad, full);
+    }
+}
 
 int main(int argc, char **argv)
 {
@@ -120,6 +177,12 @@ int main(int argc, char **argv)
     memset(elig, 0, sizeof elig);
     memset(fin, 0, sizeof fin);
     const rec_error *first_err = NULL;
+    gm *m = malloc((n ? n : 1) * sizeof *m);
+    size_t nm = 0;
+    if (!m) {
+        fprintf(stderr, "quy-batch-mem: out of memory\n");
+        return 2;
+    }
     for (size_t i = 0; i < n; i++) {
         batch_view v;
         batch_get(b, i, &v);
@@ -137,6 +200,7 @@ int main(int argc, char **argv)
         demoted += (v.steps & BS_QUOTA_DEMOTED) != 0;
         capped += (v.steps & BS_CAPPED) != 0;
         rolled += (v.steps & BS_ROLLUP) != 0;
+        if (v.group) m[nm++] = (gm){v.group, v.res.outcome, (v.steps & BS_SMALL_GROUP) != 0};
     }
     double t3 = now();
     (void)first_err;
@@ -148,6 +212,8 @@ int main(int argc, char **argv)
     printf("heap after steps  %9.1f MB  %6.1f bytes/record\n", mb(h2 - h0), (double)(h2 - h0) / (double)(n ? n : 1));
     printf("RSS               %9.1f MB before, %.1f MB after read, %.1f MB after steps, peak %.1f MB\n", mb(r0),
            mb(r1), mb(r2), mb(hwm));
+    printf("resident          %9.1f bytes/record after read, %.1f after steps (RSS growth / records)\n",
+           (double)(r1 - r0) / (double)(n ? n : 1), (double)(r2 - r0) / (double)(n ? n : 1));
     printf("roll-ups %zu, capped %zu, demoted by a quota %zu\n", rolled, capped, demoted);
     printf("%-12s %-9s %10s %10s %10s %10s %10s %10s\n", "kind", "", "htxsnv", "httnv", "htnv", "khtnv", "not_rated",
            "deferred");
@@ -168,6 +234,9 @@ int main(int argc, char **argv)
         for (int t = 0; t < QO__COUNT; t++) printf(" %9.2f%%", 100.0 * (double)fin[k][order[t]] / (double)tot);
         printf("\n");
     }
+    qsort(m, nm, sizeof *m, gm_cmp);
+    check_quotas(p, m, nm);
+    free(m);
     batch_free(b);
     prog_free(p);
     return rejected ? 1 : 0;
