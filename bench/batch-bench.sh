@@ -4,21 +4,23 @@
 # Generates a party-sized batch (quy-batch-gen: 5,500,000 members in 50,000
 # chi bộ under 5,000 đảng bộ, peer groups per chi bộ / đảng bộ / district)
 # into a temporary file, rates it with
-#   quy eval --ruleset central-124 --format jsonl
+#   quy eval --ruleset central-124 --format jsonl   (or --ruleset R)
 # under /usr/bin/time -v (roll-ups and quotas included), then probes the
 # batch engine's compact state with quy-batch-mem, prints the figures and
 # deletes the files. Never run by ctest or CI: by hand, on an idle machine.
 #
 #   bench/batch-bench.sh [-b BUILD] [--members N] [--cells C] [--seed S]
-#                        [--tmp DIR] [--no-mem] [--keep]
+#                        [--ruleset NAME] [--tmp DIR] [--no-mem] [--keep]
 #
 #   -b BUILD     build directory with quy and bench/ (default: build-bench,
 #                configured with -DCMAKE_BUILD_TYPE=Release)
 #   --members N  member records (default 5500000)
 #   --cells C    chi bộ (default 50000)
 #   --seed S     generator seed (default 42)
+#   --ruleset R  ruleset (default central-124; ha-tinh-city-2023 also reads
+#                the rolled-up member_tiers in its chi bộ / đảng bộ rules)
 #   --tmp DIR    where the input and output go (default: $TMPDIR or /tmp;
-#                about 2.6 GB in and 1.5 GB out at the default size)
+#                about 2.4 GB in and 1.3 GB out at the default size)
 #   --no-mem     skip the quy-batch-mem probe (a second read of the input)
 #   --keep       keep the files (their paths are printed)
 set -euo pipefail
@@ -27,6 +29,7 @@ BUILD=build-bench
 MEMBERS=5500000
 CELLS=50000
 SEED=42
+RULESET=central-124
 TMP=${TMPDIR:-/tmp}
 MEM=1
 KEEP=0
@@ -36,10 +39,11 @@ while [ $# -gt 0 ]; do
     --members) MEMBERS=$2; shift 2 ;;
     --cells) CELLS=$2; shift 2 ;;
     --seed) SEED=$2; shift 2 ;;
+    --ruleset) RULESET=$2; shift 2 ;;
     --tmp) TMP=$2; shift 2 ;;
     --no-mem) MEM=0; shift ;;
     --keep) KEEP=1; shift ;;
-    *) sed -n '2,24p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,26p' "$0" >&2; exit 2 ;;
   esac
 done
 case "$BUILD" in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
@@ -69,9 +73,9 @@ RECORDS=$(wc -l < "$IN")
 printf '   %s records, %.1f MB, generated in %.1f s\n' "$RECORDS" \
   "$(echo "$(stat -c %s "$IN") / 1048576" | bc -l)" "$(echo "$t1 - $t0" | bc -l)"
 
-echo "== quy eval --ruleset central-124 --format jsonl (roll-ups, quotas) > file"
+echo "== quy eval --ruleset $RULESET --format jsonl (roll-ups, quotas) > file"
 rc=0
-/usr/bin/time -v -o "$WORK/time.txt" "$QUY" eval --ruleset central-124 --rulesets "$SRC/rulesets" \
+/usr/bin/time -v -o "$WORK/time.txt" "$QUY" eval --ruleset "$RULESET" --rulesets "$SRC/rulesets" \
   --format jsonl "$IN" > "$OUT" 2> "$WORK/stderr.txt" || rc=$?
 if [ "$rc" != 0 ]; then
   echo "batch-bench: quy eval exited $rc (2 = some record rejected):" >&2
@@ -99,5 +103,5 @@ rm -f "$OUT"
 
 if [ "$MEM" = 1 ]; then
   echo "== quy-batch-mem (the batch engine alone: compact state per record)"
-  "$PROBE" --rulesets "$SRC/rulesets" "$IN" | sed 's/^/   /'
+  "$PROBE" --ruleset "$RULESET" --rulesets "$SRC/rulesets" "$IN" | sed 's/^/   /'
 fi
