@@ -215,9 +215,13 @@ static void diff_record(const q_program *const p[2], const dr_pair *pr, const dr
         if (t->rejected_both < 5) {
             const rec_error *e = &pr->err[row[0]->status == DR_REJECTED ? 0 : 1];
             if (row[0]->status == DR_REJECTED || row[1]->status == DR_REJECTED)
-                snprintf(t->rejected_sample[t->rejected_both], sizeof t->rejected_sample[0], "%s:%u: %s%s[%s%s%s] %.200s",
-                         e->file, e->line, e->id, e->id[0] ? " " : "", e->code, e->field[0] ? " " : "", e->field,
-                         e->message);
+            {
+                /* truncation is fine here: a sample line for the report */
+                int w = snprintf(t->rejected_sample[t->rejected_both], sizeof t->rejected_sample[0],
+                                 "%.100s:%u: %.60s%s[%.31s%s%.60s] %.100s", e->file, e->line, e->id, e->id[0] ? " " : "",
+                                 e->code, e->field[0] ? " " : "", e->field, e->message);
+                (void)w;
+            }
             else
                 snprintf(t->rejected_sample[t->rejected_both], sizeof t->rejected_sample[0], "%s:%u: %s [eval] %s",
                          pr->file ? pr->file : "", pr->line, pr->id ? pr->id : "",

@@ -292,7 +292,7 @@ static void reject_cause(const q_program *p, const dr_pair *pr, const dr_row *ro
                  file ? " — tại " : "", file ? file : "", file ? ":" : "", l);
     }
     out->type = DC_REJECTED;
-    snprintf(out->key, sizeof out->key, "rejected:%s:%s%s%s", sname[s], code, field[0] ? ":" : "", field);
+    snprintf(out->key, sizeof out->key, "rejected:%s:%.31s%s%.60s", sname[s], code, field[0] ? ":" : "", field);
     /* a key is one token: spaces would break the approval file */
     for (char *c = out->key; *c; c++)
         if (*c == ' ' || *c == '\t') *c = '_';
