@@ -215,13 +215,14 @@ static const char *str_slot(const q_record *rec, uint32_t slot, size_t *len)
     return (const char *)(intptr_t)v.n;
 }
 
-/* Does the record need other records' tiers? */
-static bool needs_batch(const batch *b, const q_record *rec)
+/* Must the record wait for other records' tiers before its rules run (a
+ * roll-up to fill)? Caps that read another record (head_of.tier) wait too,
+ * but only the cap: the record is rated at once. */
+static bool needs_rollup(const batch *b, const q_record *rec)
 {
     const b_kslots *ks = &b->ks[rec->kind];
     if (ks->member_tiers != QUY_NONE && !rec->present[ks->member_tiers]) return true;
-    if (ks->subordinate_tiers != QUY_NONE && !rec->present[ks->subordinate_tiers]) return true;
-    return ks->ref_caps;
+    return ks->subordinate_tiers != QUY_NONE && !rec->present[ks->subordinate_tiers];
 }
 
 static void reject_eval(batch *b, b_item *it, const q_record *rec, const vm_result *res)
@@ -293,13 +294,17 @@ static uint8_t final_of(const batch *b, uint32_t name)
     return b->items[t].tier;
 }
 
-/* Caps in declaration order; each sees the tier the previous left. */
-static void apply_caps(batch *b, b_item *it, const q_record *rec)
+/* Caps in declaration order, each on the tier the previous left: those
+ * with a constant or field bound when the record is rated (`refs` false),
+ * those reading another record's tier once that tier is final (`refs`
+ * true). A cap is a minimum, so the split does not change the result. */
+static void apply_caps(batch *b, b_item *it, const q_record *rec, bool refs)
 {
     const q_program *p = b->p;
     for (uint32_t c = 0; c < p->ncaps; c++) {
         const q_cap *cap = &p->caps[c];
         if (cap->kind != rec->kind || it->tier > QO_HTXSNV) continue;
+        if ((cap->bound == QCAP_HEAD_OF || cap->bound == QCAP_UNIT) != refs) continue;
         if (cap->when != QUY_NONE && !bexpr_true(p, cap->when, rec)) continue;
         if (cap->unless != QUY_NONE && bexpr_true(p, cap->unless, rec)) continue;
         uint8_t bound = QO__COUNT;
@@ -373,7 +378,7 @@ static void rate_item(batch *b, b_item *it, const q_record *rec)
         GROW(b->flags, b->nflags, b->capflags);
         b->flags[b->nflags++] = (uint16_t)res.flags[i];
     }
-    apply_caps(b, it, rec);
+    apply_caps(b, it, rec, false);
     eval_keys(b, it, rec);
 }
 
@@ -464,18 +469,20 @@ static void add_record(batch *b, uint32_t file, const q_record *rec)
     it = &b->items[b->n - 1]; /* intern may not move items, but keep it obvious */
     if ((s = str_slot(rec, b->ks[rec->kind].head_of, &len))) it->head_of = intern(b, s, len);
     it->group = group_of(b, rec);
-    if (b->keep || needs_batch(b, rec)) {
+    bool wait = needs_rollup(b, rec);
+    if (b->keep || wait || b->ks[rec->kind].ref_caps) {
         q_record *c = rec_copy(b->p, rec);
         if (!c) abort();
         GROW(b->recs, b->nrecs, b->caprecs);
         b->recs[b->nrecs] = c;
         it->extra = (uint32_t)b->nrecs++;
     }
-    if (needs_batch(b, rec)) {
+    if (wait) {
         it->state = B_WAITING;
         return;
     }
     rate_item(b, it, rec);
+    it = &b->items[b->n - 1];
     it->state = B_DONE;
 }
 
@@ -861,16 +868,21 @@ void batch_run(batch *b)
         b_item *it = &b->items[i];
         if (it->status != BATCH_RATED) continue;
         if (it->group != QUY_NONE) add_edge(b, &gr, (uint32_t)i, (uint32_t)(N + it->group));
-        if (it->state != B_WAITING) continue;
+        if (it->state != B_WAITING && !b->ks[it->kind].ref_caps) continue;
         const q_record *rec = b->recs[it->extra];
         const b_kslots *ks = &b->ks[it->kind];
         uint32_t of[2] = {it->name, it->head_of};
         uint32_t sl[2] = {ks->member_tiers, ks->subordinate_tiers};
         for (int r = 0; r < 2; r++) {
-            if (sl[r] == QUY_NONE || rec->present[sl[r]] || of[r] == QUY_NONE) continue;
+            if (it->state != B_WAITING || sl[r] == QUY_NONE || rec->present[sl[r]] || of[r] == QUY_NONE) continue;
             for (uint32_t c = 0; c < nchildren(b, of[r]); c++) {
                 uint32_t ch = b->child[b->child_first[of[r]] + c];
                 if (ch == i) continue;
+                /* the collective's own head (a secretary in the chi bộ he
+                 * heads): his tier before the head-not-above-the-collective
+                 * cap, which waits for the collective ("the head after the
+                 * collective") */
+                if (r == 0 && b->items[ch].head_of == it->name && b->items[ch].state == B_DONE) continue;
                 /* a child in the collective's own quota group: its tier
                  * before the quota (the quota waits for the collective) */
                 bool same = b->items[ch].group != QUY_NONE && b->items[ch].group == it->group;
@@ -924,12 +936,15 @@ void batch_run(batch *b)
                 b->recs[it->extra] = rec;
                 rate_item(b, it, rec);
                 it = &b->items[v];
-                if (it->status == BATCH_RATED && !b->keep) {
+                it->state = B_DONE;
+            }
+            if (it->status == BATCH_RATED && it->extra != QUY_NONE && b->recs[it->extra]) {
+                if (b->ks[it->kind].ref_caps) apply_caps(b, it, b->recs[it->extra], true);
+                if (!b->keep) {
                     rec_free(b->recs[it->extra]);
                     b->recs[it->extra] = NULL;
                     it->extra = QUY_NONE;
                 }
-                it->state = B_DONE;
             }
         } else if (!b->single) {
             apply_quotas(b, v - (uint32_t)N);
@@ -1096,9 +1111,17 @@ static void steps_of(const batch *b, size_t i, step_fn emit, void *ctx)
                 }
                 bool same = ch->group != QUY_NONE && ch->group == it->group && (ch->steps & BS_QUOTA_DEMOTED);
                 uint8_t used = same ? (uint8_t)(ch->tier + 1) : ch->tier; /* a demotion is one tier down */
+                bool head = r == 0 && ch->head_of == it->name && (ch->steps & BS_CAPPED) &&
+                            (p->caps[ch->cap].bound == QCAP_HEAD_OF || p->caps[ch->cap].bound == QCAP_UNIT);
+                if (head) {
+                    used = ch->capped_from;
+                    same = false;
+                }
                 if (shown < 12)
                     sb_printf(&sb, "%s%s = %s%s", shown ? ", " : "", name_str(b, ch->name), q_outcome_code[used],
-                              same ? " (trước hạn mức: cùng nhóm với tập thể)" : "");
+                              same ? " (trước hạn mức: cùng nhóm với tập thể)"
+                              : head ? " (người đứng đầu: mức trước giới hạn không cao hơn tập thể)"
+                                     : "");
                 shown++;
             }
             if (shown > 12) sb_printf(&sb, ", … (%u bản ghi)", shown);
