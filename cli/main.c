@@ -26,7 +26,11 @@ static const char usage[] =
     "  diff     compare rulesets:  quy diff OLD NEW RECORDS... [--format text|json|csv|html] [-o FILE]\n"
     "                              [--expect FILE] [--write-expect FILE] [--refines]\n"
     "  gen      generate records:  quy gen --ruleset NAME|FILE [--count N] [--seed S] [-o FILE]\n"
+    "  list     the registry:      quy list [--json] [--locality NAME|CODE [--at YYYY-MM-DD]]\n"
     "  help     this text;  --version: the version\n"
+    "\n"
+    "--locality NAME|CODE [--at YYYY-MM-DD] instead of --ruleset (eval, explain, test): the ruleset\n"
+    "  in force there on that date (default today) by rulesets/registry.json (or --registry FILE).\n"
     "\n"
     "ruleset search path: --rulesets DIR (repeatable), $QUY_RULESETS (DIR:DIR...), ./rulesets,\n"
     "  the installed rulesets, the source tree's rulesets. NAME finds DIR/NAME/NAME.quy.\n"
@@ -45,6 +49,7 @@ static const char usage[] =
     "  quy check rulesets/central-124/central-124.quy\n"
     "  quy build central-124 -o central-124.qbc && quy eval --ruleset central-124.qbc records.jsonl\n"
     "  quy test central-124\n"
+    "  quy eval --locality cho-chu --at 2024-12-01 records.jsonl\n"
     "  quy gen --ruleset central-124 --count 1000 --seed 1 -o gen.jsonl\n"
     "  quy diff central-124 my-variant gen.jsonl --format html -o diff.html\n";
 
@@ -74,7 +79,7 @@ void cli_paths_add(cli_paths *ps, const char *dir)
 
 void cli_paths_init(cli_paths *ps) { ps->n = 0; }
 
-static void cli_paths_defaults(const cli_paths *in, cli_paths *out)
+void cli_paths_defaults(const cli_paths *in, cli_paths *out)
 {
     *out = *in;
     static char envbuf[4096];
@@ -139,6 +144,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "build")) return cmd_build(argc - 1, argv + 1);
     if (!strcmp(cmd, "disasm")) return cmd_disasm(argc - 1, argv + 1);
     if (!strcmp(cmd, "test")) return cmd_test(argc - 1, argv + 1);
+    if (!strcmp(cmd, "list")) return cmd_list(argc - 1, argv + 1);
     if (!strcmp(cmd, "diff")) return cmd_diff(argc - 1, argv + 1);
     if (!strcmp(cmd, "gen")) return cmd_gen(argc - 1, argv + 1);
     fprintf(stderr, "quy: unknown command '%s' (try 'quy help')\n", cmd);

@@ -43,7 +43,7 @@ typedef struct q_span {
     AST(D_ENUM, "enum NAME label? { m1, m2, ... }")                                   \
     AST(D_MEMBER, "a member of an enum or scale: text, label")                        \
     AST(D_STRUCT, "struct NAME label? { fields }")                                    \
-    AST(D_RECORD, "record NAME [extends NAME] label? { fields checks }")              \
+    AST(D_RECORD, "[amend] record NAME [extends NAME] label? { fields checks }")      \
     AST(D_FIELD, "NAME : [optional|computed] TYPE [= default] label?")                \
     AST(D_CHECK, "check EXPR label?")                                                 \
     AST(T_NAMED, "type name: int decimal percent bool date string or a declared one") \
@@ -57,8 +57,8 @@ typedef struct q_span {
     AST(D_LET, "let NAME = EXPR label?")                                              \
     AST(D_FLAG, "flag NAME when CLAUSES message? cite S")                             \
     AST(D_GAP, "gap NAME when CLAUSES message? cite S")                               \
-    AST(D_QUOTA, "quota T <= P% of U per FIELD round R cite S")                       \
-    AST(D_CAP, "cap KIND at EXPR [unless EXPR] cite S (batch issue)")                 \
+    AST(D_QUOTA, "[replace] quota T <= P% of U per FIELD round R [basis B] [small_group N] [order K [desc], ...] cite S")                       \
+    AST(D_CAP, "cap KIND at BOUND [when EXPR] [unless EXPR] cite S")                 \
     AST(D_HOOK, "hook NAME(params) -> TYPE from FILE (hooks issue)")
 
 typedef enum ast_kind {
@@ -141,6 +141,7 @@ struct ast_node {
             ast_str label;
             ast_node *items; /* D_MEMBER / D_FIELD / D_CHECK list */
             q_span name_span, parent_span;
+            bool amend; /* D_RECORD: `amend record NAME { ... }` adds to a declared record */
         } decl;
         /* D_MEMBER */
         struct {
@@ -193,18 +194,22 @@ struct ast_node {
             ast_node *unless; /* exception, or NULL */
             ast_str label;    /* len 0 if absent */
             bool if_present;
+            bool desc;        /* a quota `order` key: larger first */
         } clause;
         /* D_QUOTA */
         struct {
-            ast_str tier, of_tier, per, rounding, cite;
-            ast_node *share; /* E_PCT */
-            q_span tier_span, of_span, per_span, rounding_span;
+            ast_str tier, of_tier, per, rounding, cite, basis;
+            ast_node *share;  /* E_PCT */
+            ast_node *keys;   /* `order`: D_CLAUSE list (expr, desc) */
+            int64_t small_group; /* 0: no small-unit exception */
+            bool replace;     /* `replace quota`: supersedes the parent's quota on the tier */
+            q_span tier_span, of_span, per_span, rounding_span, basis_span, small_span;
         } quota;
-        /* D_CAP: kind at bound [unless exc] cite (batch issue) */
+        /* D_CAP: kind at bound [when cond] [unless exc] cite */
         struct {
             ast_str kind, cite;
-            ast_node *bound, *unless;
-            q_span kind_span;
+            ast_node *bound, *when, *unless;
+            q_span kind_span, cite_span;
         } cap;
         /* D_HOOK (hooks issue) */
         struct {

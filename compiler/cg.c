@@ -114,6 +114,9 @@ CG_APPEND(cg_clause, q_clause, clauses, nclauses, cap_clauses)
 CG_APPEND(cg_flag, q_flagdef, flags, nflagdefs, cap_flags)
 CG_APPEND(cg_check, q_check, checks, nchecks, cap_checks)
 CG_APPEND(cg_quota, q_quota, quotas, nquotas, cap_quotas)
+CG_APPEND(cg_qkey, q_qkey, qkeys, nqkeys, cap_qkeys)
+CG_APPEND(cg_cap, q_cap, caps, ncaps, cap_caps)
+CG_APPEND(cg_bexpr, q_bexpr, bexprs, nbexprs, cap_bexprs)
 
 void cg_read(cg_builder *b, uint16_t slot)
 {

@@ -479,7 +479,7 @@ static void test_header_errors(void **state)
     reseal(b, len);
     assert_null(bc_read(b, len, err, sizeof err));
     assert_non_null(strstr(err, "version 7"));
-    assert_non_null(strstr(err, "version 1"));
+    assert_non_null(strstr(err, "version 2"));
 
     /* trailing garbage */
     memcpy(b, buf, len);

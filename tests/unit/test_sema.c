@@ -626,6 +626,197 @@ static void test_extends_missing_parent(void **state)
 }
 
 /* ---------------------------------------------------------------------
+ * amend record, amend rate additions, names that do not exist below
+ * ------------------------------------------------------------------- */
+
+#define PARENT2                                               \
+    "ruleset parent version \"1\"\n"                          \
+    "record common {\n"                                       \
+    "  months : int\n"                                        \
+    "  check months >= 0\n"                                   \
+    "}\n"                                                     \
+    "record member extends common {\n"                        \
+    "  done : bool\n"                                         \
+    "}\n"                                                     \
+    "record leader extends common {\n"                        \
+    "  unit_ok : bool\n"                                      \
+    "}\n"                                                     \
+    "rate member {\n"                                         \
+    "  xs: htxsnv when done cite \"P 1\"\n"                   \
+    "  otherwise htnv cite \"P 2\"\n"                         \
+    "}\n"                                                     \
+    "rate leader {\n"                                         \
+    "  xs: htxsnv when unit_ok cite \"P 3\"\n"                \
+    "  otherwise htnv cite \"P 4\"\n"                         \
+    "}\n"
+
+#define CHILD2_HEAD                                          \
+    "ruleset child extends parent version \"2\"\n"           \
+    "amend record common {\n"                                \
+    "  sick_leave : bool = false \"Nghỉ ốm dài ngày\"\n"      \
+    "  reviewed_on : optional date \"Ngày kiểm điểm\"\n"     \
+    "  check months <= 12 \"Tối đa 12 tháng\"\n"             \
+    "}\n"
+
+#define MREC(fields) "{'id':'m','kind':'member','months':12,'done':true" fields "}"
+#define LREC(fields) "{'id':'l','kind':'leader','months':12,'unit_ok':true" fields "}"
+
+static void test_amend_record_flattens_into_every_kind(void **state)
+{
+    qfx *fx = *state;
+    qfx_file(fx, "parent", PARENT2);
+    qfx_file(fx, "child", CHILD2_HEAD
+                          "amend rate member {\n"
+                          "  ngan \"Dưới 6 tháng\": not_rated when months < 6 cite \"C 1\"\n"
+                          "  om: khtnv when sick_leave cite \"C 2\"\n"
+                          "  flag muon \"Kiểm điểm sau hạn\" when reviewed_on > 2024-11-15 if present cite \"C 3\"\n"
+                          "}\n"
+                          "amend rate leader {\n"
+                          "  htxsnv also requires not sick_leave \"Không nghỉ ốm\" cite \"C 4\"\n"
+                          "}\n");
+    q_program *p = qfx_compile(fx, "child");
+    if (!p) qfx_dump(fx);
+    assert_non_null(p);
+    assert_int_equal(compiler_diags(fx->c)->n, 0);
+    /* both kinds carry the added fields, after the fields declared below */
+    for (uint32_t k = 0; k < 2; k++) {
+        assert_int_equal(p->kinds[k].nfields, 4);
+        uint32_t f = prog_find_field(p, k, "sick_leave", 10);
+        assert_int_not_equal(f, QUY_NONE);
+        assert_int_equal(p->fields[f].slot, 2);
+        assert_true(p->fields[f].flags & QF_DEFAULT);
+        assert_string_equal(prog_str(p, p->fields[f].label), "Nghỉ ốm dài ngày");
+        f = prog_find_field(p, k, "reviewed_on", 11);
+        assert_int_not_equal(f, QUY_NONE);
+        assert_int_equal(p->fields[f].slot, 3);
+        assert_true(p->fields[f].flags & QF_OPTIONAL);
+        /* the parent's check and the amendment's */
+        assert_int_equal(p->kinds[k].nchecks, 2);
+    }
+    /* the amended check rejects a record of either kind */
+    q_record *r;
+    assert_int_equal(qfx_record(fx, MREC(",'months':13"), &r), -1);
+    assert_string_equal(fx->rerr.field, "months");
+    assert_int_equal(qfx_record(fx, LREC(",'months':13"), &r), -1);
+    /* default false: rated as before */
+    vm_result res;
+    assert_int_equal(qfx_tier_res(fx, MREC(""), &res), QO_HTXSNV);
+    assert_int_equal(res.nflags, 0);
+    /* the new not_rated and khtnv rules come first, in that order */
+    assert_int_equal(rule_by_name(p, "ngan"), 0);
+    assert_int_equal(rule_by_name(p, "om"), 1);
+    assert_string_equal(prog_str(p, p->rules[0].layer), "child");
+    assert_int_equal(qfx_tier(fx, MREC(",'months':5")), QO_NOT_RATED);
+    assert_int_equal(qfx_tier(fx, MREC(",'sick_leave':true")), QO_KHTNV);
+    /* the flag reads the added optional field; absent: not raised */
+    assert_int_equal(qfx_tier_res(fx, MREC(",'reviewed_on':'2024-11-20'"), &res), QO_HTXSNV);
+    assert_int_equal(res.nflags, 1);
+    assert_string_equal(qfx_flag_name(p, &res, 0), "muon");
+    assert_int_equal(qfx_tier_res(fx, MREC(",'reviewed_on':'2024-11-15'"), &res), QO_HTXSNV);
+    assert_int_equal(res.nflags, 0);
+    /* leaders: the requirement reads the added field */
+    assert_int_equal(qfx_tier(fx, LREC("")), QO_HTXSNV);
+    assert_int_equal(qfx_tier(fx, LREC(",'sick_leave':true")), QO_HTNV);
+}
+
+static void test_amend_record_new_record_and_gap(void **state)
+{
+    qfx *fx = *state;
+    qfx_file(fx, "parent", PARENT2);
+    /* a variant may declare new records (and rate them) and add gaps */
+    qfx_file(fx, "child", CHILD2_HEAD
+                          "record staff extends common \"Công chức\" {\n"
+                          "  score : int\n"
+                          "}\n"
+                          "rate staff {\n"
+                          "  tot: httnv when score >= 90 cite \"C 5\"\n"
+                          "  otherwise htnv flag gap\n"
+                          "}\n"
+                          "amend rate member {\n"
+                          "  gap chua_xet \"Chưa kiểm điểm\" when not present(reviewed_on) cite \"C 6\"\n"
+                          "}\n");
+    q_program *p = qfx_compile(fx, "child");
+    if (!p) qfx_dump(fx);
+    assert_non_null(p);
+    assert_int_equal(p->nkinds, 3);
+    uint32_t k = 2;
+    assert_string_equal(prog_str(p, p->kinds[k].name), "staff");
+    assert_int_equal(p->kinds[k].nfields, 4); /* months, score, sick_leave, reviewed_on */
+    assert_int_not_equal(prog_find_field(p, k, "sick_leave", 10), QUY_NONE);
+    assert_int_equal(qfx_tier(fx, "{'id':'s','kind':'staff','months':3,'score':95}"), QO_HTTNV);
+    /* the gap fires only when `otherwise` decides */
+    vm_result res;
+    assert_int_equal(qfx_tier_res(fx, MREC(",'done':false"), &res), QO_HTNV);
+    assert_int_equal(res.nflags, 1);
+    assert_string_equal(qfx_flag_name(p, &res, 0), "chua_xet");
+    assert_int_equal(qfx_tier_res(fx, MREC(",'done':false,'reviewed_on':'2024-11-01'"), &res), QO_HTNV);
+    assert_int_equal(res.nflags, 0);
+}
+
+static void test_amend_record_errors(void **state)
+{
+    qfx *fx = *state;
+    qfx_file(fx, "parent", PARENT2);
+    qfx_file(fx, "child", "ruleset child extends parent version \"2\"\n"
+                          "amend record comon {\n"
+                          "  x : bool\n"
+                          "}\n"
+                          "amend record common {\n"
+                          "  done : bool\n"
+                          "  check nosuch > 1\n"
+                          "}\n"
+                          "record extra extends membr {\n"
+                          "  y : bool\n"
+                          "}\n"
+                          "record local {\n"
+                          "  z : bool\n"
+                          "}\n"
+                          "amend record local {\n"
+                          "  w : bool\n"
+                          "}\n"
+                          "rate extra {\n"
+                          "  otherwise htnv\n"
+                          "}\n");
+    assert_null(qfx_compile(fx, "child"));
+    qfx_expect_in(fx, "child.quy", DIAG_ERROR, 2, 14, "amend record: unknown record 'comon'; did you mean 'common'?");
+    /* an added field that a kind below already has: once per kind deriving from it */
+    qfx_expect_in(fx, "child.quy", DIAG_ERROR, 6, 3, "field 'done' is declared twice in record 'member'");
+    qfx_expect_in(fx, "child.quy", DIAG_ERROR, 7, 9, "unknown field 'nosuch'");
+    qfx_expect_in(fx, "child.quy", DIAG_ERROR, 7, 9, "unknown field 'nosuch'");
+    qfx_expect_in(fx, "child.quy", DIAG_ERROR, 9, 22, "unknown record 'membr'; did you mean 'member'?");
+    qfx_expect_in(fx, "child.quy", DIAG_ERROR, 15, 14, "record 'local' is declared in this ruleset");
+}
+
+static void test_amend_unknown_names_suggest(void **state)
+{
+    qfx *fx = *state;
+    qfx_file(fx, "parent", PARENT2);
+    qfx_file(fx, "child", "ruleset child extends parent version \"2\"\n"
+                          "amend rate membr {\n"
+                          "  htxsnv also requires done cite \"C\"\n"
+                          "}\n"
+                          "amend rate member {\n"
+                          "  htxsvn also requires done cite \"C\"\n"
+                          "  httnv also requires done cite \"C\"\n"
+                          "  replace x: htxsnv when done cite \"C\"\n"
+                          "}\n");
+    assert_null(qfx_compile(fx, "child"));
+    qfx_expect_in(fx, "child.quy", DIAG_ERROR, 2, 12, "'amend rate membr': no layer below rates 'membr'; did you mean 'member'?");
+    qfx_expect_in(fx, "child.quy", DIAG_ERROR, 6, 3, "'also requires' amends a tier: htxsnv, httnv or htnv; did you mean 'htxsnv'?");
+    qfx_expect_in(fx, "child.quy", DIAG_ERROR, 7, 3, "'rate member' has no httnv rule to amend (its tier rules: htxsnv)");
+    qfx_expect_in(fx, "child.quy", DIAG_ERROR, 8, 11, "replace: 'x' is not a rule of 'rate member'; did you mean 'xs'?");
+}
+
+static void test_amend_record_in_root_is_error(void **state)
+{
+    qfx *fx = *state;
+    assert_null(qfx_src(fx, HEAD "amend record membr {\n  x : bool\n}\n"));
+    qfx_expect(fx, DIAG_ERROR, 12, 14, "amend record: unknown record 'membr'; did you mean 'member'?");
+    assert_null(qfx_src(fx, HEAD "amend record member {\n  x : bool\n}\n"));
+    qfx_expect(fx, DIAG_ERROR, 12, 14, "record 'member' is declared in this ruleset");
+}
+
+/* ---------------------------------------------------------------------
  * Exact arithmetic, decided by the language
  * ------------------------------------------------------------------- */
 
@@ -766,6 +957,11 @@ int main(void)
         T(test_also_requires_in_plain_rate),
         T(test_extends_cycle),
         T(test_extends_missing_parent),
+        T(test_amend_record_flattens_into_every_kind),
+        T(test_amend_record_new_record_and_gap),
+        T(test_amend_record_errors),
+        T(test_amend_unknown_names_suggest),
+        T(test_amend_record_in_root_is_error),
         T(test_exact_share),
         T(test_exact_share_by_zero),
         T(test_exact_decimals),

@@ -1351,16 +1351,16 @@ static void test_compiled_if_present(void **state)
     /* optional and computed fields behind `if present`: skipped when
      * absent (a tier rule: the clause holds), never VM_ABSENT */
     assert_non_null(qfx_src(fx, "ruleset t version \"1\"\n"
-                                "record member { a : int  o : optional int  l : computed list of int }\n"
+                                "record member { a : int  o : optional int  member_tiers : computed list of tier }\n"
                                 "rate member {\n"
-                                "  x: htxsnv when o > a if present and all l > 1 if present cite \"t\"\n"
+                                "  x: htxsnv when o > a if present and all member_tiers > htnv if present cite \"t\"\n"
                                 "  otherwise htnv\n"
                                 "}\n"));
     vm_result r;
     assert_int_equal(qfx_tier_res(fx, "{'id':'r','kind':'member','a':1}", &r), QO_HTXSNV);
     assert_int_equal(qfx_tier_res(fx, "{'id':'r','kind':'member','a':1,'o':0}", &r), QO_HTNV);
-    assert_int_equal(qfx_tier_res(fx, "{'id':'r','kind':'member','a':1,'o':2,'l':[2,3]}", &r), QO_HTXSNV);
-    assert_int_equal(qfx_tier_res(fx, "{'id':'r','kind':'member','a':1,'o':2,'l':[2,1]}", &r), QO_HTNV);
+    assert_int_equal(qfx_tier_res(fx, "{'id':'r','kind':'member','a':1,'o':2,'member_tiers':['httnv','htxsnv']}", &r), QO_HTXSNV);
+    assert_int_equal(qfx_tier_res(fx, "{'id':'r','kind':'member','a':1,'o':2,'member_tiers':['httnv','htnv']}", &r), QO_HTNV);
 }
 
 #define T(fn) cmocka_unit_test(fn)
