@@ -38,7 +38,10 @@
  * ===================================================================== */
 
 typedef struct side_spec {
-    const char *spec; /* ruleset name, .quy or .qbc path */
+    const char *spec;     /* ruleset name, .quy or .qbc path */
+    const char *locality; /* or: the ruleset in force at this locality (registry) */
+    const char *at;       /* ... on this date (YYYY-MM-DD; NULL = today) */
+    char *chosen;         /* the name the registry chose (malloc'd) */
 } side_spec;
 
 typedef struct diff_opts {
@@ -48,10 +51,16 @@ typedef struct diff_opts {
     rp_format fmt;
     const char *out;
     const char *expect, *write_expect;
+    const char *registry; /* --registry FILE (with a locality) */
     bool refines;
 } diff_opts;
 
-static q_program *load_side(const cli_paths *ps, const side_spec *s) { return cli_load(ps, s->spec); }
+static q_program *load_side(const cli_paths *ps, side_spec *s, const char *registry)
+{
+    if (s->locality && !(s->spec = s->chosen = cli_locality_ruleset(ps, registry, s->locality, s->at, "diff")))
+        return NULL;
+    return cli_load(ps, s->spec);
+}
 
 /* =====================================================================
  * Tallies
@@ -596,7 +605,8 @@ static int usage_error(const char *msg)
     fprintf(stderr,
             "usage: quy diff OLD NEW RECORDS... [--format text|json|csv|html] [-o FILE]\n"
             "                [--expect FILE] [--write-expect FILE] [--refines] [--rulesets DIR]\n"
-            "       (OLD / NEW may also be given as --old SPEC / --new SPEC)\n");
+            "       OLD / NEW: a ruleset name, .quy or .qbc; or --old SPEC / --new SPEC; or\n"
+            "       --old-locality L [--old-at YYYY-MM-DD] / --new-locality L [--new-at YYYY-MM-DD] [--registry FILE]\n");
     return EXIT_RULESET;
 }
 
@@ -617,6 +627,16 @@ int cmd_diff(int argc, char **argv)
             o.side[0].spec = v;
         else if (cli_opt(argc, argv, &i, "--new", &v))
             o.side[1].spec = v;
+        else if (cli_opt(argc, argv, &i, "--old-locality", &v))
+            o.side[0].locality = v;
+        else if (cli_opt(argc, argv, &i, "--new-locality", &v))
+            o.side[1].locality = v;
+        else if (cli_opt(argc, argv, &i, "--old-at", &v))
+            o.side[0].at = v;
+        else if (cli_opt(argc, argv, &i, "--new-at", &v))
+            o.side[1].at = v;
+        else if (cli_opt(argc, argv, &i, "--registry", &v))
+            o.registry = v;
         else if (cli_opt(argc, argv, &i, "--format", &v)) {
             if (!strcmp(v, "text")) o.fmt = RP_TEXT;
             else if (!strcmp(v, "json")) o.fmt = RP_JSON;
@@ -638,9 +658,13 @@ int cmd_diff(int argc, char **argv)
             pos[npos++] = argv[i];
     }
     int next = 0;
-    for (int s = 0; s < 2; s++)
-        if (!o.side[s].spec && next < npos) o.side[s].spec = pos[next++];
-    if (!o.side[0].spec || !o.side[1].spec) return usage_error("two rulesets are needed (OLD NEW)");
+    for (int s = 0; s < 2; s++) {
+        if (o.side[s].spec && o.side[s].locality) return usage_error("give a ruleset or a locality for each side, not both");
+        if (o.side[s].at && !o.side[s].locality) return usage_error("--old-at / --new-at go with --old-locality / --new-locality");
+        if (!o.side[s].spec && !o.side[s].locality && next < npos) o.side[s].spec = pos[next++];
+    }
+    if ((!o.side[0].spec && !o.side[0].locality) || (!o.side[1].spec && !o.side[1].locality))
+        return usage_error("two rulesets are needed (OLD NEW, or --old-locality / --new-locality)");
     for (; next < npos && o.ninputs < 256; next++) o.inputs[o.ninputs++] = pos[next];
     if (o.ninputs == 0) o.inputs[o.ninputs++] = "-";
     for (int i = 0, nstdin = 0; i < o.ninputs; i++)
@@ -649,9 +673,11 @@ int cmd_diff(int argc, char **argv)
 
     q_program *p[2] = {NULL, NULL};
     for (int s = 0; s < 2; s++) {
-        p[s] = load_side(&ps, &o.side[s]);
+        p[s] = load_side(&ps, &o.side[s], o.registry);
         if (!p[s]) {
             if (s) prog_free(p[0]);
+            free(o.side[0].chosen);
+            free(o.side[1].chosen);
             return EXIT_RULESET;
         }
     }
@@ -659,6 +685,8 @@ int cmd_diff(int argc, char **argv)
     if (o.expect && !(approved = dx_read(o.expect))) {
         prog_free(p[0]);
         prog_free(p[1]);
+        free(o.side[0].chosen);
+        free(o.side[1].chosen);
         return EXIT_RULESET;
     }
 
@@ -790,5 +818,7 @@ int cmd_diff(int argc, char **argv)
     free(evbuf[1]);
     prog_free(p[0]);
     prog_free(p[1]);
+    free(o.side[0].chosen);
+    free(o.side[1].chosen);
     return rc;
 }
