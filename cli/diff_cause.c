@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/batch.h"
 #include "../runtime/explain.h"
 #include "diff.h"
 
@@ -266,33 +267,13 @@ static void rule_cause(const side sd[2], dc_cause *out)
     free(order);
 }
 
-static void reject_cause(const q_program *p, const dr_pair *pr, const dr_row *row, int s, dc_cause *out)
+static void reject_cause(const dr_row *row, int s, dc_cause *out)
 {
     static const char *const sname[2] = {"old", "new"};
-    char code[64], field[160], msg[600];
-    uint32_t line = pr->line;
-    if (row->status == DR_REJECTED) {
-        const rec_error *e = &pr->err[s];
-        snprintf(code, sizeof code, "%s", e->code);
-        snprintf(field, sizeof field, "%s", e->field);
-        snprintf(msg, sizeof msg, "%s", e->message);
-    } else {
-        snprintf(code, sizeof code, "eval");
-        field[0] = 0;
-        const q_record *rec = pr->rec[s];
-        if (row->error == VM_ABSENT && rec)
-            snprintf(field, sizeof field, "%s",
-                     prog_str(p, p->fields[p->kinds[rec->kind].first_field + row->error_slot].name));
-        const char *file = NULL;
-        uint32_t l = 0, col = 0, llen;
-        const char *ls;
-        if (row->error_pc != QUY_NONE && row->error_pc < p->ncode)
-            prog_locate(p, p->code_pos[row->error_pc], &file, &l, &col, &ls, &llen);
-        snprintf(msg, sizeof msg, "%s%s%s%s%u", row->error < VM__COUNT ? vm_error_message[row->error] : "?",
-                 file ? " — tại " : "", file ? file : "", file ? ":" : "", l);
-    }
+    const rec_error *e = row->error;
+    const char *code = e ? e->code : "?", *field = e ? e->field : "", *msg = e ? e->message : "";
     out->type = DC_REJECTED;
-    snprintf(out->key, sizeof out->key, "rejected:%s:%.31s%s%.60s", sname[s], code, field[0] ? ":" : "", field);
+    snprintf(out->key, sizeof out->key, "rejected:%s:%.40s%s%.100s", sname[s], code, field[0] ? ":" : "", field);
     /* a key is one token: spaces would break the approval file */
     for (char *c = out->key; *c; c++)
         if (*c == ' ' || *c == '\t') *c = '_';
@@ -303,47 +284,69 @@ static void reject_cause(const q_program *p, const dr_pair *pr, const dr_row *ro
     json_object_set_new(d, "code", json_string(code));
     if (field[0]) json_object_set_new(d, "field", json_string(field));
     json_object_set_new(d, "message", json_string(msg));
-    json_object_set_new(d, "line", json_integer(line));
+    if (e) json_object_set_new(d, "line", json_integer(e->line));
     out->detail = d;
 }
 
-void dc_explain(const q_program *const p[2], const dr_pair *pr, const dr_row *row[2], vm_event *evbuf[2],
-                dc_cause *out)
+/* The batch steps that differ, as a cause token: batch:cap, batch:quota. */
+static void batch_cause(const dc_input *in, dc_cause *out)
+{
+    uint8_t st = (uint8_t)(in->row[0]->steps ^ in->row[1]->steps) | (uint8_t)(in->row[0]->steps & in->row[1]->steps);
+    bool cap = st & BS_CAPPED, quota = st & (BS_QUOTA_DEMOTED | BS_QUOTA_KEPT | BS_SMALL_GROUP);
+    const char *group = in->row[1]->group ? in->row[1]->group : in->row[0]->group;
+    out->type = DC_BATCH;
+    snprintf(out->key, sizeof out->key, "batch:%s", cap && quota ? "cap+quota" : cap ? "cap" : quota ? "quota" : "other");
+    if (quota && group)
+        snprintf(out->label, sizeof out->label, "hạn mức (quota) trong nhóm '%.180s'%s", group, cap ? " và giới hạn (cap)" : "");
+    else if (cap)
+        snprintf(out->label, sizeof out->label, "giới hạn (cap) sau khi xếp loại");
+    else
+        snprintf(out->label, sizeof out->label, "bước theo lô (batch step)");
+    json_t *d = json_object();
+    json_object_set_new(d, "type", json_string("batch"));
+    if (group) json_object_set_new(d, "group", json_string(group));
+    static const char *const sname[2] = {"old", "new"};
+    for (int s = 0; s < 2; s++) json_object_set_new(d, sname[s], json_string(in->steps[s] ? in->steps[s] : ""));
+    out->detail = d;
+}
+
+void dc_explain(const q_program *const p[2], const dc_input *in, vm_event *evbuf[2], dc_cause *out)
 {
     memset(out, 0, sizeof *out);
+    const dr_row *const *row = in->row;
     /* a record rated by one program only: the other's rejection is the cause */
     for (int s = 0; s < 2; s++) {
         if (row[s]->status != DR_RATED && row[1 - s]->status == DR_RATED) {
-            reject_cause(p[s], pr, row[s], s, out);
+            reject_cause(row[s], s, out);
             return;
         }
     }
     if (row[0]->status == DR_RATED && row[1]->status == DR_RATED) {
         if (row[0]->eligible == row[1]->eligible && row[0]->tier != row[1]->tier) {
             /* the rules agree; a batch step moved the record */
-            const dr_row *br = row[1]->batch_note ? row[1] : row[0];
-            out->type = DC_BATCH;
-            snprintf(out->key, sizeof out->key, "batch");
-            snprintf(out->label, sizeof out->label, "%s", br->batch_note ? br->batch_note : "");
-            json_t *d = json_object();
-            json_object_set_new(d, "type", json_string("batch"));
-            if (row[0]->batch_note) json_object_set_new(d, "old", json_string(row[0]->batch_note));
-            if (row[1]->batch_note) json_object_set_new(d, "new", json_string(row[1]->batch_note));
-            out->detail = d;
+            batch_cause(in, out);
             return;
         }
-        static tseg sg[2]; /* large: kept off the stack */
-        side sd[2];
-        vm_trace tr[2];
-        for (int s = 0; s < 2; s++) {
-            tr[s] = (vm_trace){.ev = evbuf[s], .cap = QUY_TRACE_CAP};
-            vm_result res;
-            vm_rate(p[s], pr->rec[s], &res, &tr[s]);
-            seg_trace(&tr[s], &sg[s]);
-            sd[s] = (side){p[s], pr->rec[s], &tr[s], &sg[s], pr->rec[s]->kind};
+        if (in->rec[0] && in->rec[1]) {
+            static tseg sg[2]; /* large: kept off the stack */
+            side sd[2];
+            vm_trace tr[2];
+            for (int s = 0; s < 2; s++) {
+                tr[s] = (vm_trace){.ev = evbuf[s], .cap = QUY_TRACE_CAP};
+                vm_result res;
+                vm_rate(p[s], in->rec[s], &res, &tr[s]);
+                seg_trace(&tr[s], &sg[s]);
+                sd[s] = (side){p[s], in->rec[s], &tr[s], &sg[s], in->rec[s]->kind};
+            }
+            rule_cause(sd, out);
+            if (out->detail) {
+                /* the batch steps too, when any (a cap or a quota on top) */
+                for (int s = 0; s < 2; s++)
+                    if (in->steps[s] && *in->steps[s])
+                        json_object_set_new(out->detail, s ? "steps_new" : "steps_old", json_string(in->steps[s]));
+                return;
+            }
         }
-        rule_cause(sd, out);
-        if (out->detail) return;
     }
     out->type = DC_UNEXPLAINED;
     snprintf(out->key, sizeof out->key, "unexplained");
@@ -399,6 +402,24 @@ static void clause_text(const json_t *c, FILE *f, int indent)
     }
 }
 
+/* Batch-step lines ("⇒ ...", one per line) under a side's name. */
+static void steps_text(FILE *f, int indent, const char *who, const char *steps)
+{
+    pad(f, indent);
+    if (!*steps) {
+        fprintf(f, "%s: không có bước theo lô nào\n", who);
+        return;
+    }
+    fprintf(f, "%s:\n", who);
+    for (const char *l = steps; *l;) {
+        const char *nl = strchr(l, '\n');
+        size_t n = nl ? (size_t)(nl - l) : strlen(l);
+        pad(f, indent + 4);
+        fprintf(f, "%.*s\n", (int)n, l);
+        l += n + (nl ? 1 : 0);
+    }
+}
+
 void dc_detail_text(const json_t *d, FILE *f, int indent)
 {
     const char *type = js(d, "type");
@@ -419,19 +440,16 @@ void dc_detail_text(const json_t *d, FILE *f, int indent)
             json_t *cl = json_object_get(sj, "clauses");
             for (size_t i = 0; i < json_array_size(cl); i++) clause_text(json_array_get(cl, i), f, indent + 4);
         }
+        if (json_object_get(d, "steps_old")) steps_text(f, indent, "cũ, bước theo lô", js(d, "steps_old"));
+        if (json_object_get(d, "steps_new")) steps_text(f, indent, "mới, bước theo lô", js(d, "steps_new"));
     } else if (!strcmp(type, "rejected")) {
         pad(f, indent);
         fprintf(f, "bộ quy tắc %s từ chối bản ghi [%s%s%s]: %s\n", !strcmp(js(d, "side"), "old") ? "cũ" : "mới",
                 js(d, "code"), json_object_get(d, "field") ? " " : "", js(d, "field"), js(d, "message"));
     } else if (!strcmp(type, "batch")) {
-        if (json_object_get(d, "old")) {
-            pad(f, indent);
-            fprintf(f, "cũ: %s\n", js(d, "old"));
-        }
-        if (json_object_get(d, "new")) {
-            pad(f, indent);
-            fprintf(f, "mới: %s\n", js(d, "new"));
-        }
+        steps_text(f, indent, "cũ", js(d, "old"));
+        steps_text(f, indent, "mới", js(d, "new"));
+        return;
     } else {
         pad(f, indent);
         fprintf(f, "(không xác định được nguyên nhân)\n");

@@ -80,6 +80,8 @@ typedef struct b_kslots {
 struct batch {
     const q_program *p;
     bool keep;
+    const uint8_t *keep_bits; /* batch_keep_some */
+    size_t nkeep_bits;
     rec_warn_fn warn;
     void *warn_ctx;
     rec_reader *json_reader; /* for batch_add_json */
@@ -449,6 +451,11 @@ static void add_rejected(batch *b, uint32_t file, const rec_error *err)
     it->extra = (uint32_t)b->nerrs++;
 }
 
+static bool keep_item(const batch *b, size_t i)
+{
+    return b->keep || (i < b->nkeep_bits && (b->keep_bits[i / 8] >> (i % 8) & 1u));
+}
+
 static void add_record(batch *b, uint32_t file, const q_record *rec)
 {
     b_item *it = new_item(b, file, rec->line);
@@ -470,7 +477,7 @@ static void add_record(batch *b, uint32_t file, const q_record *rec)
     if ((s = str_slot(rec, b->ks[rec->kind].head_of, &len))) it->head_of = intern(b, s, len);
     it->group = group_of(b, rec);
     bool wait = needs_rollup(b, rec);
-    if (b->keep || wait || b->ks[rec->kind].ref_caps) {
+    if (keep_item(b, b->n - 1) || wait || b->ks[rec->kind].ref_caps) {
         q_record *c = rec_copy(b->p, rec);
         if (!c) abort();
         GROW(b->recs, b->nrecs, b->caprecs);
@@ -515,6 +522,16 @@ int batch_read(batch *b, FILE *in, const char *name, rec_error *err)
     }
     rec_reader_free(r);
     return ret;
+}
+
+void batch_add_record(batch *b, const q_record *rec, const char *name) { add_record(b, file_index(b, name), rec); }
+
+void batch_add_rejected(batch *b, const rec_error *err, const char *name) { add_rejected(b, file_index(b, name), err); }
+
+void batch_keep_some(batch *b, const uint8_t *keep, size_t n)
+{
+    b->keep_bits = keep;
+    b->nkeep_bits = n;
 }
 
 int batch_add_json(batch *b, const void *obj, uint32_t line, const char *name, rec_error *err)
@@ -940,7 +957,7 @@ void batch_run(batch *b)
             }
             if (it->status == BATCH_RATED && it->extra != QUY_NONE && b->recs[it->extra]) {
                 if (b->ks[it->kind].ref_caps) apply_caps(b, it, b->recs[it->extra], true);
-                if (!b->keep) {
+                if (!keep_item(b, v)) {
                     rec_free(b->recs[it->extra]);
                     b->recs[it->extra] = NULL;
                     it->extra = QUY_NONE;
