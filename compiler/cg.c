@@ -114,6 +114,9 @@ CG_APPEND(cg_clause, q_clause, clauses, nclauses, cap_clauses)
 CG_APPEND(cg_flag, q_flagdef, flags, nflagdefs, cap_flags)
 CG_APPEND(cg_check, q_check, checks, nchecks, cap_checks)
 CG_APPEND(cg_quota, q_quota, quotas, nquotas, cap_quotas)
+CG_APPEND(cg_hook, q_hook, hooks, nhooks, cap_hooks)
+CG_APPEND(cg_param, q_param, params, nparams, cap_params)
+CG_APPEND(cg_adjust, q_adjust, adjusts, nadjusts, cap_adjusts)
 
 void cg_read(cg_builder *b, uint16_t slot)
 {
