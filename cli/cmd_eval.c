@@ -114,7 +114,8 @@ static int eval_file(const q_program *p, const eval_opts *o, const char *path, o
             const char *ls;
             if (res.error_pc != QUY_NONE && res.error_pc < p->ncode)
                 prog_locate(p, p->code_pos[res.error_pc], &file, &line, &col, &ls, &llen);
-            snprintf(e.message, sizeof e.message, "%s%s%s%s%u", vm_error_message[res.error], file ? " — tại " : "",
+            snprintf(e.message, sizeof e.message, "%s%s%s%s%s%s%u", vm_error_message[res.error],
+                     res.error_text ? ": " : "", res.error_text ? res.error_text : "", file ? " — tại " : "",
                      file ? file : "", file ? ":" : "", line);
             report_rejected(&e);
             if (w) out_rejected(w, &e);

@@ -48,6 +48,26 @@ static bool flags_match(const q_program *p, const vm_result *res, json_t *want)
     return true;
 }
 
+/* "details": {"flag": "text"}: each flag was raised with a note (an
+ * adjustment's reason) containing the text. */
+static bool details_match(const q_program *p, const vm_result *res, json_t *want, char *why, size_t size)
+{
+    const char *code;
+    json_t *v;
+    json_object_foreach(want, code, v) {
+        const char *text = json_string_value(v) ?: "";
+        const char *note = NULL;
+        for (uint16_t i = 0; i < res->nflags; i++)
+            if (strcmp(prog_str(p, p->flags[res->flags[i]].name), code) == 0) note = vm_note_of(res, res->flags[i]);
+        if (!note || !strstr(note, text)) {
+            snprintf(why, size, "expected flag '%s' with a detail containing \"%s\", got %s%s%s", code, text,
+                     note ? "\"" : "none", note ? note : "", note ? "\"" : "");
+            return false;
+        }
+    }
+    return true;
+}
+
 static void print_flags(const q_program *p, const vm_result *res, FILE *out)
 {
     fputc('[', out);
@@ -74,6 +94,7 @@ static void run_case(const q_program *p, const char *file, uint32_t line, json_t
     const char *want_field = json_string_value(json_object_get(ex, "field"));
     const char *want_tier = json_string_value(json_object_get(ex, "tier"));
     json_t *want_flags = json_object_get(ex, "flags");
+    json_t *want_details = json_object_get(ex, "details");
     bool ok = true;
     char why[1024] = "";
     vm_result res;
@@ -96,7 +117,8 @@ static void run_case(const q_program *p, const char *file, uint32_t line, json_t
         vm_rate(p, rec, &res, &tr);
         if (res.error != VM_OK) {
             ok = false;
-            snprintf(why, sizeof why, "rating failed: %s", vm_error_message[res.error]);
+            snprintf(why, sizeof why, "rating failed: %s%s%s", vm_error_message[res.error], res.error_text ? ": " : "",
+                     res.error_text ? res.error_text : "");
         } else if (want_tier && strcmp(want_tier, q_outcome_code[res.outcome]) != 0) {
             ok = false;
             snprintf(why, sizeof why, "expected tier %s, got %s (rule %s)", want_tier, q_outcome_code[res.outcome],
@@ -106,6 +128,8 @@ static void run_case(const q_program *p, const char *file, uint32_t line, json_t
             char *w = json_dumps(want_flags, JSON_COMPACT);
             snprintf(why, sizeof why, "expected flags %s, got ", w ?: "?");
             free(w);
+        } else if (json_is_object(want_details) && !details_match(p, &res, want_details, why, sizeof why)) {
+            ok = false;
         }
     }
     if (ok) {

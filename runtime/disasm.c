@@ -277,6 +277,15 @@ static void segment_banner(dctx *d, uint32_t i, uint32_t end)
         }
         flag_banner(d, in->a);
         break;
+    case OP_ADJUST:
+        if (in->a < p->nadjusts && p->adjusts[in->a].hook < p->nhooks) {
+            const q_adjust *a = &p->adjusts[in->a];
+            fprintf(d->out, "        ;; ==== adjust %u: %s by %s", in->a, a->phase == QA_RECORD ? "record" : "tier",
+                    S(p, p->hooks[a->hook].name));
+            if (a->flag < p->nflagdefs) put_cite_layer(d->out, p, p->flags[a->flag].cite, p->flags[a->flag].layer);
+            fputs(" ====\n", d->out);
+        }
+        break;
     default:
         break;
     }
@@ -442,7 +451,7 @@ static void put_code(dctx *d, uint32_t start, uint32_t end)
         if (i == start) segment_banner(d, i, end);
         put_instr(d, i);
         uint8_t op = p->code[i].op;
-        if (op == OP_CLAUSE || op == OP_DECIDE || op == OP_FLAG) segment_banner(d, i + 1, end);
+        if (op == OP_CLAUSE || op == OP_DECIDE || op == OP_FLAG || op == OP_ADJUST) segment_banner(d, i + 1, end);
     }
 }
 
@@ -534,7 +543,7 @@ void disasm_print(const q_program *p, FILE *out)
     nm[p->ncode] = QUY_NONE;
     for (uint32_t i = p->ncode; i-- > 0;) {
         uint8_t op = p->code[i].op;
-        nm[i] = (op == OP_CLAUSE || op == OP_DECIDE || op == OP_FLAG) ? i : nm[i + 1];
+        nm[i] = (op == OP_CLAUSE || op == OP_DECIDE || op == OP_FLAG || op == OP_ADJUST) ? i : nm[i + 1];
     }
     dctx d = {.p = p, .out = out, .next_meta = nm};
 

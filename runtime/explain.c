@@ -76,6 +76,9 @@ static int fmt_read(const q_program *p, const q_record *rec, const vm_event *e, 
 static int fmt_hook(const q_program *p, const vm_event *e, char *buf, size_t size)
 {
     if (e->idx >= p->nhooks || p->hooks[e->idx].result == QUY_NONE) return 0;
+    if (!e->result)
+        return snprintf(buf, size, "hook %s(…) lỗi, bỏ qua vì quy tắc đã không đạt (failed; ignored, the rule had already failed): %s",
+                        prog_str(p, p->hooks[e->idx].name), e->val.n ? (const char *)(intptr_t)e->val.n : "");
     char val[256];
     fmt_scalar(p, p->hooks[e->idx].result, e->val, val, sizeof val);
     return snprintf(buf, size, "hook %s(…) = %s", prog_str(p, p->hooks[e->idx].name), val);
@@ -146,7 +149,7 @@ void *explain_json(const q_program *p, const q_record *rec, const vm_result *res
             if (fmt_hook(p, e, buf, sizeof buf) > 0) {
                 char key[200];
                 snprintf(key, sizeof key, "%s()", prog_str(p, p->hooks[e->idx].name));
-                fmt_scalar(p, p->hooks[e->idx].result, e->val, buf, sizeof buf);
+                if (e->result) fmt_scalar(p, p->hooks[e->idx].result, e->val, buf, sizeof buf);
                 json_object_set_new(reads, key, json_string(buf));
             }
             break;

@@ -22,7 +22,8 @@ typedef enum vm_ev_type {
     EV_RULE,   /* rule idx finished: result = 1 held (decided), 0 failed */
     EV_FLAG,   /* flag idx raised */
     EV_SHARE,  /* share(a, b) computed: val = result, slot/idx = a.n, b.n (ints) */
-    EV_HOOK,   /* hook idx called in an expression: val = its result */
+    EV_HOOK,   /* hook idx called in an expression: result 1, val = its result; result 0: it
+                  failed after a clause of the rule had failed (tracing only), val.n = (intptr_t) why */
     EV_ADJUST, /* adjust step idx adjusted: slot = outcome before, result = after,
                   val.n = (intptr_t) its note (the reason, owned by the program) */
 } vm_ev_type;
