@@ -50,7 +50,7 @@ typedef struct vm_trace {
     E(DIV_ZERO, "chia cho 0 (division by zero)")                                   \
     E(BAD_PROGRAM, "chương trình hỏng (invalid program state)")                     \
     E(NO_RATE, "bộ quy tắc không xếp loại đối tượng này (kind has no rate block)") \
-    E(HOOK, "hook failed")
+    E(HOOK, "lỗi hook Lua (hook failed)")
 
 typedef enum vm_error {
 #define E_ENUM(name, msg) VM_##name,
