@@ -1,7 +1,8 @@
 /*
  * cli.h — shared pieces of the `quy` command-line tool (cli/).
  * One file per command family: cmd_eval.c (eval, explain), cmd_build.c
- * (check, build, disasm), cmd_test.c (test); main.c dispatches.
+ * (check, build, disasm), cmd_test.c (test), cmd_list.c (list, the registry),
+ * cmd_diff.c + diff_*.c (diff), cmd_gen.c + gen_*.c (gen); main.c dispatches.
  *
  * Exit codes (documented in docs/integration-guide.md):
  *   0  success: every record rated / every test passed / no error
@@ -9,6 +10,7 @@
  *   2  some records were rejected (the others were rated and written)
  *   3  an input or output file could not be read or written
  *   4  `quy test`: some test cases failed
+ *   5  `quy diff`: some move is not approved (--expect, --refines)
  */
 #ifndef QUY_CLI_H
 #define QUY_CLI_H
@@ -39,6 +41,16 @@ q_program *cli_load(const cli_paths *ps, const char *spec);
 /* The source file a ruleset name resolves to (malloc'd), or NULL. */
 char *cli_resolve(const cli_paths *ps, const char *spec);
 
+/* The full search path: `in` followed by $QUY_RULESETS and the defaults. */
+void cli_paths_defaults(const cli_paths *in, cli_paths *out);
+
+/* The ruleset in force for `locality` on `at` (YYYY-MM-DD; NULL = today)
+ * by the registry (`registry_file`, or the first registry.json in the search
+ * path). Says on stderr which it chose and why; NULL (reported) on error.
+ * The name is malloc'd. */
+char *cli_locality_ruleset(const cli_paths *ps, const char *registry_file, const char *locality, const char *at,
+                           const char *cmd);
+
 /* Does the option at argv[*i] match `name` (takes a value when `val`)? */
 bool cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
 
@@ -47,5 +59,8 @@ int cmd_check(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);
 int cmd_test(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
 
 #endif /* QUY_CLI_H */

@@ -2,8 +2,10 @@
  * cmd_eval.c — `quy eval` (rate records) and `quy explain` (the same with a
  * Vietnamese explanation per record, as text or JSON).
  *
- * Every record is rated independently: a rejected record is reported with
- * its file, line, id and field, and the rest are still rated (exit 2).
+ * All inputs form one batch (runtime/batch.h): each record is rated by its
+ * rate block, then roll-ups, caps and quotas run in dependency order, and
+ * the results are written in input order. A rejected record is reported
+ * with its file, line, id and field, and the rest are still rated (exit 2).
  */
 #include <errno.h>
 #include <jansson.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../runtime/batch.h"
 #include "../runtime/explain.h"
 #include "../runtime/output.h"
 #include "../runtime/record.h"
@@ -25,6 +28,7 @@ typedef struct eval_opts {
     bool explain_cmd;   /* `quy explain`: text blocks (or JSON with --json) */
     bool json;
     const char *only_id;
+    bool summary;       /* --summary: the per-group table instead of records */
     const char *inputs[256];
     int ninputs;
 } eval_opts;
@@ -52,93 +56,114 @@ static void report_rejected(const rec_error *e)
     fprintf(stderr, "    %s\n", e->message);
 }
 
-/* `quy explain` text block for one record. */
-static void explain_block(const q_program *p, const q_record *rec, const vm_result *res, const vm_trace *tr)
+/* `quy explain` text block for one record: the rate block's trace (which
+ * decided the eligible tier), then the batch steps. */
+static void explain_block(const q_program *p, const batch *bt, const batch_view *v, const vm_result *res,
+                          const vm_trace *tr)
 {
-    const char *kind = prog_str(p, p->kinds[rec->kind].name);
-    if (res->error != VM_OK) {
-        printf("%s (%s): LỖI — %s\n\n", rec->id, kind, vm_error_message[res->error]);
-        return;
-    }
-    printf("%s (%s) → %s (%s)", rec->id, kind, q_outcome_label[res->outcome], q_outcome_code[res->outcome]);
+    const char *kind = prog_str(p, p->kinds[v->kind].name);
+    printf("%s (%s) → %s (%s)", v->id, kind, q_outcome_label[v->res.outcome], q_outcome_code[v->res.outcome]);
     printf("  — bộ quy tắc %s %s\n", prog_str(p, p->name), prog_str(p, p->version));
-    explain_text(p, rec, res, tr, stdout, 2);
+    if (v->eligible != v->res.outcome)
+        printf("  Đủ điều kiện %s (%s) theo quy tắc; sau các bước của cả lô: %s (%s)\n", q_outcome_label[v->eligible],
+               q_outcome_code[v->eligible], q_outcome_label[v->res.outcome], q_outcome_code[v->res.outcome]);
+    explain_text(p, v->rec, res, tr, stdout, 2);
+    char *steps = batch_explain_text(bt, v->index, 2);
+    if (steps && *steps) fputs(steps, stdout);
+    free(steps);
     putchar('\n');
 }
 
-static int eval_file(const q_program *p, const eval_opts *o, const char *path, out_writer *w, eval_stats *st,
-                     vm_event *evbuf)
+static int read_inputs(batch *bt, const eval_opts *o)
 {
-    FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!in) {
-        fprintf(stderr, "quy: %s: %s\n", path, strerror(errno));
-        return EXIT_IO;
-    }
-    rec_reader *r = rec_reader_open(p, in, strcmp(path, "-") == 0 ? "-" : path, REC_AUTO);
-    if (!r) {
-        if (in != stdin) fclose(in);
-        fprintf(stderr, "quy: %s: out of memory\n", path);
-        return EXIT_IO;
-    }
-    rec_reader_on_warning(r, on_warning, st);
-    q_record *rec;
-    rec_error err;
-    int rc;
-    vm_trace tr = {.ev = evbuf, .cap = QUY_TRACE_CAP};
-    while ((rc = rec_reader_next(r, &rec, &err)) != 0) {
-        if (rc < 0) {
-            if (o->only_id && strcmp(err.id, o->only_id) != 0) continue;
-            st->rejected++;
-            report_rejected(&err);
-            if (w) out_rejected(w, &err);
+    int rc = EXIT_OK;
+    for (int i = 0; i < o->ninputs; i++) {
+        const char *path = o->inputs[i];
+        bool std = strcmp(path, "-") == 0;
+        FILE *in = std ? stdin : fopen(path, "rb");
+        if (!in) {
+            fprintf(stderr, "quy: %s: %s\n", path, strerror(errno));
+            rc = EXIT_IO;
             continue;
         }
-        if (o->only_id && strcmp(rec->id, o->only_id) != 0) continue;
-        vm_result res;
-        tr.n = 0;
-        tr.truncated = false;
-        vm_rate(p, rec, &res, (o->explain || o->explain_cmd) ? &tr : NULL);
-        if (res.error != VM_OK) {
+        rec_error err;
+        if (batch_read(bt, in, std ? "-" : path, &err) != 0) {
+            fprintf(stderr, "quy: %s:%u: %s\n", path, err.line, err.message);
+            rc = EXIT_IO;
+        }
+        if (!std) fclose(in);
+    }
+    return rc;
+}
+
+/* Rate every input as one batch, then write the results in input order. */
+static int eval_batch(const q_program *p, const eval_opts *o, out_writer *w, eval_stats *st, vm_event *evbuf)
+{
+    bool explain = o->explain || o->explain_cmd;
+    batch *bt = batch_new(p, explain);
+    if (!bt) {
+        fprintf(stderr, "quy: out of memory\n");
+        return EXIT_IO;
+    }
+    batch_on_warning(bt, on_warning, st);
+    int rc = read_inputs(bt, o);
+    batch_run(bt);
+    if (o->summary) {
+        batch_summary(bt, stdout, o->format && strcmp(o->format, "table") != 0);
+    }
+    vm_trace tr = {.ev = evbuf, .cap = QUY_TRACE_CAP};
+    for (size_t i = 0; i < batch_count(bt); i++) {
+        batch_view v;
+        batch_get(bt, i, &v);
+        if (o->only_id && strcmp(v.id, o->only_id) != 0) continue;
+        if (v.status == BATCH_REJECTED) {
             st->rejected++;
-            rec_error e;
-            memset(&e, 0, sizeof e);
-            snprintf(e.file, sizeof e.file, "%s", path);
-            e.line = rec->line;
-            snprintf(e.id, sizeof e.id, "%s", rec->id);
-            snprintf(e.code, sizeof e.code, "eval");
-            if (res.error == VM_ABSENT)
-                snprintf(e.field, sizeof e.field, "%s",
-                         prog_str(p, p->fields[p->kinds[rec->kind].first_field + res.error_slot].name));
-            const char *file = NULL;
-            uint32_t line = 0, col = 0, llen;
-            const char *ls;
-            if (res.error_pc != QUY_NONE && res.error_pc < p->ncode)
-                prog_locate(p, p->code_pos[res.error_pc], &file, &line, &col, &ls, &llen);
-            snprintf(e.message, sizeof e.message, "%s%s%s%s%s%s%u", vm_error_message[res.error],
-                     res.error_text ? ": " : "", res.error_text ? res.error_text : "", file ? " — tại " : "",
-                     file ? file : "", file ? ":" : "", line);
-            report_rejected(&e);
-            if (w) out_rejected(w, &e);
+            report_rejected(v.error);
+            if (w && !o->summary) out_rejected(w, v.error);
             continue;
         }
         st->rated++;
+        if (o->summary) continue;
+        vm_result res = v.res; /* the rate block's own result, for the trace */
+        if (explain && v.rec) {
+            tr.n = 0;
+            tr.truncated = false;
+            vm_rate(p, v.rec, &res, &tr);
+        }
         if (o->explain_cmd && !o->json) {
-            explain_block(p, rec, &res, &tr);
+            explain_block(p, bt, &v, &res, &tr);
             continue;
         }
+        const char *code[8], *cite[8];
+        char *msg[8];
+        size_t nx = batch_flags(bt, i, code, msg, cite, 8);
+        out_flag extra[8];
+        for (size_t k = 0; k < nx; k++) extra[k] = (out_flag){code[k], msg[k], cite[k]};
         json_t *tj = NULL;
         char *tt = NULL;
-        if (o->explain || o->explain_cmd) {
-            tj = explain_json(p, rec, &res, &tr);
-            tt = explain_text_str(p, rec, &res, &tr, 4);
+        if (explain && v.rec) {
+            tj = explain_json(p, v.rec, &res, &tr);
+            json_t *steps = batch_explain_json(bt, i);
+            if (tj && json_array_size(steps)) json_object_set(tj, "batch_steps", steps);
+            json_decref(steps);
+            char *t1 = explain_text_str(p, v.rec, &res, &tr, 4), *t2 = batch_explain_text(bt, i, 4);
+            size_t n1 = t1 ? strlen(t1) : 0, n2 = t2 ? strlen(t2) : 0;
+            tt = malloc(n1 + n2 + 1);
+            if (tt) {
+                memcpy(tt, t1 ? t1 : "", n1);
+                memcpy(tt + n1, t2 ? t2 : "", n2 + 1);
+            }
+            free(t1);
+            free(t2);
         }
-        out_result(w, rec, &res, res.outcome, tj, tt);
+        q_record shown = {.kind = v.kind, .id = v.id, .line = v.line};
+        out_result_ex(w, v.rec ? v.rec : &shown, &v.res, v.eligible, extra, nx, tj, tt);
+        for (size_t k = 0; k < nx; k++) free(msg[k]);
         if (tj) json_decref(tj);
         free(tt);
     }
-    rec_reader_free(r);
-    if (in != stdin) fclose(in);
-    return EXIT_OK;
+    batch_free(bt);
+    return rc;
 }
 
 int cmd_eval(int argc, char **argv, bool explain_cmd)
@@ -148,10 +173,17 @@ int cmd_eval(int argc, char **argv, bool explain_cmd)
     o.explain_cmd = explain_cmd;
     cli_paths ps;
     cli_paths_init(&ps);
+    const char *locality = NULL, *at = NULL, *registry_file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (cli_opt(argc, argv, &i, "--ruleset", &v))
             o.ruleset = v;
+        else if (cli_opt(argc, argv, &i, "--locality", &v))
+            locality = v;
+        else if (cli_opt(argc, argv, &i, "--at", &v))
+            at = v;
+        else if (cli_opt(argc, argv, &i, "--registry", &v))
+            registry_file = v;
         else if (cli_opt(argc, argv, &i, "--rulesets", &v))
             cli_paths_add(&ps, v);
         else if (cli_opt(argc, argv, &i, "--format", &v))
@@ -162,14 +194,27 @@ int cmd_eval(int argc, char **argv, bool explain_cmd)
             o.json = true;
         else if (cli_opt(argc, argv, &i, "--id", &v))
             o.only_id = v;
+        else if (cli_opt(argc, argv, &i, "--summary", NULL))
+            o.summary = true;
         else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "quy %s: unknown option '%s' (try 'quy help')\n", argv[0], argv[i]);
             return EXIT_RULESET;
         } else if (o.ninputs < 256)
             o.inputs[o.ninputs++] = argv[i];
     }
+    char *chosen = NULL; /* --locality: the ruleset in force there */
+    if (locality && o.ruleset) {
+        fprintf(stderr, "quy %s: give --ruleset or --locality, not both\n", argv[0]);
+        return EXIT_RULESET;
+    }
+    if ((at || registry_file) && !locality) {
+        fprintf(stderr, "quy %s: --at and --registry go with --locality\n", argv[0]);
+        return EXIT_RULESET;
+    }
+    if (locality && !(o.ruleset = chosen = cli_locality_ruleset(&ps, registry_file, locality, at, argv[0])))
+        return EXIT_RULESET;
     if (!o.ruleset) {
-        fprintf(stderr, "quy %s: --ruleset NAME|FILE is required (e.g. --ruleset central-124)\n", argv[0]);
+        fprintf(stderr, "quy %s: --ruleset NAME|FILE (or --locality NAME --at DATE) is required (e.g. --ruleset central-124)\n", argv[0]);
         return EXIT_RULESET;
     }
     if (o.ninputs == 0) o.inputs[o.ninputs++] = "-";
@@ -184,19 +229,17 @@ int cmd_eval(int argc, char **argv, bool explain_cmd)
             fmt = OUT_TABLE;
         else {
             fprintf(stderr, "quy: unknown format '%s' (jsonl, csv or table)\n", o.format);
+            free(chosen);
             return EXIT_RULESET;
         }
     }
     q_program *p = cli_load(&ps, o.ruleset);
+    free(chosen);
     if (!p) return EXIT_RULESET;
     out_writer *w = (explain_cmd && !o.json) ? NULL : out_open(stdout, fmt, p);
     vm_event *evbuf = malloc(sizeof(vm_event) * QUY_TRACE_CAP);
     eval_stats st = {0};
-    int rc = EXIT_OK;
-    for (int i = 0; i < o.ninputs; i++) {
-        int r = eval_file(p, &o, o.inputs[i], w, &st, evbuf);
-        if (r != EXIT_OK) rc = r;
-    }
+    int rc = eval_batch(p, &o, w, &st, evbuf);
     if (w && out_close(w) != 0) {
         fprintf(stderr, "quy: cannot write the output: %s\n", strerror(errno));
         rc = EXIT_IO;

@@ -4,10 +4,18 @@
  *
  *   {"case": "name", "clause": "124-QĐ/TW Điều 12, 1.2", "note": "...",
  *    "record": {...},
- *    "expect": {"tier": "htxsnv", "flags": ["gap"]}}        -- or
+ *    "expect": {"tier": "htxsnv", "eligible_tier": "htxsnv", "flags": ["gap"]}}   -- or
  *    "expect": {"error": "constraint", "field": "tasks_completed"}
  *
- * "flags" is the exact set of flag codes expected (omit it to not check).
+ * or a batch case, rated with roll-ups, caps and quotas:
+ *
+ *   {"case": ..., "batch": [{record}, ...],
+ *    "expect": {"ID": {"tier": ..., "eligible_tier": ..., "flags": [...]}, ...}}
+ *
+ * A single "record" is a batch of one without quotas (batch_single): its
+ * tier is after its own rules and caps. "flags" is the exact set of flag
+ * codes expected, the batch steps' ("capped", "quota_demoted") included
+ * (omit it to not check).
  * Each failure is printed with the case, its clause and the rule trace.
  * The last line is "N passed, M failed"; exit 4 if any failed.
  */
@@ -18,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/batch.h"
 #include "../runtime/explain.h"
 #include "../runtime/record.h"
 #include "../runtime/vm.h"
@@ -29,20 +38,34 @@ typedef struct test_stats {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+/* The flag codes of a rated record: its rules' flags, then the batch steps'. */
+static size_t flag_codes(const q_program *p, const batch *bt, const batch_view *v, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (uint16_t i = 0; i < v->res.nflags && n < max; i++) out[n++] = prog_str(p, p->flags[v->res.flags[i]].name);
+    const char *code[8], *cite[8];
+    char *msg[8];
+    size_t nx = batch_flags(bt, v->index, code, msg, cite, 8);
+    for (size_t i = 0; i < nx; i++) {
+        if (n < max) out[n++] = code[i];
+        free(msg[i]);
+    }
+    return n;
+}
+
 /* Does the raised flag set equal the expected array (as sets)? */
-static bool flags_match(const q_program *p, const vm_result *res, json_t *want)
+static bool flags_match(const char **got, size_t ng, json_t *want)
 {
     size_t nw = json_array_size(want);
-    for (uint16_t i = 0; i < res->nflags; i++) {
-        const char *got = prog_str(p, p->flags[res->flags[i]].name);
+    for (size_t i = 0; i < ng; i++) {
         bool found = false;
-        for (size_t j = 0; j < nw; j++) found |= strcmp(json_string_value(json_array_get(want, j)) ?: "", got) == 0;
+        for (size_t j = 0; j < nw; j++) found |= strcmp(json_string_value(json_array_get(want, j)) ?: "", got[i]) == 0;
         if (!found) return false;
     }
     for (size_t j = 0; j < nw; j++) {
         const char *w = json_string_value(json_array_get(want, j));
         bool found = false;
-        for (uint16_t i = 0; i < res->nflags && w; i++) found |= strcmp(prog_str(p, p->flags[res->flags[i]].name), w) == 0;
+        for (size_t i = 0; i < ng && w; i++) found |= strcmp(got[i], w) == 0;
         if (!found) return false;
     }
     return true;
@@ -68,81 +91,129 @@ static bool details_match(const q_program *p, const vm_result *res, json_t *want
     return true;
 }
 
-static void print_flags(const q_program *p, const vm_result *res, FILE *out)
+/* Check record `idx` of the batch against one "expect" object; false with
+ * the reason in `why` on a mismatch. */
+static bool check_expect(const q_program *p, const batch *bt, size_t idx, json_t *ex, char *why, size_t whysz)
 {
-    fputc('[', out);
-    for (uint16_t i = 0; i < res->nflags; i++) fprintf(out, "%s%s", i ? ", " : "", prog_str(p, p->flags[res->flags[i]].name));
-    fputc(']', out);
+    batch_view v;
+    batch_get(bt, idx, &v);
+    const char *want_err = json_string_value(json_object_get(ex, "error"));
+    const char *want_field = json_string_value(json_object_get(ex, "field"));
+    const char *want_tier = json_string_value(json_object_get(ex, "tier"));
+    const char *want_elig = json_string_value(json_object_get(ex, "eligible_tier"));
+    json_t *want_flags = json_object_get(ex, "flags");
+    if (v.status == BATCH_REJECTED) {
+        const rec_error *e = v.error;
+        if (!want_err) {
+            snprintf(why, whysz, "record rejected: [%s] field '%s': %s", e->code, e->field, e->message);
+            return false;
+        }
+        if (strcmp(want_err, e->code) != 0 || (want_field && strcmp(want_field, e->field) != 0)) {
+            snprintf(why, whysz, "expected error %s on '%s', got [%s] on '%s': %s", want_err, want_field ?: "", e->code,
+                     e->field, e->message);
+            return false;
+        }
+        return true;
+    }
+    const char *rule = v.res.rule < p->nrules ? prog_str(p, p->rules[v.res.rule].name) : "?";
+    if (want_err) {
+        snprintf(why, whysz, "expected the record to be rejected (%s), but it was rated %s", want_err,
+                 q_outcome_code[v.res.outcome]);
+        return false;
+    }
+    if (want_tier && strcmp(want_tier, q_outcome_code[v.res.outcome]) != 0) {
+        snprintf(why, whysz, "expected tier %s, got %s (rule %s; eligible %s)", want_tier, q_outcome_code[v.res.outcome],
+                 rule, q_outcome_code[v.eligible]);
+        return false;
+    }
+    if (want_elig && strcmp(want_elig, q_outcome_code[v.eligible]) != 0) {
+        snprintf(why, whysz, "expected eligible tier %s, got %s (rule %s)", want_elig, q_outcome_code[v.eligible], rule);
+        return false;
+    }
+    const char *got[QUY_MAX_FLAGS + 8];
+    size_t ng = flag_codes(p, bt, &v, got, QUY_MAX_FLAGS + 8);
+    if (want_flags && !flags_match(got, ng, want_flags)) {
+        char *w = json_dumps(want_flags, JSON_COMPACT);
+        size_t o = (size_t)snprintf(why, whysz, "expected flags %s, got [", w ?: "?");
+        free(w);
+        for (size_t i = 0; i < ng && o < whysz; i++) o += (size_t)snprintf(why + o, whysz - o, "%s%s", i ? ", " : "", got[i]);
+        if (o < whysz) snprintf(why + o, whysz - o, "]");
+        return false;
+    }
+    json_t *want_details = json_object_get(ex, "details");
+    if (json_is_object(want_details) && !details_match(p, &v.res, want_details, why, whysz)) return false;
+    return true;
+}
+
+/* On a failure: the rate block's trace and the batch steps of record idx. */
+static void show_trace(const q_program *p, const batch *bt, size_t idx, vm_event *evbuf)
+{
+    batch_view v;
+    batch_get(bt, idx, &v);
+    if (v.status != BATCH_RATED || !v.rec) return;
+    vm_trace tr = {.ev = evbuf, .cap = QUY_TRACE_CAP};
+    vm_result res;
+    vm_rate(p, v.rec, &res, &tr);
+    explain_text(p, v.rec, &res, &tr, stdout, 5);
+    char *steps = batch_explain_text(bt, idx, 5);
+    if (steps) fputs(steps, stdout);
+    free(steps);
 }
 
 static void run_case(const q_program *p, const char *file, uint32_t line, json_t *tc, test_stats *st, vm_event *evbuf)
 {
     const char *name = json_string_value(json_object_get(tc, "case")) ?: "?";
     const char *clause = json_string_value(json_object_get(tc, "clause")) ?: "";
-    json_t *rj = json_object_get(tc, "record"), *ex = json_object_get(tc, "expect");
-    if (!json_is_object(rj) || !json_is_object(ex)) {
+    json_t *rj = json_object_get(tc, "record"), *bj = json_object_get(tc, "batch"), *ex = json_object_get(tc, "expect");
+    bool single = json_is_object(rj);
+    if ((!single && !json_is_array(bj)) || !json_is_object(ex)) {
         st->failed++;
-        printf("FAIL %s (%s:%u): the case needs \"record\" and \"expect\" objects\n", name, file, line);
+        printf("FAIL %s (%s:%u): the case needs a \"record\" object (or a \"batch\" array) and an \"expect\" object\n",
+               name, file, line);
         return;
     }
-    FILE *none = fmemopen((void *)"", 1, "r");
-    rec_reader *r = rec_reader_open(p, none, file, REC_JSONL);
-    q_record *rec = NULL;
+    batch *bt = batch_new(p, true);
+    if (!bt) abort();
+    batch_single(bt, single);
     rec_error err;
-    int rc = rec_decode_json(r, rj, line, &rec, &err);
-    const char *want_err = json_string_value(json_object_get(ex, "error"));
-    const char *want_field = json_string_value(json_object_get(ex, "field"));
-    const char *want_tier = json_string_value(json_object_get(ex, "tier"));
-    json_t *want_flags = json_object_get(ex, "flags");
-    json_t *want_details = json_object_get(ex, "details");
-    bool ok = true;
-    char why[1024] = "";
-    vm_result res;
-    vm_trace tr = {.ev = evbuf, .cap = QUY_TRACE_CAP};
-    if (rc < 0) {
-        if (!want_err) {
-            ok = false;
-            snprintf(why, sizeof why, "record rejected: [%s] field '%s': %s", err.code, err.field, err.message);
-        } else if (strcmp(want_err, err.code) != 0 || (want_field && strcmp(want_field, err.field) != 0)) {
-            ok = false;
-            snprintf(why, sizeof why, "expected error %s on '%s', got [%s] on '%s': %s", want_err, want_field ?: "",
-                     err.code, err.field, err.message);
-        }
-    } else if (want_err) {
-        ok = false;
-        vm_rate(p, rec, &res, NULL);
-        snprintf(why, sizeof why, "expected the record to be rejected (%s), but it was rated %s", want_err,
-                 res.error == VM_OK ? q_outcome_code[res.outcome] : vm_error_message[res.error]);
+    if (single) {
+        batch_add_json(bt, rj, line, file, &err);
     } else {
-        vm_rate(p, rec, &res, &tr);
-        if (res.error != VM_OK) {
-            ok = false;
-            snprintf(why, sizeof why, "rating failed: %s%s%s", vm_error_message[res.error], res.error_text ? ": " : "",
-                     res.error_text ? res.error_text : "");
-        } else if (want_tier && strcmp(want_tier, q_outcome_code[res.outcome]) != 0) {
-            ok = false;
-            snprintf(why, sizeof why, "expected tier %s, got %s (rule %s)", want_tier, q_outcome_code[res.outcome],
-                     res.rule != QUY_NONE ? prog_str(p, p->rules[res.rule].name) : "?");
-        } else if (want_flags && !flags_match(p, &res, want_flags)) {
-            ok = false;
-            char *w = json_dumps(want_flags, JSON_COMPACT);
-            snprintf(why, sizeof why, "expected flags %s, got ", w ?: "?");
-            free(w);
-        } else if (json_is_object(want_details) && !details_match(p, &res, want_details, why, sizeof why)) {
-            ok = false;
+        for (size_t i = 0; i < json_array_size(bj); i++) batch_add_json(bt, json_array_get(bj, i), line, file, &err);
+    }
+    batch_run(bt);
+    char why[2048] = "";
+    bool ok = true;
+    size_t bad = 0;
+    if (single) {
+        ok = check_expect(p, bt, 0, ex, why, sizeof why);
+    } else {
+        const char *id;
+        json_t *want;
+        json_object_foreach(ex, id, want) {
+            size_t idx = batch_find(bt, id);
+            if (idx == SIZE_MAX) {
+                ok = false;
+                snprintf(why, sizeof why, "'%s': no record with this id in the batch", id);
+                break;
+            }
+            char w[1800];
+            if (!json_is_object(want) || !check_expect(p, bt, idx, want, w, sizeof w)) {
+                ok = false;
+                bad = idx;
+                snprintf(why, sizeof why, "'%s': %s", id, json_is_object(want) ? w : "expect an object per id");
+                break;
+            }
         }
     }
     if (ok) {
         st->passed++;
     } else {
         st->failed++;
-        printf("FAIL %s — %s (%s:%u)\n     %s", name, clause, file, line, why);
-        if (strstr(why, "expected flags") == why) print_flags(p, &res, stdout);
-        putchar('\n');
-        if (rc > 0 && tr.n) explain_text(p, rec, &res, &tr, stdout, 5);
+        printf("FAIL %s — %s (%s:%u)\n     %s\n", name, clause, file, line, why);
+        show_trace(p, bt, bad, evbuf);
     }
-    rec_reader_free(r);
-    fclose(none);
+    batch_free(bt);
 }
 
 static void run_file(const q_program *p, const char *path, test_stats *st, vm_event *evbuf)
@@ -182,15 +253,31 @@ int cmd_test(int argc, char **argv)
     cli_paths_init(&ps);
     const char *names[64];
     int nnames = 0;
+    const char *locality = NULL, *at = NULL, *registry_file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (cli_opt(argc, argv, &i, "--rulesets", &v))
             cli_paths_add(&ps, v);
+        else if (cli_opt(argc, argv, &i, "--locality", &v))
+            locality = v;
+        else if (cli_opt(argc, argv, &i, "--at", &v))
+            at = v;
+        else if (cli_opt(argc, argv, &i, "--registry", &v))
+            registry_file = v;
         else if (nnames < 64)
             names[nnames++] = argv[i];
     }
+    char *chosen = NULL; /* --locality: the ruleset in force there */
+    if ((at || registry_file) && !locality) {
+        fprintf(stderr, "quy test: --at and --registry go with --locality\n");
+        return EXIT_RULESET;
+    }
+    if (locality) {
+        if (!(chosen = cli_locality_ruleset(&ps, registry_file, locality, at, "test"))) return EXIT_RULESET;
+        if (nnames < 64) names[nnames++] = chosen;
+    }
     if (!nnames) {
-        fprintf(stderr, "usage: quy test NAME...   (runs rulesets/NAME/tests/*.jsonl)\n");
+        fprintf(stderr, "usage: quy test NAME... | --locality NAME|CODE [--at YYYY-MM-DD]   (runs rulesets/NAME/tests/*.jsonl)\n");
         return EXIT_RULESET;
     }
     test_stats total = {0};
@@ -238,6 +325,7 @@ int cmd_test(int argc, char **argv)
         free(src);
     }
     free(evbuf);
+    free(chosen);
     printf("%zu passed, %zu failed\n", total.passed, total.failed);
     if (rc == EXIT_OK && total.failed) rc = EXIT_TESTFAIL;
     return rc;

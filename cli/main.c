@@ -23,7 +23,14 @@ static const char usage[] =
     "  build    compile to bytecode: quy build NAME|FILE [-o OUT.qbc]\n"
     "  disasm   show bytecode:     quy disasm NAME|FILE|FILE.qbc   (quy disasm --opcodes: the instruction set)\n"
     "  test     run ruleset tests: quy test NAME...   (cases in rulesets/NAME/tests/*.jsonl)\n"
+    "  list     the registry:      quy list [--json] [--locality NAME|CODE [--at YYYY-MM-DD]]\n"
+    "  diff     compare rulesets:  quy diff OLD NEW RECORDS... [--format text|json|csv|html] [-o FILE]\n"
+    "                              [--expect FILE] [--write-expect FILE] [--refines]\n"
+    "  gen      generate records:  quy gen --ruleset NAME|FILE [--count N] [--seed S] [-o FILE]\n"
     "  help     this text;  --version: the version\n"
+    "\n"
+    "--locality NAME|CODE [--at YYYY-MM-DD] instead of --ruleset (eval, explain, test): the ruleset\n"
+    "  in force there on that date (default today) by rulesets/registry.json (or --registry FILE).\n"
     "\n"
     "ruleset search path: --rulesets DIR (repeatable), $QUY_RULESETS (DIR:DIR...), ./rulesets,\n"
     "  the installed rulesets, the source tree's rulesets. NAME finds DIR/NAME/NAME.quy.\n"
@@ -32,7 +39,8 @@ static const char usage[] =
     "output: a table on a terminal, JSON Lines otherwise (--format to choose).\n"
     "\n"
     "exit status: 0 ok; 1 ruleset or usage error; 2 some records rejected (others rated);\n"
-    "  3 unreadable input / unwritable output; 4 some test cases failed.\n"
+    "  3 unreadable input / unwritable output; 4 some test cases failed;\n"
+    "  5 quy diff: some move not approved (--expect, --refines).\n"
     "\n"
     "examples:\n"
     "  quy eval --ruleset central-124 rulesets/central-124/samples/records.jsonl\n"
@@ -40,7 +48,10 @@ static const char usage[] =
     "  quy explain --ruleset central-124 --id DV-0003 rulesets/central-124/samples/records.jsonl\n"
     "  quy check rulesets/central-124/central-124.quy\n"
     "  quy build central-124 -o central-124.qbc && quy eval --ruleset central-124.qbc records.jsonl\n"
-    "  quy test central-124\n";
+    "  quy test central-124\n"
+    "  quy eval --locality cho-chu --at 2024-12-01 records.jsonl\n"
+    "  quy gen --ruleset central-124 --count 1000 --seed 1 -o gen.jsonl\n"
+    "  quy diff central-124 my-variant gen.jsonl --format html -o diff.html\n";
 
 bool cli_opt(int argc, char **argv, int *i, const char *name, const char **val)
 {
@@ -68,7 +79,7 @@ void cli_paths_add(cli_paths *ps, const char *dir)
 
 void cli_paths_init(cli_paths *ps) { ps->n = 0; }
 
-static void cli_paths_defaults(const cli_paths *in, cli_paths *out)
+void cli_paths_defaults(const cli_paths *in, cli_paths *out)
 {
     *out = *in;
     static char envbuf[4096];
@@ -133,6 +144,9 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "build")) return cmd_build(argc - 1, argv + 1);
     if (!strcmp(cmd, "disasm")) return cmd_disasm(argc - 1, argv + 1);
     if (!strcmp(cmd, "test")) return cmd_test(argc - 1, argv + 1);
+    if (!strcmp(cmd, "list")) return cmd_list(argc - 1, argv + 1);
+    if (!strcmp(cmd, "diff")) return cmd_diff(argc - 1, argv + 1);
+    if (!strcmp(cmd, "gen")) return cmd_gen(argc - 1, argv + 1);
     fprintf(stderr, "quy: unknown command '%s' (try 'quy help')\n", cmd);
     return EXIT_RULESET;
 }

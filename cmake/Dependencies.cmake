@@ -42,6 +42,12 @@ target_include_directories(quy_csv INTERFACE ${CSV_INCLUDE_DIR})
 target_link_libraries(quy_csv INTERFACE ${CSV_LIBRARY})
 add_library(quy::csv ALIAS quy_csv)
 
+pkg_check_modules(XXHASH IMPORTED_TARGET libxxhash)
+if(NOT XXHASH_FOUND)
+  quy_missing("xxHash (hashing library)" "libxxhash-dev")
+endif()
+add_library(quy::xxhash ALIAS PkgConfig::XXHASH)
+
 if(QUY_TESTS)
   pkg_check_modules(CMOCKA IMPORTED_TARGET cmocka)
   if(NOT CMOCKA_FOUND)

@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/batch.h"
 #include "../runtime/explain.h"
 #include "../runtime/output.h"
 #include "../runtime/record.h"
 #include "../runtime/vm.h"
 #include "compiler.h"
+#include "registry.h"
 
 struct quy_ruleset {
     q_program *p;
@@ -75,6 +77,50 @@ void quy_ruleset_free(quy_ruleset *rs)
     free(rs->ev);
     prog_free(rs->p);
     free(rs);
+}
+
+int quy_ruleset_resolve(const char *locality, const char *date, const char *const *dirs, size_t ndirs, char **chosen,
+                        char **why, char **errors)
+{
+    *chosen = NULL;
+    if (why) *why = NULL;
+    if (errors) *errors = NULL;
+    int64_t days;
+    if (!date || strlen(date) != 10 || !q_parse_date(date, 10, &days)) {
+        if (errors) {
+            size_t n = strlen(date ? date : "(null)") + 40;
+            *errors = malloc(n);
+            if (*errors) snprintf(*errors, n, "not a date YYYY-MM-DD: '%s'", date ? date : "(null)");
+        }
+        return -1;
+    }
+    const char *all[64];
+    size_t na = 0;
+    for (size_t i = 0; i < ndirs && na < 63; i++) all[na++] = dirs[i];
+    char *env = getenv("QUY_RULESETS") ? strdup(getenv("QUY_RULESETS")) : NULL;
+    for (char *tok = env ? strtok(env, ":") : NULL; tok && na < 64; tok = strtok(NULL, ":")) all[na++] = tok;
+    char *path = reg_find(all, na);
+    free(env);
+    if (!path) {
+        if (errors) *errors = strdup("no " REG_FILE " in the ruleset directories");
+        return -1;
+    }
+    registry *r = reg_load(path, errors);
+    free(path);
+    if (!r) return -1;
+    reg_choice c;
+    char *msg = NULL;
+    int rc = reg_resolve(r, locality, days, &c, &msg);
+    if (rc == 0) {
+        *chosen = strdup(c.entry->ruleset);
+        if (why) *why = msg;
+        else free(msg);
+    } else if (errors)
+        *errors = msg;
+    else
+        free(msg);
+    reg_free(r);
+    return rc;
 }
 
 const char *quy_ruleset_name(const quy_ruleset *rs) { return prog_str(rs->p, rs->p->name); }
@@ -146,40 +192,52 @@ quy_status quy_rate_stream(quy_ruleset *rs, FILE *in, const char *in_name, FILE 
 {
     const q_program *p = rs->p;
     out_writer *w = out_open(out, format && strcmp(format, "csv") == 0 ? OUT_CSV : OUT_JSONL, p);
-    rec_reader *r = rec_reader_open(p, in, in_name ? in_name : "-", REC_AUTO);
-    if (!w || !r) {
+    batch *bt = batch_new(p, explain != 0);
+    if (!w || !bt) {
         if (w) out_close(w);
-        if (r) rec_reader_free(r);
+        batch_free(bt);
         return QUY_IO;
     }
-    size_t nrated = 0, nrej = 0;
-    q_record *rec;
+    /* the whole stream is one batch: roll-ups, caps and quotas (runtime/batch.h) */
     rec_error err;
-    int rc;
+    bool io = batch_read(bt, in, in_name ? in_name : "-", &err) != 0;
+    batch_run(bt);
+    size_t nrated = 0, nrej = 0;
     vm_trace tr = {.ev = rs->ev, .cap = QUY_TRACE_CAP};
-    while ((rc = rec_reader_next(r, &rec, &err)) != 0) {
-        if (rc < 0) {
+    for (size_t i = 0; i < batch_count(bt); i++) {
+        batch_view v;
+        batch_get(bt, i, &v);
+        if (v.status == BATCH_REJECTED) {
             nrej++;
-            out_rejected(w, &err);
+            out_rejected(w, v.error);
             continue;
         }
-        vm_result res;
-        tr.n = 0;
-        tr.truncated = false;
-        vm_rate(p, rec, &res, explain ? &tr : NULL);
-        if (res.error != VM_OK) {
-            nrej++;
-        } else {
-            nrated++;
+        nrated++;
+        json_t *tj = NULL;
+        if (explain && v.rec) {
+            vm_result res;
+            tr.n = 0;
+            tr.truncated = false;
+            vm_rate(p, v.rec, &res, &tr);
+            tj = explain_json(p, v.rec, &res, &tr);
+            json_t *steps = batch_explain_json(bt, i);
+            if (tj && json_array_size(steps)) json_object_set(tj, "batch_steps", steps);
+            json_decref(steps);
         }
-        json_t *tj = explain && res.error == VM_OK ? explain_json(p, rec, &res, &tr) : NULL;
-        out_result(w, rec, &res, res.outcome, tj, NULL);
+        const char *code[8], *cite[8];
+        char *msg[8];
+        size_t nx = batch_flags(bt, i, code, msg, cite, 8);
+        out_flag extra[8];
+        for (size_t k = 0; k < nx; k++) extra[k] = (out_flag){code[k], msg[k], cite[k]};
+        q_record shown = {.kind = v.kind, .id = v.id, .line = v.line};
+        out_result_ex(w, v.rec ? v.rec : &shown, &v.res, v.eligible, extra, nx, tj, NULL);
+        for (size_t k = 0; k < nx; k++) free(msg[k]);
         if (tj) json_decref(tj);
     }
-    rec_reader_free(r);
+    batch_free(bt);
     int wrc = out_close(w);
     if (rated) *rated = nrated;
     if (rejected) *rejected = nrej;
-    if (wrc != 0) return QUY_IO;
+    if (wrc != 0 || io) return QUY_IO;
     return nrej ? QUY_REJECTED : QUY_OK;
 }

@@ -33,9 +33,9 @@ typedef struct q_span {
     AST(E_BOOL, "true / false: num.n")                                                \
     AST(E_NAME, "identifier: a field, a let, an enum/scale member, or `it`: text")    \
     AST(E_UNARY, "op a: '-' or 'not'")                                                \
-    AST(E_BINARY, "a op b: + - * / = != < <= > >= and or")                            \
+    AST(E_BINARY, "a op b: + - * / = != < <= > >= and or else")                       \
     AST(E_CALL, "text(args): share, present, min, max")                               \
-    AST(E_QUANT, "quant list [where|of] body: all any none count sum")                \
+    AST(E_QUANT, "quant list [where|of] body: all any none count sum min max run")    \
     AST(E_MEMBER, "a.text: field of a struct value (reserved)")                       \
     /* declarations */                                                                \
     AST(D_RULESET, "ruleset header")                                                  \
@@ -43,7 +43,7 @@ typedef struct q_span {
     AST(D_ENUM, "enum NAME label? { m1, m2, ... }")                                   \
     AST(D_MEMBER, "a member of an enum or scale: text, label")                        \
     AST(D_STRUCT, "struct NAME label? { fields }")                                    \
-    AST(D_RECORD, "record NAME [extends NAME] label? { fields checks }")              \
+    AST(D_RECORD, "[amend] record NAME [extends NAME] label? { fields checks }")      \
     AST(D_FIELD, "NAME : [optional|computed] TYPE [= default] label?")                \
     AST(D_CHECK, "check EXPR label?")                                                 \
     AST(T_NAMED, "type name: int decimal percent bool date string or a declared one") \
@@ -57,8 +57,8 @@ typedef struct q_span {
     AST(D_LET, "let NAME = EXPR label?")                                              \
     AST(D_FLAG, "flag NAME when CLAUSES message? cite S")                             \
     AST(D_GAP, "gap NAME when CLAUSES message? cite S")                               \
-    AST(D_QUOTA, "quota T <= P% of U per FIELD round R cite S")                       \
-    AST(D_CAP, "cap KIND at EXPR [unless EXPR] cite S (batch issue)")                 \
+    AST(D_QUOTA, "[replace] quota T <= P% of U per FIELD round R [basis B] [small_group N] [order K [desc], ...] cite S")                       \
+    AST(D_CAP, "cap KIND at BOUND [when EXPR] [unless EXPR] cite S")                 \
     AST(D_HOOK, "hook NAME(params) -> TYPE from FILE")                                \
     AST(D_ADJUST, "adjust KIND record|tier by HOOK(args) label? cite S")
 
@@ -77,10 +77,11 @@ typedef enum ast_op {
     OPR_ADD, OPR_SUB, OPR_MUL, OPR_DIV,
     OPR_EQ, OPR_NE, OPR_LT, OPR_LE, OPR_GT, OPR_GE,
     OPR_AND, OPR_OR,
+    OPR_ELSE, /* `field else default`: the field's value, or the default when it is absent */
 } ast_op;
 
 /* Quantifiers of E_QUANT. */
-typedef enum ast_quant { QNT_ALL, QNT_ANY, QNT_NONE, QNT_COUNT, QNT_SUM } ast_quant;
+typedef enum ast_quant { QNT_ALL, QNT_ANY, QNT_NONE, QNT_COUNT, QNT_SUM, QNT_MIN, QNT_MAX, QNT_RUN } ast_quant;
 
 typedef struct ast_str {
     const char *s; /* arena copy, NUL-terminated, escapes already decoded */
@@ -120,7 +121,8 @@ struct ast_node {
         struct {
             ast_quant q;
             ast_node *list; /* E_NAME of a list field */
-            ast_node *body; /* predicate (all/any/none/count) or term (sum), or NULL */
+            ast_node *body; /* predicate (all/any/none/count/longest run) or term (sum/min/max), or NULL */
+            ast_node *filter; /* sum/min/max `where` predicate: the elements folded, or NULL (all) */
         } quant;
         /* E_MEMBER: a.text */
         struct {
@@ -142,6 +144,7 @@ struct ast_node {
             ast_str label;
             ast_node *items; /* D_MEMBER / D_FIELD / D_CHECK list */
             q_span name_span, parent_span;
+            bool amend; /* D_RECORD: `amend record NAME { ... }` adds to a declared record */
         } decl;
         /* D_MEMBER */
         struct {
@@ -194,18 +197,22 @@ struct ast_node {
             ast_node *unless; /* exception, or NULL */
             ast_str label;    /* len 0 if absent */
             bool if_present;
+            bool desc;        /* a quota `order` key: larger first */
         } clause;
         /* D_QUOTA */
         struct {
-            ast_str tier, of_tier, per, rounding, cite;
-            ast_node *share; /* E_PCT */
-            q_span tier_span, of_span, per_span, rounding_span;
+            ast_str tier, of_tier, per, rounding, cite, basis;
+            ast_node *share;  /* E_PCT */
+            ast_node *keys;   /* `order`: D_CLAUSE list (expr, desc) */
+            int64_t small_group; /* 0: no small-unit exception */
+            bool replace;     /* `replace quota`: supersedes the parent's quota on the tier */
+            q_span tier_span, of_span, per_span, rounding_span, basis_span, small_span;
         } quota;
-        /* D_CAP: kind at bound [unless exc] cite (batch issue) */
+        /* D_CAP: kind at bound [when cond] [unless exc] cite */
         struct {
             ast_str kind, cite;
-            ast_node *bound, *unless;
-            q_span kind_span;
+            ast_node *bound, *when, *unless;
+            q_span kind_span, cite_span;
         } cap;
         /* D_HOOK */
         struct {

@@ -35,6 +35,16 @@ void diag_free(diag_list *d)
     memset(d, 0, sizeof *d);
 }
 
+void diag_rollback(diag_list *d, size_t n)
+{
+    while (d->n > n) {
+        diag_entry *e = &d->items[--d->n];
+        if (e->level == DIAG_ERROR && d->nerrors) d->nerrors--;
+        if (e->level == DIAG_WARNING && d->nwarnings) d->nwarnings--;
+        free(e->msg);
+    }
+}
+
 /* Redeclared with the format attribute (clang's -Wformat-nonliteral). */
 void diag_vadd(diag_list *d, diag_level level, const char *path, const char *src, q_span span, const char *fmt,
                va_list ap) __attribute__((format(printf, 6, 0)));

@@ -38,6 +38,9 @@ typedef struct diag_list {
 
 void diag_init(diag_list *d);
 void diag_free(diag_list *d);
+/* Drop every diagnostic added after the first `n` (a tentative check that
+ * failed and is not an error of the program). */
+void diag_rollback(diag_list *d, size_t n);
 
 /* Record a diagnostic; the message is printf-formatted. */
 void diag_add(diag_list *d, diag_level level, const char *path, const char *src, q_span span, const char *fmt,

@@ -101,6 +101,8 @@ typedef struct sema {
     size_t nrecords, caprecords;
     s_rate *rates;
     size_t nrates, caprates;
+    s_item *amends; /* `amend record` declarations (D_RECORD, amend), in file order */
+    size_t namends, capamends;
 
     /* lowering context */
     uint32_t file;   /* file of the node being checked */
@@ -113,6 +115,8 @@ typedef struct sema {
     int depth;
     uint32_t gap_flag; /* flagdef of the builtin `gap` flag, or QUY_NONE */
     bool adjust_tier;  /* typing an `adjust ... tier` step: `tier` is the outcome decided */
+    s_item quotas[16]; /* effective quota declarations, after `replace quota` */
+    size_t nquotas;
 } sema;
 
 #define GROWV(arr, n, cap)                                           \
@@ -361,12 +365,39 @@ static s_rate *find_rate(sema *S, const char *name, size_t len)
     return NULL;
 }
 
+/* "unknown record 'x'; did you mean 'y'?" */
+static void unknown_record(sema *S, q_span sp, const char *prefix, const ast_str *name)
+{
+    const char *cand[256];
+    size_t n = 0;
+    for (size_t i = 0; i < S->nrecords && n < 256; i++) cand[n++] = S->records[i].name;
+    const char *sug = diag_suggest(name->s, cand, n);
+    err(S, sp, "%sunknown record '%s'%s%s%s", prefix, name->s, sug ? "; did you mean '" : "", sug ? sug : "",
+        sug ? "'?" : "");
+}
+
 static void sema_collect_records(sema *S)
 {
     for (size_t fi = 0; fi < S->nfiles; fi++) {
         S->file = (uint32_t)fi;
         for (ast_node *dcl = S->files[fi].ast.decls; dcl; dcl = dcl->next) {
             if (dcl->kind != AST_D_RECORD) continue;
+            if (dcl->u.decl.amend) {
+                /* `amend record R`: R must come from a layer below */
+                s_record *r = find_record(S, dcl->u.decl.name.s, dcl->u.decl.name.len);
+                if (!r)
+                    unknown_record(S, dcl->u.decl.name_span, "amend record: ", &dcl->u.decl.name);
+                else if (r->file == fi)
+                    err(S, dcl->u.decl.name_span,
+                        "record '%s' is declared in this ruleset: add the fields to its declaration "
+                        "('amend record' is for a record of a layer below)",
+                        dcl->u.decl.name.s);
+                else {
+                    GROWV(S->amends, S->namends, S->capamends);
+                    S->amends[S->namends++] = (s_item){dcl, (uint32_t)fi};
+                }
+                continue;
+            }
             if (find_record(S, dcl->u.decl.name.s, dcl->u.decl.name.len)) {
                 err(S, dcl->u.decl.name_span, "record '%s' is already declared", dcl->u.decl.name.s);
                 continue;
@@ -396,7 +427,7 @@ static size_t record_chain(sema *S, s_record *r, s_record **chain, size_t max)
         s_record *next = find_record(S, par->s, par->len);
         if (!next) {
             S->file = cur->file;
-            err(S, cur->decl->u.decl.parent_span, "unknown record '%s'", par->s);
+            unknown_record(S, cur->decl->u.decl.parent_span, "", par);
             return 0;
         }
         cur = next;
@@ -412,16 +443,40 @@ static size_t record_chain(sema *S, s_record *r, s_record **chain, size_t max)
 
 static bool sema_literal(sema *S, ast_node *e, uint32_t type, q_val *out);
 
-/* Create kind k's fields (consecutive in the program's field table). */
-static void sema_kind_fields(sema *S, s_record *r, q_kind *qk)
+/* The declarations that make up a kind, in order: the record's ancestry,
+ * root first, then every `amend record` of one of them, in layer order
+ * (so an amendment's fields come after all the fields declared below it).
+ * Fills decl[] and file[]; returns the count (0 on a broken ancestry). */
+#define QUY_MAX_KIND_DECLS 64
+static size_t kind_decls(sema *S, s_record *r, ast_node **decl, uint32_t *file)
 {
     s_record *chain[16];
-    size_t n = record_chain(S, r, chain, 16);
+    size_t n = record_chain(S, r, chain, 16), m = 0;
+    for (size_t ci = 0; ci < n; ci++) {
+        decl[m] = chain[ci]->decl;
+        file[m++] = chain[ci]->file;
+    }
+    for (size_t ai = 0; ai < S->namends && m < QUY_MAX_KIND_DECLS; ai++) {
+        const ast_str *nm = &S->amends[ai].node->u.decl.name;
+        for (size_t ci = 0; ci < n; ci++)
+            if (strcmp(chain[ci]->name, nm->s) == 0) {
+                decl[m] = S->amends[ai].node;
+                file[m++] = S->amends[ai].file;
+                break;
+            }
+    }
+    return m;
+}
+
+/* Create kind k's fields (consecutive in the program's field table) from
+ * the n declarations kind_decls() found. */
+static void sema_kind_fields(sema *S, s_record *r, q_kind *qk, ast_node **decl, const uint32_t *dfile, size_t n)
+{
     qk->first_field = S->b.p->nfields;
     uint16_t slot = 0;
     for (size_t ci = 0; ci < n; ci++) {
-        S->file = chain[ci]->file;
-        for (ast_node *f = chain[ci]->decl->u.decl.items; f; f = f->next) {
+        S->file = dfile[ci];
+        for (ast_node *f = decl[ci]->u.decl.items; f; f = f->next) {
             if (f->kind != AST_D_FIELD) continue;
             const ast_str *nm = &f->u.field.name;
             if (prog_find_field(S->b.p, (uint32_t)(qk - S->b.p->kinds), nm->s, nm->len) != QUY_NONE) {
@@ -441,6 +496,14 @@ static void sema_kind_fields(sema *S, s_record *r, q_kind *qk)
             qf->slot = slot++;
             qf->deflt = QUY_NONE;
             qf->flags = (uint8_t)((f->u.field.optional ? QF_OPTIONAL : 0) | (f->u.field.computed ? QF_BATCH : 0));
+            /* roll-ups the batch knows how to compute (runtime/batch.c) */
+            if (f->u.field.computed && ty != TY_ERR &&
+                (!((nm->len == 12 && memcmp(nm->s, "member_tiers", 12) == 0) ||
+                   (nm->len == 17 && memcmp(nm->s, "subordinate_tiers", 17) == 0)) ||
+                 tkind(S, ty) != QT_LIST || S->b.p->types[ty].elem != S->b.p->tier_type))
+                err(S, f->u.field.name_span,
+                    "a computed field is a roll-up the batch fills: 'member_tiers' or 'subordinate_tiers', "
+                    "of type 'list of tier'");
             if (f->u.field.deflt && ty != TY_ERR) {
                 q_val v;
                 if (sema_literal(S, f->u.field.deflt, ty, &v)) {
@@ -650,7 +713,12 @@ static void sema_collect_rates(sema *S)
             }
             /* amend rate */
             if (!R) {
-                err(S, dcl->u.rate.kind_span, "'amend rate %s': no layer below rates '%s'", k->s, k->s);
+                const char *cand[256];
+                size_t n = 0;
+                for (size_t i = 0; i < S->nrates && n < 256; i++) cand[n++] = S->rates[i].kind;
+                const char *sug = diag_suggest(k->s, cand, n);
+                err(S, dcl->u.rate.kind_span, "'amend rate %s': no layer below rates '%s'%s%s%s", k->s, k->s,
+                    sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
                 continue;
             }
             for (ast_node *it = dcl->u.rate.items; it; it = it->next) {
@@ -674,7 +742,10 @@ static void sema_collect_rates(sema *S)
                 case AST_D_ALSO: {
                     int o = outcome_of(&it->u.rule.outcome);
                     if (o < 0 || o > QO_HTXSNV) {
-                        err(S, it->u.rule.outcome_span, "'also requires' amends a tier: htxsnv, httnv or htnv");
+                        const char *cand[] = {q_outcome_code[QO_HTXSNV], q_outcome_code[QO_HTTNV], q_outcome_code[QO_HTNV]};
+                        const char *sug = o < 0 ? diag_suggest(it->u.rule.outcome.s, cand, 3) : NULL;
+                        err(S, it->u.rule.outcome_span, "'also requires' amends a tier: htxsnv, httnv or htnv%s%s%s",
+                            sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
                         break;
                     }
                     bool any = false;
@@ -690,7 +761,19 @@ static void sema_collect_rates(sema *S)
                         *tail = a;
                         any = true;
                     }
-                    if (!any) err(S, it->u.rule.outcome_span, "'rate %s' has no %s rule to amend", k->s, q_outcome_code[o]);
+                    if (!any) {
+                        char have[64] = "";
+                        for (int t = QO_HTXSNV; t >= QO_HTNV; t--)
+                            for (size_t i = 0; i < R->nrules; i++)
+                                if (!R->rules[i].node->u.rule.otherwise &&
+                                    outcome_of(&R->rules[i].node->u.rule.outcome) == t) {
+                                    if (have[0]) strcat(have, ", ");
+                                    strcat(have, q_outcome_code[t]);
+                                    break;
+                                }
+                        err(S, it->u.rule.outcome_span, "'rate %s' has no %s rule to amend (its tier rules: %s)", k->s,
+                            q_outcome_code[o], have[0] ? have : "none");
+                    }
                     break;
                 }
                 case AST_D_REPLACE: {
@@ -824,7 +907,7 @@ static uint32_t sema_name(sema *S, ast_node *e)
 {
     if (name_is(e, "it")) {
         if (S->depth == 0) {
-            err(S, e->span, "'it' is only meaningful inside all/any/none/count/sum");
+            err(S, e->span, "'it' is only meaningful inside all/any/none/count/sum/min/max/longest run");
             return TY_ERR;
         }
         e->sem.res = RES_IT;
@@ -887,6 +970,8 @@ static uint32_t sema_compare(sema *S, ast_node *e)
         resolve_member(S, a, TY_ERR);
         return TY_ERR;
     }
+    /* a bare name facing an operand already in error: no second error */
+    if ((ta == TY_MEMBER && tb == TY_ERR) || (tb == TY_MEMBER && ta == TY_ERR)) return TY_BOOL;
     if (ta == TY_MEMBER) ta = resolve_member(S, a, tb);
     if (tb == TY_MEMBER) tb = resolve_member(S, b, ta);
     ta = need_value(S, a, ta);
@@ -907,6 +992,40 @@ static uint32_t sema_compare(sema *S, ast_node *e)
             type_name(S, ta, b1, sizeof b1));
     }
     return TY_BOOL;
+}
+
+static uint32_t kf_flags(sema *S, uint32_t slot);
+
+/* `FIELD else DEFAULT`: an optional (or computed) field of the record, or
+ * DEFAULT when it is absent. Numbers mix (the result is int only when both
+ * are); any other type must be the same on both sides. */
+static uint32_t sema_else(sema *S, ast_node *e)
+{
+    ast_node *a = e->u.bin.a, *b = e->u.bin.b;
+    uint32_t ta = sema_expr(S, a), tb = sema_expr(S, b);
+    if (ta == TY_MEMBER) {
+        unknown_name(S, a, TY_ERR);
+        return TY_ERR;
+    }
+    if (ta == TY_ERR) return TY_ERR;
+    if (a->sem.res != RES_FIELD || !(kf_flags(S, a->sem.ref) & (QF_OPTIONAL | QF_BATCH))) {
+        err(S, a->span, "'%s' is never absent: 'else' follows an optional or computed field of the record",
+            node_name(a));
+        return TY_ERR;
+    }
+    ta = need_value(S, a, ta);
+    if (tb == TY_MEMBER) tb = resolve_member(S, b, ta);
+    tb = need_value(S, b, tb);
+    if (ta == TY_ERR || tb == TY_ERR) return TY_ERR;
+    if (is_numeric(S, ta) && is_numeric(S, tb)) return ta == tb ? ta : numeric_result(S, ta, tb, OPR_ADD);
+    if (ta != tb && !(tkind(S, ta) == tkind(S, tb) && (tkind(S, ta) == QT_BOOL || tkind(S, ta) == QT_DATE ||
+                                                      tkind(S, ta) == QT_STRING))) {
+        char b1[128], b2[128];
+        err(S, e->u.bin.op_span, "'else' gives %s when '%s' is absent, but '%s' is %s",
+            type_name(S, tb, b2, sizeof b2), node_name(a), node_name(a), type_name(S, ta, b1, sizeof b1));
+        return TY_ERR;
+    }
+    return ta;
 }
 
 static uint32_t sema_list_operand(sema *S, ast_node *l, uint32_t *elem)
@@ -954,6 +1073,7 @@ static uint32_t sema_expr_inner(sema *S, ast_node *e)
             return a == TY_ERR || b == TY_ERR ? TY_ERR : TY_BOOL;
         }
         if (op >= OPR_EQ && op <= OPR_GE) return sema_compare(S, e);
+        if (op == OPR_ELSE) return sema_else(S, e);
         uint32_t a = need_num(S, e->u.bin.a, sema_expr(S, e->u.bin.a));
         uint32_t b = need_num(S, e->u.bin.b, sema_expr(S, e->u.bin.b));
         return numeric_result(S, a, b, op);
@@ -1017,16 +1137,34 @@ static uint32_t sema_expr_inner(sema *S, ast_node *e)
             return TY_ERR;
         }
         S->scope[S->depth++].elem_type = elem;
+        ast_quant q = e->u.quant.q;
+        uint32_t ft = e->u.quant.filter ? need_bool(S, e->u.quant.filter, sema_expr(S, e->u.quant.filter),
+                                                    "the 'where' condition of sum/min/max")
+                                        : TY_BOOL;
         uint32_t bt = sema_expr(S, e->u.quant.body);
-        if (e->u.quant.q == QNT_SUM)
+        if (q == QNT_SUM) {
             bt = need_num(S, e->u.quant.body, bt);
-        else
+        } else if (q == QNT_MIN || q == QNT_MAX) {
+            /* min/max compare: numbers, dates, or a scale by rank */
+            bt = need_value(S, e->u.quant.body, bt);
+            uint8_t k = bt == TY_ERR ? QT_INT : tkind(S, bt);
+            if (bt != TY_ERR && !is_numeric(S, bt) && k != QT_DATE && k != QT_SCALE) {
+                char tb[128];
+                err(S, e->u.quant.body->span, "min/max need numbers, dates or a scale, not %s",
+                    type_name(S, bt, tb, sizeof tb));
+                bt = TY_ERR;
+            }
+        } else {
             bt = need_bool(S, e->u.quant.body, bt, "the condition of a quantifier");
+        }
         S->depth--;
-        if (bt == TY_ERR) return TY_ERR;
-        switch (e->u.quant.q) {
-        case QNT_COUNT: return TY_INT;
+        if (bt == TY_ERR || ft == TY_ERR) return TY_ERR;
+        switch (q) {
+        case QNT_COUNT:
+        case QNT_RUN: return TY_INT;
         case QNT_SUM: return tkind(S, bt) == QT_INT ? TY_INT : TY_DECIMAL;
+        case QNT_MIN:
+        case QNT_MAX: return bt;
         default: return TY_BOOL;
         }
     }
@@ -1068,7 +1206,9 @@ static void collect_reads(sema *S, ast_node *e, s_reads *r)
         break;
     case AST_E_UNARY: collect_reads(S, e->u.bin.a, r); break;
     case AST_E_BINARY:
-        collect_reads(S, e->u.bin.a, r);
+        /* `f else d` reads f only when present: neither a value read
+         * (no 'if present' needed, a check still applies) nor a guard */
+        if (e->u.bin.op != OPR_ELSE) collect_reads(S, e->u.bin.a, r);
         collect_reads(S, e->u.bin.b, r);
         break;
     case AST_E_CALL:
@@ -1082,6 +1222,7 @@ static void collect_reads(sema *S, ast_node *e, s_reads *r)
         break;
     case AST_E_QUANT:
         collect_reads(S, e->u.quant.list, r);
+        collect_reads(S, e->u.quant.filter, r);
         collect_reads(S, e->u.quant.body, r);
         break;
     default: break;
@@ -1139,6 +1280,16 @@ static void cg_expr(sema *S, ast_node *e)
             cg_patch(b, j, cg_here(b));
             break;
         }
+        if (op == OPR_ELSE) { /* IFABSENT f -> d; LOADF f; JMP end; d: DEFAULT; end: */
+            uint16_t slot = (uint16_t)e->u.bin.a->sem.ref;
+            uint32_t skip = cg_emit(b, OP_IFABSENT, slot, 0, 0, pos);
+            cg_emit(b, OP_LOADF, slot, 0, 0, pos);
+            uint32_t j = cg_emit(b, OP_JMP, 0, 0, 0, pos);
+            cg_patch(b, skip, cg_here(b));
+            cg_expr(S, e->u.bin.b);
+            cg_patch(b, j, cg_here(b));
+            break;
+        }
         cg_expr(S, e->u.bin.a);
         cg_expr(S, e->u.bin.b);
         uint32_t ta = e->u.bin.a->sem.type ? e->u.bin.a->sem.type - 1 : TY_ERR;
@@ -1168,16 +1319,21 @@ static void cg_expr(sema *S, ast_node *e)
             cg_emit(b, OP_LEN, slot, 0, 0, pos);
             break;
         }
-        static const uint8_t qk[] = {[QNT_ALL] = QK_ALL, [QNT_ANY] = QK_ANY, [QNT_NONE] = QK_NONE,
-                                     [QNT_COUNT] = QK_COUNT, [QNT_SUM] = QK_SUM};
+        static const uint8_t qk[] = {[QNT_ALL] = QK_ALL, [QNT_ANY] = QK_ANY,   [QNT_NONE] = QK_NONE,
+                                     [QNT_COUNT] = QK_COUNT, [QNT_SUM] = QK_SUM, [QNT_MIN] = QK_MIN,
+                                     [QNT_MAX] = QK_MAX,     [QNT_RUN] = QK_RUN};
         uint16_t reg = (uint16_t)S->depth;
         S->depth++;
         cg_emit(b, OP_QBEGIN, reg, slot, qk[e->u.quant.q], pos);
         uint32_t head = cg_emit(b, OP_QNEXT, reg, 0, 0, pos);
+        if (e->u.quant.filter) { /* an element failing the filter is not folded */
+            cg_expr(S, e->u.quant.filter);
+            cg_emit(b, OP_QFILTER, reg, head, 0, pos);
+        }
         cg_expr(S, e->u.quant.body);
         cg_emit(b, OP_QSTEP, reg, head, 0, pos);
         cg_patch(b, head, cg_here(b));
-        cg_emit(b, OP_QEND, reg, 0, 0, pos);
+        cg_emit(b, OP_QEND, reg, e->sem.type ? e->sem.type - 1 : 0, 0, pos); /* b: result type, for the trace */
         S->depth--;
         break;
     }
@@ -1332,6 +1488,148 @@ static uint32_t rule_flag(sema *S, ast_node *r)
 
 static void sema_adjust_steps(sema *S, const char *kind, bool tier);
 
+/* ---------------------------------------------------------------------
+ * Batch steps: caps and quota order keys, compiled per kind as batch
+ * expressions (q_bexpr: code that leaves one value, run by vm_eval)
+ * ------------------------------------------------------------------- */
+
+static uint32_t emit_bexpr(sema *S, ast_node *e, uint32_t k)
+{
+    cg_builder *b = &S->b;
+    uint32_t x = b->p->nbexprs;
+    q_bexpr *be = cg_bexpr(b);
+    be->kind = k;
+    be->entry = cg_here(b);
+    be->pos = pos_of(S, e->span);
+    uint32_t txt = span_text(S, e->span);
+    b->p->bexprs[x].text = txt;
+    cg_expr(S, e);
+    cg_emit(b, OP_HALT, 0, 0, 0, pos_of(S, e->span));
+    return x;
+}
+
+static const s_kfield *kf_find(sema *S, const char *name)
+{
+    for (size_t i = 0; i < S->nkf; i++)
+        if (strcmp(S->kf[i].name, name) == 0) return &S->kf[i];
+    return NULL;
+}
+
+/* Does `cap X` name kind k's record or one of its ancestors? */
+static bool names_kind(sema *S, s_record *rec, const ast_str *name)
+{
+    s_record *chain[16];
+    size_t n = record_chain(S, rec, chain, 16);
+    for (size_t i = 0; i < n; i++)
+        if (strlen(chain[i]->name) == name->len && memcmp(chain[i]->name, name->s, name->len) == 0) return true;
+    return false;
+}
+
+static void sema_cap(sema *S, ast_node *c, uint32_t k)
+{
+    cg_builder *b = &S->b;
+    ast_node *bd = c->u.cap.bound;
+    q_cap cap = {.kind = k, .when = QUY_NONE, .unless = QUY_NONE};
+    bool ok = true;
+    if (!c->u.cap.cite.len) {
+        err(S, c->span, "a cap needs a 'cite' naming the clause it encodes");
+        ok = false;
+    }
+    if (bd->kind == AST_E_NAME && outcome_of(&bd->u.name.text) >= 0 && outcome_of(&bd->u.name.text) <= QO_HTXSNV) {
+        cap.bound = QCAP_TIER;
+        cap.tier = (uint8_t)outcome_of(&bd->u.name.text);
+    } else if (bd->kind == AST_E_NAME && kf_find(S, bd->u.name.text.s)) {
+        const s_kfield *f = kf_find(S, bd->u.name.text.s);
+        if (f->type != b->p->tier_type) {
+            err(S, bd->span, "a cap's bound must be a tier: '%s' is not a tier field", bd->u.name.text.s);
+            ok = false;
+        }
+        cap.bound = QCAP_FIELD;
+        cap.slot = (uint16_t)f->slot;
+    } else if (bd->kind == AST_E_MEMBER && bd->u.member.a->kind == AST_E_NAME &&
+               strcmp(bd->u.member.field.s, "tier") == 0 &&
+               (name_is(bd->u.member.a, "head_of") || name_is(bd->u.member.a, "unit"))) {
+        const char *ref = node_name(bd->u.member.a);
+        const s_kfield *f = kf_find(S, ref);
+        if (!f || tkind(S, f->type) != QT_STRING) {
+            err(S, bd->span, "'%s.tier' needs a string field '%s' (the id of a record in the batch) in record '%s'",
+                ref, ref, prog_str(b->p, b->p->kinds[k].name));
+            ok = false;
+        } else {
+            cap.bound = name_is(bd->u.member.a, "head_of") ? QCAP_HEAD_OF : QCAP_UNIT;
+            cap.slot = (uint16_t)f->slot;
+        }
+    } else if (bd->kind == AST_E_NAME) {
+        const char *cand[512];
+        size_t n = 0;
+        for (size_t i = 0; i < S->nkf && n < 512; i++) cand[n++] = S->kf[i].name;
+        const char *sug = diag_suggest(bd->u.name.text.s, cand, n);
+        err(S, bd->span, "unknown field '%s' in record '%s'%s%s%s: a cap's bound is a tier (httnv), a tier field, "
+            "head_of.tier or unit.tier", bd->u.name.text.s, prog_str(b->p, b->p->kinds[k].name),
+            sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
+        ok = false;
+    } else {
+        err(S, bd->span,
+            "a cap's bound is a tier (httnv), a tier field of the record (civil_servant_tier), head_of.tier or "
+            "unit.tier");
+        ok = false;
+    }
+    ast_node *conds[2] = {c->u.cap.when, c->u.cap.unless};
+    uint32_t ex[2] = {QUY_NONE, QUY_NONE};
+    for (int i = 0; i < 2; i++) {
+        if (!conds[i]) continue;
+        size_t before = S->d->nerrors;
+        need_bool(S, conds[i], sema_expr(S, conds[i]), i ? "a cap's 'unless'" : "a cap's 'when'");
+        if (S->d->nerrors != before) {
+            ok = false;
+            continue;
+        }
+        if (ok) ex[i] = emit_bexpr(S, conds[i], k);
+    }
+    if (!ok) return;
+    cap.when = ex[0];
+    cap.unless = ex[1];
+    cap.text = span_text(S, bd->span);
+    cap.cite = str_of(S, c->u.cap.cite);
+    cap.layer = cg_cstr(b, S->files[S->file].layer);
+    cap.pos = pos_of(S, c->span);
+    *cg_cap(b) = cap;
+}
+
+/* Caps naming kind k (or an ancestor record), then the order keys of
+ * every quota, compiled for kind k. */
+static void sema_kind_batch(sema *S, s_record *rec, uint32_t k)
+{
+    uint32_t saved = S->file;
+    for (size_t fi = 0; fi < S->nfiles; fi++) {
+        S->file = (uint32_t)fi;
+        for (ast_node *c = S->files[fi].ast.decls; c; c = c->next)
+            if (c->kind == AST_D_CAP && names_kind(S, rec, &c->u.cap.kind)) sema_cap(S, c, k);
+    }
+    for (size_t qi = 0; qi < S->nquotas; qi++) {
+        S->file = S->quotas[qi].file;
+        uint32_t j = 0;
+        for (ast_node *key = S->quotas[qi].node->u.quota.keys; key; key = key->next, j++) {
+            /* tentative: a kind without the key's fields has no key (sorts
+             * last); sema_quotas reports a key no kind has */
+            size_t mark = S->d->n, before = S->d->nerrors;
+            uint32_t t = sema_expr(S, key->u.clause.expr);
+            if (S->d->nerrors != before || t == TY_ERR || t == TY_MEMBER || !is_numeric(S, t)) {
+                diag_rollback(S->d, mark);
+                continue;
+            }
+            uint32_t x = emit_bexpr(S, key->u.clause.expr, k);
+            q_qkey *qk = cg_qkey(&S->b);
+            qk->quota = (uint32_t)qi;
+            qk->key = j;
+            qk->kind = k;
+            qk->expr = x;
+            qk->desc = key->u.clause.desc;
+        }
+    }
+    S->file = saved;
+}
+
 static void sema_lower_kind(sema *S, s_record *rec, s_rate *R)
 {
     cg_builder *b = &S->b;
@@ -1343,7 +1641,10 @@ static void sema_lower_kind(sema *S, s_record *rec, s_rate *R)
     qk->entry = QUY_NONE;
     rec->kind = (int)k;
     S->kind = k;
-    sema_kind_fields(S, rec, &b->p->kinds[k]);
+    ast_node *decl[QUY_MAX_KIND_DECLS];
+    uint32_t dfile[QUY_MAX_KIND_DECLS];
+    size_t n = kind_decls(S, rec, decl, dfile);
+    sema_kind_fields(S, rec, &b->p->kinds[k], decl, dfile, n);
     qk = &b->p->kinds[k];
 
     /* the kind's fields, for name lookup */
@@ -1359,13 +1660,11 @@ static void sema_lower_kind(sema *S, s_record *rec, s_rate *R)
     S->nlets = 0;
     S->depth = 0;
 
-    /* checks, from every record of the ancestry */
-    s_record *chain[16];
-    size_t n = record_chain(S, rec, chain, 16);
+    /* checks, from every record of the ancestry and their amendments */
     b->p->kinds[k].first_check = b->p->nchecks;
     for (size_t ci = 0; ci < n; ci++) {
-        S->file = chain[ci]->file;
-        for (ast_node *c = chain[ci]->decl->u.decl.items; c; c = c->next) {
+        S->file = dfile[ci];
+        for (ast_node *c = decl[ci]->u.decl.items; c; c = c->next) {
             if (c->kind != AST_D_CHECK) continue;
             size_t before = S->d->nerrors;
             need_bool(S, c->u.check.expr, sema_expr(S, c->u.check.expr), "a check");
@@ -1408,6 +1707,9 @@ static void sema_lower_kind(sema *S, s_record *rec, s_rate *R)
         it->sem.type = t == TY_ERR ? 0 : t + 1;
         S->lets[S->nlets++] = R->items[i];
     }
+
+    /* caps and quota order keys (blocks of their own, before the rate block) */
+    sema_kind_batch(S, rec, k);
 
     /* rules, after the `adjust ... record` steps */
     b->p->kinds[k].entry = cg_here(b);
@@ -1504,40 +1806,123 @@ static void sema_lower_kind(sema *S, s_record *rec, s_rate *R)
  * 5. Quotas
  * ------------------------------------------------------------------- */
 
-static void sema_quotas(sema *S)
+/* The quotas in force: a later layer's `replace quota T` supersedes the
+ * quota on T of an earlier layer; a second quota on T without `replace`
+ * is an error (a variant changes the parent's quota explicitly). */
+static void sema_collect_quotas(sema *S)
 {
     for (size_t fi = 0; fi < S->nfiles; fi++) {
         S->file = (uint32_t)fi;
         for (ast_node *dcl = S->files[fi].ast.decls; dcl; dcl = dcl->next) {
             if (dcl->kind != AST_D_QUOTA) continue;
-            int t = outcome_of(&dcl->u.quota.tier), of = outcome_of(&dcl->u.quota.of_tier);
-            if (t < 0 || t > QO_HTXSNV) err(S, dcl->u.quota.tier_span, "a quota limits a tier (htxsnv, httnv, htnv)");
-            if (of < 0 || of > QO_HTXSNV) err(S, dcl->u.quota.of_span, "a quota is counted against a tier (htxsnv, httnv, htnv)");
-            int rnd = -1;
-            static const char *const rounds[] = {"down", "half_up", "up"};
-            for (int i = 0; i < 3; i++)
-                if (dcl->u.quota.rounding.len == strlen(rounds[i]) &&
-                    memcmp(dcl->u.quota.rounding.s, rounds[i], dcl->u.quota.rounding.len) == 0)
-                    rnd = i;
-            if (dcl->u.quota.rounding.len && rnd < 0)
-                err(S, dcl->u.quota.rounding_span, "unknown rounding '%s' (down, half_up or up)", dcl->u.quota.rounding.s);
-            bool per_ok = false;
-            for (uint32_t k = 0; k < S->b.p->nkinds; k++)
-                per_ok |= prog_find_field(S->b.p, k, dcl->u.quota.per.s, dcl->u.quota.per.len) != QUY_NONE;
-            if (!per_ok) err(S, dcl->u.quota.per_span, "no record has a field '%s' to group the quota by", dcl->u.quota.per.s);
-            if (!dcl->u.quota.cite.len) err(S, dcl->span, "a quota needs a 'cite'");
-            if (t < 0 || of < 0) continue;
-            q_quota *q = cg_quota(&S->b);
-            q->tier = (uint8_t)t;
-            q->of_tier = (uint8_t)of;
-            q->rounding = (uint8_t)(rnd < 0 ? QROUND_DOWN : rnd);
-            q->share = dcl->u.quota.share ? dcl->u.quota.share->u.num : q_int(0);
-            q->per = str_of(S, dcl->u.quota.per);
-            q = &S->b.p->quotas[S->b.p->nquotas - 1];
-            q->cite = str_of(S, dcl->u.quota.cite);
-            q = &S->b.p->quotas[S->b.p->nquotas - 1];
-            q->layer = cg_cstr(&S->b, S->files[fi].layer);
-            q->pos = pos_of(S, dcl->span);
+            size_t at = S->nquotas;
+            for (size_t i = 0; i < S->nquotas; i++) {
+                ast_node *o = S->quotas[i].node;
+                if (o->u.quota.tier.len != dcl->u.quota.tier.len ||
+                    memcmp(o->u.quota.tier.s, dcl->u.quota.tier.s, o->u.quota.tier.len) != 0)
+                    continue;
+                if (!dcl->u.quota.replace || S->quotas[i].file == fi)
+                    err(S, dcl->u.quota.tier_span, "%s '%s' already has a quota on '%s'%s", S->quotas[i].file == fi ? "this ruleset" : "ruleset",
+                        S->files[S->quotas[i].file].layer, o->u.quota.tier.s,
+                        S->quotas[i].file == fi ? "" : ": write 'replace quota …' to change it");
+                at = i;
+            }
+            if (at == S->nquotas) {
+                if (dcl->u.quota.replace) {
+                    err(S, dcl->span, "'replace quota': no earlier ruleset of the chain has a quota on '%s'",
+                        dcl->u.quota.tier.s);
+                    continue;
+                }
+                if (S->nquotas == sizeof S->quotas / sizeof S->quotas[0]) {
+                    err(S, dcl->span, "too many quotas");
+                    continue;
+                }
+                S->nquotas++;
+            }
+            S->quotas[at] = (s_item){dcl, (uint32_t)fi};
+            if (S->quotas[0].node->u.quota.per.len != dcl->u.quota.per.len ||
+                memcmp(S->quotas[0].node->u.quota.per.s, dcl->u.quota.per.s, dcl->u.quota.per.len) != 0)
+                err(S, dcl->u.quota.per_span, "every quota of a ruleset groups by the same field ('%s')",
+                    S->quotas[0].node->u.quota.per.s);
+        }
+    }
+}
+
+static void sema_quotas(sema *S)
+{
+    for (size_t qi = 0; qi < S->nquotas; qi++) {
+        ast_node *dcl = S->quotas[qi].node;
+        S->file = S->quotas[qi].file;
+        int t = outcome_of(&dcl->u.quota.tier), of = outcome_of(&dcl->u.quota.of_tier);
+        if (t < 0 || t > QO_HTXSNV) err(S, dcl->u.quota.tier_span, "a quota limits a tier (htxsnv, httnv, htnv)");
+        if (of < 0 || of > QO_HTXSNV) err(S, dcl->u.quota.of_span, "a quota is counted against a tier (htxsnv, httnv, htnv)");
+        if (t >= 0 && of >= 0 && t <= QO_HTXSNV && of <= QO_HTXSNV && of != t - 1)
+            err(S, dcl->u.quota.of_span,
+                "a quota on '%s' is counted against the tier just below it ('%s'), where the demoted records go",
+                q_outcome_code[t], t > 0 ? q_outcome_code[t - 1] : "?");
+        int rnd = -1;
+        static const char *const rounds[] = {"down", "half_up", "up"};
+        for (int i = 0; i < 3; i++)
+            if (dcl->u.quota.rounding.len == strlen(rounds[i]) &&
+                memcmp(dcl->u.quota.rounding.s, rounds[i], dcl->u.quota.rounding.len) == 0)
+                rnd = i;
+        if (dcl->u.quota.rounding.len && rnd < 0)
+            err(S, dcl->u.quota.rounding_span, "unknown rounding '%s' (down, half_up or up)", dcl->u.quota.rounding.s);
+        int basis = QBASIS_FINAL;
+        if (dcl->u.quota.basis.s && !strcmp(dcl->u.quota.basis.s, "eligible")) basis = QBASIS_ELIGIBLE;
+        if (dcl->u.quota.basis.s && !strcmp(dcl->u.quota.basis.s, "at_least")) basis = QBASIS_AT_LEAST;
+        bool per_ok = false;
+        for (uint32_t k = 0; k < S->b.p->nkinds; k++) {
+            uint32_t f = prog_find_field(S->b.p, k, dcl->u.quota.per.s, dcl->u.quota.per.len);
+            if (f == QUY_NONE) continue;
+            per_ok = true;
+            if (S->b.p->types[S->b.p->fields[f].type].kind != QT_STRING)
+                err(S, dcl->u.quota.per_span, "a quota groups by a string field; '%s' of record '%s' is not one",
+                    dcl->u.quota.per.s, prog_str(S->b.p, S->b.p->kinds[k].name));
+        }
+        if (!per_ok) err(S, dcl->u.quota.per_span, "no record has a field '%s' to group the quota by", dcl->u.quota.per.s);
+        if (!dcl->u.quota.cite.len) err(S, dcl->span, "a quota needs a 'cite'");
+        uint32_t nkeys = 0;
+        for (ast_node *key = dcl->u.quota.keys; key; key = key->next, nkeys++) {
+            bool any = false;
+            for (uint32_t i = 0; i < S->b.p->nqkeys; i++)
+                any |= S->b.p->qkeys[i].quota == qi && S->b.p->qkeys[i].key == nkeys;
+            if (!any)
+                err(S, key->span, "order key: no rated record has a number here (check the field names and that it is "
+                                  "a number, e.g. score or count quarters where it = htxsnv)");
+        }
+        q_quota *q = cg_quota(&S->b);
+        q->tier = (uint8_t)(t < 0 ? 0 : t);
+        q->of_tier = (uint8_t)(of < 0 ? 0 : of);
+        q->rounding = (uint8_t)(rnd < 0 ? QROUND_DOWN : rnd);
+        q->basis = (uint8_t)basis;
+        q->small_group = (uint32_t)dcl->u.quota.small_group;
+        q->nkeys = nkeys;
+        q->share = dcl->u.quota.share ? dcl->u.quota.share->u.num : q_int(0);
+        q->per = str_of(S, dcl->u.quota.per);
+        q = &S->b.p->quotas[S->b.p->nquotas - 1];
+        q->cite = str_of(S, dcl->u.quota.cite);
+        q = &S->b.p->quotas[S->b.p->nquotas - 1];
+        q->layer = cg_cstr(&S->b, S->files[S->file].layer);
+        q->pos = pos_of(S, dcl->span);
+    }
+}
+
+/* Caps naming a record that is not declared (or not rated). */
+static void sema_check_caps(sema *S)
+{
+    for (size_t fi = 0; fi < S->nfiles; fi++) {
+        S->file = (uint32_t)fi;
+        for (ast_node *c = S->files[fi].ast.decls; c; c = c->next) {
+            if (c->kind != AST_D_CAP) continue;
+            if (!find_record(S, c->u.cap.kind.s, c->u.cap.kind.len)) {
+                const char *cand[256];
+                size_t n = 0;
+                for (size_t i = 0; i < S->nrecords && n < 256; i++) cand[n++] = S->records[i].name;
+                const char *sug = diag_suggest(c->u.cap.kind.s, cand, n);
+                err(S, c->u.cap.kind_span, "cap on unknown record '%s'%s%s%s", c->u.cap.kind.s,
+                    sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
+            }
         }
     }
 }
@@ -1904,6 +2289,8 @@ q_program *sema_run(sema_file *files, size_t nfiles, diag_list *d)
     sema_hooks(&S);
     sema_collect_records(&S);
     sema_collect_rates(&S);
+    sema_collect_quotas(&S);
+    sema_check_caps(&S);
     for (size_t i = 0; i < S.nrates; i++) {
         s_record *rec = find_record(&S, S.rates[i].kind, strlen(S.rates[i].kind));
         if (!rec) continue;
@@ -1931,6 +2318,7 @@ q_program *sema_run(sema_file *files, size_t nfiles, diag_list *d)
     }
     free(S.rates);
     free(S.records);
+    free(S.amends);
     free(S.types);
     if (d->nerrors != errors0) {
         cg_abandon(&S.b);

@@ -34,8 +34,8 @@ typedef enum sema_res {
 typedef struct cg_builder {
     q_program *p;
     uint32_t cap_code, cap_consts, cap_str, cap_blob, cap_types, cap_members, cap_fields, cap_checks, cap_kinds,
-        cap_rules, cap_clauses, cap_reads, cap_flags, cap_quotas, cap_sources, cap_layers, cap_hooks, cap_params,
-        cap_adjusts;
+        cap_rules, cap_clauses, cap_reads, cap_flags, cap_quotas, cap_qkeys, cap_caps, cap_bexprs, cap_sources, cap_layers,
+        cap_hooks, cap_params, cap_adjusts;
 } cg_builder;
 
 void cg_init(cg_builder *b);
@@ -55,6 +55,9 @@ q_clause *cg_clause(cg_builder *b);
 q_flagdef *cg_flag(cg_builder *b);
 q_check *cg_check(cg_builder *b);
 q_quota *cg_quota(cg_builder *b);
+q_qkey *cg_qkey(cg_builder *b);
+q_cap *cg_cap(cg_builder *b);
+q_bexpr *cg_bexpr(cg_builder *b);
 q_hook *cg_hook(cg_builder *b);
 q_param *cg_param(cg_builder *b);
 q_adjust *cg_adjust(cg_builder *b);

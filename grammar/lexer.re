@@ -264,6 +264,11 @@ void lex_next(lex_state *L, lex_token *t)
         "count"     { TOK(TK_COUNT); }
         "sum"       { TOK(TK_SUM); }
         "where"     { TOK(TK_WHERE); }
+        "min"       { TOK(TK_MIN); }
+        "max"       { TOK(TK_MAX); }
+        "longest"   { TOK(TK_LONGEST); }
+        "run"       { TOK(TK_RUN); }
+        "else"      { TOK(TK_ELSE); }
         "and"       { TOK(TK_AND); }
         "or"        { TOK(TK_OR); }
         "not"       { TOK(TK_NOT); }

@@ -66,6 +66,7 @@ typedef struct parse_name {
 }
 
 %code {
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -112,6 +113,7 @@ struct parse_state {
     ast_node *last_item;  /* last item appended to the current rate block */
     bool last_item_error; /* the item before was a syntax error */
     ast_node *decls_tail;
+    bool in_quota;        /* between 'quota' and its 'cite' */
 };
 
 static int parse_lex(PARSE_STYPE *lval, q_span *lloc, parse_state *p);
@@ -156,6 +158,28 @@ static ast_node *mk_num(parse_state *p, ast_kind k, q_val v, q_span sp)
     ast_node *n = ast_new(p->arena, k, sp);
     n->u.num = v;
     return n;
+}
+
+/* A quota declaration: the options node collected by quota_opts, filled. */
+static ast_node *mk_quota(parse_state *p, q_span sp, ast_node *q, ast_str tier, q_span tier_sp, q_val share,
+                          q_span share_sp, ast_str of, q_span of_sp, ast_str per, q_span per_sp, ast_str rnd,
+                          q_span rnd_sp, ast_str cite, bool replace)
+{
+    q->span = sp;
+    q->u.quota.tier = tier;
+    q->u.quota.tier_span = tier_sp;
+    q->u.quota.share = mk_num(p, AST_E_PCT, share, share_sp);
+    q->u.quota.of_tier = of;
+    q->u.quota.of_span = of_sp;
+    q->u.quota.per = per;
+    q->u.quota.per_span = per_sp;
+    q->u.quota.rounding = rnd;
+    q->u.quota.rounding_span = rnd_sp;
+    q->u.quota.cite = cite;
+    q->u.quota.replace = replace;
+    if (strcmp(rnd.s, "half_up") && strcmp(rnd.s, "down") && strcmp(rnd.s, "up"))
+        perr(p, rnd_sp, "unknown rounding '%s': expected 'half_up', 'down' or 'up'", rnd.s);
+    return q;
 }
 
 static ast_node *mk_name(parse_state *p, ast_str s, q_span sp)
@@ -312,19 +336,21 @@ static parse_clauses one_clause(ast_node *c, ast_node *e, q_span e_loc, ast_node
 %token COMPUTED "computed" CHECK "check" LIST "list" OF "of" RATE "rate" AMEND "amend"
 %token WHEN "when" UNLESS "unless" IF "if" PRESENT "present" OTHERWISE "otherwise"
 %token ALSO "also" REQUIRES "requires" REPLACE "replace" LET "let" FLAG "flag" GAP "gap"
+%token BASIS "basis" SMALL_GROUP "small_group" ORDER "order"
 %token CITE "cite" QUOTA "quota" PER "per" ROUND "round" AT "at" CAP "cap" HOOK "hook"
 %token ADJUST "adjust" BY "by"
 %token FROM "from" ALL "all" ANY "any" NONE "none" COUNT "count" SUM "sum" WHERE "where"
 %token AND "and" OR "or" NOT "not" TRUE "true" FALSE "false" IT "it"
+%token MIN "min" MAX "max" LONGEST "longest" RUN "run" ELSE "else"
 
 %type <node> attrs decl scale_decl enum_decl struct_decl record_decl rate_decl quota_decl cap_decl hook_decl adjust_decl
 %type <node> member scale_members enum_body enum_members fields field type opt_default literal
 %type <node> items item opt_unless condition
 %type <node> expr orexpr andexpr notexpr disj cmp arith term unary primary quant opt_args args
-%type <node> opt_params params param
+%type <node> opt_params params param quota_opts qkeys qkey opt_cap_when
 %type <str> opt_label flag_code
 %type <name> opt_extends opt_rec_extends opt_rule_flag opt_cite
-%type <ival> opt_mod cmpop qkw
+%type <ival> opt_mod cmpop qkw aggkw
 %type <flag> opt_if_present adjust_phase
 %type <cl> clauses clause
 
@@ -481,13 +507,19 @@ struct_decl
         { $$ = mk_decl(p, AST_D_STRUCT, @$, $2, @2, $3, $5); }
     ;
 
-/* record_decl -> 'record' NAME ['extends' NAME] [STR] '{' (field | check)* '}' */
+/* record_decl -> 'record' NAME ['extends' NAME] [STR] '{' (field | check)* '}'
+ *              | 'amend' 'record' NAME '{' (field | check)* '}'   (a later layer adds fields) */
 record_decl
     : RECORD IDENT opt_rec_extends opt_label '{' fields '}'
         {
             $$ = mk_decl(p, AST_D_RECORD, @$, $2, @2, $4, $6);
             $$->u.decl.parent = $3.s;
             $$->u.decl.parent_span = $3.sp;
+        }
+    | AMEND RECORD IDENT '{' fields '}'
+        {
+            $$ = mk_decl(p, AST_D_RECORD, @$, $3, @3, (ast_str){0}, $5);
+            $$->u.decl.amend = true;
         }
     ;
 
@@ -789,39 +821,87 @@ opt_if_present
  * Top-level batch declarations
  * =================================================================== */
 
-/* quota -> 'quota' TIER '<=' PCT 'of' TIER 'per' FIELD 'round' R 'cite' STR */
+/* quota -> ['replace'] 'quota' TIER '<=' PCT 'of' TIER 'per' FIELD 'round' R
+ *          ['basis' B] ['small_group' N] ['order' KEY [asc|desc] (',' KEY ...)*] 'cite' STR */
 quota_decl
-    : quota_kw IDENT LE PERCENT OF IDENT PER IDENT ROUND IDENT CITE STRING
-        {
-            $$ = ast_new(p->arena, AST_D_QUOTA, @$);
-            $$->u.quota.tier = $2;
-            $$->u.quota.tier_span = @2;
-            $$->u.quota.share = mk_num(p, AST_E_PCT, $4, @4);
-            $$->u.quota.of_tier = $6;
-            $$->u.quota.of_span = @6;
-            $$->u.quota.per = $8;
-            $$->u.quota.per_span = @8;
-            $$->u.quota.rounding = $10;
-            $$->u.quota.rounding_span = @10;
-            $$->u.quota.cite = $12;
-            if (strcmp($10.s, "half_up") && strcmp($10.s, "down") && strcmp($10.s, "up"))
-                perr(p, @10, "unknown rounding '%s': expected 'half_up', 'down' or 'up'", $10.s);
-        }
+    : quota_kw IDENT LE PERCENT OF IDENT PER IDENT ROUND IDENT quota_opts CITE STRING
+        { $$ = mk_quota(p, @$, $11, $2, @2, $4, @4, $6, @6, $8, @8, $10, @10, $13, false); }
+    | REPLACE quota_kw IDENT LE PERCENT OF IDENT PER IDENT ROUND IDENT quota_opts CITE STRING
+        { $$ = mk_quota(p, @$, $12, $3, @3, $5, @5, $7, @7, $9, @9, $11, @11, $14, true); }
     ;
 
 quota_kw : QUOTA { p->ctx = NULL; } ;
 
-/* cap -> 'cap' KIND 'at' EXPR ['unless' EXPR] 'cite' STR */
+quota_opts
+    : %empty { $$ = ast_new(p->arena, AST_D_QUOTA, @$); }
+    | quota_opts BASIS IDENT
+        {
+            $$ = $1;
+            if ($$->u.quota.basis.s) perr(p, @2, "duplicate 'basis'");
+            if (strcmp($3.s, "final") && strcmp($3.s, "eligible") && strcmp($3.s, "at_least"))
+                perr(p, @3, "unknown quota basis '%s': expected 'final', 'eligible' or 'at_least'", $3.s);
+            $$->u.quota.basis = $3;
+            $$->u.quota.basis_span = @3;
+        }
+    | quota_opts SMALL_GROUP INT
+        {
+            $$ = $1;
+            if ($$->u.quota.small_group) perr(p, @2, "duplicate 'small_group'");
+            if ($3.d != 1 || $3.n < 2 || $3.n > 1000000)
+                perr(p, @3, "'small_group' takes a whole number of records from 2 (e.g. small_group 5)");
+            else
+                $$->u.quota.small_group = $3.n;
+            $$->u.quota.small_span = @3;
+        }
+    | quota_opts ORDER qkeys
+        {
+            $$ = $1;
+            if ($$->u.quota.keys) perr(p, @2, "duplicate 'order'");
+            $$->u.quota.keys = $3;
+        }
+    ;
+
+qkeys
+    : qkey
+    | qkeys ',' qkey { $$ = list_add($1, $3); }
+    ;
+
+/* qkey -> EXPR ['asc' | 'desc'] (desc: larger first; the default is asc) */
+qkey
+    : cmp
+        {
+            $$ = ast_new(p->arena, AST_D_CLAUSE, @$);
+            $$->u.clause.expr = $1;
+        }
+    | cmp IDENT
+        {
+            $$ = ast_new(p->arena, AST_D_CLAUSE, @$);
+            $$->u.clause.expr = $1;
+            if (!strcmp($2.s, "desc"))
+                $$->u.clause.desc = true;
+            else if (strcmp($2.s, "asc"))
+                perr(p, @2, "expected 'asc' or 'desc' after an order key, not '%s'", $2.s);
+        }
+    ;
+
+/* cap -> 'cap' KIND 'at' BOUND ['when' COND] ['unless' COND] 'cite' STR */
 cap_decl
-    : cap_kw IDENT AT expr opt_unless CITE STRING
+    : cap_kw IDENT AT expr opt_cap_when opt_unless CITE STRING
         {
             $$ = ast_new(p->arena, AST_D_CAP, @$);
             $$->u.cap.kind = $2;
             $$->u.cap.kind_span = @2;
             $$->u.cap.bound = $4;
-            $$->u.cap.unless = $5;
-            $$->u.cap.cite = $7;
+            $$->u.cap.when = $5;
+            $$->u.cap.unless = $6;
+            $$->u.cap.cite = $8;
+            $$->u.cap.cite_span = @8;
         }
+    ;
+
+opt_cap_when
+    : %empty { $$ = NULL; }
+    | WHEN disj { $$ = $2; }
     ;
 
 cap_kw : CAP { p->ctx = NULL; } ;
@@ -955,9 +1035,11 @@ term
     | term '/' unary { $$ = mk_bin(p, OPR_DIV, $1, $3, @$, @2); }
     ;
 
+/* unary -> primary | '-' unary | NAME 'else' unary (the field, or the default when absent) */
 unary
     : primary
     | '-' unary { $$ = mk_unary(p, OPR_NEG, $2, @$, @1); }
+    | IDENT ELSE unary { $$ = mk_bin(p, OPR_ELSE, mk_name(p, $1, @1), $3, @$, @2); }
     ;
 
 primary
@@ -1006,7 +1088,8 @@ args
     ;
 
 /* quant -> (all|any|none|count) L ('where' ['not'] cmp | CMP arith)
- *        | 'count' L | 'sum' L 'of' arith */
+ *        | 'count' L | ('sum'|'min'|'max') L 'of' arith ['where' ['not'] cmp]
+ *        | 'longest' 'run' 'of' L ('where' ['not'] cmp | CMP arith) */
 quant
     : qkw IDENT WHERE notexpr { $$ = mk_quant(p, $1, $2, @2, $4, @$); }
     | qkw IDENT cmpop arith { $$ = mk_quant(p, $1, $2, @2, mk_shorthand(p, @2, $3, @3, $4, @4), @$); }
@@ -1014,7 +1097,21 @@ quant
     | COUNT IDENT WHERE notexpr { $$ = mk_quant(p, QNT_COUNT, $2, @2, $4, @$); }
     | COUNT IDENT cmpop arith
         { $$ = mk_quant(p, QNT_COUNT, $2, @2, mk_shorthand(p, @2, $3, @3, $4, @4), @$); }
-    | SUM IDENT OF arith { $$ = mk_quant(p, QNT_SUM, $2, @2, $4, @$); }
+    | aggkw IDENT OF arith { $$ = mk_quant(p, $1, $2, @2, $4, @$); }
+    | aggkw IDENT OF arith WHERE notexpr
+        {
+            $$ = mk_quant(p, $1, $2, @2, $4, @$);
+            $$->u.quant.filter = $6;
+        }
+    | LONGEST RUN OF IDENT WHERE notexpr { $$ = mk_quant(p, QNT_RUN, $4, @4, $6, @$); }
+    | LONGEST RUN OF IDENT cmpop arith
+        { $$ = mk_quant(p, QNT_RUN, $4, @4, mk_shorthand(p, @4, $5, @5, $6, @6), @$); }
+    ;
+
+aggkw
+    : SUM { $$ = QNT_SUM; }
+    | MIN { $$ = QNT_MIN; }
+    | MAX { $$ = QNT_MAX; }
     ;
 
 qkw
@@ -1080,7 +1177,7 @@ static bool is_expr_start(yysymbol_kind_t k)
     case YYSYMBOL_IDENT: case YYSYMBOL_INT: case YYSYMBOL_DECIMAL: case YYSYMBOL_PERCENT:
     case YYSYMBOL_DATE: case YYSYMBOL_STRING: case YYSYMBOL_TRUE: case YYSYMBOL_FALSE: case YYSYMBOL_IT:
     case YYSYMBOL_NOT: case YYSYMBOL_ALL: case YYSYMBOL_ANY: case YYSYMBOL_NONE: case YYSYMBOL_COUNT:
-    case YYSYMBOL_SUM: case YYSYMBOL_PRESENT:
+    case YYSYMBOL_SUM: case YYSYMBOL_PRESENT: case YYSYMBOL_MIN: case YYSYMBOL_MAX: case YYSYMBOL_LONGEST:
         return true;
     default:
         return false;
@@ -1189,6 +1286,24 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, parse_state *p)
         return 0;
     }
 
+    /* Targeted: a quantifier where only an operand may stand (2 + sum L of T). */
+    if (want_int && (tok == YYSYMBOL_ALL || tok == YYSYMBOL_ANY || tok == YYSYMBOL_NONE || tok == YYSYMBOL_COUNT ||
+                     tok == YYSYMBOL_SUM || tok == YYSYMBOL_MIN || tok == YYSYMBOL_MAX || tok == YYSYMBOL_LONGEST)) {
+        perr(p, loc, "unexpected '%s': a quantifier used as an operand needs parentheses, as in '1 + (%s ...)'",
+             yysymbol_name(tok), yysymbol_name(tok));
+        return 0;
+    }
+    /* Targeted: min(a, b) / max(a, b) — min and max are list quantifiers. */
+    if (sym_is(tok, "'('") && p->prev_end >= 3 && p->prev_end <= loc.start &&
+        (!strncmp(p->src + p->prev_end - 3, "min", 3) || !strncmp(p->src + p->prev_end - 3, "max", 3)) &&
+        (p->prev_end == 3 || !(isalnum((unsigned char)p->src[p->prev_end - 4]) || p->src[p->prev_end - 4] == '_'))) {
+        const char *w = p->src[p->prev_end - 2] == 'i' ? "min" : "max";
+        perr(p, loc,
+             "unexpected '(': '%s' takes a list, as in '%s axes of weight [where role = primary]' "
+             "(there is no %s(a, b))", w, w, w);
+        return 0;
+    }
+
     char what[96];
     describe_token(p, tok, loc, what, sizeof what);
     char msg[512];
@@ -1213,7 +1328,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, parse_state *p)
     for (int i = 0; i < n; i++) {
         if (((any_expr || any_value) &&
              (is_expr_start(exp[i]) || sym_is(exp[i], "'('") || sym_is(exp[i], "'-'"))) ||
-            (any_op && (is_operator(exp[i]) || sym_is(exp[i], "'('"))))
+            (any_op && (is_operator(exp[i]) || sym_is(exp[i], "'('") || exp[i] == YYSYMBOL_ELSE)))
             continue;
         const char *nm = expected_name(exp[i], bufs[k], sizeof bufs[k]);
         bool dup = false;
@@ -1336,7 +1451,17 @@ static int parse_lex(PARSE_STYPE *lval, q_span *lloc, parse_state *p)
                 t.kind = TK_DEFNAME;
             else if (n1->kind == TK_ALSO)
                 t.kind = TK_ALSO_NAME;
+            /* quota options are words only inside a quota declaration, so
+             * 'order' or 'basis' stay free as names everywhere else */
+            else if (p->in_quota && !strcmp(t.str.s, "basis"))
+                t.kind = TK_BASIS;
+            else if (p->in_quota && !strcmp(t.str.s, "small_group"))
+                t.kind = TK_SMALL_GROUP;
+            else if (p->in_quota && !strcmp(t.str.s, "order"))
+                t.kind = TK_ORDER;
         }
+        if (t.kind == TK_QUOTA) p->in_quota = true;
+        if (t.kind == TK_CITE || is_toplevel(t.kind, p->cur_kind) || t.kind == TK_YYEOF) p->in_quota = t.kind == TK_QUOTA;
         if (p->nbrace > 0 && (t.kind == TK_YYEOF || is_toplevel(t.kind, p->cur_kind))) {
             int b = p->nbrace <= PARSE_NEST ? p->nbrace : PARSE_NEST;
             uint32_t line = line_of(p, p->brace[b - 1]);

@@ -69,17 +69,38 @@ typedef struct quy_result {
 quy_ruleset *quy_ruleset_load(const char *name_or_path, const char *const *dirs, size_t ndirs, char **errors);
 void quy_ruleset_free(quy_ruleset *rs);
 
+/* The ruleset in force for a locality on a date, by the registry
+ * (rulesets/registry.json: the first DIR/registry.json among `dirs`, then
+ * $QUY_RULESETS). `locality` is a locality's id, administrative code, name
+ * or full name ("cho-chu", "Chợ Chu"); `date` is "YYYY-MM-DD". When the
+ * locality has no ruleset of its own in force that day, its parent
+ * locality's is taken, and so on up. Returns 0 and sets *chosen (the
+ * ruleset name, for quy_ruleset_load) and, if `why` is not NULL, *why (one
+ * line saying what was chosen and why). Returns -1 and sets *errors (if not
+ * NULL): the registry's validation errors, an unknown locality (with a
+ * suggestion), a bad date, or "no ruleset is in force" naming the nearest.
+ *
+ *   char *name, *why, *err;
+ *   if (quy_ruleset_resolve("cho-chu", "2024-12-01", dirs, ndirs, &name, &why, &err) == 0)
+ *       rs = quy_ruleset_load(name, dirs, ndirs, &err);   // "cho-chu-2024"
+ */
+int quy_ruleset_resolve(const char *locality, const char *date, const char *const *dirs, size_t ndirs, char **chosen,
+                        char **why, char **errors);
+
 const char *quy_ruleset_name(const quy_ruleset *rs);
 const char *quy_ruleset_version(const quy_ruleset *rs);
 
-/* Rate one record given as a JSON object (text). With `explain` not NULL,
+/* Rate one record given as a JSON object (text), alone: its own rules only,
+ * no batch steps (eligible_tier == tier). With `explain` not NULL,
  * *explain receives a malloc'd Vietnamese explanation (text). Returns
  * QUY_OK or QUY_REJECTED. */
 quy_status quy_rate_json(quy_ruleset *rs, const char *json, size_t len, quy_result *out, char **explain);
 
-/* Rate a stream of records (JSON Lines, a JSON array or CSV, sniffed) and
- * write one result per record to `out` as JSON Lines ("jsonl") or CSV
- * ("csv"), with the explanation trace attached when `explain` is set.
+/* Rate a stream of records (JSON Lines, a JSON array or CSV, sniffed) as
+ * one batch — roll-ups, caps and quotas over the whole stream, so results
+ * are written after the stream ends, in input order — and write one result
+ * per record to `out` as JSON Lines ("jsonl") or CSV ("csv"), with the
+ * explanation trace (and "batch_steps") attached when `explain` is set.
  * Counts are returned through rated/rejected (may be NULL). Returns QUY_OK,
  * QUY_REJECTED if any record was rejected, or QUY_IO. */
 quy_status quy_rate_stream(quy_ruleset *rs, FILE *in, const char *in_name, FILE *out, const char *format, int explain,

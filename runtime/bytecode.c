@@ -116,7 +116,10 @@ enum {
     SZ_CLAUSE = 6 * 4 + 1 + 3 * 4,
     SZ_READ = 2,
     SZ_FLAG = 4 * 4 + 1 + 2 * 4,
-    SZ_QUOTA = 4 + 2 * 8 + 4 * 4,
+    SZ_QUOTA = 4 + 2 * 8 + 6 * 4,
+    SZ_QKEY = 5 * 4 + 1,
+    SZ_CAP = 4 + 1 + 1 + 2 + 6 * 4,
+    SZ_BEXPR = 4 * 4,
     SZ_SOURCE = 2 * 4,
     SZ_HOOK = 8 * 4,
     SZ_PARAM = 2 * 4,
@@ -285,9 +288,46 @@ bool bc_write(const q_program *p, uint8_t **out, size_t *out_len)
         w_i64(&w, q->share.n);
         w_i64(&w, q->share.d);
         w_u32(&w, q->per);
+        w_u32(&w, q->small_group);
+        w_u32(&w, q->nkeys);
         w_u32(&w, q->cite);
         w_u32(&w, q->layer);
         w_u32(&w, q->pos);
+    }
+
+    w_u32(&w, p->nqkeys);
+    for (uint32_t i = 0; i < p->nqkeys; i++) {
+        const q_qkey *k = &p->qkeys[i];
+        w_u32(&w, k->quota);
+        w_u32(&w, k->key);
+        w_u32(&w, k->kind);
+        w_u32(&w, k->expr);
+        w_u32(&w, 0); /* reserved */
+        w_u8(&w, k->desc);
+    }
+
+    w_u32(&w, p->ncaps);
+    for (uint32_t i = 0; i < p->ncaps; i++) {
+        const q_cap *c = &p->caps[i];
+        w_u32(&w, c->kind);
+        w_u8(&w, c->bound);
+        w_u8(&w, c->tier);
+        w_u16(&w, c->slot);
+        w_u32(&w, c->when);
+        w_u32(&w, c->unless);
+        w_u32(&w, c->text);
+        w_u32(&w, c->cite);
+        w_u32(&w, c->layer);
+        w_u32(&w, c->pos);
+    }
+
+    w_u32(&w, p->nbexprs);
+    for (uint32_t i = 0; i < p->nbexprs; i++) {
+        const q_bexpr *e = &p->bexprs[i];
+        w_u32(&w, e->kind);
+        w_u32(&w, e->entry);
+        w_u32(&w, e->text);
+        w_u32(&w, e->pos);
     }
 
     w_u32(&w, p->nsources);
@@ -685,9 +725,46 @@ q_program *bc_read(const uint8_t *buf, size_t len, char *err, size_t errsize)
         q->share.n = r_i64(r);
         q->share.d = r_i64(r);
         q->per = r_u32(r);
+        q->small_group = r_u32(r);
+        q->nkeys = r_u32(r);
         q->cite = r_u32(r);
         q->layer = r_u32(r);
         q->pos = r_u32(r);
+    }
+
+    p->qkeys = r_table(r, "quota keys", &p->nqkeys, SZ_QKEY, sizeof *p->qkeys);
+    for (uint32_t i = 0; i < p->nqkeys; i++) {
+        q_qkey *k = &p->qkeys[i];
+        k->quota = r_u32(r);
+        k->key = r_u32(r);
+        k->kind = r_u32(r);
+        k->expr = r_u32(r);
+        (void)r_u32(r);
+        k->desc = r_u8(r);
+    }
+
+    p->caps = r_table(r, "caps", &p->ncaps, SZ_CAP, sizeof *p->caps);
+    for (uint32_t i = 0; i < p->ncaps; i++) {
+        q_cap *c = &p->caps[i];
+        c->kind = r_u32(r);
+        c->bound = r_u8(r);
+        c->tier = r_u8(r);
+        c->slot = r_u16(r);
+        c->when = r_u32(r);
+        c->unless = r_u32(r);
+        c->text = r_u32(r);
+        c->cite = r_u32(r);
+        c->layer = r_u32(r);
+        c->pos = r_u32(r);
+    }
+
+    p->bexprs = r_table(r, "batch expressions", &p->nbexprs, SZ_BEXPR, sizeof *p->bexprs);
+    for (uint32_t i = 0; i < p->nbexprs; i++) {
+        q_bexpr *e = &p->bexprs[i];
+        e->kind = r_u32(r);
+        e->entry = r_u32(r);
+        e->text = r_u32(r);
+        e->pos = r_u32(r);
     }
 
     p->sources = r_table(r, "sources", &p->nsources, SZ_SOURCE, sizeof *p->sources);
@@ -756,7 +833,7 @@ q_program *bc_read(const uint8_t *buf, size_t len, char *err, size_t errsize)
  * exactly one block (that is how blocks are delimited: a block is what its
  * entry reaches), its operands are checked against that block's kind, and
  * every join point must see the same state along every path. Jumps go
- * forward, except QSTEP which returns to its loop's QNEXT, so every run
+ * forward, except QSTEP and QFILTER which return to their loop's QNEXT, so every run
  * ends; every path must end at HALT with an empty loop stack and the
  * block's result depth (0 for a rate block, 1 — the bool — for a check).
  * =================================================================== */
@@ -1026,10 +1103,49 @@ static bool verify_tables(vctx *v)
         if (q->tier > QO_HTXSNV || q->of_tier > QO_HTXSNV)
             return vfail(v, "quota %u: tiers %u/%u are not tiers", i, q->tier, q->of_tier);
         if (q->rounding > QROUND_UP) return vfail(v, "quota %u: unknown rounding %u", i, q->rounding);
-        if (q->basis != 0) return vfail(v, "quota %u: unknown basis %u", i, q->basis);
+        if (q->basis > QBASIS_AT_LEAST) return vfail(v, "quota %u: unknown basis %u", i, q->basis);
+        if (i > 0 && q->per != p->quotas[0].per) return vfail(v, "quota %u: groups by another field than quota 0", i);
         if (q->share.d <= 0 || q->share.n < 0)
             return vfail(v, "quota %u: share %lld/%lld is not a non-negative fraction", i, (long long)q->share.n,
                          (long long)q->share.d);
+    }
+
+    for (uint32_t i = 0; i < p->nbexprs; i++) {
+        const q_bexpr *e = &p->bexprs[i];
+        STR_OK(e->text, "batch expression", i, "text");
+        if (e->kind >= p->nkinds) return vfail(v, "batch expression %u: kind %u out of range", i, e->kind);
+        if (e->entry >= p->ncode)
+            return vfail(v, "batch expression %u: entry %u outside code (ncode %u)", i, e->entry, p->ncode);
+    }
+
+    for (uint32_t i = 0; i < p->nqkeys; i++) {
+        const q_qkey *k = &p->qkeys[i];
+        if (k->quota >= p->nquotas || k->key >= p->quotas[k->quota].nkeys || k->kind >= p->nkinds ||
+            k->expr >= p->nbexprs || p->bexprs[k->expr].kind != k->kind || k->desc > 1)
+            return vfail(v, "quota key %u: quota %u key %u kind %u expression %u out of range", i, k->quota, k->key,
+                         k->kind, k->expr);
+    }
+
+    for (uint32_t i = 0; i < p->ncaps; i++) {
+        const q_cap *c = &p->caps[i];
+        STR_OK(c->text, "cap", i, "text");
+        STR_OK(c->cite, "cap", i, "cite");
+        STR_OK(c->layer, "cap", i, "layer");
+        if (c->kind >= p->nkinds) return vfail(v, "cap %u: kind %u out of range", i, c->kind);
+        if (c->bound > QCAP_UNIT) return vfail(v, "cap %u: unknown bound %u", i, c->bound);
+        if (c->bound == QCAP_TIER && c->tier > QO_HTXSNV) return vfail(v, "cap %u: bound %u is not a tier", i, c->tier);
+        if (c->bound != QCAP_TIER) {
+            if (c->slot >= p->kinds[c->kind].nfields) return vfail(v, "cap %u: slot %u out of range", i, c->slot);
+            const q_field *f = &p->fields[p->kinds[c->kind].first_field + c->slot];
+            uint8_t want = c->bound == QCAP_FIELD ? QT_SCALE : QT_STRING;
+            if (f->type >= p->ntypes || p->types[f->type].kind != want ||
+                (c->bound == QCAP_FIELD && f->type != p->tier_type))
+                return vfail(v, "cap %u: field in slot %u has the wrong type", i, c->slot);
+        }
+        uint32_t ex[2] = {c->when, c->unless};
+        for (int j = 0; j < 2; j++)
+            if (ex[j] != QUY_NONE && (ex[j] >= p->nbexprs || p->bexprs[ex[j]].kind != c->kind))
+                return vfail(v, "cap %u: condition %u out of range or of another kind", i, ex[j]);
     }
 
     for (uint32_t i = 0; i < p->nsources; i++) {
@@ -1089,6 +1205,7 @@ typedef struct vstate {
 typedef struct vblock {
     uint32_t kind;  /* the kind whose slots the block reads */
     uint32_t check; /* check index, or QUY_NONE for the rate block */
+    uint32_t expr;  /* batch expression index, or QUY_NONE */
 } vblock;
 
 typedef struct vcode {
@@ -1107,7 +1224,9 @@ static void block_name(const vcode *c, uint32_t b, char *buf, size_t size)
 {
     const vblock *bl = &c->blocks[b];
     const char *kn = prog_str(c->p, c->p->kinds[bl->kind].name);
-    if (bl->check == QUY_NONE)
+    if (bl->expr != QUY_NONE)
+        snprintf(buf, size, "batch expression %u of kind '%s'", bl->expr, kn);
+    else if (bl->check == QUY_NONE)
         snprintf(buf, size, "the rate block of kind '%s'", kn);
     else
         snprintf(buf, size, "check %u of kind '%s'", bl->check, kn);
@@ -1204,12 +1323,15 @@ static bool step(vcode *c, uint32_t blk, uint32_t i)
         if (p->types[slot_field(p, bl, in.b)->type].kind != QT_LIST)
             return vfail(v, "instruction %u (%s): slot %u ('%s') is not a list", i, nm, in.b,
                          prog_str(p, slot_field(p, bl, in.b)->name));
-        if (in.c > QK_SUM) return vfail(v, "instruction %u (%s): unknown quantifier kind %u", i, nm, in.c);
+        if (in.c > QK__LAST) return vfail(v, "instruction %u (%s): unknown quantifier kind %u", i, nm, in.c);
         break;
+    case OPF_QEND:
+        if (in.b >= p->ntypes)
+            return vfail(v, "instruction %u (%s): result type %u out of range (ntypes %u)", i, nm, in.b, p->ntypes);
+        /* fall through */
     case OPF_ESLOT:
     case OPF_LOOPJ:
     case OPF_QSTEP:
-    case OPF_QEND:
         if (in.a >= QUY_MAX_LOOPS)
             return vfail(v, "instruction %u (%s): loop register %u out of range (QUY_MAX_LOOPS %d)", i, nm, in.a,
                          QUY_MAX_LOOPS);
@@ -1222,7 +1344,8 @@ static bool step(vcode *c, uint32_t blk, uint32_t i)
             return vfail(v, "instruction %u (%s): clause %u out of range (nclauses %u)", i, nm, in.a, p->nclauses);
         break;
     case OPF_RULE:
-        if (bl->check != QUY_NONE) return vfail(v, "instruction %u (%s): DECIDE outside a rate block", i, nm);
+        if (bl->check != QUY_NONE || bl->expr != QUY_NONE)
+            return vfail(v, "instruction %u (%s): DECIDE outside a rate block", i, nm);
         if (in.a >= p->nrules)
             return vfail(v, "instruction %u (%s): rule %u out of range (nrules %u)", i, nm, in.a, p->nrules);
         if (!(in.a >= kd->first_rule && in.a - kd->first_rule < kd->nrules))
@@ -1277,6 +1400,7 @@ static bool step(vcode *c, uint32_t blk, uint32_t i)
         break;
     case OP_QNEXT:
     case OP_QSTEP:
+    case OP_QFILTER:
     case OP_QEND:
         if (inner != in.a) {
             if (inner == QUY_NONE)
@@ -1320,7 +1444,7 @@ static bool step(vcode *c, uint32_t blk, uint32_t i)
     /* successors */
     switch (in.op) {
     case OP_HALT: {
-        int32_t want = bl->check == QUY_NONE ? 0 : 1;
+        int32_t want = bl->check == QUY_NONE && bl->expr == QUY_NONE ? 0 : 1;
         if (s.nloops)
             return vfail(v, "instruction %u (%s): loop register %u still active at HALT", i, nm, s.order[s.nloops - 1]);
         if (s.depth != want)
@@ -1333,12 +1457,15 @@ static bool step(vcode *c, uint32_t blk, uint32_t i)
             return vfail(v, "instruction %u (%s): backward jump to %u (only QSTEP jumps back)", i, nm, in.b);
         return flow(c, blk, i, in.b, &s, false);
     case OP_QSTEP:
+    case OP_QFILTER: /* QFILTER: back to the QNEXT (element skipped), or on */
         if (in.b >= p->ncode)
             return vfail(v, "instruction %u (%s): jump target %u outside code (ncode %u)", i, nm, in.b, p->ncode);
         if (in.b >= i || p->code[in.b].op != OP_QNEXT || p->code[in.b].a != in.a)
             return vfail(v, "instruction %u (%s): target %u is not the QNEXT heading loop register %u", i, nm, in.b,
                          in.a);
-        return flow(c, blk, i, in.b, &s, false);
+        if (in.op == OP_QSTEP) return flow(c, blk, i, in.b, &s, false);
+        if (!flow(c, blk, i, in.b, &s, false)) return false;
+        break;
     case OP_JFKEEP:
     case OP_JTKEEP: {
         /* taken: the value stays; fall-through: it is popped */
@@ -1390,7 +1517,7 @@ static bool verify_code(vctx *v)
     c.st = calloc(n, sizeof *c.st);
     c.owner = malloc(n * sizeof *c.owner);
     c.work = malloc(n * sizeof *c.work);
-    c.blocks = malloc(((size_t)p->nkinds + p->nchecks + 1) * sizeof *c.blocks);
+    c.blocks = malloc(((size_t)p->nkinds + p->nchecks + p->nbexprs + 1) * sizeof *c.blocks);
     if (!c.st || !c.owner || !c.work || !c.blocks) {
         vfail(v, "out of memory verifying %u instructions", p->ncode);
         goto done;
@@ -1398,11 +1525,14 @@ static bool verify_code(vctx *v)
     for (uint32_t i = 0; i < p->ncode; i++) c.owner[i] = QUY_NONE;
 
     for (uint32_t k = 0; k < p->nkinds; k++)
-        if (p->kinds[k].entry != QUY_NONE) c.blocks[c.nblocks++] = (vblock){k, QUY_NONE};
-    for (uint32_t i = 0; i < p->nchecks; i++) c.blocks[c.nblocks++] = (vblock){kind_of_check(p, i), i};
+        if (p->kinds[k].entry != QUY_NONE) c.blocks[c.nblocks++] = (vblock){k, QUY_NONE, QUY_NONE};
+    for (uint32_t i = 0; i < p->nchecks; i++) c.blocks[c.nblocks++] = (vblock){kind_of_check(p, i), i, QUY_NONE};
+    for (uint32_t i = 0; i < p->nbexprs; i++) c.blocks[c.nblocks++] = (vblock){p->bexprs[i].kind, QUY_NONE, i};
 
     for (uint32_t b = 0; b < c.nblocks; b++) {
-        uint32_t e = c.blocks[b].check == QUY_NONE ? p->kinds[c.blocks[b].kind].entry : p->checks[c.blocks[b].check].entry;
+        uint32_t e = c.blocks[b].expr != QUY_NONE    ? p->bexprs[c.blocks[b].expr].entry
+                     : c.blocks[b].check == QUY_NONE ? p->kinds[c.blocks[b].kind].entry
+                                                     : p->checks[c.blocks[b].check].entry;
         char name[160];
         block_name(&c, b, name, sizeof name);
         if (c.owner[e] != QUY_NONE) {

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const quant_name[] = {"all", "any", "none", "count", "sum"};
+static const char *const quant_name[QK__LAST + 1] = {"all", "any", "none", "count", "sum", "min", "max", "run"};
 
 static const char *S(const q_program *p, uint32_t id) { return prog_str(p, id); }
 
@@ -310,7 +310,7 @@ static void put_instr(dctx *d, uint32_t i)
     case OPF_JUMP: snprintf(ops, sizeof ops, "-> %u", in->b); break;
     case OPF_SLOTJ: snprintf(ops, sizeof ops, "%u -> %u", in->a, in->b); break;
     case OPF_LOOP:
-        snprintf(ops, sizeof ops, "L%u %u %s", in->a, in->b, in->c <= QK_SUM ? quant_name[in->c] : "?");
+        snprintf(ops, sizeof ops, "L%u %u %s", in->a, in->b, in->c <= QK__LAST ? quant_name[in->c] : "?");
         break;
     case OPF_LOOPJ: case OPF_QSTEP: snprintf(ops, sizeof ops, "L%u -> %u", in->a, in->b); break;
     case OPF_QEND: snprintf(ops, sizeof ops, "L%u", in->a); break;
@@ -364,7 +364,7 @@ static void put_instr(dctx *d, uint32_t i)
         break;
     case OPF_LOOP:
         COMMENT();
-        fprintf(out, "%s over ", in->c <= QK_SUM ? quant_name[in->c] : "?");
+        fprintf(out, "%s over ", in->c <= QK__LAST ? quant_name[in->c] : "?");
         put_slot_name(d, in->b);
         if (in->a < QUY_MAX_LOOPS) d->lslot[in->a] = in->b;
         break;

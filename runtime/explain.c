@@ -100,6 +100,23 @@ static const char *field_label(const q_program *p, const q_record *rec, uint16_t
     return *l ? l : prog_str(p, f->name);
 }
 
+/* The name of an aggregate over a list: "sum axes", "min axes", ... */
+static const char *const agg_word[] = {[QK_SUM] = "sum", [QK_MIN] = "min", [QK_MAX] = "max", [QK_RUN] = "longest run of"};
+static void agg_key(const q_program *p, const q_record *rec, const vm_event *e, char *buf, size_t size)
+{
+    const q_field *f = &p->fields[p->kinds[rec->kind].first_field + e->slot];
+    snprintf(buf, size, "%s %s", e->result >= QK_SUM && e->result <= QK__LAST ? agg_word[e->result] : "?",
+             prog_str(p, f->name));
+}
+
+static void agg_value(const q_program *p, const vm_event *e, char *buf, size_t size)
+{
+    if (e->idx < p->ntypes && p->types[e->idx].kind != QT_LIST && p->types[e->idx].kind != QT_STRUCT)
+        fmt_scalar(p, e->idx, e->val, buf, size);
+    else
+        q_format(e->val, false, buf, size);
+}
+
 /* ---------------------------------------------------------------------
  * JSON
  * ------------------------------------------------------------------- */
@@ -171,6 +188,19 @@ void *explain_json(const q_program *p, const q_record *rec, const vm_result *res
             reads = json_object();
             if (!adjusts) adjusts = json_array();
             json_array_append_new(adjusts, o);
+            break;
+        }
+        case EV_AGG: {
+            /* "sum axes": ["91"] — the aggregate's value, per list */
+            char key[160], v[64];
+            agg_key(p, rec, e, key, sizeof key);
+            agg_value(p, e, v, sizeof v);
+            json_t *arr = json_object_get(reads, key);
+            if (!arr) {
+                arr = json_array();
+                json_object_set_new(reads, key, arr);
+            }
+            json_array_append_new(arr, json_string(v));
             break;
         }
         case EV_EXC:
@@ -284,6 +314,15 @@ static void text_clause(const q_program *p, const q_record *rec, const vm_trace 
                 fmt_read(p, rec, e, buf, sizeof buf);
             } else if (e->type == EV_HOOK) {
                 if (fmt_hook(p, e, buf, sizeof buf) <= 0) continue;
+            } else if (e->type == EV_AGG) {
+                /* "tổng theo «Các trục kết quả» = 91" */
+                static const char *const vn[] = {[QK_SUM] = "tổng", [QK_MIN] = "nhỏ nhất", [QK_MAX] = "lớn nhất",
+                                                 [QK_RUN] = "chuỗi liên tiếp dài nhất"};
+                char v[64];
+                agg_value(p, e, v, sizeof v);
+                snprintf(buf, sizeof buf, "%s theo «%s» = %s",
+                         e->result >= QK_SUM && e->result <= QK__LAST ? vn[e->result] : "?", field_label(p, rec, e->slot),
+                         v);
             } else if (e->type == EV_SHARE) {
                 char v[64];
                 q_format(e->val, true, v, sizeof v);
@@ -340,6 +379,7 @@ void explain_text(const q_program *p, const q_record *rec, const vm_result *res,
             read_start = i + 1;
             break;
         }
+        case EV_AGG: break;
         case EV_EXC: exc = e->result; break;
         case EV_CLAUSE:
         case EV_SKIP:

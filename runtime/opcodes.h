@@ -14,7 +14,7 @@
  *             LOOP   a = loop register, b = list field slot, c = quantifier kind
  *             LOOPJ  a = loop register, b = jump target
  *             QSTEP  a = loop register, b = jump target (loop head)
- *             QEND   a = loop register
+ *             QEND   a = loop register, b = type of the result (shown in explanations)
  *             CLAUSE a = clause index, b = jump target taken on failure
  *             CMETA  a = clause index
  *             RULE   a = rule index, b = jump target (the flag section)
@@ -25,6 +25,9 @@
  *   PUSH    values pushed
  *   DOC     what it does, in Lua lopcodes.h notation; docs/bytecode.md is
  *           generated from this list (`quy disasm --opcodes`).
+ *
+ * The opcode numbers are part of the file format: new opcodes go at the
+ * end, so that files written before them still read the same.
  *
  * Every reader — the enum, the name table, the stack-effect table, the
  * verifier, the disassembler, the computed-goto table — includes this list.
@@ -37,7 +40,7 @@
     OP(PUSHK, K, 0, 1, "push K[b]")                                                                       \
     OP(LOADF, SLOT, 0, 1, "push R[a]; error if absent (c = 1: push 'absent', a hook's nil)")               \
     OP(PRESENT, SLOT, 0, 1, "push present(R[a])")                                                        \
-    OP(IFABSENT, SLOTJ, 0, 0, "if R[a] absent: clause skipped; pc := b (c = 1: the rule fails instead)")                    \
+    OP(IFABSENT, SLOTJ, 0, 0, "if R[a] absent: pc := b (clause skipped, or the 'else' default; c = 1: the rule fails instead)")                    \
     OP(POP, NONE, 1, 0, "drop top")                                                                      \
     OP(ADD, NONE, 2, 1, "x := x + y (exact)")                                                            \
     OP(SUB, NONE, 2, 1, "x := x - y (exact)")                                                            \
@@ -61,18 +64,19 @@
     OP(QNEXT, LOOPJ, 0, 0, "if L[a] exhausted or decided: pc := b; else advance to next element")       \
     OP(ELEM, ESLOT, 0, 1, "push current element of L[a] (scalar lists)")                                \
     OP(ELEMF, ESLOT, 0, 1, "push field b of current struct element of L[a]")                             \
-    OP(QSTEP, QSTEP, 1, 0, "fold predicate x (or summand) into L[a]; pc := b")                           \
-    OP(QEND, QEND, 0, 1, "push result of L[a] (all/any/none: bool, count: int, sum: number)")          \
+    OP(QSTEP, QSTEP, 1, 0, "fold predicate x (or summand, or min/max value) into L[a]; pc := b")          \
+    OP(QEND, QEND, 0, 1, "push result of L[a] (all/any/none: bool; count, run: int; sum, min, max: value)") \
     OP(LEN, SLOT, 0, 1, "push element count of list R[a]")                                               \
     OP(EXC, CMETA, 1, 1, "x := not x; trace: exception of clause a evaluated to x")                      \
     OP(CLAUSE, CLAUSE, 1, 0, "clause a := x; if not x and not tracing: pc := b")                          \
     OP(DECIDE, RULE, 0, 0, "if every clause since rule start held: outcome := rule a, pc := b")          \
     OP(FLAG, FLAG, 1, 0, "if x: raise flag a")                                                            \
     OP(CALLHOOK, HOOK, 0, 1, "pop b arguments; push hook a(arguments) (an adjustment: push 'it adjusts')") \
+    OP(HALT, NONE, 0, 0, "stop; the outcome is final")                                                    \
+    OP(QFILTER, QSTEP, 1, 0, "if not x: skip the current element of L[a] (L[a].i++; pc := b, its QNEXT)") \
     OP(ADJUST, ADJUST, 1, 0, "if x: apply the adjustment of the CALLHOOK just before (step a)")           \
     OP(OUTCOME, NONE, 0, 1, "push the outcome decided so far (a tier)")                                  \
-    OP(UNRATED, JUMP, 0, 0, "if the outcome is not_rated or deferred: pc := b")                          \
-    OP(HALT, NONE, 0, 0, "stop; the outcome is final")
+    OP(UNRATED, JUMP, 0, 0, "if the outcome is not_rated or deferred: pc := b")
 
 typedef enum op_code {
 #define OP_ENUM(name, fmt, pop, push, doc) OP_##name,
@@ -107,6 +111,10 @@ typedef enum q_quant {
     QK_NONE,
     QK_COUNT,
     QK_SUM,
+    QK_MIN,  /* least of the values folded (numbers, dates, scale ranks); none folded: VM_EMPTY */
+    QK_MAX,  /* greatest of the values folded; none folded: VM_EMPTY */
+    QK_RUN,  /* length of the longest run of consecutive elements satisfying the predicate */
+    QK__LAST = QK_RUN
 } q_quant;
 
 typedef struct op_info {

@@ -31,6 +31,8 @@ struct out_writer {
     size_t nrows, rows_cap;
     size_t count[QO__COUNT];
     size_t nrejected;
+    const out_flag *extra; /* batch flags of the row being written */
+    size_t nextra;
 };
 
 /* =====================================================================
@@ -100,13 +102,15 @@ static uint32_t nflags(const vm_result *res)
 }
 
 /* Flag codes joined by `sep`, malloc'd. */
-static char *join_flags(const q_program *p, const vm_result *res, const char *sep)
+static char *join_flags(const out_writer *w, const vm_result *res, const char *sep)
 {
+    const q_program *p = w->p;
     size_t n = 1;
     for (uint32_t i = 0; i < nflags(res); i++) {
         const q_flagdef *fl = flag_at(p, res, i);
         n += strlen(fl ? prog_str(p, fl->name) : "?") + strlen(sep);
     }
+    for (size_t i = 0; i < w->nextra; i++) n += strlen(w->extra[i].code) + strlen(sep);
     char *s = malloc(n);
     if (!s) return NULL;
     s[0] = 0;
@@ -115,6 +119,8 @@ static char *join_flags(const q_program *p, const vm_result *res, const char *se
         const q_flagdef *fl = flag_at(p, res, i);
         o += (size_t)snprintf(s + o, n - o, "%s%s", i ? sep : "", fl ? prog_str(p, fl->name) : "?");
     }
+    for (size_t i = 0; i < w->nextra; i++)
+        o += (size_t)snprintf(s + o, n - o, "%s%s", o ? sep : "", w->extra[i].code);
     return s;
 }
 
@@ -175,6 +181,13 @@ static void jsonl_result(out_writer *w, const q_record *rec, const vm_result *re
         json_object_set_new(f, "cite", jstr(fl ? prog_str(p, fl->cite) : ""));
         const char *note = vm_note_of(res, res->flags[i]); /* an adjustment's reason */
         if (note) json_object_set_new(f, "detail", jstr(note));
+        json_array_append_new(flags, f);
+    }
+    for (size_t i = 0; i < w->nextra; i++) {
+        json_t *f = json_object();
+        json_object_set_new(f, "code", jstr(w->extra[i].code));
+        json_object_set_new(f, "message", jstr(w->extra[i].message));
+        json_object_set_new(f, "cite", jstr(w->extra[i].cite));
         json_array_append_new(flags, f);
     }
     json_object_set_new(o, "flags", flags);
@@ -246,7 +259,7 @@ static void csv_result(out_writer *w, const q_record *rec, const vm_result *res,
     }
     csv_cell(w, outcome_code(res->outcome), false);
     csv_cell(w, eligible < QO__COUNT ? q_outcome_code[eligible] : "", false);
-    char *fl = join_flags(p, res, ";");
+    char *fl = join_flags(w, res, ";");
     if (!fl) w->failed = true;
     csv_cell(w, fl, false);
     free(fl);
@@ -361,7 +374,7 @@ static void table_result(out_writer *w, const q_record *rec, const vm_result *re
         } else {
             r->cell[COL_RULE] = dup_str("");
         }
-        r->cell[COL_FLAGS] = join_flags(p, res, ", ");
+        r->cell[COL_FLAGS] = join_flags(w, res, ", ");
     }
     if (trace_text && *trace_text) r->trace = dup_str(trace_text);
     for (int c = 0; c < NCOLS; c++)
@@ -482,6 +495,14 @@ out_writer *out_open(FILE *f, out_format fmt, const q_program *p)
 void out_result(out_writer *w, const q_record *rec, const vm_result *res, uint8_t eligible, const void *trace_json,
                 const char *trace_text)
 {
+    out_result_ex(w, rec, res, eligible, NULL, 0, trace_json, trace_text);
+}
+
+void out_result_ex(out_writer *w, const q_record *rec, const vm_result *res, uint8_t eligible, const out_flag *extra,
+                   size_t nextra, const void *trace_json, const char *trace_text)
+{
+    w->extra = extra;
+    w->nextra = nextra;
     if (res->error != VM_OK) w->nrejected++;
     else if (res->outcome < QO__COUNT) w->count[res->outcome]++;
     switch (w->fmt) {
@@ -489,6 +510,8 @@ void out_result(out_writer *w, const q_record *rec, const vm_result *res, uint8_
     case OUT_CSV: csv_result(w, rec, res, eligible); break;
     case OUT_TABLE: table_result(w, rec, res, trace_text); break;
     }
+    w->extra = NULL;
+    w->nextra = 0;
 }
 
 void out_rejected(out_writer *w, const rec_error *err)

@@ -50,6 +50,16 @@ out_writer *out_open(FILE *f, out_format fmt, const q_program *p);
 void out_result(out_writer *w, const q_record *rec, const vm_result *res, uint8_t eligible, const void *trace_json,
                 const char *trace_text);
 
+/* A finding of the batch steps, written among the flags ("capped",
+ * "quota_demoted"). Strings are copied. */
+typedef struct out_flag {
+    const char *code, *message, *cite;
+} out_flag;
+
+/* out_result() with the batch steps' flags appended to the rule flags. */
+void out_result_ex(out_writer *w, const q_record *rec, const vm_result *res, uint8_t eligible, const out_flag *extra,
+                   size_t nextra, const void *trace_json, const char *trace_text);
+
 /* One rejected record (or a warning the caller chooses to show). */
 void out_rejected(out_writer *w, const rec_error *err);
 

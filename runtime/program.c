@@ -59,6 +59,9 @@ void prog_free(q_program *p)
     free(p->reads);
     free(p->flags);
     free(p->quotas);
+    free(p->qkeys);
+    free(p->caps);
+    free(p->bexprs);
     free(p->sources);
     free(p->hooks);
     free(p->params);

@@ -181,21 +181,75 @@ typedef struct q_kind {
     uint32_t nrules;
 } q_kind;
 
-/* `quota T <= P of U per FIELD round R` (Điều 12, 1.4). Applied by the
- * batch step; declared and checked here. */
+/* ---------------------------------------------------------------------
+ * Batch steps (runtime/batch.c): caps, then quotas, after every record is
+ * rated on its own; roll-ups fill `computed` fields before that.
+ * ------------------------------------------------------------------- */
+
+/* An expression evaluated per record by the batch steps (a cap's `when` /
+ * `unless` condition, a quota's `order` key): code at `entry` for `kind`'s
+ * slots, leaving one value, then HALT. Run with vm_eval(). */
+typedef struct q_bexpr {
+    uint32_t kind;  /* kind whose slots it reads */
+    uint32_t entry; /* code index */
+    uint32_t text;  /* string id: source text */
+    uint32_t pos;
+} q_bexpr;
+
+/* `cap KIND at BOUND [when C] [unless C] cite S`: lowers a rated record's
+ * tier to BOUND. One q_cap per kind it applies to, in declaration order. */
+typedef enum q_cap_bound {
+    QCAP_TIER,    /* a tier constant: `tier` */
+    QCAP_FIELD,   /* a tier field of the record: `slot` (absent: not applied) */
+    QCAP_HEAD_OF, /* `head_of.tier`: final tier of the batch record named by the head_of field (`slot`) */
+    QCAP_UNIT,    /* `unit.tier`: the same through the unit field (`slot`) */
+} q_cap_bound;
+
+typedef struct q_cap {
+    uint32_t kind;    /* kind index */
+    uint8_t bound;    /* q_cap_bound */
+    uint8_t tier;     /* QCAP_TIER: the q_outcome */
+    uint16_t slot;    /* QCAP_FIELD / HEAD_OF / UNIT: the field's slot */
+    uint32_t when;    /* bexpr index (bool), or QUY_NONE */
+    uint32_t unless;  /* bexpr index (bool), or QUY_NONE */
+    uint32_t text;    /* string id: source text of the bound */
+    uint32_t cite;
+    uint32_t layer;
+    uint32_t pos;
+} q_cap;
+
+/* `quota T <= P of U per FIELD round R [basis B] [small_group N]
+ * [order KEY [asc|desc], ...]` (Điều 12, 1.4). */
 typedef enum q_rounding { QROUND_DOWN, QROUND_HALF_UP, QROUND_UP } q_rounding;
+
+typedef enum q_basis {
+    QBASIS_FINAL,    /* after the quota: #T <= P x #U, the demoted counted among U */
+    QBASIS_ELIGIBLE, /* P x #U eligible before the quota */
+    QBASIS_AT_LEAST, /* P x #(U or above) */
+} q_basis;
 
 typedef struct q_quota {
     uint8_t tier;      /* q_outcome of the limited tier */
     uint8_t of_tier;   /* q_outcome it is counted against */
     uint8_t rounding;  /* q_rounding */
-    uint8_t basis;     /* 0 = final (after quota) count of of_tier; others reserved */
+    uint8_t basis;     /* q_basis */
     q_val share;       /* e.g. 1/5 */
     uint32_t per;      /* string id: field name grouping records ("peer_group") */
+    uint32_t small_group; /* groups of fewer rated records, all >= of_tier, keep one; 0 = no such exception */
+    uint32_t nkeys;    /* order keys (qkeys with this quota index) */
     uint32_t cite;
     uint32_t layer;
     uint32_t pos;
 } q_quota;
+
+/* One `order` key of a quota, compiled for one kind. */
+typedef struct q_qkey {
+    uint32_t quota; /* quota index */
+    uint32_t key;   /* 0-based position in the quota's order list */
+    uint32_t kind;
+    uint32_t expr;  /* bexpr index */
+    uint8_t desc;   /* 1: larger first */
+} q_qkey;
 
 /* ---------------------------------------------------------------------
  * Hooks: Lua functions a ruleset declares (`hook`), calls in expressions
@@ -281,6 +335,9 @@ typedef struct q_program {
     uint16_t *reads;   uint32_t nreads;  /* slots read by clauses */
     q_flagdef *flags;  uint32_t nflagdefs;
     q_quota *quotas;   uint32_t nquotas;
+    q_qkey *qkeys;     uint32_t nqkeys;
+    q_cap *caps;       uint32_t ncaps;
+    q_bexpr *bexprs;   uint32_t nbexprs;
     q_source *sources; uint32_t nsources;
     q_hook *hooks;     uint32_t nhooks;
     q_param *params;   uint32_t nparams;   /* hook parameters */
@@ -319,7 +376,7 @@ bool prog_locate(const q_program *p, uint32_t pos, const char **file, uint32_t *
  * ------------------------------------------------------------------- */
 
 #define QUY_BC_MAGIC "QUYB"
-#define QUY_BC_VERSION 2
+#define QUY_BC_VERSION 3
 
 /* Serialise to a malloc'd buffer. Returns false on allocation failure. */
 bool bc_write(const q_program *p, uint8_t **out, size_t *out_len);

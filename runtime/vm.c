@@ -31,8 +31,9 @@ typedef struct vm_loop {
     uint32_t stride; /* values per element (struct field count, or 1) */
     uint32_t cur;    /* elems index of the current element */
     uint8_t kind;    /* q_quant */
-    int64_t acc;     /* all/any/none: truth; count: matches */
-    q_val sum;       /* sum */
+    uint16_t slot;   /* the list field's slot (for the trace) */
+    int64_t acc;     /* all/any/none: truth; count: matches; min/max: values folded; run: current run */
+    q_val sum;       /* sum; min/max: the extreme so far; run: the longest run */
 } vm_loop;
 
 /* Values per element of the list field in `slot` of kind k. */

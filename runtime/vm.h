@@ -22,6 +22,7 @@ typedef enum vm_ev_type {
     EV_RULE,   /* rule idx finished: result = 1 held (decided), 0 failed */
     EV_FLAG,   /* flag idx raised */
     EV_SHARE,  /* share(a, b) computed: val = result, slot/idx = a.n, b.n (ints) */
+    EV_AGG,    /* sum/min/max/longest run over list `slot`: val = result, result = q_quant, idx = its type */
     EV_HOOK,   /* hook idx called in an expression: result 1, val = its result; result 0: it
                   failed after a clause of the rule had failed (tracing only), val.n = (intptr_t) why */
     EV_ADJUST, /* adjust step idx adjusted: slot = outcome before, result = after,
@@ -50,7 +51,8 @@ typedef struct vm_trace {
     E(DIV_ZERO, "chia cho 0 (division by zero)")                                   \
     E(BAD_PROGRAM, "chương trình hỏng (invalid program state)")                     \
     E(NO_RATE, "bộ quy tắc không xếp loại đối tượng này (kind has no rate block)") \
-    E(HOOK, "lỗi hook Lua (hook failed)")
+    E(HOOK, "lỗi hook Lua (hook failed)")                                          \
+    E(EMPTY, "min/max của danh sách không có phần tử nào (min/max over no element)")
 
 typedef enum vm_error {
 #define E_ENUM(name, msg) VM_##name,

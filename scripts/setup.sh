@@ -9,6 +9,7 @@ PACKAGES=(
   liblua5.4-dev         # Lua 5.4 (hooks, and the benchmark's Lua baseline)
   libjansson-dev        # JSON records and output
   libcsv-dev            # CSV records
+  libxxhash-dev         # hashing record ids in batch steps
   libcmocka-dev         # unit tests
 )
 

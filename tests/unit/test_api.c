@@ -89,12 +89,56 @@ static void test_stream(void **state)
     quy_ruleset_free(rs);
 }
 
+static void test_resolve_locality(void **state)
+{
+    (void)state;
+    char *name = NULL, *why = NULL, *err = NULL;
+    /* the locality's own ruleset, by id and by Vietnamese name */
+    assert_int_equal(quy_ruleset_resolve("cho-chu", "2024-12-01", dirs, 1, &name, &why, &err), 0);
+    assert_string_equal(name, "cho-chu-2024");
+    assert_null(err);
+    assert_non_null(strstr(why, "thị trấn Chợ Chu"));
+    free(name);
+    free(why);
+    assert_int_equal(quy_ruleset_resolve("Chợ Chu", "2024-10-25", dirs, 1, &name, NULL, &err), 0);
+    assert_string_equal(name, "cho-chu-2024");
+    free(name);
+    /* before its own takes effect: the parent locality's, and it says so */
+    assert_int_equal(quy_ruleset_resolve("cho-chu", "2024-10-24", dirs, 1, &name, &why, &err), 0);
+    assert_string_equal(name, "central-124");
+    assert_non_null(strstr(why, "none in force (cho-chu-2024 2024-10-25"));
+    free(name);
+    free(why);
+    /* a ruleset that ended: Đức Phố's 2022 letter, superseded by 124 */
+    assert_int_equal(quy_ruleset_resolve("duc-pho", "2023-10-03", dirs, 1, &name, NULL, &err), 0);
+    assert_string_equal(name, "duc-pho-hdnd-2022");
+    free(name);
+    assert_int_equal(quy_ruleset_resolve("duc-pho", "2023-10-04", dirs, 1, &name, NULL, &err), 0);
+    assert_string_equal(name, "central-124");
+    free(name);
+    /* a date outside every ruleset up the chain: the nearest is named */
+    assert_int_equal(quy_ruleset_resolve("duc-pho", "2022-11-07", dirs, 1, &name, &why, &err), -1);
+    assert_null(name);
+    assert_null(why);
+    assert_non_null(strstr(err, "no ruleset is in force for thị xã Đức Phố [duc-pho] on 2022-11-07"));
+    assert_non_null(strstr(err, "the nearest is duc-pho-hdnd-2022"));
+    free(err);
+    /* unknown locality, bad date */
+    assert_int_equal(quy_ruleset_resolve("thanh-lamm", "2026-07-01", dirs, 1, &name, NULL, &err), -1);
+    assert_non_null(strstr(err, "did you mean 'thanh-lam'?"));
+    free(err);
+    assert_int_equal(quy_ruleset_resolve("thanh-lam", "2026-02-30", dirs, 1, &name, NULL, &err), -1);
+    assert_non_null(strstr(err, "not a date"));
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_load_and_rate),
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_stream),
+        cmocka_unit_test(test_resolve_locality),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

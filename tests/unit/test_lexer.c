@@ -88,7 +88,8 @@ static void test_every_keyword(void **state)
                         "record", "optional", "computed", "check", "list", "of", "rate", "amend", "when",
                         "unless", "if", "present", "otherwise", "also", "requires", "replace", "let", "flag",
                         "gap", "cite", "quota", "per", "round", "at", "cap", "hook", "from", "all", "any",
-                        "none", "count", "sum", "where", "and", "or", "not", "true", "false", "it"};
+                        "none", "count", "sum", "where", "and", "or", "not", "true", "false", "it",
+                        "min", "max", "longest", "run", "else"};
     for (size_t i = 0; i < sizeof kw / sizeof *kw; i++) {
         scans(f, kw[i]);
         assert_int_equal(f->n, 2);

@@ -35,7 +35,7 @@ static void dput(dbuf *b, const char *fmt, ...)
 
 static const char *op_name(ast_op op)
 {
-    static const char *const n[] = {"neg", "not", "+", "-", "*", "/", "=", "!=", "<", "<=", ">", ">=", "and", "or"};
+    static const char *const n[] = {"neg", "not", "+", "-", "*", "/", "=", "!=", "<", "<=", ">", ">=", "and", "or", "else"};
     return n[op];
 }
 
@@ -73,12 +73,16 @@ static void dump(dbuf *b, const ast_node *n)
         break;
     case AST_E_CALL: dput(b, "(call %s", n->u.name.text.s); dump_list(b, n->u.name.args); dput(b, ")"); break;
     case AST_E_QUANT: {
-        static const char *const q[] = {"all", "any", "none", "count", "sum"};
+        static const char *const q[] = {"all", "any", "none", "count", "sum", "min", "max", "run"};
         dput(b, "(%s ", q[n->u.quant.q]);
         dump(b, n->u.quant.list);
         if (n->u.quant.body) {
             dput(b, " ");
             dump(b, n->u.quant.body);
+        }
+        if (n->u.quant.filter) {
+            dput(b, " where ");
+            dump(b, n->u.quant.filter);
         }
         dput(b, ")");
         break;
@@ -515,7 +519,7 @@ static void test_expressions(void **state)
                        "  let g = none cases where corruption\n"
                        "  let h = any l = tot\n"
                        "  let i = (count l where it >= httnv) >= 3\n"
-                       "  let j = min(a, max(b, 1)) + present(x)\n"
+                       "  let j = f(a, g(b, 1)) + present(x)\n"
                        "  let k = a or b or c\n"
                        "  let l = a and (b or c) and d\n"
                        "  let m = 1.25 + 12.5% - 2024-02-29\n"
@@ -523,6 +527,12 @@ static void test_expressions(void **state)
                        "  let o = x.y = true and false\n"
                        "  let p = all l where any m where it > 1\n"
                        "  let q = all cases where not corruption\n"
+                       "  let r = min axes of weight where role = primary\n"
+                       "  let s = (max axes of weight * 2 where not ok) > (sum axes of weight where ok)\n"
+                       "  let t = (longest run of quarters where it = khtnv) >= 2\n"
+                       "  let u = longest run of quarters >= htnv\n"
+                       "  let v = score else x + 1\n"
+                       "  let w = -score else (sum l of it)\n"
                        "}\n");
     if (!ok) show(f);
     assert_true(ok);
@@ -535,14 +545,20 @@ static void test_expressions(void **state)
                        " (let g (none cases corruption))"
                        " (let h (any l (= it tot)))"
                        " (let i (>= (count l (>= it httnv)) 3/1))"
-                       " (let j (+ (call min a (call max b 1/1)) (call present x)))"
+                       " (let j (+ (call f a (call g b 1/1)) (call present x)))"
                        " (let k (or (or a b) c))"
                        " (let l (and (and a (or b c)) d))"
                        " (let m (- (+ 5/4 1/8%) date:19782))"
                        " (let n (!= \"Chuỗi\" it))"
                        " (let o (and (= (. x y) true) false))"
                        " (let p (all l (any m (> it 1/1))))"
-                       " (let q (all cases (not corruption))))";
+                       " (let q (all cases (not corruption)))"
+                       " (let r (min axes weight where (= role primary)))"
+                       " (let s (> (max axes (* weight 2/1) where (not ok)) (sum axes weight where ok)))"
+                       " (let t (>= (run quarters (= it khtnv)) 2/1))"
+                       " (let u (run quarters (>= it htnv)))"
+                       " (let v (+ (else score x) 1/1))"
+                       " (let w (neg (else score (sum l it)))))";
     if (strcmp(f->dump, want) != 0) fprintf(stderr, "got:\n%s\n", f->dump);
     assert_string_equal(f->dump, want);
 }
@@ -645,6 +661,16 @@ static void test_unclosed_blocks(void **state)
     assert_int_equal(decl(f, 2)->kind, AST_D_RATE);
 }
 
+static void test_min_max_call_targeted(void **state)
+{
+    px *f = *state;
+    const char *src = "ruleset r\nrate m {\n  let a = min(x, 1)\n  let b = 2 + max (y)\n  let c = amin(x)\n}\n";
+    assert_false(parse(f, src));
+    assert_int_equal(f->d.nerrors, 2);
+    assert_diag(f, 0, 3, 14, "'min' takes a list, as in 'min axes of weight [where role = primary]' (there is no min(a, b))");
+    assert_diag(f, 1, 4, 15, "unexpected 'max': a quantifier used as an operand needs parentheses, as in '1 + (max ...)'");
+}
+
 static void test_lexical_error_reported_once(void **state)
 {
     px *f = *state;
@@ -740,6 +766,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_and_or_mixing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_cite, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unclosed_blocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_min_max_call_targeted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lexical_error_reported_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bare_flag, setup, teardown),
         cmocka_unit_test_setup_teardown(test_misc_errors, setup, teardown),

@@ -2,8 +2,9 @@
  * test_sema.c — the checker (compiler/sema.c) through compiler_compile():
  * name resolution with "did you mean", types, the decision order and the
  * mandatory `otherwise`, reachability, optional fields, citations,
- * `extends` chains (amend / replace / cycles), and exact arithmetic decided
- * by the language end to end.
+ * `extends` chains (amend / replace / cycles), exact arithmetic decided
+ * by the language end to end, and the list aggregates (min/max, filtered
+ * sum, longest run) and `field else default`.
  *
  * Every test compiles a small ruleset written into a temporary directory
  * (quy_fixture.h) and asserts each diagnostic's message and line:col; the
@@ -626,6 +627,197 @@ static void test_extends_missing_parent(void **state)
 }
 
 /* ---------------------------------------------------------------------
+ * amend record, amend rate additions, names that do not exist below
+ * ------------------------------------------------------------------- */
+
+#define PARENT2                                               \
+    "ruleset parent version \"1\"\n"                          \
+    "record common {\n"                                       \
+    "  months : int\n"                                        \
+    "  check months >= 0\n"                                   \
+    "}\n"                                                     \
+    "record member extends common {\n"                        \
+    "  done : bool\n"                                         \
+    "}\n"                                                     \
+    "record leader extends common {\n"                        \
+    "  unit_ok : bool\n"                                      \
+    "}\n"                                                     \
+    "rate member {\n"                                         \
+    "  xs: htxsnv when done cite \"P 1\"\n"                   \
+    "  otherwise htnv cite \"P 2\"\n"                         \
+    "}\n"                                                     \
+    "rate leader {\n"                                         \
+    "  xs: htxsnv when unit_ok cite \"P 3\"\n"                \
+    "  otherwise htnv cite \"P 4\"\n"                         \
+    "}\n"
+
+#define CHILD2_HEAD                                          \
+    "ruleset child extends parent version \"2\"\n"           \
+    "amend record common {\n"                                \
+    "  sick_leave : bool = false \"Nghỉ ốm dài ngày\"\n"      \
+    "  reviewed_on : optional date \"Ngày kiểm điểm\"\n"     \
+    "  check months <= 12 \"Tối đa 12 tháng\"\n"             \
+    "}\n"
+
+#define MREC(fields) "{'id':'m','kind':'member','months':12,'done':true" fields "}"
+#define LREC(fields) "{'id':'l','kind':'leader','months':12,'unit_ok':true" fields "}"
+
+static void test_amend_record_flattens_into_every_kind(void **state)
+{
+    qfx *fx = *state;
+    qfx_file(fx, "parent", PARENT2);
+    qfx_file(fx, "child", CHILD2_HEAD
+                          "amend rate member {\n"
+                          "  ngan \"Dưới 6 tháng\": not_rated when months < 6 cite \"C 1\"\n"
+                          "  om: khtnv when sick_leave cite \"C 2\"\n"
+                          "  flag muon \"Kiểm điểm sau hạn\" when reviewed_on > 2024-11-15 if present cite \"C 3\"\n"
+                          "}\n"
+                          "amend rate leader {\n"
+                          "  htxsnv also requires not sick_leave \"Không nghỉ ốm\" cite \"C 4\"\n"
+                          "}\n");
+    q_program *p = qfx_compile(fx, "child");
+    if (!p) qfx_dump(fx);
+    assert_non_null(p);
+    assert_int_equal(compiler_diags(fx->c)->n, 0);
+    /* both kinds carry the added fields, after the fields declared below */
+    for (uint32_t k = 0; k < 2; k++) {
+        assert_int_equal(p->kinds[k].nfields, 4);
+        uint32_t f = prog_find_field(p, k, "sick_leave", 10);
+        assert_int_not_equal(f, QUY_NONE);
+        assert_int_equal(p->fields[f].slot, 2);
+        assert_true(p->fields[f].flags & QF_DEFAULT);
+        assert_string_equal(prog_str(p, p->fields[f].label), "Nghỉ ốm dài ngày");
+        f = prog_find_field(p, k, "reviewed_on", 11);
+        assert_int_not_equal(f, QUY_NONE);
+        assert_int_equal(p->fields[f].slot, 3);
+        assert_true(p->fields[f].flags & QF_OPTIONAL);
+        /* the parent's check and the amendment's */
+        assert_int_equal(p->kinds[k].nchecks, 2);
+    }
+    /* the amended check rejects a record of either kind */
+    q_record *r;
+    assert_int_equal(qfx_record(fx, MREC(",'months':13"), &r), -1);
+    assert_string_equal(fx->rerr.field, "months");
+    assert_int_equal(qfx_record(fx, LREC(",'months':13"), &r), -1);
+    /* default false: rated as before */
+    vm_result res;
+    assert_int_equal(qfx_tier_res(fx, MREC(""), &res), QO_HTXSNV);
+    assert_int_equal(res.nflags, 0);
+    /* the new not_rated and khtnv rules come first, in that order */
+    assert_int_equal(rule_by_name(p, "ngan"), 0);
+    assert_int_equal(rule_by_name(p, "om"), 1);
+    assert_string_equal(prog_str(p, p->rules[0].layer), "child");
+    assert_int_equal(qfx_tier(fx, MREC(",'months':5")), QO_NOT_RATED);
+    assert_int_equal(qfx_tier(fx, MREC(",'sick_leave':true")), QO_KHTNV);
+    /* the flag reads the added optional field; absent: not raised */
+    assert_int_equal(qfx_tier_res(fx, MREC(",'reviewed_on':'2024-11-20'"), &res), QO_HTXSNV);
+    assert_int_equal(res.nflags, 1);
+    assert_string_equal(qfx_flag_name(p, &res, 0), "muon");
+    assert_int_equal(qfx_tier_res(fx, MREC(",'reviewed_on':'2024-11-15'"), &res), QO_HTXSNV);
+    assert_int_equal(res.nflags, 0);
+    /* leaders: the requirement reads the added field */
+    assert_int_equal(qfx_tier(fx, LREC("")), QO_HTXSNV);
+    assert_int_equal(qfx_tier(fx, LREC(",'sick_leave':true")), QO_HTNV);
+}
+
+static void test_amend_record_new_record_and_gap(void **state)
+{
+    qfx *fx = *state;
+    qfx_file(fx, "parent", PARENT2);
+    /* a variant may declare new records (and rate them) and add gaps */
+    qfx_file(fx, "child", CHILD2_HEAD
+                          "record staff extends common \"Công chức\" {\n"
+                          "  score : int\n"
+                          "}\n"
+                          "rate staff {\n"
+                          "  tot: httnv when score >= 90 cite \"C 5\"\n"
+                          "  otherwise htnv flag gap\n"
+                          "}\n"
+                          "amend rate member {\n"
+                          "  gap chua_xet \"Chưa kiểm điểm\" when not present(reviewed_on) cite \"C 6\"\n"
+                          "}\n");
+    q_program *p = qfx_compile(fx, "child");
+    if (!p) qfx_dump(fx);
+    assert_non_null(p);
+    assert_int_equal(p->nkinds, 3);
+    uint32_t k = 2;
+    assert_string_equal(prog_str(p, p->kinds[k].name), "staff");
+    assert_int_equal(p->kinds[k].nfields, 4); /* months, score, sick_leave, reviewed_on */
+    assert_int_not_equal(prog_find_field(p, k, "sick_leave", 10), QUY_NONE);
+    assert_int_equal(qfx_tier(fx, "{'id':'s','kind':'staff','months':3,'score':95}"), QO_HTTNV);
+    /* the gap fires only when `otherwise` decides */
+    vm_result res;
+    assert_int_equal(qfx_tier_res(fx, MREC(",'done':false"), &res), QO_HTNV);
+    assert_int_equal(res.nflags, 1);
+    assert_string_equal(qfx_flag_name(p, &res, 0), "chua_xet");
+    assert_int_equal(qfx_tier_res(fx, MREC(",'done':false,'reviewed_on':'2024-11-01'"), &res), QO_HTNV);
+    assert_int_equal(res.nflags, 0);
+}
+
+static void test_amend_record_errors(void **state)
+{
+    qfx *fx = *state;
+    qfx_file(fx, "parent", PARENT2);
+    qfx_file(fx, "child", "ruleset child extends parent version \"2\"\n"
+                          "amend record comon {\n"
+                          "  x : bool\n"
+                          "}\n"
+                          "amend record common {\n"
+                          "  done : bool\n"
+                          "  check nosuch > 1\n"
+                          "}\n"
+                          "record extra extends membr {\n"
+                          "  y : bool\n"
+                          "}\n"
+                          "record local {\n"
+                          "  z : bool\n"
+                          "}\n"
+                          "amend record local {\n"
+                          "  w : bool\n"
+                          "}\n"
+                          "rate extra {\n"
+                          "  otherwise htnv\n"
+                          "}\n");
+    assert_null(qfx_compile(fx, "child"));
+    qfx_expect_in(fx, "child.quy", DIAG_ERROR, 2, 14, "amend record: unknown record 'comon'; did you mean 'common'?");
+    /* an added field that a kind below already has: once per kind deriving from it */
+    qfx_expect_in(fx, "child.quy", DIAG_ERROR, 6, 3, "field 'done' is declared twice in record 'member'");
+    qfx_expect_in(fx, "child.quy", DIAG_ERROR, 7, 9, "unknown field 'nosuch'");
+    qfx_expect_in(fx, "child.quy", DIAG_ERROR, 7, 9, "unknown field 'nosuch'");
+    qfx_expect_in(fx, "child.quy", DIAG_ERROR, 9, 22, "unknown record 'membr'; did you mean 'member'?");
+    qfx_expect_in(fx, "child.quy", DIAG_ERROR, 15, 14, "record 'local' is declared in this ruleset");
+}
+
+static void test_amend_unknown_names_suggest(void **state)
+{
+    qfx *fx = *state;
+    qfx_file(fx, "parent", PARENT2);
+    qfx_file(fx, "child", "ruleset child extends parent version \"2\"\n"
+                          "amend rate membr {\n"
+                          "  htxsnv also requires done cite \"C\"\n"
+                          "}\n"
+                          "amend rate member {\n"
+                          "  htxsvn also requires done cite \"C\"\n"
+                          "  httnv also requires done cite \"C\"\n"
+                          "  replace x: htxsnv when done cite \"C\"\n"
+                          "}\n");
+    assert_null(qfx_compile(fx, "child"));
+    qfx_expect_in(fx, "child.quy", DIAG_ERROR, 2, 12, "'amend rate membr': no layer below rates 'membr'; did you mean 'member'?");
+    qfx_expect_in(fx, "child.quy", DIAG_ERROR, 6, 3, "'also requires' amends a tier: htxsnv, httnv or htnv; did you mean 'htxsnv'?");
+    qfx_expect_in(fx, "child.quy", DIAG_ERROR, 7, 3, "'rate member' has no httnv rule to amend (its tier rules: htxsnv)");
+    qfx_expect_in(fx, "child.quy", DIAG_ERROR, 8, 11, "replace: 'x' is not a rule of 'rate member'; did you mean 'xs'?");
+}
+
+static void test_amend_record_in_root_is_error(void **state)
+{
+    qfx *fx = *state;
+    assert_null(qfx_src(fx, HEAD "amend record membr {\n  x : bool\n}\n"));
+    qfx_expect(fx, DIAG_ERROR, 12, 14, "amend record: unknown record 'membr'; did you mean 'member'?");
+    assert_null(qfx_src(fx, HEAD "amend record member {\n  x : bool\n}\n"));
+    qfx_expect(fx, DIAG_ERROR, 12, 14, "record 'member' is declared in this ruleset");
+}
+
+/* ---------------------------------------------------------------------
  * Exact arithmetic, decided by the language
  * ------------------------------------------------------------------- */
 
@@ -717,6 +909,142 @@ static void test_division_by_zero_is_runtime_error(void **state)
     assert_int_equal(qfx_tier(fx, "{'id':'r','kind':'member','a':3,'b':2,'x':0,'y':0,'z':0,'p':0}"), QO_HTXSNV);
 }
 
+/* ---------------------------------------------------------------------
+ * min / max / filtered sum / longest run / 'else', decided end to end
+ * ------------------------------------------------------------------- */
+
+#define AGG_HEAD                                                                       \
+    "ruleset agg version \"1\"\n"                                                      \
+    "struct ax { role : enum { primary, secondary }  weight : decimal  pct : percent }\n" \
+    "record member {\n"                                                                \
+    "  axes : list of ax\n"                                                            \
+    "  qs : list of tier\n"                                                            \
+    "  score : optional decimal\n"                                                     \
+    "  n : int\n"                                                                      \
+    "}\n"
+
+/* Does `cond` hold for the record whose fields follow `'kind':'member'`? */
+static bool agg_holds(qfx *fx, const char *cond, const char *fields)
+{
+    char src[1024], rec[1024];
+    snprintf(src, sizeof src, AGG_HEAD "rate member {\n  yes: htxsnv when %s cite \"t\"\n  otherwise khtnv\n}\n", cond);
+    if (!qfx_src(fx, src)) {
+        print_error("does not compile: %s\n", cond);
+        qfx_dump(fx);
+    }
+    assert_non_null(fx->p);
+    snprintf(rec, sizeof rec, "{'id':'r','kind':'member','n':0%s%s}", *fields ? "," : "", fields);
+    int t = qfx_tier(fx, rec);
+    assert_true(t == QO_HTXSNV || t == QO_KHTNV);
+    return t == QO_HTXSNV;
+}
+
+#define AXES3                                                                  \
+    "'qs':[],'axes':[{'role':'primary','weight':40,'pct':100},"               \
+    "{'role':'secondary','weight':30,'pct':90},{'role':'secondary','weight':30,'pct':80}]"
+
+static void test_min_max_filtered(void **state)
+{
+    qfx *fx = *state;
+    assert_true(agg_holds(fx, "(min axes of weight) = 30", AXES3));
+    assert_true(agg_holds(fx, "(max axes of weight) = 40", AXES3));
+    assert_true(agg_holds(fx, "(min axes of weight where role = primary) = 40", AXES3));
+    assert_true(agg_holds(fx, "(max axes of weight where role = secondary) = 30", AXES3));
+    assert_true(agg_holds(fx, "(min axes of weight where role = primary) > (max axes of weight where role = secondary)",
+                          AXES3));
+    /* a filter with 'not', and a term that is an expression */
+    assert_true(agg_holds(fx, "(max axes of weight * pct where not role = primary) = 27", AXES3));
+    /* percents compare exactly: 80% < 90% */
+    assert_true(agg_holds(fx, "(min axes of pct) = 80%", AXES3));
+    /* a scale compares by rank: the lowest quarter */
+    assert_true(agg_holds(fx, "(min qs of it) = htnv", "'axes':[],'qs':['httnv','htnv','htxsnv']"));
+    assert_true(agg_holds(fx, "(max qs of it) = htxsnv", "'axes':[],'qs':['httnv','htnv','htxsnv']"));
+    /* one element is its own min and max */
+    assert_true(agg_holds(fx, "(min qs of it) = (max qs of it)", "'axes':[],'qs':['htnv']"));
+}
+
+static void test_sum_filtered(void **state)
+{
+    qfx *fx = *state;
+    assert_true(agg_holds(fx, "(sum axes of weight) = 100", AXES3));
+    assert_true(agg_holds(fx, "(sum axes of weight * pct) = 91", AXES3));
+    assert_true(agg_holds(fx, "(sum axes of weight where role = secondary) = 60", AXES3));
+    /* nothing passes the filter: the sum is 0 (not an error, unlike min/max) */
+    assert_true(agg_holds(fx, "(sum axes of weight where weight > 50) = 0", AXES3));
+}
+
+static void test_min_max_of_nothing_is_runtime_error(void **state)
+{
+    qfx *fx = *state;
+    assert_non_null(qfx_src(fx, AGG_HEAD "rate member {\n  yes: htxsnv when (min axes of weight where weight > 50) > 0 "
+                                         "cite \"t\"\n  otherwise khtnv\n}\n"));
+    vm_result r;
+    const char *rec = "{'id':'r','kind':'member','n':0," AXES3 "}";
+    assert_int_equal(qfx_rate(fx, rec, &r), VM_EMPTY);
+    assert_true(r.error_pc < fx->p->ncode);
+    assert_int_equal(fx->p->code[r.error_pc].op, OP_QEND);
+    assert_int_equal(qfx_rate_trace(fx, rec, &r), VM_EMPTY);
+    /* an empty list, no filter */
+    assert_int_equal(qfx_rate(fx, "{'id':'r','kind':'member','n':0,'qs':[],'axes':[]}", &r), VM_EMPTY);
+    /* guarded by a count, 'or' does not evaluate it */
+    assert_true(agg_holds(fx, "(count axes where weight > 50) = 0 or (min axes of weight where weight > 50) > 0", AXES3));
+}
+
+static void test_longest_run(void **state)
+{
+    qfx *fx = *state;
+    const char *q = "'axes':[],'qs':['khtnv','htnv','khtnv','khtnv']";
+    assert_true(agg_holds(fx, "(longest run of qs where it = khtnv) = 2", q));
+    assert_true(agg_holds(fx, "(longest run of qs = khtnv) = 2", q));
+    assert_true(agg_holds(fx, "(longest run of qs >= htnv) = 1", q));
+    assert_true(agg_holds(fx, "(longest run of qs where not it = htxsnv) = 4", q));
+    /* separated failing quarters are not consecutive */
+    assert_true(agg_holds(fx, "(longest run of qs = khtnv) = 1", "'axes':[],'qs':['khtnv','htnv','khtnv','htnv']"));
+    assert_true(agg_holds(fx, "(longest run of qs = khtnv) = 0", "'axes':[],'qs':['htnv','httnv']"));
+    assert_true(agg_holds(fx, "(longest run of qs = khtnv) = 0", "'axes':[],'qs':[]"));
+    assert_true(agg_holds(fx, "(longest run of qs = khtnv) = 3", "'axes':[],'qs':['htnv','khtnv','khtnv','khtnv']"));
+    /* a struct list, with a field in the predicate */
+    assert_true(agg_holds(fx, "(longest run of axes where role = secondary) = 2", AXES3));
+}
+
+static void test_else_default(void **state)
+{
+    qfx *fx = *state;
+    assert_true(agg_holds(fx, "(score else 7) = 7", AXES3));
+    assert_true(agg_holds(fx, "(score else 7) = 95", AXES3 ",'score':95"));
+    /* the default can be an aggregate (parenthesised) or a let */
+    assert_true(agg_holds(fx, "(score else (sum axes of weight * pct)) = 91", AXES3));
+    assert_true(agg_holds(fx, "score else (sum axes of weight * pct) >= 90", AXES3));
+    assert_false(agg_holds(fx, "score else (sum axes of weight * pct) >= 90", AXES3 ",'score':89.99"));
+    /* binds tighter than arithmetic: (score else 1) + 1 */
+    assert_true(agg_holds(fx, "score else 1 + 1 = 2", AXES3));
+    assert_true(agg_holds(fx, "score else 1 + 1 = 6", AXES3 ",'score':5"));
+    /* no 'if present' needed: the clause never reads an absent field */
+    qfx_ok(fx, AGG_HEAD "rate member {\n  let d = score else n\n  a: htnv when d > 1 cite \"t\"\n  otherwise khtnv\n}\n");
+}
+
+static void test_new_aggregates_errors(void **state)
+{
+    qfx *fx = *state;
+    assert_null(qfx_src(fx, AGG_HEAD "rate member {\n"
+                                     "  a: htnv when (min axes of role) = primary cite \"t\"\n" /* line 10 */
+                                     "  b: htnv when (max axes of weight where weight) > 1 cite \"t\"\n"
+                                     "  d: htnv when (n else 1) > 1 cite \"t\"\n"
+                                     "  e: htnv when (score else done) > 1 cite \"t\"\n"
+                                     "  f: htnv when (min n of it) > 1 cite \"t\"\n"
+                                     "  otherwise khtnv\n}\n"));
+    /* one error each: 'primary' facing the failed min is not reported again */
+    qfx_expect(fx, DIAG_ERROR, 10, 29, "min/max need numbers, dates or a scale, not enum");
+    qfx_expect(fx, DIAG_ERROR, 11, 42, "the 'where' condition of sum/min/max must be true/false (bool), not decimal");
+    qfx_expect(fx, DIAG_ERROR, 12, 17, "'n' is never absent: 'else' follows an optional or computed field");
+    qfx_expect(fx, DIAG_ERROR, 13, 28, "unknown field 'done' in record 'member'");
+    qfx_expect(fx, DIAG_ERROR, 14, 21, "'n' is int, not a list field");
+    /* 'longest run' takes a condition, not a value */
+    assert_null(qfx_src(fx, AGG_HEAD "rate member {\n  c: htnv when (longest run of qs of it) > 1 cite \"t\"\n"
+                                     "  otherwise khtnv\n}\n"));
+    qfx_expect(fx, DIAG_ERROR, 10, 35, "unexpected 'of', expected an operator or 'where'");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, qfx_setup, qfx_teardown)
 
 int main(void)
@@ -766,10 +1094,21 @@ int main(void)
         T(test_also_requires_in_plain_rate),
         T(test_extends_cycle),
         T(test_extends_missing_parent),
+        T(test_amend_record_flattens_into_every_kind),
+        T(test_amend_record_new_record_and_gap),
+        T(test_amend_record_errors),
+        T(test_amend_unknown_names_suggest),
+        T(test_amend_record_in_root_is_error),
         T(test_exact_share),
         T(test_exact_share_by_zero),
         T(test_exact_decimals),
         T(test_division_by_zero_is_runtime_error),
+        T(test_min_max_filtered),
+        T(test_sum_filtered),
+        T(test_min_max_of_nothing_is_runtime_error),
+        T(test_longest_run),
+        T(test_else_default),
+        T(test_new_aggregates_errors),
     };
     return cmocka_run_group_tests_name("sema", tests, NULL, NULL);
 }

@@ -597,15 +597,16 @@ static void test_jfkeep_jtkeep(void **state)
  * Quantifiers and LEN
  * ------------------------------------------------------------------- */
 
-/* `Q xs where 12 / it > 2` (sum: `sum xs of 12 / it`): an element 0 makes
- * the body fail with DIV_ZERO, which shows whether it was evaluated. */
+/* `Q xs where 12 / it > 2` (sum/min/max: `sum xs of 12 / it`; longest run:
+ * `longest run of xs where 12 / it > 2`): an element 0 makes the body fail
+ * with DIV_ZERO, which shows whether it was evaluated. */
 static int quant(uint8_t kind, const int64_t *xs, uint32_t n, q_val *out)
 {
     const hk k[] = {KI(12), KI(2)};
     hand_rec h;
     hand_rec_init(&h);
     hand_rec_xs(&h, xs, n);
-    if (kind == QK_SUM) {
+    if (kind == QK_SUM || kind == QK_MIN || kind == QK_MAX) {
         const q_instr code[] = {IC(QBEGIN, 0, S_XS, kind), I(QNEXT, 0, 6), I(PUSHK, 0, 0), I(ELEM, 0, 0),
                                 I(DIV, 0, 0), I(QSTEP, 0, 1), I(QEND, 0, 0), I(HALT, 0, 0)};
         return eval(code, k, &h, out);
@@ -705,6 +706,124 @@ static void test_quantifier_sum_overflow(void **state)
     hand_rec_xs(&h, ok, 2);
     assert_int_equal(eval(code, k, &h, &v), VM_OK);
     assert_val(v, INT64_MAX, 1);
+}
+
+static void test_quantifiers_min_max_run(void **state)
+{
+    (void)state;
+    q_val v;
+    const int64_t small[] = {1, 2, 3};  /* 12, 6, 4 */
+    const int64_t thirds[] = {36, 24};  /* 1/3, 1/2 */
+    const int64_t neg[] = {-3, 6, -12}; /* -4, 2, -1 */
+    assert_int_equal(quant(QK_MIN, small, 3, &v), VM_OK);
+    assert_val(v, 4, 1);
+    assert_int_equal(quant(QK_MAX, small, 3, &v), VM_OK);
+    assert_val(v, 12, 1);
+    assert_int_equal(quant(QK_MIN, thirds, 2, &v), VM_OK); /* exact: 1/3 < 1/2 */
+    assert_val(v, 1, 3);
+    assert_int_equal(quant(QK_MAX, thirds, 2, &v), VM_OK);
+    assert_val(v, 1, 2);
+    assert_int_equal(quant(QK_MIN, neg, 3, &v), VM_OK);
+    assert_val(v, -4, 1);
+    assert_int_equal(quant(QK_MAX, neg, 3, &v), VM_OK);
+    assert_val(v, 2, 1);
+    /* longest run of `12 / it > 2`: T F T T F T T T -> 3 */
+    const int64_t runs[] = {1, 12, 2, 3, 12, 1, 1, 1};
+    assert_int_equal(quant(QK_RUN, runs, 8, &v), VM_OK);
+    assert_val(v, 3, 1);
+    const int64_t mixed[] = {1, 6, 12}; /* T F F */
+    assert_int_equal(quant(QK_RUN, mixed, 3, &v), VM_OK);
+    assert_val(v, 1, 1);
+    assert_int_equal(quant(QK_RUN, small, 3, &v), VM_OK);
+    assert_val(v, 3, 1);
+    const int64_t big[] = {6, 12}; /* F F */
+    assert_int_equal(quant(QK_RUN, big, 2, &v), VM_OK);
+    assert_val(v, 0, 1);
+    /* the run at the end counts, and a later shorter run does not replace it */
+    const int64_t tail[] = {12, 1, 1, 12, 1};
+    assert_int_equal(quant(QK_RUN, tail, 5, &v), VM_OK);
+    assert_val(v, 2, 1);
+    /* no element: min/max are an error, the longest run is 0 */
+    assert_int_equal(quant(QK_MIN, NULL, 0, &v), VM_EMPTY);
+    assert_int_equal(quant(QK_MAX, NULL, 0, &v), VM_EMPTY);
+    assert_int_equal(quant(QK_RUN, NULL, 0, &v), VM_OK);
+    assert_val(v, 0, 1);
+    /* none of them stops early */
+    const int64_t stop[] = {1, 0};
+    assert_int_equal(quant(QK_MIN, stop, 2, &v), VM_DIV_ZERO);
+    assert_int_equal(quant(QK_MAX, stop, 2, &v), VM_DIV_ZERO);
+    assert_int_equal(quant(QK_RUN, stop, 2, &v), VM_DIV_ZERO);
+}
+
+/* `Q xs of it where it > 2`: QFILTER skips the elements failing the filter */
+static int filtered(uint8_t kind, const int64_t *xs, uint32_t n, q_val *out)
+{
+    const hk k[] = {KI(2)};
+    hand_rec h;
+    hand_rec_init(&h);
+    hand_rec_xs(&h, xs, n);
+    const q_instr code[] = {IC(QBEGIN, 0, S_XS, kind), I(QNEXT, 0, 8), I(ELEM, 0, 0),   I(PUSHK, 0, 0), I(GT, 0, 0),
+                            I(QFILTER, 0, 1),          I(ELEM, 0, 0),  I(QSTEP, 0, 1), I(QEND, 0, 0),  I(HALT, 0, 0)};
+    return eval(code, k, &h, out);
+}
+
+static void test_qfilter(void **state)
+{
+    (void)state;
+    q_val v;
+    const int64_t xs[] = {1, 5, 3, 2, 7};
+    assert_int_equal(filtered(QK_SUM, xs, 5, &v), VM_OK);
+    assert_val(v, 15, 1);
+    assert_int_equal(filtered(QK_MIN, xs, 5, &v), VM_OK);
+    assert_val(v, 3, 1);
+    assert_int_equal(filtered(QK_MAX, xs, 5, &v), VM_OK);
+    assert_val(v, 7, 1);
+    assert_int_equal(filtered(QK_COUNT, xs, 5, &v), VM_OK); /* count folds the body: all of 5, 3, 7 are nonzero */
+    assert_val(v, 3, 1);
+    /* nothing passes: the sum is 0, min/max have no element */
+    const int64_t low[] = {1, 2, 0};
+    assert_int_equal(filtered(QK_SUM, low, 3, &v), VM_OK);
+    assert_val(v, 0, 1);
+    assert_int_equal(filtered(QK_MIN, low, 3, &v), VM_EMPTY);
+    assert_int_equal(filtered(QK_MAX, low, 3, &v), VM_EMPTY);
+    /* the last element skipped: the loop still ends */
+    const int64_t last[] = {9, 1};
+    assert_int_equal(filtered(QK_MAX, last, 2, &v), VM_OK);
+    assert_val(v, 9, 1);
+}
+
+static void test_verify_qfilter_and_qend(void **state)
+{
+    (void)state;
+    const hk k[] = {KI(2)};
+    char why[256];
+    /* QFILTER must go back to its own loop's QNEXT */
+    const q_instr fwd[] = {IC(QBEGIN, 0, S_XS, QK_SUM), I(QNEXT, 0, 6), I(ELEM, 0, 0), I(QFILTER, 0, 4),
+                           I(ELEM, 0, 0),               I(QSTEP, 0, 1), I(QEND, 0, 0), I(HALT, 0, 0)};
+    q_program *p = hand_program_(HP_CHECK, fwd, 8, k, 1, false);
+    assert_false(bc_verify(p, why, sizeof why));
+    assert_non_null(strstr(why, "(QFILTER): target 4 is not the QNEXT heading loop register 0"));
+    prog_free(p);
+    /* ... and is only meaningful inside a loop */
+    const q_instr out[] = {I(PUSHK, 0, 0), I(QFILTER, 0, 0), I(PUSHK, 0, 0), I(HALT, 0, 0)};
+    p = hand_program_(HP_CHECK, out, 4, k, 1, false);
+    assert_false(bc_verify(p, why, sizeof why));
+    assert_non_null(strstr(why, "(QFILTER): loop register 0 is not active"));
+    prog_free(p);
+    /* QEND's result type is an index into the types */
+    const q_instr qend[] = {IC(QBEGIN, 0, S_XS, QK_MIN), I(QNEXT, 0, 4), I(ELEM, 0, 0), I(QSTEP, 0, 1),
+                            I(QEND, 0, 99),              I(HALT, 0, 0)};
+    p = hand_program_(HP_CHECK, qend, 6, k, 1, false);
+    assert_false(bc_verify(p, why, sizeof why));
+    assert_non_null(strstr(why, "(QEND): result type 99 out of range"));
+    prog_free(p);
+    /* an unknown quantifier kind */
+    const q_instr kind[] = {IC(QBEGIN, 0, S_XS, QK__LAST + 1), I(QNEXT, 0, 4), I(ELEM, 0, 0), I(QSTEP, 0, 1),
+                            I(QEND, 0, 0),                     I(HALT, 0, 0)};
+    p = hand_program_(HP_CHECK, kind, 6, k, 1, false);
+    assert_false(bc_verify(p, why, sizeof why));
+    assert_non_null(strstr(why, "unknown quantifier kind 8"));
+    prog_free(p);
 }
 
 static void test_elemf_struct_list(void **state)
@@ -1166,6 +1285,41 @@ static void test_trace_share_event(void **state)
     prog_free(p);
 }
 
+/* r0: htxsnv when (max xs of it) >= 2: the trace carries the aggregate */
+static void test_trace_agg_event(void **state)
+{
+    (void)state;
+    const hk k[] = {KI(2)};
+    const q_instr code[] = {IC(QBEGIN, 0, S_XS, QK_MAX), I(QNEXT, 0, 4), I(ELEM, 0, 0), I(QSTEP, 0, 1), I(QEND, 0, 1),
+                            I(PUSHK, 0, 0),              I(GE, 0, 0),    I(CLAUSE, 0, 9), I(DECIDE, 0, 10),
+                            I(DECIDE, 1, 10),            I(HALT, 0, 0)};
+    q_program *p = hand_program(HP_RATE, code, k);
+    vm_event ev[16];
+    vm_trace t = {ev, 16, 0, false};
+    vm_result r;
+    hand_rec h;
+    hand_rec_init(&h);
+    const int64_t xs[] = {1, 3, 2};
+    hand_rec_xs(&h, xs, 3);
+    assert_int_equal(rate_both(p, &h, &r, &t), QO_HTXSNV);
+    int s = find_type(&t, EV_AGG);
+    assert_true(s >= 0);
+    assert_val(ev[s].val, 3, 1);
+    assert_int_equal(ev[s].result, QK_MAX);
+    assert_int_equal(ev[s].slot, S_XS);
+    assert_int_equal(ev[s].idx, 1); /* QEND b: the result's type */
+    /* all/any/none/count leave no aggregate event */
+    prog_free(p);
+    const q_instr cnt[] = {IC(QBEGIN, 0, S_XS, QK_COUNT), I(QNEXT, 0, 4), I(ELEM, 0, 0), I(QSTEP, 0, 1),
+                           I(QEND, 0, 0),                 I(PUSHK, 0, 0),  I(GE, 0, 0),   I(CLAUSE, 0, 9),
+                           I(DECIDE, 0, 10),              I(DECIDE, 1, 10), I(HALT, 0, 0)};
+    p = hand_program(HP_RATE, cnt, k);
+    t.n = 0;
+    assert_int_equal(rate_both(p, &h, &r, &t), QO_HTXSNV);
+    assert_true(find_type(&t, EV_AGG) < 0);
+    prog_free(p);
+}
+
 static void test_flag_raised_once(void **state)
 {
     (void)state;
@@ -1267,7 +1421,7 @@ static bool has_flag(const q_program *p, const vm_result *r, const char *name)
     "  kl: khtnv when bad unless fixed cite \"t\"\n"                                            \
     "  kem: khtnv when (any grades where it = kem) or (present(opt) and opt < 0) cite \"t\"\n"          \
     "  xs: htxsnv when all grades >= tot and share(a, b) >= 50% and not (count tasks where done) < 2 cite \"t\"\n" \
-    "  tot: httnv when (sum tasks of weight) * 2 > b and name != \"x\" and -a < 0 and opt >= 0 if present cite \"t\"\n" \
+    "  tot: httnv when (sum tasks of weight where done) * 2 > b and name != \"x\" and -a < 0 and opt >= 0 if present cite \"t\"\n" \
     "  dat: htnv when undone / 2 <= 1 and on <= 2023-12-10 and (count tasks) >= 0 and a - 1 <= b and a + 1 > a and b != 1000 cite \"t\"\n" \
     "  otherwise khtnv flag gap cite \"t\"\n"                                                  \
     "  gap g_half \"half\" when share(undone, b) = 50% cite \"t\"\n"                           \
@@ -1288,7 +1442,7 @@ static void test_compiled_opcodes_and_modes_agree(void **state)
     static const uint8_t want[] = {OP_PUSHK, OP_LOADF, OP_PRESENT, OP_IFABSENT, OP_ADD, OP_SUB, OP_MUL, OP_DIV,
                                    OP_NEG, OP_SHARE, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_STREQ, OP_STRNE,
                                    OP_NOT, OP_JFKEEP, OP_JTKEEP, OP_QBEGIN, OP_QNEXT, OP_ELEM, OP_ELEMF, OP_QSTEP,
-                                   OP_QEND, OP_LEN, OP_EXC, OP_CLAUSE, OP_DECIDE, OP_FLAG, OP_HALT};
+                                   OP_QEND, OP_LEN, OP_EXC, OP_CLAUSE, OP_DECIDE, OP_FLAG, OP_HALT, OP_QFILTER};
     for (size_t i = 0; i < sizeof want; i++) {
         if (!seen[want[i]]) print_error("opcode %s not emitted\n", op_table[want[i]].name);
         assert_true(seen[want[i]]);
@@ -1355,16 +1509,16 @@ static void test_compiled_if_present(void **state)
     /* optional and computed fields behind `if present`: skipped when
      * absent (a tier rule: the clause holds), never VM_ABSENT */
     assert_non_null(qfx_src(fx, "ruleset t version \"1\"\n"
-                                "record member { a : int  o : optional int  l : computed list of int }\n"
+                                "record member { a : int  o : optional int  member_tiers : computed list of tier }\n"
                                 "rate member {\n"
-                                "  x: htxsnv when o > a if present and all l > 1 if present cite \"t\"\n"
+                                "  x: htxsnv when o > a if present and all member_tiers > htnv if present cite \"t\"\n"
                                 "  otherwise htnv\n"
                                 "}\n"));
     vm_result r;
     assert_int_equal(qfx_tier_res(fx, "{'id':'r','kind':'member','a':1}", &r), QO_HTXSNV);
     assert_int_equal(qfx_tier_res(fx, "{'id':'r','kind':'member','a':1,'o':0}", &r), QO_HTNV);
-    assert_int_equal(qfx_tier_res(fx, "{'id':'r','kind':'member','a':1,'o':2,'l':[2,3]}", &r), QO_HTXSNV);
-    assert_int_equal(qfx_tier_res(fx, "{'id':'r','kind':'member','a':1,'o':2,'l':[2,1]}", &r), QO_HTNV);
+    assert_int_equal(qfx_tier_res(fx, "{'id':'r','kind':'member','a':1,'o':2,'member_tiers':['httnv','htxsnv']}", &r), QO_HTXSNV);
+    assert_int_equal(qfx_tier_res(fx, "{'id':'r','kind':'member','a':1,'o':2,'member_tiers':['httnv','htnv']}", &r), QO_HTNV);
 }
 
 #define T(fn) cmocka_unit_test(fn)
@@ -1393,6 +1547,9 @@ int main(void)
         T(test_quantifiers_empty),
         T(test_quantifiers_early_exit),
         T(test_quantifier_sum_overflow),
+        T(test_quantifiers_min_max_run),
+        T(test_qfilter),
+        T(test_verify_qfilter_and_qend),
         T(test_elemf_struct_list),
         T(test_nested_quantifiers),
         T(test_qbegin_absent_and_bad_list),
@@ -1405,6 +1562,7 @@ int main(void)
         T(test_fast_and_trace_agree),
         T(test_trace_truncated),
         T(test_trace_share_event),
+        T(test_trace_agg_event),
         T(test_flag_raised_once),
         T(test_halt_only_and_no_rate),
         T(test_error_messages),

@@ -1,0 +1,439 @@
+/*
+ * diff_cause.c — why a record moved between two rulesets (see diff.h).
+ *
+ * Both programs rate the record again with a trace. Each trace is cut into
+ * rules (EV_RULE closes a rule; EV_CLAUSE / EV_SKIP close a clause, and the
+ * reads and shares before a clause belong to it, as in explain.c). The
+ * rules of the record's kind are then walked in one decision order — the
+ * new program's, with rules only the old one has inserted after their old
+ * predecessor — and the cause is the first rule whose outcome differs:
+ * held in one program and not in the other (failed, or absent from it),
+ * or held in both with different tiers (a `replace`). Its clauses whose
+ * text or result differ between the two programs are reported on each
+ * side, with their citations and the values they read.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../runtime/explain.h"
+#include "diff.h"
+
+/* =====================================================================
+ * A trace cut into rules and clauses
+ * ===================================================================== */
+
+typedef struct seg_clause {
+    uint32_t clause;
+    int8_t result;        /* 1 held, 0 failed, -1 skipped (field absent) */
+    int8_t exc;           /* -1 no exception evaluated, else its value */
+    uint16_t absent_slot; /* skipped: the absent field */
+    uint32_t ev0, nev;    /* its reads and shares: events [ev0, ev0 + nev) */
+} seg_clause;
+
+typedef struct seg_rule {
+    uint32_t rule;
+    bool held;
+    uint32_t c0, nc; /* clauses [c0, c0 + nc) */
+} seg_rule;
+
+#define SEG_MAX_RULES 512
+#define SEG_MAX_CLAUSES 2048
+
+typedef struct tseg {
+    seg_rule rules[SEG_MAX_RULES];
+    size_t nrules;
+    seg_clause cl[SEG_MAX_CLAUSES];
+    size_t ncl;
+} tseg;
+
+static void seg_trace(const vm_trace *tr, tseg *sg)
+{
+    sg->nrules = sg->ncl = 0;
+    uint32_t read_start = 0, rule_c0 = 0;
+    int exc = -1;
+    for (uint32_t i = 0; i < tr->n; i++) {
+        const vm_event *e = &tr->ev[i];
+        switch (e->type) {
+        case EV_EXC: exc = e->result; break;
+        case EV_CLAUSE:
+        case EV_SKIP:
+            if (sg->ncl < SEG_MAX_CLAUSES) {
+                seg_clause *c = &sg->cl[sg->ncl++];
+                c->clause = e->idx;
+                c->result = e->type == EV_SKIP ? -1 : (int8_t)e->result;
+                c->exc = (int8_t)exc;
+                c->absent_slot = e->slot;
+                c->ev0 = read_start;
+                c->nev = i - read_start;
+            }
+            exc = -1;
+            read_start = i + 1;
+            break;
+        case EV_RULE:
+            if (sg->nrules < SEG_MAX_RULES)
+                sg->rules[sg->nrules++] = (seg_rule){e->idx, e->result != 0, rule_c0, (uint32_t)sg->ncl - rule_c0};
+            rule_c0 = (uint32_t)sg->ncl;
+            read_start = i + 1;
+            break;
+        case EV_FLAG: read_start = i + 1; break;
+        default: break;
+        }
+    }
+}
+
+/* =====================================================================
+ * Rendering one side of the cause
+ * ===================================================================== */
+
+static json_t *clause_json(const q_program *p, const q_record *rec, const vm_trace *tr, const seg_clause *c)
+{
+    const q_clause *qc = &p->clauses[c->clause];
+    json_t *o = json_object();
+    json_object_set_new(o, "condition", json_string(prog_str(p, qc->text)));
+    if (qc->label) json_object_set_new(o, "label", json_string(prog_str(p, qc->label)));
+    if (c->result < 0) {
+        json_object_set_new(o, "result", json_string("skipped"));
+        json_object_set_new(o, "absent",
+                            json_string(prog_str(p, p->fields[p->kinds[rec->kind].first_field + c->absent_slot].name)));
+    } else {
+        json_object_set_new(o, "result", json_boolean(c->result));
+    }
+    if (qc->exc_text) {
+        json_t *u = json_object();
+        json_object_set_new(u, "condition", json_string(prog_str(p, qc->exc_text)));
+        if (c->exc >= 0) json_object_set_new(u, "held", json_boolean(c->exc));
+        json_object_set_new(o, "unless", u);
+    }
+    json_object_set_new(o, "cite", json_string(prog_str(p, qc->cite)));
+    json_object_set_new(o, "layer", json_string(prog_str(p, qc->layer)));
+    /* "values it read": field -> value for people, then the shares */
+    json_t *reads = json_array();
+    char buf[1024];
+    for (uint32_t i = 0; i < c->nev; i++) {
+        const vm_event *e = &tr->ev[c->ev0 + i];
+        if (e->type == EV_READ) {
+            const q_field *f = &p->fields[p->kinds[rec->kind].first_field + e->slot];
+            const char *name = prog_str(p, f->name);
+            bool dup = false; /* a field read twice is shown once */
+            for (size_t j = 0; j < json_array_size(reads) && !dup; j++)
+                dup = !strcmp(json_string_value(json_object_get(json_array_get(reads, j), "field")) ?: "", name);
+            if (dup) continue;
+            explain_value(p, rec->kind, e->slot, e->val, rec, buf, sizeof buf);
+            json_t *r = json_object();
+            json_object_set_new(r, "field", json_string(name));
+            if (f->label) json_object_set_new(r, "label", json_string(prog_str(p, f->label)));
+            json_object_set_new(r, "value", json_string(buf));
+            json_array_append_new(reads, r);
+        } else if (e->type == EV_SHARE) {
+            char v[64];
+            q_format(e->val, true, v, sizeof v);
+            if (e->slot != 0xFFFF && e->idx != 0xFFFFFFFF)
+                snprintf(buf, sizeof buf, "%u/%u = %s", e->slot, e->idx, v);
+            else
+                snprintf(buf, sizeof buf, "%s", v);
+            json_t *r = json_object();
+            json_object_set_new(r, "field", json_string("share()"));
+            json_object_set_new(r, "value", json_string(buf));
+            json_array_append_new(reads, r);
+        }
+    }
+    json_object_set_new(o, "read", reads);
+    return o;
+}
+
+typedef enum rs_state { RS_ABSENT, RS_UNREACHED, RS_FAILED, RS_HELD } rs_state;
+static const char *const rs_name[] = {"absent", "not_reached", "failed", "held"};
+
+typedef struct side {
+    const q_program *p;
+    const q_record *rec;
+    const vm_trace *tr;
+    tseg *sg;
+    uint32_t k; /* kind index */
+} side;
+
+static uint32_t find_rule(const side *s, const char *name)
+{
+    const q_kind *kd = &s->p->kinds[s->k];
+    for (uint32_t r = kd->first_rule; r < kd->first_rule + kd->nrules; r++)
+        if (!strcmp(prog_str(s->p, s->p->rules[r].name), name)) return r;
+    return QUY_NONE;
+}
+
+static const seg_rule *find_seg(const side *s, uint32_t r)
+{
+    for (size_t i = 0; i < s->sg->nrules; i++)
+        if (s->sg->rules[i].rule == r) return &s->sg->rules[i];
+    return NULL;
+}
+
+/* Is there a clause in `other` with this text and result? */
+static bool clause_matched(const side *s, const seg_clause *c, const side *o, const seg_rule *osr)
+{
+    if (!osr) return false;
+    const char *text = prog_str(s->p, s->p->clauses[c->clause].text);
+    for (uint32_t i = osr->c0; i < osr->c0 + osr->nc; i++) {
+        const seg_clause *d = &o->sg->cl[i];
+        if (d->result == c->result && !strcmp(prog_str(o->p, o->p->clauses[d->clause].text), text)) return true;
+    }
+    return false;
+}
+
+static json_t *side_json(const side *s, uint32_t r, const seg_rule *sr, rs_state st, const side *o,
+                         const seg_rule *osr)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "state", json_string(rs_name[st]));
+    if (r == QUY_NONE) return j;
+    const q_rule *qr = &s->p->rules[r];
+    json_object_set_new(j, "outcome", json_string(q_outcome_code[qr->outcome]));
+    json_object_set_new(j, "cite", json_string(prog_str(s->p, qr->cite)));
+    json_object_set_new(j, "layer", json_string(prog_str(s->p, qr->layer)));
+    if (!sr) return j;
+    json_t *cl = json_array();
+    for (uint32_t i = sr->c0; i < sr->c0 + sr->nc; i++) {
+        const seg_clause *c = &s->sg->cl[i];
+        if (clause_matched(s, c, o, osr)) continue;
+        json_array_append_new(cl, clause_json(s->p, s->rec, s->tr, c));
+    }
+    json_object_set_new(j, "clauses", cl);
+    return j;
+}
+
+/* =====================================================================
+ * The cause
+ * ===================================================================== */
+
+static void rule_cause(const side sd[2], dc_cause *out)
+{
+    /* decision order: the new program's rules, old-only rules inserted after
+     * their nearest old predecessor that is already placed */
+    const q_kind *kn = &sd[1].p->kinds[sd[1].k], *ko = &sd[0].p->kinds[sd[0].k];
+    size_t cap = kn->nrules + ko->nrules + 1, n = 0;
+    const char **order = malloc(cap * sizeof *order);
+    if (!order) return;
+    for (uint32_t r = 0; r < kn->nrules; r++) order[n++] = prog_str(sd[1].p, sd[1].p->rules[kn->first_rule + r].name);
+    for (uint32_t r = 0; r < ko->nrules; r++) {
+        const char *name = prog_str(sd[0].p, sd[0].p->rules[ko->first_rule + r].name);
+        bool placed = false;
+        for (size_t i = 0; i < n && !placed; i++) placed = !strcmp(order[i], name);
+        if (placed) continue;
+        size_t at = 0;
+        for (uint32_t q = r; q-- > 0 && !at;) {
+            const char *prev = prog_str(sd[0].p, sd[0].p->rules[ko->first_rule + q].name);
+            for (size_t i = 0; i < n; i++)
+                if (!strcmp(order[i], prev)) {
+                    at = i + 1;
+                    break;
+                }
+        }
+        memmove(&order[at + 1], &order[at], (n - at) * sizeof *order);
+        order[at] = name;
+        n++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t r[2];
+        const seg_rule *sr[2];
+        rs_state st[2];
+        int outc[2];
+        for (int s = 0; s < 2; s++) {
+            r[s] = find_rule(&sd[s], order[i]);
+            sr[s] = r[s] == QUY_NONE ? NULL : find_seg(&sd[s], r[s]);
+            st[s] = r[s] == QUY_NONE ? RS_ABSENT : !sr[s] ? RS_UNREACHED : sr[s]->held ? RS_HELD : RS_FAILED;
+            outc[s] = st[s] == RS_HELD ? sd[s].p->rules[r[s]].outcome : -1;
+        }
+        if (outc[0] == outc[1]) continue;
+        out->type = DC_RULE;
+        snprintf(out->key, sizeof out->key, "%s", order[i]);
+        int ls = r[1] != QUY_NONE ? 1 : 0;
+        const q_rule *lr = &sd[ls].p->rules[r[ls]];
+        snprintf(out->label, sizeof out->label, "%s", prog_str(sd[ls].p, lr->label));
+        for (int s = 0; s < 2; s++) {
+            char *dst = s ? out->cite_new : out->cite_old;
+            if (r[s] == QUY_NONE) snprintf(dst, sizeof out->cite_old, "(không có quy tắc này)");
+            else snprintf(dst, sizeof out->cite_old, "%s [%s]", prog_str(sd[s].p, sd[s].p->rules[r[s]].cite),
+                          prog_str(sd[s].p, sd[s].p->rules[r[s]].layer));
+        }
+        json_t *d = json_object();
+        json_object_set_new(d, "type", json_string("rule"));
+        json_object_set_new(d, "rule", json_string(order[i]));
+        if (lr->label) json_object_set_new(d, "label", json_string(prog_str(sd[ls].p, lr->label)));
+        json_object_set_new(d, "old", side_json(&sd[0], r[0], sr[0], st[0], &sd[1], sr[1]));
+        json_object_set_new(d, "new", side_json(&sd[1], r[1], sr[1], st[1], &sd[0], sr[0]));
+        out->detail = d;
+        break;
+    }
+    free(order);
+}
+
+static void reject_cause(const q_program *p, const dr_pair *pr, const dr_row *row, int s, dc_cause *out)
+{
+    static const char *const sname[2] = {"old", "new"};
+    char code[64], field[160], msg[600];
+    uint32_t line = pr->line;
+    if (row->status == DR_REJECTED) {
+        const rec_error *e = &pr->err[s];
+        snprintf(code, sizeof code, "%s", e->code);
+        snprintf(field, sizeof field, "%s", e->field);
+        snprintf(msg, sizeof msg, "%s", e->message);
+    } else {
+        snprintf(code, sizeof code, "eval");
+        field[0] = 0;
+        const q_record *rec = pr->rec[s];
+        if (row->error == VM_ABSENT && rec)
+            snprintf(field, sizeof field, "%s",
+                     prog_str(p, p->fields[p->kinds[rec->kind].first_field + row->error_slot].name));
+        const char *file = NULL;
+        uint32_t l = 0, col = 0, llen;
+        const char *ls;
+        if (row->error_pc != QUY_NONE && row->error_pc < p->ncode)
+            prog_locate(p, p->code_pos[row->error_pc], &file, &l, &col, &ls, &llen);
+        snprintf(msg, sizeof msg, "%s%s%s%s%u", row->error < VM__COUNT ? vm_error_message[row->error] : "?",
+                 file ? " — tại " : "", file ? file : "", file ? ":" : "", l);
+    }
+    out->type = DC_REJECTED;
+    snprintf(out->key, sizeof out->key, "rejected:%s:%s%s%s", sname[s], code, field[0] ? ":" : "", field);
+    /* a key is one token: spaces would break the approval file */
+    for (char *c = out->key; *c; c++)
+        if (*c == ' ' || *c == '\t') *c = '_';
+    snprintf(out->label, sizeof out->label, "%.200s", msg);
+    json_t *d = json_object();
+    json_object_set_new(d, "type", json_string("rejected"));
+    json_object_set_new(d, "side", json_string(sname[s]));
+    json_object_set_new(d, "code", json_string(code));
+    if (field[0]) json_object_set_new(d, "field", json_string(field));
+    json_object_set_new(d, "message", json_string(msg));
+    json_object_set_new(d, "line", json_integer(line));
+    out->detail = d;
+}
+
+void dc_explain(const q_program *const p[2], const dr_pair *pr, const dr_row *row[2], vm_event *evbuf[2],
+                dc_cause *out)
+{
+    memset(out, 0, sizeof *out);
+    /* a record rated by one program only: the other's rejection is the cause */
+    for (int s = 0; s < 2; s++) {
+        if (row[s]->status != DR_RATED && row[1 - s]->status == DR_RATED) {
+            reject_cause(p[s], pr, row[s], s, out);
+            return;
+        }
+    }
+    if (row[0]->status == DR_RATED && row[1]->status == DR_RATED) {
+        if (row[0]->eligible == row[1]->eligible && row[0]->tier != row[1]->tier) {
+            /* the rules agree; a batch step moved the record */
+            const dr_row *br = row[1]->batch_note ? row[1] : row[0];
+            out->type = DC_BATCH;
+            snprintf(out->key, sizeof out->key, "batch");
+            snprintf(out->label, sizeof out->label, "%s", br->batch_note ? br->batch_note : "");
+            json_t *d = json_object();
+            json_object_set_new(d, "type", json_string("batch"));
+            if (row[0]->batch_note) json_object_set_new(d, "old", json_string(row[0]->batch_note));
+            if (row[1]->batch_note) json_object_set_new(d, "new", json_string(row[1]->batch_note));
+            out->detail = d;
+            return;
+        }
+        static tseg sg[2]; /* large: kept off the stack */
+        side sd[2];
+        vm_trace tr[2];
+        for (int s = 0; s < 2; s++) {
+            tr[s] = (vm_trace){.ev = evbuf[s], .cap = QUY_TRACE_CAP};
+            vm_result res;
+            vm_rate(p[s], pr->rec[s], &res, &tr[s]);
+            seg_trace(&tr[s], &sg[s]);
+            sd[s] = (side){p[s], pr->rec[s], &tr[s], &sg[s], pr->rec[s]->kind};
+        }
+        rule_cause(sd, out);
+        if (out->detail) return;
+    }
+    out->type = DC_UNEXPLAINED;
+    snprintf(out->key, sizeof out->key, "unexplained");
+    snprintf(out->label, sizeof out->label, "không xác định được quy tắc khác nhau (trace truncated or rules renamed)");
+    json_t *d = json_object();
+    json_object_set_new(d, "type", json_string("unexplained"));
+    out->detail = d;
+}
+
+/* =====================================================================
+ * Text
+ * ===================================================================== */
+
+static void pad(FILE *f, int n)
+{
+    for (int i = 0; i < n; i++) fputc(' ', f);
+}
+
+static const char *js(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+static void clause_text(const json_t *c, FILE *f, int indent)
+{
+    json_t *res = json_object_get(c, "result");
+    const char *mark = json_is_true(res) ? "✓" : json_is_false(res) ? "✗" : "–";
+    pad(f, indent);
+    if (json_object_get(c, "label"))
+        fprintf(f, "%s %s  [%s]", mark, js(c, "label"), js(c, "condition"));
+    else
+        fprintf(f, "%s %s", mark, js(c, "condition"));
+    if (json_is_string(res)) fprintf(f, " — bỏ qua: không có dữ liệu «%s»", js(c, "absent"));
+    json_t *u = json_object_get(c, "unless");
+    if (u && json_object_get(u, "held"))
+        fprintf(f, " — ngoại lệ «%s»: %s", js(u, "condition"),
+                json_is_true(json_object_get(u, "held")) ? "có, nên không áp dụng" : "không");
+    fprintf(f, "  (%s [%s])\n", js(c, "cite"), js(c, "layer"));
+    json_t *reads = json_object_get(c, "read");
+    if (json_array_size(reads)) {
+        pad(f, indent + 4);
+        fputs("giá trị: ", f);
+        for (size_t i = 0; i < json_array_size(reads); i++) {
+            json_t *r = json_array_get(reads, i);
+            const char *field = js(r, "field");
+            if (!strcmp(field, "share()"))
+                fprintf(f, "%stỉ lệ %s", i ? "; " : "", js(r, "value"));
+            else
+                fprintf(f, "%s%s = %s", i ? "; " : "", field, js(r, "value"));
+        }
+        fputc('\n', f);
+    }
+}
+
+void dc_detail_text(const json_t *d, FILE *f, int indent)
+{
+    const char *type = js(d, "type");
+    if (!strcmp(type, "rule")) {
+        static const char *const sides[2] = {"old", "new"};
+        static const char *const vi[2] = {"cũ", "mới"};
+        for (int s = 0; s < 2; s++) {
+            json_t *sj = json_object_get(d, sides[s]);
+            const char *st = js(sj, "state");
+            pad(f, indent);
+            if (!strcmp(st, "absent")) {
+                fprintf(f, "%s: không có quy tắc «%s»\n", vi[s], js(d, "rule"));
+                continue;
+            }
+            if (!strcmp(st, "held")) fprintf(f, "%s: áp dụng → %s", vi[s], js(sj, "outcome"));
+            else fprintf(f, "%s: %s (%s)", vi[s], !strcmp(st, "failed") ? "không đạt" : "không xét tới", js(sj, "outcome"));
+            fprintf(f, " — %s [%s]\n", js(sj, "cite"), js(sj, "layer"));
+            json_t *cl = json_object_get(sj, "clauses");
+            for (size_t i = 0; i < json_array_size(cl); i++) clause_text(json_array_get(cl, i), f, indent + 4);
+        }
+    } else if (!strcmp(type, "rejected")) {
+        pad(f, indent);
+        fprintf(f, "bộ quy tắc %s từ chối bản ghi [%s%s%s]: %s\n", !strcmp(js(d, "side"), "old") ? "cũ" : "mới",
+                js(d, "code"), json_object_get(d, "field") ? " " : "", js(d, "field"), js(d, "message"));
+    } else if (!strcmp(type, "batch")) {
+        if (json_object_get(d, "old")) {
+            pad(f, indent);
+            fprintf(f, "cũ: %s\n", js(d, "old"));
+        }
+        if (json_object_get(d, "new")) {
+            pad(f, indent);
+            fprintf(f, "mới: %s\n", js(d, "new"));
+        }
+    } else {
+        pad(f, indent);
+        fprintf(f, "(không xác định được nguyên nhân)\n");
+    }
+}
