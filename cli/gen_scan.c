@@ -371,6 +371,8 @@ static bool scan(scanner *s, uint32_t pc, root_fn on_root, void *ctx)
             for (uint32_t i = 0; i < ip->b; i++) pop(s);
             push(s, mk(s->g, GN_OPAQUE, 0, -1, -1));
             break;
+        case OP_OUTCOME: push(s, mk(s->g, GN_OPAQUE, 0, -1, -1)); break;
+        case OP_ADJUST: pop(s); break; /* an adjust step: nothing to aim at */
         case OP_HALT:
             on_root(s, s->sp ? pop(s) : -1, OP_HALT, 0, ctx);
             return true;

@@ -46,6 +46,8 @@ typedef struct b_item {
     uint8_t steps;     /* BS_* */
     uint8_t vm_error;  /* VM error when the rating failed (status REJECTED) */
     uint8_t rollups;   /* bit r: computed field r (0 member_tiers, 1 subordinate_tiers) was computed */
+    uint8_t nnotes;    /* adjustments (hooks) noted by the rate block */
+    uint32_t notes_at; /* into b->notes */
 } b_item;
 
 /* What one quota did in one group. */
@@ -106,6 +108,8 @@ struct batch {
 
     uint16_t *flags;
     size_t nflags, capflags;
+    vm_note *notes; /* adjustments' notes (texts owned by the program) */
+    size_t nnotes, capnotes;
     q_val *keys;
     size_t nkeys, capkeys;
     uint32_t keys_per; /* keys per candidate: all quotas' keys */
@@ -243,8 +247,9 @@ static void reject_eval(batch *b, b_item *it, const q_record *rec, const vm_resu
     const char *ls;
     if (res->error_pc != QUY_NONE && res->error_pc < p->ncode)
         prog_locate(p, p->code_pos[res->error_pc], &file, &line, &col, &ls, &llen);
-    snprintf(e.message, sizeof e.message, "%s%s%s%s%u", res->error < VM__COUNT ? vm_error_message[res->error] : "?",
-             file ? " — tại " : "", file ? file : "", file ? ":" : "", line);
+    snprintf(e.message, sizeof e.message, "%s%s%s%s%s%s%u", res->error < VM__COUNT ? vm_error_message[res->error] : "?",
+             res->error_text ? ": " : "", res->error_text ? res->error_text : "", file ? " — tại " : "",
+             file ? file : "", file ? ":" : "", line);
     GROW(b->errs, b->nerrs, b->caperrs);
     b->errs[b->nerrs] = e;
     if (it->extra != QUY_NONE && b->recs[it->extra]) {
@@ -379,6 +384,12 @@ static void rate_item(batch *b, b_item *it, const q_record *rec)
     for (uint32_t i = 0; i < nf; i++) {
         GROW(b->flags, b->nflags, b->capflags);
         b->flags[b->nflags++] = (uint16_t)res.flags[i];
+    }
+    it->notes_at = (uint32_t)b->nnotes;
+    it->nnotes = res.nnotes;
+    for (uint32_t i = 0; i < res.nnotes; i++) {
+        GROW(b->notes, b->nnotes, b->capnotes);
+        b->notes[b->nnotes++] = res.notes[i];
     }
     apply_caps(b, it, rec, false);
     eval_keys(b, it, rec);
@@ -1037,6 +1048,8 @@ void batch_get(const batch *b, size_t i, batch_view *v)
     v->res.rule = it->rule;
     v->res.nflags = it->nflags;
     for (uint32_t f = 0; f < it->nflags; f++) v->res.flags[f] = b->flags[it->flags_at + f];
+    v->res.nnotes = it->nnotes;
+    for (uint32_t f = 0; f < it->nnotes && f < QUY_MAX_NOTES; f++) v->res.notes[f] = b->notes[it->notes_at + f];
     v->eligible = it->eligible;
     v->steps = it->steps;
     v->group = it->group != QUY_NONE ? name_str(b, b->groups[it->group].key) : NULL;
@@ -1353,6 +1366,7 @@ void batch_free(batch *b)
     free(b->groups);
     free(b->gmem);
     free(b->flags);
+    free(b->notes);
     free(b->keys);
     free(b->errs);
     free(b->ks);
