@@ -60,7 +60,7 @@ typedef struct q_span {
     AST(D_QUOTA, "[replace] quota T <= P% of U per FIELD round R [basis B] [small_group N] [order K [desc], ...] cite S")                       \
     AST(D_CAP, "cap KIND at BOUND [when EXPR] [unless EXPR] cite S")                 \
     AST(D_HOOK, "hook NAME(params) -> TYPE from FILE")                                \
-    AST(D_ADJUST, "adjust KIND record|tier by HOOK(args) label? cite S")
+    AST(D_ADJUST, "adjust KIND record|tier by HOOK(args) [when COND] label? cite S")
 
 typedef enum ast_kind {
 #define AST_ENUM(name, doc) AST_##name,
@@ -226,6 +226,7 @@ struct ast_node {
             ast_str kind, label, cite;
             bool tier;       /* `tier`: after the rules; false: `record`, before them */
             ast_node *call;  /* E_CALL of the hook */
+            ast_node *when;  /* `when COND`: run only where it holds; NULL: always */
             q_span kind_span, phase_span;
         } adjust;
     } u;

@@ -2169,6 +2169,27 @@ static void cg_hook_call(sema *S, ast_node *e)
     cg_emit(&S->b, OP_CALLHOOK, (uint16_t)e->sem.ref, n, 0, pos_of(S, e->span));
 }
 
+/* The condition of `adjust ... when COND`: a bool whose optional fields
+ * are guarded by present(), as a clause without `if present`. */
+static bool sema_adjust_when(sema *S, ast_node *when)
+{
+    size_t before = S->d->nerrors;
+    need_bool(S, when, sema_expr(S, when), "the condition of an 'adjust' step");
+    if (S->d->nerrors != before) return false;
+    s_reads r = {0};
+    collect_reads(S, when, &r);
+    for (size_t i = 0; i < r.nval; i++) {
+        if (!(kf_flags(S, r.val[i]) & (QF_OPTIONAL | QF_BATCH))) continue;
+        bool guarded = false;
+        for (size_t j = 0; j < r.npres; j++) guarded |= r.pres[j] == r.val[i];
+        if (!guarded) {
+            const char *nm = S->kf[r.val[i]].name;
+            err(S, when->span, "'%s' may be absent (optional): test present(%s) in the condition", nm, nm);
+        }
+    }
+    return S->d->nerrors == before;
+}
+
 /* The `adjust KIND record|tier by HOOK(args)` steps of one kind, in layer
  * order: before the rules (tier = false) or after the flags (tier = true;
  * a record not rated is not adjusted). */
@@ -2205,9 +2226,19 @@ static void sema_adjust_steps(sema *S, const char *kind, bool tier)
             call->sem.ref = h;
             S->adjust_tier = tier;
             bool ok = sema_hook_args(S, call, h);
+            ast_node *when = dcl->u.adjust.when;
+            if (when) ok &= sema_adjust_when(S, when);
             S->adjust_tier = false;
             if (!ok || !dcl->u.adjust.cite.len) continue;
             if (tier && unrated == QUY_NONE) unrated = cg_emit(b, OP_UNRATED, 0, 0, 0, pos_of(S, dcl->span));
+            /* when COND: COND; JFKEEP skip; step; JMP end; skip: POP; end: */
+            uint32_t skip = QUY_NONE;
+            if (when) {
+                S->adjust_tier = tier;
+                cg_expr(S, when);
+                S->adjust_tier = false;
+                skip = cg_emit(b, OP_JFKEEP, 0, 0, 0, pos_of(S, when->span));
+            }
             uint32_t msg = dcl->u.adjust.label.len ? str_of(S, dcl->u.adjust.label) : 0;
             uint32_t fl = new_flag(S, b->p->hooks[h].name, msg, str_of(S, dcl->u.adjust.cite),
                                    cg_cstr(b, S->files[fi].layer), QFL_FLAG, QUY_NONE, pos_of(S, dcl->span));
@@ -2220,6 +2251,12 @@ static void sema_adjust_steps(sema *S, const char *kind, bool tier)
             qa->pos = pos_of(S, dcl->span);
             cg_hook_call(S, call);
             cg_emit(b, OP_ADJUST, (uint16_t)ai, 0, 0, pos_of(S, dcl->span));
+            if (when) {
+                uint32_t over = cg_emit(b, OP_JMP, 0, 0, 0, pos_of(S, when->span));
+                cg_patch(b, skip, cg_here(b));
+                cg_emit(b, OP_POP, 0, 0, 0, pos_of(S, when->span));
+                cg_patch(b, over, cg_here(b));
+            }
         }
     }
     if (unrated != QUY_NONE) cg_patch(b, unrated, cg_here(b));

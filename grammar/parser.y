@@ -345,7 +345,7 @@ static parse_clauses one_clause(ast_node *c, ast_node *e, q_span e_loc, ast_node
 
 %type <node> attrs decl scale_decl enum_decl struct_decl record_decl rate_decl quota_decl cap_decl hook_decl adjust_decl
 %type <node> member scale_members enum_body enum_members fields field type opt_default literal
-%type <node> items item opt_unless condition
+%type <node> items item opt_unless condition opt_adjust_when
 %type <node> expr orexpr andexpr notexpr disj cmp arith term unary primary quant opt_args args
 %type <node> opt_params params param quota_opts qkeys qkey opt_cap_when
 %type <str> opt_label flag_code
@@ -921,9 +921,9 @@ hook_decl
         }
     ;
 
-/* adjust -> 'adjust' KIND ('record' | 'tier') 'by' HOOK '(' [args] ')' [STR] 'cite' STR */
+/* adjust -> 'adjust' KIND ('record' | 'tier') 'by' HOOK '(' [args] ')' ['when' COND] [STR] 'cite' STR */
 adjust_decl
-    : adjust_kw IDENT adjust_phase BY IDENT '(' opt_args ')' opt_label CITE STRING
+    : adjust_kw IDENT adjust_phase BY IDENT '(' opt_args ')' opt_adjust_when opt_label CITE STRING
         {
             $$ = ast_new(p->arena, AST_D_ADJUST, @$);
             $$->u.adjust.kind = $2;
@@ -934,9 +934,16 @@ adjust_decl
             c->u.name.text = $5;
             c->u.name.args = $7;
             $$->u.adjust.call = c;
-            $$->u.adjust.label = $9;
-            $$->u.adjust.cite = $11;
+            $$->u.adjust.when = $9;
+            $$->u.adjust.label = $10;
+            $$->u.adjust.cite = $12;
         }
+    ;
+
+/* ['when' CONDITION]: the step runs only for records where it holds */
+opt_adjust_when
+    : %empty { $$ = NULL; }
+    | WHEN disj { $$ = $2; }
     ;
 
 adjust_kw : ADJUST { p->ctx = NULL; } ;

@@ -566,6 +566,29 @@ static void test_adjustment_errors(void **state)
     }
 }
 
+static void test_adjust_when(void **state)
+{
+    qfx *fx = *state;
+    adj_lua(fx, "");
+    q_program *p = qfx_ok(fx, HDR "hook patch(n: int, pct: percent) -> adjustment from \"a.lua\"\n"
+                                  "rate member { hi: htxsnv when n >= 10 cite \"t\"\n otherwise htnv }\n"
+                                  "adjust member record by patch(n, pct) when present(pct) \"x\" cite \"t\"\n");
+    /* no pct: the hook is not called at all (a record that needs no hook pays nothing) */
+    assert_int_equal(qfx_tier(fx, REC(",'n':6")), QO_HTNV);
+    assert_null(p->hook_rt);
+    vm_result r;
+    assert_int_equal(qfx_tier_res(fx, REC(",'n':6,'pct':5"), &r), QO_HTXSNV);
+    assert_string_equal(vm_note_of(&r, r.flags[0]), "gấp đôi (n: 6 → 12)");
+    assert_int_equal(hook_get_stats(p).calls, 2); /* fast and trace */
+    /* the condition's optional fields must be guarded */
+    assert_null(qfx_src(fx, HDR "hook patch(n: int, pct: percent) -> adjustment from \"a.lua\"\n"
+                                "rate member { otherwise htnv }\n"
+                                "adjust member record by patch(n, pct) when pct > 1% cite \"t\"\n"
+                                "adjust member record by patch(n, pct) when n cite \"t\"\n"));
+    qfx_expect(fx, DIAG_ERROR, 18, 44, "'pct' may be absent (optional): test present(pct) in the condition");
+    qfx_expect(fx, DIAG_ERROR, 19, 44, "the condition of an 'adjust' step must be true/false (bool), not int");
+}
+
 /* ---------------------------------------------------------------------
  * Compile-time checks
  * ------------------------------------------------------------------- */
@@ -742,6 +765,7 @@ int main(void)
         T(test_finalizers_and_patterns),
         T(test_adjust_steps),
         T(test_adjustment_errors),
+        T(test_adjust_when),
         T(test_compile_errors),
         T(test_too_many_steps),
         T(test_bytecode_round_trip),
