@@ -127,7 +127,73 @@ struct dr_in {
     size_t nwarned, capwarned;
     size_t nwarnings;
     bool io_error;
+    /* Decode once: kind k of the old program has exactly the layout of
+     * kind same_kind[k] of the new one (QUY_NONE: it has not), so the old
+     * decoder's record serves both. */
+    uint32_t *same_kind;
+    q_record alias;
 };
+
+/* =====================================================================
+ * Same record layout in both programs (then one decode serves both)
+ * ===================================================================== */
+
+static bool same_str(const q_program *a, uint32_t x, const q_program *b, uint32_t y)
+{
+    return !strcmp(prog_str(a, x), prog_str(b, y));
+}
+
+static bool same_type(const q_program *a, uint32_t ta, const q_program *b, uint32_t tb, int depth);
+
+static bool same_field(const q_program *a, const q_field *fa, const q_program *b, const q_field *fb, int depth)
+{
+    if (!same_str(a, fa->name, b, fb->name) || fa->slot != fb->slot || fa->flags != fb->flags) return false;
+    if ((fa->deflt == QUY_NONE) != (fb->deflt == QUY_NONE)) return false;
+    if (fa->deflt != QUY_NONE) {
+        if (fa->deflt >= a->nconsts || fb->deflt >= b->nconsts) return false;
+        q_val x = a->consts[fa->deflt], y = b->consts[fb->deflt];
+        if (a->const_type[fa->deflt] != b->const_type[fb->deflt]) return false;
+        if (a->const_type[fa->deflt] == QT_STRING ? !q_str_eq(x, y) : (x.n != y.n || x.d != y.d)) return false;
+    }
+    return same_type(a, fa->type, b, fb->type, depth + 1);
+}
+
+static bool same_type(const q_program *a, uint32_t ta, const q_program *b, uint32_t tb, int depth)
+{
+    if (depth > 8 || ta >= a->ntypes || tb >= b->ntypes) return false;
+    const q_type *x = &a->types[ta], *y = &b->types[tb];
+    if (x->kind != y->kind) return false;
+    switch (x->kind) {
+    case QT_ENUM:
+    case QT_SCALE:
+        if (x->count != y->count) return false;
+        for (uint32_t i = 0; i < x->count; i++)
+            if (!same_str(a, a->members[x->first + i].name, b, b->members[y->first + i].name)) return false;
+        return true;
+    case QT_LIST: return same_type(a, x->elem, b, y->elem, depth + 1);
+    case QT_STRUCT:
+        if (x->count != y->count) return false;
+        for (uint32_t i = 0; i < x->count; i++)
+            if (!same_field(a, &a->fields[x->first + i], b, &b->fields[y->first + i], depth)) return false;
+        return true;
+    default: return true;
+    }
+}
+
+/* Kind ka of a and kind kb of b: same fields (names, slots, types,
+ * defaults) and the same checks (by their source text). */
+static bool same_layout(const q_program *a, uint32_t ka, const q_program *b, uint32_t kb)
+{
+    const q_kind *x = &a->kinds[ka], *y = &b->kinds[kb];
+    if (x->nfields != y->nfields || x->nchecks != y->nchecks) return false;
+    for (uint32_t i = 0; i < x->nfields; i++)
+        if (!same_field(a, &a->fields[x->first_field + i], b, &b->fields[y->first_field + i], 0)) return false;
+    for (uint32_t i = 0; i < x->nchecks; i++) {
+        const q_check *ca = &a->checks[x->first_check + i], *cb = &b->checks[y->first_check + i];
+        if (!same_str(a, ca->text, b, cb->text) || ca->field - x->first_field != cb->field - y->first_field) return false;
+    }
+    return true;
+}
 
 size_t dr_in_warnings(const dr_in *in) { return in->nwarnings; }
 
@@ -233,6 +299,16 @@ dr_in *dr_in_open(const char *path, FILE *f, const q_program *const p[2], size_t
             return NULL;
         }
     }
+    in->same_kind = malloc((p[0]->nkinds ? p[0]->nkinds : 1) * sizeof *in->same_kind);
+    if (!in->same_kind) {
+        dr_in_close(in);
+        return NULL;
+    }
+    for (uint32_t k = 0; k < p[0]->nkinds; k++) {
+        const char *name = prog_str(p[0], p[0]->kinds[k].name);
+        uint32_t kb = prog_find_kind(p[1], name, strlen(name));
+        in->same_kind[k] = kb != QUY_NONE && same_layout(p[0], k, p[1], kb) ? kb : QUY_NONE;
+    }
     for (int s = 0; s < 2; s++) {
         in->rd[s] = rec_reader_open(p[s], in->lockstep ? in->f[s] : NULL, path, in->lockstep ? REC_AUTO : REC_JSONL);
         if (!in->rd[s]) {
@@ -255,6 +331,7 @@ void dr_in_close(dr_in *in)
     }
     if (in->obj) json_decref(in->obj);
     free(in->buf);
+    free(in->same_kind);
     for (size_t i = 0; i < in->nwarned; i++) free(in->warned[i]);
     free(in->warned);
     free(in);
@@ -333,6 +410,15 @@ static int next_jsonl(dr_in *in, dr_pair *out, const uint8_t *want, size_t nwant
         out->id = obj_str(obj, "id");
         out->peer_group = obj_str(obj, "peer_group");
         for (int s = 0; s < 2; s++) {
+            if (s == 1 && out->rc[0] == 1 && in->same_kind[out->rec[0]->kind] != QUY_NONE) {
+                /* the same layout in both programs: the old decoder's record,
+                 * with the new program's kind index */
+                in->alias = *out->rec[0];
+                in->alias.kind = in->same_kind[out->rec[0]->kind];
+                out->rec[1] = &in->alias;
+                out->rc[1] = 1;
+                continue;
+            }
             out->rc[s] = rec_decode_json(in->rd[s], obj, in->line, &out->rec[s], &out->err[s]);
             if (out->rc[s] != 1) out->rec[s] = NULL;
         }
