@@ -137,7 +137,6 @@ typedef struct cstat { /* one cause */
     char key[192], label[256], cite_old[256], cite_new[256];
     dc_type type;
     uint64_t count, up, down, other, loosened;
-    uint64_t trans[DS__COUNT][DS__COUNT]; /* final states */
 } cstat;
 
 typedef struct tally {
@@ -153,7 +152,8 @@ typedef struct tally {
     size_t nrec, caprec;
     uint8_t *moved_bits;
     bool rollup_moved; /* a moved record had a roll-up on either side */
-    dx_set *seen;
+    dx_set *seen;  /* the moves listed (all, or the upward ones with --refines): approvals */
+    dx_set *all;   /* every move, by state strings: the causes' transitions */
     FILE *spool;
     uint64_t spooled;
 } tally;
@@ -312,7 +312,6 @@ static void explain_record(const q_program *const p[2], size_t i, const dc_input
                            vm_event *evbuf[2])
 {
     const dr_row *const *row = in->row;
-    int fs[2] = {dr_state(row[0], true), dr_state(row[1], true)};
     int dir = direction(row[0], row[1]);
     dc_cause c;
     dc_explain(p, in, evbuf, &c);
@@ -320,7 +319,6 @@ static void explain_record(const q_program *const p[2], size_t i, const dc_input
     if (cs) {
         cs->count++;
         (*(dir > 0 ? &cs->up : dir < 0 ? &cs->down : &cs->other))++;
-        cs->trans[fs[0]][fs[1]]++;
         if (dir > 0) cs->loosened++;
     }
     char so[32], sn[32];
@@ -328,6 +326,7 @@ static void explain_record(const q_program *const p[2], size_t i, const dc_input
     state_str(row[1], sn, sizeof sn);
     bool listed = !o->refines || dir > 0;
     if (listed) dx_add(t->seen, so, sn, c.key, c.label, 1);
+    dx_add(t->all, so, sn, c.key, NULL, 1);
     if (listed && t->spool) {
         const dr_row *r = row[0]->id && *row[0]->id ? row[0] : row[1];
         json_t *m = json_object();
@@ -462,16 +461,26 @@ static json_t *summary_json(const q_program *const p[2], const diff_opts *o, tal
         json_object_set_new(j, "up", json_integer((json_int_t)c->up));
         json_object_set_new(j, "down", json_integer((json_int_t)c->down));
         json_object_set_new(j, "other", json_integer((json_int_t)c->other));
-        json_t *mv = json_array();
-        for (int a = 0; a < DS__COUNT; a++)
-            for (int b = 0; b < DS__COUNT; b++) {
-                uint64_t n = c->trans[ds_order[a]][ds_order[b]];
-                if (!n) continue;
-                json_t *x = json_object();
-                json_object_set_new(x, "old", json_string(ds_code(ds_order[a])));
-                json_object_set_new(x, "new", json_string(ds_code(ds_order[b])));
-                json_object_set_new(x, "count", json_integer((json_int_t)n));
-                json_array_append_new(mv, x);
+        json_t *mv = json_array(); /* by state: ELIGIBLE/FINAL when a batch step changed the tier */
+        const char *mo, *mn, *mc;
+        uint64_t cnt;
+        bool any;
+        for (size_t k = 0; dx_get(t->all, k, &mo, &mn, &mc, &cnt, &any); k++) {
+            if (strcmp(mc, c->key)) continue;
+            json_t *x = json_object();
+            json_object_set_new(x, "old", json_string(mo));
+            json_object_set_new(x, "new", json_string(mn));
+            json_object_set_new(x, "count", json_integer((json_int_t)cnt));
+            json_array_append_new(mv, x);
+        }
+        /* most frequent first (insertion sort: a cause has few transitions) */
+        for (size_t a = 1; a < json_array_size(mv); a++)
+            for (size_t b = a; b > 0; b--) {
+                json_t *x = json_array_get(mv, b - 1), *y = json_array_get(mv, b);
+                if (json_integer_value(json_object_get(x, "count")) >= json_integer_value(json_object_get(y, "count"))) break;
+                json_incref(x);
+                json_array_set(mv, b - 1, y);
+                json_array_set_new(mv, b, x);
             }
         json_object_set_new(j, "moves", mv);
         json_array_append_new(cs, j);
@@ -693,11 +702,12 @@ int cmd_diff(int argc, char **argv)
     tally t;
     memset(&t, 0, sizeof t);
     t.seen = dx_new();
+    t.all = dx_new();
     t.spool = tmpfile();
     vm_event *evbuf[2] = {malloc(sizeof(vm_event) * QUY_TRACE_CAP), malloc(sizeof(vm_event) * QUY_TRACE_CAP)};
     FILE *files[256] = {NULL};
     int rc = EXIT_OK;
-    if (!t.seen || !t.spool || !evbuf[0] || !evbuf[1]) {
+    if (!t.seen || !t.all || !t.spool || !evbuf[0] || !evbuf[1]) {
         fprintf(stderr, "quy diff: out of memory (or no temporary file: %s)\n", strerror(errno));
         rc = EXIT_IO;
     }
@@ -807,6 +817,7 @@ int cmd_diff(int argc, char **argv)
     if (v.unused_list) json_decref(v.unused_list);
     dx_free(approved);
     dx_free(t.seen);
+    dx_free(t.all);
     if (t.spool) fclose(t.spool);
     free(t.causes);
     strtab_free(&t.kinds);

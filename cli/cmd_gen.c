@@ -1119,7 +1119,7 @@ int cmd_gen(int argc, char **argv)
         }
         fprintf(stderr, "quy gen: %llu records of %u kinds, seed %llu; %u targets, %u variants%s",
                 count, ngk, seed, nt, nv, dropped ? "" : "\n");
-        if (dropped) fprintf(stderr, "; %llu records lost their boundary target to make them valid\n", (unsigned long long)dropped);
+        if (dropped) fprintf(stderr, "; %llu record(s) lost their boundary target to make them valid\n", (unsigned long long)dropped);
     }
     free(sb.s);
     for (uint32_t i = 0; i < maxf && gr.lists; i++) free(gr.lists[i].e);

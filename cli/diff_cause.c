@@ -296,12 +296,13 @@ static void batch_cause(const dc_input *in, dc_cause *out)
     const char *group = in->row[1]->group ? in->row[1]->group : in->row[0]->group;
     out->type = DC_BATCH;
     snprintf(out->key, sizeof out->key, "batch:%s", cap && quota ? "cap+quota" : cap ? "cap" : quota ? "quota" : "other");
-    if (quota && group)
-        snprintf(out->label, sizeof out->label, "hạn mức (quota) trong nhóm '%.180s'%s", group, cap ? " và giới hạn (cap)" : "");
-    else if (cap)
-        snprintf(out->label, sizeof out->label, "giới hạn (cap) sau khi xếp loại");
-    else
-        snprintf(out->label, sizeof out->label, "bước theo lô (batch step)");
+    /* the label is the cause's, shared by every record it moved: the group
+     * is in each record's detail */
+    snprintf(out->label, sizeof out->label, "%s",
+             cap && quota ? "giới hạn (cap) và hạn mức (quota) theo nhóm, sau khi xếp loại"
+             : cap        ? "giới hạn (cap) sau khi xếp loại"
+             : quota      ? "hạn mức (quota) theo nhóm, sau khi xếp loại"
+                          : "bước theo lô (batch step)");
     json_t *d = json_object();
     json_object_set_new(d, "type", json_string("batch"));
     if (group) json_object_set_new(d, "group", json_string(group));

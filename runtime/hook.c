@@ -491,12 +491,24 @@ static int member_tostring(lua_State *L)
     return 1;
 }
 
+/* The member at idx, or NULL: its metatable is the one in upvalue 1 (a
+ * raw comparison, no registry lookup: ordering is the hot path of hooks
+ * that walk grade lists). */
+static const sb_member *member_at(lua_State *L, int idx)
+{
+    const sb_member *m = lua_touserdata(L, idx);
+    if (!m || !lua_getmetatable(L, idx)) return NULL;
+    bool ok = lua_rawequal(L, -1, lua_upvalueindex(1));
+    lua_pop(L, 1);
+    return ok ? m : NULL;
+}
+
 static void member_pair(lua_State *L, const sb_member **a, const sb_member **b)
 {
     hook_rt *rt = RT(L);
     const q_program *p = rt->cur ? rt->cur->p : rt->p;
-    *a = luaL_testudata(L, 1, MT_MEMBER);
-    *b = luaL_testudata(L, 2, MT_MEMBER);
+    *a = member_at(L, 1);
+    *b = member_at(L, 2);
     if (!*a || !*b || (*a)->type != (*b)->type || (*a)->type == QUY_NONE || p->types[(*a)->type].kind != QT_SCALE)
         luaL_error(L, "cannot order %s and %s: only values of one scale have an order", *a ? type_word(p, (*a)->type) : luaL_typename(L, 1),
                    *b ? type_word(p, (*b)->type) : luaL_typename(L, 2));
@@ -695,10 +707,11 @@ static int sb_open(lua_State *L)
     lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
     luaL_newmetatable(L, MT_MEMBER);
-    static const luaL_Reg member_mt[] = {{"__index", member_index}, {"__tostring", member_tostring},
-                                         {"__lt", member_lt},       {"__le", member_le},
-                                         {NULL, NULL}};
+    static const luaL_Reg member_mt[] = {{"__index", member_index}, {"__tostring", member_tostring}, {NULL, NULL}};
     luaL_setfuncs(L, member_mt, 0);
+    static const luaL_Reg member_order[] = {{"__lt", member_lt}, {"__le", member_le}, {NULL, NULL}};
+    lua_pushvalue(L, -1);
+    luaL_setfuncs(L, member_order, 1); /* upvalue: this metatable */
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
@@ -912,6 +925,7 @@ static void push_scalar_or_list(lua_State *L, const call *c, uint32_t type, q_va
         if (v.n < 0 || v.d < 0 || (uint64_t)v.n + (uint64_t)v.d * stride > c->rec->nelems)
             luaL_error(L, "a list argument lies outside the record");
         lua_createtable(L, (int)v.d, 0);
+        bool members = v.d > 0 && (et->kind == QT_ENUM || et->kind == QT_SCALE);
         for (int64_t i = 0; i < v.d; i++) {
             const q_val *e = &c->rec->elems[(uint64_t)v.n + (uint64_t)i * stride];
             if (et->kind == QT_STRUCT) {
@@ -921,11 +935,20 @@ static void push_scalar_or_list(lua_State *L, const call *c, uint32_t type, q_va
                     push_value(L, c, sf->type, e[f]);
                     lua_setfield(L, -2, prog_str(p, sf->name));
                 }
+            } else if (et->kind == QT_ENUM || et->kind == QT_SCALE) {
+                if (i == 0) { /* the type's members, once per list, below the list */
+                    lua_getfield(L, LUA_REGISTRYINDEX, REG_MEMBERS);
+                    lua_rawgeti(L, -1, (lua_Integer)t->elem + 1);
+                    lua_replace(L, -2);
+                    lua_insert(L, -2);
+                }
+                if (lua_rawgeti(L, -2, e->n + 1) != LUA_TUSERDATA) luaL_error(L, "a list value out of range");
             } else {
                 push_value(L, c, t->elem, *e);
             }
             lua_rawseti(L, -2, i + 1);
         }
+        if (members) lua_remove(L, -2); /* the type's members */
         break;
     }
     default: luaL_error(L, "a %s cannot be passed to a hook", q_type_kind_name[t->kind]);
