@@ -302,7 +302,12 @@ static void base_record(grec *gr, size_t nth_of_kind)
                 gr->emit[i] = 0; /* left out: the default applies */
             }
         } else if ((f->flags & (QF_OPTIONAL | QF_BATCH)) && ty->kind != QT_STRING) {
-            if (rng_pct(&gr->r, (f->flags & QF_BATCH) ? 50 : 40)) gr->present[i] = gr->emit[i] = 0;
+            /* absent half the time for a computed field; an optional field
+             * whose presence triggers a disqualifier is rarely there, one a
+             * tier reads often (see gen.h) */
+            int absent = (f->flags & QF_BATCH) ? 50
+                       : gr->g->ppol[i] == GPOL_RARE ? 70 : gr->g->ppol[i] == GPOL_OFTEN ? 20 : 40;
+            if (rng_pct(&gr->r, absent)) gr->present[i] = gr->emit[i] = 0;
         }
     }
 }

@@ -40,16 +40,20 @@ typedef struct seg_rule {
 #define SEG_MAX_RULES 512
 #define SEG_MAX_CLAUSES 2048
 
+#define SEG_MAX_ADJ 8
+
 typedef struct tseg {
     seg_rule rules[SEG_MAX_RULES];
     size_t nrules;
     seg_clause cl[SEG_MAX_CLAUSES];
     size_t ncl;
+    uint32_t adj[SEG_MAX_ADJ]; /* EV_ADJUST event indices: the adjust steps that took effect */
+    size_t nadj;
 } tseg;
 
 static void seg_trace(const vm_trace *tr, tseg *sg)
 {
-    sg->nrules = sg->ncl = 0;
+    sg->nrules = sg->ncl = sg->nadj = 0;
     uint32_t read_start = 0, rule_c0 = 0;
     int exc = -1;
     for (uint32_t i = 0; i < tr->n; i++) {
@@ -77,9 +81,69 @@ static void seg_trace(const vm_trace *tr, tseg *sg)
             read_start = i + 1;
             break;
         case EV_FLAG: read_start = i + 1; break;
+        case EV_ADJUST:
+            if (sg->nadj < SEG_MAX_ADJ) sg->adj[sg->nadj++] = i;
+            break;
         default: break;
         }
     }
+}
+
+/* A scalar of type t for people (numbers exact, bools có/không, members by label). */
+static void fmt_typed(const q_program *p, uint32_t t, q_val v, char *buf, size_t size)
+{
+    const q_type *ty = t < p->ntypes ? &p->types[t] : NULL;
+    if (!ty) {
+        q_format(v, false, buf, size);
+        return;
+    }
+    switch (ty->kind) {
+    case QT_PERCENT: q_format(v, true, buf, size); break;
+    case QT_BOOL: snprintf(buf, size, "%s", v.n ? "có" : "không"); break;
+    case QT_ENUM:
+    case QT_SCALE:
+        if (v.n >= 0 && (uint64_t)v.n < ty->count) {
+            const q_member *m = &p->members[ty->first + (uint32_t)v.n];
+            snprintf(buf, size, "%s", *prog_str(p, m->label) ? prog_str(p, m->label) : prog_str(p, m->name));
+        } else {
+            snprintf(buf, size, "?");
+        }
+        break;
+    case QT_DATE: {
+        char d[16];
+        q_format_date(v.n, d);
+        snprintf(buf, size, "%s", d);
+        break;
+    }
+    default: q_format(v, false, buf, size); break;
+    }
+}
+
+/* The adjust steps that took effect on one side: [{step, phase, label, reason, from, to, cite, layer}]. */
+static json_t *adjust_json(const q_program *p, const vm_trace *tr, const tseg *sg)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < sg->nadj; i++) {
+        const vm_event *e = &tr->ev[sg->adj[i]];
+        if (e->idx >= p->nadjusts) continue;
+        const q_adjust *ad = &p->adjusts[e->idx];
+        const q_flagdef *f = ad->flag < p->nflagdefs ? &p->flags[ad->flag] : NULL;
+        json_t *o = json_object();
+        json_object_set_new(o, "step", json_string(f ? prog_str(p, f->name) : "?"));
+        json_object_set_new(o, "phase", json_string(ad->phase == QA_RECORD ? "record" : "tier"));
+        if (f && f->message != f->name) json_object_set_new(o, "label", json_string(prog_str(p, f->message)));
+        json_object_set_new(o, "reason", json_string(e->val.n ? (const char *)(intptr_t)e->val.n : ""));
+        if (ad->phase == QA_TIER && e->slot < QO__COUNT && e->result < QO__COUNT) {
+            json_object_set_new(o, "from", json_string(q_outcome_code[e->slot]));
+            json_object_set_new(o, "to", json_string(q_outcome_code[e->result]));
+        }
+        if (f) {
+            json_object_set_new(o, "cite", json_string(prog_str(p, f->cite)));
+            json_object_set_new(o, "layer", json_string(prog_str(p, f->layer)));
+        }
+        json_array_append_new(a, o);
+    }
+    return a;
 }
 
 /* =====================================================================
@@ -134,6 +198,25 @@ static json_t *clause_json(const q_program *p, const q_record *rec, const vm_tra
                 snprintf(buf, sizeof buf, "%s", v);
             json_t *r = json_object();
             json_object_set_new(r, "field", json_string("share()"));
+            json_object_set_new(r, "value", json_string(buf));
+            json_array_append_new(reads, r);
+        } else if (e->type == EV_AGG && e->slot < p->kinds[rec->kind].nfields) {
+            /* sum / min / max / longest run over a list: "sum(axes)" = 91 */
+            static const char *const word[] = {[QK_SUM] = "sum", [QK_MIN] = "min", [QK_MAX] = "max", [QK_RUN] = "run"};
+            char key[160];
+            snprintf(key, sizeof key, "%s(%s)", e->result >= QK_SUM && e->result <= QK__LAST ? word[e->result] : "?",
+                     prog_str(p, p->fields[p->kinds[rec->kind].first_field + e->slot].name));
+            fmt_typed(p, e->idx < p->ntypes && p->types[e->idx].kind != QT_LIST ? e->idx : QUY_NONE, e->val, buf, sizeof buf);
+            json_t *r = json_object();
+            json_object_set_new(r, "field", json_string(key));
+            json_object_set_new(r, "value", json_string(buf));
+            json_array_append_new(reads, r);
+        } else if (e->type == EV_HOOK && e->idx < p->nhooks && p->hooks[e->idx].result != QUY_NONE && e->result) {
+            char key[160];
+            snprintf(key, sizeof key, "%s()", prog_str(p, p->hooks[e->idx].name));
+            fmt_typed(p, p->hooks[e->idx].result, e->val, buf, sizeof buf);
+            json_t *r = json_object();
+            json_object_set_new(r, "field", json_string(key));
             json_object_set_new(r, "value", json_string(buf));
             json_array_append_new(reads, r);
         }
@@ -267,6 +350,39 @@ static void rule_cause(const side sd[2], dc_cause *out)
     free(order);
 }
 
+/* The rules agree: an adjust step after them (a tier adjustment) that one
+ * side made and the other did not, or made differently. */
+static void adjust_cause(const side sd[2], dc_cause *out)
+{
+    for (int s = 0; s < 2 && !out->detail; s++) {
+        for (size_t i = 0; i < sd[s].sg->nadj && !out->detail; i++) {
+            const vm_event *e = &sd[s].tr->ev[sd[s].sg->adj[i]];
+            const q_program *p = sd[s].p;
+            if (e->idx >= p->nadjusts || p->adjusts[e->idx].phase != QA_TIER) continue;
+            const q_flagdef *f = p->adjusts[e->idx].flag < p->nflagdefs ? &p->flags[p->adjusts[e->idx].flag] : NULL;
+            const char *name = f ? prog_str(p, f->name) : "?";
+            /* the same step with the same result on the other side? */
+            bool same = false;
+            for (size_t j = 0; j < sd[1 - s].sg->nadj && !same; j++) {
+                const vm_event *o = &sd[1 - s].tr->ev[sd[1 - s].sg->adj[j]];
+                const q_program *q = sd[1 - s].p;
+                if (o->idx >= q->nadjusts || q->adjusts[o->idx].flag >= q->nflagdefs) continue;
+                same = !strcmp(prog_str(q, q->flags[q->adjusts[o->idx].flag].name), name) && o->result == e->result &&
+                       o->slot == e->slot;
+            }
+            if (same) continue;
+            out->type = DC_RULE;
+            snprintf(out->key, sizeof out->key, "adjust:%.150s", name);
+            snprintf(out->label, sizeof out->label, "%.200s", f && f->message != f->name ? prog_str(p, f->message) : name);
+            if (f) snprintf(s ? out->cite_new : out->cite_old, sizeof out->cite_old, "%.200s [%.40s]", prog_str(p, f->cite), prog_str(p, f->layer));
+            json_t *d = json_object();
+            json_object_set_new(d, "type", json_string("adjust"));
+            json_object_set_new(d, "step", json_string(name));
+            out->detail = d;
+        }
+    }
+}
+
 static void reject_cause(const dr_row *row, int s, dc_cause *out)
 {
     static const char *const sname[2] = {"old", "new"};
@@ -340,7 +456,14 @@ void dc_explain(const q_program *const p[2], const dc_input *in, vm_event *evbuf
                 sd[s] = (side){p[s], in->rec[s], &tr[s], &sg[s], in->rec[s]->kind};
             }
             rule_cause(sd, out);
+            if (!out->detail) adjust_cause(sd, out);
             if (out->detail) {
+                /* the adjust steps that took effect, on each side */
+                for (int s = 0; s < 2; s++) {
+                    json_t *a = adjust_json(p[s], &tr[s], &sg[s]);
+                    if (json_array_size(a)) json_object_set_new(out->detail, s ? "adjust_new" : "adjust_old", a);
+                    else json_decref(a);
+                }
                 /* the batch steps too, when any (a cap or a quota on top) */
                 for (int s = 0; s < 2; s++)
                     if (in->steps[s] && *in->steps[s])
@@ -403,6 +526,20 @@ static void clause_text(const json_t *c, FILE *f, int indent)
     }
 }
 
+/* Adjustments ("↺ ...") of one side. */
+static void adjust_text(FILE *f, int indent, const char *who, const json_t *a)
+{
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        const json_t *o = json_array_get(a, i);
+        pad(f, indent);
+        fprintf(f, "%s: ↺ «%s»", who, js(o, "step"));
+        if (json_object_get(o, "from")) fprintf(f, " %s → %s", js(o, "from"), js(o, "to"));
+        else fprintf(f, " (hồ sơ điều chỉnh trước khi xếp loại)");
+        if (*js(o, "reason")) fprintf(f, ": %s", js(o, "reason"));
+        fprintf(f, " — %s [%s]\n", js(o, "cite"), js(o, "layer"));
+    }
+}
+
 /* Batch-step lines ("⇒ ...", one per line) under a side's name. */
 static void steps_text(FILE *f, int indent, const char *who, const char *steps)
 {
@@ -441,8 +578,15 @@ void dc_detail_text(const json_t *d, FILE *f, int indent)
             json_t *cl = json_object_get(sj, "clauses");
             for (size_t i = 0; i < json_array_size(cl); i++) clause_text(json_array_get(cl, i), f, indent + 4);
         }
+        adjust_text(f, indent, "cũ", json_object_get(d, "adjust_old"));
+        adjust_text(f, indent, "mới", json_object_get(d, "adjust_new"));
         if (json_object_get(d, "steps_old")) steps_text(f, indent, "cũ, bước theo lô", js(d, "steps_old"));
         if (json_object_get(d, "steps_new")) steps_text(f, indent, "mới, bước theo lô", js(d, "steps_new"));
+    } else if (!strcmp(type, "adjust")) {
+        pad(f, indent);
+        fprintf(f, "các quy tắc như nhau; bước điều chỉnh «%s» sau khi xếp loại khác nhau\n", js(d, "step"));
+        adjust_text(f, indent, "cũ", json_object_get(d, "adjust_old"));
+        adjust_text(f, indent, "mới", json_object_get(d, "adjust_new"));
     } else if (!strcmp(type, "rejected")) {
         pad(f, indent);
         fprintf(f, "bộ quy tắc %s từ chối bản ghi [%s%s%s]: %s\n", !strcmp(js(d, "side"), "old") ? "cũ" : "mới",

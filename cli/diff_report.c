@@ -534,9 +534,44 @@ static void html_clause(FILE *f, const json_t *c)
     fputs("</div>\n", f);
 }
 
+static void html_adjust(FILE *f, const char *who, const json_t *a)
+{
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        const json_t *o = json_array_get(a, i);
+        fprintf(f, "<div class=\"side\"><b>%s:</b> ↺ <span class=\"tok\">", who);
+        h(f, js(o, "step"));
+        fputs("</span>", f);
+        if (json_object_get(o, "from")) {
+            fputc(' ', f);
+            h(f, js(o, "from"));
+            fputs(" → ", f);
+            h(f, js(o, "to"));
+        } else {
+            fputs(" (hồ sơ điều chỉnh trước khi xếp loại)", f);
+        }
+        if (*js(o, "reason")) {
+            fputs(": ", f);
+            h(f, js(o, "reason"));
+        }
+        fputs(" <span class=\"note\">— ", f);
+        h(f, js(o, "cite"));
+        fputs(" [", f);
+        h(f, js(o, "layer"));
+        fputs("]</span></div>\n", f);
+    }
+}
+
 static void html_detail(FILE *f, const json_t *d)
 {
     const char *type = js(d, "type");
+    html_adjust(f, "cũ", json_object_get(d, "adjust_old"));
+    html_adjust(f, "mới", json_object_get(d, "adjust_new"));
+    if (!strcmp(type, "adjust")) {
+        fputs("<div class=\"side\">các quy tắc như nhau; bước điều chỉnh <span class=\"tok\">", f);
+        h(f, js(d, "step"));
+        fputs("</span> sau khi xếp loại khác nhau</div>\n", f);
+        return;
+    }
     if (!strcmp(type, "rule")) {
         static const char *const sides[2] = {"old", "new"};
         static const char *const vi[2] = {"cũ", "mới"};
