@@ -1155,7 +1155,20 @@ static void steps_of(const batch *b, size_t i, step_fn emit, void *ctx)
                 shown++;
             }
             if (shown > 12) sb_printf(&sb, ", … (%u bản ghi)", shown);
-            if (skipped) sb_printf(&sb, "; %u bản ghi không có xếp loại (bị từ chối, không xếp loại hoặc chưa xếp loại) không tính", skipped);
+            if (!shown) sb_printf(&sb, "danh sách rỗng");
+            if (skipped) {
+                sb_printf(&sb, "; %u bản ghi không có xếp loại (bị từ chối, không xếp loại hoặc chưa xếp loại) không tính:",
+                          skipped);
+                uint32_t named = 0;
+                for (uint32_t c = 0; c < nc && named < 5; c++) {
+                    const b_item *ch = &b->items[b->child[b->child_first[of[r]] + c]];
+                    if (ch->status == BATCH_RATED && ch->tier <= QO_HTXSNV) continue;
+                    sb_printf(&sb, "%s %s (%s)", named ? "," : "", name_str(b, ch->name),
+                              ch->status != BATCH_RATED ? "lỗi" : q_outcome_code[ch->tier]);
+                    named++;
+                }
+                if (skipped > named) sb_printf(&sb, ", …");
+            }
         }
         emit(ctx, "rollup", sb.s, "", "");
     }
