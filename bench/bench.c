@@ -11,6 +11,10 @@
  *   (d) Lua  the same rules in plain Lua 5.4 over Lua tables, a Lua loop
  *            over the array (what a user would write instead); (d') the
  *            same, one lua_call from C per record
+ *   (e) hooks  (a) again with central-124 extended by one Lua hook call on
+ *            every record (bench/hooks/): a hook that returns nil, one that
+ *            receives the two grade lists, one in a flag's condition. The
+ *            time over (a), per record, is the cost of one hook call.
  *
  * Every mode rates the same N seeded records (bench_gen.c); the outcomes
  * are compared record by record and any disagreement is printed and makes
@@ -39,6 +43,11 @@
 #ifndef QUY_BENCH_LUA
 #define QUY_BENCH_LUA "bench/central124.lua"
 #endif
+#ifndef QUY_BENCH_HOOKS
+#define QUY_BENCH_HOOKS "bench/hooks"
+#endif
+
+#include "hook.h"
 
 /* Targets of the benchmark issue (2-core machine, ~30 conditions/record). */
 #define TARGET_VM_RPS 10e6
@@ -94,6 +103,13 @@ static span span_end(span t0) { return (span){now() - t0.wall, clock_s(CLOCK_THR
 static void span_best(span *best, span t)
 {
     if (t.wall < best->wall) *best = t;
+}
+
+/* The span with the least CPU time (this thread's): on a shared machine
+ * the least disturbed measure of a difference between two runs. */
+static void span_best_cpu(span *best, span t)
+{
+    if (t.cpu < best->cpu) *best = t;
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -212,6 +228,47 @@ static span run_vm(const q_program *p, q_record *const *recs, size_t n, int8_t *
     return span_end(t0);
 }
 
+/* (e): the same records with a hook variant of central-124 (same kinds,
+ * same fields, so the loaded q_records are valid for it). The best time
+ * of --reps; *calls is the number of hook calls one pass made. */
+static bool run_hook_variant(const opts *o, const char *file, const q_program *base, q_record *const *recs, size_t n,
+                             int8_t *res, span *best, span *best_base, uint64_t *calls, uint32_t *states)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", QUY_BENCH_HOOKS, file);
+    opts vo = *o;
+    vo.ruleset = path;
+    q_program *p = compile(&vo);
+    if (!p) return false;
+    bool same = p->nkinds >= 2;
+    for (uint32_t k = 0; k < base->nkinds && same; k++)
+        same = k < p->nkinds && p->kinds[k].nfields == base->kinds[k].nfields &&
+               strcmp(prog_str(p, p->kinds[k].name), prog_str(base, base->kinds[k].name)) == 0;
+    if (!same) {
+        fprintf(stderr, "quy-bench: %s does not have central-124's kinds and fields\n", path);
+        prog_free(p);
+        return false;
+    }
+    /* (a) and the variant, one after the other in each repetition, so that
+     * both see the same load on a shared machine */
+    *best = *best_base = (span){1e30, 1e30};
+    int8_t *scratch = malloc(n);
+    if (!scratch) {
+        prog_free(p);
+        return false;
+    }
+    for (int r = 0; r < o->reps; r++) {
+        span_best_cpu(best_base, run_vm(base, recs, n, scratch));
+        span_best_cpu(best, run_vm(p, recs, n, res));
+    }
+    free(scratch);
+    hook_stats st = hook_get_stats(p);
+    *calls = st.calls / (uint64_t)o->reps;
+    *states = st.states;
+    prog_free(p);
+    return true;
+}
+
 /* (c): the hand-written C rules over the struct array. */
 static span run_c(const bench_rec *recs, size_t n, int8_t *res)
 {
@@ -325,8 +382,9 @@ int main(int argc, char **argv)
     bench_rec *recs = malloc(n * sizeof *recs);
     q_record **qrecs = calloc(n, sizeof *qrecs);
     int8_t *res_vm = malloc(n), *res_e2e = malloc(n), *res_c = malloc(n), *res_lua = malloc(n),
-           *res_luac = malloc(n);
-    if (!recs || !qrecs || !res_vm || !res_e2e || !res_c || !res_lua || !res_luac) {
+           *res_luac = malloc(n), *res_hook[3] = {malloc(n), malloc(n), malloc(n)};
+    if (!recs || !qrecs || !res_vm || !res_e2e || !res_c || !res_lua || !res_luac || !res_hook[0] || !res_hook[1] ||
+        !res_hook[2]) {
         fprintf(stderr, "quy-bench: out of memory for %zu records\n", n);
         return 2;
     }
@@ -400,6 +458,19 @@ int main(int argc, char **argv)
     span t_e2e = run_e2e(p, json, jlen, sink, res_e2e, n, true, true, &rej_e2e);
     span t_read = run_e2e(p, json, jlen, sink, res_e2e, n, false, false, &rej_read);
     span t_write = run_write(p, qrecs, n, sink); /* includes a vm_rate per record */
+    static const char *const hook_file[3] = {"bench-lua-noop.quy", "bench-lua-lists.quy", "bench-lua-cond.quy"};
+    static const char *const hook_what[3] = {"(e) + hook -> nil, 1 int", "(e') + hook, 2 lists", "(e'') + hook in a flag"};
+    static const char *const hook_note[3] = {"adjust ... record by noop(tasks_total)", "grades(result_grades, other_grades, ..)",
+                                             "flag when late(done, on_time): a bool"};
+    span best_hook[3], best_hook_base[3];
+    uint64_t hook_calls[3] = {0};
+    uint32_t hook_states[3] = {0};
+    bool hooks_ok = true;
+    for (int h = 0; h < 3; h++) {
+        memset(res_hook[h], -1, n);
+        hooks_ok &= run_hook_variant(&o, hook_file[h], p, qrecs, n, res_hook[h], &best_hook[h], &best_hook_base[h],
+                                     &hook_calls[h], &hook_states[h]);
+    }
     t_write.wall -= best_vm.wall;
     t_write.cpu -= best_vm.cpu;
 
@@ -411,6 +482,7 @@ int main(int argc, char **argv)
     row("(c) hand-written C", n, best_c, "the physical limit");
     row("(d) Lua 5.4, Lua loop", n, best_lua, "rate_all(records, out)");
     row("(d') Lua 5.4, lua_call/rec", n, best_luac, "one lua_call from C per record");
+    for (int h = 0; h < 3 && hooks_ok; h++) row(hook_what[h], n, best_hook[h], hook_note[h]);
     printf("  (cpu: this thread's CPU time / wall time; '!' below 90 %%: the core was shared, the figure is low)\n");
 
     printf("\n  ratios (time per record):\n");
@@ -418,6 +490,18 @@ int main(int argc, char **argv)
            best_vm.wall / best_c.wall);
     printf("    Lua / VM = %6.2f   (the VM is %.2fx faster than plain Lua)\n", best_lua.wall / best_vm.wall,
            best_lua.wall / best_vm.wall);
+
+    if (hooks_ok) {
+        printf("\n  hooks (central-124 + one Lua call per record; (a) calls none). Each variant runs\n"
+               "  alternately with (a); cost of a call = (variant - (a)) / calls, in this thread's\n"
+               "  CPU time, least of --reps each:\n");
+        for (int h = 0; h < 3; h++) {
+            double per = (best_hook[h].cpu - best_hook_base[h].cpu) * 1e9 / (double)(hook_calls[h] ? hook_calls[h] : 1);
+            printf("    %-26s %7.1f ns per call  ((a) %.1f, variant %.1f ns/rec CPU; %llu calls/pass, %u Lua state%s)\n",
+                   hook_what[h], per, best_hook_base[h].cpu * 1e9 / dn, best_hook[h].cpu * 1e9 / dn,
+                   (unsigned long long)hook_calls[h], hook_states[h], hook_states[h] == 1 ? "" : "s");
+        }
+    }
 
     double parts[3] = {t_read.wall, best_vm.wall, t_write.wall};
     const char *part_name[3] = {"read + check", "rate", "write"};
@@ -440,11 +524,12 @@ int main(int argc, char **argv)
     for (int k = T_NOT_RATED; k >= 0; k--) printf(" %s %zu (%.1f %%)", bench_tier_code[k], dist[k], 100.0 * (double)dist[k] / dn);
     printf("\n");
 
-    int8_t *all[] = {res_vm, res_e2e, res_c, res_lua, res_luac};
-    const char *names[] = {"vm", "e2e", "c", "lua", "lua_call"};
-    size_t bad = agree(recs, n, all, names, 5);
-    printf("  agreement: %zu disagreement%s among vm, e2e, c, lua, lua_call over %zu records%s\n", bad,
-           bad == 1 ? "" : "s", n, rej_e2e ? " (end to end rejected some records)" : "");
+    int8_t *all[] = {res_vm, res_e2e, res_c, res_lua, res_luac, res_hook[0], res_hook[1], res_hook[2]};
+    const char *names[] = {"vm", "e2e", "c", "lua", "lua_call", "hook", "hook_lists", "hook_cond"};
+    size_t bad = agree(recs, n, all, names, hooks_ok ? 8 : 5);
+    printf("  agreement: %zu disagreement%s among vm, e2e, c, lua, lua_call%s over %zu records%s\n", bad,
+           bad == 1 ? "" : "s", hooks_ok ? ", the three hook variants" : "", n,
+           rej_e2e ? " (end to end rejected some records)" : "");
 
     printf("\n  targets:\n");
     pass_miss("(a) VM records/s (one core)", dn / best_vm.wall / 1e6, TARGET_VM_RPS / 1e6, "M/s");
@@ -462,6 +547,7 @@ int main(int argc, char **argv)
     free(res_c);
     free(res_lua);
     free(res_luac);
+    for (int h = 0; h < 3; h++) free(res_hook[h]);
     prog_free(p);
-    return bad || rej_e2e || rej_read ? 1 : 0;
+    return bad || rej_e2e || rej_read || !hooks_ok ? 1 : 0;
 }

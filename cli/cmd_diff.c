@@ -2,13 +2,22 @@
  * cmd_diff.c — `quy diff OLD NEW RECORDS...`: what changes between two
  * rulesets over a corpus, record by record and clause by clause.
  *
- * Every record is parsed once and decoded for both programs; both rate it
- * (dr_rate, the one rating source); the tallies (transition matrices of
- * eligible and final tiers, causes, kinds, peer groups, approved moves)
- * are updated; a record that moved is traced again by both programs to
- * find the cause (dc_explain) and written as one JSON line to a temporary
- * file, so memory stays proportional to the number of causes and groups,
- * not to the corpus. The report is written at the end (diff_report.c).
+ * Pass 1: every record is parsed once and decoded for both programs, and
+ * each program rates the whole corpus as one batch (dr_src: the batch
+ * engine, so roll-ups, caps and quotas apply as in `quy eval`). The
+ * tallies that need no cause — transition matrices of eligible and final
+ * tiers, kinds, peer groups, directions — are made, and the moved records
+ * are marked in a bitset.
+ * Pass 2: the moved records are read again and traced by both programs to
+ * find the cause (dc_explain); each is written as one JSON line to a
+ * temporary file and counted by cause and in the approved-moves set. When
+ * no moved record had a roll-up, pass 2 parses and decodes only the moved
+ * lines; otherwise both batches are rated again, keeping the moved
+ * records whole (with their roll-ups) for the traces.
+ * Memory: the batches' needs (a compact summary per record), 6 bytes per
+ * record for its kind and peer group, a bit per record, and the causes and
+ * groups; the moved records live in the temporary file. The report is
+ * written at the end (diff_report.c).
  *
  * A ruleset is named by a positional argument (a name, a .quy or a .qbc
  * path) or by --old SPEC / --new SPEC; a side_spec holds what names one
@@ -18,9 +27,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../runtime/explain.h"
+#include "../runtime/batch.h"
 #include "cli.h"
 #include "diff.h"
 
@@ -29,7 +38,10 @@
  * ===================================================================== */
 
 typedef struct side_spec {
-    const char *spec; /* ruleset name, .quy or .qbc path */
+    const char *spec;     /* ruleset name, .quy or .qbc path */
+    const char *locality; /* or: the ruleset in force at this locality (registry) */
+    const char *at;       /* ... on this date (YYYY-MM-DD; NULL = today) */
+    char *chosen;         /* the name the registry chose (malloc'd) */
 } side_spec;
 
 typedef struct diff_opts {
@@ -39,24 +51,33 @@ typedef struct diff_opts {
     rp_format fmt;
     const char *out;
     const char *expect, *write_expect;
+    const char *registry; /* --registry FILE (with a locality) */
     bool refines;
 } diff_opts;
 
-static q_program *load_side(const cli_paths *ps, const side_spec *s) { return cli_load(ps, s->spec); }
+static q_program *load_side(const cli_paths *ps, side_spec *s, const char *registry)
+{
+    if (s->locality && !(s->spec = s->chosen = cli_locality_ruleset(ps, registry, s->locality, s->at, "diff")))
+        return NULL;
+    return cli_load(ps, s->spec);
+}
 
 /* =====================================================================
  * Tallies
  * ===================================================================== */
 
 typedef struct gstat {
-    char *name;
     uint64_t records, moved, up, down, other;
 } gstat;
 
-typedef struct gmap { /* name -> gstat, open addressing */
-    gstat *g;
+/* Interned names (kinds, peer groups) -> index, with a gstat each. */
+typedef struct strtab {
+    char **names;
+    gstat *st;
     size_t n, cap;
-} gmap;
+    uint32_t *slot; /* open addressing over indices + 1 (0 empty) */
+    size_t nslot;
+} strtab;
 
 static uint64_t str_hash(const char *s)
 {
@@ -65,55 +86,74 @@ static uint64_t str_hash(const char *s)
     return h;
 }
 
-static gstat *gmap_get(gmap *m, const char *name)
+/* Index of name (added if new); UINT32_MAX when out of memory. */
+static uint32_t strtab_get(strtab *t, const char *name)
 {
-    if (m->n * 2 >= m->cap) {
-        size_t nc = m->cap ? m->cap * 2 : 64;
-        gstat *ng = calloc(nc, sizeof *ng);
-        if (!ng) return NULL;
-        for (size_t i = 0; i < m->cap; i++) {
-            if (!m->g[i].name) continue;
-            size_t j = str_hash(m->g[i].name) & (nc - 1);
-            while (ng[j].name) j = (j + 1) & (nc - 1);
-            ng[j] = m->g[i];
+    if (t->n * 2 >= t->nslot) {
+        size_t ns = t->nslot ? t->nslot * 2 : 64;
+        uint32_t *nsl = calloc(ns, sizeof *nsl);
+        if (!nsl) return UINT32_MAX;
+        for (size_t i = 0; i < t->n; i++) {
+            size_t j = str_hash(t->names[i]) & (ns - 1);
+            while (nsl[j]) j = (j + 1) & (ns - 1);
+            nsl[j] = (uint32_t)i + 1;
         }
-        free(m->g);
-        m->g = ng;
-        m->cap = nc;
+        free(t->slot);
+        t->slot = nsl;
+        t->nslot = ns;
     }
-    size_t j = str_hash(name) & (m->cap - 1);
-    while (m->g[j].name) {
-        if (!strcmp(m->g[j].name, name)) return &m->g[j];
-        j = (j + 1) & (m->cap - 1);
+    size_t j = str_hash(name) & (t->nslot - 1);
+    while (t->slot[j]) {
+        if (!strcmp(t->names[t->slot[j] - 1], name)) return t->slot[j] - 1;
+        j = (j + 1) & (t->nslot - 1);
     }
-    m->g[j].name = strdup(name);
-    if (!m->g[j].name) return NULL;
-    m->n++;
-    return &m->g[j];
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 16;
+        char **nn = realloc(t->names, nc * sizeof *nn);
+        if (!nn) return UINT32_MAX;
+        t->names = nn;
+        gstat *ng = realloc(t->st, nc * sizeof *ng);
+        if (!ng) return UINT32_MAX;
+        t->st = ng;
+        t->cap = nc;
+    }
+    char *d = strdup(name);
+    if (!d) return UINT32_MAX;
+    t->names[t->n] = d;
+    memset(&t->st[t->n], 0, sizeof t->st[0]);
+    t->slot[j] = (uint32_t)t->n + 1;
+    return (uint32_t)t->n++;
 }
 
-static void gmap_free(gmap *m)
+static void strtab_free(strtab *t)
 {
-    for (size_t i = 0; i < m->cap; i++) free(m->g[i].name);
-    free(m->g);
+    for (size_t i = 0; i < t->n; i++) free(t->names[i]);
+    free(t->names);
+    free(t->st);
+    free(t->slot);
 }
 
 typedef struct cstat { /* one cause */
     char key[192], label[256], cite_old[256], cite_new[256];
     dc_type type;
     uint64_t count, up, down, other, loosened;
-    uint64_t trans[DS__COUNT][DS__COUNT]; /* final states */
 } cstat;
 
 typedef struct tally {
     uint64_t records, moved, up, down, other, same_tier_other_rule, loosened;
     uint64_t rejected_both;
-    char rejected_sample[5][400]; /* the first records both rulesets rejected, for stderr */
+    char rejected_sample[5][600]; /* the first records both rulesets rejected, for stderr */
     uint64_t mat[2][DS__COUNT][DS__COUNT]; /* [0] eligible, [1] final; [old][new] by state */
     cstat *causes;
     size_t ncauses, capcauses;
-    gmap kinds, groups;
-    dx_set *seen;
+    strtab kinds, groups;
+    uint16_t *rec_kind; /* per record: index in kinds */
+    uint32_t *rec_group; /* per record: index in groups */
+    size_t nrec, caprec;
+    uint8_t *moved_bits;
+    bool rollup_moved; /* a moved record had a roll-up on either side */
+    dx_set *seen;  /* the moves listed (all, or the upward ones with --refines): approvals */
+    dx_set *all;   /* every move, by state strings: the causes' transitions */
     FILE *spool;
     uint64_t spooled;
 } tally;
@@ -159,15 +199,19 @@ static int direction(const dr_row *o, const dr_row *n)
     return fn > fo ? 1 : fn < fo ? -1 : 0;
 }
 
-static const char *rec_str_field(const q_program *p, const q_record *rec, const char *name)
+static bool row_moved(const dr_row *o, const dr_row *n)
+{
+    return dr_state(o, false) != dr_state(n, false) || dr_state(o, true) != dr_state(n, true);
+}
+
+static const char *rec_str_field(const q_program *p, const q_record *rec, const char *name, char *buf, size_t size)
 {
     uint32_t f = prog_find_field(p, rec->kind, name, strlen(name));
     if (f == QUY_NONE) return NULL;
     uint32_t slot = f - p->kinds[rec->kind].first_field;
     if (!rec->present[slot] || p->types[p->fields[f].type].kind != QT_STRING) return NULL;
-    static char buf[256];
     q_val v = rec->slots[slot];
-    snprintf(buf, sizeof buf, "%.*s", (int)v.d, (const char *)(intptr_t)v.n);
+    snprintf(buf, size, "%.*s", (int)v.d, (const char *)(intptr_t)v.n);
     return buf;
 }
 
@@ -182,13 +226,41 @@ static json_t *side_json(const q_program *p, const dr_row *r, const char *state)
             json_object_set_new(o, "rule", json_string(prog_str(p, p->rules[r->rule].name)));
             json_object_set_new(o, "cite", json_string(prog_str(p, p->rules[r->rule].cite)));
         }
+        if (r->group) json_object_set_new(o, "group", json_string(r->group));
     }
     return o;
 }
 
-/* One record through both programs. */
-static void diff_record(const q_program *const p[2], const dr_pair *pr, const dr_row *row[2], tally *t,
-                        const diff_opts *o, vm_event *evbuf[2])
+/* Pass 1, as each record is read: its kind and peer group. */
+static bool note_record(const q_program *const p[2], const dr_pair *pr, tally *t)
+{
+    const char *kind = pr->kind, *pg = pr->peer_group;
+    char pgbuf[256];
+    for (int s = 0; s < 2 && (!kind || !pg); s++) {
+        if (!pr->rec[s]) continue;
+        if (!kind) kind = prog_str(p[s], p[s]->kinds[pr->rec[s]->kind].name);
+        if (!pg) pg = rec_str_field(p[s], pr->rec[s], "peer_group", pgbuf, sizeof pgbuf);
+    }
+    if (t->nrec == t->caprec) {
+        size_t nc = t->caprec ? t->caprec * 2 : 4096;
+        uint16_t *nk = realloc(t->rec_kind, nc * sizeof *nk);
+        if (!nk) return false;
+        t->rec_kind = nk;
+        uint32_t *ng = realloc(t->rec_group, nc * sizeof *ng);
+        if (!ng) return false;
+        t->rec_group = ng;
+        t->caprec = nc;
+    }
+    uint32_t k = strtab_get(&t->kinds, kind ? kind : "(không rõ)");
+    uint32_t g = strtab_get(&t->groups, pg ? pg : "(không có peer_group)");
+    if (k == UINT32_MAX || g == UINT32_MAX || k > UINT16_MAX) return false;
+    t->rec_kind[t->nrec] = (uint16_t)k;
+    t->rec_group[t->nrec++] = g;
+    return true;
+}
+
+/* Pass 1, after both batches ran: everything but the cause. */
+static void tally_record(const q_program *const p[2], size_t i, const dr_row *row[2], tally *t)
 {
     t->records++;
     int es[2], fs[2];
@@ -198,34 +270,21 @@ static void diff_record(const q_program *const p[2], const dr_pair *pr, const dr
     }
     t->mat[0][es[0]][es[1]]++;
     t->mat[1][fs[0]][fs[1]]++;
-    const char *kind = pr->kind, *pg = pr->peer_group;
-    for (int s = 0; s < 2 && (!kind || !pg); s++) {
-        if (!pr->rec[s]) continue;
-        if (!kind) kind = prog_str(p[s], p[s]->kinds[pr->rec[s]->kind].name);
-        if (!pg) pg = rec_str_field(p[s], pr->rec[s], "peer_group");
-    }
-    char pgbuf[256];
-    snprintf(pgbuf, sizeof pgbuf, "%s", pg ? pg : "(không có peer_group)");
-    gstat *gk = gmap_get(&t->kinds, kind ? kind : "(không rõ)");
-    gstat *gp = gmap_get(&t->groups, pgbuf);
+    gstat *gk = i < t->nrec ? &t->kinds.st[t->rec_kind[i]] : NULL;
+    gstat *gp = i < t->nrec ? &t->groups.st[t->rec_group[i]] : NULL;
     if (gk) gk->records++;
     if (gp) gp->records++;
-    bool moved = es[0] != es[1] || fs[0] != fs[1];
     if (row[0]->status != DR_RATED && row[1]->status != DR_RATED) {
         if (t->rejected_both < 5) {
-            const rec_error *e = &pr->err[row[0]->status == DR_REJECTED ? 0 : 1];
-            if (row[0]->status == DR_REJECTED || row[1]->status == DR_REJECTED)
-                snprintf(t->rejected_sample[t->rejected_both], sizeof t->rejected_sample[0], "%s:%u: %s%s[%s%s%s] %.200s",
+            const rec_error *e = row[0]->error ? row[0]->error : row[1]->error;
+            if (e)
+                snprintf(t->rejected_sample[t->rejected_both], sizeof t->rejected_sample[0], "%.100s:%u: %.60s%s[%.31s%s%.60s] %.200s",
                          e->file, e->line, e->id, e->id[0] ? " " : "", e->code, e->field[0] ? " " : "", e->field,
                          e->message);
-            else
-                snprintf(t->rejected_sample[t->rejected_both], sizeof t->rejected_sample[0], "%s:%u: %s [eval] %s",
-                         pr->file ? pr->file : "", pr->line, pr->id ? pr->id : "",
-                         row[0]->error < VM__COUNT ? vm_error_message[row[0]->error] : "?");
         }
         t->rejected_both++;
     }
-    if (!moved) {
+    if (!row_moved(row[0], row[1])) {
         if (row[0]->status == DR_RATED && row[1]->status == DR_RATED && row[0]->rule != QUY_NONE &&
             row[1]->rule != QUY_NONE &&
             strcmp(prog_str(p[0], p[0]->rules[row[0]->rule].name), prog_str(p[1], p[1]->rules[row[1]->rule].name)))
@@ -233,9 +292,11 @@ static void diff_record(const q_program *const p[2], const dr_pair *pr, const dr
         return;
     }
     t->moved++;
+    t->moved_bits[i / 8] |= (uint8_t)(1u << (i % 8));
+    if ((row[0]->steps | row[1]->steps) & BS_ROLLUP) t->rollup_moved = true;
     int dir = direction(row[0], row[1]);
-    uint64_t *cnt = dir > 0 ? &t->up : dir < 0 ? &t->down : &t->other;
-    (*cnt)++;
+    (*(dir > 0 ? &t->up : dir < 0 ? &t->down : &t->other))++;
+    if (dir > 0) t->loosened++;
     if (gk) {
         gk->moved++;
         (*(dir > 0 ? &gk->up : dir < 0 ? &gk->down : &gk->other))++;
@@ -244,28 +305,37 @@ static void diff_record(const q_program *const p[2], const dr_pair *pr, const dr
         gp->moved++;
         (*(dir > 0 ? &gp->up : dir < 0 ? &gp->down : &gp->other))++;
     }
+}
+
+/* Pass 2, for a moved record: the cause, counted and written out. */
+static void explain_record(const q_program *const p[2], size_t i, const dc_input *in, tally *t, const diff_opts *o,
+                           vm_event *evbuf[2])
+{
+    const dr_row *const *row = in->row;
+    int dir = direction(row[0], row[1]);
     dc_cause c;
-    dc_explain(p, pr, row, evbuf, &c);
+    dc_explain(p, in, evbuf, &c);
     cstat *cs = cause_get(t, &c);
     if (cs) {
         cs->count++;
         (*(dir > 0 ? &cs->up : dir < 0 ? &cs->down : &cs->other))++;
-        cs->trans[fs[0]][fs[1]]++;
         if (dir > 0) cs->loosened++;
     }
-    if (dir > 0) t->loosened++;
     char so[32], sn[32];
     state_str(row[0], so, sizeof so);
     state_str(row[1], sn, sizeof sn);
     bool listed = !o->refines || dir > 0;
     if (listed) dx_add(t->seen, so, sn, c.key, c.label, 1);
+    dx_add(t->all, so, sn, c.key, NULL, 1);
     if (listed && t->spool) {
+        const dr_row *r = row[0]->id && *row[0]->id ? row[0] : row[1];
         json_t *m = json_object();
-        json_object_set_new(m, "id", pr->id ? json_string(pr->id) : json_null());
-        json_object_set_new(m, "kind", json_string(kind ? kind : ""));
-        json_object_set_new(m, "peer_group", pg ? json_string(pg) : json_null());
-        json_object_set_new(m, "file", json_string(pr->file ? pr->file : ""));
-        json_object_set_new(m, "line", json_integer(pr->line));
+        json_object_set_new(m, "id", r->id && *r->id ? json_string(r->id) : json_null());
+        json_object_set_new(m, "kind", json_string(i < t->nrec ? t->kinds.names[t->rec_kind[i]] : ""));
+        const char *pg = i < t->nrec ? t->groups.names[t->rec_group[i]] : NULL;
+        json_object_set_new(m, "peer_group", pg && strcmp(pg, "(không có peer_group)") ? json_string(pg) : json_null());
+        json_object_set_new(m, "file", json_string(r->file ? r->file : ""));
+        json_object_set_new(m, "line", json_integer(r->line));
         json_object_set_new(m, "old", side_json(p[0], row[0], so));
         json_object_set_new(m, "new", side_json(p[1], row[1], sn));
         json_object_set_new(m, "direction", json_string(dir > 0 ? "up" : dir < 0 ? "down" : "other"));
@@ -313,32 +383,39 @@ static int cmp_cause(const void *a, const void *b)
     return strcmp(x->key, y->key);
 }
 
-static int cmp_group_name(const void *a, const void *b) { return strcmp(((const gstat *)a)->name, ((const gstat *)b)->name); }
+typedef struct gsort {
+    const char *name;
+    gstat st;
+} gsort;
+
+static int cmp_group_name(const void *a, const void *b)
+{
+    return strcmp(((const struct gsort *)a)->name, ((const struct gsort *)b)->name);
+}
 
 static int cmp_group_moved(const void *a, const void *b)
 {
-    const gstat *x = a, *y = b;
-    if (x->moved != y->moved) return x->moved < y->moved ? 1 : -1;
+    const struct gsort *x = a, *y = b;
+    if (x->st.moved != y->st.moved) return x->st.moved < y->st.moved ? 1 : -1;
     return strcmp(x->name, y->name);
 }
 
-static json_t *groups_json(gmap *m, const char *keyname, bool by_moved)
+static json_t *groups_json(const strtab *m, const char *keyname, bool by_moved)
 {
-    gstat *v = malloc((m->n ? m->n : 1) * sizeof *v);
+    gsort *v = malloc((m->n ? m->n : 1) * sizeof *v);
     json_t *a = json_array();
     if (!v) return a;
-    size_t n = 0;
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->g[i].name) v[n++] = m->g[i];
+    size_t n = m->n;
+    for (size_t i = 0; i < n; i++) v[i] = (gsort){m->names[i], m->st[i]};
     qsort(v, n, sizeof *v, by_moved ? cmp_group_moved : cmp_group_name);
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_object();
         json_object_set_new(o, keyname, json_string(v[i].name));
-        json_object_set_new(o, "records", json_integer((json_int_t)v[i].records));
-        json_object_set_new(o, "moved", json_integer((json_int_t)v[i].moved));
-        json_object_set_new(o, "up", json_integer((json_int_t)v[i].up));
-        json_object_set_new(o, "down", json_integer((json_int_t)v[i].down));
-        json_object_set_new(o, "other", json_integer((json_int_t)v[i].other));
+        json_object_set_new(o, "records", json_integer((json_int_t)v[i].st.records));
+        json_object_set_new(o, "moved", json_integer((json_int_t)v[i].st.moved));
+        json_object_set_new(o, "up", json_integer((json_int_t)v[i].st.up));
+        json_object_set_new(o, "down", json_integer((json_int_t)v[i].st.down));
+        json_object_set_new(o, "other", json_integer((json_int_t)v[i].st.other));
         json_array_append_new(a, o);
     }
     free(v);
@@ -384,16 +461,26 @@ static json_t *summary_json(const q_program *const p[2], const diff_opts *o, tal
         json_object_set_new(j, "up", json_integer((json_int_t)c->up));
         json_object_set_new(j, "down", json_integer((json_int_t)c->down));
         json_object_set_new(j, "other", json_integer((json_int_t)c->other));
-        json_t *mv = json_array();
-        for (int a = 0; a < DS__COUNT; a++)
-            for (int b = 0; b < DS__COUNT; b++) {
-                uint64_t n = c->trans[ds_order[a]][ds_order[b]];
-                if (!n) continue;
-                json_t *x = json_object();
-                json_object_set_new(x, "old", json_string(ds_code(ds_order[a])));
-                json_object_set_new(x, "new", json_string(ds_code(ds_order[b])));
-                json_object_set_new(x, "count", json_integer((json_int_t)n));
-                json_array_append_new(mv, x);
+        json_t *mv = json_array(); /* by state: ELIGIBLE/FINAL when a batch step changed the tier */
+        const char *mo, *mn, *mc;
+        uint64_t cnt;
+        bool any;
+        for (size_t k = 0; dx_get(t->all, k, &mo, &mn, &mc, &cnt, &any); k++) {
+            if (strcmp(mc, c->key)) continue;
+            json_t *x = json_object();
+            json_object_set_new(x, "old", json_string(mo));
+            json_object_set_new(x, "new", json_string(mn));
+            json_object_set_new(x, "count", json_integer((json_int_t)cnt));
+            json_array_append_new(mv, x);
+        }
+        /* most frequent first (insertion sort: a cause has few transitions) */
+        for (size_t a = 1; a < json_array_size(mv); a++)
+            for (size_t b = a; b > 0; b--) {
+                json_t *x = json_array_get(mv, b - 1), *y = json_array_get(mv, b);
+                if (json_integer_value(json_object_get(x, "count")) >= json_integer_value(json_object_get(y, "count"))) break;
+                json_incref(x);
+                json_array_set(mv, b - 1, y);
+                json_array_set_new(mv, b, x);
             }
         json_object_set_new(j, "moves", mv);
         json_array_append_new(cs, j);
@@ -431,77 +518,95 @@ static json_t *summary_json(const q_program *const p[2], const diff_opts *o, tal
 }
 
 /* =====================================================================
- * Batch mode: the corpus is kept and rated as one batch by each program
+ * The two passes
  * ===================================================================== */
 
-typedef struct kept {
-    q_record *rec[2];  /* rec_copy, or NULL: rejected (err[s]) */
-    rec_error *err[2]; /* malloc'd only for a rejection */
-    const char *file;  /* the input name (argv) */
-    uint32_t line;
-} kept;
-
-static bool keep_pair(q_program *const p[2], const dr_pair *pr, kept *k)
+/* Feed every input to both rating sources (pass 1, and pass 2 when the
+ * batches are rated again). */
+static int feed(const q_program *const p[2], FILE *const *files, const diff_opts *o, dr_src *src[2], tally *t)
 {
-    memset(k, 0, sizeof *k);
-    k->file = pr->file;
-    k->line = pr->line;
-    for (int s = 0; s < 2; s++) {
-        if (pr->rec[s]) {
-            if (!(k->rec[s] = rec_copy(p[s], pr->rec[s]))) return false;
-        } else {
-            if (!(k->err[s] = malloc(sizeof *k->err[s]))) return false;
-            *k->err[s] = pr->err[s];
-        }
-    }
-    return true;
-}
-
-static void kept_free(kept *k)
-{
-    for (int s = 0; s < 2; s++) {
-        rec_free(k->rec[s]);
-        free(k->err[s]);
-    }
-}
-
-static int diff_batch(const q_program *const p[2], kept *keep, size_t n, tally *t, const diff_opts *o,
-                      vm_event *evbuf[2])
-{
-    dr_row *rows[2] = {calloc(n ? n : 1, sizeof(dr_row)), calloc(n ? n : 1, sizeof(dr_row))};
-    q_record **recs = calloc(n ? n : 1, sizeof *recs);
-    int rc = EXIT_OK;
-    if (!rows[0] || !rows[1] || !recs) {
-        fprintf(stderr, "quy diff: out of memory\n");
-        rc = EXIT_IO;
-    }
-    for (int s = 0; s < 2 && rc == EXIT_OK; s++) {
-        for (size_t i = 0; i < n; i++) recs[i] = keep[i].rec[s];
-        dr_rate(p[s], recs, n, rows[s]);
-    }
-    for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
+    size_t base = 0;
+    for (int i = 0; i < o->ninputs; i++) {
+        dr_in *in = dr_in_open(o->inputs[i], files[i], p, base);
+        if (!in) return EXIT_IO;
         dr_pair pr;
-        memset(&pr, 0, sizeof pr);
-        pr.file = keep[i].file;
-        pr.line = keep[i].line;
-        for (int s = 0; s < 2; s++) {
-            pr.rec[s] = keep[i].rec[s];
-            pr.rc[s] = pr.rec[s] ? 1 : -1;
-            if (keep[i].err[s]) pr.err[s] = *keep[i].err[s];
-            if (!pr.id) pr.id = pr.rec[s] ? pr.rec[s]->id : pr.err[s].id[0] ? pr.err[s].id : NULL;
+        int r;
+        while ((r = dr_in_next(in, &pr, NULL, 0)) == 1) {
+            for (int s = 0; s < 2; s++) dr_src_add(src[s], pr.rec[s], &pr.err[s], pr.file);
+            if (t && !note_record(p, &pr, t)) {
+                r = -1;
+                fprintf(stderr, "quy diff: out of memory\n");
+                break;
+            }
+            base++;
         }
-        const dr_row *rp[2] = {&rows[0][i], &rows[1][i]};
-        diff_record(p, &pr, rp, t, o, evbuf);
+        dr_in_close(in);
+        if (r < 0) return EXIT_IO;
     }
-    free(rows[0]);
-    free(rows[1]);
-    free(recs);
+    return EXIT_OK;
+}
+
+static bool is_moved(const tally *t, size_t i) { return t->moved_bits[i / 8] >> (i % 8) & 1u; }
+
+static void steps_of(dr_src *src[2], size_t i, char *steps[2])
+{
+    for (int s = 0; s < 2; s++) steps[s] = dr_src_steps(src[s], i);
+}
+
+/* Pass 2 without rating again: parse and decode the moved lines only. */
+static int pass2_reread(const q_program *const p[2], FILE *const *files, const diff_opts *o, dr_src *src[2],
+                        tally *t, vm_event *evbuf[2])
+{
+    size_t base = 0, n = t->records;
+    for (int i = 0; i < o->ninputs; i++) {
+        dr_in *in = dr_in_open(o->inputs[i], files[i], p, base);
+        if (!in) return EXIT_IO;
+        dr_pair pr;
+        int r;
+        while ((r = dr_in_next(in, &pr, t->moved_bits, n)) == 1) {
+            base++;
+            size_t gi = pr.index;
+            if (gi >= n || !is_moved(t, gi)) continue;
+            dr_row row[2];
+            for (int s = 0; s < 2; s++) dr_src_row(src[s], gi, &row[s]);
+            char *steps[2];
+            steps_of(src, gi, steps);
+            dc_input di = {{pr.rec[0], pr.rec[1]}, {&row[0], &row[1]}, {steps[0] ? steps[0] : "", steps[1] ? steps[1] : ""}};
+            explain_record(p, gi, &di, t, o, evbuf);
+            free(steps[0]);
+            free(steps[1]);
+        }
+        dr_in_close(in);
+        if (r < 0) return EXIT_IO;
+    }
+    return EXIT_OK;
+}
+
+/* Pass 2 rating again, the moved records kept whole (their roll-ups). */
+static int pass2_rerate(const q_program *const p[2], FILE *const *files, const diff_opts *o, tally *t,
+                        vm_event *evbuf[2])
+{
+    dr_src *src[2] = {dr_src_new(p[0], t->moved_bits, t->records), dr_src_new(p[1], t->moved_bits, t->records)};
+    int rc = src[0] && src[1] ? feed(p, files, o, src, NULL) : EXIT_IO;
+    if (rc == EXIT_OK) {
+        for (int s = 0; s < 2; s++) dr_src_run(src[s]);
+        for (size_t i = 0; i < t->records; i++) {
+            if (!is_moved(t, i)) continue;
+            dr_row row[2];
+            for (int s = 0; s < 2; s++) dr_src_row(src[s], i, &row[s]);
+            char *steps[2];
+            steps_of(src, i, steps);
+            dc_input di = {{dr_src_rec(src[0], i), dr_src_rec(src[1], i)}, {&row[0], &row[1]},
+                           {steps[0] ? steps[0] : "", steps[1] ? steps[1] : ""}};
+            explain_record(p, i, &di, t, o, evbuf);
+            free(steps[0]);
+            free(steps[1]);
+        }
+    }
+    dr_src_free(src[0]);
+    dr_src_free(src[1]);
     return rc;
 }
-
-/* =====================================================================
- * The command
- * ===================================================================== */
 
 static int usage_error(const char *msg)
 {
@@ -509,7 +614,8 @@ static int usage_error(const char *msg)
     fprintf(stderr,
             "usage: quy diff OLD NEW RECORDS... [--format text|json|csv|html] [-o FILE]\n"
             "                [--expect FILE] [--write-expect FILE] [--refines] [--rulesets DIR]\n"
-            "       (OLD / NEW may also be given as --old SPEC / --new SPEC)\n");
+            "       OLD / NEW: a ruleset name, .quy or .qbc; or --old SPEC / --new SPEC; or\n"
+            "       --old-locality L [--old-at YYYY-MM-DD] / --new-locality L [--new-at YYYY-MM-DD] [--registry FILE]\n");
     return EXIT_RULESET;
 }
 
@@ -530,6 +636,16 @@ int cmd_diff(int argc, char **argv)
             o.side[0].spec = v;
         else if (cli_opt(argc, argv, &i, "--new", &v))
             o.side[1].spec = v;
+        else if (cli_opt(argc, argv, &i, "--old-locality", &v))
+            o.side[0].locality = v;
+        else if (cli_opt(argc, argv, &i, "--new-locality", &v))
+            o.side[1].locality = v;
+        else if (cli_opt(argc, argv, &i, "--old-at", &v))
+            o.side[0].at = v;
+        else if (cli_opt(argc, argv, &i, "--new-at", &v))
+            o.side[1].at = v;
+        else if (cli_opt(argc, argv, &i, "--registry", &v))
+            o.registry = v;
         else if (cli_opt(argc, argv, &i, "--format", &v)) {
             if (!strcmp(v, "text")) o.fmt = RP_TEXT;
             else if (!strcmp(v, "json")) o.fmt = RP_JSON;
@@ -551,17 +667,26 @@ int cmd_diff(int argc, char **argv)
             pos[npos++] = argv[i];
     }
     int next = 0;
-    for (int s = 0; s < 2; s++)
-        if (!o.side[s].spec && next < npos) o.side[s].spec = pos[next++];
-    if (!o.side[0].spec || !o.side[1].spec) return usage_error("two rulesets are needed (OLD NEW)");
+    for (int s = 0; s < 2; s++) {
+        if (o.side[s].spec && o.side[s].locality) return usage_error("give a ruleset or a locality for each side, not both");
+        if (o.side[s].at && !o.side[s].locality) return usage_error("--old-at / --new-at go with --old-locality / --new-locality");
+        if (!o.side[s].spec && !o.side[s].locality && next < npos) o.side[s].spec = pos[next++];
+    }
+    if ((!o.side[0].spec && !o.side[0].locality) || (!o.side[1].spec && !o.side[1].locality))
+        return usage_error("two rulesets are needed (OLD NEW, or --old-locality / --new-locality)");
     for (; next < npos && o.ninputs < 256; next++) o.inputs[o.ninputs++] = pos[next];
     if (o.ninputs == 0) o.inputs[o.ninputs++] = "-";
+    for (int i = 0, nstdin = 0; i < o.ninputs; i++)
+        if (!strcmp(o.inputs[i], "-") && ++nstdin > 1) return usage_error("standard input ('-') can be given once");
+
 
     q_program *p[2] = {NULL, NULL};
     for (int s = 0; s < 2; s++) {
-        p[s] = load_side(&ps, &o.side[s]);
+        p[s] = load_side(&ps, &o.side[s], o.registry);
         if (!p[s]) {
             if (s) prog_free(p[0]);
+            free(o.side[0].chosen);
+            free(o.side[1].chosen);
             return EXIT_RULESET;
         }
     }
@@ -569,70 +694,79 @@ int cmd_diff(int argc, char **argv)
     if (o.expect && !(approved = dx_read(o.expect))) {
         prog_free(p[0]);
         prog_free(p[1]);
+        free(o.side[0].chosen);
+        free(o.side[1].chosen);
         return EXIT_RULESET;
     }
 
     tally t;
     memset(&t, 0, sizeof t);
     t.seen = dx_new();
+    t.all = dx_new();
     t.spool = tmpfile();
     vm_event *evbuf[2] = {malloc(sizeof(vm_event) * QUY_TRACE_CAP), malloc(sizeof(vm_event) * QUY_TRACE_CAP)};
+    FILE *files[256] = {NULL};
     int rc = EXIT_OK;
-    if (!t.seen || !t.spool || !evbuf[0] || !evbuf[1]) {
+    if (!t.seen || !t.all || !t.spool || !evbuf[0] || !evbuf[1]) {
         fprintf(stderr, "quy diff: out of memory (or no temporary file: %s)\n", strerror(errno));
         rc = EXIT_IO;
     }
-    const q_program *const cp[2] = {p[0], p[1]};
-    bool batch = dr_is_batch(p[0]) || dr_is_batch(p[1]);
-    /* Batch mode keeps a copy of every record for the batch engine (and
-     * the rejection of a record a program rejected). */
-    kept *keep = NULL;
-    size_t nkeep = 0, capkeep = 0;
+    /* every input is read twice: standard input is copied to a file first */
     for (int i = 0; i < o.ninputs && rc == EXIT_OK; i++) {
-        dr_in *in = dr_in_open(o.inputs[i], cp);
-        if (!in) {
+        files[i] = strcmp(o.inputs[i], "-") ? fopen(o.inputs[i], "rb") : dr_spool_stdin();
+        if (!files[i]) {
+            if (strcmp(o.inputs[i], "-")) fprintf(stderr, "quy diff: %s: %s\n", o.inputs[i], strerror(errno));
             rc = EXIT_IO;
-            break;
         }
-        dr_pair pr;
-        int r;
-        while ((r = dr_in_next(in, &pr)) == 1) {
-            if (!batch) {
-                dr_row row[2];
-                for (int s = 0; s < 2; s++) dr_rate(p[s], &pr.rec[s], 1, &row[s]);
-                const dr_row *rp[2] = {&row[0], &row[1]};
-                diff_record(cp, &pr, rp, &t, &o, evbuf);
-                continue;
-            }
-            if (nkeep == capkeep) {
-                size_t nc = capkeep ? capkeep * 2 : 1024;
-                kept *nk = realloc(keep, nc * sizeof *nk);
-                if (!nk) {
-                    fprintf(stderr, "quy diff: out of memory\n");
-                    rc = EXIT_IO;
-                    break;
-                }
-                keep = nk;
-                capkeep = nc;
-            }
-            if (!keep_pair(p, &pr, &keep[nkeep++])) {
-                fprintf(stderr, "quy diff: out of memory\n");
-                rc = EXIT_IO;
-                break;
-            }
-        }
-        if (r < 0) rc = EXIT_IO;
-        dr_in_close(in);
     }
-    if (batch && rc == EXIT_OK) rc = diff_batch(cp, keep, nkeep, &t, &o, evbuf);
-    for (size_t i = 0; i < nkeep; i++) kept_free(&keep[i]);
-    free(keep);
-
+    const q_program *const cp[2] = {p[0], p[1]};
+    dr_src *src[2] = {dr_src_new(p[0], NULL, 0), dr_src_new(p[1], NULL, 0)};
+    if (rc == EXIT_OK && (!src[0] || !src[1])) {
+        fprintf(stderr, "quy diff: out of memory\n");
+        rc = EXIT_IO;
+    }
+    /* pass 1 */
+    if (rc == EXIT_OK) rc = feed(cp, files, &o, src, &t);
+    if (rc == EXIT_OK) {
+        for (int s = 0; s < 2; s++) dr_src_run(src[s]);
+        size_t n = dr_src_count(src[0]);
+        if (n != dr_src_count(src[1]) || n != t.nrec) {
+            fprintf(stderr, "quy diff: internal error: the two rulesets saw %zu and %zu records\n", n,
+                    dr_src_count(src[1]));
+            rc = EXIT_IO;
+        } else if (!(t.moved_bits = calloc(n / 8 + 1, 1))) {
+            fprintf(stderr, "quy diff: out of memory\n");
+            rc = EXIT_IO;
+        }
+        for (size_t i = 0; rc == EXIT_OK && i < n; i++) {
+            dr_row row[2];
+            for (int s = 0; s < 2; s++) dr_src_row(src[s], i, &row[s]);
+            const dr_row *rp[2] = {&row[0], &row[1]};
+            tally_record(cp, i, rp, &t);
+        }
+    }
+    /* pass 2 */
+    if (rc == EXIT_OK && t.moved) {
+        if (!t.rollup_moved) {
+            rc = pass2_reread(cp, files, &o, src, &t, evbuf);
+        } else {
+            /* the first batches are not needed any more: free them first */
+            dr_src_free(src[0]);
+            dr_src_free(src[1]);
+            src[0] = src[1] = NULL;
+            rc = pass2_rerate(cp, files, &o, &t, evbuf);
+        }
+    }
+    dr_src_free(src[0]);
+    dr_src_free(src[1]);
+    for (int i = 0; i < o.ninputs; i++)
+        if (files[i]) fclose(files[i]);
     if (t.rejected_both) {
         fprintf(stderr, "quy diff: %llu record(s) rejected by both rulesets (not moves), e.g.:\n",
                 (unsigned long long)t.rejected_both);
         for (uint64_t i = 0; i < t.rejected_both && i < 5; i++) fprintf(stderr, "  %s\n", t.rejected_sample[i]);
     }
+
     dx_verdict v = {0};
     /* --write-expect alone records the moves: no check */
     bool checked = approved || (o.refines && !o.write_expect);
@@ -683,13 +817,19 @@ int cmd_diff(int argc, char **argv)
     if (v.unused_list) json_decref(v.unused_list);
     dx_free(approved);
     dx_free(t.seen);
+    dx_free(t.all);
     if (t.spool) fclose(t.spool);
     free(t.causes);
-    gmap_free(&t.kinds);
-    gmap_free(&t.groups);
+    strtab_free(&t.kinds);
+    strtab_free(&t.groups);
+    free(t.rec_kind);
+    free(t.rec_group);
+    free(t.moved_bits);
     free(evbuf[0]);
     free(evbuf[1]);
     prog_free(p[0]);
     prog_free(p[1]);
+    free(o.side[0].chosen);
+    free(o.side[1].chosen);
     return rc;
 }

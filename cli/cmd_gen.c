@@ -83,7 +83,16 @@ typedef struct grec {
     q_val *elems;
     uint32_t capelems;
     char id[48];
+    char unit_ref[48], head_ref[48]; /* ids of earlier collective records ("" none) */
 } grec;
+
+/* The id this record may refer to in `unit` / `head_of`, or NULL. */
+static const char *ref_for(const grec *gr, const char *name)
+{
+    if (!strcmp(name, "unit")) return gr->unit_ref[0] ? gr->unit_ref : NULL;
+    if (!strcmp(name, "head_of")) return gr->head_ref[0] ? gr->head_ref : NULL;
+    return NULL;
+}
 
 static const q_field *fld(const grec *gr, uint16_t slot) { return &gr->p->fields[gr->kd->first_field + slot]; }
 static const q_type *ftype(const grec *gr, uint16_t slot) { return &gr->p->types[fld(gr, slot)->type]; }
@@ -238,10 +247,10 @@ static bool list_resize(grec *gr, uint16_t slot, uint32_t n)
 }
 
 /* The largest constant a field is compared with alone (months_in_role < 6
- * gives 6): values are drawn up to about twice that, at least 12. */
+ * gives 6): values are drawn up to about twice that, at least 20. */
 static int64_t field_span(const gkind *g, uint16_t slot)
 {
-    int64_t span = 12;
+    int64_t span = 20;
     for (size_t i = 0; i < g->ntargets; i++) {
         const gtarget *t = &g->targets[i];
         if (t->t != GT_LIN || t->a.n != 1 || t->a.v[0].t != GV_FIELD || t->a.v[0].slot != slot) continue;
@@ -249,10 +258,11 @@ static int64_t field_span(const gkind *g, uint16_t slot)
         if (c < 0) c = -c;
         if (2 * c > span) span = 2 * c;
     }
+
     return span > 1000000 ? 1000000 : span;
 }
 
-static void base_record(grec *gr, uint32_t kind_index_seq, size_t nth_of_kind)
+static void base_record(grec *gr, size_t nth_of_kind)
 {
     const q_program *p = gr->p;
     for (uint32_t i = 0; i < gr->nf; i++) {
@@ -272,25 +282,34 @@ static void base_record(grec *gr, uint32_t kind_index_seq, size_t nth_of_kind)
             if (!strcmp(name, "period")) snprintf(b, sizeof b, "2024");
             else if (!strcmp(name, "peer_group"))
                 snprintf(b, sizeof b, "pg-%s-%zu", prog_str(p, gr->kd->name), nth_of_kind / 10 + 1);
+            else if (ref_for(gr, name)) snprintf(b, sizeof b, "%s", ref_for(gr, name));
             else snprintf(b, sizeof b, "%s-%zu", name, nth_of_kind % 50);
             gr->val[i] = str_val(store(gr, b));
-            /* references to other records (unit, head_of) would have to
-             * exist in the batch: optional strings other than peer_group
-             * are left out */
-            if ((f->flags & (QF_OPTIONAL | QF_BATCH)) && strcmp(name, "peer_group")) gr->present[i] = gr->emit[i] = 0;
+            /* references to other records (unit, head_of) must exist in the
+             * batch: only the ones chosen by the caller (earlier collective
+             * records); other optional strings but peer_group are left out */
+            if ((f->flags & (QF_OPTIONAL | QF_BATCH)) && strcmp(name, "peer_group") && !ref_for(gr, name))
+                gr->present[i] = gr->emit[i] = 0;
         } else {
             gr->val[i] = rand_scalar(gr, f->type, (int)i, field_span(gr->g, (uint16_t)i));
         }
         if (f->flags & QF_DEFAULT) {
+            /* the default is the usual case: left out half the time, written
+             * out with the default value most of the other half */
+            if (rng_pct(&gr->r, 90)) gr->val[i] = p->consts[f->deflt];
             if (rng_pct(&gr->r, 50)) {
                 gr->val[i] = p->consts[f->deflt];
                 gr->emit[i] = 0; /* left out: the default applies */
             }
         } else if ((f->flags & (QF_OPTIONAL | QF_BATCH)) && ty->kind != QT_STRING) {
-            if (rng_pct(&gr->r, (f->flags & QF_BATCH) ? 50 : 40)) gr->present[i] = gr->emit[i] = 0;
+            /* absent half the time for a computed field; an optional field
+             * whose presence triggers a disqualifier is rarely there, one a
+             * tier reads often (see gen.h) */
+            int absent = (f->flags & QF_BATCH) ? 50
+                       : gr->g->ppol[i] == GPOL_RARE ? 70 : gr->g->ppol[i] == GPOL_OFTEN ? 20 : 40;
+            if (rng_pct(&gr->r, absent)) gr->present[i] = gr->emit[i] = 0;
         }
     }
-    (void)kind_index_seq;
 }
 
 /* =====================================================================
@@ -558,9 +577,16 @@ static bool apply_target(grec *gr, const gtarget *t, uint32_t variant)
                 if (!gr->present[t->slot] && !list_resize(gr, t->slot, (uint32_t)rng_range(&gr->r, 0, 5))) return false;
             } else if (!gr->present[t->slot] || !gr->emit[t->slot]) {
                 if (ty->kind == QT_STRING) {
-                    char b[64];
-                    snprintf(b, sizeof b, "%s-1", prog_str(p, f->name));
-                    gr->val[t->slot] = str_val(store(gr, b));
+                    const char *name = prog_str(p, f->name);
+                    if (!strcmp(name, "unit") || !strcmp(name, "head_of")) {
+                        /* a reference: only to a record that exists */
+                        if (!ref_for(gr, name)) return false;
+                        gr->val[t->slot] = str_val(store(gr, ref_for(gr, name)));
+                    } else {
+                        char b[64];
+                        snprintf(b, sizeof b, "%s-1", name);
+                        gr->val[t->slot] = str_val(store(gr, b));
+                    }
                 } else {
                     gr->val[t->slot] = rand_scalar(gr, f->type, t->slot, field_span(gr->g, t->slot));
                 }
@@ -891,6 +917,40 @@ static void print_targets(FILE *f, const q_program *p, const gkind *g)
  * The command
  * ===================================================================== */
 
+static bool kind_has(const q_program *p, uint32_t k, const char *field)
+{
+    return prog_find_field(p, k, field, strlen(field)) != QUY_NONE;
+}
+
+/* Batch structure: a record refers only to records generated before it, so
+ * every reference exists and no cycle forms. Kinds with `member_tiers`
+ * are collectives; a kind with `subordinate_tiers` (a leader) heads an
+ * earlier collective (`head_of`, 60 %); any other kind belongs to one
+ * (`unit`, 70 %); collectives refer to nothing. A leader has no `unit`: a
+ * head inside the collective it heads would wait for itself. */
+static void choose_refs(grec *gr, const q_program *p, const gkind *gk, uint32_t ngk, unsigned long long i,
+                        unsigned long long seed, const char *prefix)
+{
+    gr->unit_ref[0] = gr->head_ref[0] = 0;
+    uint32_t k = gk[i % ngk].k;
+    if (kind_has(p, k, "member_tiers")) return;
+    bool head = kind_has(p, k, "subordinate_tiers");
+    const char *field = head ? "head_of" : "unit";
+    if (!kind_has(p, k, field)) return;
+    rng r = {seed ^ ((i + 1) * 0xD1B54A32D192ED03ull)};
+    rng_next(&r);
+    if (!rng_pct(&r, head ? 60 : 70)) return;
+    /* earlier records of collective kinds: position c in the round, indices c, c + ngk, ... < i */
+    uint32_t cols[64], nc = 0;
+    for (uint32_t c = 0; c < ngk && nc < 64; c++)
+        if (kind_has(p, gk[c].k, "member_tiers") && c < i) cols[nc++] = c;
+    if (!nc) return;
+    uint32_t c = cols[rng_below(&r, nc)];
+    unsigned long long count = (i - c + ngk - 1) / ngk; /* earlier records at position c */
+    unsigned long long j = c + (unsigned long long)rng_below(&r, (int64_t)count) * ngk;
+    snprintf(head ? gr->head_ref : gr->unit_ref, sizeof gr->unit_ref, "%.16s-%06llu", prefix, j + 1);
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: quy gen --ruleset NAME|FILE [--count N] [--seed S] [--kind K]... [--prefix P] [-o FILE]\n"
@@ -1012,6 +1072,7 @@ int cmd_gen(int argc, char **argv)
         gr.kd = &p->kinds[g->k];
         gr.nf = gr.kd->nfields;
         snprintf(gr.id, sizeof gr.id, "%.16s-%06llu", prefix, i + 1);
+        choose_refs(&gr, p, gk, ngk, i, seed, prefix);
         /* the primary target variant: the kind's variants in turn */
         uint32_t pv = g->nvariants ? (uint32_t)(nth % g->nvariants) : 0, pt = 0;
         while (pt < g->ntargets && pv >= g->targets[pt].nvariants) pv -= g->targets[pt++].nvariants;
@@ -1021,7 +1082,7 @@ int cmd_gen(int argc, char **argv)
             rng_next(&gr.r);
             gr.nstr = 0;
             memset(gr.pin, 0, gr.nf);
-            base_record(&gr, g->k, nth);
+            base_record(&gr, nth);
             /* targets: the primary (dropped after 20 attempts), a secondary
              * one every other record (dropped after 10) */
             if (attempt < 20 && pt < g->ntargets) apply_target(&gr, &g->targets[pt], pv);
@@ -1047,10 +1108,12 @@ int cmd_gen(int argc, char **argv)
             rc = EXIT_IO;
         }
     }
-    if (out && out != stdout && fclose(out) != 0 && rc == EXIT_OK) {
-        fprintf(stderr, "quy gen: %s: %s\n", out_path, strerror(errno));
-        rc = EXIT_IO;
-    } else if (out == stdout && fflush(stdout) != 0 && rc == EXIT_OK) {
+    if (out && out != stdout) {
+        if (fclose(out) != 0 && rc == EXIT_OK) {
+            fprintf(stderr, "quy gen: %s: %s\n", out_path, strerror(errno));
+            rc = EXIT_IO;
+        }
+    } else if (fflush(stdout) != 0 && rc == EXIT_OK) {
         rc = EXIT_IO;
     }
     if (rc == EXIT_OK) {
@@ -1061,7 +1124,7 @@ int cmd_gen(int argc, char **argv)
         }
         fprintf(stderr, "quy gen: %llu records of %u kinds, seed %llu; %u targets, %u variants%s",
                 count, ngk, seed, nt, nv, dropped ? "" : "\n");
-        if (dropped) fprintf(stderr, "; %llu records lost their boundary target to make them valid\n", (unsigned long long)dropped);
+        if (dropped) fprintf(stderr, "; %llu record(s) lost their boundary target to make them valid\n", (unsigned long long)dropped);
     }
     free(sb.s);
     for (uint32_t i = 0; i < maxf && gr.lists; i++) free(gr.lists[i].e);

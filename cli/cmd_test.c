@@ -71,6 +71,26 @@ static bool flags_match(const char **got, size_t ng, json_t *want)
     return true;
 }
 
+/* "details": {"flag": "text"}: each flag was raised with a note (an
+ * adjustment's reason) containing the text. */
+static bool details_match(const q_program *p, const vm_result *res, json_t *want, char *why, size_t size)
+{
+    const char *code;
+    json_t *v;
+    json_object_foreach(want, code, v) {
+        const char *text = json_string_value(v) ?: "";
+        const char *note = NULL;
+        for (uint16_t i = 0; i < res->nflags; i++)
+            if (strcmp(prog_str(p, p->flags[res->flags[i]].name), code) == 0) note = vm_note_of(res, res->flags[i]);
+        if (!note || !strstr(note, text)) {
+            snprintf(why, size, "expected flag '%s' with a detail containing \"%s\", got %s%s%s", code, text,
+                     note ? "\"" : "none", note ? note : "", note ? "\"" : "");
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Check record `idx` of the batch against one "expect" object; false with
  * the reason in `why` on a mismatch. */
 static bool check_expect(const q_program *p, const batch *bt, size_t idx, json_t *ex, char *why, size_t whysz)
@@ -120,6 +140,8 @@ static bool check_expect(const q_program *p, const batch *bt, size_t idx, json_t
         if (o < whysz) snprintf(why + o, whysz - o, "]");
         return false;
     }
+    json_t *want_details = json_object_get(ex, "details");
+    if (json_is_object(want_details) && !details_match(p, &v.res, want_details, why, whysz)) return false;
     return true;
 }
 

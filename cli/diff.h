@@ -1,9 +1,10 @@
 /*
  * diff.h — internals of `quy diff` (cli/cmd_diff.c and cli/diff_*.c).
  *
- *   diff_rate.c    the rating source: rate a corpus with one program
- *                  (dr_rate), the input reader that parses each record once
- *                  and decodes it for both programs (dr_in_*)
+ *   diff_rate.c    the rating source: a corpus rated by one program
+ *                  (dr_src_*, over the batch engine), the input reader that
+ *                  parses each record once and decodes it for both programs
+ *                  (dr_in_*)
  *   diff_cause.c   why a record moved: the first rule, in decision order,
  *                  whose outcome differs, from the two VM traces (dc_explain)
  *   diff_expect.c  approved moves: read, check, write (dx_*)
@@ -45,18 +46,22 @@ static inline bool ds_is_tier(int s) { return s <= QO_HTXSNV; }
  * The rating source (diff_rate.c)
  * ===================================================================== */
 
-typedef enum dr_status { DR_RATED, DR_REJECTED, DR_FAILED } dr_status;
+typedef enum dr_status { DR_RATED, DR_REJECTED } dr_status;
 
-/* One record rated by one program. */
+/* One record rated by one program (a view into its rating source: the
+ * pointers stay valid until dr_src_free). */
 typedef struct dr_row {
-    uint8_t status;     /* dr_status: DR_REJECTED = by the loader, DR_FAILED = in the VM */
-    uint8_t eligible;   /* q_outcome before the batch steps */
-    uint8_t tier;       /* q_outcome after them */
-    uint8_t error;      /* DR_FAILED: the vm_error */
-    uint32_t rule;      /* deciding rule index, QUY_NONE */
-    uint32_t error_pc;  /* DR_FAILED: instruction */
-    uint16_t error_slot;
-    const char *batch_note; /* the batch step that moved eligible -> tier, or NULL (static storage of the source) */
+    uint8_t status;         /* dr_status: rejected by the loader, the VM (code "eval") or the batch */
+    uint8_t eligible;       /* q_outcome before the batch steps (caps, quotas) */
+    uint8_t tier;           /* q_outcome after them */
+    uint8_t steps;          /* BS_* bits of runtime/batch.h */
+    uint32_t rule;          /* deciding rule index, QUY_NONE */
+    uint32_t kind;          /* kind index (rated records) */
+    const char *group;      /* quota group, or NULL */
+    const rec_error *error; /* DR_REJECTED: why */
+    const char *id;         /* "" if none */
+    const char *file;       /* input name */
+    uint32_t line;
 } dr_row;
 
 static inline int dr_state(const dr_row *r, bool final)
@@ -64,24 +69,36 @@ static inline int dr_state(const dr_row *r, bool final)
     return r->status != DR_RATED ? DS_REJECTED : final ? r->tier : r->eligible;
 }
 
-/* Must the corpus be rated as one batch by this program (quotas, caps,
- * roll-ups applied by the batch engine)? While no batch engine exists,
- * false: every record is rated alone. */
-bool dr_is_batch(const q_program *p);
+/* THE rating source: a corpus rated by one program, as one batch (the
+ * batch engine, runtime/batch.h: roll-ups, caps, quotas), records in input
+ * order. Everything `quy diff` knows of a rating comes through here:
+ *   dr_src_new, dr_src_add (each record, decoded by the caller),
+ *   dr_src_run, then dr_src_row / dr_src_rec / dr_src_steps per record.
+ * `keep` (may be NULL): bit i set = keep record i whole after the run (with
+ * its roll-ups filled) for dr_src_rec. */
+typedef struct dr_src dr_src;
 
-/* THE rating source: rate recs[0..n) with program p as one corpus, in
- * input order, into rows[0..n). recs[i] == NULL: this program's loader
- * rejected record i (rows[i] = DR_REJECTED). Records are rated alone today
- * (eligible == tier); the batch engine plugs in here and nowhere else. */
-void dr_rate(const q_program *p, q_record *const *recs, size_t n, dr_row *rows);
+dr_src *dr_src_new(const q_program *p, const uint8_t *keep, size_t nkeep);
+void dr_src_free(dr_src *s);
+/* One record: rec (decoded by a reader over s's program) or its rejection. */
+void dr_src_add(dr_src *s, const q_record *rec, const rec_error *err, const char *file);
+void dr_src_run(dr_src *s);
+size_t dr_src_count(const dr_src *s);
+void dr_src_row(const dr_src *s, size_t i, dr_row *row);
+/* The record as rated (roll-ups filled) when kept, else NULL. */
+const q_record *dr_src_rec(const dr_src *s, size_t i);
+/* The batch steps of record i in words ("" if none; malloc'd). */
+char *dr_src_steps(const dr_src *s, size_t i);
 
 /* One input record decoded for both programs. rc[s] = 1: rec[s] is valid
- * (until the next dr_in_next); -1: err[s] says why program s rejected it. */
+ * (until the next dr_in_next); -1: err[s] says why program s rejected it;
+ * 0: not decoded (dr_in_skip_until). */
 typedef struct dr_pair {
     int rc[2];
     q_record *rec[2];
     rec_error err[2];
     uint32_t line;
+    size_t index;        /* position over all inputs (dr_in_open's base + records before) */
     const char *file;    /* input name */
     const char *kind;    /* "kind" of the input object if known (JSON), else NULL */
     const char *id;      /* id if known, else NULL */
@@ -90,15 +107,22 @@ typedef struct dr_pair {
 
 typedef struct dr_in dr_in;
 
-/* Open an input ("-" = standard input) for programs p[0] and p[1]. JSON
- * Lines are read line by line, each line parsed once (json_loadb) and
- * decoded twice (rec_decode_json); a JSON array or CSV is read by one
- * reader per program in lockstep (standard input is spooled to a
- * temporary file first). NULL with a message on stderr if it cannot be
- * opened. */
-dr_in *dr_in_open(const char *path, const q_program *const p[2]);
-/* 1: *out holds the next record; 0: end of input; -1: read error (reported). */
-int dr_in_next(dr_in *in, dr_pair *out);
+/* Read input `path`, open as f (the caller closes f after dr_in_close),
+ * for programs p[0] and p[1]. JSON Lines are read line by line, each line
+ * parsed once (json_loadb) and decoded twice (rec_decode_json) — once
+ * only when the record's kind has the same layout (fields, types,
+ * defaults, checks) in both programs; a JSON array or CSV is read by one
+ * reader per program in lockstep. NULL with a message on stderr if it cannot be
+ * opened. (Standard input is first copied to a file: dr_spool_stdin.) */
+dr_in *dr_in_open(const char *path, FILE *f, const q_program *const p[2], size_t base);
+/* 1: *out holds the next record; 0: end of input; -1: read error (reported).
+ * Records are counted from `base`; with `want`, a JSON Lines
+ * record whose index has no bit set in want[] (nwant bits) is counted but
+ * neither parsed nor decoded (rc 0 on both sides). */
+int dr_in_next(dr_in *in, dr_pair *out, const uint8_t *want, size_t nwant);
+/* Standard input copied to an unlinked temporary file (read twice by a
+ * diff); NULL with a message on failure. */
+FILE *dr_spool_stdin(void);
 void dr_in_close(dr_in *in);
 /* Unknown-field warnings seen (reported once per field, and only for a
  * field neither program declares). */
@@ -118,11 +142,16 @@ typedef struct dc_cause {
     json_t *detail;   /* structured detail (owned by the caller) */
 } dc_cause;
 
-/* Why the record in `pr` has rows a (old) and b (new) that differ. Traces
- * the record again with both programs when both rated it. evbuf: two
- * buffers of QUY_TRACE_CAP events. */
-void dc_explain(const q_program *const p[2], const dr_pair *pr, const dr_row *row[2], vm_event *evbuf[2],
-                dc_cause *out);
+/* What dc_explain needs of one record on both sides. */
+typedef struct dc_input {
+    const q_record *rec[2];   /* as rated (NULL: rejected) */
+    const dr_row *row[2];
+    const char *steps[2];     /* batch steps in words ("" none) */
+} dc_input;
+
+/* Why the record's rows differ. Traces the record again with both
+ * programs when both rated it. evbuf: two buffers of QUY_TRACE_CAP events. */
+void dc_explain(const q_program *const p[2], const dc_input *in, vm_event *evbuf[2], dc_cause *out);
 
 /* The detail as readable lines, each indented by `indent` (for the text
  * report and the CSV). Appends to f. */

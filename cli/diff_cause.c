@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/batch.h"
 #include "../runtime/explain.h"
 #include "diff.h"
 
@@ -39,16 +40,20 @@ typedef struct seg_rule {
 #define SEG_MAX_RULES 512
 #define SEG_MAX_CLAUSES 2048
 
+#define SEG_MAX_ADJ 8
+
 typedef struct tseg {
     seg_rule rules[SEG_MAX_RULES];
     size_t nrules;
     seg_clause cl[SEG_MAX_CLAUSES];
     size_t ncl;
+    uint32_t adj[SEG_MAX_ADJ]; /* EV_ADJUST event indices: the adjust steps that took effect */
+    size_t nadj;
 } tseg;
 
 static void seg_trace(const vm_trace *tr, tseg *sg)
 {
-    sg->nrules = sg->ncl = 0;
+    sg->nrules = sg->ncl = sg->nadj = 0;
     uint32_t read_start = 0, rule_c0 = 0;
     int exc = -1;
     for (uint32_t i = 0; i < tr->n; i++) {
@@ -76,9 +81,69 @@ static void seg_trace(const vm_trace *tr, tseg *sg)
             read_start = i + 1;
             break;
         case EV_FLAG: read_start = i + 1; break;
+        case EV_ADJUST:
+            if (sg->nadj < SEG_MAX_ADJ) sg->adj[sg->nadj++] = i;
+            break;
         default: break;
         }
     }
+}
+
+/* A scalar of type t for people (numbers exact, bools có/không, members by label). */
+static void fmt_typed(const q_program *p, uint32_t t, q_val v, char *buf, size_t size)
+{
+    const q_type *ty = t < p->ntypes ? &p->types[t] : NULL;
+    if (!ty) {
+        q_format(v, false, buf, size);
+        return;
+    }
+    switch (ty->kind) {
+    case QT_PERCENT: q_format(v, true, buf, size); break;
+    case QT_BOOL: snprintf(buf, size, "%s", v.n ? "có" : "không"); break;
+    case QT_ENUM:
+    case QT_SCALE:
+        if (v.n >= 0 && (uint64_t)v.n < ty->count) {
+            const q_member *m = &p->members[ty->first + (uint32_t)v.n];
+            snprintf(buf, size, "%s", *prog_str(p, m->label) ? prog_str(p, m->label) : prog_str(p, m->name));
+        } else {
+            snprintf(buf, size, "?");
+        }
+        break;
+    case QT_DATE: {
+        char d[16];
+        q_format_date(v.n, d);
+        snprintf(buf, size, "%s", d);
+        break;
+    }
+    default: q_format(v, false, buf, size); break;
+    }
+}
+
+/* The adjust steps that took effect on one side: [{step, phase, label, reason, from, to, cite, layer}]. */
+static json_t *adjust_json(const q_program *p, const vm_trace *tr, const tseg *sg)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < sg->nadj; i++) {
+        const vm_event *e = &tr->ev[sg->adj[i]];
+        if (e->idx >= p->nadjusts) continue;
+        const q_adjust *ad = &p->adjusts[e->idx];
+        const q_flagdef *f = ad->flag < p->nflagdefs ? &p->flags[ad->flag] : NULL;
+        json_t *o = json_object();
+        json_object_set_new(o, "step", json_string(f ? prog_str(p, f->name) : "?"));
+        json_object_set_new(o, "phase", json_string(ad->phase == QA_RECORD ? "record" : "tier"));
+        if (f && f->message != f->name) json_object_set_new(o, "label", json_string(prog_str(p, f->message)));
+        json_object_set_new(o, "reason", json_string(e->val.n ? (const char *)(intptr_t)e->val.n : ""));
+        if (ad->phase == QA_TIER && e->slot < QO__COUNT && e->result < QO__COUNT) {
+            json_object_set_new(o, "from", json_string(q_outcome_code[e->slot]));
+            json_object_set_new(o, "to", json_string(q_outcome_code[e->result]));
+        }
+        if (f) {
+            json_object_set_new(o, "cite", json_string(prog_str(p, f->cite)));
+            json_object_set_new(o, "layer", json_string(prog_str(p, f->layer)));
+        }
+        json_array_append_new(a, o);
+    }
+    return a;
 }
 
 /* =====================================================================
@@ -133,6 +198,25 @@ static json_t *clause_json(const q_program *p, const q_record *rec, const vm_tra
                 snprintf(buf, sizeof buf, "%s", v);
             json_t *r = json_object();
             json_object_set_new(r, "field", json_string("share()"));
+            json_object_set_new(r, "value", json_string(buf));
+            json_array_append_new(reads, r);
+        } else if (e->type == EV_AGG && e->slot < p->kinds[rec->kind].nfields) {
+            /* sum / min / max / longest run over a list: "sum(axes)" = 91 */
+            static const char *const word[] = {[QK_SUM] = "sum", [QK_MIN] = "min", [QK_MAX] = "max", [QK_RUN] = "run"};
+            char key[160];
+            snprintf(key, sizeof key, "%s(%s)", e->result >= QK_SUM && e->result <= QK__LAST ? word[e->result] : "?",
+                     prog_str(p, p->fields[p->kinds[rec->kind].first_field + e->slot].name));
+            fmt_typed(p, e->idx < p->ntypes && p->types[e->idx].kind != QT_LIST ? e->idx : QUY_NONE, e->val, buf, sizeof buf);
+            json_t *r = json_object();
+            json_object_set_new(r, "field", json_string(key));
+            json_object_set_new(r, "value", json_string(buf));
+            json_array_append_new(reads, r);
+        } else if (e->type == EV_HOOK && e->idx < p->nhooks && p->hooks[e->idx].result != QUY_NONE && e->result) {
+            char key[160];
+            snprintf(key, sizeof key, "%s()", prog_str(p, p->hooks[e->idx].name));
+            fmt_typed(p, p->hooks[e->idx].result, e->val, buf, sizeof buf);
+            json_t *r = json_object();
+            json_object_set_new(r, "field", json_string(key));
             json_object_set_new(r, "value", json_string(buf));
             json_array_append_new(reads, r);
         }
@@ -266,33 +350,46 @@ static void rule_cause(const side sd[2], dc_cause *out)
     free(order);
 }
 
-static void reject_cause(const q_program *p, const dr_pair *pr, const dr_row *row, int s, dc_cause *out)
+/* The rules agree: an adjust step after them (a tier adjustment) that one
+ * side made and the other did not, or made differently. */
+static void adjust_cause(const side sd[2], dc_cause *out)
+{
+    for (int s = 0; s < 2 && !out->detail; s++) {
+        for (size_t i = 0; i < sd[s].sg->nadj && !out->detail; i++) {
+            const vm_event *e = &sd[s].tr->ev[sd[s].sg->adj[i]];
+            const q_program *p = sd[s].p;
+            if (e->idx >= p->nadjusts || p->adjusts[e->idx].phase != QA_TIER) continue;
+            const q_flagdef *f = p->adjusts[e->idx].flag < p->nflagdefs ? &p->flags[p->adjusts[e->idx].flag] : NULL;
+            const char *name = f ? prog_str(p, f->name) : "?";
+            /* the same step with the same result on the other side? */
+            bool same = false;
+            for (size_t j = 0; j < sd[1 - s].sg->nadj && !same; j++) {
+                const vm_event *o = &sd[1 - s].tr->ev[sd[1 - s].sg->adj[j]];
+                const q_program *q = sd[1 - s].p;
+                if (o->idx >= q->nadjusts || q->adjusts[o->idx].flag >= q->nflagdefs) continue;
+                same = !strcmp(prog_str(q, q->flags[q->adjusts[o->idx].flag].name), name) && o->result == e->result &&
+                       o->slot == e->slot;
+            }
+            if (same) continue;
+            out->type = DC_RULE;
+            snprintf(out->key, sizeof out->key, "adjust:%.150s", name);
+            snprintf(out->label, sizeof out->label, "%.200s", f && f->message != f->name ? prog_str(p, f->message) : name);
+            if (f) snprintf(s ? out->cite_new : out->cite_old, sizeof out->cite_old, "%.200s [%.40s]", prog_str(p, f->cite), prog_str(p, f->layer));
+            json_t *d = json_object();
+            json_object_set_new(d, "type", json_string("adjust"));
+            json_object_set_new(d, "step", json_string(name));
+            out->detail = d;
+        }
+    }
+}
+
+static void reject_cause(const dr_row *row, int s, dc_cause *out)
 {
     static const char *const sname[2] = {"old", "new"};
-    char code[64], field[160], msg[600];
-    uint32_t line = pr->line;
-    if (row->status == DR_REJECTED) {
-        const rec_error *e = &pr->err[s];
-        snprintf(code, sizeof code, "%s", e->code);
-        snprintf(field, sizeof field, "%s", e->field);
-        snprintf(msg, sizeof msg, "%s", e->message);
-    } else {
-        snprintf(code, sizeof code, "eval");
-        field[0] = 0;
-        const q_record *rec = pr->rec[s];
-        if (row->error == VM_ABSENT && rec)
-            snprintf(field, sizeof field, "%s",
-                     prog_str(p, p->fields[p->kinds[rec->kind].first_field + row->error_slot].name));
-        const char *file = NULL;
-        uint32_t l = 0, col = 0, llen;
-        const char *ls;
-        if (row->error_pc != QUY_NONE && row->error_pc < p->ncode)
-            prog_locate(p, p->code_pos[row->error_pc], &file, &l, &col, &ls, &llen);
-        snprintf(msg, sizeof msg, "%s%s%s%s%u", row->error < VM__COUNT ? vm_error_message[row->error] : "?",
-                 file ? " — tại " : "", file ? file : "", file ? ":" : "", l);
-    }
+    const rec_error *e = row->error;
+    const char *code = e ? e->code : "?", *field = e ? e->field : "", *msg = e ? e->message : "";
     out->type = DC_REJECTED;
-    snprintf(out->key, sizeof out->key, "rejected:%s:%s%s%s", sname[s], code, field[0] ? ":" : "", field);
+    snprintf(out->key, sizeof out->key, "rejected:%s:%.40s%s%.100s", sname[s], code, field[0] ? ":" : "", field);
     /* a key is one token: spaces would break the approval file */
     for (char *c = out->key; *c; c++)
         if (*c == ' ' || *c == '\t') *c = '_';
@@ -303,47 +400,77 @@ static void reject_cause(const q_program *p, const dr_pair *pr, const dr_row *ro
     json_object_set_new(d, "code", json_string(code));
     if (field[0]) json_object_set_new(d, "field", json_string(field));
     json_object_set_new(d, "message", json_string(msg));
-    json_object_set_new(d, "line", json_integer(line));
+    if (e) json_object_set_new(d, "line", json_integer(e->line));
     out->detail = d;
 }
 
-void dc_explain(const q_program *const p[2], const dr_pair *pr, const dr_row *row[2], vm_event *evbuf[2],
-                dc_cause *out)
+/* The batch steps that differ, as a cause token: batch:cap, batch:quota. */
+static void batch_cause(const dc_input *in, dc_cause *out)
+{
+    uint8_t st = (uint8_t)(in->row[0]->steps ^ in->row[1]->steps) | (uint8_t)(in->row[0]->steps & in->row[1]->steps);
+    bool cap = st & BS_CAPPED, quota = st & (BS_QUOTA_DEMOTED | BS_QUOTA_KEPT | BS_SMALL_GROUP);
+    const char *group = in->row[1]->group ? in->row[1]->group : in->row[0]->group;
+    out->type = DC_BATCH;
+    snprintf(out->key, sizeof out->key, "batch:%s", cap && quota ? "cap+quota" : cap ? "cap" : quota ? "quota" : "other");
+    /* the label is the cause's, shared by every record it moved: the group
+     * is in each record's detail */
+    snprintf(out->label, sizeof out->label, "%s",
+             cap && quota ? "giới hạn (cap) và hạn mức (quota) theo nhóm, sau khi xếp loại"
+             : cap        ? "giới hạn (cap) sau khi xếp loại"
+             : quota      ? "hạn mức (quota) theo nhóm, sau khi xếp loại"
+                          : "bước theo lô (batch step)");
+    json_t *d = json_object();
+    json_object_set_new(d, "type", json_string("batch"));
+    if (group) json_object_set_new(d, "group", json_string(group));
+    static const char *const sname[2] = {"old", "new"};
+    for (int s = 0; s < 2; s++) json_object_set_new(d, sname[s], json_string(in->steps[s] ? in->steps[s] : ""));
+    out->detail = d;
+}
+
+void dc_explain(const q_program *const p[2], const dc_input *in, vm_event *evbuf[2], dc_cause *out)
 {
     memset(out, 0, sizeof *out);
+    const dr_row *const *row = in->row;
     /* a record rated by one program only: the other's rejection is the cause */
     for (int s = 0; s < 2; s++) {
         if (row[s]->status != DR_RATED && row[1 - s]->status == DR_RATED) {
-            reject_cause(p[s], pr, row[s], s, out);
+            reject_cause(row[s], s, out);
             return;
         }
     }
     if (row[0]->status == DR_RATED && row[1]->status == DR_RATED) {
         if (row[0]->eligible == row[1]->eligible && row[0]->tier != row[1]->tier) {
             /* the rules agree; a batch step moved the record */
-            const dr_row *br = row[1]->batch_note ? row[1] : row[0];
-            out->type = DC_BATCH;
-            snprintf(out->key, sizeof out->key, "batch");
-            snprintf(out->label, sizeof out->label, "%s", br->batch_note ? br->batch_note : "");
-            json_t *d = json_object();
-            json_object_set_new(d, "type", json_string("batch"));
-            if (row[0]->batch_note) json_object_set_new(d, "old", json_string(row[0]->batch_note));
-            if (row[1]->batch_note) json_object_set_new(d, "new", json_string(row[1]->batch_note));
-            out->detail = d;
+            batch_cause(in, out);
             return;
         }
-        static tseg sg[2]; /* large: kept off the stack */
-        side sd[2];
-        vm_trace tr[2];
-        for (int s = 0; s < 2; s++) {
-            tr[s] = (vm_trace){.ev = evbuf[s], .cap = QUY_TRACE_CAP};
-            vm_result res;
-            vm_rate(p[s], pr->rec[s], &res, &tr[s]);
-            seg_trace(&tr[s], &sg[s]);
-            sd[s] = (side){p[s], pr->rec[s], &tr[s], &sg[s], pr->rec[s]->kind};
+        if (in->rec[0] && in->rec[1]) {
+            static tseg sg[2]; /* large: kept off the stack */
+            side sd[2];
+            vm_trace tr[2];
+            for (int s = 0; s < 2; s++) {
+                tr[s] = (vm_trace){.ev = evbuf[s], .cap = QUY_TRACE_CAP};
+                vm_result res;
+                vm_rate(p[s], in->rec[s], &res, &tr[s]);
+                seg_trace(&tr[s], &sg[s]);
+                sd[s] = (side){p[s], in->rec[s], &tr[s], &sg[s], in->rec[s]->kind};
+            }
+            rule_cause(sd, out);
+            if (!out->detail) adjust_cause(sd, out);
+            if (out->detail) {
+                /* the adjust steps that took effect, on each side */
+                for (int s = 0; s < 2; s++) {
+                    json_t *a = adjust_json(p[s], &tr[s], &sg[s]);
+                    if (json_array_size(a)) json_object_set_new(out->detail, s ? "adjust_new" : "adjust_old", a);
+                    else json_decref(a);
+                }
+                /* the batch steps too, when any (a cap or a quota on top) */
+                for (int s = 0; s < 2; s++)
+                    if (in->steps[s] && *in->steps[s])
+                        json_object_set_new(out->detail, s ? "steps_new" : "steps_old", json_string(in->steps[s]));
+                return;
+            }
         }
-        rule_cause(sd, out);
-        if (out->detail) return;
     }
     out->type = DC_UNEXPLAINED;
     snprintf(out->key, sizeof out->key, "unexplained");
@@ -399,6 +526,38 @@ static void clause_text(const json_t *c, FILE *f, int indent)
     }
 }
 
+/* Adjustments ("↺ ...") of one side. */
+static void adjust_text(FILE *f, int indent, const char *who, const json_t *a)
+{
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        const json_t *o = json_array_get(a, i);
+        pad(f, indent);
+        fprintf(f, "%s: ↺ «%s»", who, js(o, "step"));
+        if (json_object_get(o, "from")) fprintf(f, " %s → %s", js(o, "from"), js(o, "to"));
+        else fprintf(f, " (hồ sơ điều chỉnh trước khi xếp loại)");
+        if (*js(o, "reason")) fprintf(f, ": %s", js(o, "reason"));
+        fprintf(f, " — %s [%s]\n", js(o, "cite"), js(o, "layer"));
+    }
+}
+
+/* Batch-step lines ("⇒ ...", one per line) under a side's name. */
+static void steps_text(FILE *f, int indent, const char *who, const char *steps)
+{
+    pad(f, indent);
+    if (!*steps) {
+        fprintf(f, "%s: không có bước theo lô nào\n", who);
+        return;
+    }
+    fprintf(f, "%s:\n", who);
+    for (const char *l = steps; *l;) {
+        const char *nl = strchr(l, '\n');
+        size_t n = nl ? (size_t)(nl - l) : strlen(l);
+        pad(f, indent + 4);
+        fprintf(f, "%.*s\n", (int)n, l);
+        l += n + (nl ? 1 : 0);
+    }
+}
+
 void dc_detail_text(const json_t *d, FILE *f, int indent)
 {
     const char *type = js(d, "type");
@@ -419,19 +578,23 @@ void dc_detail_text(const json_t *d, FILE *f, int indent)
             json_t *cl = json_object_get(sj, "clauses");
             for (size_t i = 0; i < json_array_size(cl); i++) clause_text(json_array_get(cl, i), f, indent + 4);
         }
+        adjust_text(f, indent, "cũ", json_object_get(d, "adjust_old"));
+        adjust_text(f, indent, "mới", json_object_get(d, "adjust_new"));
+        if (json_object_get(d, "steps_old")) steps_text(f, indent, "cũ, bước theo lô", js(d, "steps_old"));
+        if (json_object_get(d, "steps_new")) steps_text(f, indent, "mới, bước theo lô", js(d, "steps_new"));
+    } else if (!strcmp(type, "adjust")) {
+        pad(f, indent);
+        fprintf(f, "các quy tắc như nhau; bước điều chỉnh «%s» sau khi xếp loại khác nhau\n", js(d, "step"));
+        adjust_text(f, indent, "cũ", json_object_get(d, "adjust_old"));
+        adjust_text(f, indent, "mới", json_object_get(d, "adjust_new"));
     } else if (!strcmp(type, "rejected")) {
         pad(f, indent);
         fprintf(f, "bộ quy tắc %s từ chối bản ghi [%s%s%s]: %s\n", !strcmp(js(d, "side"), "old") ? "cũ" : "mới",
                 js(d, "code"), json_object_get(d, "field") ? " " : "", js(d, "field"), js(d, "message"));
     } else if (!strcmp(type, "batch")) {
-        if (json_object_get(d, "old")) {
-            pad(f, indent);
-            fprintf(f, "cũ: %s\n", js(d, "old"));
-        }
-        if (json_object_get(d, "new")) {
-            pad(f, indent);
-            fprintf(f, "mới: %s\n", js(d, "new"));
-        }
+        steps_text(f, indent, "cũ", js(d, "old"));
+        steps_text(f, indent, "mới", js(d, "new"));
+        return;
     } else {
         pad(f, indent);
         fprintf(f, "(không xác định được nguyên nhân)\n");

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../runtime/batch.h"
 #include "diff.h"
 
 /* =====================================================================
@@ -32,53 +33,80 @@ int ds_parse(const char *s, size_t len)
 }
 
 /* =====================================================================
- * Rating
+ * The rating source: one batch per program
  * ===================================================================== */
 
-bool dr_is_batch(const q_program *p)
+struct dr_src {
+    const q_program *p;
+    batch *b;
+};
+
+dr_src *dr_src_new(const q_program *p, const uint8_t *keep, size_t nkeep)
 {
-    /* No batch engine yet: quotas are declared and stored but applied by
-     * nothing, caps are ignored, computed fields stay absent. When
-     * runtime/batch.h lands, this asks it whether p has batch steps. */
-    (void)p;
-    return false;
+    dr_src *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->p = p;
+    s->b = batch_new(p, false);
+    if (!s->b) {
+        free(s);
+        return NULL;
+    }
+    if (keep) batch_keep_some(s->b, keep, nkeep);
+    return s;
 }
 
-void dr_rate(const q_program *p, q_record *const *recs, size_t n, dr_row *rows)
+void dr_src_free(dr_src *s)
 {
-    for (size_t i = 0; i < n; i++) {
-        dr_row *r = &rows[i];
-        memset(r, 0, sizeof *r);
-        r->rule = QUY_NONE;
-        r->error_pc = QUY_NONE;
-        if (!recs[i]) {
-            r->status = DR_REJECTED;
-            continue;
-        }
-        vm_result res;
-        vm_rate(p, recs[i], &res, NULL);
-        if (res.error != VM_OK) {
-            r->status = DR_FAILED;
-            r->error = res.error;
-            r->error_pc = res.error_pc;
-            r->error_slot = res.error_slot;
-            continue;
-        }
-        r->status = DR_RATED;
-        r->eligible = r->tier = res.outcome;
-        r->rule = res.rule;
-    }
+    if (!s) return;
+    batch_free(s->b);
+    free(s);
 }
+
+void dr_src_add(dr_src *s, const q_record *rec, const rec_error *err, const char *file)
+{
+    if (rec) batch_add_record(s->b, rec, file);
+    else batch_add_rejected(s->b, err, file);
+}
+
+void dr_src_run(dr_src *s) { batch_run(s->b); }
+
+size_t dr_src_count(const dr_src *s) { return batch_count(s->b); }
+
+void dr_src_row(const dr_src *s, size_t i, dr_row *row)
+{
+    batch_view v;
+    batch_get(s->b, i, &v);
+    memset(row, 0, sizeof *row);
+    row->rule = QUY_NONE;
+    row->id = v.id;
+    row->file = v.file;
+    row->line = v.line;
+    if (v.status != BATCH_RATED) {
+        row->status = DR_REJECTED;
+        row->error = v.error;
+        return;
+    }
+    row->status = DR_RATED;
+    row->eligible = v.eligible;
+    row->tier = v.res.outcome;
+    row->rule = v.res.rule;
+    row->steps = v.steps;
+    row->kind = v.kind;
+    row->group = v.group;
+}
+
+const q_record *dr_src_rec(const dr_src *s, size_t i)
+{
+    batch_view v;
+    batch_get(s->b, i, &v);
+    return v.status == BATCH_RATED ? v.rec : NULL;
+}
+
+char *dr_src_steps(const dr_src *s, size_t i) { return batch_explain_text(s->b, i, 0); }
 
 /* =====================================================================
  * Input: one parse, two decodes
  * ===================================================================== */
-
-typedef struct idset { /* 64-bit id hashes -> line first seen (duplicate ids) */
-    uint64_t *h;
-    uint32_t *line;
-    size_t n, cap; /* cap a power of two; slot empty when h == 0 */
-} idset;
 
 struct dr_in {
     const q_program *p[2];
@@ -93,65 +121,81 @@ struct dr_in {
     uint32_t line;
     json_t *obj;         /* the current record's object (kept until the next call) */
     bool skip_bom;       /* the file starts with a UTF-8 byte order mark */
-    idset ids;
+    size_t index;        /* records seen */
     /* warnings */
     char **warned;
     size_t nwarned, capwarned;
     size_t nwarnings;
     bool io_error;
+    /* Decode once: kind k of the old program has exactly the layout of
+     * kind same_kind[k] of the new one (QUY_NONE: it has not), so the old
+     * decoder's record serves both. */
+    uint32_t *same_kind;
+    q_record alias;
 };
 
+/* =====================================================================
+ * Same record layout in both programs (then one decode serves both)
+ * ===================================================================== */
+
+static bool same_str(const q_program *a, uint32_t x, const q_program *b, uint32_t y)
+{
+    return !strcmp(prog_str(a, x), prog_str(b, y));
+}
+
+static bool same_type(const q_program *a, uint32_t ta, const q_program *b, uint32_t tb, int depth);
+
+static bool same_field(const q_program *a, const q_field *fa, const q_program *b, const q_field *fb, int depth)
+{
+    if (!same_str(a, fa->name, b, fb->name) || fa->slot != fb->slot || fa->flags != fb->flags) return false;
+    if ((fa->deflt == QUY_NONE) != (fb->deflt == QUY_NONE)) return false;
+    if (fa->deflt != QUY_NONE) {
+        if (fa->deflt >= a->nconsts || fb->deflt >= b->nconsts) return false;
+        q_val x = a->consts[fa->deflt], y = b->consts[fb->deflt];
+        if (a->const_type[fa->deflt] != b->const_type[fb->deflt]) return false;
+        if (a->const_type[fa->deflt] == QT_STRING ? !q_str_eq(x, y) : (x.n != y.n || x.d != y.d)) return false;
+    }
+    return same_type(a, fa->type, b, fb->type, depth + 1);
+}
+
+static bool same_type(const q_program *a, uint32_t ta, const q_program *b, uint32_t tb, int depth)
+{
+    if (depth > 8 || ta >= a->ntypes || tb >= b->ntypes) return false;
+    const q_type *x = &a->types[ta], *y = &b->types[tb];
+    if (x->kind != y->kind) return false;
+    switch (x->kind) {
+    case QT_ENUM:
+    case QT_SCALE:
+        if (x->count != y->count) return false;
+        for (uint32_t i = 0; i < x->count; i++)
+            if (!same_str(a, a->members[x->first + i].name, b, b->members[y->first + i].name)) return false;
+        return true;
+    case QT_LIST: return same_type(a, x->elem, b, y->elem, depth + 1);
+    case QT_STRUCT:
+        if (x->count != y->count) return false;
+        for (uint32_t i = 0; i < x->count; i++)
+            if (!same_field(a, &a->fields[x->first + i], b, &b->fields[y->first + i], depth)) return false;
+        return true;
+    default: return true;
+    }
+}
+
+/* Kind ka of a and kind kb of b: same fields (names, slots, types,
+ * defaults) and the same checks (by their source text). */
+static bool same_layout(const q_program *a, uint32_t ka, const q_program *b, uint32_t kb)
+{
+    const q_kind *x = &a->kinds[ka], *y = &b->kinds[kb];
+    if (x->nfields != y->nfields || x->nchecks != y->nchecks) return false;
+    for (uint32_t i = 0; i < x->nfields; i++)
+        if (!same_field(a, &a->fields[x->first_field + i], b, &b->fields[y->first_field + i], 0)) return false;
+    for (uint32_t i = 0; i < x->nchecks; i++) {
+        const q_check *ca = &a->checks[x->first_check + i], *cb = &b->checks[y->first_check + i];
+        if (!same_str(a, ca->text, b, cb->text) || ca->field - x->first_field != cb->field - y->first_field) return false;
+    }
+    return true;
+}
+
 size_t dr_in_warnings(const dr_in *in) { return in->nwarnings; }
-
-static uint64_t hash64(const char *s, size_t n)
-{
-    /* FNV-1a, then a splitmix64 finaliser; 0 is reserved for "empty". */
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebull;
-    h ^= h >> 31;
-    return h ? h : 1;
-}
-
-/* 0 if added, the first line if already present, UINT32_MAX when out of memory. */
-static uint32_t idset_add(idset *s, const char *id, size_t len, uint32_t line)
-{
-    if (s->n * 2 >= s->cap) {
-        size_t ncap = s->cap ? s->cap * 2 : 1024;
-        uint64_t *nh = calloc(ncap, sizeof *nh);
-        uint32_t *nl = calloc(ncap, sizeof *nl);
-        if (!nh || !nl) {
-            free(nh);
-            free(nl);
-            return UINT32_MAX;
-        }
-        for (size_t i = 0; i < s->cap; i++) {
-            if (!s->h[i]) continue;
-            size_t j = s->h[i] & (ncap - 1);
-            while (nh[j]) j = (j + 1) & (ncap - 1);
-            nh[j] = s->h[i];
-            nl[j] = s->line[i];
-        }
-        free(s->h);
-        free(s->line);
-        s->h = nh;
-        s->line = nl;
-        s->cap = ncap;
-    }
-    uint64_t h = hash64(id, len);
-    size_t j = h & (s->cap - 1);
-    while (s->h[j]) {
-        if (s->h[j] == h) return s->line[j] ? s->line[j] : 1;
-        j = (j + 1) & (s->cap - 1);
-    }
-    s->h[j] = h;
-    s->line[j] = line;
-    s->n++;
-    return 0;
-}
 
 /* Does program p declare a field of this name in any kind? */
 static bool knows_field(const q_program *p, const char *name)
@@ -192,96 +236,79 @@ static void on_warning(void *ctx, const rec_error *w)
             w->id[0] ? "': " : "", w->message);
 }
 
-/* Copy standard input to an unlinked temporary file; two independent
- * handles on it (each with its own offset). */
-static bool spool_stdin(const char *prefix, size_t plen, FILE *out[2])
+FILE *dr_spool_stdin(void)
 {
-    const char *dir = getenv("TMPDIR");
-    char path[512];
-    snprintf(path, sizeof path, "%s/quy-diff-XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkstemp(path);
-    if (fd < 0) return false;
-    FILE *w = fdopen(fd, "w+b");
+    FILE *w = tmpfile();
     if (!w) {
-        close(fd);
-        unlink(path);
-        return false;
+        fprintf(stderr, "quy diff: cannot copy standard input to a temporary file: %s\n", strerror(errno));
+        return NULL;
     }
-    bool ok = fwrite(prefix, 1, plen, w) == plen;
     char buf[65536];
     size_t n;
+    bool ok = true;
     while (ok && (n = fread(buf, 1, sizeof buf, stdin)) > 0) ok = fwrite(buf, 1, n, w) == n;
-    ok = ok && !ferror(stdin) && fflush(w) == 0;
-    out[0] = ok ? fopen(path, "rb") : NULL;
-    out[1] = ok ? fopen(path, "rb") : NULL;
-    unlink(path);
-    fclose(w);
-    if (!out[0] || !out[1]) {
-        if (out[0]) fclose(out[0]);
-        if (out[1]) fclose(out[1]);
-        return false;
+    if (!ok || ferror(stdin) || fflush(w) != 0) {
+        fprintf(stderr, "quy diff: cannot copy standard input to a temporary file: %s\n", strerror(errno));
+        fclose(w);
+        return NULL;
     }
-    return true;
+    rewind(w);
+    return w;
 }
 
-dr_in *dr_in_open(const char *path, const q_program *const p[2])
+/* A second handle with its own offset on the file behind f. */
+static FILE *reopen(const char *path, FILE *f)
+{
+    if (strcmp(path, "-")) return fopen(path, "rb");
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fileno(f));
+    return fopen(proc, "rb");
+}
+
+dr_in *dr_in_open(const char *path, FILE *f, const q_program *const p[2], size_t base)
 {
     dr_in *in = calloc(1, sizeof *in);
     if (!in) return NULL;
+    in->index = base;
     in->p[0] = p[0];
     in->p[1] = p[1];
-    bool is_stdin = !strcmp(path, "-");
     snprintf(in->name, sizeof in->name, "%s", path);
-    FILE *f = is_stdin ? stdin : fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "quy diff: %s: %s\n", path, strerror(errno));
-        free(in);
-        return NULL;
-    }
     /* Sniff: skip a BOM and white space; '{' = JSON Lines, anything else
      * (a JSON array, CSV) goes to one reader per program. */
-    char head[4096];
+    rewind(f);
+    char head[3];
     size_t nh = 0;
     int c = 0;
-    while (nh < sizeof head && (c = getc(f)) != EOF) {
-        head[nh++] = (char)c;
+    while ((c = getc(f)) != EOF) {
+        if (nh < 3) head[nh] = (char)c;
+        nh++;
         if (nh <= 3 && (uint8_t)c >= 0x80) continue; /* BOM bytes */
         if (c != ' ' && c != '\t' && c != '\r' && c != '\n') break;
     }
     bool jsonl = c == '{';
     in->skip_bom = jsonl && nh >= 3 && !memcmp(head, "\xEF\xBB\xBF", 3);
-    if (!is_stdin) {
-        rewind(f);
-        if (jsonl) {
-            in->f[0] = f;
-            in->own[0] = true;
-        } else {
-            in->f[0] = f;
-            in->f[1] = fopen(path, "rb");
-            in->own[0] = in->own[1] = true;
-            if (!in->f[1]) {
-                fprintf(stderr, "quy diff: %s: %s\n", path, strerror(errno));
-                fclose(f);
-                free(in);
-                return NULL;
-            }
-        }
-    } else if (jsonl) {
-        /* Only white space (and a BOM) was consumed: count its lines and put
-         * the '{' back. */
-        for (size_t i = 0; i + 1 < nh; i++) in->line += head[i] == '\n';
-        in->skip_bom = false;
-        ungetc('{', f);
-        in->f[0] = f;
-    } else {
-        if (!spool_stdin(head, nh, in->f)) {
-            fprintf(stderr, "quy diff: cannot spool standard input to a temporary file: %s\n", strerror(errno));
+    rewind(f);
+    in->f[0] = f;
+    in->lockstep = !jsonl;
+    if (in->lockstep) {
+        in->f[1] = reopen(path, f);
+        in->own[1] = true;
+        if (!in->f[1]) {
+            fprintf(stderr, "quy diff: %s: %s\n", path, strerror(errno));
             free(in);
             return NULL;
         }
-        in->own[0] = in->own[1] = true;
     }
-    in->lockstep = !jsonl;
+    in->same_kind = malloc((p[0]->nkinds ? p[0]->nkinds : 1) * sizeof *in->same_kind);
+    if (!in->same_kind) {
+        dr_in_close(in);
+        return NULL;
+    }
+    for (uint32_t k = 0; k < p[0]->nkinds; k++) {
+        const char *name = prog_str(p[0], p[0]->kinds[k].name);
+        uint32_t kb = prog_find_kind(p[1], name, strlen(name));
+        in->same_kind[k] = kb != QUY_NONE && same_layout(p[0], k, p[1], kb) ? kb : QUY_NONE;
+    }
     for (int s = 0; s < 2; s++) {
         in->rd[s] = rec_reader_open(p[s], in->lockstep ? in->f[s] : NULL, path, in->lockstep ? REC_AUTO : REC_JSONL);
         if (!in->rd[s]) {
@@ -304,8 +331,7 @@ void dr_in_close(dr_in *in)
     }
     if (in->obj) json_decref(in->obj);
     free(in->buf);
-    free(in->ids.h);
-    free(in->ids.line);
+    free(in->same_kind);
     for (size_t i = 0; i < in->nwarned; i++) free(in->warned[i]);
     free(in->warned);
     free(in);
@@ -341,7 +367,7 @@ static bool blank_line(const char *s, size_t n)
     return true;
 }
 
-static int next_jsonl(dr_in *in, dr_pair *out)
+static int next_jsonl(dr_in *in, dr_pair *out, const uint8_t *want, size_t nwant)
 {
     if (in->obj) {
         json_decref(in->obj);
@@ -368,6 +394,9 @@ static int next_jsonl(dr_in *in, dr_pair *out)
         memset(out, 0, sizeof *out);
         out->line = in->line;
         out->file = in->name;
+        size_t idx = in->index++;
+        out->index = idx;
+        if (want && (idx >= nwant || !(want[idx / 8] >> (idx % 8) & 1u))) return 1; /* not wanted: rc 0 */
         json_error_t je;
         json_t *obj = json_loadb(text, (size_t)n, 0, &je);
         if (!obj) {
@@ -380,21 +409,16 @@ static int next_jsonl(dr_in *in, dr_pair *out)
         out->kind = obj_str(obj, "kind");
         out->id = obj_str(obj, "id");
         out->peer_group = obj_str(obj, "peer_group");
-        if (out->id) {
-            uint32_t first = idset_add(&in->ids, out->id, strlen(out->id), in->line);
-            if (first == UINT32_MAX) {
-                both_rejected(in, out, "no_memory", "", out->id, "hết bộ nhớ (out of memory)");
-                return 1;
-            }
-            if (first) {
-                char msg[512];
-                snprintf(msg, sizeof msg, "mã '%.200s' bị trùng với bản ghi ở dòng %u (duplicate id; first seen at line %u)",
-                         out->id, first, first);
-                both_rejected(in, out, "duplicate_id", "id", out->id, msg);
-                return 1;
-            }
-        }
         for (int s = 0; s < 2; s++) {
+            if (s == 1 && out->rc[0] == 1 && in->same_kind[out->rec[0]->kind] != QUY_NONE) {
+                /* the same layout in both programs: the old decoder's record,
+                 * with the new program's kind index */
+                in->alias = *out->rec[0];
+                in->alias.kind = in->same_kind[out->rec[0]->kind];
+                out->rec[1] = &in->alias;
+                out->rc[1] = 1;
+                continue;
+            }
             out->rc[s] = rec_decode_json(in->rd[s], obj, in->line, &out->rec[s], &out->err[s]);
             if (out->rc[s] != 1) out->rec[s] = NULL;
         }
@@ -432,6 +456,7 @@ static int next_lockstep(dr_in *in, dr_pair *out)
     }
     in->line++;
     out->line = line[0];
+    out->index = in->index++;
     for (int s = 0; s < 2; s++) {
         if (rc[s] == 1) {
             if (!out->id) out->id = out->rec[s]->id;
@@ -443,8 +468,8 @@ static int next_lockstep(dr_in *in, dr_pair *out)
     return 1;
 }
 
-int dr_in_next(dr_in *in, dr_pair *out)
+int dr_in_next(dr_in *in, dr_pair *out, const uint8_t *want, size_t nwant)
 {
     if (in->io_error) return -1;
-    return in->lockstep ? next_lockstep(in, out) : next_jsonl(in, out);
+    return in->lockstep ? next_lockstep(in, out) : next_jsonl(in, out, want, nwant);
 }

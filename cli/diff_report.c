@@ -370,17 +370,19 @@ static const char html_head[] =
     "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
     "<title>quy diff</title>\n<style>\n"
-    "body{font-family:system-ui,-apple-system,'Segoe UI','Noto Sans',sans-serif;margin:24px 32px;color:#1f2328;background:#fff;font-size:14px}\n"
+    "body{font-family:system-ui,-apple-system,'Segoe UI','Noto Sans',sans-serif;margin:20px 24px;color:#1f2328;background:#fff;font-size:14px}\n"
     "h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}\n"
     ".sub{color:#59636e;margin:2px 0}\n"
     ".cards{display:flex;gap:12px;margin:16px 0;flex-wrap:wrap}\n"
     ".card{border:1px solid #d0d7de;border-radius:8px;padding:8px 14px;min-width:110px}\n"
     ".card b{display:block;font-size:20px}.card span{color:#59636e;font-size:12px}\n"
     ".card.up b{color:#b42318}.card.down b{color:#175cd3}\n"
-    ".grid{display:flex;gap:32px;flex-wrap:wrap;align-items:flex-start}\n"
+    ".grid{display:flex;gap:28px;flex-wrap:wrap;align-items:flex-start}\n"
     "table{border-collapse:collapse}th,td{padding:4px 8px;border:1px solid #d0d7de;text-align:right;white-space:nowrap}\n"
     "th{background:#f6f8fa;font-weight:600}td.l,th.l{text-align:left}\n"
-    "table.mx td{min-width:74px;height:34px;line-height:1.15}table.mx td small{display:block;font-size:11px;opacity:.85}\n"
+    "table.mx td{min-width:50px;height:30px;line-height:1.15;padding:2px 5px}table.mx td small{display:block;font-size:11px;opacity:.85}\n"
+    "table.mx th{padding:2px 5px}\n"
+    ".scroll{max-height:420px;overflow:auto;border-bottom:1px solid #d0d7de}\n"
     "table.mx th.corner{font-weight:400;font-size:11px;color:#59636e}\n"
     ".legend{font-size:12px;color:#59636e;margin:6px 0}.legend i{display:inline-block;width:14px;height:10px;margin:0 4px 0 10px;border:1px solid #d0d7de}\n"
     "tr.cause{cursor:pointer}tr.cause:hover td{background:#f6f8fa}tr.cause.sel td{background:#fff8c5}\n"
@@ -388,6 +390,7 @@ static const char html_head[] =
     ".filters{display:flex;gap:12px;align-items:center;margin:8px 0 10px;flex-wrap:wrap}\n"
     "select,input{font-size:14px;padding:4px 6px;border:1px solid #d0d7de;border-radius:6px}\n"
     "table.moved{width:100%}table.moved td{white-space:normal;text-align:left;vertical-align:top}\n"
+    "table.moved td:nth-child(-n+4){white-space:nowrap}\n"
     ".st{font-family:ui-monospace,monospace;padding:1px 6px;border-radius:10px;background:#eef1f4}\n"
     ".d-up .st.n{background:#fde2e1;color:#912018}.d-down .st.n{background:#dbe8fe;color:#1849a9}\n"
     "details summary{cursor:pointer;color:#0969da}\n"
@@ -467,7 +470,7 @@ static void html_groups(FILE *f, const json_t *a, const char *key, const char *t
     fprintf(f, "<div><h3 style=\"font-size:14px;margin:6px 0\">");
     h(f, title);
     if (n > max) fprintf(f, " <span class=\"note\">(%zu nhóm nhiều thay đổi nhất trong %zu)</span>", max, n);
-    fprintf(f, "</h3>\n<table><tr><th class=\"l\">%s</th><th>records</th><th>moved</th><th>%%</th><th>up</th><th>down</th><th>other</th></tr>\n",
+    fprintf(f, "</h3>\n<div class=\"scroll\"><table><tr><th class=\"l\">%s</th><th>records</th><th>moved</th><th>%%</th><th>up</th><th>down</th><th>other</th></tr>\n",
             key);
     for (size_t i = 0; i < n && i < max; i++) {
         json_t *g = json_array_get(a, i);
@@ -479,7 +482,7 @@ static void html_groups(FILE *f, const json_t *a, const char *key, const char *t
                 (unsigned long long)ji(g, "records"), (unsigned long long)ji(g, "moved"), p,
                 (unsigned long long)ji(g, "up"), (unsigned long long)ji(g, "down"), (unsigned long long)ji(g, "other"));
     }
-    fputs("</table></div>\n", f);
+    fputs("</table></div></div>\n", f);
 }
 
 static void html_clause(FILE *f, const json_t *c)
@@ -531,9 +534,44 @@ static void html_clause(FILE *f, const json_t *c)
     fputs("</div>\n", f);
 }
 
+static void html_adjust(FILE *f, const char *who, const json_t *a)
+{
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        const json_t *o = json_array_get(a, i);
+        fprintf(f, "<div class=\"side\"><b>%s:</b> ↺ <span class=\"tok\">", who);
+        h(f, js(o, "step"));
+        fputs("</span>", f);
+        if (json_object_get(o, "from")) {
+            fputc(' ', f);
+            h(f, js(o, "from"));
+            fputs(" → ", f);
+            h(f, js(o, "to"));
+        } else {
+            fputs(" (hồ sơ điều chỉnh trước khi xếp loại)", f);
+        }
+        if (*js(o, "reason")) {
+            fputs(": ", f);
+            h(f, js(o, "reason"));
+        }
+        fputs(" <span class=\"note\">— ", f);
+        h(f, js(o, "cite"));
+        fputs(" [", f);
+        h(f, js(o, "layer"));
+        fputs("]</span></div>\n", f);
+    }
+}
+
 static void html_detail(FILE *f, const json_t *d)
 {
     const char *type = js(d, "type");
+    html_adjust(f, "cũ", json_object_get(d, "adjust_old"));
+    html_adjust(f, "mới", json_object_get(d, "adjust_new"));
+    if (!strcmp(type, "adjust")) {
+        fputs("<div class=\"side\">các quy tắc như nhau; bước điều chỉnh <span class=\"tok\">", f);
+        h(f, js(d, "step"));
+        fputs("</span> sau khi xếp loại khác nhau</div>\n", f);
+        return;
+    }
     if (!strcmp(type, "rule")) {
         static const char *const sides[2] = {"old", "new"};
         static const char *const vi[2] = {"cũ", "mới"};
@@ -718,7 +756,7 @@ static int write_html(const rp_input *in, FILE *f)
 
     fputs("<h2>Theo loại đối tượng và nhóm tương đồng (breakdowns)</h2>\n<div class=\"grid\">\n", f);
     html_groups(f, json_object_get(s, "by_kind"), "kind", "Theo loại đối tượng (kind)", 1000);
-    html_groups(f, json_object_get(s, "by_peer_group"), "peer_group", "Theo nhóm tương đồng (peer_group)", 50);
+    html_groups(f, json_object_get(s, "by_peer_group"), "peer_group", "Theo nhóm tương đồng (peer_group)", 200);
     fputs("</div>\n", f);
 
     if (e) {
@@ -769,8 +807,16 @@ static int write_html(const rp_input *in, FILE *f)
     size_t cap = 0;
     json_t *m;
     uint64_t row = 0;
+    char opened[8][192]; /* the first record of each of the first causes is shown open */
+    int nopened = 0;
     while (row < HTML_MAX_ROWS && (m = next_moved(in->moved, &buf, &cap))) {
         row++;
+        bool open = false;
+        if (nopened < 3) {
+            open = true;
+            for (int k = 0; k < nopened && open; k++) open = strcmp(opened[k], js(m, "cause")) != 0;
+            if (open) snprintf(opened[nopened++], sizeof opened[0], "%s", js(m, "cause"));
+        }
         json_t *mo = json_object_get(m, "old"), *mn = json_object_get(m, "new");
         fprintf(f, "<tr class=\"d-%s\" data-dir=\"%s\" data-cause=\"", js(m, "direction"), js(m, "direction"));
         h(f, js(m, "cause"));
@@ -784,7 +830,7 @@ static int write_html(const rp_input *in, FILE *f)
         h(f, js(mo, "state"));
         fputs("</span> → <span class=\"st n\">", f);
         h(f, js(mn, "state"));
-        fputs("</span></td><td><details><summary><span class=\"tok\">", f);
+        fprintf(f, "</span></td><td><details%s><summary><span class=\"tok\">", open ? " open" : "");
         h(f, js(m, "cause"));
         fputs("</span>", f);
         if (*js(m, "cause_label")) {

@@ -29,7 +29,7 @@ typedef enum gn_type {
     GN_PRESENT, /* present(slot) */
     GN_LEN,     /* element count of list `slot` */
     GN_ELEM,    /* the current element of list `slot`; sub = offset in a struct element, -1 scalar */
-    GN_QUANT,   /* op = q_quant over list `slot`; a = predicate / summand */
+    GN_QUANT,   /* op = q_quant over list `slot`; a = predicate / summand; b = `where` filter or -1 */
     GN_ARITH,   /* op = OP_ADD/SUB/MUL/DIV; a, b */
     GN_NEG,     /* a */
     GN_SHARE,   /* share(a, b) */
@@ -37,6 +37,7 @@ typedef enum gn_type {
     GN_NOT,     /* a */
     GN_AND,     /* a, b */
     GN_OR,      /* a, b */
+    GN_ELSE,    /* `a else b`: a when it can be read (its field present), else b */
     GN_OPAQUE,  /* anything else (an exception, a hook) */
 } gn_type;
 
@@ -114,6 +115,8 @@ typedef struct gkind {
     uint8_t *cop;
     size_t nchecks, capchecks;
     uint8_t *pol;         /* [nfields] gpol of bool fields */
+    uint8_t *ppol;        /* [nfields] gpol of the presence of optional fields: read in a
+                             disqualifier's condition = rarely present, in a tier's = often */
     q_val *lo, *hi;       /* [nfields] bounds of numeric fields from checks ({0,0} d=0: none) */
     q_val *plo, *phi;     /* [nfields] preferred range of a numeric field, read off the rules like
                              bool polarity: outside a disqualifier's trigger, inside a tier's condition */

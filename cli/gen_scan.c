@@ -111,6 +111,7 @@ bool gen_lin(const q_program *p, const gkind *g, int32_t n, glin *out)
     case GN_QUANT:
         if (x->op != QK_COUNT) return false;
         return lin_addvar(out, (gvar){GV_COUNT, x->slot, x->a}, 1);
+    case GN_ELSE: return gen_lin(p, g, x->a, out); /* aim at the value the record carries */
     case GN_NEG: {
         glin a, z;
         memset(&z, 0, sizeof z);
@@ -171,22 +172,38 @@ bool gen_eval(const q_program *p, const gkind *g, int32_t n, const q_record *rec
         if (!rec->present[x->slot]) return false;
         q_val lv = rec->slots[x->slot];
         uint32_t stride = stride_of(p, g->k, x->slot);
-        int64_t cnt = 0;
+        int64_t cnt = 0, folded = 0, run = 0, best = 0, total = 0;
         q_val sum = q_int(0);
         for (int64_t i = 0; i < lv.d; i++) {
             q_val v;
-            if (!gen_eval(p, g, x->a, rec, lv.n + i * (int64_t)stride, &v)) return false;
+            int64_t at = lv.n + i * (int64_t)stride;
+            if (x->b >= 0) { /* `where`: the element is skipped unless it holds */
+                if (!gen_eval(p, g, x->b, rec, at, &v)) return false;
+                if (!v.n) continue;
+            }
+            total++;
+            if (!gen_eval(p, g, x->a, rec, at, &v)) return false;
             if (x->op == QK_SUM) {
                 if (q_add(sum, v, &sum) != Q_OK) return false;
+            } else if (x->op == QK_MIN || x->op == QK_MAX) {
+                if (folded++ == 0 || (x->op == QK_MIN ? q_cmp(v, sum) < 0 : q_cmp(v, sum) > 0)) sum = v;
             } else {
                 cnt += v.n != 0;
+                run = v.n != 0 ? run + 1 : 0;
+                if (run > best) best = run;
             }
         }
         switch (x->op) {
-        case QK_ALL: *out = q_bool(cnt == lv.d); break;
+        case QK_ALL: *out = q_bool(cnt == total); break;
         case QK_ANY: *out = q_bool(cnt > 0); break;
         case QK_NONE: *out = q_bool(cnt == 0); break;
         case QK_COUNT: *out = q_int(cnt); break;
+        case QK_RUN: *out = q_int(best); break;
+        case QK_MIN:
+        case QK_MAX:
+            if (!folded) return false; /* the VM's "empty" error */
+            *out = sum;
+            break;
         default: *out = sum; break;
         }
         return true;
@@ -196,6 +213,9 @@ bool gen_eval(const q_program *p, const gkind *g, int32_t n, const q_record *rec
         if (!gen_eval(p, g, x->a, rec, elem, &a)) return false;
         *out = q_bool(a.n == 0);
         return true;
+    case GN_ELSE:
+        if (gen_eval(p, g, x->a, rec, elem, out)) return true;
+        return gen_eval(p, g, x->b, rec, elem, out);
     case GN_AND:
     case GN_OR:
         if (!gen_eval(p, g, x->a, rec, elem, &a)) return false;
@@ -258,6 +278,7 @@ typedef struct scanner {
     uint16_t reg_list[QUY_MAX_LOOPS];
     uint8_t reg_kind[QUY_MAX_LOOPS];
     int32_t reg_pred[QUY_MAX_LOOPS];
+    int32_t reg_filter[QUY_MAX_LOOPS];
 } scanner;
 
 static int32_t pop(scanner *s) { return s->sp > 0 ? s->st[--s->sp] : mk(s->g, GN_OPAQUE, 0, -1, -1); }
@@ -337,6 +358,7 @@ static bool scan(scanner *s, uint32_t pc, root_fn on_root, void *ctx)
                 s->reg_list[ip->a] = (uint16_t)ip->b;
                 s->reg_kind[ip->a] = ip->c;
                 s->reg_pred[ip->a] = -1;
+                s->reg_filter[ip->a] = -1;
             }
             break;
         case OP_ELEM:
@@ -351,12 +373,26 @@ static bool scan(scanner *s, uint32_t pc, root_fn on_root, void *ctx)
             if (ip->a < QUY_MAX_LOOPS) s->reg_pred[ip->a] = x;
             break;
         }
+        case OP_QFILTER: { /* `where` of a fold: the element counts only when x holds */
+            int32_t x = pop(s);
+            if (ip->a < QUY_MAX_LOOPS) {
+                int32_t f = s->reg_filter[ip->a];
+                s->reg_filter[ip->a] = f < 0 ? x : mk(s->g, GN_AND, 0, f, x);
+            }
+            break;
+        }
         case OP_QEND:
             n.t = GN_QUANT;
             if (ip->a < QUY_MAX_LOOPS) {
                 n.slot = s->reg_list[ip->a];
                 n.op = s->reg_kind[ip->a];
                 n.a = s->reg_pred[ip->a];
+                n.b = s->reg_filter[ip->a];
+                /* a counted `where`: the count is of elements where both hold */
+                if (n.op == QK_COUNT && n.b >= 0) {
+                    n.a = n.a < 0 ? n.b : mk(s->g, GN_AND, 0, n.b, n.a);
+                    n.b = -1;
+                }
             }
             push(s, node_add(s->g, n));
             break;
@@ -371,11 +407,21 @@ static bool scan(scanner *s, uint32_t pc, root_fn on_root, void *ctx)
             for (uint32_t i = 0; i < ip->b; i++) pop(s);
             push(s, mk(s->g, GN_OPAQUE, 0, -1, -1));
             break;
+        case OP_OUTCOME: push(s, mk(s->g, GN_OPAQUE, 0, -1, -1)); break;
+        case OP_ADJUST: pop(s); break; /* an adjust step: nothing to aim at */
         case OP_HALT:
             on_root(s, s->sp ? pop(s) : -1, OP_HALT, 0, ctx);
             return true;
-        case OP_DECIDE:
         case OP_JMP:
+            /* `a else b`: the JMP after a jumps over b to where both join */
+            if (ip->b > pc && s->sp > 0 && s->njoins < 64) {
+                int32_t left = pop(s);
+                s->joins[s->njoins++] = (join){ip->b, left, GN_ELSE};
+            } else {
+                s->sp = 0;
+            }
+            break;
+        case OP_DECIDE:
             s->sp = 0;
             break;
         default: break; /* NOP, IFABSENT, QNEXT: no stack effect on this path */
@@ -507,8 +553,21 @@ static bool walk_targets(const q_program *p, gkind *g, int32_t n)
 
 /* Bool polarity votes: a bool field in an `and` chain of a rule's clause. */
 typedef struct pol_votes {
-    int *rare, *often;
+    int *rare, *often;   /* bool values */
+    int *prare, *poften; /* presence */
 } pol_votes;
+
+/* Fields read anywhere in an `and` chain (presence polarity). */
+static void vote_presence(const gkind *g, int32_t n, bool disq, pol_votes *v, int depth)
+{
+    if (n < 0 || depth > 64) return;
+    const gnode *x = &g->nodes[n];
+    if (x->t == GN_FIELD || x->t == GN_PRESENT || x->t == GN_LEN || x->t == GN_QUANT)
+        (disq ? v->prare : v->poften)[x->slot]++;
+    if (x->t == GN_NOT || x->t == GN_OR || x->t == GN_ELSE || x->t == GN_QUANT) return; /* polarity unclear */
+    vote_presence(g, x->a, disq, v, depth + 1);
+    vote_presence(g, x->b, disq, v, depth + 1);
+}
 
 static void vote(const gkind *g, int32_t n, bool neg, bool disq, pol_votes *v)
 {
@@ -647,6 +706,7 @@ static void on_root(scanner *s, int32_t root, uint8_t op, uint32_t idx, void *vc
     if (op == OP_CLAUSE && idx < p->nclauses && p->clauses[idx].rule < p->nrules) {
         uint8_t out = p->rules[p->clauses[idx].rule].outcome;
         vote(cx->g, root, false, out == QO_KHTNV || out >= QO_NOT_RATED, &cx->votes);
+        vote_presence(cx->g, root, out == QO_KHTNV || out >= QO_NOT_RATED, &cx->votes, 0);
         if (!(p->rules[p->clauses[idx].rule].flags & QR_OTHERWISE))
             prefer(p, cx->g, root, false, out == QO_KHTNV || out >= QO_NOT_RATED);
     }
@@ -663,10 +723,12 @@ bool gen_scan(const q_program *p, uint32_t k, gkind *g)
     g->hi = calloc(nf, sizeof *g->hi);
     g->plo = calloc(nf, sizeof *g->plo);
     g->phi = calloc(nf, sizeof *g->phi);
+    g->ppol = calloc(nf, 1);
     int *rare = calloc(nf, sizeof *rare), *often = calloc(nf, sizeof *often);
+    int *prare = calloc(nf, sizeof *prare), *poften = calloc(nf, sizeof *poften);
     scanner *s = calloc(1, sizeof *s);
-    bool ok = g->pol && g->lo && g->hi && g->plo && g->phi && rare && often && s;
-    scan_ctx cx = {g, {rare, often}, ok, false};
+    bool ok = g->pol && g->ppol && g->lo && g->hi && g->plo && g->phi && rare && often && prare && poften && s;
+    scan_ctx cx = {g, {rare, often, prare, poften}, ok, false};
     if (ok) {
         s->p = p;
         s->g = g;
@@ -700,6 +762,7 @@ bool gen_scan(const q_program *p, uint32_t k, gkind *g)
             t.nvariants = 3;
             ok = target_add(g, &t);
         }
+        g->ppol[slot] = prare[slot] > poften[slot] ? GPOL_RARE : poften[slot] > prare[slot] ? GPOL_OFTEN : GPOL_NONE;
         if (ok && (f->flags & (QF_OPTIONAL | QF_DEFAULT | QF_BATCH))) {
             memset(&t, 0, sizeof t);
             t.t = GT_OPTION;
@@ -711,6 +774,8 @@ bool gen_scan(const q_program *p, uint32_t k, gkind *g)
     }
     free(rare);
     free(often);
+    free(prare);
+    free(poften);
     free(s);
     if (!ok) gen_kind_free(g);
     return ok;
@@ -723,6 +788,7 @@ void gen_kind_free(gkind *g)
     free(g->checks);
     free(g->cop);
     free(g->pol);
+    free(g->ppol);
     free(g->lo);
     free(g->hi);
     free(g->plo);

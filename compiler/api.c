@@ -162,7 +162,8 @@ quy_status quy_rate_json(quy_ruleset *rs, const char *json, size_t len, quy_resu
     vm_rate(p, rec, &res, explain ? &tr : NULL);
     if (res.error != VM_OK) {
         snprintf(out->error_code, sizeof out->error_code, "eval");
-        snprintf(out->error_message, sizeof out->error_message, "%s", vm_error_message[res.error]);
+        snprintf(out->error_message, sizeof out->error_message, "%s%s%s", vm_error_message[res.error],
+                 res.error_text ? ": " : "", res.error_text ? res.error_text : "");
         if (res.error == VM_ABSENT)
             snprintf(out->error_field, sizeof out->error_field, "%s",
                      prog_str(p, p->fields[p->kinds[rec->kind].first_field + res.error_slot].name));
@@ -179,6 +180,7 @@ quy_status quy_rate_json(quy_ruleset *rs, const char *json, size_t len, quy_resu
     for (uint16_t i = 0; i < res.nflags && i < QUY_FLAGS_MAX; i++) {
         out->flags[i] = prog_str(p, p->flags[res.flags[i]].name);
         out->flag_messages[i] = prog_str(p, p->flags[res.flags[i]].message);
+        out->flag_details[i] = vm_note_of(&res, res.flags[i]);
         out->nflags++;
     }
     if (explain) *explain = explain_text_str(p, rec, &res, &tr, 0);

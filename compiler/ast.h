@@ -59,7 +59,8 @@ typedef struct q_span {
     AST(D_GAP, "gap NAME when CLAUSES message? cite S")                               \
     AST(D_QUOTA, "[replace] quota T <= P% of U per FIELD round R [basis B] [small_group N] [order K [desc], ...] cite S")                       \
     AST(D_CAP, "cap KIND at BOUND [when EXPR] [unless EXPR] cite S")                 \
-    AST(D_HOOK, "hook NAME(params) -> TYPE from FILE (hooks issue)")
+    AST(D_HOOK, "hook NAME(params) -> TYPE from FILE")                                \
+    AST(D_ADJUST, "adjust KIND record|tier by HOOK(args) [when COND] label? cite S")
 
 typedef enum ast_kind {
 #define AST_ENUM(name, doc) AST_##name,
@@ -213,11 +214,21 @@ struct ast_node {
             ast_node *bound, *when, *unless;
             q_span kind_span, cite_span;
         } cap;
-        /* D_HOOK (hooks issue) */
+        /* D_HOOK */
         struct {
             ast_str name, file, result_type;
             ast_node *params; /* D_FIELD list */
+            ast_node *result; /* T_*: the result type ("adjustment": an adjustment) */
+            q_span name_span, file_span;
         } hook;
+        /* D_ADJUST */
+        struct {
+            ast_str kind, label, cite;
+            bool tier;       /* `tier`: after the rules; false: `record`, before them */
+            ast_node *call;  /* E_CALL of the hook */
+            ast_node *when;  /* `when COND`: run only where it holds; NULL: always */
+            q_span kind_span, phase_span;
+        } adjust;
     } u;
 };
 

@@ -117,6 +117,9 @@ CG_APPEND(cg_quota, q_quota, quotas, nquotas, cap_quotas)
 CG_APPEND(cg_qkey, q_qkey, qkeys, nqkeys, cap_qkeys)
 CG_APPEND(cg_cap, q_cap, caps, ncaps, cap_caps)
 CG_APPEND(cg_bexpr, q_bexpr, bexprs, nbexprs, cap_bexprs)
+CG_APPEND(cg_hook, q_hook, hooks, nhooks, cap_hooks)
+CG_APPEND(cg_param, q_param, params, nparams, cap_params)
+CG_APPEND(cg_adjust, q_adjust, adjusts, nadjusts, cap_adjusts)
 
 void cg_read(cg_builder *b, uint16_t slot)
 {

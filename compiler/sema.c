@@ -11,14 +11,21 @@
  *                them (sema_collect_rates)
  *   4. lowering  per kind: checks, rules, clauses, flags (sema_lower_kind)
  *   5. quotas
+ *   6. hooks     declarations (phase 1b, after types: the Lua file is read,
+ *                checked and embedded), calls in expressions, and the
+ *                `adjust` steps lowered into each kind's rate block
  * Each phase reports every error it finds and goes on; nothing is emitted
  * into a program that is returned unless the whole run was clean.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sema.h"
+
+#include "../runtime/hook.h"
+#include "../runtime/vm.h"
 
 #define TY_ERR UINT32_MAX        /* an error was reported: don't cascade */
 #define TY_MEMBER (UINT32_MAX - 1) /* a bare name awaiting its enum type */
@@ -107,6 +114,7 @@ typedef struct sema {
     s_scope scope[QUY_MAX_LOOPS];
     int depth;
     uint32_t gap_flag; /* flagdef of the builtin `gap` flag, or QUY_NONE */
+    bool adjust_tier;  /* typing an `adjust ... tier` step: `tier` is the outcome decided */
     s_item quotas[16]; /* effective quota declarations, after `replace quota` */
     size_t nquotas;
 } sema;
@@ -858,6 +866,10 @@ static uint32_t resolve_member(sema *S, ast_node *e, uint32_t type)
 }
 
 static uint32_t sema_expr(sema *S, ast_node *e);
+static uint32_t find_hook(sema *S, const char *name);
+static uint32_t sema_hook_call(sema *S, ast_node *e, uint32_t h);
+static bool hook_nil_arg(sema *S, ast_node *a);
+static void cg_hook_call(sema *S, ast_node *e);
 
 static uint32_t need_value(sema *S, ast_node *e, uint32_t t)
 {
@@ -929,6 +941,10 @@ static uint32_t sema_name(sema *S, ast_node *e)
             e->sem.ref = S->kf[i].slot;
             return S->kf[i].type;
         }
+    }
+    if (S->adjust_tier && name_is(e, "tier")) {
+        e->sem.res = RES_OUTCOME;
+        return S->b.p->tier_type;
     }
     return TY_MEMBER;
 }
@@ -1092,7 +1108,16 @@ static uint32_t sema_expr_inner(sema *S, ast_node *e)
             uint32_t b = need_num(S, e->u.name.args->next, sema_expr(S, e->u.name.args->next));
             return a == TY_ERR || b == TY_ERR ? TY_ERR : TY_PERCENT;
         }
-        err(S, e->span, "unknown function '%s' (available: share, present)", fn);
+        uint32_t h = find_hook(S, fn);
+        if (h != QUY_NONE) return sema_hook_call(S, e, h);
+        const char *cand[256];
+        size_t nc = 0;
+        for (uint32_t i = 0; i < S->b.p->nhooks && nc < 256; i++) cand[nc++] = prog_str(S->b.p, S->b.p->hooks[i].name);
+        const char *sug = diag_suggest(fn, cand, nc);
+        if (sug)
+            err(S, e->span, "unknown function '%s'; did you mean the hook '%s'?", fn, sug);
+        else
+            err(S, e->span, "unknown function '%s' (available: share, present)", fn);
         return TY_ERR;
     }
     case AST_E_QUANT: {
@@ -1190,7 +1215,9 @@ static void collect_reads(sema *S, ast_node *e, s_reads *r)
         if (strcmp(node_name(e), "present") == 0) {
             if (e->u.name.args && e->u.name.args->sem.res == RES_FIELD) add_read(r->pres, &r->npres, e->u.name.args->sem.ref);
         } else {
-            for (ast_node *a = e->u.name.args; a; a = a->next) collect_reads(S, a, r);
+            /* an optional field given bare to a hook is nil when absent, not an error */
+            for (ast_node *a = e->u.name.args; a; a = a->next)
+                if (e->sem.res != RES_HOOK || !hook_nil_arg(S, a)) collect_reads(S, a, r);
         }
         break;
     case AST_E_QUANT:
@@ -1203,6 +1230,13 @@ static void collect_reads(sema *S, ast_node *e, s_reads *r)
 }
 
 static uint32_t kf_flags(sema *S, uint32_t slot) { return S->b.p->fields[S->b.p->kinds[S->kind].first_field + slot].flags; }
+
+/* A bare optional (or computed) field given to a hook: passed as nil when
+ * absent (LOADF c = 1) instead of failing the record. */
+static bool hook_nil_arg(sema *S, ast_node *a)
+{
+    return a->kind == AST_E_NAME && a->sem.res == RES_FIELD && (kf_flags(S, a->sem.ref) & (QF_OPTIONAL | QF_BATCH));
+}
 
 static void cg_expr(sema *S, ast_node *e);
 
@@ -1229,6 +1263,7 @@ static void cg_expr(sema *S, ast_node *e)
         case RES_IT: cg_emit(b, OP_ELEM, e->sem.depth, 0, 0, pos); break;
         case RES_SFIELD: cg_emit(b, OP_ELEMF, e->sem.depth, e->sem.ref, 0, pos); break;
         case RES_LET: cg_expr(S, S->lets[e->sem.ref].node->u.check.expr); break;
+        case RES_OUTCOME: cg_emit(b, OP_OUTCOME, 0, 0, 0, pos); break;
         default: break;
         }
         break;
@@ -1268,7 +1303,9 @@ static void cg_expr(sema *S, ast_node *e)
         break;
     }
     case AST_E_CALL:
-        if (strcmp(node_name(e), "present") == 0) {
+        if (e->sem.res == RES_HOOK) {
+            cg_hook_call(S, e);
+        } else if (strcmp(node_name(e), "present") == 0) {
             cg_emit(b, OP_PRESENT, (uint16_t)e->u.name.args->sem.ref, 0, 0, pos);
         } else { /* share */
             cg_expr(S, e->u.name.args);
@@ -1449,6 +1486,7 @@ static uint32_t rule_flag(sema *S, ast_node *r)
                     pos_of(S, r->span));
 }
 
+static void sema_adjust_steps(sema *S, const char *kind, bool tier);
 
 /* ---------------------------------------------------------------------
  * Batch steps: caps and quota order keys, compiled per kind as batch
@@ -1673,9 +1711,10 @@ static void sema_lower_kind(sema *S, s_record *rec, s_rate *R)
     /* caps and quota order keys (blocks of their own, before the rate block) */
     sema_kind_batch(S, rec, k);
 
-    /* rules */
+    /* rules, after the `adjust ... record` steps */
     b->p->kinds[k].entry = cg_here(b);
     b->p->kinds[k].first_rule = b->p->nrules;
+    sema_adjust_steps(S, rec->name, false);
     uint32_t *decides = calloc(R->nrules ? R->nrules : 1, sizeof *decides);
     if (!decides) abort();
     bool always = false;
@@ -1759,6 +1798,7 @@ static void sema_lower_kind(sema *S, s_record *rec, s_rate *R)
         S->file = R->items[i].file;
         sema_flag_item(S, R->items[i].node, false);
     }
+    sema_adjust_steps(S, rec->name, true);
     cg_emit(b, OP_HALT, 0, 0, 0, pos_of(S, R->decl->span));
 }
 
@@ -1888,6 +1928,372 @@ static void sema_check_caps(sema *S)
 }
 
 /* ---------------------------------------------------------------------
+ * 6. Hooks and adjust steps
+ * ------------------------------------------------------------------- */
+
+static uint32_t find_hook(sema *S, const char *name)
+{
+    for (uint32_t i = 0; i < S->b.p->nhooks; i++)
+        if (strcmp(prog_str(S->b.p, S->b.p->hooks[i].name), name) == 0) return i;
+    return QUY_NONE;
+}
+
+/* The Lua file of a hook, beside the ruleset file that declares it: a
+ * relative path ending in .lua, without "..". NULL with a reason. */
+static char *read_hook_file(sema *S, const ast_str *file, size_t *len, char *why, size_t whysize)
+{
+    const char *f = file->s ? file->s : "";
+    size_t n = file->len;
+    if (n < 5 || strcmp(f + n - 4, ".lua") != 0) {
+        snprintf(why, whysize, "a hook file is a Lua file whose name ends in '.lua'");
+        return NULL;
+    }
+    if (f[0] == '/' || strstr(f, "..") || strchr(f, '\\')) {
+        snprintf(why, whysize, "a hook file is named relative to the ruleset's folder, without '..'");
+        return NULL;
+    }
+    const char *rs = S->files[S->file].path;
+    const char *slash = strrchr(rs, '/');
+    size_t dl = slash ? (size_t)(slash - rs) : 1;
+    char *path = malloc(dl + n + 2);
+    if (!path) abort();
+    snprintf(path, dl + n + 2, "%.*s/%s", (int)dl, slash ? rs : ".", f);
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        snprintf(why, whysize, "cannot read %s: %s", path, strerror(errno));
+        free(path);
+        return NULL;
+    }
+    size_t cap = 4096, got = 0, r;
+    char *buf = malloc(cap);
+    if (!buf) abort();
+    while ((r = fread(buf + got, 1, cap - got - 1, fp)) > 0) {
+        got += r;
+        if (got + 1 == cap) {
+            if (cap >= (16u << 20)) {
+                snprintf(why, whysize, "%s is larger than 16 MiB", path);
+                fclose(fp);
+                free(buf);
+                free(path);
+                return NULL;
+            }
+            buf = realloc(buf, cap *= 2);
+            if (!buf) abort();
+        }
+    }
+    fclose(fp);
+    free(path);
+    buf[got] = 0;
+    *len = got;
+    return buf;
+}
+
+/* A hook's parameter or result type: a declared or builtin name (an inline
+ * enum has no name a hook could use). */
+static uint32_t hook_type(sema *S, ast_node *t, bool result)
+{
+    if (t && t->kind == AST_T_ENUM) {
+        err(S, t->span, "declare this enum by name ('enum NAME { ... }') to use it in a hook");
+        return TY_ERR;
+    }
+    uint32_t ty = sema_resolve_type(S, t);
+    if (ty == TY_ERR) return TY_ERR;
+    uint8_t k = tkind(S, ty);
+    if (result && (k == QT_LIST || k == QT_STRUCT)) {
+        err(S, t->span, "a hook returns one value (int, decimal, percent, bool, date, string, an enum or a scale), "
+                        "or 'adjustment' for an 'adjust' step");
+        return TY_ERR;
+    }
+    if (!result && k == QT_STRUCT) {
+        err(S, t->span, "a struct cannot be passed to a hook on its own; pass the list field that holds it");
+        return TY_ERR;
+    }
+    return ty;
+}
+
+/* Phase 1b: `hook NAME(p: T, ...) -> R from "file.lua"`: checked, and the
+ * Lua source embedded in the program. */
+static void sema_hooks(sema *S)
+{
+    for (size_t fi = 0; fi < S->nfiles; fi++) {
+        S->file = (uint32_t)fi;
+        for (ast_node *dcl = S->files[fi].ast.decls; dcl; dcl = dcl->next) {
+            if (dcl->kind != AST_D_HOOK) continue;
+            const ast_str *nm = &dcl->u.hook.name;
+            size_t before = S->d->nerrors;
+            if (find_hook(S, nm->s) != QUY_NONE) {
+                err(S, dcl->u.hook.name_span, "hook '%s' is already declared", nm->s);
+                continue;
+            }
+            if (strcmp(nm->s, "share") == 0 || strcmp(nm->s, "present") == 0) {
+                err(S, dcl->u.hook.name_span, "'%s' is a built-in function; give the hook another name", nm->s);
+                continue;
+            }
+            uint32_t ptypes[QUY_MAX_STACK];
+            uint32_t np = 0;
+            for (ast_node *pa = dcl->u.hook.params; pa; pa = pa->next) {
+                for (ast_node *o = dcl->u.hook.params; o != pa; o = o->next)
+                    if (strcmp(o->u.field.name.s, pa->u.field.name.s) == 0)
+                        err(S, pa->u.field.name_span, "parameter '%s' is declared twice", pa->u.field.name.s);
+                if (np == QUY_MAX_STACK) {
+                    err(S, pa->span, "a hook takes at most %d parameters", QUY_MAX_STACK);
+                    break;
+                }
+                ptypes[np++] = hook_type(S, pa->u.field.type, false);
+            }
+            uint32_t result = QUY_NONE;
+            ast_node *rt = dcl->u.hook.result;
+            bool adjustment = rt && rt->kind == AST_T_NAMED && strcmp(rt->u.type.name.s, "adjustment") == 0;
+            if (!adjustment) result = hook_type(S, rt, true);
+            char why[1024];
+            size_t len = 0;
+            char *src = S->d->nerrors == before ? read_hook_file(S, &dcl->u.hook.file, &len, why, sizeof why) : NULL;
+            if (S->d->nerrors == before) {
+                if (!src)
+                    err(S, dcl->u.hook.file_span, "hook '%s': %s", nm->s, why);
+                else if (!hook_check_source(S->b.p, nm->s, dcl->u.hook.file.s, src, len, why, sizeof why))
+                    err(S, dcl->u.hook.file_span, "hook '%s': %s", nm->s, why);
+            }
+            if (S->d->nerrors != before) {
+                free(src);
+                continue;
+            }
+            q_hook h = {0};
+            h.name = str_of(S, *nm);
+            h.file = str_of(S, dcl->u.hook.file);
+            h.source = cg_str(&S->b, src, len);
+            h.result = result;
+            h.first_param = S->b.p->nparams;
+            h.nparams = np;
+            h.layer = cg_cstr(&S->b, S->files[fi].layer);
+            h.pos = pos_of(S, dcl->span);
+            free(src);
+            ast_node *pa = dcl->u.hook.params;
+            for (uint32_t i = 0; i < np; i++, pa = pa->next) {
+                uint32_t pn = str_of(S, pa->u.field.name);
+                q_param *qp = cg_param(&S->b);
+                qp->name = pn;
+                qp->type = ptypes[i];
+            }
+            *cg_hook(&S->b) = h;
+        }
+    }
+}
+
+/* Does an argument of type `at` fit a parameter of type `pt`? */
+static bool hook_arg_fits(sema *S, uint32_t pt, uint32_t at)
+{
+    if (pt == at) return true;
+    uint8_t pk = tkind(S, pt), ak = tkind(S, at);
+    if (pk == QT_INT) return ak == QT_INT;
+    if (pk == QT_DECIMAL || pk == QT_PERCENT) return is_numeric(S, at);
+    if (pk == QT_BOOL || pk == QT_DATE || pk == QT_STRING) return ak == pk;
+    return false; /* enums, scales and lists: the very type */
+}
+
+/* Type the arguments of a call of hook h against its parameters. */
+static bool sema_hook_args(sema *S, ast_node *e, uint32_t h)
+{
+    size_t before = S->d->nerrors;
+    const char *hn = node_name(e);
+    uint32_t np = S->b.p->hooks[h].nparams, first = S->b.p->hooks[h].first_param;
+    uint32_t n = 0;
+    for (ast_node *a = e->u.name.args; a; a = a->next) n++;
+    if (n != np) {
+        char sig[512];
+        size_t sl = 0;
+        sig[0] = 0;
+        for (uint32_t i = 0; i < np && sl < sizeof sig; i++) {
+            char tb[128];
+            const q_param *pa = &S->b.p->params[first + i];
+            int w = snprintf(sig + sl, sizeof sig - sl, "%s%s: %s", i ? ", " : "", prog_str(S->b.p, pa->name),
+                             type_name(S, pa->type, tb, sizeof tb));
+            if (w > 0) sl += (size_t)w;
+        }
+        err(S, e->span, "hook '%s' takes %u argument%s (%s), not %u", hn, np, np == 1 ? "" : "s", sig, n);
+        return false;
+    }
+    uint32_t i = 0;
+    for (ast_node *a = e->u.name.args; a; a = a->next, i++) {
+        q_param pa = S->b.p->params[first + i];
+        char pn[128], tb[128], ta[128];
+        snprintf(pn, sizeof pn, "%s", prog_str(S->b.p, pa.name));
+        if (tkind(S, pa.type) == QT_LIST) {
+            uint32_t t = a->kind == AST_E_NAME ? sema_name(S, a) : TY_ERR;
+            if (t == TY_MEMBER) {
+                unknown_name(S, a, TY_ERR);
+                continue;
+            }
+            if (a->kind != AST_E_NAME || a->sem.res != RES_FIELD || t != pa.type) {
+                err(S, a->span, "argument %u of hook '%s' (%s) is a list field of type %s", i + 1, hn, pn,
+                    type_name(S, pa.type, tb, sizeof tb));
+                continue;
+            }
+            a->sem.type = t + 1;
+            continue;
+        }
+        uint32_t t = sema_expr(S, a);
+        if (t == TY_MEMBER) t = resolve_member(S, a, pa.type);
+        t = need_value(S, a, t);
+        if (t == TY_ERR) continue;
+        if (!hook_arg_fits(S, pa.type, t))
+            err(S, a->span, "argument %u of hook '%s' (%s) is %s, but the hook takes %s", i + 1, hn, pn,
+                type_name(S, t, ta, sizeof ta), type_name(S, pa.type, tb, sizeof tb));
+    }
+    return S->d->nerrors == before;
+}
+
+/* NAME(args) where NAME is a hook: its declared result type. */
+static uint32_t sema_hook_call(sema *S, ast_node *e, uint32_t h)
+{
+    e->sem.res = RES_HOOK;
+    e->sem.ref = h;
+    if (S->b.p->hooks[h].result == QUY_NONE) {
+        err(S, e->span, "hook '%s' returns an adjustment: use it in an 'adjust' step, not in an expression",
+            node_name(e));
+        return TY_ERR;
+    }
+    if (!sema_hook_args(S, e, h)) return TY_ERR;
+    return S->b.p->hooks[h].result;
+}
+
+static void cg_hook_call(sema *S, ast_node *e)
+{
+    uint32_t n = 0;
+    for (ast_node *a = e->u.name.args; a; a = a->next, n++) {
+        if (hook_nil_arg(S, a))
+            cg_emit(&S->b, OP_LOADF, (uint16_t)a->sem.ref, 0, 1, pos_of(S, a->span));
+        else
+            cg_expr(S, a);
+    }
+    cg_emit(&S->b, OP_CALLHOOK, (uint16_t)e->sem.ref, n, 0, pos_of(S, e->span));
+}
+
+/* The condition of `adjust ... when COND`: a bool whose optional fields
+ * are guarded by present(), as a clause without `if present`. */
+static bool sema_adjust_when(sema *S, ast_node *when)
+{
+    size_t before = S->d->nerrors;
+    need_bool(S, when, sema_expr(S, when), "the condition of an 'adjust' step");
+    if (S->d->nerrors != before) return false;
+    s_reads r = {0};
+    collect_reads(S, when, &r);
+    for (size_t i = 0; i < r.nval; i++) {
+        if (!(kf_flags(S, r.val[i]) & (QF_OPTIONAL | QF_BATCH))) continue;
+        bool guarded = false;
+        for (size_t j = 0; j < r.npres; j++) guarded |= r.pres[j] == r.val[i];
+        if (!guarded) {
+            const char *nm = S->kf[r.val[i]].name;
+            err(S, when->span, "'%s' may be absent (optional): test present(%s) in the condition", nm, nm);
+        }
+    }
+    return S->d->nerrors == before;
+}
+
+/* The `adjust KIND record|tier by HOOK(args)` steps of one kind, in layer
+ * order: before the rules (tier = false) or after the flags (tier = true;
+ * a record not rated is not adjusted). */
+static void sema_adjust_steps(sema *S, const char *kind, bool tier)
+{
+    cg_builder *b = &S->b;
+    uint32_t save = S->file, unrated = QUY_NONE;
+    for (size_t fi = 0; fi < S->nfiles; fi++) {
+        for (ast_node *dcl = S->files[fi].ast.decls; dcl; dcl = dcl->next) {
+            if (dcl->kind != AST_D_ADJUST || dcl->u.adjust.tier != tier || strcmp(dcl->u.adjust.kind.s, kind) != 0)
+                continue;
+            S->file = (uint32_t)fi;
+            ast_node *call = dcl->u.adjust.call;
+            const char *hn = node_name(call);
+            uint32_t h = find_hook(S, hn);
+            if (h == QUY_NONE) {
+                const char *cand[256];
+                size_t nc = 0;
+                for (uint32_t i = 0; i < b->p->nhooks && nc < 256; i++) cand[nc++] = prog_str(b->p, b->p->hooks[i].name);
+                const char *sug = diag_suggest(hn, cand, nc);
+                err(S, call->span, "unknown hook '%s'%s%s%s", hn, sug ? "; did you mean '" : "", sug ? sug : "",
+                    sug ? "'?" : "");
+                continue;
+            }
+            if (b->p->hooks[h].result != QUY_NONE) {
+                err(S, call->span,
+                    "hook '%s' returns a value, not an adjustment: call it in a condition or a 'let' "
+                    "(an 'adjust' step needs a hook declared '-> adjustment')",
+                    hn);
+                continue;
+            }
+            if (!dcl->u.adjust.cite.len) err(S, dcl->span, "an 'adjust' step needs a 'cite'");
+            call->sem.res = RES_HOOK;
+            call->sem.ref = h;
+            S->adjust_tier = tier;
+            bool ok = sema_hook_args(S, call, h);
+            ast_node *when = dcl->u.adjust.when;
+            if (when) ok &= sema_adjust_when(S, when);
+            S->adjust_tier = false;
+            if (!ok || !dcl->u.adjust.cite.len) continue;
+            if (tier && unrated == QUY_NONE) unrated = cg_emit(b, OP_UNRATED, 0, 0, 0, pos_of(S, dcl->span));
+            /* when COND: COND; JFKEEP skip; step; JMP end; skip: POP; end: */
+            uint32_t skip = QUY_NONE;
+            if (when) {
+                S->adjust_tier = tier;
+                cg_expr(S, when);
+                S->adjust_tier = false;
+                skip = cg_emit(b, OP_JFKEEP, 0, 0, 0, pos_of(S, when->span));
+            }
+            uint32_t msg = dcl->u.adjust.label.len ? str_of(S, dcl->u.adjust.label) : 0;
+            uint32_t fl = new_flag(S, b->p->hooks[h].name, msg, str_of(S, dcl->u.adjust.cite),
+                                   cg_cstr(b, S->files[fi].layer), QFL_FLAG, QUY_NONE, pos_of(S, dcl->span));
+            uint32_t ai = b->p->nadjusts;
+            q_adjust *qa = cg_adjust(b);
+            qa->kind = S->kind;
+            qa->hook = h;
+            qa->phase = tier ? QA_TIER : QA_RECORD;
+            qa->flag = fl;
+            qa->pos = pos_of(S, dcl->span);
+            cg_hook_call(S, call);
+            cg_emit(b, OP_ADJUST, (uint16_t)ai, 0, 0, pos_of(S, dcl->span));
+            if (when) {
+                uint32_t over = cg_emit(b, OP_JMP, 0, 0, 0, pos_of(S, when->span));
+                cg_patch(b, skip, cg_here(b));
+                cg_emit(b, OP_POP, 0, 0, 0, pos_of(S, when->span));
+                cg_patch(b, over, cg_here(b));
+            }
+        }
+    }
+    if (unrated != QUY_NONE) cg_patch(b, unrated, cg_here(b));
+    S->file = save;
+}
+
+/* Every `adjust` names a rated kind, and no kind has more steps than a
+ * result can note. */
+static void sema_check_adjusts(sema *S)
+{
+    for (size_t fi = 0; fi < S->nfiles; fi++) {
+        S->file = (uint32_t)fi;
+        for (ast_node *dcl = S->files[fi].ast.decls; dcl; dcl = dcl->next) {
+            if (dcl->kind != AST_D_ADJUST) continue;
+            const ast_str *k = &dcl->u.adjust.kind;
+            if (!find_rate(S, k->s, k->len) || !find_record(S, k->s, k->len)) {
+                const char *cand[256];
+                size_t n = 0;
+                for (size_t i = 0; i < S->nrates && n < 256; i++) cand[n++] = S->rates[i].kind;
+                const char *sug = diag_suggest(k->s, cand, n);
+                err(S, dcl->u.adjust.kind_span, "'adjust %s': no 'rate %s' to adjust%s%s%s", k->s, k->s,
+                    sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
+                continue;
+            }
+            /* the steps of this kind up to this one, in layer order */
+            uint32_t n = 0;
+            for (size_t fj = 0; fj <= fi; fj++)
+                for (ast_node *o = S->files[fj].ast.decls; o && (fj < fi || o != dcl->next); o = o->next)
+                    n += o->kind == AST_D_ADJUST && strcmp(o->u.adjust.kind.s, k->s) == 0;
+            if (n == QUY_MAX_NOTES + 1)
+                err(S, dcl->u.adjust.kind_span, "a kind has at most %d 'adjust' steps; this is the %uth for '%s'",
+                    QUY_MAX_NOTES, n, k->s);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------
  * Driver
  * ------------------------------------------------------------------- */
 
@@ -1917,6 +2323,7 @@ q_program *sema_run(sema_file *files, size_t nfiles, diag_list *d)
     }
 
     sema_types(&S);
+    sema_hooks(&S);
     sema_collect_records(&S);
     sema_collect_rates(&S);
     sema_collect_quotas(&S);
@@ -1932,6 +2339,7 @@ q_program *sema_run(sema_file *files, size_t nfiles, diag_list *d)
         S.lets = NULL;
     }
     sema_quotas(&S);
+    sema_check_adjusts(&S);
 
     for (size_t i = 0; i < S.nrates; i++) {
         for (size_t j = 0; j < S.rates[i].nrules; j++) {

@@ -26,13 +26,16 @@ typedef enum sema_res {
     RES_IT,      /* the element of the quantifier at depth */
     RES_SFIELD,  /* field `ref` of the struct element at depth */
     RES_LET,     /* let number ref */
+    RES_HOOK,    /* an E_CALL of hook number ref */
+    RES_OUTCOME, /* `tier` in an `adjust ... tier` step: the outcome decided */
 } sema_res;
 
 /* Growable program under construction (cg.c). */
 typedef struct cg_builder {
     q_program *p;
     uint32_t cap_code, cap_consts, cap_str, cap_blob, cap_types, cap_members, cap_fields, cap_checks, cap_kinds,
-        cap_rules, cap_clauses, cap_reads, cap_flags, cap_quotas, cap_qkeys, cap_caps, cap_bexprs, cap_sources, cap_layers;
+        cap_rules, cap_clauses, cap_reads, cap_flags, cap_quotas, cap_qkeys, cap_caps, cap_bexprs, cap_sources, cap_layers,
+        cap_hooks, cap_params, cap_adjusts;
 } cg_builder;
 
 void cg_init(cg_builder *b);
@@ -55,6 +58,9 @@ q_quota *cg_quota(cg_builder *b);
 q_qkey *cg_qkey(cg_builder *b);
 q_cap *cg_cap(cg_builder *b);
 q_bexpr *cg_bexpr(cg_builder *b);
+q_hook *cg_hook(cg_builder *b);
+q_param *cg_param(cg_builder *b);
+q_adjust *cg_adjust(cg_builder *b);
 void cg_read(cg_builder *b, uint16_t slot);
 uint32_t cg_source(cg_builder *b, const char *name, const char *text, size_t len);
 void cg_layer(cg_builder *b, uint32_t name);

@@ -255,6 +255,8 @@ void lex_next(lex_state *L, lex_token *t)
         "at"        { TOK(TK_AT); }
         "cap"       { TOK(TK_CAP); }
         "hook"      { TOK(TK_HOOK); }
+        "adjust"    { TOK(TK_ADJUST); }
+        "by"        { TOK(TK_BY); }
         "from"      { TOK(TK_FROM); }
         "all"       { TOK(TK_ALL); }
         "any"       { TOK(TK_ANY); }

@@ -338,19 +338,20 @@ static parse_clauses one_clause(ast_node *c, ast_node *e, q_span e_loc, ast_node
 %token ALSO "also" REQUIRES "requires" REPLACE "replace" LET "let" FLAG "flag" GAP "gap"
 %token BASIS "basis" SMALL_GROUP "small_group" ORDER "order"
 %token CITE "cite" QUOTA "quota" PER "per" ROUND "round" AT "at" CAP "cap" HOOK "hook"
+%token ADJUST "adjust" BY "by"
 %token FROM "from" ALL "all" ANY "any" NONE "none" COUNT "count" SUM "sum" WHERE "where"
 %token AND "and" OR "or" NOT "not" TRUE "true" FALSE "false" IT "it"
 %token MIN "min" MAX "max" LONGEST "longest" RUN "run" ELSE "else"
 
-%type <node> attrs decl scale_decl enum_decl struct_decl record_decl rate_decl quota_decl cap_decl hook_decl
+%type <node> attrs decl scale_decl enum_decl struct_decl record_decl rate_decl quota_decl cap_decl hook_decl adjust_decl
 %type <node> member scale_members enum_body enum_members fields field type opt_default literal
-%type <node> items item opt_unless condition
+%type <node> items item opt_unless condition opt_adjust_when
 %type <node> expr orexpr andexpr notexpr disj cmp arith term unary primary quant opt_args args
 %type <node> opt_params params param quota_opts qkeys qkey opt_cap_when
 %type <str> opt_label flag_code
 %type <name> opt_extends opt_rec_extends opt_rule_flag opt_cite
 %type <ival> opt_mod cmpop qkw aggkw
-%type <flag> opt_if_present
+%type <flag> opt_if_present adjust_phase
 %type <cl> clauses clause
 
 %%
@@ -447,6 +448,7 @@ decl
     | quota_decl
     | cap_decl
     | hook_decl
+    | adjust_decl
     | error { $$ = NULL; }
     ;
 
@@ -912,8 +914,48 @@ hook_decl
             $$->u.hook.name = $2;
             $$->u.hook.params = $4;
             $$->u.hook.result_type = span_text(p, @7);
+            $$->u.hook.result = $7;
             $$->u.hook.file = $9;
-            (void)$7;
+            $$->u.hook.name_span = @2;
+            $$->u.hook.file_span = @9;
+        }
+    ;
+
+/* adjust -> 'adjust' KIND ('record' | 'tier') 'by' HOOK '(' [args] ')' ['when' COND] [STR] 'cite' STR */
+adjust_decl
+    : adjust_kw IDENT adjust_phase BY IDENT '(' opt_args ')' opt_adjust_when opt_label CITE STRING
+        {
+            $$ = ast_new(p->arena, AST_D_ADJUST, @$);
+            $$->u.adjust.kind = $2;
+            $$->u.adjust.kind_span = @2;
+            $$->u.adjust.tier = $3;
+            $$->u.adjust.phase_span = @3;
+            ast_node *c = ast_new(p->arena, AST_E_CALL, (q_span){@5.start, @8.end});
+            c->u.name.text = $5;
+            c->u.name.args = $7;
+            $$->u.adjust.call = c;
+            $$->u.adjust.when = $9;
+            $$->u.adjust.label = $10;
+            $$->u.adjust.cite = $12;
+        }
+    ;
+
+/* ['when' CONDITION]: the step runs only for records where it holds */
+opt_adjust_when
+    : %empty { $$ = NULL; }
+    | WHEN disj { $$ = $2; }
+    ;
+
+adjust_kw : ADJUST { p->ctx = NULL; } ;
+
+/* 'record': before the rules (may set fields); 'tier': after them */
+adjust_phase
+    : RECORD { $$ = false; }
+    | IDENT
+        {
+            $$ = true;
+            if (strcmp($1.s, "tier") != 0)
+                perr(p, @1, "expected 'record' (before the rules) or 'tier' (after them), not '%s'", $1.s);
         }
     ;
 
@@ -1128,7 +1170,7 @@ static bool is_boundary(yysymbol_kind_t k)
     case YYSYMBOL_LET: case YYSYMBOL_FLAG: case YYSYMBOL_GAP: case YYSYMBOL_REPLACE: case YYSYMBOL_CHECK:
     case YYSYMBOL_RULESET: case YYSYMBOL_SCALE: case YYSYMBOL_ENUM: case YYSYMBOL_STRUCT:
     case YYSYMBOL_RECORD: case YYSYMBOL_RATE: case YYSYMBOL_AMEND: case YYSYMBOL_QUOTA: case YYSYMBOL_CAP:
-    case YYSYMBOL_HOOK:
+    case YYSYMBOL_HOOK: case YYSYMBOL_ADJUST:
         return true;
     default:
         return sym_is(k, "'}'");
@@ -1341,7 +1383,7 @@ static bool is_toplevel(int kind, int prev)
 {
     switch (kind) {
     case TK_RULESET: case TK_SCALE: case TK_STRUCT: case TK_RECORD: case TK_RATE: case TK_AMEND:
-    case TK_QUOTA: case TK_CAP: case TK_HOOK:
+    case TK_QUOTA: case TK_CAP: case TK_HOOK: case TK_ADJUST:
         return true;
     case TK_ENUM:
         return prev != ':' && prev != TK_OPTIONAL && prev != TK_COMPUTED && prev != TK_OF;

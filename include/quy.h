@@ -56,6 +56,7 @@ typedef struct quy_result {
     size_t nflags;
     const char *flags[QUY_FLAGS_MAX];        /* flag codes ("gap", "late_dossier", ...) */
     const char *flag_messages[QUY_FLAGS_MAX]; /* their Vietnamese messages */
+    const char *flag_details[QUY_FLAGS_MAX];  /* an adjustment's reason (a hook's `adjust` step), else NULL */
     char error_code[32];   /* missing_field wrong_type unknown_value constraint bad_json unknown_kind eval ... */
     char error_field[128];
     char error_message[512];

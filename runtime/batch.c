@@ -4,14 +4,16 @@
  * Data: one compact b_item per input record; names (ids and the ids that
  * `unit` / `head_of` refer to) interned once in a strset; quota groups by
  * the value of the quota field. The dependency graph has a node per record
- * still waiting when batch_run starts and one per group: a group depends on
- * its waiting records (the quota needs the whole group capped; the records
- * rated as they were read are capped already), and a record that reads
+ * with something left to do when batch_run starts (a roll-up to fill, a
+ * cap reading another record's tier) and one per group: a group depends on
+ * those of its records (the quota needs the whole group capped; the others
+ * were rated and capped as they were read), and a record that reads
  * another record's final tier (a roll-up, a head_of/unit cap) depends on
- * that record's group (or on the record when it is in no group and was
- * waiting). Kahn's algorithm visits the nodes; a record node rates the
- * record, a group node applies the quotas. The graph's arrays are sized by
- * the waiting records and the groups, not by the batch.
+ * that record's group (or on the record itself when it is in no group and
+ * is a node). Kahn's algorithm visits the nodes; a record node rates the
+ * record or applies its late caps, a group node applies the quotas. The
+ * graph's arrays are sized by those records and the groups, not by the
+ * batch.
  */
 #include <jansson.h>
 #include <stdarg.h>
@@ -25,7 +27,7 @@
 
 enum { B_WAITING, B_DONE }; /* b_item.state */
 
-/* 56 bytes per record: the input file is not here (see b_frun), and the
+/* 60 bytes per record: the input file is not here (see b_frun), and the
  * three small fields share a byte. */
 typedef struct b_item {
     uint32_t name;    /* name index of the id, QUY_NONE if none */
@@ -40,12 +42,14 @@ typedef struct b_item {
     uint32_t extra;    /* rejected: index into b->errs; kept record: index into b->recs; else QUY_NONE */
     uint32_t cap;      /* the cap that lowered the tier, QUY_NONE */
     uint32_t rank;     /* quota candidate: 1-based rank in its group, 0 if none */
+    uint32_t notes_at; /* into b->notes */
     uint8_t nflags;
     uint8_t eligible;  /* q_outcome from the rate block */
     uint8_t tier;      /* after caps and quotas */
     uint8_t capped_from; /* tier before the cap that lowered it */
     uint8_t steps;     /* BS_* */
     uint8_t vm_error;  /* VM error when the rating failed (status REJECTED) */
+    uint8_t nnotes;    /* adjustments (hooks) noted by the rate block */
     uint8_t status : 1;  /* batch_status */
     uint8_t state : 1;   /* B_WAITING / B_DONE */
     uint8_t rollups : 2; /* bit r: computed field r (0 member_tiers, 1 subordinate_tiers) was computed */
@@ -95,6 +99,8 @@ typedef struct b_last {
 struct batch {
     const q_program *p;
     bool keep;
+    const uint8_t *keep_bits; /* batch_keep_some */
+    size_t nkeep_bits;
     rec_warn_fn warn;
     void *warn_ctx;
     rec_reader *json_reader; /* for batch_add_json */
@@ -124,6 +130,8 @@ struct batch {
 
     uint16_t *flags;
     size_t nflags, capflags;
+    vm_note *notes; /* adjustments' notes (texts owned by the program) */
+    size_t nnotes, capnotes;
     q_val *keys;
     size_t nkeys, capkeys;
     uint32_t keys_per; /* keys per candidate: all quotas' keys */
@@ -250,13 +258,14 @@ static const char *str_slot(const q_record *rec, uint32_t slot, size_t *len)
     return (const char *)(intptr_t)v.n;
 }
 
-/* Does the record need other records' tiers? */
-static bool needs_batch(const batch *b, const q_record *rec)
+/* Must the record wait for other records' tiers before its rules run (a
+ * roll-up to fill)? Caps that read another record (head_of.tier) wait too,
+ * but only the cap: the record is rated at once. */
+static bool needs_rollup(const batch *b, const q_record *rec)
 {
     const b_kslots *ks = &b->ks[rec->kind];
     if (ks->member_tiers != QUY_NONE && !rec->present[ks->member_tiers]) return true;
-    if (ks->subordinate_tiers != QUY_NONE && !rec->present[ks->subordinate_tiers]) return true;
-    return ks->ref_caps;
+    return ks->subordinate_tiers != QUY_NONE && !rec->present[ks->subordinate_tiers];
 }
 
 static void reject_eval(batch *b, b_item *it, const q_record *rec, const vm_result *res)
@@ -275,8 +284,9 @@ static void reject_eval(batch *b, b_item *it, const q_record *rec, const vm_resu
     const char *ls;
     if (res->error_pc != QUY_NONE && res->error_pc < p->ncode)
         prog_locate(p, p->code_pos[res->error_pc], &file, &line, &col, &ls, &llen);
-    snprintf(e.message, sizeof e.message, "%s%s%s%s%u", res->error < VM__COUNT ? vm_error_message[res->error] : "?",
-             file ? " — tại " : "", file ? file : "", file ? ":" : "", line);
+    snprintf(e.message, sizeof e.message, "%s%s%s%s%s%s%u", res->error < VM__COUNT ? vm_error_message[res->error] : "?",
+             res->error_text ? ": " : "", res->error_text ? res->error_text : "", file ? " — tại " : "",
+             file ? file : "", file ? ":" : "", line);
     GROW(b->errs, b->nerrs, b->caperrs);
     b->errs[b->nerrs] = e;
     if (it->extra != QUY_NONE && b->recs[it->extra]) {
@@ -328,13 +338,17 @@ static uint8_t final_of(const batch *b, uint32_t name)
     return b->items[t].tier;
 }
 
-/* Caps in declaration order; each sees the tier the previous left. */
-static void apply_caps(batch *b, b_item *it, const q_record *rec)
+/* Caps in declaration order, each on the tier the previous left: those
+ * with a constant or field bound when the record is rated (`refs` false),
+ * those reading another record's tier once that tier is final (`refs`
+ * true). A cap is a minimum, so the split does not change the result. */
+static void apply_caps(batch *b, b_item *it, const q_record *rec, bool refs)
 {
     const q_program *p = b->p;
     for (uint32_t c = 0; c < p->ncaps; c++) {
         const q_cap *cap = &p->caps[c];
         if (cap->kind != rec->kind || it->tier > QO_HTXSNV) continue;
+        if ((cap->bound == QCAP_HEAD_OF || cap->bound == QCAP_UNIT) != refs) continue;
         if (cap->when != QUY_NONE && !bexpr_true(p, cap->when, rec)) continue;
         if (cap->unless != QUY_NONE && bexpr_true(p, cap->unless, rec)) continue;
         uint8_t bound = QO__COUNT;
@@ -408,7 +422,13 @@ static void rate_item(batch *b, b_item *it, const q_record *rec)
         GROW(b->flags, b->nflags, b->capflags);
         b->flags[b->nflags++] = (uint16_t)res.flags[i];
     }
-    apply_caps(b, it, rec);
+    it->notes_at = (uint32_t)b->nnotes;
+    it->nnotes = res.nnotes;
+    for (uint32_t i = 0; i < res.nnotes; i++) {
+        GROW(b->notes, b->nnotes, b->capnotes);
+        b->notes[b->nnotes++] = res.notes[i];
+    }
+    apply_caps(b, it, rec, false);
     eval_keys(b, it, rec);
 }
 
@@ -491,6 +511,11 @@ static void add_rejected(batch *b, uint32_t file, const rec_error *err)
     it->extra = (uint32_t)b->nerrs++;
 }
 
+static bool keep_item(const batch *b, size_t i)
+{
+    return b->keep || (i < b->nkeep_bits && (b->keep_bits[i / 8] >> (i % 8) & 1u));
+}
+
 static void add_record(batch *b, uint32_t file, const q_record *rec)
 {
     b_item *it = new_item(b, file, rec->line);
@@ -511,18 +536,20 @@ static void add_record(batch *b, uint32_t file, const q_record *rec)
     it = &b->items[b->n - 1]; /* intern may not move items, but keep it obvious */
     if ((s = str_slot(rec, b->ks[rec->kind].head_of, &len))) it->head_of = intern(b, s, len);
     it->group = group_of(b, rec);
-    if (b->keep || needs_batch(b, rec)) {
+    bool wait = needs_rollup(b, rec);
+    if (keep_item(b, b->n - 1) || wait || b->ks[rec->kind].ref_caps) {
         q_record *c = rec_copy(b->p, rec);
         if (!c) abort();
         GROW(b->recs, b->nrecs, b->caprecs);
         b->recs[b->nrecs] = c;
         it->extra = (uint32_t)b->nrecs++;
     }
-    if (needs_batch(b, rec)) {
+    if (wait) {
         it->state = B_WAITING;
         return;
     }
     rate_item(b, it, rec);
+    it = &b->items[b->n - 1];
     it->state = B_DONE;
 }
 
@@ -555,6 +582,16 @@ int batch_read(batch *b, FILE *in, const char *name, rec_error *err)
     }
     rec_reader_free(r);
     return ret;
+}
+
+void batch_add_record(batch *b, const q_record *rec, const char *name) { add_record(b, file_index(b, name), rec); }
+
+void batch_add_rejected(batch *b, const rec_error *err, const char *name) { add_rejected(b, file_index(b, name), err); }
+
+void batch_keep_some(batch *b, const uint8_t *keep, size_t n)
+{
+    b->keep_bits = keep;
+    b->nkeep_bits = n;
 }
 
 int batch_add_json(batch *b, const void *obj, uint32_t line, const char *name, rec_error *err)
@@ -810,9 +847,11 @@ typedef struct edge {
     uint32_t from, to; /* `to` waits for `from` */
 } edge;
 
-/* Nodes: the records still waiting when batch_run starts (0 .. nwait-1, in
- * input order: wait[node] is the item) and the groups (nwait + group). A
- * record rated as it was read is no node: its tier before the quota is
+/* Nodes: the records with something left to do when batch_run starts — a
+ * roll-up to fill before their rules run, or a cap that reads another
+ * record's tier (is_node) — (0 .. nwait-1, in input order: wait[node] is
+ * the item) and the groups (nwait + group). Any other record was rated and
+ * capped as it was read and is no node: its tier before the quota is
  * known, and its final tier is its group's (or that one when in no group),
  * so nothing has to wait for it. */
 typedef struct graph {
@@ -822,7 +861,12 @@ typedef struct graph {
     uint32_t *stamp; /* per node: last dependent that added an edge from it (dedup) */
 } graph;
 
-/* The node of item t, or QUY_NONE when t was not waiting (already rated). */
+static bool is_node(const batch *b, const b_item *it)
+{
+    return it->status == BATCH_RATED && (it->state == B_WAITING || b->ks[it->kind].ref_caps);
+}
+
+/* The node of item t, or QUY_NONE when t is no node (its tier is known). */
 static uint32_t item_node(const graph *g, uint32_t t)
 {
     uint32_t lo = 0, hi = g->nwait;
@@ -920,13 +964,13 @@ void batch_run(batch *b)
     }
     free(gfill);
 
-    /* nodes: the records waiting for the batch, then the groups */
+    /* nodes: the records with something left to do, then the groups */
     graph gr = {0};
-    for (size_t i = 0; i < N; i++) gr.nwait += b->items[i].state == B_WAITING;
+    for (size_t i = 0; i < N; i++) gr.nwait += is_node(b, &b->items[i]);
     gr.wait = malloc((gr.nwait ? gr.nwait : 1) * sizeof *gr.wait);
     if (!gr.wait) abort();
     for (size_t i = 0, w = 0; i < N; i++)
-        if (b->items[i].state == B_WAITING) gr.wait[w++] = (uint32_t)i;
+        if (is_node(b, &b->items[i])) gr.wait[w++] = (uint32_t)i;
     size_t W = gr.nwait, NN = W + G;
 
     /* edges */
@@ -943,10 +987,15 @@ void batch_run(batch *b)
         uint32_t of[2] = {it->name, it->head_of};
         uint32_t sl[2] = {ks->member_tiers, ks->subordinate_tiers};
         for (int r = 0; r < 2; r++) {
-            if (sl[r] == QUY_NONE || rec->present[sl[r]] || of[r] == QUY_NONE) continue;
+            if (it->state != B_WAITING || sl[r] == QUY_NONE || rec->present[sl[r]] || of[r] == QUY_NONE) continue;
             for (uint32_t c = 0; c < nchildren(b, of[r]); c++) {
                 uint32_t ch = b->child[b->child_first[of[r]] + c];
                 if (ch == i) continue;
+                /* the collective's own head (a secretary in the chi bộ he
+                 * heads): his tier before the head-not-above-the-collective
+                 * cap, which waits for the collective ("the head after the
+                 * collective") */
+                if (r == 0 && b->items[ch].head_of == it->name && b->items[ch].state == B_DONE) continue;
                 /* a child in the collective's own quota group: its tier
                  * before the quota (the quota waits for the collective) */
                 bool same = b->items[ch].group != QUY_NONE && b->items[ch].group == it->group;
@@ -1000,12 +1049,15 @@ void batch_run(batch *b)
                 b->recs[it->extra] = rec;
                 rate_item(b, it, rec);
                 it = &b->items[gr.wait[v]];
-                if (it->status == BATCH_RATED && !b->keep) {
+                it->state = B_DONE;
+            }
+            if (it->status == BATCH_RATED && it->extra != QUY_NONE && b->recs[it->extra]) {
+                if (b->ks[it->kind].ref_caps) apply_caps(b, it, b->recs[it->extra], true);
+                if (!keep_item(b, gr.wait[v])) {
                     rec_free(b->recs[it->extra]);
                     b->recs[it->extra] = NULL;
                     it->extra = QUY_NONE;
                 }
-                it->state = B_DONE;
             }
         } else if (!b->single) {
             apply_quotas(b, v - (uint32_t)W);
@@ -1082,6 +1134,8 @@ void batch_get(const batch *b, size_t i, batch_view *v)
     v->res.rule = it->rule;
     v->res.nflags = it->nflags;
     for (uint32_t f = 0; f < it->nflags; f++) v->res.flags[f] = b->flags[it->flags_at + f];
+    v->res.nnotes = it->nnotes;
+    for (uint32_t f = 0; f < it->nnotes && f < QUY_MAX_NOTES; f++) v->res.notes[f] = b->notes[it->notes_at + f];
     v->eligible = it->eligible;
     v->steps = it->steps;
     v->group = it->group != QUY_NONE ? name_str(b, b->groups[it->group].key) : NULL;
@@ -1173,13 +1227,34 @@ static void steps_of(const batch *b, size_t i, step_fn emit, void *ctx)
                 }
                 bool same = ch->group != QUY_NONE && ch->group == it->group && (ch->steps & BS_QUOTA_DEMOTED);
                 uint8_t used = same ? (uint8_t)(ch->tier + 1) : ch->tier; /* a demotion is one tier down */
+                bool head = r == 0 && ch->head_of == it->name && (ch->steps & BS_CAPPED) &&
+                            (p->caps[ch->cap].bound == QCAP_HEAD_OF || p->caps[ch->cap].bound == QCAP_UNIT);
+                if (head) {
+                    used = ch->capped_from;
+                    same = false;
+                }
                 if (shown < 12)
                     sb_printf(&sb, "%s%s = %s%s", shown ? ", " : "", name_str(b, ch->name), q_outcome_code[used],
-                              same ? " (trước hạn mức: cùng nhóm với tập thể)" : "");
+                              same ? " (trước hạn mức: cùng nhóm với tập thể)"
+                              : head ? " (người đứng đầu: mức trước giới hạn không cao hơn tập thể)"
+                                     : "");
                 shown++;
             }
             if (shown > 12) sb_printf(&sb, ", … (%u bản ghi)", shown);
-            if (skipped) sb_printf(&sb, "; %u bản ghi không có xếp loại (bị từ chối, không xếp loại hoặc chưa xếp loại) không tính", skipped);
+            if (!shown) sb_printf(&sb, "danh sách rỗng");
+            if (skipped) {
+                sb_printf(&sb, "; %u bản ghi không có xếp loại (bị từ chối, không xếp loại hoặc chưa xếp loại) không tính:",
+                          skipped);
+                uint32_t named = 0;
+                for (uint32_t c = 0; c < nc && named < 5; c++) {
+                    const b_item *ch = &b->items[b->child[b->child_first[of[r]] + c]];
+                    if (ch->status == BATCH_RATED && ch->tier <= QO_HTXSNV) continue;
+                    sb_printf(&sb, "%s %s (%s)", named ? "," : "", name_str(b, ch->name),
+                              ch->status != BATCH_RATED ? "lỗi" : q_outcome_code[ch->tier]);
+                    named++;
+                }
+                if (skipped > named) sb_printf(&sb, ", …");
+            }
         }
         emit(ctx, "rollup", sb.s, "", "");
     }
@@ -1390,6 +1465,7 @@ void batch_free(batch *b)
     free(b->groups);
     free(b->gmem);
     free(b->flags);
+    free(b->notes);
     free(b->keys);
     free(b->errs);
     free(b->ks);

@@ -76,6 +76,17 @@ int batch_read(batch *b, FILE *in, const char *name, rec_error *err);
 /* One record given as a parsed JSON object (a jansson json_t*), for
  * `quy test` batch cases. Same result as one record of batch_read. */
 int batch_add_json(batch *b, const void *obj, uint32_t line, const char *name, rec_error *err);
+/* One record the caller decoded with its own reader over b's program, or
+ * the reader's rejection of it: the same as one record of batch_read (for
+ * `quy diff`, which parses each record once and decodes it for two
+ * programs). */
+void batch_add_record(batch *b, const q_record *rec, const char *name);
+void batch_add_rejected(batch *b, const rec_error *err, const char *name);
+/* Keep (as keep_records does, but only for them) the records whose input
+ * index has its bit set in keep[] (bit i % 8 of keep[i / 8], n bits):
+ * their view.rec stays valid after batch_run, roll-ups filled. The array
+ * is the caller's and must outlive the batch. */
+void batch_keep_some(batch *b, const uint8_t *keep, size_t n);
 /* Roll-ups, caps and quotas over everything read, in dependency order. */
 void batch_run(batch *b);
 

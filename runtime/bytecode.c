@@ -121,6 +121,9 @@ enum {
     SZ_CAP = 4 + 1 + 1 + 2 + 6 * 4,
     SZ_BEXPR = 4 * 4,
     SZ_SOURCE = 2 * 4,
+    SZ_HOOK = 8 * 4,
+    SZ_PARAM = 2 * 4,
+    SZ_ADJUST = 4 * 4 + 1,
 };
 
 bool bc_write(const q_program *p, uint8_t **out, size_t *out_len)
@@ -331,6 +334,33 @@ bool bc_write(const q_program *p, uint8_t **out, size_t *out_len)
     for (uint32_t i = 0; i < p->nsources; i++) {
         w_u32(&w, p->sources[i].name);
         w_u32(&w, p->sources[i].text);
+    }
+
+    w_u32(&w, p->nhooks);
+    for (uint32_t i = 0; i < p->nhooks; i++) {
+        const q_hook *h = &p->hooks[i];
+        w_u32(&w, h->name);
+        w_u32(&w, h->file);
+        w_u32(&w, h->source);
+        w_u32(&w, h->result);
+        w_u32(&w, h->first_param);
+        w_u32(&w, h->nparams);
+        w_u32(&w, h->layer);
+        w_u32(&w, h->pos);
+    }
+    w_u32(&w, p->nparams);
+    for (uint32_t i = 0; i < p->nparams; i++) {
+        w_u32(&w, p->params[i].name);
+        w_u32(&w, p->params[i].type);
+    }
+    w_u32(&w, p->nadjusts);
+    for (uint32_t i = 0; i < p->nadjusts; i++) {
+        const q_adjust *a = &p->adjusts[i];
+        w_u32(&w, a->kind);
+        w_u32(&w, a->hook);
+        w_u8(&w, a->phase);
+        w_u32(&w, a->flag);
+        w_u32(&w, a->pos);
     }
 
     w_u32(&w, p->tier_type);
@@ -743,6 +773,33 @@ q_program *bc_read(const uint8_t *buf, size_t len, char *err, size_t errsize)
         p->sources[i].text = r_u32(r);
     }
 
+    p->hooks = r_table(r, "hooks", &p->nhooks, SZ_HOOK, sizeof *p->hooks);
+    for (uint32_t i = 0; i < p->nhooks; i++) {
+        q_hook *h = &p->hooks[i];
+        h->name = r_u32(r);
+        h->file = r_u32(r);
+        h->source = r_u32(r);
+        h->result = r_u32(r);
+        h->first_param = r_u32(r);
+        h->nparams = r_u32(r);
+        h->layer = r_u32(r);
+        h->pos = r_u32(r);
+    }
+    p->params = r_table(r, "hook parameters", &p->nparams, SZ_PARAM, sizeof *p->params);
+    for (uint32_t i = 0; i < p->nparams; i++) {
+        p->params[i].name = r_u32(r);
+        p->params[i].type = r_u32(r);
+    }
+    p->adjusts = r_table(r, "adjust steps", &p->nadjusts, SZ_ADJUST, sizeof *p->adjusts);
+    for (uint32_t i = 0; i < p->nadjusts; i++) {
+        q_adjust *a = &p->adjusts[i];
+        a->kind = r_u32(r);
+        a->hook = r_u32(r);
+        a->phase = r_u8(r);
+        a->flag = r_u32(r);
+        a->pos = r_u32(r);
+    }
+
     r->section = "trailer";
     p->tier_type = r_u32(r);
 
@@ -848,6 +905,9 @@ static bool verify_tables(vctx *v)
     NEED_ARRAY(p->flags, p->nflagdefs, "flags");
     NEED_ARRAY(p->quotas, p->nquotas, "quotas");
     NEED_ARRAY(p->sources, p->nsources, "sources");
+    NEED_ARRAY(p->hooks, p->nhooks, "hooks");
+    NEED_ARRAY(p->params, p->nparams, "hook parameters");
+    NEED_ARRAY(p->adjusts, p->nadjusts, "adjust steps");
 
     /* the string pool: id 0 is "", and the pool ends in a NUL, so every
      * string that starts inside it is terminated inside it */
@@ -1092,6 +1152,42 @@ static bool verify_tables(vctx *v)
         STR_OK(p->sources[i].name, "source", i, "name");
         STR_OK(p->sources[i].text, "source", i, "text");
     }
+
+    for (uint32_t i = 0; i < p->nparams; i++) {
+        STR_OK(p->params[i].name, "hook parameter", i, "name");
+        if (p->params[i].type >= p->ntypes)
+            return vfail(v, "hook parameter %u: type %u out of range (ntypes %u)", i, p->params[i].type, p->ntypes);
+        if (p->types[p->params[i].type].kind == QT_STRUCT)
+            return vfail(v, "hook parameter %u: a struct (only a list of structs can be passed)", i);
+    }
+    for (uint32_t i = 0; i < p->nhooks; i++) {
+        const q_hook *h = &p->hooks[i];
+        STR_OK(h->name, "hook", i, "name");
+        STR_OK(h->file, "hook", i, "file");
+        STR_OK(h->source, "hook", i, "source");
+        STR_OK(h->layer, "hook", i, "layer");
+        if (h->result != QUY_NONE) {
+            if (h->result >= p->ntypes)
+                return vfail(v, "hook %u: result type %u out of range (ntypes %u)", i, h->result, p->ntypes);
+            uint8_t rk = p->types[h->result].kind;
+            if (rk == QT_LIST || rk == QT_STRUCT) return vfail(v, "hook %u: a %s result", i, q_type_kind_name[rk]);
+        }
+        if (!in_range(h->first_param, h->nparams, p->nparams))
+            return vfail(v, "hook %u: parameters %u..+%u out of range (nparams %u)", i, h->first_param, h->nparams,
+                         p->nparams);
+        if (h->nparams > QUY_MAX_STACK)
+            return vfail(v, "hook %u: %u parameters exceed the stack (%d)", i, h->nparams, QUY_MAX_STACK);
+    }
+    for (uint32_t i = 0; i < p->nadjusts; i++) {
+        const q_adjust *a = &p->adjusts[i];
+        if (a->kind >= p->nkinds) return vfail(v, "adjust step %u: kind %u out of range (nkinds %u)", i, a->kind, p->nkinds);
+        if (a->hook >= p->nhooks) return vfail(v, "adjust step %u: hook %u out of range (nhooks %u)", i, a->hook, p->nhooks);
+        if (p->hooks[a->hook].result != QUY_NONE)
+            return vfail(v, "adjust step %u: hook %u does not return an adjustment", i, a->hook);
+        if (a->phase > QA_TIER) return vfail(v, "adjust step %u: unknown phase %u", i, a->phase);
+        if (a->flag >= p->nflagdefs)
+            return vfail(v, "adjust step %u: flag %u out of range (nflags %u)", i, a->flag, p->nflagdefs);
+    }
     return true;
 }
 
@@ -1212,6 +1308,7 @@ static bool step(vcode *c, uint32_t blk, uint32_t i)
         if (in.a >= kd->nfields)
             return vfail(v, "instruction %u (%s): slot %u out of range (kind '%s' has %u fields)", i, nm, in.a,
                          prog_str(p, kd->name), kd->nfields);
+        if (in.op == OP_LOADF && in.c > 1) return vfail(v, "instruction %u (%s): unknown mode c = %u (0 or 1)", i, nm, in.c);
         if (in.op == OP_LEN && p->types[slot_field(p, bl, in.a)->type].kind != QT_LIST)
             return vfail(v, "instruction %u (%s): slot %u ('%s') is not a list", i, nm, in.a,
                          prog_str(p, slot_field(p, bl, in.a)->name));
@@ -1259,7 +1356,29 @@ static bool step(vcode *c, uint32_t blk, uint32_t i)
             return vfail(v, "instruction %u (%s): flag %u out of range (nflags %u)", i, nm, in.a, p->nflagdefs);
         break;
     case OPF_HOOK:
-        return vfail(v, "instruction %u (%s): hooks are not supported by this bytecode version", i, nm);
+        if (in.a >= p->nhooks)
+            return vfail(v, "instruction %u (%s): hook %u out of range (nhooks %u)", i, nm, in.a, p->nhooks);
+        if (in.b != p->hooks[in.a].nparams)
+            return vfail(v, "instruction %u (%s): %u arguments, but hook '%s' takes %u", i, nm, in.b,
+                         prog_str(p, p->hooks[in.a].name), p->hooks[in.a].nparams);
+        pop = (int)in.b;
+        /* an adjustment is consumed by the ADJUST of a step of this hook */
+        if (p->hooks[in.a].result == QUY_NONE &&
+            (i + 1 >= p->ncode || p->code[i + 1].op != OP_ADJUST || p->code[i + 1].a >= p->nadjusts ||
+             p->adjusts[p->code[i + 1].a].hook != in.a))
+            return vfail(v, "instruction %u (%s): hook '%s' returns an adjustment: an ADJUST of its step must follow",
+                         i, nm, prog_str(p, p->hooks[in.a].name));
+        break;
+    case OPF_ADJUST:
+        if (bl->check != QUY_NONE) return vfail(v, "instruction %u (%s): ADJUST outside a rate block", i, nm);
+        if (in.a >= p->nadjusts)
+            return vfail(v, "instruction %u (%s): adjust step %u out of range (nadjusts %u)", i, nm, in.a, p->nadjusts);
+        if (p->adjusts[in.a].kind != bl->kind)
+            return vfail(v, "instruction %u (%s): adjust step %u is not a step of kind '%s'", i, nm, in.a,
+                         prog_str(p, kd->name));
+        if (i == 0 || p->code[i - 1].op != OP_CALLHOOK || p->code[i - 1].a != p->adjusts[in.a].hook)
+            return vfail(v, "instruction %u (%s): must follow the CALLHOOK of its step's hook", i, nm);
+        break;
     }
 
     /* the loop registers: properly nested */
@@ -1268,6 +1387,10 @@ static bool step(vcode *c, uint32_t blk, uint32_t i)
     for (uint32_t j = 0; j < s.nloops; j++)
         if (s.order[j] == in.a) active = true;
     switch (in.op) {
+    case OP_OUTCOME:
+    case OP_UNRATED:
+        if (bl->check != QUY_NONE) return vfail(v, "instruction %u (%s): outside a rate block", i, nm);
+        break;
     case OP_QBEGIN:
         if (active) return vfail(v, "instruction %u (%s): loop register %u is already in use", i, nm, in.a);
         if (s.nloops >= QUY_MAX_LOOPS)

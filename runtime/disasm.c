@@ -277,6 +277,15 @@ static void segment_banner(dctx *d, uint32_t i, uint32_t end)
         }
         flag_banner(d, in->a);
         break;
+    case OP_ADJUST:
+        if (in->a < p->nadjusts && p->adjusts[in->a].hook < p->nhooks) {
+            const q_adjust *a = &p->adjusts[in->a];
+            fprintf(d->out, "        ;; ==== adjust %u: %s by %s", in->a, a->phase == QA_RECORD ? "record" : "tier",
+                    S(p, p->hooks[a->hook].name));
+            if (a->flag < p->nflagdefs) put_cite_layer(d->out, p, p->flags[a->flag].cite, p->flags[a->flag].layer);
+            fputs(" ====\n", d->out);
+        }
+        break;
     default:
         break;
     }
@@ -310,6 +319,7 @@ static void put_instr(dctx *d, uint32_t i)
     case OPF_RULE: snprintf(ops, sizeof ops, "R%u -> %u", in->a, in->b); break;
     case OPF_FLAG: snprintf(ops, sizeof ops, "F%u", in->a); break;
     case OPF_HOOK: snprintf(ops, sizeof ops, "H%u %u", in->a, in->b); break;
+    case OPF_ADJUST: snprintf(ops, sizeof ops, "A%u", in->a); break;
     }
     /* the head is padded only when a comment follows it */
     char head[80];
@@ -331,6 +341,26 @@ static void put_instr(dctx *d, uint32_t i)
         COMMENT();
         put_slot_name(d, in->a);
         if (in->op == OP_IFABSENT && in->c == 1) fputs(" (absent: the rule fails)", out);
+        if (in->op == OP_LOADF && in->c == 1) fputs(" (absent: nil for the hook)", out);
+        break;
+    case OPF_HOOK:
+        COMMENT();
+        if (in->a < p->nhooks) {
+            const q_hook *h = &p->hooks[in->a];
+            fprintf(out, "hook %s (%s)", S(p, h->name), S(p, h->file));
+        } else {
+            fputs("?", out);
+        }
+        break;
+    case OPF_ADJUST:
+        COMMENT();
+        if (in->a < p->nadjusts && p->adjusts[in->a].hook < p->nhooks) {
+            const q_adjust *a = &p->adjusts[in->a];
+            fprintf(out, "adjust %s by %s", a->phase == QA_RECORD ? "record" : "tier", S(p, p->hooks[a->hook].name));
+            if (a->flag < p->nflagdefs && *S(p, p->flags[a->flag].cite)) fprintf(out, " [%s]", S(p, p->flags[a->flag].cite));
+        } else {
+            fputs("?", out);
+        }
         break;
     case OPF_LOOP:
         COMMENT();
@@ -421,7 +451,7 @@ static void put_code(dctx *d, uint32_t start, uint32_t end)
         if (i == start) segment_banner(d, i, end);
         put_instr(d, i);
         uint8_t op = p->code[i].op;
-        if (op == OP_CLAUSE || op == OP_DECIDE || op == OP_FLAG) segment_banner(d, i + 1, end);
+        if (op == OP_CLAUSE || op == OP_DECIDE || op == OP_FLAG || op == OP_ADJUST) segment_banner(d, i + 1, end);
     }
 }
 
@@ -461,6 +491,29 @@ void disasm_print(const q_program *p, FILE *out)
         }
     }
 
+    for (uint32_t i = 0; i < p->nhooks; i++) {
+        const q_hook *h = &p->hooks[i];
+        fprintf(out, "%shook %u %s(", i ? "" : "\n", i, S(p, h->name));
+        for (uint32_t j = 0; j < h->nparams && h->first_param + j < p->nparams; j++) {
+            const q_param *pa = &p->params[h->first_param + j];
+            fprintf(out, "%s%s: ", j ? ", " : "", S(p, pa->name));
+            put_type(out, p, pa->type);
+        }
+        fputs(") -> ", out);
+        if (h->result == QUY_NONE)
+            fputs("adjustment", out);
+        else
+            put_type(out, p, h->result);
+        fprintf(out, " from \"%s\" (%zu bytes of Lua) [%s]\n", S(p, h->file), strlen(S(p, h->source)), S(p, h->layer));
+    }
+    for (uint32_t i = 0; i < p->nadjusts; i++) {
+        const q_adjust *a = &p->adjusts[i];
+        fprintf(out, "%sadjust %u: %s %s by %s", i ? "" : "\n", i, a->kind < p->nkinds ? S(p, p->kinds[a->kind].name) : "?",
+                a->phase == QA_RECORD ? "record" : "tier", a->hook < p->nhooks ? S(p, p->hooks[a->hook].name) : "?");
+        if (a->flag < p->nflagdefs) put_cite_layer(out, p, p->flags[a->flag].cite, p->flags[a->flag].layer);
+        fputc('\n', out);
+    }
+
     for (uint32_t i = 0; i < p->nquotas; i++) {
         const q_quota *q = &p->quotas[i];
         char share[64] = "?";
@@ -490,7 +543,7 @@ void disasm_print(const q_program *p, FILE *out)
     nm[p->ncode] = QUY_NONE;
     for (uint32_t i = p->ncode; i-- > 0;) {
         uint8_t op = p->code[i].op;
-        nm[i] = (op == OP_CLAUSE || op == OP_DECIDE || op == OP_FLAG) ? i : nm[i + 1];
+        nm[i] = (op == OP_CLAUSE || op == OP_DECIDE || op == OP_FLAG || op == OP_ADJUST) ? i : nm[i + 1];
     }
     dctx d = {.p = p, .out = out, .next_meta = nm};
 

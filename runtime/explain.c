@@ -72,6 +72,27 @@ static int fmt_read(const q_program *p, const q_record *rec, const vm_event *e, 
     return snprintf(buf, size, "%s = %s", prog_str(p, f->name), val);
 }
 
+/* "«hook» = value" of a hook called in an expression (0 for an adjustment) */
+static int fmt_hook(const q_program *p, const vm_event *e, char *buf, size_t size)
+{
+    if (e->idx >= p->nhooks || p->hooks[e->idx].result == QUY_NONE) return 0;
+    if (!e->result)
+        return snprintf(buf, size, "hook %s(…) lỗi, bỏ qua vì quy tắc đã không đạt (failed; ignored, the rule had already failed): %s",
+                        prog_str(p, p->hooks[e->idx].name), e->val.n ? (const char *)(intptr_t)e->val.n : "");
+    char val[256];
+    fmt_scalar(p, p->hooks[e->idx].result, e->val, val, sizeof val);
+    return snprintf(buf, size, "hook %s(…) = %s", prog_str(p, p->hooks[e->idx].name), val);
+}
+
+/* The adjust step of an EV_ADJUST, its flag, and the outcomes around it. */
+static const q_flagdef *adjust_flag(const q_program *p, const vm_event *e)
+{
+    if (e->idx >= p->nadjusts || p->adjusts[e->idx].flag >= p->nflagdefs) return NULL;
+    return &p->flags[p->adjusts[e->idx].flag];
+}
+
+static const char *adjust_note(const vm_event *e) { return e->val.n ? (const char *)(intptr_t)e->val.n : ""; }
+
 static const char *field_label(const q_program *p, const q_record *rec, uint16_t slot)
 {
     const q_field *f = &p->fields[p->kinds[rec->kind].first_field + slot];
@@ -119,7 +140,7 @@ void *explain_json(const q_program *p, const q_record *rec, const vm_result *res
     json_t *rules = json_array(), *flags = json_array();
     json_t *reads = json_object(); /* pending reads, attached to the next clause */
     json_t *clauses = json_array();
-    json_t *exc = NULL;
+    json_t *exc = NULL, *adjusts = NULL;
     char buf[1024];
     for (uint32_t i = 0; tr && i < tr->n; i++) {
         const vm_event *e = &tr->ev[i];
@@ -139,6 +160,34 @@ void *explain_json(const q_program *p, const q_record *rec, const vm_result *res
                 json_object_set_new(reads, "share()", arr);
             }
             json_array_append_new(arr, json_string(v));
+            break;
+        }
+        case EV_HOOK:
+            if (fmt_hook(p, e, buf, sizeof buf) > 0) {
+                char key[200];
+                snprintf(key, sizeof key, "%s()", prog_str(p, p->hooks[e->idx].name));
+                if (e->result) fmt_scalar(p, p->hooks[e->idx].result, e->val, buf, sizeof buf);
+                json_object_set_new(reads, key, json_string(buf));
+            }
+            break;
+        case EV_ADJUST: {
+            const q_flagdef *f = adjust_flag(p, e);
+            const q_adjust *a = &p->adjusts[e->idx];
+            json_t *o = json_object();
+            json_object_set_new(o, "hook", json_string(prog_str(p, f ? f->name : 0)));
+            json_object_set_new(o, "phase", json_string(a->phase == QA_RECORD ? "record" : "tier"));
+            if (f && f->message != f->name) json_object_set_new(o, "label", json_string(prog_str(p, f->message)));
+            json_object_set_new(o, "reason", json_string(adjust_note(e)));
+            if (a->phase == QA_TIER && e->slot < QO__COUNT && e->result < QO__COUNT) {
+                json_object_set_new(o, "from", json_string(q_outcome_code[e->slot]));
+                json_object_set_new(o, "to", json_string(q_outcome_code[e->result]));
+            }
+            if (f) json_object_set_new(o, "cite", json_string(prog_str(p, f->cite)));
+            if (f) json_object_set_new(o, "layer", json_string(prog_str(p, f->layer)));
+            json_object_set_new(o, "read", reads);
+            reads = json_object();
+            if (!adjusts) adjusts = json_array();
+            json_array_append_new(adjusts, o);
             break;
         }
         case EV_AGG: {
@@ -212,6 +261,7 @@ void *explain_json(const q_program *p, const q_record *rec, const vm_result *res
     if (exc) json_decref(exc);
     json_object_set_new(root, "rules", rules);
     json_object_set_new(root, "flags", flags);
+    if (adjusts) json_object_set_new(root, "adjustments", adjusts);
     if (tr && tr->truncated) json_object_set_new(root, "truncated", json_true());
     return root;
 }
@@ -262,6 +312,8 @@ static void text_clause(const q_program *p, const q_record *rec, const vm_trace 
                 }
                 if (dup) continue;
                 fmt_read(p, rec, e, buf, sizeof buf);
+            } else if (e->type == EV_HOOK) {
+                if (fmt_hook(p, e, buf, sizeof buf) <= 0) continue;
             } else if (e->type == EV_AGG) {
                 /* "tổng theo «Các trục kết quả» = 91" */
                 static const char *const vn[] = {[QK_SUM] = "tổng", [QK_MIN] = "nhỏ nhất", [QK_MAX] = "lớn nhất",
@@ -304,6 +356,29 @@ void explain_text(const q_program *p, const q_record *rec, const vm_result *res,
         switch (e->type) {
         case EV_READ:
         case EV_SHARE:
+        case EV_HOOK: break;
+        case EV_ADJUST: {
+            const q_flagdef *f = adjust_flag(p, e);
+            const q_adjust *a = &p->adjusts[e->idx];
+            pad(out, indent);
+            if (a->phase == QA_RECORD)
+                fprintf(out, "↺ Hồ sơ được điều chỉnh trước khi xếp loại");
+            else if (e->slot != e->result && e->slot < QO__COUNT && e->result < QO__COUNT)
+                fprintf(out, "↺ Mức xếp loại được điều chỉnh: %s → %s", q_outcome_code[e->slot], q_outcome_code[e->result]);
+            else
+                fprintf(out, "↺ Ghi nhận sau khi xếp loại");
+            if (f) {
+                fprintf(out, " («%s»", prog_str(p, f->name));
+                if (f->message != f->name) fprintf(out, ": %s", prog_str(p, f->message));
+                fputc(')', out);
+            }
+            fprintf(out, ": %s", adjust_note(e));
+            if (f && *prog_str(p, f->cite)) fprintf(out, " — %s", prog_str(p, f->cite));
+            if (f && *prog_str(p, f->layer)) fprintf(out, " [%s]", prog_str(p, f->layer));
+            fputc('\n', out);
+            read_start = i + 1;
+            break;
+        }
         case EV_AGG: break;
         case EV_EXC: exc = e->result; break;
         case EV_CLAUSE:

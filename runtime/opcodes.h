@@ -20,6 +20,7 @@
  *             RULE   a = rule index, b = jump target (the flag section)
  *             FLAG   a = flag index
  *             HOOK   a = hook index, b = argument count
+ *             ADJUST a = adjust step index
  *   POP     values popped from the stack
  *   PUSH    values pushed
  *   DOC     what it does, in Lua lopcodes.h notation; docs/bytecode.md is
@@ -37,7 +38,7 @@
 #define QUY_OPCODES(OP)                                                                                   \
     OP(NOP, NONE, 0, 0, "no operation")                                                                   \
     OP(PUSHK, K, 0, 1, "push K[b]")                                                                       \
-    OP(LOADF, SLOT, 0, 1, "push R[a]; error if absent")                                                   \
+    OP(LOADF, SLOT, 0, 1, "push R[a]; error if absent (c = 1: push 'absent', a hook's nil)")               \
     OP(PRESENT, SLOT, 0, 1, "push present(R[a])")                                                        \
     OP(IFABSENT, SLOTJ, 0, 0, "if R[a] absent: pc := b (clause skipped, or the 'else' default; c = 1: the rule fails instead)")                    \
     OP(POP, NONE, 1, 0, "drop top")                                                                      \
@@ -70,9 +71,12 @@
     OP(CLAUSE, CLAUSE, 1, 0, "clause a := x; if not x and not tracing: pc := b")                          \
     OP(DECIDE, RULE, 0, 0, "if every clause since rule start held: outcome := rule a, pc := b")          \
     OP(FLAG, FLAG, 1, 0, "if x: raise flag a")                                                            \
-    OP(CALLHOOK, HOOK, 0, 1, "push hook a(args...) -- reserved for the hooks issue; rejected for now")   \
+    OP(CALLHOOK, HOOK, 0, 1, "pop b arguments; push hook a(arguments) (an adjustment: push 'it adjusts')") \
     OP(HALT, NONE, 0, 0, "stop; the outcome is final")                                                    \
-    OP(QFILTER, QSTEP, 1, 0, "if not x: skip the current element of L[a] (L[a].i++; pc := b, its QNEXT)")
+    OP(QFILTER, QSTEP, 1, 0, "if not x: skip the current element of L[a] (L[a].i++; pc := b, its QNEXT)") \
+    OP(ADJUST, ADJUST, 1, 0, "if x: apply the adjustment of the CALLHOOK just before (step a)")           \
+    OP(OUTCOME, NONE, 0, 1, "push the outcome decided so far (a tier)")                                  \
+    OP(UNRATED, JUMP, 0, 0, "if the outcome is not_rated or deferred: pc := b")
 
 typedef enum op_code {
 #define OP_ENUM(name, fmt, pop, push, doc) OP_##name,
@@ -97,6 +101,7 @@ typedef enum op_format {
     OPF_RULE,
     OPF_FLAG,
     OPF_HOOK,
+    OPF_ADJUST,
 } op_format;
 
 /* Quantifier kinds (operand c of QBEGIN). */

@@ -133,6 +133,7 @@ static void vm_failure(const q_program *p, const q_record *rec, const vm_result 
     if (res->error == VM_ABSENT && rec->kind < p->nkinds && res->error_slot < p->kinds[rec->kind].nfields)
         *field = prog_str(p, p->fields[p->kinds[rec->kind].first_field + res->error_slot].name);
     if (**field) snprintf(buf, size, "%s: '%s'", msg, *field);
+    else if (res->error_text) snprintf(buf, size, "%s: %s", msg, res->error_text);
     else snprintf(buf, size, "%s", msg);
 }
 
@@ -155,7 +156,7 @@ static void jsonl_result(out_writer *w, const q_record *rec, const vm_result *re
     json_object_set_new(o, "id", jstr(rec->id));
     json_object_set_new(o, "kind", jstr(kind_name(p, rec)));
     if (res->error != VM_OK) {
-        char msg[256];
+        char msg[1400];
         const char *field;
         vm_failure(p, rec, res, msg, sizeof msg, &field);
         json_t *e = json_object();
@@ -178,6 +179,8 @@ static void jsonl_result(out_writer *w, const q_record *rec, const vm_result *re
         json_object_set_new(f, "code", jstr(fl ? prog_str(p, fl->name) : "?"));
         json_object_set_new(f, "message", jstr(fl ? prog_str(p, fl->message) : ""));
         json_object_set_new(f, "cite", jstr(fl ? prog_str(p, fl->cite) : ""));
+        const char *note = vm_note_of(res, res->flags[i]); /* an adjustment's reason */
+        if (note) json_object_set_new(f, "detail", jstr(note));
         json_array_append_new(flags, f);
     }
     for (size_t i = 0; i < w->nextra; i++) {
@@ -246,7 +249,7 @@ static void csv_result(out_writer *w, const q_record *rec, const vm_result *res,
     csv_cell(w, rec->id, false);
     csv_cell(w, kind_name(p, rec), false);
     if (res->error != VM_OK) {
-        char msg[256], line[300];
+        char msg[1400], line[1420];
         const char *field;
         vm_failure(p, rec, res, msg, sizeof msg, &field);
         snprintf(line, sizeof line, "eval: %s", msg);
@@ -351,10 +354,10 @@ static void table_result(out_writer *w, const q_record *rec, const vm_result *re
     r->cell[COL_ID] = dup_str(rec->id);
     r->cell[COL_KIND] = dup_str(kind_name(p, rec));
     if (res->error != VM_OK) {
-        char msg[300];
+        char msg[1400];
         const char *field;
         vm_failure(p, rec, res, msg, sizeof msg, &field);
-        char line[340];
+        char line[1420];
         snprintf(line, sizeof line, "eval: %s", msg);
         r->rejected = true;
         r->cell[COL_TIER] = dup_str("LỖI");

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hook.h"
+
 const char *const q_type_kind_name[QT__COUNT] = {
 #define T_WORD(name, word, vi) word,
     QUY_TYPE_KINDS(T_WORD)
@@ -61,6 +63,10 @@ void prog_free(q_program *p)
     free(p->caps);
     free(p->bexprs);
     free(p->sources);
+    free(p->hooks);
+    free(p->params);
+    free(p->adjusts);
+    hook_rt_free(p->hook_rt);
     free(p);
 }
 

@@ -251,6 +251,46 @@ typedef struct q_qkey {
     uint8_t desc;   /* 1: larger first */
 } q_qkey;
 
+/* ---------------------------------------------------------------------
+ * Hooks: Lua functions a ruleset declares (`hook`), calls in expressions
+ * (CALLHOOK) and runs as adjustment steps (`adjust`). runtime/hook.c runs
+ * them; docs/hooks-guide.md is the guide.
+ * ------------------------------------------------------------------- */
+
+/* `hook NAME(p: T, ...) -> R from "file.lua"`. The Lua source is embedded
+ * in the string pool, so a compiled program is self-contained. */
+typedef struct q_hook {
+    uint32_t name;        /* string id: the name the ruleset calls it by */
+    uint32_t file;        /* string id: the Lua file as declared ("rerate.lua") */
+    uint32_t source;      /* string id: the Lua source text */
+    uint32_t result;      /* type index of the result; QUY_NONE: an adjustment */
+    uint32_t first_param; /* params[first_param .. +nparams] */
+    uint32_t nparams;
+    uint32_t layer;       /* string id: the ruleset that declared it */
+    uint32_t pos;         /* source position of the declaration */
+} q_hook;
+
+/* A parameter of a hook: its name (for messages) and type. */
+typedef struct q_param {
+    uint32_t name; /* string id */
+    uint32_t type; /* type index */
+} q_param;
+
+/* When an `adjust` step runs: before the rules (it may change the values of
+ * fields the rules read) or after them (it may change the outcome). */
+typedef enum q_adjust_phase { QA_RECORD, QA_TIER } q_adjust_phase;
+
+/* `adjust KIND record|tier by HOOK(args) [LABEL] cite STR`. When the hook
+ * returns an adjustment, flag `flag` (code = the hook's name, message =
+ * LABEL, citation) is raised and the hook's reason kept as its note. */
+typedef struct q_adjust {
+    uint32_t kind;  /* kind index */
+    uint32_t hook;  /* hook index; the hook returns an adjustment */
+    uint8_t phase;  /* q_adjust_phase */
+    uint32_t flag;  /* flagdef raised when the step adjusts */
+    uint32_t pos;   /* source position of the step */
+} q_adjust;
+
 /* A source file of the flattened chain, kept for diagnostics and
  * explanations; positions are (file << 24) | byte offset. */
 typedef struct q_source {
@@ -299,9 +339,17 @@ typedef struct q_program {
     q_cap *caps;       uint32_t ncaps;
     q_bexpr *bexprs;   uint32_t nbexprs;
     q_source *sources; uint32_t nsources;
+    q_hook *hooks;     uint32_t nhooks;
+    q_param *params;   uint32_t nparams;   /* hook parameters */
+    q_adjust *adjusts; uint32_t nadjusts;
 
     uint32_t tier_type; /* type index of the builtin scale `tier` */
     uint32_t max_stack; /* computed by the verifier */
+
+    /* The Lua state and buffers of hooks (runtime/hook.c): created by the
+     * first hook call, freed by prog_free(). The only part of a program
+     * that changes after it is built, hence one program per thread. */
+    struct hook_rt *hook_rt;
 } q_program;
 
 static inline const char *prog_str(const q_program *p, uint32_t id)
@@ -328,7 +376,7 @@ bool prog_locate(const q_program *p, uint32_t pos, const char **file, uint32_t *
  * ------------------------------------------------------------------- */
 
 #define QUY_BC_MAGIC "QUYB"
-#define QUY_BC_VERSION 2
+#define QUY_BC_VERSION 3
 
 /* Serialise to a malloc'd buffer. Returns false on allocation failure. */
 bool bc_write(const q_program *p, uint8_t **out, size_t *out_len);

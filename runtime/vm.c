@@ -15,6 +15,8 @@
 
 #include <string.h>
 
+#include "hook.h"
+
 const char *const vm_error_message[VM__COUNT] = {
 #define E_MSG(name, msg) msg,
     QUY_VM_ERRORS(E_MSG)
@@ -64,6 +66,20 @@ static inline bool vm_add_flag(vm_result *out, uint32_t f)
     return true;
 }
 
+/* Record an adjustment that took effect: its flag and its note. */
+static inline void vm_add_note(vm_result *out, uint32_t adjust, uint32_t flag, const char *text)
+{
+    vm_add_flag(out, flag);
+    if (out->nnotes < QUY_MAX_NOTES) out->notes[out->nnotes++] = (vm_note){flag, adjust, text};
+}
+
+const char *vm_note_of(const vm_result *r, uint32_t f)
+{
+    for (uint8_t i = 0; i < r->nnotes && i < QUY_MAX_NOTES; i++)
+        if (r->notes[i].flag == f) return r->notes[i].text;
+    return NULL;
+}
+
 /* Instantiate the interpreter: vm_exec_fast and vm_exec_trace. */
 #define VM_TRACING 0
 #define VM_EXEC vm_exec_fast
@@ -85,6 +101,8 @@ int vm_rate(const q_program *p, const q_record *rec, vm_result *out, vm_trace *t
     out->error = VM_OK;
     out->error_pc = QUY_NONE;
     out->error_slot = 0;
+    out->error_text = NULL;
+    out->nnotes = 0;
     if (rec->kind >= p->nkinds || p->kinds[rec->kind].entry == QUY_NONE) {
         out->error = VM_NO_RATE;
         return VM_NO_RATE;
@@ -104,6 +122,8 @@ int vm_eval(const q_program *p, uint32_t entry, const q_record *rec, q_val *ret)
     scratch.outcome = QO_KHTNV;
     scratch.error_pc = QUY_NONE;
     scratch.error_slot = 0;
+    scratch.error_text = NULL;
+    scratch.nnotes = 0;
     if (rec->kind >= p->nkinds || entry >= p->ncode) return VM_BAD_PROGRAM;
     return vm_exec_fast(p, &p->kinds[rec->kind], entry, rec, &scratch, NULL, ret);
 }

@@ -23,6 +23,10 @@ typedef enum vm_ev_type {
     EV_FLAG,   /* flag idx raised */
     EV_SHARE,  /* share(a, b) computed: val = result, slot/idx = a.n, b.n (ints) */
     EV_AGG,    /* sum/min/max/longest run over list `slot`: val = result, result = q_quant, idx = its type */
+    EV_HOOK,   /* hook idx called in an expression: result 1, val = its result; result 0: it
+                  failed after a clause of the rule had failed (tracing only), val.n = (intptr_t) why */
+    EV_ADJUST, /* adjust step idx adjusted: slot = outcome before, result = after,
+                  val.n = (intptr_t) its note (the reason, owned by the program) */
 } vm_ev_type;
 
 typedef struct vm_event {
@@ -47,7 +51,7 @@ typedef struct vm_trace {
     E(DIV_ZERO, "chia cho 0 (division by zero)")                                   \
     E(BAD_PROGRAM, "chương trình hỏng (invalid program state)")                     \
     E(NO_RATE, "bộ quy tắc không xếp loại đối tượng này (kind has no rate block)") \
-    E(HOOK, "hook failed")                                                         \
+    E(HOOK, "lỗi hook Lua (hook failed)")                                          \
     E(EMPTY, "min/max của danh sách không có phần tử nào (min/max over no element)")
 
 typedef enum vm_error {
@@ -59,6 +63,15 @@ typedef enum vm_error {
 
 extern const char *const vm_error_message[VM__COUNT];
 
+#define QUY_MAX_NOTES 4 /* adjustments noted on one record */
+
+/* An adjustment that took effect: the flag it raised and why. */
+typedef struct vm_note {
+    uint32_t flag;    /* flag index (the step's flag) */
+    uint32_t adjust;  /* adjust step index */
+    const char *text; /* the hook's reason (owned by the program, valid until prog_free) */
+} vm_note;
+
 typedef struct vm_result {
     uint8_t outcome;   /* q_outcome: the tier decided by the rate block */
     uint8_t error;     /* vm_error; outcome is meaningless unless VM_OK */
@@ -67,7 +80,13 @@ typedef struct vm_result {
     uint32_t flags[QUY_MAX_FLAGS]; /* raised flag indices, in order */
     uint32_t error_pc; /* instruction that failed (source position via code_pos) */
     uint16_t error_slot; /* VM_ABSENT: the slot read */
+    const char *error_text; /* VM_HOOK: which hook failed and why (owned by the program); else NULL */
+    uint8_t nnotes;
+    vm_note notes[QUY_MAX_NOTES]; /* adjustments, in the order they took effect */
 } vm_result;
+
+/* The note of flag f in a result, or NULL. */
+const char *vm_note_of(const vm_result *r, uint32_t f);
 
 /* Rate `rec` (whose kind selects the rate block). Returns the vm_error. */
 int vm_rate(const q_program *p, const q_record *rec, vm_result *out, vm_trace *trace);

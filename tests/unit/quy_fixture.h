@@ -137,11 +137,11 @@ static inline void qfx_file(qfx *fx, const char *name, const char *src)
     assert_non_null(f);
     assert_int_equal(fwrite(src, 1, strlen(src), f), strlen(src));
     assert_int_equal(fclose(f), 0);
-    for (size_t i = 0; i < fx->nfiles; i++)
-        if (strcmp(fx->files[i], name) == 0) return;
-    assert_true(fx->nfiles < QFX_MAX_FILES);
     char fn[256];
     snprintf(fn, sizeof fn, "%s.quy", name);
+    for (size_t i = 0; i < fx->nfiles; i++)
+        if (strcmp(fx->files[i], fn) == 0) return;
+    assert_true(fx->nfiles < QFX_MAX_FILES);
     fx->files[fx->nfiles++] = strdup(fn);
 }
 
