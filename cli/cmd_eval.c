@@ -124,43 +124,15 @@ static int eval_batch(const q_program *p, const eval_opts *o, out_writer *w, eva
         }
         st->rated++;
         if (o->summary) continue;
-        vm_result res = v.res; /* the rate block's own result, for the trace */
-        if (explain && v.rec) {
+        if (o->explain_cmd && !o->json) {
+            vm_result res = v.res; /* the rate block's own result, for the trace */
             tr.n = 0;
             tr.truncated = false;
-            vm_rate(p, v.rec, &res, &tr);
-        }
-        if (o->explain_cmd && !o->json) {
+            if (v.rec) vm_rate(p, v.rec, &res, &tr);
             explain_block(p, bt, &v, &res, &tr);
             continue;
         }
-        const char *code[8], *cite[8];
-        char *msg[8];
-        size_t nx = batch_flags(bt, i, code, msg, cite, 8);
-        out_flag extra[8];
-        for (size_t k = 0; k < nx; k++) extra[k] = (out_flag){code[k], msg[k], cite[k]};
-        json_t *tj = NULL;
-        char *tt = NULL;
-        if (explain && v.rec) {
-            tj = explain_json(p, v.rec, &res, &tr);
-            json_t *steps = batch_explain_json(bt, i);
-            if (tj && json_array_size(steps)) json_object_set(tj, "batch_steps", steps);
-            json_decref(steps);
-            char *t1 = explain_text_str(p, v.rec, &res, &tr, 4), *t2 = batch_explain_text(bt, i, 4);
-            size_t n1 = t1 ? strlen(t1) : 0, n2 = t2 ? strlen(t2) : 0;
-            tt = malloc(n1 + n2 + 1);
-            if (tt) {
-                memcpy(tt, t1 ? t1 : "", n1);
-                memcpy(tt + n1, t2 ? t2 : "", n2 + 1);
-            }
-            free(t1);
-            free(t2);
-        }
-        q_record shown = {.kind = v.kind, .id = v.id, .line = v.line};
-        out_result_ex(w, v.rec ? v.rec : &shown, &v.res, v.eligible, extra, nx, tj, tt);
-        for (size_t k = 0; k < nx; k++) free(msg[k]);
-        if (tj) json_decref(tj);
-        free(tt);
+        batch_write(bt, i, w, explain ? &tr : NULL, true);
     }
     batch_free(bt);
     return rc;

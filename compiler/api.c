@@ -213,26 +213,7 @@ quy_status quy_rate_stream(quy_ruleset *rs, FILE *in, const char *in_name, FILE 
             continue;
         }
         nrated++;
-        json_t *tj = NULL;
-        if (explain && v.rec) {
-            vm_result res;
-            tr.n = 0;
-            tr.truncated = false;
-            vm_rate(p, v.rec, &res, &tr);
-            tj = explain_json(p, v.rec, &res, &tr);
-            json_t *steps = batch_explain_json(bt, i);
-            if (tj && json_array_size(steps)) json_object_set(tj, "batch_steps", steps);
-            json_decref(steps);
-        }
-        const char *code[8], *cite[8];
-        char *msg[8];
-        size_t nx = batch_flags(bt, i, code, msg, cite, 8);
-        out_flag extra[8];
-        for (size_t k = 0; k < nx; k++) extra[k] = (out_flag){code[k], msg[k], cite[k]};
-        q_record shown = {.kind = v.kind, .id = v.id, .line = v.line};
-        out_result_ex(w, v.rec ? v.rec : &shown, &v.res, v.eligible, extra, nx, tj, NULL);
-        for (size_t k = 0; k < nx; k++) free(msg[k]);
-        if (tj) json_decref(tj);
+        batch_write(bt, i, w, explain ? &tr : NULL, false);
     }
     batch_free(bt);
     int wrc = out_close(w);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "explain.h"
 #include "output.h"
 #include "strset.h"
 
@@ -1388,6 +1389,44 @@ size_t batch_flags(const batch *b, size_t i, const char **code, char **message, 
     flag_ctx f = {code, message, cite, 0, max};
     steps_of(b, i, flag_emit, &f);
     return f.n;
+}
+
+void batch_write(const batch *b, size_t i, out_writer *w, vm_trace *tr, bool text)
+{
+    const q_program *p = b->p;
+    batch_view v;
+    batch_get(b, i, &v);
+    if (v.status != BATCH_RATED) return;
+    const char *code[8], *cite[8];
+    char *msg[8];
+    size_t nx = batch_flags(b, i, code, msg, cite, 8);
+    out_flag extra[8];
+    for (size_t k = 0; k < nx; k++) extra[k] = (out_flag){code[k], msg[k], cite[k]};
+    json_t *tj = NULL;
+    char *tt = NULL;
+    if (tr && v.rec) {
+        vm_result res; /* the rate block's own result, for the trace */
+        tr->n = 0;
+        tr->truncated = false;
+        vm_rate(p, v.rec, &res, tr);
+        tj = explain_json(p, v.rec, &res, tr);
+        json_t *steps = batch_explain_json(b, i);
+        if (tj && json_array_size(steps)) json_object_set(tj, "batch_steps", steps);
+        json_decref(steps);
+        if (text) {
+            sbuf sb = {0};
+            char *t1 = explain_text_str(p, v.rec, &res, tr, 4), *t2 = batch_explain_text(b, i, 4);
+            sb_printf(&sb, "%s%s", t1 ? t1 : "", t2 ? t2 : "");
+            tt = sb.s;
+            free(t1);
+            free(t2);
+        }
+    }
+    q_record shown = {.kind = v.kind, .id = v.id, .line = v.line};
+    out_result_ex(w, v.rec ? v.rec : &shown, &v.res, v.eligible, extra, nx, tj, tt);
+    for (size_t k = 0; k < nx; k++) free(msg[k]);
+    if (tj) json_decref(tj);
+    free(tt);
 }
 
 void batch_summary(const batch *b, FILE *out, bool json)

@@ -104,6 +104,14 @@ char *batch_explain_text(const batch *b, size_t i, int indent);
 /* The same as a JSON array of {"step","message","cite","layer"} (a jansson json_t*, new reference). */
 void *batch_explain_json(const batch *b, size_t i);
 
+/* Write rated record i to `w` (runtime/output.h): its final and eligible
+ * tiers, its rules' flags and the batch steps' flags. With `tr` (a trace
+ * buffer) and the record kept (batch_new's keep_records), the rate block is
+ * re-run with the trace and the explanation is attached: as "trace" with
+ * its "batch_steps" in JSON, and — with `text` — as text under the row. */
+struct out_writer;
+void batch_write(const batch *b, size_t i, struct out_writer *w, vm_trace *tr, bool text);
+
 /* Per group: counts per eligible and final tier, each quota's limit and use.
  * Text (a table) or JSON Lines (one object per group). */
 void batch_summary(const batch *b, FILE *out, bool json);
