@@ -34,6 +34,17 @@ static char *slurp_diags(diag_list *d)
     return buf;
 }
 
+/* The search path: the caller's dirs, then $QUY_RULESETS (DIR:DIR...).
+ * all[] points into dirs and into *env, which the caller frees after use. */
+static size_t search_dirs(const char *const *dirs, size_t ndirs, const char *all[64], char **env)
+{
+    size_t na = 0;
+    for (size_t i = 0; i < ndirs && na < 63; i++) all[na++] = dirs[i];
+    *env = getenv("QUY_RULESETS") ? strdup(getenv("QUY_RULESETS")) : NULL;
+    for (char *tok = *env ? strtok(*env, ":") : NULL; tok && na < 64; tok = strtok(NULL, ":")) all[na++] = tok;
+    return na;
+}
+
 quy_ruleset *quy_ruleset_load(const char *name, const char *const *dirs, size_t ndirs, char **errors)
 {
     if (errors) *errors = NULL;
@@ -44,10 +55,8 @@ quy_ruleset *quy_ruleset_load(const char *name, const char *const *dirs, size_t 
         if (!p && errors) *errors = strdup(err);
     } else {
         const char *all[64];
-        size_t na = 0;
-        for (size_t i = 0; i < ndirs && na < 63; i++) all[na++] = dirs[i];
-        char *env = getenv("QUY_RULESETS") ? strdup(getenv("QUY_RULESETS")) : NULL;
-        for (char *tok = env ? strtok(env, ":") : NULL; tok && na < 64; tok = strtok(NULL, ":")) all[na++] = tok;
+        char *env;
+        size_t na = search_dirs(dirs, ndirs, all, &env);
         compiler *c = compiler_new(all, na);
         free(env);
         if (!c) return NULL;
@@ -95,10 +104,8 @@ int quy_ruleset_resolve(const char *locality, const char *date, const char *cons
         return -1;
     }
     const char *all[64];
-    size_t na = 0;
-    for (size_t i = 0; i < ndirs && na < 63; i++) all[na++] = dirs[i];
-    char *env = getenv("QUY_RULESETS") ? strdup(getenv("QUY_RULESETS")) : NULL;
-    for (char *tok = env ? strtok(env, ":") : NULL; tok && na < 64; tok = strtok(NULL, ":")) all[na++] = tok;
+    char *env;
+    size_t na = search_dirs(dirs, ndirs, all, &env);
     char *path = reg_find(all, na);
     free(env);
     if (!path) {

@@ -269,6 +269,20 @@ static bool needs_rollup(const batch *b, const q_record *rec)
     return ks->subordinate_tiers != QUY_NONE && !rec->present[ks->subordinate_tiers];
 }
 
+/* A rated record becomes rejected: its error kept, its kept copy freed. */
+static void set_rejected(batch *b, b_item *it, const rec_error *e)
+{
+    GROW(b->errs, b->nerrs, b->caperrs);
+    b->errs[b->nerrs] = *e;
+    if (it->status == BATCH_RATED && it->extra != QUY_NONE && b->recs[it->extra]) {
+        rec_free(b->recs[it->extra]);
+        b->recs[it->extra] = NULL;
+    }
+    it->extra = (uint32_t)b->nerrs++;
+    it->status = BATCH_REJECTED;
+    it->state = B_DONE;
+}
+
 static void reject_eval(batch *b, b_item *it, const q_record *rec, const vm_result *res)
 {
     rec_error e;
@@ -288,14 +302,7 @@ static void reject_eval(batch *b, b_item *it, const q_record *rec, const vm_resu
     snprintf(e.message, sizeof e.message, "%s%s%s%s%s%s%u", res->error < VM__COUNT ? vm_error_message[res->error] : "?",
              res->error_text ? ": " : "", res->error_text ? res->error_text : "", file ? " — tại " : "",
              file ? file : "", file ? ":" : "", line);
-    GROW(b->errs, b->nerrs, b->caperrs);
-    b->errs[b->nerrs] = e;
-    if (it->extra != QUY_NONE && b->recs[it->extra]) {
-        rec_free(b->recs[it->extra]);
-        b->recs[it->extra] = NULL;
-    }
-    it->extra = (uint32_t)b->nerrs++;
-    it->status = BATCH_REJECTED;
+    set_rejected(b, it, &e);
     it->vm_error = res->error;
 }
 
@@ -314,15 +321,7 @@ static void reject(batch *b, b_item *it, const char *code, const char *field, co
     va_start(ap, fmt);
     vsnprintf(e.message, sizeof e.message, fmt, ap);
     va_end(ap);
-    GROW(b->errs, b->nerrs, b->caperrs);
-    b->errs[b->nerrs] = e;
-    if (it->status == BATCH_RATED && it->extra != QUY_NONE && b->recs[it->extra]) {
-        rec_free(b->recs[it->extra]);
-        b->recs[it->extra] = NULL;
-    }
-    it->extra = (uint32_t)b->nerrs++;
-    it->status = BATCH_REJECTED;
-    it->state = B_DONE;
+    set_rejected(b, it, &e);
 }
 
 /* A bool batch expression: absent data or any failure counts as false. */
@@ -1142,18 +1141,11 @@ void batch_get(const batch *b, size_t i, batch_view *v)
     v->group = it->group != QUY_NONE ? name_str(b, b->groups[it->group].key) : NULL;
 }
 
-/* Exact rational for people, Vietnamese decimal comma: 1,6 */
-static void fmt_num(q_val v, char *buf, size_t size)
+/* Exact rational (or percent) for people, Vietnamese decimal comma: 1,6 */
+static void fmt_vi(q_val v, bool pct, char *buf, size_t size)
 {
     if (v.d <= 0) v = q_int(0);
-    q_format(v, false, buf, size);
-    for (char *c = buf; *c && *c != ' '; c++)
-        if (*c == '.') *c = ',';
-}
-
-static void fmt_pct(q_val v, char *buf, size_t size)
-{
-    q_format(v, true, buf, size);
+    q_format(v, pct, buf, size);
     for (char *c = buf; *c && *c != ' '; c++)
         if (*c == '.') *c = ',';
 }
@@ -1280,8 +1272,8 @@ static void steps_of(const batch *b, size_t i, step_fn emit, void *ctx)
             if (!run->n_tier) continue;
             if (it->eligible < Q->tier && !(it->steps & BS_CAPPED)) continue;
             char raw[64], share[32];
-            fmt_num(run->raw, raw, sizeof raw);
-            fmt_pct(Q->share, share, sizeof share);
+            fmt_vi(run->raw, false, raw, sizeof raw);
+            fmt_vi(Q->share, true, share, sizeof share);
             sb.n = 0;
             bool demoted = (it->steps & BS_QUOTA_DEMOTED) != 0;
             sb_printf(&sb, "%s: nhóm '%s' ", demoted ? "Giảm do hạn mức" : "Trong hạn mức", name_str(b, G->key));
@@ -1302,7 +1294,7 @@ static void steps_of(const batch *b, size_t i, step_fn emit, void *ctx)
             sb_printf(&sb, " (%s)", round_vi[Q->rounding < 3 ? Q->rounding : 0]);
             if (run->have_next) {
                 char nraw[64];
-                fmt_num(run->next_raw, nraw, sizeof nraw);
+                fmt_vi(run->next_raw, false, nraw, sizeof nraw);
                 sb_printf(&sb, "; giữ %u thì chỉ còn %u %s: %s × %u = %s → %u < %u", run->kept + 1, run->next_base,
                           tier_up(Q->of_tier), share, run->next_base, nraw, run->next_limit, run->kept + 1);
             }
@@ -1478,7 +1470,7 @@ void batch_summary(const batch *b, FILE *out, bool json)
         for (uint32_t q = 0; q < p->nquotas && G->runs; q++) {
             const b_qrun *r = &G->runs[q];
             char raw[64];
-            fmt_num(r->raw, raw, sizeof raw);
+            fmt_vi(r->raw, false, raw, sizeof raw);
             fprintf(out, " %s: %u/%u giữ (hạn mức %s → %u%s)", q_outcome_code[p->quotas[q].tier], r->kept, r->n_tier,
                     raw, r->limit, r->small ? ", nhóm nhỏ" : "");
         }
