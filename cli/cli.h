@@ -1,5 +1,6 @@
 /*
- * cli.h — shared pieces of the `quy` command-line tool (cli/).
+ * cli.h — shared pieces of the `quy` command-line tool (cli/), which is
+ * built on the public library alone (include/quy.h), as lua.c is on lua.h.
  * One file per command family: cmd_eval.c (eval, explain), cmd_build.c
  * (check, build, disasm), cmd_test.c (test), cmd_list.c (list, the registry),
  * cmd_diff.c + diff_*.c (diff), cmd_gen.c + gen_*.c (gen); main.c dispatches.
@@ -15,34 +16,41 @@
 #ifndef QUY_CLI_H
 #define QUY_CLI_H
 
+#include <quy.h>
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../compiler/compiler.h"
-#include "../runtime/program.h"
-
 enum { EXIT_OK = 0, EXIT_RULESET = 1, EXIT_REJECTED = 2, EXIT_IO = 3, EXIT_TESTFAIL = 4 };
 
-/* The ruleset search path: --rulesets DIR (repeatable), then $QUY_RULESETS
- * (colon-separated), then ./rulesets, the installed rulesets and the
- * source tree's rulesets. */
+/* A growable list of strings the list does not own (arguments). */
+typedef struct cli_list {
+    const char **v;
+    size_t n, cap;
+} cli_list;
+void cli_list_add(cli_list *l, const char *s); /* exits on no memory */
+void cli_list_free(cli_list *l);
+
+/* The ruleset search path: the library's loader (quy_loader_*), with the
+ * --rulesets folders given; the defaults come after them (quy.h). */
 typedef struct cli_paths {
-    const char *dirs[32];
+    quy_loader *ld;
+    const char **dirs; /* cli_paths_defaults: the whole search path */
     size_t n;
 } cli_paths;
 
 void cli_paths_init(cli_paths *ps);
+/* --rulesets DIR: a folder that does not exist is an error (reported; exit 1). */
 void cli_paths_add(cli_paths *ps, const char *dir);
+/* The full search path into out->dirs/out->n (exit 1 on a bad $QUY_RULESETS). */
+void cli_paths_defaults(const cli_paths *in, cli_paths *out);
 
-/* Load a ruleset by name, source path or compiled (.qbc) path; prints
- * diagnostics to stderr. NULL on error. */
-q_program *cli_load(const cli_paths *ps, const char *spec);
+/* Load a ruleset by name, source path or compiled (.qbc) path; prints the
+ * diagnostics and (for check, test, eval, explain, diff) one line naming the
+ * file it came from on stderr. NULL on error (reported). */
+quy_ruleset *cli_ruleset(const cli_paths *ps, const char *spec);
 
 /* The source file a ruleset name resolves to (malloc'd), or NULL. */
 char *cli_resolve(const cli_paths *ps, const char *spec);
-
-/* The full search path: `in` followed by $QUY_RULESETS and the defaults. */
-void cli_paths_defaults(const cli_paths *in, cli_paths *out);
 
 /* The ruleset in force for `locality` on `at` (YYYY-MM-DD; NULL = today)
  * by the registry (`registry_file`, or the first registry.json in the search
@@ -54,6 +62,11 @@ char *cli_locality_ruleset(const cli_paths *ps, const char *registry_file, const
 /* Does the option at argv[*i] match `name` (takes a value when `val`)? */
 bool cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
 
+/* The command's name for messages ("eval"), and whether to announce the
+ * file each ruleset came from (not for `quy gen`, whose output is data). */
+extern const char *cli_cmd;
+extern bool cli_announce;
+
 int cmd_eval(int argc, char **argv, bool explain_cmd);
 int cmd_check(int argc, char **argv);
 int cmd_build(int argc, char **argv);
@@ -62,5 +75,17 @@ int cmd_test(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
+
+/* ---------------------------------------------------------------------
+ * Bridge for the commands not yet on the public API (cmd_diff.c, diff_*.c,
+ * cmd_gen.c, gen_*.c: their engine is moving into the library; cmd_list.c:
+ * the registry listing). They use the compiled program directly. Remove
+ * with the last caller.
+ * ------------------------------------------------------------------- */
+typedef struct q_program q_program;
+/* cli_ruleset(), then the program taken out of the ruleset (prog_free it). */
+q_program *cli_load(const cli_paths *ps, const char *spec);
+/* lib/bridge.c: the program of a ruleset, which is freed. */
+q_program *quy_bridge_take_program(quy_ruleset *rs);
 
 #endif /* QUY_CLI_H */

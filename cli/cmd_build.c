@@ -1,6 +1,7 @@
 /*
  * cmd_build.c — `quy check`, `quy build`, `quy disasm`.
  */
+#define _GNU_SOURCE 1 /* asprintf */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,11 +10,10 @@
 
 #include "cli.h"
 
-/* Parse --rulesets DIR options; positional arguments go to pos[]. */
-static int collect_args(int argc, char **argv, cli_paths *ps, const char **pos, int maxpos, const char **out,
-                        bool *opcodes)
+/* Parse --rulesets DIR options; positional arguments go to pos. -1 on a
+ * usage error (reported). */
+static int collect_args(int argc, char **argv, cli_paths *ps, cli_list *pos, const char **out, bool *opcodes)
 {
-    int npos = 0;
     cli_paths_init(ps);
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -26,57 +26,66 @@ static int collect_args(int argc, char **argv, cli_paths *ps, const char **pos, 
         else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "quy %s: unknown option '%s'\n", argv[0], argv[i]);
             return -1;
-        } else if (npos < maxpos)
-            pos[npos++] = argv[i];
+        } else
+            cli_list_add(pos, argv[i]);
     }
-    return npos;
+    return 0;
 }
 
 int cmd_check(int argc, char **argv)
 {
     cli_paths ps;
-    const char *pos[64];
-    int n = collect_args(argc, argv, &ps, pos, 64, NULL, NULL);
-    if (n <= 0) {
+    cli_list pos = {0};
+    if (collect_args(argc, argv, &ps, &pos, NULL, NULL) < 0 || pos.n == 0) {
         fprintf(stderr, "usage: quy check FILE|NAME...\n");
+        cli_list_free(&pos);
         return EXIT_RULESET;
     }
     int bad = 0;
-    for (int i = 0; i < n; i++) {
-        q_program *p = cli_load(&ps, pos[i]);
-        if (!p) {
+    for (size_t i = 0; i < pos.n; i++) {
+        quy_ruleset *rs = cli_ruleset(&ps, pos.v[i]);
+        if (!rs) {
             bad++;
             continue;
         }
-        uint32_t nrules = p->nrules;
-        fprintf(stderr, "%s: ok — ruleset %s %s, %u kinds, %u rules, %u clauses, %u instructions\n", pos[i],
-                prog_str(p, p->name), prog_str(p, p->version), p->nkinds, nrules, p->nclauses, p->ncode);
-        prog_free(p);
+        fprintf(stderr, "%s: ok — ruleset %s %s, %zu kinds, %zu rules, %zu clauses, %zu instructions\n", pos.v[i],
+                quy_ruleset_name(rs), quy_ruleset_version(rs), quy_ruleset_count(rs, QUY_COUNT_KINDS),
+                quy_ruleset_count(rs, QUY_COUNT_RULES), quy_ruleset_count(rs, QUY_COUNT_CLAUSES),
+                quy_ruleset_count(rs, QUY_COUNT_INSTRUCTIONS));
+        quy_ruleset_free(rs);
     }
+    cli_list_free(&pos);
     return bad ? EXIT_RULESET : EXIT_OK;
+}
+
+/* The one ruleset a command names (NULL after a usage message). */
+static quy_ruleset *one_ruleset(const cli_paths *ps, cli_list *pos, const char *usage)
+{
+    quy_ruleset *rs = NULL;
+    if (pos->n != 1)
+        fputs(usage, stderr);
+    else
+        rs = cli_ruleset(ps, pos->v[0]);
+    cli_list_free(pos);
+    return rs;
 }
 
 int cmd_build(int argc, char **argv)
 {
     cli_paths ps;
-    const char *pos[2], *out = NULL;
-    int n = collect_args(argc, argv, &ps, pos, 2, &out, NULL);
-    if (n != 1) {
-        fprintf(stderr, "usage: quy build NAME|FILE [-o OUT.qbc]\n");
-        return EXIT_RULESET;
-    }
-    q_program *p = cli_load(&ps, pos[0]);
-    if (!p) return EXIT_RULESET;
-    char defname[512];
-    if (!out) {
-        snprintf(defname, sizeof defname, "%s.qbc", prog_str(p, p->name));
-        out = defname;
-    }
-    uint8_t *buf;
-    size_t len;
-    if (!bc_write(p, &buf, &len)) {
+    cli_list pos = {0};
+    const char *out = NULL;
+    if (collect_args(argc, argv, &ps, &pos, &out, NULL) < 0) pos.n = 0;
+    quy_ruleset *rs = one_ruleset(&ps, &pos, "usage: quy build NAME|FILE [-o OUT.qbc]\n");
+    if (!rs) return EXIT_RULESET;
+    char *defname = NULL;
+    if (!out && asprintf(&defname, "%s.qbc", quy_ruleset_name(rs)) >= 0) out = defname;
+    void *buf = NULL;
+    size_t len = 0;
+    if (!out || quy_ruleset_bytecode(rs, &buf, &len) != QUY_OK) {
         fprintf(stderr, "quy build: out of memory\n");
-        prog_free(p);
+        quy_ruleset_free(rs);
+        free(defname);
         return EXIT_IO;
     }
     FILE *f = fopen(out, "wb");
@@ -85,31 +94,29 @@ int cmd_build(int argc, char **argv)
         fprintf(stderr, "quy build: cannot write %s: %s\n", out, strerror(errno));
         rc = EXIT_IO;
     } else {
-        fprintf(stderr, "quy build: wrote %s (%zu bytes, ruleset %s %s, format %d)\n", out, len, prog_str(p, p->name),
-                prog_str(p, p->version), QUY_BC_VERSION);
+        fprintf(stderr, "quy build: wrote %s (%zu bytes, ruleset %s %s, format %d)\n", out, len, quy_ruleset_name(rs),
+                quy_ruleset_version(rs), quy_bytecode_version());
     }
-    free(buf);
-    prog_free(p);
+    quy_free(buf);
+    free(defname);
+    quy_ruleset_free(rs);
     return rc;
 }
 
 int cmd_disasm(int argc, char **argv)
 {
     cli_paths ps;
-    const char *pos[2];
+    cli_list pos = {0};
     bool opcodes = false;
-    int n = collect_args(argc, argv, &ps, pos, 2, NULL, &opcodes);
+    if (collect_args(argc, argv, &ps, &pos, NULL, &opcodes) < 0) pos.n = 0;
     if (opcodes) {
-        disasm_opcodes_md(stdout);
+        cli_list_free(&pos);
+        quy_opcodes_markdown(stdout);
         return EXIT_OK;
     }
-    if (n != 1) {
-        fprintf(stderr, "usage: quy disasm NAME|FILE|FILE.qbc   or   quy disasm --opcodes\n");
-        return EXIT_RULESET;
-    }
-    q_program *p = cli_load(&ps, pos[0]);
-    if (!p) return EXIT_RULESET;
-    disasm_print(p, stdout);
-    prog_free(p);
+    quy_ruleset *rs = one_ruleset(&ps, &pos, "usage: quy disasm NAME|FILE|FILE.qbc   or   quy disasm --opcodes\n");
+    if (!rs) return EXIT_RULESET;
+    quy_ruleset_disasm(rs, stdout);
+    quy_ruleset_free(rs);
     return EXIT_OK;
 }

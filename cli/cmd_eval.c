@@ -1,24 +1,18 @@
 /*
  * cmd_eval.c — `quy eval` (rate records) and `quy explain` (the same with a
- * Vietnamese explanation per record, as text or JSON).
+ * Vietnamese explanation per record, as text or JSON), over quy.h.
  *
- * All inputs form one batch (runtime/batch.h): each record is rated by its
+ * All inputs form one batch (quy_batch_*): each record is rated by its
  * rate block, then roll-ups, caps and quotas run in dependency order, and
  * the results are written in input order. A rejected record is reported
  * with its file, line, id and field, and the rest are still rated (exit 2).
  */
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "../runtime/batch.h"
-#include "../runtime/explain.h"
-#include "../runtime/output.h"
-#include "../runtime/record.h"
-#include "../runtime/vm.h"
 #include "cli.h"
 
 typedef struct eval_opts {
@@ -29,56 +23,51 @@ typedef struct eval_opts {
     bool json;
     const char *only_id;
     bool summary;       /* --summary: the per-group table instead of records */
-    const char *inputs[256];
-    int ninputs;
+    cli_list inputs;
 } eval_opts;
 
 typedef struct eval_stats {
     size_t rated, rejected, warnings;
 } eval_stats;
 
-static void on_warning(void *ctx, const rec_error *w)
+static void on_warning(void *ctx, const char *file, unsigned line, const char *id, const char *message)
 {
     eval_stats *st = ctx;
     st->warnings++;
-    fprintf(stderr, "%s:%u: warning: %s%s%s%s\n", w->file, w->line, w->id[0] ? "record '" : "", w->id,
-            w->id[0] ? "': " : "", w->message);
+    fprintf(stderr, "%s:%u: warning: %s%s%s%s\n", file, line, id[0] ? "record '" : "", id, id[0] ? "': " : "",
+            message);
 }
 
-static void report_rejected(const rec_error *e)
+static void report_rejected(const quy_result *r)
 {
-    char who[400] = "";
-    size_t n = 0;
-    if (e->id[0]) n += (size_t)snprintf(who + n, sizeof who - n, "record '%s'", e->id);
-    if (e->field[0] && n < sizeof who)
-        n += (size_t)snprintf(who + n, sizeof who - n, "%sfield '%s'", n ? ", " : "", e->field);
-    fprintf(stderr, "%s:%u: error: %s%s[%s]\n", e->file, e->line, who, n ? " " : "", e->code);
-    fprintf(stderr, "    %s\n", e->message);
+    const char *id = quy_result_id(r), *field = quy_result_error_field(r);
+    fprintf(stderr, "%s:%u: error: ", quy_result_file(r), quy_result_line(r));
+    if (id[0]) fprintf(stderr, "record '%s'", id);
+    if (field[0]) fprintf(stderr, "%sfield '%s'", id[0] ? ", " : "", field);
+    fprintf(stderr, "%s[%s]\n", id[0] || field[0] ? " " : "", quy_result_error_code(r));
+    fprintf(stderr, "    %s\n", quy_result_error_message(r));
 }
 
 /* `quy explain` text block for one record: the rate block's trace (which
  * decided the eligible tier), then the batch steps. */
-static void explain_block(const q_program *p, const batch *bt, const batch_view *v, const vm_result *res,
-                          const vm_trace *tr)
+static void explain_block(const quy_ruleset *rs, const quy_result *r)
 {
-    const char *kind = prog_str(p, p->kinds[v->kind].name);
-    printf("%s (%s) → %s (%s)", v->id, kind, q_outcome_label[v->res.outcome], q_outcome_code[v->res.outcome]);
-    printf("  — bộ quy tắc %s %s\n", prog_str(p, p->name), prog_str(p, p->version));
-    if (v->eligible != v->res.outcome)
-        printf("  Đủ điều kiện %s (%s) theo quy tắc; sau các bước của cả lô: %s (%s)\n", q_outcome_label[v->eligible],
-               q_outcome_code[v->eligible], q_outcome_label[v->res.outcome], q_outcome_code[v->res.outcome]);
-    explain_text(p, v->rec, res, tr, stdout, 2);
-    char *steps = batch_explain_text(bt, v->index, 2);
-    if (steps && *steps) fputs(steps, stdout);
-    free(steps);
+    printf("%s (%s) → %s (%s)", quy_result_id(r), quy_result_kind(r), quy_result_tier_label(r), quy_result_tier(r));
+    printf("  — bộ quy tắc %s %s\n", quy_ruleset_name(rs), quy_ruleset_version(rs));
+    if (strcmp(quy_result_tier(r), quy_result_eligible_tier(r)) != 0)
+        printf("  Đủ điều kiện %s (%s) theo quy tắc; sau các bước của cả lô: %s (%s)\n", quy_result_eligible_label(r),
+               quy_result_eligible_tier(r), quy_result_tier_label(r), quy_result_tier(r));
+    char *text = NULL;
+    if (quy_result_explain_text(r, 2, &text) == QUY_OK) fputs(text, stdout);
+    quy_free(text);
     putchar('\n');
 }
 
-static int read_inputs(batch *bt, const eval_opts *o)
+static int read_inputs(quy_batch *b, const eval_opts *o)
 {
     int rc = EXIT_OK;
-    for (int i = 0; i < o->ninputs; i++) {
-        const char *path = o->inputs[i];
+    for (size_t i = 0; i < o->inputs.n; i++) {
+        const char *path = o->inputs.v[i];
         bool std = strcmp(path, "-") == 0;
         FILE *in = std ? stdin : fopen(path, "rb");
         if (!in) {
@@ -86,9 +75,8 @@ static int read_inputs(batch *bt, const eval_opts *o)
             rc = EXIT_IO;
             continue;
         }
-        rec_error err;
-        if (batch_read(bt, in, std ? "-" : path, &err) != 0) {
-            fprintf(stderr, "quy: %s:%u: %s\n", path, err.line, err.message);
+        if (quy_batch_read_stream(b, in, std ? "-" : path) != QUY_OK) {
+            fprintf(stderr, "quy: %s\n", quy_errmsg());
             rc = EXIT_IO;
         }
         if (!std) fclose(in);
@@ -97,44 +85,38 @@ static int read_inputs(batch *bt, const eval_opts *o)
 }
 
 /* Rate every input as one batch, then write the results in input order. */
-static int eval_batch(const q_program *p, const eval_opts *o, out_writer *w, eval_stats *st, vm_event *evbuf)
+static int eval_batch(const quy_ruleset *rs, const eval_opts *o, quy_writer *w, eval_stats *st)
 {
     bool explain = o->explain || o->explain_cmd;
-    batch *bt = batch_new(p, explain);
-    if (!bt) {
-        fprintf(stderr, "quy: out of memory\n");
+    quy_session *s = NULL;
+    quy_batch *b = NULL;
+    if (quy_session_new(rs, &s) != QUY_OK || quy_batch_new(s, explain ? QUY_BATCH_EXPLAIN : 0, &b) != QUY_OK) {
+        fprintf(stderr, "quy: %s\n", quy_errmsg());
+        quy_session_free(s);
         return EXIT_IO;
     }
-    batch_on_warning(bt, on_warning, st);
-    int rc = read_inputs(bt, o);
-    batch_run(bt);
-    if (o->summary) {
-        batch_summary(bt, stdout, o->format && strcmp(o->format, "table") != 0);
-    }
-    vm_trace tr = {.ev = evbuf, .cap = QUY_TRACE_CAP};
-    for (size_t i = 0; i < batch_count(bt); i++) {
-        batch_view v;
-        batch_get(bt, i, &v);
-        if (o->only_id && strcmp(v.id, o->only_id) != 0) continue;
-        if (v.status == BATCH_REJECTED) {
+    quy_batch_on_warning(b, on_warning, st);
+    int rc = read_inputs(b, o);
+    quy_batch_run(b);
+    if (o->summary) quy_batch_summary(b, stdout, o->format && strcmp(o->format, "table") != 0);
+    for (size_t i = 0; i < quy_batch_count(b); i++) {
+        const quy_result *r = quy_batch_result(b, i);
+        if (o->only_id && strcmp(quy_result_id(r), o->only_id) != 0) continue;
+        if (quy_result_status(r) != QUY_OK) {
             st->rejected++;
-            report_rejected(v.error);
-            if (w && !o->summary) out_rejected(w, v.error);
+            report_rejected(r);
+            if (w && !o->summary) quy_writer_result(w, r, 0);
             continue;
         }
         st->rated++;
         if (o->summary) continue;
-        if (o->explain_cmd && !o->json) {
-            vm_result res = v.res; /* the rate block's own result, for the trace */
-            tr.n = 0;
-            tr.truncated = false;
-            if (v.rec) vm_rate(p, v.rec, &res, &tr);
-            explain_block(p, bt, &v, &res, &tr);
-            continue;
-        }
-        batch_write(bt, i, w, explain ? &tr : NULL, true);
+        if (o->explain_cmd && !o->json)
+            explain_block(rs, r);
+        else
+            quy_writer_result(w, r, explain);
     }
-    batch_free(bt);
+    quy_batch_free(b);
+    quy_session_free(s);
     return rc;
 }
 
@@ -171,8 +153,8 @@ int cmd_eval(int argc, char **argv, bool explain_cmd)
         else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "quy %s: unknown option '%s' (try 'quy help')\n", argv[0], argv[i]);
             return EXIT_RULESET;
-        } else if (o.ninputs < 256)
-            o.inputs[o.ninputs++] = argv[i];
+        } else
+            cli_list_add(&o.inputs, argv[i]);
     }
     char *chosen = NULL; /* --locality: the ruleset in force there */
     if (locality && o.ruleset) {
@@ -183,41 +165,48 @@ int cmd_eval(int argc, char **argv, bool explain_cmd)
         fprintf(stderr, "quy %s: --at and --registry go with --locality\n", argv[0]);
         return EXIT_RULESET;
     }
-    if (locality && !(o.ruleset = chosen = cli_locality_ruleset(&ps, registry_file, locality, at, argv[0])))
+    if (locality && !(o.ruleset = chosen = cli_locality_ruleset(&ps, registry_file, locality, at, argv[0]))) {
+        cli_list_free(&o.inputs);
         return EXIT_RULESET;
+    }
     if (!o.ruleset) {
         fprintf(stderr, "quy %s: --ruleset NAME|FILE (or --locality NAME --at DATE) is required (e.g. --ruleset central-124)\n", argv[0]);
+        cli_list_free(&o.inputs);
         return EXIT_RULESET;
     }
-    if (o.ninputs == 0) o.inputs[o.ninputs++] = "-";
-    out_format fmt = isatty(1) ? OUT_TABLE : OUT_JSONL;
-    if (explain_cmd && o.json) fmt = OUT_JSONL;
+    if (o.inputs.n == 0) cli_list_add(&o.inputs, "-");
+    const char *fmt = isatty(1) ? "table" : "jsonl";
+    if (explain_cmd && o.json) fmt = "jsonl";
     if (o.format) {
-        if (!strcmp(o.format, "jsonl") || !strcmp(o.format, "json"))
-            fmt = OUT_JSONL;
-        else if (!strcmp(o.format, "csv"))
-            fmt = OUT_CSV;
-        else if (!strcmp(o.format, "table"))
-            fmt = OUT_TABLE;
-        else {
+        if (strcmp(o.format, "jsonl") && strcmp(o.format, "json") && strcmp(o.format, "csv") && strcmp(o.format, "table")) {
             fprintf(stderr, "quy: unknown format '%s' (jsonl, csv or table)\n", o.format);
             free(chosen);
+            cli_list_free(&o.inputs);
             return EXIT_RULESET;
         }
+        fmt = o.format;
     }
-    q_program *p = cli_load(&ps, o.ruleset);
+    quy_ruleset *rs = cli_ruleset(&ps, o.ruleset);
     free(chosen);
-    if (!p) return EXIT_RULESET;
-    out_writer *w = (explain_cmd && !o.json) ? NULL : out_open(stdout, fmt, p);
-    vm_event *evbuf = malloc(sizeof(vm_event) * QUY_TRACE_CAP);
+    if (!rs) {
+        cli_list_free(&o.inputs);
+        return EXIT_RULESET;
+    }
+    quy_writer *w = NULL;
+    if (!(explain_cmd && !o.json) && quy_writer_new(rs, stdout, fmt, &w) != QUY_OK) {
+        fprintf(stderr, "quy: %s\n", quy_errmsg());
+        quy_ruleset_free(rs);
+        cli_list_free(&o.inputs);
+        return EXIT_IO;
+    }
     eval_stats st = {0};
-    int rc = eval_batch(p, &o, w, &st, evbuf);
-    if (w && out_close(w) != 0) {
+    int rc = eval_batch(rs, &o, w, &st);
+    if (w && quy_writer_close(w) != QUY_OK) {
         fprintf(stderr, "quy: cannot write the output: %s\n", strerror(errno));
         rc = EXIT_IO;
     }
-    free(evbuf);
-    prog_free(p);
+    quy_ruleset_free(rs);
+    cli_list_free(&o.inputs);
     if (st.rejected)
         fprintf(stderr, "quy: %zu bản ghi đã xếp loại, %zu bản ghi bị từ chối (%zu records rated, %zu rejected)\n", st.rated,
                 st.rejected, st.rated, st.rejected);

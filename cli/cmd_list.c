@@ -2,7 +2,8 @@
  * cmd_list.c — `quy list`: the registry of rulesets (rulesets/registry.json)
  * as a tree of localities with each ruleset's validity; `quy list
  * --locality X --at DATE` prints the ruleset in force there and then.
- * Also the --locality/--at resolution used by `quy eval|explain|test`.
+ * (The --locality/--at resolution of `quy eval|explain|test|diff` is the
+ * library's quy_loader_resolve, through cli/main.c cli_locality_ruleset.)
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 
 #include "../compiler/registry.h"
+#include "../runtime/program.h"
 #include "cli.h"
 
 /* The registry: --registry FILE, else the first registry.json in the
@@ -54,26 +56,6 @@ static bool parse_at(const char *at, int64_t *days, const char *cmd)
         return false;
     }
     return true;
-}
-
-char *cli_locality_ruleset(const cli_paths *ps, const char *registry_file, const char *locality, const char *at,
-                           const char *cmd)
-{
-    int64_t days;
-    if (!parse_at(at, &days, cmd)) return NULL;
-    registry *r = load_registry(ps, registry_file, cmd);
-    if (!r) return NULL;
-    reg_choice c;
-    char *why = NULL;
-    char *name = NULL;
-    if (reg_resolve(r, locality, days, &c, &why) == 0) {
-        fprintf(stderr, "quy %s: %s%s\n", cmd, why, at ? "" : " (--at not given: today)");
-        name = strdup(c.entry->ruleset);
-    } else
-        fprintf(stderr, "quy %s: %s\n", cmd, why ? why : "cannot resolve the locality");
-    free(why);
-    reg_free(r);
-    return name;
 }
 
 /* ---------------------------------------------------------------------

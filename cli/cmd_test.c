@@ -26,10 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/batch.h"
-#include "../runtime/explain.h"
-#include "../runtime/record.h"
-#include "../runtime/vm.h"
 #include "cli.h"
 
 typedef struct test_stats {
@@ -38,34 +34,21 @@ typedef struct test_stats {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* The flag codes of a rated record: its rules' flags, then the batch steps'. */
-static size_t flag_codes(const q_program *p, const batch *bt, const batch_view *v, const char **out, size_t max)
+/* Does the raised flag set (rule flags, then the batch steps') equal the
+ * expected array (as sets)? */
+static bool flags_match(const quy_result *r, json_t *want)
 {
-    size_t n = 0;
-    for (uint16_t i = 0; i < v->res.nflags && n < max; i++) out[n++] = prog_str(p, p->flags[v->res.flags[i]].name);
-    const char *code[8], *cite[8];
-    char *msg[8];
-    size_t nx = batch_flags(bt, v->index, code, msg, cite, 8);
-    for (size_t i = 0; i < nx; i++) {
-        if (n < max) out[n++] = code[i];
-        free(msg[i]);
-    }
-    return n;
-}
-
-/* Does the raised flag set equal the expected array (as sets)? */
-static bool flags_match(const char **got, size_t ng, json_t *want)
-{
-    size_t nw = json_array_size(want);
+    size_t nw = json_array_size(want), ng = quy_result_flag_count(r);
     for (size_t i = 0; i < ng; i++) {
         bool found = false;
-        for (size_t j = 0; j < nw; j++) found |= strcmp(json_string_value(json_array_get(want, j)) ?: "", got[i]) == 0;
+        for (size_t j = 0; j < nw; j++)
+            found |= strcmp(json_string_value(json_array_get(want, j)) ?: "", quy_result_flag(r, i)) == 0;
         if (!found) return false;
     }
     for (size_t j = 0; j < nw; j++) {
         const char *w = json_string_value(json_array_get(want, j));
         bool found = false;
-        for (size_t i = 0; i < ng && w; i++) found |= strcmp(got[i], w) == 0;
+        for (size_t i = 0; i < ng && w; i++) found |= strcmp(quy_result_flag(r, i), w) == 0;
         if (!found) return false;
     }
     return true;
@@ -73,15 +56,16 @@ static bool flags_match(const char **got, size_t ng, json_t *want)
 
 /* "details": {"flag": "text"}: each flag was raised with a note (an
  * adjustment's reason) containing the text. */
-static bool details_match(const q_program *p, const vm_result *res, json_t *want, char *why, size_t size)
+static bool details_match(const quy_result *r, json_t *want, char *why, size_t size)
 {
     const char *code;
     json_t *v;
     json_object_foreach(want, code, v) {
         const char *text = json_string_value(v) ?: "";
         const char *note = NULL;
-        for (uint16_t i = 0; i < res->nflags; i++)
-            if (strcmp(prog_str(p, p->flags[res->flags[i]].name), code) == 0) note = vm_note_of(res, res->flags[i]);
+        for (size_t i = 0; i < quy_result_flag_count(r); i++)
+            if (strcmp(quy_result_flag(r, i), code) == 0 && quy_result_flag_detail(r, i))
+                note = quy_result_flag_detail(r, i);
         if (!note || !strstr(note, text)) {
             snprintf(why, size, "expected flag '%s' with a detail containing \"%s\", got %s%s%s", code, text,
                      note ? "\"" : "none", note ? note : "", note ? "\"" : "");
@@ -91,76 +75,99 @@ static bool details_match(const q_program *p, const vm_result *res, json_t *want
     return true;
 }
 
-/* Check record `idx` of the batch against one "expect" object; false with
- * the reason in `why` on a mismatch. */
-static bool check_expect(const q_program *p, const batch *bt, size_t idx, json_t *ex, char *why, size_t whysz)
+/* Check one result against one "expect" object; false with the reason in
+ * `why` on a mismatch. */
+static bool check_expect(const quy_result *r, json_t *ex, char *why, size_t whysz)
 {
-    batch_view v;
-    batch_get(bt, idx, &v);
     const char *want_err = json_string_value(json_object_get(ex, "error"));
     const char *want_field = json_string_value(json_object_get(ex, "field"));
     const char *want_tier = json_string_value(json_object_get(ex, "tier"));
     const char *want_elig = json_string_value(json_object_get(ex, "eligible_tier"));
     json_t *want_flags = json_object_get(ex, "flags");
-    if (v.status == BATCH_REJECTED) {
-        const rec_error *e = v.error;
+    if (quy_result_status(r) != QUY_OK) {
+        const char *code = quy_result_error_code(r), *field = quy_result_error_field(r),
+                   *msg = quy_result_error_message(r);
         if (!want_err) {
-            snprintf(why, whysz, "record rejected: [%s] field '%s': %s", e->code, e->field, e->message);
+            snprintf(why, whysz, "record rejected: [%s] field '%s': %s", code, field, msg);
             return false;
         }
-        if (strcmp(want_err, e->code) != 0 || (want_field && strcmp(want_field, e->field) != 0)) {
-            snprintf(why, whysz, "expected error %s on '%s', got [%s] on '%s': %s", want_err, want_field ?: "", e->code,
-                     e->field, e->message);
+        if (strcmp(want_err, code) != 0 || (want_field && strcmp(want_field, field) != 0)) {
+            snprintf(why, whysz, "expected error %s on '%s', got [%s] on '%s': %s", want_err, want_field ?: "", code,
+                     field, msg);
             return false;
         }
         return true;
     }
-    const char *rule = v.res.rule < p->nrules ? prog_str(p, p->rules[v.res.rule].name) : "?";
+    const char *rule = quy_result_rule(r) ?: "?", *tier = quy_result_tier(r), *elig = quy_result_eligible_tier(r);
     if (want_err) {
-        snprintf(why, whysz, "expected the record to be rejected (%s), but it was rated %s", want_err,
-                 q_outcome_code[v.res.outcome]);
+        snprintf(why, whysz, "expected the record to be rejected (%s), but it was rated %s", want_err, tier);
         return false;
     }
-    if (want_tier && strcmp(want_tier, q_outcome_code[v.res.outcome]) != 0) {
-        snprintf(why, whysz, "expected tier %s, got %s (rule %s; eligible %s)", want_tier, q_outcome_code[v.res.outcome],
-                 rule, q_outcome_code[v.eligible]);
+    if (want_tier && strcmp(want_tier, tier) != 0) {
+        snprintf(why, whysz, "expected tier %s, got %s (rule %s; eligible %s)", want_tier, tier, rule, elig);
         return false;
     }
-    if (want_elig && strcmp(want_elig, q_outcome_code[v.eligible]) != 0) {
-        snprintf(why, whysz, "expected eligible tier %s, got %s (rule %s)", want_elig, q_outcome_code[v.eligible], rule);
+    if (want_elig && strcmp(want_elig, elig) != 0) {
+        snprintf(why, whysz, "expected eligible tier %s, got %s (rule %s)", want_elig, elig, rule);
         return false;
     }
-    const char *got[QUY_MAX_FLAGS + 8];
-    size_t ng = flag_codes(p, bt, &v, got, QUY_MAX_FLAGS + 8);
-    if (want_flags && !flags_match(got, ng, want_flags)) {
+    if (want_flags && !flags_match(r, want_flags)) {
         char *w = json_dumps(want_flags, JSON_COMPACT);
         size_t o = (size_t)snprintf(why, whysz, "expected flags %s, got [", w ?: "?");
         free(w);
-        for (size_t i = 0; i < ng && o < whysz; i++) o += (size_t)snprintf(why + o, whysz - o, "%s%s", i ? ", " : "", got[i]);
+        for (size_t i = 0; i < quy_result_flag_count(r) && o < whysz; i++)
+            o += (size_t)snprintf(why + o, whysz - o, "%s%s", i ? ", " : "", quy_result_flag(r, i));
         if (o < whysz) snprintf(why + o, whysz - o, "]");
         return false;
     }
     json_t *want_details = json_object_get(ex, "details");
-    if (json_is_object(want_details) && !details_match(p, &v.res, want_details, why, whysz)) return false;
+    if (json_is_object(want_details) && !details_match(r, want_details, why, whysz)) return false;
     return true;
 }
 
-/* On a failure: the rate block's trace and the batch steps of record idx. */
-static void show_trace(const q_program *p, const batch *bt, size_t idx, vm_event *evbuf)
+/* On a failure: the rate block's trace and the batch steps of a result. */
+static void show_trace(const quy_result *r)
 {
-    batch_view v;
-    batch_get(bt, idx, &v);
-    if (v.status != BATCH_RATED || !v.rec) return;
-    vm_trace tr = {.ev = evbuf, .cap = QUY_TRACE_CAP};
-    vm_result res;
-    vm_rate(p, v.rec, &res, &tr);
-    explain_text(p, v.rec, &res, &tr, stdout, 5);
-    char *steps = batch_explain_text(bt, idx, 5);
-    if (steps) fputs(steps, stdout);
-    free(steps);
+    char *text = NULL;
+    if (quy_result_status(r) == QUY_OK && quy_result_explain_text(r, 5, &text) == QUY_OK) fputs(text, stdout);
+    quy_free(text);
 }
 
-static void run_case(const q_program *p, const char *file, uint32_t line, json_t *tc, test_stats *st, vm_event *evbuf)
+/* Add one record (a JSON value of the case) to the batch. */
+static void add_record(quy_batch *b, json_t *rec, const char *file, uint32_t line)
+{
+    char *text = json_dumps(rec, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!text) {
+        fprintf(stderr, "quy test: out of memory\n");
+        exit(EXIT_IO);
+    }
+    quy_batch_add_json(b, text, strlen(text), file, line);
+    free(text);
+}
+
+/* Check every id of a batch case's "expect"; false with the reason. */
+static bool check_batch(quy_batch *b, json_t *ex, char *why, size_t whysz, const quy_result **bad)
+{
+    const char *id;
+    json_t *want;
+    json_object_foreach(ex, id, want) {
+        size_t idx;
+        if (quy_batch_find(b, id, &idx) != QUY_OK) {
+            snprintf(why, whysz, "'%s': no record with this id in the batch", id);
+            return false;
+        }
+        char w[1800];
+        const quy_result *r = quy_batch_result(b, idx);
+        if (!json_is_object(want) || !check_expect(r, want, w, sizeof w)) {
+            *bad = r;
+            snprintf(why, whysz, "'%s': %s", id, json_is_object(want) ? w : "expect an object per id");
+            return false;
+        }
+    }
+    return true;
+}
+
+static void run_case(quy_session *s, const char *file, uint32_t line, json_t *tc, test_stats *st)
 {
     const char *name = json_string_value(json_object_get(tc, "case")) ?: "?";
     const char *clause = json_string_value(json_object_get(tc, "clause")) ?: "";
@@ -172,51 +179,30 @@ static void run_case(const q_program *p, const char *file, uint32_t line, json_t
                name, file, line);
         return;
     }
-    batch *bt = batch_new(p, true);
-    if (!bt) abort();
-    batch_single(bt, single);
-    rec_error err;
-    if (single) {
-        batch_add_json(bt, rj, line, file, &err);
-    } else {
-        for (size_t i = 0; i < json_array_size(bj); i++) batch_add_json(bt, json_array_get(bj, i), line, file, &err);
+    quy_batch *b;
+    if (quy_batch_new(s, QUY_BATCH_EXPLAIN | (single ? QUY_BATCH_SINGLE : 0), &b) != QUY_OK) {
+        fprintf(stderr, "quy test: %s\n", quy_errmsg());
+        exit(EXIT_IO);
     }
-    batch_run(bt);
+    if (single)
+        add_record(b, rj, file, line);
+    else
+        for (size_t i = 0; i < json_array_size(bj); i++) add_record(b, json_array_get(bj, i), file, line);
+    quy_batch_run(b);
     char why[2048] = "";
-    bool ok = true;
-    size_t bad = 0;
-    if (single) {
-        ok = check_expect(p, bt, 0, ex, why, sizeof why);
-    } else {
-        const char *id;
-        json_t *want;
-        json_object_foreach(ex, id, want) {
-            size_t idx = batch_find(bt, id);
-            if (idx == SIZE_MAX) {
-                ok = false;
-                snprintf(why, sizeof why, "'%s': no record with this id in the batch", id);
-                break;
-            }
-            char w[1800];
-            if (!json_is_object(want) || !check_expect(p, bt, idx, want, w, sizeof w)) {
-                ok = false;
-                bad = idx;
-                snprintf(why, sizeof why, "'%s': %s", id, json_is_object(want) ? w : "expect an object per id");
-                break;
-            }
-        }
-    }
+    const quy_result *bad = quy_batch_result(b, 0);
+    bool ok = single ? check_expect(bad, ex, why, sizeof why) : check_batch(b, ex, why, sizeof why, &bad);
     if (ok) {
         st->passed++;
     } else {
         st->failed++;
         printf("FAIL %s — %s (%s:%u)\n     %s\n", name, clause, file, line, why);
-        show_trace(p, bt, bad, evbuf);
+        if (bad) show_trace(bad);
     }
-    batch_free(bt);
+    quy_batch_free(b);
 }
 
-static void run_file(const q_program *p, const char *path, test_stats *st, vm_event *evbuf)
+static void run_file(quy_session *s, const char *path, test_stats *st)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -230,9 +216,9 @@ static void run_file(const q_program *p, const char *path, test_stats *st, vm_ev
     uint32_t lineno = 0;
     while ((n = getline(&line, &cap, f)) > 0) {
         lineno++;
-        const char *s = line;
-        while (*s == ' ' || *s == '\t') s++;
-        if (*s == '\n' || *s == 0 || *s == '#') continue;
+        const char *p = line;
+        while (*p == ' ' || *p == '\t') p++;
+        if (*p == '\n' || *p == 0 || *p == '#') continue;
         json_error_t je;
         json_t *tc = json_loadb(line, (size_t)n, 0, &je);
         if (!tc) {
@@ -240,19 +226,77 @@ static void run_file(const q_program *p, const char *path, test_stats *st, vm_ev
             st->failed++;
             continue;
         }
-        run_case(p, path, lineno, tc, st, evbuf);
+        run_case(s, path, lineno, tc, st);
         json_decref(tc);
     }
     free(line);
     fclose(f);
 }
 
+/* The case files of a ruleset: the .jsonl files of tests/ beside its source, sorted
+ * (malloc'd paths into `files`). */
+static void case_files(const char *src, char *tdir, size_t tdirsz, cli_list *files)
+{
+    char *dirbuf = strdup(src);
+    snprintf(tdir, tdirsz, "%s/tests", dirname(dirbuf));
+    free(dirbuf);
+    DIR *d = opendir(tdir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l > 6 && strcmp(e->d_name + l - 6, ".jsonl") == 0) {
+            size_t sz = strlen(tdir) + l + 2;
+            char *buf = malloc(sz);
+            if (!buf) {
+                fprintf(stderr, "quy test: out of memory\n");
+                exit(EXIT_IO);
+            }
+            snprintf(buf, sz, "%s/%s", tdir, e->d_name);
+            cli_list_add(files, buf);
+        }
+    }
+    closedir(d);
+    qsort(files->v, files->n, sizeof files->v[0], cmp_str);
+}
+
+/* Run every case of one ruleset; false if it could not be loaded. */
+static bool test_ruleset(const cli_paths *ps, const char *name, test_stats *total)
+{
+    char *src = cli_resolve(ps, name);
+    quy_ruleset *rs = src ? cli_ruleset(ps, src) : NULL;
+    quy_session *s = NULL;
+    if (rs && quy_session_new(rs, &s) != QUY_OK) fprintf(stderr, "quy test: %s\n", quy_errmsg());
+    if (!s) {
+        if (!src) fprintf(stderr, "quy test: cannot find ruleset '%s'\n", name);
+        quy_ruleset_free(rs);
+        free(src);
+        return false;
+    }
+    char tdir[4096];
+    cli_list files = {0};
+    case_files(src, tdir, sizeof tdir, &files);
+    test_stats st = {0};
+    for (size_t i = 0; i < files.n; i++) {
+        run_file(s, files.v[i], &st);
+        free((char *)files.v[i]);
+    }
+    if (!files.n) printf("%s: no test cases in %s\n", name, tdir);
+    printf("%s: %zu passed, %zu failed\n", quy_ruleset_name(rs), st.passed, st.failed);
+    total->passed += st.passed;
+    total->failed += st.failed;
+    cli_list_free(&files);
+    quy_session_free(s);
+    quy_ruleset_free(rs);
+    free(src);
+    return true;
+}
+
 int cmd_test(int argc, char **argv)
 {
     cli_paths ps;
     cli_paths_init(&ps);
-    const char *names[64];
-    int nnames = 0;
+    cli_list names = {0};
     const char *locality = NULL, *at = NULL, *registry_file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -264,68 +308,33 @@ int cmd_test(int argc, char **argv)
             at = v;
         else if (cli_opt(argc, argv, &i, "--registry", &v))
             registry_file = v;
-        else if (nnames < 64)
-            names[nnames++] = argv[i];
+        else
+            cli_list_add(&names, argv[i]);
     }
     char *chosen = NULL; /* --locality: the ruleset in force there */
+    int rc = EXIT_OK;
     if ((at || registry_file) && !locality) {
         fprintf(stderr, "quy test: --at and --registry go with --locality\n");
-        return EXIT_RULESET;
+        rc = EXIT_RULESET;
+    } else if (locality) {
+        if (!(chosen = cli_locality_ruleset(&ps, registry_file, locality, at, "test")))
+            rc = EXIT_RULESET;
+        else
+            cli_list_add(&names, chosen);
     }
-    if (locality) {
-        if (!(chosen = cli_locality_ruleset(&ps, registry_file, locality, at, "test"))) return EXIT_RULESET;
-        if (nnames < 64) names[nnames++] = chosen;
-    }
-    if (!nnames) {
+    if (rc == EXIT_OK && !names.n) {
         fprintf(stderr, "usage: quy test NAME... | --locality NAME|CODE [--at YYYY-MM-DD]   (runs rulesets/NAME/tests/*.jsonl)\n");
-        return EXIT_RULESET;
+        rc = EXIT_RULESET;
+    }
+    if (rc != EXIT_OK) {
+        cli_list_free(&names);
+        return rc;
     }
     test_stats total = {0};
-    vm_event *evbuf = malloc(sizeof(vm_event) * QUY_TRACE_CAP);
-    int rc = EXIT_OK;
-    for (int k = 0; k < nnames; k++) {
-        char *src = cli_resolve(&ps, names[k]);
-        q_program *p = src ? cli_load(&ps, src) : NULL;
-        if (!p) {
-            if (!src) fprintf(stderr, "quy test: cannot find ruleset '%s'\n", names[k]);
-            free(src);
-            rc = EXIT_RULESET;
-            continue;
-        }
-        char *dirbuf = strdup(src);
-        char tdir[4096];
-        snprintf(tdir, sizeof tdir, "%s/tests", dirname(dirbuf));
-        free(dirbuf);
-        DIR *d = opendir(tdir);
-        char *files[256];
-        size_t nf = 0;
-        if (d) {
-            struct dirent *e;
-            while ((e = readdir(d)) && nf < 256) {
-                size_t l = strlen(e->d_name);
-                if (l > 6 && strcmp(e->d_name + l - 6, ".jsonl") == 0) {
-                    char buf[8192];
-                    snprintf(buf, sizeof buf, "%s/%s", tdir, e->d_name);
-                    files[nf++] = strdup(buf);
-                }
-            }
-            closedir(d);
-        }
-        qsort(files, nf, sizeof files[0], cmp_str);
-        test_stats st = {0};
-        for (size_t i = 0; i < nf; i++) {
-            run_file(p, files[i], &st, evbuf);
-            free(files[i]);
-        }
-        if (!nf) printf("%s: no test cases in %s\n", names[k], tdir);
-        printf("%s: %zu passed, %zu failed\n", prog_str(p, p->name), st.passed, st.failed);
-        total.passed += st.passed;
-        total.failed += st.failed;
-        prog_free(p);
-        free(src);
-    }
-    free(evbuf);
+    for (size_t k = 0; k < names.n; k++)
+        if (!test_ruleset(&ps, names.v[k], &total)) rc = EXIT_RULESET;
     free(chosen);
+    cli_list_free(&names);
     printf("%zu passed, %zu failed\n", total.passed, total.failed);
     if (rc == EXIT_OK && total.failed) rc = EXIT_TESTFAIL;
     return rc;

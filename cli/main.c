@@ -1,12 +1,12 @@
 /*
  * main.c — `quy`: command dispatch, help, and the helpers shared by the
- * commands (ruleset search path, loading source or compiled rulesets).
+ * commands (the search path and loading, over the library's quy_loader).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -72,55 +72,144 @@ bool cli_opt(int argc, char **argv, int *i, const char *name, const char **val)
     return true;
 }
 
-void cli_paths_add(cli_paths *ps, const char *dir)
+const char *cli_cmd = "";
+bool cli_announce = true;
+
+void cli_list_add(cli_list *l, const char *s)
 {
-    if (ps->n < sizeof ps->dirs / sizeof ps->dirs[0]) ps->dirs[ps->n++] = dir;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        const char **v = realloc(l->v, cap * sizeof *v);
+        if (!v) {
+            fprintf(stderr, "quy: out of memory\n");
+            exit(EXIT_IO);
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = s;
 }
 
-void cli_paths_init(cli_paths *ps) { ps->n = 0; }
+void cli_list_free(cli_list *l)
+{
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
+
+/* One loader per run of `quy` (one command per process), freed at exit. */
+static quy_loader *g_loader;
+static const char **g_dirs;
+
+static void free_loader(void)
+{
+    quy_loader_free(g_loader);
+    free(g_dirs);
+}
+
+void cli_paths_init(cli_paths *ps)
+{
+    if (!g_loader) {
+        if (quy_loader_new(&g_loader) != QUY_OK) {
+            fprintf(stderr, "quy: %s\n", quy_errmsg());
+            exit(EXIT_IO);
+        }
+        atexit(free_loader);
+    }
+    ps->ld = g_loader;
+    ps->dirs = NULL;
+    ps->n = 0;
+}
+
+void cli_paths_add(cli_paths *ps, const char *dir)
+{
+    if (quy_loader_add_dir(ps->ld, dir) != QUY_OK) {
+        fprintf(stderr, "quy %s: --rulesets: %s\n", cli_cmd, quy_errmsg());
+        exit(EXIT_RULESET);
+    }
+}
+
+/* The search path, or exit 1 naming a bad $QUY_RULESETS folder. */
+static void paths_or_exit(const cli_paths *ps, size_t *n)
+{
+    if (quy_loader_dirs(ps->ld, n) != QUY_OK) {
+        fprintf(stderr, "quy %s: %s\n", cli_cmd, quy_errmsg());
+        exit(EXIT_RULESET);
+    }
+}
 
 void cli_paths_defaults(const cli_paths *in, cli_paths *out)
 {
-    *out = *in;
-    static char envbuf[4096];
-    const char *env = getenv("QUY_RULESETS");
-    if (env && *env) {
-        snprintf(envbuf, sizeof envbuf, "%s", env);
-        for (char *tok = strtok(envbuf, ":"); tok; tok = strtok(NULL, ":")) cli_paths_add(out, tok);
+    size_t n;
+    paths_or_exit(in, &n);
+    free(g_dirs);
+    g_dirs = calloc(n ? n : 1, sizeof *g_dirs);
+    if (!g_dirs) {
+        fprintf(stderr, "quy: out of memory\n");
+        exit(EXIT_IO);
     }
-    cli_paths_add(out, "rulesets");
-    cli_paths_add(out, QUY_INSTALL_RULESETS);
-    cli_paths_add(out, QUY_SOURCE_RULESETS);
+    for (size_t i = 0; i < n; i++) g_dirs[i] = quy_loader_dir(in->ld, i);
+    *out = *in;
+    out->dirs = g_dirs;
+    out->n = n;
 }
 
 char *cli_resolve(const cli_paths *ps, const char *spec)
 {
-    cli_paths all;
-    cli_paths_defaults(ps, &all);
-    compiler *c = compiler_new(all.dirs, all.n);
-    if (!c) return NULL;
-    char *path = compiler_resolve(c, spec);
-    compiler_free(c);
+    size_t n;
+    paths_or_exit(ps, &n);
+    char *path = NULL;
+    if (quy_loader_find(ps->ld, spec, &path) != QUY_OK) return NULL;
     return path;
+}
+
+quy_ruleset *cli_ruleset(const cli_paths *ps, const char *spec)
+{
+    size_t n;
+    paths_or_exit(ps, &n);
+    quy_ruleset *rs = NULL;
+    quy_diags *d = NULL;
+    quy_status st = quy_loader_load(ps->ld, spec, &rs, &d);
+    if (d) quy_diags_print(d, stderr, isatty(2));
+    else if (st != QUY_OK) fprintf(stderr, "quy: %s\n", quy_errmsg());
+    quy_diags_free(d);
+    if (rs && cli_announce)
+        fprintf(stderr, "quy %s: ruleset %s %s from %s\n", cli_cmd, quy_ruleset_name(rs), quy_ruleset_version(rs),
+                quy_ruleset_file(rs));
+    return rs;
 }
 
 q_program *cli_load(const cli_paths *ps, const char *spec)
 {
-    struct stat st;
-    if (stat(spec, &st) == 0 && S_ISREG(st.st_mode) && bc_is_file(spec)) {
-        char err[1024];
-        q_program *p = bc_read_file(spec, err, sizeof err);
-        if (!p) fprintf(stderr, "quy: %s\n", err);
-        return p;
+    return quy_bridge_take_program(cli_ruleset(ps, spec));
+}
+
+char *cli_locality_ruleset(const cli_paths *ps, const char *registry_file, const char *locality, const char *at,
+                           const char *cmd)
+{
+    char today[16];
+    if (!at) {
+        time_t now = time(NULL);
+        struct tm tm;
+        localtime_r(&now, &tm);
+        strftime(today, sizeof today, "%Y-%m-%d", &tm);
     }
-    cli_paths all;
-    cli_paths_defaults(ps, &all);
-    compiler *c = compiler_new(all.dirs, all.n);
-    if (!c) return NULL;
-    q_program *p = compiler_compile(c, spec);
-    diag_print(compiler_diags(c), stderr, isatty(2));
-    compiler_free(c);
-    return p;
+    if (registry_file && quy_loader_set_registry(ps->ld, registry_file) != QUY_OK) {
+        fprintf(stderr, "quy %s: --registry: %s\n", cmd, quy_errmsg());
+        return NULL;
+    }
+    char *name = NULL, *why = NULL;
+    quy_status st = quy_loader_resolve(ps->ld, locality, at ? at : today, &name, &why);
+    if (st == QUY_OK)
+        fprintf(stderr, "quy %s: %s%s\n", cmd, why ? why : name, at ? "" : " (--at not given: today)");
+    else if (st == QUY_ERROR)
+        fprintf(stderr, "%s\nquy %s: the registry has errors: nothing was resolved\n", quy_errmsg(), cmd);
+    else if (st == QUY_EINVAL)
+        fprintf(stderr, "quy %s: --at needs a date YYYY-MM-DD, not '%s'\n", cmd, at ? at : today);
+    else
+        fprintf(stderr, "quy %s: %s\n", cmd, quy_errmsg());
+    quy_free(why);
+    return name;
 }
 
 int main(int argc, char **argv)
@@ -130,8 +219,10 @@ int main(int argc, char **argv)
         return EXIT_RULESET;
     }
     const char *cmd = argv[1];
+    cli_cmd = cmd;
+    cli_announce = strcmp(cmd, "gen") != 0;
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
-        printf("quy %s (bytecode format %d)\n", QUY_VERSION, QUY_BC_VERSION);
+        printf("quy %s (bytecode format %d)\n", quy_version(), quy_bytecode_version());
         return EXIT_OK;
     }
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

@@ -48,6 +48,8 @@ if(NOT XXHASH_FOUND)
 endif()
 add_library(quy::xxhash ALIAS PkgConfig::XXHASH)
 
+find_package(Threads REQUIRED)
+
 if(QUY_TESTS)
   pkg_check_modules(CMOCKA IMPORTED_TARGET cmocka)
   if(NOT CMOCKA_FOUND)

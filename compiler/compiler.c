@@ -111,6 +111,27 @@ static char *read_file(const char *path, size_t *len, char *why, size_t whysize)
     return buf;
 }
 
+static bool load_chain(compiler *c, const char *name, const char *from_path, const char *from_src, q_span from_span,
+                       const char **loading, size_t depth);
+
+/* Parse one file of the chain (path and src owned, given to c->files),
+ * then its ancestors, so the chain ends up root first. */
+static bool load_text(compiler *c, const char *name, char *path, char *src, size_t len, const char **loading,
+                      size_t depth)
+{
+    sema_file f = {.path = path, .src = src, .len = len};
+    parse_file(c->arena, &c->diags, f.path, f.src, f.len, &f.ast);
+    ast_node *h = f.ast.header;
+    f.layer = h && h->u.ruleset.name.len ? h->u.ruleset.name.s : name;
+    loading[depth] = path;
+    bool ok = true;
+    if (h && h->u.ruleset.parent.len)
+        ok = load_chain(c, h->u.ruleset.parent.s, f.path, f.src, h->u.ruleset.parent_span, loading, depth + 1);
+    /* keep the file (diagnostics point into it) even when its parent failed */
+    c->files[c->nfiles++] = f;
+    return ok;
+}
+
 /* Load `name` after its ancestors (so the chain ends up root first);
  * `depth` counts the files being loaded above this one, for cycles. */
 static bool load_chain(compiler *c, const char *name, const char *from_path, const char *from_src, q_span from_span,
@@ -143,18 +164,10 @@ static bool load_chain(compiler *c, const char *name, const char *from_path, con
         free(path);
         return false;
     }
-    sema_file f = {.path = path, .src = src, .len = len};
-    parse_file(c->arena, &c->diags, f.path, f.src, f.len, &f.ast);
-    ast_node *h = f.ast.header;
-    f.layer = h && h->u.ruleset.name.len ? h->u.ruleset.name.s : name;
-    loading[depth] = path;
-    bool ok = true;
-    if (h && h->u.ruleset.parent.len)
-        ok = load_chain(c, h->u.ruleset.parent.s, f.path, f.src, h->u.ruleset.parent_span, loading, depth + 1);
-    /* keep the file (diagnostics point into it) even when its parent failed */
-    c->files[c->nfiles++] = f;
-    return ok;
+    return load_text(c, name, path, src, len, loading, depth);
 }
+
+static q_program *compile_chain(compiler *c);
 
 q_program *compiler_compile(compiler *c, const char *name_or_path)
 {
@@ -162,6 +175,30 @@ q_program *compiler_compile(compiler *c, const char *name_or_path)
     size_t errors0 = c->diags.nerrors;
     const char *loading[QUY_MAX_CHAIN + 1];
     if (!load_chain(c, name_or_path, NULL, NULL, (q_span){0, 0}, loading, 0) || c->diags.nerrors != errors0) return NULL;
+    return compile_chain(c);
+}
+
+q_program *compiler_compile_source(compiler *c, const char *path, const char *src, size_t len)
+{
+    compiler_reset(c);
+    size_t errors0 = c->diags.nerrors;
+    const char *loading[QUY_MAX_CHAIN + 1];
+    char *p = strdup(path), *s = malloc(len + 1);
+    if (!p || !s) {
+        free(p);
+        free(s);
+        diag_add(&c->diags, DIAG_ERROR, path, "", (q_span){0, 0}, "out of memory");
+        return NULL;
+    }
+    memcpy(s, src, len);
+    s[len] = 0;
+    if (!load_text(c, path, p, s, len, loading, 0) || c->diags.nerrors != errors0) return NULL;
+    return compile_chain(c);
+}
+
+/* Check, lower and verify the chain loaded into c->files. */
+static q_program *compile_chain(compiler *c)
+{
     q_program *p = sema_run(c->files, c->nfiles, &c->diags);
     if (!p) return NULL;
     char why[512];

@@ -29,6 +29,10 @@ void compiler_free(compiler *c);
  * count). The caller owns the program (prog_free). */
 q_program *compiler_compile(compiler *c, const char *name_or_path);
 
+/* The same for source text held in memory, named `path` in diagnostics
+ * (its `extends` parent is found through the search path). */
+q_program *compiler_compile_source(compiler *c, const char *path, const char *src, size_t len);
+
 diag_list *compiler_diags(compiler *c);
 
 /* Resolve a ruleset name to a readable file path (malloc'd) or NULL. A

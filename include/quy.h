@@ -1,110 +1,363 @@
 /*
- * quy.h — the Quy C library: load the ruleset of a locality and rate
- * evaluation records with it, with explanations.
+ * quy.h — the Quy C library, and its only door: compile the rulesets of
+ * Quy định 124-QĐ/TW and its local variants, rate evaluation records with
+ * them, explain every rating. The `quy` tool is built on this header alone.
  *
- *   char *errors = NULL;
- *   quy_ruleset *rs = quy_ruleset_load("central-124", dirs, ndirs, &errors);
- *   if (!rs) { fputs(errors, stderr); free(errors); return 1; }
- *   quy_result r;
- *   if (quy_rate_json(rs, line, strlen(line), &r, NULL) == QUY_OK)
- *       printf("%s -> %s (%s)\n", r.id, r.tier, r.cite);
- *   else
- *       printf("rejected: %s %s: %s\n", r.error_code, r.error_field, r.error_message);
- *   quy_ruleset_free(rs);
+ *   quy_loader *ld;  quy_ruleset *rs;  quy_session *s;  const quy_result *r;
+ *   quy_loader_new(&ld);                                   // search path: docs/integration-guide.md
+ *   char *name;
+ *   quy_loader_resolve(ld, "cho-chu", "2024-12-01", &name, NULL);
+ *   if (quy_loader_load(ld, name, &rs, NULL) != QUY_OK) { fprintf(stderr, "%s\n", quy_errmsg()); ... }
+ *   quy_session_new(rs, &s);
+ *   if (quy_rate_json(s, json, strlen(json), &r) == QUY_OK)
+ *       printf("%s -> %s\n", quy_result_id(r), quy_result_tier(r));
+ *   quy_session_free(s); quy_ruleset_free(rs); quy_free(name); quy_loader_free(ld);
  *
- * Link with the static libraries the build makes (libquy_compiler_goto.a,
- * libquy_runtime_goto.a) and -llua5.4 -ljansson -lcsv -lm.
+ * A complete program: docs/examples/rate.c. Link: `pkg-config --cflags
+ * --libs quy`, or find_package(quy) and target_link_libraries(x quy::quy).
  *
- * Ownership: strings in a quy_result point into the ruleset or into the
- * result itself and stay valid until the next call with the same result or
- * quy_ruleset_free(). Strings returned through `char **` are malloc'd and
- * the caller frees them. A quy_ruleset keeps reusable buffers: use one per
- * thread (load it once per thread; loading a compiled .qbc is cheap).
+ * CONVENTIONS
+ * - Every object is an opaque handle made by a *_new / *_load call and
+ *   freed by its *_free (NULL is accepted by every *_free).
+ * - Calls that can fail return a quy_status. On anything but QUY_OK,
+ *   quy_errmsg() is a one-line message saying what went wrong and what to
+ *   do instead (it stays valid until the next failing call on the same
+ *   thread). A NULL handle or pointer argument, an index out of range or an
+ *   unknown option string is QUY_EINVAL, never a crash.
+ * - Accessors returning `const char *` return NULL on a NULL handle or an
+ *   index out of range (and set quy_errmsg()); otherwise the string belongs
+ *   to the object it came from and lives as long as that object, unless the
+ *   function says otherwise. Strings returned through `char **` or as a
+ *   `char *` are malloc'd: free them with quy_free().
+ * - No struct crosses this interface by value and no array has a fixed
+ *   size: a binding (ctypes, cffi) needs only pointers, size_t and int.
  *
- * Contract of records and results: ../shared/spec/records.md and
- * docs/integration-guide.md.
+ * THREADS
+ * - A quy_ruleset is immutable once loaded: any number of threads may rate
+ *   with one ruleset at the same time, each through its own quy_session.
+ * - A quy_session holds everything that changes while rating (the record
+ *   decoder, the trace buffer, the results of the last call, the Lua hook
+ *   limits); use each session (and the batches, results and writers made
+ *   from it) from one thread at a time.
+ * - A quy_loader, quy_diags or quy_explain is used by one thread at a time.
+ *   quy_errmsg() is per thread.
+ *   (Until the Lua hook runtime moves into the session, sessions of one
+ *   ruleset that declares hooks take turns on a lock held by the ruleset
+ *   while they rate: correct, but not parallel. Rulesets without hooks
+ *   rate in parallel.)
+ *
+ * Records and results: docs/records.md and docs/integration-guide.md.
  */
 #ifndef QUY_H
 #define QUY_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define QUY_FLAGS_MAX 32
+#if defined(QUY_BUILDING) && defined(__GNUC__)
+#define QUY_API __attribute__((visibility("default")))
+#else
+#define QUY_API
+#endif
 
-typedef struct quy_ruleset quy_ruleset;
+/* =====================================================================
+ * Versions
+ * =================================================================== */
+
+/* The version of this header (the project's version: CMakeLists.txt reads
+ * it from here). The ABI follows MAJOR (the shared library's soname is
+ * libquy.so.MAJOR); see docs/integration-guide.md, "ABI". */
+#define QUY_VERSION_MAJOR 0
+#define QUY_VERSION_MINOR 1
+#define QUY_VERSION_PATCH 0
+#define QUY_VERSION_NUMBER (QUY_VERSION_MAJOR * 10000 + QUY_VERSION_MINOR * 100 + QUY_VERSION_PATCH)
+
+/* "MAJOR.MINOR.PATCH" of the library linked (compare with the macros). */
+QUY_API const char *quy_version(void);
+/* QUY_VERSION_NUMBER of the library linked. */
+QUY_API int quy_version_number(void);
+/* The version of the compiled-ruleset (.qbc) format this library reads and writes. */
+QUY_API int quy_bytecode_version(void);
+
+/* =====================================================================
+ * Status and errors
+ * =================================================================== */
 
 typedef enum quy_status {
-    QUY_OK = 0,       /* rated: tier, rule, flags are set */
-    QUY_REJECTED = 2, /* the record was rejected: error_* are set */
-    QUY_IO = 3,       /* a stream could not be read or written */
+    QUY_OK = 0,
+    QUY_ERROR = 1,     /* the ruleset has errors (see its quy_diags) or a registry cannot resolve */
+    QUY_REJECTED = 2,  /* a record was rejected (its quy_result says why), or some were */
+    QUY_IO = 3,        /* a file or stream could not be read or written */
+    QUY_EINVAL = 10,   /* a bad argument: NULL, index out of range, unknown option */
+    QUY_ENOTFOUND = 11, /* no such folder, file, ruleset, locality or record id */
+    QUY_ENOMEM = 12,   /* out of memory */
+    QUY_ESTATE = 13,   /* a call out of order (e.g. a result before quy_batch_run) */
 } quy_status;
 
-typedef struct quy_result {
-    char id[128];          /* the record's id ("" if it had none) */
-    const char *kind;      /* "member", ... (NULL if rejected before the kind was known) */
-    const char *tier;      /* "htxsnv" "httnv" "htnv" "khtnv" "not_rated" "deferred"; NULL if rejected */
-    const char *tier_label; /* "Hoàn thành tốt nhiệm vụ", ... */
-    const char *eligible_tier; /* tier before batch steps (quota, caps) */
-    const char *rule;      /* deciding rule name */
-    const char *cite;      /* its citation */
-    const char *layer;     /* ruleset that wrote it */
-    size_t nflags;
-    const char *flags[QUY_FLAGS_MAX];        /* flag codes ("gap", "late_dossier", ...) */
-    const char *flag_messages[QUY_FLAGS_MAX]; /* their Vietnamese messages */
-    const char *flag_details[QUY_FLAGS_MAX];  /* an adjustment's reason (a hook's `adjust` step), else NULL */
-    char error_code[32];   /* missing_field wrong_type unknown_value constraint bad_json unknown_kind eval ... */
-    char error_field[128];
-    char error_message[512];
-} quy_result;
+/* The message of the last call that failed on this thread ("" if none). */
+QUY_API const char *quy_errmsg(void);
+/* "ok", "error", "rejected", "io", "einval", "enotfound", "enomem", "estate". */
+QUY_API const char *quy_status_name(int status);
+/* Free a string or buffer the library returned as malloc'd. */
+QUY_API void quy_free(void *p);
 
-/* Load a ruleset by name (found as DIR/NAME/NAME.quy in `dirs`, then in
- * $QUY_RULESETS), by source path, or by compiled .qbc path. On failure
- * returns NULL and, if `errors` is not NULL, a malloc'd text of every
- * diagnostic (file:line:col, source line and caret). */
-quy_ruleset *quy_ruleset_load(const char *name_or_path, const char *const *dirs, size_t ndirs, char **errors);
-void quy_ruleset_free(quy_ruleset *rs);
+typedef struct quy_loader quy_loader;
+typedef struct quy_diags quy_diags;
+typedef struct quy_ruleset quy_ruleset;
+typedef struct quy_session quy_session;
+typedef struct quy_batch quy_batch;
+typedef struct quy_result quy_result;
+typedef struct quy_writer quy_writer;
+typedef struct quy_explain quy_explain;
 
-/* The ruleset in force for a locality on a date, by the registry
- * (rulesets/registry.json: the first DIR/registry.json among `dirs`, then
- * $QUY_RULESETS). `locality` is a locality's id, administrative code, name
- * or full name ("cho-chu", "Chợ Chu"); `date` is "YYYY-MM-DD". When the
- * locality has no ruleset of its own in force that day, its parent
- * locality's is taken, and so on up. Returns 0 and sets *chosen (the
- * ruleset name, for quy_ruleset_load) and, if `why` is not NULL, *why (one
- * line saying what was chosen and why). Returns -1 and sets *errors (if not
- * NULL): the registry's validation errors, an unknown locality (with a
- * suggestion), a bad date, or "no ruleset is in force" naming the nearest.
- *
- *   char *name, *why, *err;
- *   if (quy_ruleset_resolve("cho-chu", "2024-12-01", dirs, ndirs, &name, &why, &err) == 0)
- *       rs = quy_ruleset_load(name, dirs, ndirs, &err);   // "cho-chu-2024"
- */
-int quy_ruleset_resolve(const char *locality, const char *date, const char *const *dirs, size_t ndirs, char **chosen,
-                        char **why, char **errors);
+/* =====================================================================
+ * Loading: the search path, the registry, compiling
+ * =================================================================== */
 
-const char *quy_ruleset_name(const quy_ruleset *rs);
-const char *quy_ruleset_version(const quy_ruleset *rs);
+/* A loader finds rulesets by name (DIR/NAME/NAME.quy, then DIR/NAME.quy) in
+ * its search path, in this order:
+ *   1. the folders given with quy_loader_add_dir, in order;
+ *   2. unless quy_loader_set_defaults(ld, 0): the folders of $QUY_RULESETS
+ *      (DIR:DIR...), ./rulesets (if it exists), the rulesets installed
+ *      beside the library (PREFIX/share/quy/rulesets, found from where
+ *      libquy or the program is), the install prefix it was built for,
+ *      and the source tree it was built from.
+ * A folder named explicitly (add_dir, $QUY_RULESETS) that does not exist
+ * is an error (QUY_ENOTFOUND naming it), never skipped. */
+QUY_API quy_status quy_loader_new(quy_loader **out);
+QUY_API void quy_loader_free(quy_loader *ld);
+QUY_API quy_status quy_loader_add_dir(quy_loader *ld, const char *dir);
+QUY_API quy_status quy_loader_set_defaults(quy_loader *ld, int on);
+/* The registry file for quy_loader_resolve (default: the first
+ * registry.json in the search path). */
+QUY_API quy_status quy_loader_set_registry(quy_loader *ld, const char *file);
+/* The whole search path: *n folders, read with quy_loader_dir(ld, i). */
+QUY_API quy_status quy_loader_dirs(quy_loader *ld, size_t *n);
+QUY_API const char *quy_loader_dir(const quy_loader *ld, size_t i);
+/* The source file a ruleset name (or path) resolves to: *path malloc'd. */
+QUY_API quy_status quy_loader_find(quy_loader *ld, const char *name, char **path);
 
-/* Rate one record given as a JSON object (text), alone: its own rules only,
- * no batch steps (eligible_tier == tier). With `explain` not NULL,
- * *explain receives a malloc'd Vietnamese explanation (text). Returns
- * QUY_OK or QUY_REJECTED. */
-quy_status quy_rate_json(quy_ruleset *rs, const char *json, size_t len, quy_result *out, char **explain);
+/* The ruleset in force for a locality on a date, by the registry.
+ * `locality` is a locality's id, administrative code, name or full name
+ * ("cho-chu", "Chợ Chu"); `date` is "YYYY-MM-DD". When the locality has no
+ * ruleset of its own in force that day, its parent's is taken, and so on
+ * up. *ruleset (a name for quy_loader_load) and *why (one line saying what
+ * was chosen and why; may be NULL) are malloc'd. QUY_ENOTFOUND: unknown
+ * locality (with a suggestion) or nothing in force (naming the nearest);
+ * QUY_EINVAL: a bad date; QUY_ERROR: the registry has errors. */
+QUY_API quy_status quy_loader_resolve(quy_loader *ld, const char *locality, const char *date, char **ruleset,
+                                      char **why);
 
-/* Rate a stream of records (JSON Lines, a JSON array or CSV, sniffed) as
- * one batch — roll-ups, caps and quotas over the whole stream, so results
- * are written after the stream ends, in input order — and write one result
- * per record to `out` as JSON Lines ("jsonl") or CSV ("csv"), with the
- * explanation trace (and "batch_steps") attached when `explain` is set.
- * Counts are returned through rated/rejected (may be NULL). Returns QUY_OK,
- * QUY_REJECTED if any record was rejected, or QUY_IO. */
-quy_status quy_rate_stream(quy_ruleset *rs, FILE *in, const char *in_name, FILE *out, const char *format, int explain,
-                           size_t *rated, size_t *rejected);
+/* Load a ruleset by name, by source path or by compiled (.qbc) path. On
+ * QUY_ERROR the diagnostics say why; *diags (if not NULL) receives them
+ * whatever the outcome (warnings too) — free with quy_diags_free. */
+QUY_API quy_status quy_loader_load(quy_loader *ld, const char *name_or_path, quy_ruleset **out, quy_diags **diags);
+/* Compile source text held in memory. `file_name` names it in diagnostics
+ * (and locates its hooks/ folder); a ruleset it `extends` is found through
+ * the loader's search path. */
+QUY_API quy_status quy_loader_compile(quy_loader *ld, const char *file_name, const char *source, size_t len,
+                                      quy_ruleset **out, quy_diags **diags);
+/* A compiled ruleset from bytes (what quy_ruleset_bytecode wrote); verified. */
+QUY_API quy_status quy_ruleset_from_bytecode(const void *buf, size_t len, quy_ruleset **out);
+
+/* ---- diagnostics: an iterable list ---------------------------------- */
+
+typedef enum quy_severity { QUY_SEV_ERROR = 0, QUY_SEV_WARNING = 1, QUY_SEV_NOTE = 2 } quy_severity;
+
+QUY_API size_t quy_diags_count(const quy_diags *d);
+QUY_API size_t quy_diags_errors(const quy_diags *d);
+/* quy_severity of diagnostic i, or -1 if out of range. */
+QUY_API int quy_diag_severity(const quy_diags *d, size_t i);
+QUY_API const char *quy_diag_file(const quy_diags *d, size_t i);
+/* 1-based line and column (the column counts characters); 0 if out of range. */
+QUY_API unsigned quy_diag_line(const quy_diags *d, size_t i);
+QUY_API unsigned quy_diag_column(const quy_diags *d, size_t i);
+/* Byte offsets [start, end) of the span in its file's text. */
+QUY_API size_t quy_diag_start(const quy_diags *d, size_t i);
+QUY_API size_t quy_diag_end(const quy_diags *d, size_t i);
+QUY_API const char *quy_diag_message(const quy_diags *d, size_t i);
+/* What to write instead ("did you mean 'x'?" → "x"), or NULL if none. */
+QUY_API const char *quy_diag_suggestion(const quy_diags *d, size_t i);
+/* Every diagnostic as `file:line:col: level: message`, the source line and
+ * a caret underline (color: ANSI colors). */
+QUY_API quy_status quy_diags_print(const quy_diags *d, FILE *out, int color);
+QUY_API void quy_diags_free(quy_diags *d);
+
+/* =====================================================================
+ * A compiled ruleset (immutable, shareable between threads)
+ * =================================================================== */
+
+QUY_API void quy_ruleset_free(quy_ruleset *rs);
+QUY_API const char *quy_ruleset_name(const quy_ruleset *rs);
+QUY_API const char *quy_ruleset_version(const quy_ruleset *rs);
+/* The file it was loaded from (source or .qbc), the file name given to
+ * quy_loader_compile, or "" from bytes. */
+QUY_API const char *quy_ruleset_file(const quy_ruleset *rs);
+
+typedef enum quy_count {
+    QUY_COUNT_KINDS, QUY_COUNT_RULES, QUY_COUNT_CLAUSES, QUY_COUNT_INSTRUCTIONS, QUY_COUNT_FLAGS, QUY_COUNT_HOOKS,
+} quy_count;
+/* How many of `what` the ruleset has (0 on a bad argument). */
+QUY_API size_t quy_ruleset_count(const quy_ruleset *rs, int what);
+/* The compiled form (.qbc bytes), *buf malloc'd. */
+QUY_API quy_status quy_ruleset_bytecode(const quy_ruleset *rs, void **buf, size_t *len);
+/* The bytecode listing, one instruction a line, with the rules' sources. */
+QUY_API quy_status quy_ruleset_disasm(const quy_ruleset *rs, FILE *out);
+/* The instruction set as a Markdown table (docs/bytecode.md). */
+QUY_API quy_status quy_opcodes_markdown(FILE *out);
+
+/* =====================================================================
+ * Sessions (one per thread) and rating
+ * =================================================================== */
+
+QUY_API quy_status quy_session_new(const quy_ruleset *rs, quy_session **out);
+QUY_API void quy_session_free(quy_session *s);
+/* Limits of one Lua hook call: instructions and bytes of memory (0 keeps
+ * the current value; defaults: docs/hooks-guide.md). */
+QUY_API quy_status quy_session_set_hook_limits(quy_session *s, uint64_t instructions, size_t memory);
+
+/* Rate one record (a JSON object as text) alone, with the semantics of a
+ * `quy test` case: its own rules, then the caps that read only itself.
+ * Batch steps that need other records — roll-ups, caps reading another
+ * record, the quota — are not applied: quy_result_steps() has
+ * QUY_STEP_NO_BATCH. Returns QUY_OK (rated) or QUY_REJECTED (the result
+ * says why); *out belongs to the session and stays valid until the next
+ * quy_rate_json on it. */
+QUY_API quy_status quy_rate_json(quy_session *s, const char *json, size_t len, const quy_result **out);
+
+/* ---- batches: all records of one rating ----------------------------- */
+
+enum {
+    QUY_BATCH_EXPLAIN = 1, /* keep what explanations need (quy_result_explain*, writers' explain) */
+    QUY_BATCH_SINGLE = 2,  /* every record alone (as quy_rate_json): no quota */
+};
+QUY_API quy_status quy_batch_new(quy_session *s, unsigned flags, quy_batch **out);
+QUY_API void quy_batch_free(quy_batch *b);
+/* Warnings while reading (an unknown extra field, once per field per
+ * input): file, line, record id ("" if none), message. */
+typedef void (*quy_warning_fn)(void *ctx, const char *file, unsigned line, const char *id, const char *message);
+QUY_API quy_status quy_batch_on_warning(quy_batch *b, quy_warning_fn fn, void *ctx);
+/* One record as a JSON object (text); `name` and `line` locate it in messages. */
+QUY_API quy_status quy_batch_add_json(quy_batch *b, const char *json, size_t len, const char *name, unsigned line);
+/* Every record of a text in memory / of a stream: JSON Lines, a JSON array
+ * or CSV with a header (sniffed). A rejected record is kept as rejected
+ * (QUY_OK still); QUY_IO if the input cannot be read. */
+QUY_API quy_status quy_batch_read(quy_batch *b, const char *text, size_t len, const char *name);
+QUY_API quy_status quy_batch_read_stream(quy_batch *b, FILE *in, const char *name);
+/* Roll-ups, caps and quotas over everything added. Once only. */
+QUY_API quy_status quy_batch_run(quy_batch *b);
+QUY_API size_t quy_batch_count(const quy_batch *b);
+/* Result i (input order) after quy_batch_run; NULL on a bad index. */
+QUY_API const quy_result *quy_batch_result(quy_batch *b, size_t i);
+/* The index of the record with this id (QUY_ENOTFOUND if none). */
+QUY_API quy_status quy_batch_find(const quy_batch *b, const char *id, size_t *index);
+/* Per group: counts per eligible and final tier, each quota's limit and
+ * use, as a table (json = 0) or JSON Lines. */
+QUY_API quy_status quy_batch_summary(const quy_batch *b, FILE *out, int json);
+
+/* ---- results -------------------------------------------------------- */
+
+/* What the batch steps did to a result (quy_result_steps). */
+enum {
+    QUY_STEP_ROLLUP = 1 << 0,        /* a computed field was filled from the batch */
+    QUY_STEP_CAPPED = 1 << 1,        /* a cap lowered the tier */
+    QUY_STEP_QUOTA_KEPT = 1 << 2,    /* a quota candidate that kept its tier */
+    QUY_STEP_QUOTA_DEMOTED = 1 << 3, /* demoted by a quota */
+    QUY_STEP_SMALL_GROUP = 1 << 4,   /* kept under the small-unit exception */
+    QUY_STEP_TIE = 1 << 5,           /* kept/demoted by input order among equal keys */
+    QUY_STEP_NO_BATCH = 1 << 8,      /* rated alone: roll-ups, cross-record caps and quotas NOT applied */
+};
+
+/* QUY_OK if rated, QUY_REJECTED if rejected, QUY_EINVAL on NULL. */
+QUY_API int quy_result_status(const quy_result *r);
+QUY_API size_t quy_result_index(const quy_result *r);
+QUY_API const char *quy_result_id(const quy_result *r);     /* "" if the record had none */
+QUY_API const char *quy_result_file(const quy_result *r);   /* input name */
+QUY_API unsigned quy_result_line(const quy_result *r);
+QUY_API const char *quy_result_kind(const quy_result *r);   /* NULL if rejected before the kind was known */
+/* The final tier: "htxsnv" "httnv" "htnv" "khtnv" "not_rated" "deferred"; NULL if rejected. */
+QUY_API const char *quy_result_tier(const quy_result *r);
+QUY_API const char *quy_result_tier_label(const quy_result *r); /* "Hoàn thành tốt nhiệm vụ", ... */
+QUY_API const char *quy_result_eligible_tier(const quy_result *r); /* before the batch steps */
+QUY_API const char *quy_result_eligible_label(const quy_result *r);
+QUY_API const char *quy_result_rule(const quy_result *r);   /* deciding rule; NULL if none */
+QUY_API const char *quy_result_cite(const quy_result *r);
+QUY_API const char *quy_result_layer(const quy_result *r);  /* ruleset that wrote the rule */
+QUY_API unsigned quy_result_steps(const quy_result *r);     /* QUY_STEP_* bits */
+/* Flags: the rules' flags, then the batch steps' ("capped", "quota_demoted"). */
+QUY_API size_t quy_result_flag_count(const quy_result *r);
+QUY_API const char *quy_result_flag(const quy_result *r, size_t i);         /* code */
+QUY_API const char *quy_result_flag_message(const quy_result *r, size_t i); /* Vietnamese */
+QUY_API const char *quy_result_flag_cite(const quy_result *r, size_t i);    /* "" if none */
+/* An adjustment's reason (a hook's `adjust` step), or NULL. */
+QUY_API const char *quy_result_flag_detail(const quy_result *r, size_t i);
+/* A rejected record: code (missing_field wrong_type unknown_value
+ * constraint bad_json bad_csv unknown_kind duplicate_id eval ...), field
+ * ("" if the record as a whole; "grades[1]" inside a list), message. */
+QUY_API const char *quy_result_error_code(const quy_result *r);
+QUY_API const char *quy_result_error_field(const quy_result *r);
+QUY_API const char *quy_result_error_message(const quy_result *r);
+
+/* The explanation (needs QUY_BATCH_EXPLAIN, or a result of quy_rate_json):
+ * Vietnamese text, each line indented by `indent` spaces — the rules tried
+ * clause by clause with the values read, adjustments, then the batch
+ * steps — or JSON. Both malloc'd (quy_free). */
+QUY_API quy_status quy_result_explain_text(const quy_result *r, int indent, char **text);
+QUY_API quy_status quy_result_explain_json(const quy_result *r, char **json);
+
+/* ---- the explanation as data ---------------------------------------- */
+
+/* Rules tried (in order) → their clauses → the values each read; flags
+ * raised; adjustments; batch steps. Attributes are read by name as strings
+ * (booleans as "true"/"false"); an attribute the item lacks is NULL.
+ *   rule:       rule label outcome cite layer held
+ *   clause:     condition label result ("true" "false" "skipped") absent cite layer unless unless_held
+ *   flag:       code message cite layer
+ *   adjustment: hook phase label reason from to cite layer
+ *   step:       step message cite layer           (batch steps)
+ *   decided_by: rule label outcome cite layer     (quy_explain_decided_by) */
+QUY_API quy_status quy_result_explain(const quy_result *r, quy_explain **out);
+QUY_API void quy_explain_free(quy_explain *e);
+QUY_API const char *quy_explain_decided_by(quy_explain *e, const char *attr);
+QUY_API size_t quy_explain_rule_count(const quy_explain *e);
+QUY_API const char *quy_explain_rule(quy_explain *e, size_t rule, const char *attr);
+QUY_API size_t quy_explain_clause_count(const quy_explain *e, size_t rule);
+QUY_API const char *quy_explain_clause(quy_explain *e, size_t rule, size_t clause, const char *attr);
+/* The values a clause read: name ("tasks_total", "share()", "sum axes") and value as shown to people. */
+QUY_API size_t quy_explain_read_count(const quy_explain *e, size_t rule, size_t clause);
+QUY_API const char *quy_explain_read_name(quy_explain *e, size_t rule, size_t clause, size_t k);
+QUY_API const char *quy_explain_read_value(quy_explain *e, size_t rule, size_t clause, size_t k);
+QUY_API size_t quy_explain_flag_count(const quy_explain *e);
+QUY_API const char *quy_explain_flag(quy_explain *e, size_t i, const char *attr);
+QUY_API size_t quy_explain_adjustment_count(const quy_explain *e);
+QUY_API const char *quy_explain_adjustment(quy_explain *e, size_t i, const char *attr);
+QUY_API size_t quy_explain_step_count(const quy_explain *e);
+QUY_API const char *quy_explain_step(quy_explain *e, size_t i, const char *attr);
+
+/* =====================================================================
+ * Writing results: JSON Lines, CSV, a table
+ * =================================================================== */
+
+/* format: "jsonl" (or "json"), "csv", "table" (aligned, for a terminal). */
+QUY_API quy_status quy_writer_new(const quy_ruleset *rs, FILE *out, const char *format, quy_writer **w);
+/* Write one result (rated or rejected); `explain` attaches the trace (its
+ * batch needs QUY_BATCH_EXPLAIN) and the batch steps. */
+QUY_API quy_status quy_writer_result(quy_writer *w, const quy_result *r, int explain);
+/* Flush (a table is written here), free; QUY_IO if writing failed. */
+QUY_API quy_status quy_writer_close(quy_writer *w);
+
+/* A stream as one batch (roll-ups, caps and quotas over the whole stream),
+ * written to `out` in input order as `format` (as quy_writer_new). Counts
+ * through rated/rejected (may be NULL). QUY_OK, QUY_REJECTED if any record
+ * was rejected, QUY_IO, or QUY_EINVAL (e.g. an unknown format: nothing is
+ * written). */
+QUY_API quy_status quy_rate_stream(quy_session *s, FILE *in, const char *in_name, FILE *out, const char *format,
+                                   int explain, size_t *rated, size_t *rejected);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,334 @@
+/*
+ * api.c — rulesets, sessions, batches, results and writers (include/quy.h)
+ * over the record reader, the VM, the batch engine and the writers. It
+ * adds no rating logic of its own: a single record is a batch of one in
+ * single mode (runtime/batch.h, batch_single), exactly as a `quy test`
+ * case, so the library, `quy test` and `quy eval` agree.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../runtime/explain.h"
+#include "../runtime/hook.h"
+#include "../runtime/output.h"
+#include "internal.h"
+
+#define NULLARG(fn) qi_fail(QUY_EINVAL, fn ": NULL argument")
+
+/* =====================================================================
+ * Rulesets
+ * =================================================================== */
+
+quy_status qi_ruleset_new(q_program *p, const char *file, quy_ruleset **out)
+{
+    quy_ruleset *rs = calloc(1, sizeof *rs);
+    char *f = strdup(file ? file : "");
+    if (!rs || !f || pthread_mutex_init(&rs->hook_lock, NULL) != 0) {
+        free(rs);
+        free(f);
+        prog_free(p);
+        return qi_fail(QUY_ENOMEM, "out of memory");
+    }
+    rs->p = p;
+    rs->file = f;
+    rs->hooks = p->nhooks > 0;
+    *out = rs;
+    return QUY_OK;
+}
+
+void quy_ruleset_free(quy_ruleset *rs)
+{
+    if (!rs) return;
+    pthread_mutex_destroy(&rs->hook_lock);
+    prog_free(rs->p);
+    free(rs->file);
+    free(rs);
+}
+
+const char *quy_ruleset_name(const quy_ruleset *rs)
+{
+    if (!rs) return NULLARG("quy_ruleset_name"), NULL;
+    return prog_str(rs->p, rs->p->name);
+}
+
+const char *quy_ruleset_version(const quy_ruleset *rs)
+{
+    if (!rs) return NULLARG("quy_ruleset_version"), NULL;
+    return prog_str(rs->p, rs->p->version);
+}
+
+const char *quy_ruleset_file(const quy_ruleset *rs)
+{
+    if (!rs) return NULLARG("quy_ruleset_file"), NULL;
+    return rs->file;
+}
+
+size_t quy_ruleset_count(const quy_ruleset *rs, int what)
+{
+    if (!rs) return NULLARG("quy_ruleset_count"), 0;
+    const q_program *p = rs->p;
+    switch (what) {
+    case QUY_COUNT_KINDS: return p->nkinds;
+    case QUY_COUNT_RULES: return p->nrules;
+    case QUY_COUNT_CLAUSES: return p->nclauses;
+    case QUY_COUNT_INSTRUCTIONS: return p->ncode;
+    case QUY_COUNT_FLAGS: return p->nflagdefs;
+    case QUY_COUNT_HOOKS: return p->nhooks;
+    default: qi_fail(QUY_EINVAL, "quy_ruleset_count: unknown quy_count %d", what); return 0;
+    }
+}
+
+quy_status quy_ruleset_bytecode(const quy_ruleset *rs, void **buf, size_t *len)
+{
+    if (!rs || !buf || !len) return NULLARG("quy_ruleset_bytecode");
+    uint8_t *b;
+    if (!bc_write(rs->p, &b, len)) return qi_fail(QUY_ENOMEM, "out of memory");
+    *buf = b;
+    return QUY_OK;
+}
+
+quy_status quy_ruleset_disasm(const quy_ruleset *rs, FILE *out)
+{
+    if (!rs || !out) return NULLARG("quy_ruleset_disasm");
+    disasm_print(rs->p, out);
+    return ferror(out) ? qi_fail(QUY_IO, "cannot write the listing") : QUY_OK;
+}
+
+quy_status quy_opcodes_markdown(FILE *out)
+{
+    if (!out) return NULLARG("quy_opcodes_markdown");
+    disasm_opcodes_md(out);
+    return ferror(out) ? qi_fail(QUY_IO, "cannot write the table") : QUY_OK;
+}
+
+/* =====================================================================
+ * Sessions
+ * =================================================================== */
+
+quy_status quy_session_new(const quy_ruleset *rs, quy_session **out)
+{
+    if (out) *out = NULL;
+    if (!rs || !out) return NULLARG("quy_session_new");
+    quy_session *s = calloc(1, sizeof *s);
+    if (s) s->ev = malloc(sizeof(vm_event) * QUY_TRACE_CAP);
+    if (!s || !s->ev) {
+        free(s);
+        return qi_fail(QUY_ENOMEM, "out of memory");
+    }
+    s->rs = rs;
+    s->hook_instructions = QUY_HOOK_INSTRUCTIONS;
+    s->hook_memory = QUY_HOOK_MEMORY;
+    *out = s;
+    return QUY_OK;
+}
+
+void quy_session_free(quy_session *s)
+{
+    if (!s) return;
+    quy_batch_free(s->single);
+    free(s->ev);
+    free(s);
+}
+
+quy_status quy_session_set_hook_limits(quy_session *s, uint64_t instructions, size_t memory)
+{
+    if (!s) return NULLARG("quy_session_set_hook_limits");
+    if (instructions) s->hook_instructions = instructions;
+    if (memory) s->hook_memory = memory;
+    return QUY_OK;
+}
+
+void qi_hook_limits(const quy_session *s)
+{
+    if (s->rs->hooks) hook_set_limits(s->rs->p, s->hook_instructions, s->hook_memory);
+}
+
+/* Rating runs between these two: the hook lock, this session's limits. */
+static void enter(const quy_session *s)
+{
+    qi_lock(s->rs);
+    qi_hook_limits(s);
+}
+
+static void leave(const quy_session *s) { qi_unlock(s->rs); }
+
+/* =====================================================================
+ * Batches
+ * =================================================================== */
+
+quy_status quy_batch_new(quy_session *s, unsigned flags, quy_batch **out)
+{
+    if (out) *out = NULL;
+    if (!s || !out) return NULLARG("quy_batch_new");
+    if (flags & ~(unsigned)(QUY_BATCH_EXPLAIN | QUY_BATCH_SINGLE))
+        return qi_fail(QUY_EINVAL, "quy_batch_new: unknown flags 0x%x (QUY_BATCH_EXPLAIN, QUY_BATCH_SINGLE)", flags);
+    quy_batch *b = calloc(1, sizeof *b);
+    if (b) b->bt = batch_new(s->rs->p, (flags & QUY_BATCH_EXPLAIN) != 0);
+    if (!b || !b->bt) {
+        free(b);
+        return qi_fail(QUY_ENOMEM, "out of memory");
+    }
+    batch_single(b->bt, (flags & QUY_BATCH_SINGLE) != 0);
+    b->s = s;
+    b->flags = flags;
+    b->flags_of = SIZE_MAX;
+    *out = b;
+    return QUY_OK;
+}
+
+static void clear_xflags(quy_batch *b)
+{
+    for (size_t k = 0; k < b->nx; k++) free(b->xmsg[k]);
+    free(b->xcode);
+    free(b->xcite);
+    free(b->xmsg);
+    b->xcode = b->xcite = NULL;
+    b->xmsg = NULL;
+    b->nx = 0;
+    b->flags_of = SIZE_MAX;
+}
+
+void quy_batch_free(quy_batch *b)
+{
+    if (!b) return;
+    clear_xflags(b);
+    batch_free(b->bt);
+    free(b->results);
+    free(b);
+}
+
+static void on_warning(void *ctx, const rec_error *w)
+{
+    quy_batch *b = ctx;
+    b->warn(b->warn_ctx, w->file, w->line, w->id, w->message);
+}
+
+quy_status quy_batch_on_warning(quy_batch *b, quy_warning_fn fn, void *ctx)
+{
+    if (!b || !fn) return NULLARG("quy_batch_on_warning");
+    b->warn = fn;
+    b->warn_ctx = ctx;
+    batch_on_warning(b->bt, on_warning, b);
+    return QUY_OK;
+}
+
+static quy_status not_after_run(const quy_batch *b, const char *fn)
+{
+    return b->ran ? qi_fail(QUY_ESTATE, "%s: the batch has run already; make a new batch", fn) : QUY_OK;
+}
+
+quy_status quy_batch_add_json(quy_batch *b, const char *json, size_t len, const char *name, unsigned line)
+{
+    if (!b || !json) return NULLARG("quy_batch_add_json");
+    quy_status st = not_after_run(b, "quy_batch_add_json");
+    if (st != QUY_OK) return st;
+    if (!name) name = "json";
+    json_error_t je;
+    json_t *obj = json_loadb(json, len, 0, &je);
+    rec_error err;
+    if (!obj) {
+        memset(&err, 0, sizeof err);
+        snprintf(err.file, sizeof err.file, "%s", name);
+        err.line = line;
+        snprintf(err.code, sizeof err.code, "bad_json");
+        snprintf(err.message, sizeof err.message, "JSON không hợp lệ (invalid JSON): %s, column %d", je.text,
+                 je.column);
+        batch_add_rejected(b->bt, &err, name);
+        return QUY_OK;
+    }
+    enter(b->s);
+    batch_add_json(b->bt, obj, line, name, &err);
+    leave(b->s);
+    json_decref(obj);
+    return QUY_OK;
+}
+
+quy_status quy_batch_read_stream(quy_batch *b, FILE *in, const char *name)
+{
+    if (!b || !in) return NULLARG("quy_batch_read_stream");
+    quy_status st = not_after_run(b, "quy_batch_read_stream");
+    if (st != QUY_OK) return st;
+    if (!name) name = "-";
+    rec_error err;
+    enter(b->s);
+    int rc = batch_read(b->bt, in, name, &err);
+    leave(b->s);
+    if (rc != 0) return qi_fail(QUY_IO, "%s:%u: %s", name, err.line, err.message);
+    return QUY_OK;
+}
+
+quy_status quy_batch_read(quy_batch *b, const char *text, size_t len, const char *name)
+{
+    if (!b || !text) return NULLARG("quy_batch_read");
+    if (len == 0) return not_after_run(b, "quy_batch_read");
+    FILE *in = fmemopen((void *)text, len, "r");
+    if (!in) return qi_fail(QUY_ENOMEM, "out of memory");
+    quy_status st = quy_batch_read_stream(b, in, name ? name : "memory");
+    fclose(in);
+    return st;
+}
+
+quy_status quy_batch_run(quy_batch *b)
+{
+    if (!b) return NULLARG("quy_batch_run");
+    quy_status st = not_after_run(b, "quy_batch_run");
+    if (st != QUY_OK) return st;
+    enter(b->s);
+    batch_run(b->bt);
+    leave(b->s);
+    b->nresults = batch_count(b->bt);
+    b->results = calloc(b->nresults ? b->nresults : 1, sizeof *b->results);
+    if (!b->results) return qi_fail(QUY_ENOMEM, "out of memory");
+    for (size_t i = 0; i < b->nresults; i++) b->results[i] = (quy_result){b, i};
+    b->ran = true;
+    return QUY_OK;
+}
+
+size_t quy_batch_count(const quy_batch *b) { return b ? batch_count(b->bt) : 0; }
+
+const quy_result *quy_batch_result(quy_batch *b, size_t i)
+{
+    if (!b) return NULLARG("quy_batch_result"), NULL;
+    if (!b->ran) return qi_fail(QUY_ESTATE, "quy_batch_result: call quy_batch_run first"), NULL;
+    if (i >= b->nresults) return qi_fail(QUY_EINVAL, "quy_batch_result: no record %zu (%zu in the batch)", i, b->nresults), NULL;
+    return &b->results[i];
+}
+
+quy_status quy_batch_find(const quy_batch *b, const char *id, size_t *index)
+{
+    if (!b || !id || !index) return NULLARG("quy_batch_find");
+    size_t i = batch_find(b->bt, id);
+    if (i == SIZE_MAX) return qi_fail(QUY_ENOTFOUND, "no record with id '%s' in the batch", id);
+    *index = i;
+    return QUY_OK;
+}
+
+quy_status quy_batch_summary(const quy_batch *b, FILE *out, int json)
+{
+    if (!b || !out) return NULLARG("quy_batch_summary");
+    if (!b->ran) return qi_fail(QUY_ESTATE, "quy_batch_summary: call quy_batch_run first");
+    batch_summary(b->bt, out, json != 0);
+    return ferror(out) ? qi_fail(QUY_IO, "cannot write the summary") : QUY_OK;
+}
+
+/* =====================================================================
+ * Single records
+ * =================================================================== */
+
+quy_status quy_rate_json(quy_session *s, const char *json, size_t len, const quy_result **out)
+{
+    if (out) *out = NULL;
+    if (!s || !json || !out) return NULLARG("quy_rate_json");
+    quy_batch_free(s->single);
+    s->single = NULL;
+    quy_batch *b;
+    quy_status st = quy_batch_new(s, QUY_BATCH_SINGLE | QUY_BATCH_EXPLAIN, &b);
+    if (st != QUY_OK) return st;
+    s->single = b;
+    if ((st = quy_batch_add_json(b, json, len, "json", 1)) != QUY_OK || (st = quy_batch_run(b)) != QUY_OK) return st;
+    *out = &b->results[0];
+    return quy_result_status(*out) == QUY_OK ? QUY_OK
+                                             : qi_fail(QUY_REJECTED, "record rejected [%s] %s", quy_result_error_code(*out),
+                                                       quy_result_error_message(*out));
+}

@@ -1,0 +1,19 @@
+/*
+ * bridge.c — not part of quy.h: for the `quy` commands that still use the
+ * compiled program directly (cli/cli.h, "Bridge"). Hidden in libquy.so.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+
+q_program *quy_bridge_take_program(quy_ruleset *rs);
+q_program *quy_bridge_take_program(quy_ruleset *rs)
+{
+    if (!rs) return NULL;
+    q_program *p = rs->p;
+    rs->p = NULL;
+    pthread_mutex_destroy(&rs->hook_lock);
+    free(rs->file);
+    free(rs);
+    return p;
+}

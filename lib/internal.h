@@ -1,0 +1,87 @@
+/*
+ * internal.h — the library behind include/quy.h (prefix quy_, internal
+ * helpers qi_). Files:
+ *   lib/util.c      versions, per-thread error messages, status names
+ *   lib/loader.c    the search path (one builder), loading, compiling, the registry
+ *   lib/diags.c     the diagnostics list
+ *   lib/api.c       rulesets, sessions, batches, results, writers
+ *   lib/explain.c   the explanation as data
+ *
+ * Ownership of run-time state (quy.h, THREADS): a quy_ruleset holds the
+ * compiled program and nothing that changes while rating; a quy_session
+ * holds the record decoder, the trace buffer, the last single result and
+ * the hook limits. The program's Lua hook runtime still lives in the
+ * program (runtime/hook.c, q_program.hook_rt) until it moves into a
+ * per-thread object: until then a ruleset with hooks serialises rating
+ * through rs->hook_lock (qi_lock/qi_unlock), which is the only mutable
+ * field of a quy_ruleset.
+ */
+#ifndef QUY_LIB_INTERNAL_H
+#define QUY_LIB_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "../compiler/compiler.h"
+#include "../include/quy.h"
+#include "../runtime/batch.h"
+#include "../runtime/record.h"
+#include "../runtime/vm.h"
+
+struct quy_ruleset {
+    q_program *p;
+    char *file;                /* where it came from ("" from bytes) */
+    bool hooks;                /* p declares hooks: rating takes hook_lock */
+    pthread_mutex_t hook_lock; /* see above */
+};
+
+struct quy_session {
+    const quy_ruleset *rs;
+    rec_reader *decoder;   /* JSON objects → records */
+    vm_event *ev;          /* trace buffer, QUY_TRACE_CAP events */
+    uint64_t hook_instructions; /* 0 = the runtime's default */
+    size_t hook_memory;
+    quy_batch *single;     /* the batch of the last quy_rate_json */
+};
+
+struct quy_result {
+    quy_batch *b;
+    size_t i;
+};
+
+struct quy_batch {
+    quy_session *s;
+    batch *bt;
+    unsigned flags;       /* QUY_BATCH_* */
+    bool ran;
+    quy_result *results;  /* one per record, made by quy_batch_run */
+    size_t nresults;
+    quy_warning_fn warn;
+    void *warn_ctx;
+    /* the batch steps' flags of the result last asked for (quy_result_flag*) */
+    size_t flags_of;      /* result index, SIZE_MAX = none */
+    const char **xcode, **xcite;
+    char **xmsg;
+    size_t nx;
+};
+
+/* Set the per-thread message (printf-style) and return `st`. */
+quy_status qi_fail(quy_status st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *qi_strdup(const char *s);
+
+/* Take / release the ruleset's hook lock when it has hooks. */
+void qi_lock(const quy_ruleset *rs);
+void qi_unlock(const quy_ruleset *rs);
+/* Apply the session's hook limits to the program (under the lock). */
+void qi_hook_limits(const quy_session *s);
+
+/* Make a quy_ruleset around a program (takes it; frees it on failure). */
+quy_status qi_ruleset_new(q_program *p, const char *file, quy_ruleset **out);
+
+/* A diagnostics list copied out of a compiler's (NULL on no memory). */
+quy_diags *qi_diags_from(const diag_list *d);
+
+/* The batch view of a result (false with a message on a bad handle). */
+bool qi_view(const quy_result *r, batch_view *v);
+
+#endif /* QUY_LIB_INTERNAL_H */
