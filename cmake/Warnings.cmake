@@ -1,8 +1,12 @@
 include(CheckCCompilerFlag)
 
-set(QUY_WARNING_FLAGS -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+option(QUY_WERROR "Warnings are errors (off for the clang ThreadSanitizer build, whose warnings differ)" ON)
+set(QUY_WARNING_FLAGS -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
     -Wformat=2 -Wvla -Wno-missing-field-initializers)
 set(QUY_FLAGS_OK "")
+if(QUY_WERROR)
+  list(APPEND QUY_WARNING_FLAGS -Werror)
+endif()
 foreach(flag ${QUY_WARNING_FLAGS})
   string(MAKE_C_IDENTIFIER "HAVE${flag}" var)
   check_c_compiler_flag(${flag} ${var})

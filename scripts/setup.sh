@@ -11,6 +11,7 @@ PACKAGES=(
   libcsv-dev            # CSV records
   libxxhash-dev         # hashing record ids in batch steps
   libcmocka-dev         # unit tests
+  clang libclang-rt-14-dev  # the ThreadSanitizer build of the shared-ruleset test (scripts/test.sh)
 )
 
 missing=()
