@@ -47,4 +47,7 @@ grep -q '^explanation:' out-pc
 # the installed quy finds the installed rulesets too
 "$P/bin/quy" test cho-chu-2024 2>err | tail -1
 grep -q "from $P/share/quy/rulesets/cho-chu-2024/cho-chu-2024.quy" err
+# the guide quotes this very file
+sed -n '/<!-- rate.c: begin -->/,/<!-- rate.c: end -->/p' "$SRC/docs/integration-guide.md" | sed '1,2d' | head -n -2 >guide-rate.c
+cmp guide-rate.c "$SRC/docs/examples/rate.c"
 cat out-pc
