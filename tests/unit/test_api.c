@@ -410,6 +410,34 @@ static void test_cap_alone(void **state)
     quy_loader_free(ld);
 }
 
+/* Hook limits belong to the session: two sessions of one ruleset, two budgets. */
+static void test_hook_limits(void **state)
+{
+    (void)state;
+    quy_loader *ld = loader();
+    quy_ruleset *rs = load(ld, QUY_SOURCE_DIR "/tests/golden/eval/hooks_sandbox/sandbox.quy");
+    quy_session *small, *plain;
+    assert_int_equal(quy_session_new(rs, &small), QUY_OK);
+    assert_int_equal(quy_session_new(rs, &plain), QUY_OK);
+    assert_int_equal(quy_session_set_hook_limits(small, 100000, 0), QUY_OK);
+    assert_int_equal(quy_session_set_hook_limits(NULL, 1, 1), QUY_EINVAL);
+    const char *loop = "{\"id\":\"L\",\"kind\":\"member\",\"mode\":\"loop\",\"tasks\":6}";
+    const quy_result *r;
+    assert_int_equal(quy_rate_json(small, loop, strlen(loop), &r), QUY_REJECTED);
+    assert_string_equal(quy_result_error_code(r), "eval");
+    assert_non_null(strstr(quy_result_error_message(r), "100000 lệnh"));
+    assert_int_equal(quy_rate_json(plain, loop, strlen(loop), &r), QUY_REJECTED);
+    assert_non_null(strstr(quy_result_error_message(r), "5000000 lệnh"));
+    const char *ok = "{\"id\":\"R\",\"kind\":\"member\",\"mode\":\"ok\",\"tasks\":6}";
+    assert_int_equal(quy_rate_json(small, ok, strlen(ok), &r), QUY_OK);
+    assert_string_equal(quy_result_tier(r), "httnv");
+    assert_int_equal(quy_ruleset_count(rs, QUY_COUNT_HOOKS), 1);
+    quy_session_free(small);
+    quy_session_free(plain);
+    quy_ruleset_free(rs);
+    quy_loader_free(ld);
+}
+
 static void test_resolve_locality(void **state)
 {
     (void)state;
@@ -463,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_batch_memory_and_explain),
         cmocka_unit_test(test_stream),
         cmocka_unit_test(test_cap_alone),
+        cmocka_unit_test(test_hook_limits),
         cmocka_unit_test(test_resolve_locality),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
