@@ -278,10 +278,12 @@ static void test_compile_from_memory(void **state)
     quy_ruleset *rs2 = NULL;
     assert_int_equal(quy_ruleset_from_bytecode(bc, bclen, &rs2), QUY_OK);
     assert_string_equal(quy_ruleset_name(rs2), "mine");
-    assert_int_equal(quy_ruleset_from_bytecode(bc, bclen / 2, &rs2), QUY_ERROR);
+    quy_ruleset *rs3 = (quy_ruleset *)1;
+    assert_int_equal(quy_ruleset_from_bytecode(bc, bclen / 2, &rs3), QUY_ERROR);
+    assert_null(rs3);
     quy_free(bc);
     quy_ruleset_free(rs);
-    quy_ruleset_free(rs2 ? rs2 : NULL);
+    quy_ruleset_free(rs2);
     quy_loader_free(ld);
 }
 
