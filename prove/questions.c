@@ -222,8 +222,13 @@ static void ask_gaps(ask *q, uint32_t kind)
         if (res == Z3_L_TRUE && w && confirm(q, w, p->rules[r].outcome, r, 0)) {
             prove_finding *f = add(q->r, PF_GAP, kind);
             f->rule = r;
+            f->why = dupf("reaches 'otherwise' raising no named gap: a gap the ruleset does not name "
+                          "(khoảng trống chưa được đặt tên)");
             f->witness = w;
             w = NULL;
+        } else if (res == Z3_L_FALSE) {
+            note(q->r, dupf("kind %s: every valid record that reaches 'otherwise' raises a named gap: the list of gaps is "
+                            "complete (proved)", prog_str(p, kd->name)));
         } else {
             unknown(q, res, kind, "otherwise, no named gap");
         }

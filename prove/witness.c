@@ -132,7 +132,11 @@ static bool put_scalar(wit *w, buf *b, uint8_t tk, Z3_ast t, const sym_var *v, Z
         if (n >= 0 && (size_t)n < c->nstrs) {
             put_json_str(b, c->strs[n]);
         } else {
-            snprintf(tmp, sizeof tmp, "khác-%lld", (long long)(n < 0 ? -n : n - (int64_t)c->nstrs + 1));
+            /* injective: distinct ids, distinct strings, none equal to a constant */
+            if (n < 0)
+                snprintf(tmp, sizeof tmp, "khác-âm-%lld", -(long long)n);
+            else
+                snprintf(tmp, sizeof tmp, "khác-%lld", (long long)(n - (int64_t)c->nstrs + 1));
             put_json_str(b, tmp);
         }
         return true;
