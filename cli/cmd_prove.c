@@ -26,7 +26,8 @@ static const char prove_usage[] =
     "  --dead            quy tắc, điều kiện, cờ không bao giờ có tác dụng (rules, clauses, flags that never act)\n"
     "  --refines PARENT  không bản ghi nào được RULESET xếp cao hơn PARENT (never rated higher than the parent)\n"
     "  --equiv OTHER     mọi chuyển loại OTHER -> RULESET, mỗi loại một bản ghi chứng minh (every transition)\n"
-    "  --expect FILE     các phát hiện đã được duyệt, mỗi dòng một khoá (approved findings, one key a line)\n";
+    "  --expect FILE     các phát hiện đã được duyệt, mỗi dòng một khoá (approved findings, one key a line)\n"
+    "  --write-expect FILE  ghi khoá của mọi phát hiện để duyệt (write every finding's key, to review and approve)\n";
 
 static const char *kname(const q_program *p, uint32_t k) { return prog_str(p, p->kinds[k].name); }
 
@@ -159,11 +160,29 @@ static void render_json(const prove_report *r, const q_program *a, FILE *o)
     fprintf(o, "],\"queries\":%u}\n", r->queries);
 }
 
+static bool write_keys(const char *path, const prove_report *r, const q_program *a, const char *spec, const char *other)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "quy prove: cannot write %s\n", path);
+        return false;
+    }
+    fprintf(f, "# quy prove %s%s%s: approved findings, one key a line (KIND WHAT DETAIL)\n", spec, other ? " vs " : "",
+            other ? other : "");
+    char key[512];
+    for (size_t i = 0; i < r->nf; i++) {
+        if (r->f[i].what == PF_TRANSITION && r->f[i].from == r->f[i].to) continue;
+        finding_key(r, &r->f[i], a, key, sizeof key);
+        fprintf(f, "%s\n", key);
+    }
+    return fclose(f) == 0;
+}
+
 int cmd_prove(int argc, char **argv)
 {
     cli_paths ps;
     cli_paths_init(&ps);
-    const char *spec = NULL, *other = NULL, *format = "text", *expect = NULL, *timeout = NULL, *v;
+    const char *spec = NULL, *other = NULL, *format = "text", *expect = NULL, *timeout = NULL, *write_expect = NULL, *v;
     int q = -1;
     prove_opts o = {.timeout_ms = 60000};
     for (int i = 1; i < argc; i++) {
@@ -174,6 +193,7 @@ int cmd_prove(int argc, char **argv)
         else if (cli_opt(argc, argv, &i, "--format", &v)) format = v;
         else if (cli_opt(argc, argv, &i, "--timeout", &v)) timeout = v;
         else if (cli_opt(argc, argv, &i, "--expect", &v)) expect = v;
+        else if (cli_opt(argc, argv, &i, "--write-expect", &v)) write_expect = v;
         else if (cli_opt(argc, argv, &i, "--rulesets", &v)) cli_paths_add(&ps, v);
         else if (cli_opt(argc, argv, &i, "--seed-mismatch", NULL)) o.mismatch_test = 1;
         else if (argv[i][0] == '-' && argv[i][1]) {
@@ -230,13 +250,14 @@ int cmd_prove(int argc, char **argv)
             finding_key(&r, &r.f[i], a, key, sizeof key);
             if (!expect || !approved(&ap, key)) unapproved++;
         }
+        if (write_expect && !write_keys(write_expect, &r, a, spec, other)) rc = EXIT_IO;
         for (size_t i = 0; i < ap.n; i++)
             if (!ap.used[i]) fprintf(stderr, "quy prove: approved in %s but not found now: %s\n", expect, ap.keys[i]);
         if (strcmp(format, "text") == 0)
             printf("%s: %zu phát hiện%s, %u truy vấn (%zu findings%s, %u solver queries)\n",
                    unapproved ? "CÓ PHÁT HIỆN" : "ĐÃ CHỨNG MINH", unapproved, expect ? " chưa duyệt" : "", r.queries,
                    unapproved, expect ? " not approved" : "", r.queries);
-        rc = unapproved ? EXIT_FINDING : EXIT_OK;
+        if (rc == EXIT_OK) rc = unapproved ? EXIT_FINDING : EXIT_OK;
     }
     for (size_t i = 0; i < ap.n; i++) free(ap.keys[i]);
     free(ap.keys);
