@@ -112,6 +112,13 @@ static const char *what_vi[] = {
     [PF_UNKNOWN] = "không xác định (unknown: solver gave no answer)",
 };
 
+static void print_rule(FILE *o, const q_program *p, uint32_t r, const char *which)
+{
+    const char *cite = prog_str(p, p->rules[r].cite);
+    fprintf(o, "    %s%squy tắc %s", which ? which : "", which ? ": " : "", prog_str(p, p->rules[r].name));
+    fprintf(o, *cite ? " [%s]\n" : "%s\n", cite);
+}
+
 static void render_text(const prove_report *r, const q_program *a, const q_program *b, approvals *ap, FILE *o)
 {
     char key[512];
@@ -120,11 +127,8 @@ static void render_text(const prove_report *r, const q_program *a, const q_progr
         finding_key(r, f, a, key, sizeof key);
         bool ok = ap && approved(ap, key);
         fprintf(o, "%s %s — %s\n", ok ? "✓" : "•", key, what_vi[f->what]);
-        if (f->rule != QUY_NONE)
-            fprintf(o, "    quy tắc %s [%s]\n", prog_str(a, a->rules[f->rule].name), prog_str(a, a->rules[f->rule].cite));
-        if (f->rule2 != QUY_NONE && b)
-            fprintf(o, "    %s: quy tắc %s [%s]\n", prog_str(b, b->name), prog_str(b, b->rules[f->rule2].name),
-                    prog_str(b, b->rules[f->rule2].cite));
+        if (f->rule != QUY_NONE) print_rule(o, a, f->rule, NULL);
+        if (f->rule2 != QUY_NONE && b) print_rule(o, b, f->rule2, prog_str(b, b->name));
         if (f->clause != QUY_NONE) fprintf(o, "    điều kiện: %s\n", prog_str(a, a->clauses[f->clause].text));
         if (f->flag != QUY_NONE)
             fprintf(o, "    cờ %s: %s\n", prog_str(a, a->flags[f->flag].name), prog_str(a, a->flags[f->flag].message));

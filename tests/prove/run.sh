@@ -76,5 +76,16 @@ else
   fails=$((fails + 1))
 fi
 
+# What the testing guide shows `quy prove` printing, it still prints.
+awk '/<!-- prove-example:/{f=1; next} f && /^```$/{if (n++) exit; next} f && n' "$SRC/docs/testing-guide.md" >"$T/doc"
+"$QUY" prove --rulesets "$SRC/tests/prove/rulesets" gaps-open --gaps >"$T/now" 2>&1
+if [ -s "$T/doc" ] && diff -u "$T/doc" "$T/now"; then
+  echo "ok   docs/testing-guide.md 7.1 example"
+  pass=$((pass + 1))
+else
+  echo "FAIL docs/testing-guide.md 7.1 example differs from what quy prove prints (diff above)"
+  fails=$((fails + 1))
+fi
+
 echo "$pass passed, $fails failed"
 [ "$fails" -eq 0 ]
