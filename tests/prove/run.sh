@@ -47,6 +47,8 @@ expect central-124.equiv-self 0 "ĐÃ CHỨNG MINH" -- central-124 --equiv centr
 expect fixture.loose-narrow 5 "member looser htnv->httnv" -- loose-narrow --refines central-124
 expect fixture.tight 0 "ĐÃ CHỨNG MINH" -- tight --refines central-124
 expect fixture.dead-rule 5 "member dead-rule khong_the" -- dead-rule --dead
+expect fixture.dead-none 0 "ĐÃ CHỨNG MINH" -- gaps-open --dead
+expect fixture.equiv-moves 5 "member transition htxsnv->httnv" -- tight --equiv central-124
 expect fixture.gaps-complete 0 "the list of gaps is complete (proved)" -- gaps-complete --gaps
 expect fixture.gaps-open.named 5 "member gap khong_co_nhiem_vu" -- gaps-open --gaps
 expect fixture.gaps-open.unnamed 5 "member gap (none)" -- gaps-open --gaps
