@@ -63,7 +63,7 @@ char *cli_locality_ruleset(const cli_paths *ps, const char *registry_file, const
 bool cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
 
 /* The command's name for messages ("eval"), and whether to announce the
- * file each ruleset came from (not for `quy gen`, whose output is data). */
+ * file each ruleset came from (check, test, eval, explain, diff). */
 extern const char *cli_cmd;
 extern bool cli_announce;
 
@@ -75,12 +75,13 @@ int cmd_test(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
+int cmd_prove(int argc, char **argv);
 
 /* ---------------------------------------------------------------------
  * Bridge for the commands not yet on the public API (cmd_diff.c, diff_*.c,
  * cmd_gen.c, gen_*.c: their engine is moving into the library; cmd_list.c:
- * the registry listing). They use the compiled program directly. Remove
- * with the last caller.
+ * the registry listing; cmd_prove.c: the prover). They use the compiled
+ * program directly. Remove with the last caller.
  * ------------------------------------------------------------------- */
 typedef struct q_program q_program;
 /* cli_ruleset(), then the program taken out of the ruleset (prog_free it). */
