@@ -9,25 +9,23 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "options.h"
 
-/* Parse --rulesets DIR options; positional arguments go to pos. -1 on a
- * usage error (reported). */
-static int collect_args(int argc, char **argv, cli_paths *ps, cli_list *pos, const char **out, bool *opcodes)
+/* Parse the options of `cmd` (options.h); positional arguments go to pos.
+ * -1 on a usage error (reported). */
+static int collect_args(int argc, char **argv, unsigned cmd, cli_paths *ps, cli_list *pos, const char **out,
+                        bool *opcodes)
 {
     cli_paths_init(ps);
     for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (cli_opt(argc, argv, &i, "--rulesets", &v))
-            cli_paths_add(ps, v);
-        else if (out && (cli_opt(argc, argv, &i, "-o", &v) || cli_opt(argc, argv, &i, "--output", &v)))
-            *out = v;
-        else if (opcodes && cli_opt(argc, argv, &i, "--opcodes", NULL))
-            *opcodes = true;
-        else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "quy %s: unknown option '%s'\n", argv[0], argv[i]);
-            return -1;
-        } else
-            cli_list_add(pos, argv[i]);
+        const char *v = NULL;
+        switch (cli_next(argc, argv, &i, cmd, &v)) {
+        case OPT_RULESETS: cli_paths_add(ps, v); break;
+        case OPT_OUTPUT: *out = v; break;
+        case OPT_OPCODES: *opcodes = true; break;
+        case OPT_ARG: cli_list_add(pos, argv[i]); break;
+        default: return -1;
+        }
     }
     return 0;
 }
@@ -36,7 +34,7 @@ int cmd_check(int argc, char **argv)
 {
     cli_paths ps;
     cli_list pos = {0};
-    if (collect_args(argc, argv, &ps, &pos, NULL, NULL) < 0 || pos.n == 0) {
+    if (collect_args(argc, argv, CMD_CHECK, &ps, &pos, NULL, NULL) < 0 || pos.n == 0) {
         fprintf(stderr, "usage: quy check FILE|NAME...\n");
         cli_list_free(&pos);
         return EXIT_RULESET;
@@ -75,7 +73,7 @@ int cmd_build(int argc, char **argv)
     cli_paths ps;
     cli_list pos = {0};
     const char *out = NULL;
-    if (collect_args(argc, argv, &ps, &pos, &out, NULL) < 0) pos.n = 0;
+    if (collect_args(argc, argv, CMD_BUILD, &ps, &pos, &out, NULL) < 0) pos.n = 0;
     quy_ruleset *rs = one_ruleset(&ps, &pos, "usage: quy build NAME|FILE [-o OUT.qbc]\n");
     if (!rs) return EXIT_RULESET;
     char *defname = NULL;
@@ -108,7 +106,7 @@ int cmd_disasm(int argc, char **argv)
     cli_paths ps;
     cli_list pos = {0};
     bool opcodes = false;
-    if (collect_args(argc, argv, &ps, &pos, NULL, &opcodes) < 0) pos.n = 0;
+    if (collect_args(argc, argv, CMD_DISASM, &ps, &pos, NULL, &opcodes) < 0) pos.n = 0;
     if (opcodes) {
         cli_list_free(&pos);
         quy_opcodes_markdown(stdout);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "options.h"
 
 typedef struct eval_opts {
     const char *ruleset;
@@ -129,32 +130,21 @@ int cmd_eval(int argc, char **argv, bool explain_cmd)
     cli_paths_init(&ps);
     const char *locality = NULL, *at = NULL, *registry_file = NULL;
     for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (cli_opt(argc, argv, &i, "--ruleset", &v))
-            o.ruleset = v;
-        else if (cli_opt(argc, argv, &i, "--locality", &v))
-            locality = v;
-        else if (cli_opt(argc, argv, &i, "--at", &v))
-            at = v;
-        else if (cli_opt(argc, argv, &i, "--registry", &v))
-            registry_file = v;
-        else if (cli_opt(argc, argv, &i, "--rulesets", &v))
-            cli_paths_add(&ps, v);
-        else if (cli_opt(argc, argv, &i, "--format", &v))
-            o.format = v;
-        else if (cli_opt(argc, argv, &i, "--explain", NULL))
-            o.explain = true;
-        else if (cli_opt(argc, argv, &i, "--json", NULL))
-            o.json = true;
-        else if (cli_opt(argc, argv, &i, "--id", &v))
-            o.only_id = v;
-        else if (cli_opt(argc, argv, &i, "--summary", NULL))
-            o.summary = true;
-        else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "quy %s: unknown option '%s' (try 'quy help')\n", argv[0], argv[i]);
-            return EXIT_RULESET;
-        } else
-            cli_list_add(&o.inputs, argv[i]);
+        const char *v = NULL;
+        switch (cli_next(argc, argv, &i, CMD_RATE, &v)) {
+        case OPT_RULESET: o.ruleset = v; break;
+        case OPT_LOCALITY: locality = v; break;
+        case OPT_AT: at = v; break;
+        case OPT_REGISTRY: registry_file = v; break;
+        case OPT_RULESETS: cli_paths_add(&ps, v); break;
+        case OPT_FORMAT: o.format = v; break;
+        case OPT_EXPLAIN: o.explain = true; break;
+        case OPT_JSON: o.json = true; break;
+        case OPT_ID: o.only_id = v; break;
+        case OPT_SUMMARY: o.summary = true; break;
+        case OPT_ARG: cli_list_add(&o.inputs, argv[i]); break;
+        default: cli_list_free(&o.inputs); return EXIT_RULESET;
+        }
     }
     char *chosen = NULL; /* --locality: the ruleset in force there */
     if (locality && o.ruleset) {

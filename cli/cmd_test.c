@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 
 typedef struct test_stats {
     size_t passed, failed;
@@ -299,17 +300,15 @@ int cmd_test(int argc, char **argv)
     cli_list names = {0};
     const char *locality = NULL, *at = NULL, *registry_file = NULL;
     for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (cli_opt(argc, argv, &i, "--rulesets", &v))
-            cli_paths_add(&ps, v);
-        else if (cli_opt(argc, argv, &i, "--locality", &v))
-            locality = v;
-        else if (cli_opt(argc, argv, &i, "--at", &v))
-            at = v;
-        else if (cli_opt(argc, argv, &i, "--registry", &v))
-            registry_file = v;
-        else
-            cli_list_add(&names, argv[i]);
+        const char *v = NULL;
+        switch (cli_next(argc, argv, &i, CMD_TEST, &v)) {
+        case OPT_RULESETS: cli_paths_add(&ps, v); break;
+        case OPT_LOCALITY: locality = v; break;
+        case OPT_AT: at = v; break;
+        case OPT_REGISTRY: registry_file = v; break;
+        case OPT_ARG: cli_list_add(&names, argv[i]); break;
+        default: cli_list_free(&names); return EXIT_RULESET;
+        }
     }
     char *chosen = NULL; /* --locality: the ruleset in force there */
     int rc = EXIT_OK;

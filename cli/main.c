@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "options.h"
 
 static const char usage[] =
     "quy — xếp loại chất lượng theo Quy định 124-QĐ/TW và các văn bản cụ thể hoá\n"
@@ -29,7 +30,7 @@ static const char usage[] =
     "  gen      generate records:  quy gen --ruleset NAME|FILE [--count N] [--seed S] [-o FILE]\n"
     "  prove    every record:      quy prove NAME (--gaps | --dead | --refines PARENT | --equiv OTHER)\n"
     "                              [--format text|json] [--timeout S] [--expect FILE]\n"
-    "  help     this text;  --version: the version\n"
+    "  help     this text; quy help COMMAND: its options; --version: the version\n"
     "\n"
     "--locality NAME|CODE [--at YYYY-MM-DD] instead of --ruleset (eval, explain, test): the ruleset\n"
     "  in force there on that date (default today) by rulesets/registry.json (or --registry FILE).\n"
@@ -72,6 +73,62 @@ bool cli_opt(int argc, char **argv, int *i, const char *name, const char **val)
     }
     *val = argv[++*i];
     return true;
+}
+
+/* ---------------------------------------------------------------------
+ * Options (options.h)
+ * ------------------------------------------------------------------- */
+
+typedef struct cli_optdef {
+    const char *name, *alias, *value;
+    unsigned cmds;
+    const char *help;
+} cli_optdef;
+
+static const cli_optdef options[OPT__COUNT] = {
+#define O_DEF(id, name, alias, value, cmds, help) {name, alias, value, cmds, help},
+    QUY_CLI_OPTIONS(O_DEF)
+#undef O_DEF
+};
+
+static const char *const command_names[] = {
+#define C_NAME(id, name) name,
+    QUY_CLI_COMMANDS(C_NAME)
+#undef C_NAME
+};
+
+unsigned cli_command(const char *name)
+{
+    for (unsigned k = 0; k < sizeof command_names / sizeof command_names[0]; k++)
+        if (!strcmp(command_names[k], name)) return 1u << k;
+    return 0;
+}
+
+int cli_next(int argc, char **argv, int *i, unsigned cmd, const char **val)
+{
+    const char *a = argv[*i];
+    if (a[0] != '-' || a[1] == 0) return OPT_ARG;
+    for (int k = 0; k < OPT__COUNT; k++) {
+        const cli_optdef *o = &options[k];
+        if (!(o->cmds & cmd)) continue;
+        if (cli_opt(argc, argv, i, o->name, o->value ? val : NULL) ||
+            (o->alias && cli_opt(argc, argv, i, o->alias, o->value ? val : NULL)))
+            return k;
+    }
+    fprintf(stderr, "quy %s: unknown option '%s' (try 'quy help %s')\n", argv[0], a, argv[0]);
+    return OPT_BAD;
+}
+
+void cli_help_options(FILE *out, unsigned cmd)
+{
+    for (int k = 0; k < OPT__COUNT; k++) {
+        const cli_optdef *o = &options[k];
+        if (!(o->cmds & cmd)) continue;
+        char head[64];
+        snprintf(head, sizeof head, "%s%s%s%s%s", o->name, o->alias ? ", " : "", o->alias ? o->alias : "",
+                 o->value ? " " : "", o->value ? o->value : "");
+        fprintf(out, "  %-28s %s\n", head, o->help);
+    }
 }
 
 const char *cli_cmd = "";
@@ -230,7 +287,12 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
-        fputs(usage, stdout);
+        unsigned c = argc > 2 ? cli_command(argv[2]) : 0;
+        if (c) {
+            printf("options of quy %s:\n", argv[2]);
+            cli_help_options(stdout, c);
+        } else
+            fputs(usage, stdout);
         return EXIT_OK;
     }
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 1, argv + 1, false);
