@@ -3,7 +3,8 @@
  * built on the public library alone (include/quy.h), as lua.c is on lua.h.
  * One file per command family: cmd_eval.c (eval, explain), cmd_build.c
  * (check, build, disasm), cmd_test.c (test), cmd_list.c (list, the registry),
- * cmd_diff.c + diff_*.c (diff), cmd_gen.c + gen_*.c (gen); main.c dispatches.
+ * cmd_diff.c + diff_*.c (diff), cmd_gen.c + gen_*.c (gen), cmd_prove.c
+ * (prove); main.c dispatches; options.h declares the options once.
  *
  * Exit codes (documented in docs/integration-guide.md):
  *   0  success: every record rated / every test passed / no error
