@@ -46,7 +46,8 @@
  *   while they rate: correct, but not parallel. Rulesets without hooks
  *   rate in parallel.)
  *
- * Records and results: docs/records.md and docs/integration-guide.md.
+ * Records and results: docs/integration-guide.md (sections 3 to 6) and the
+ * records contract it references.
  */
 #ifndef QUY_H
 #define QUY_H
