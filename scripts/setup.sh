@@ -12,6 +12,7 @@ PACKAGES=(
   libxxhash-dev         # hashing record ids in batch steps
   libcmocka-dev         # unit tests
   clang libclang-rt-14-dev  # the ThreadSanitizer build of the shared-ruleset test (scripts/test.sh)
+  python3               # the ctypes test of libquy (tests/api/binding.py)
   libz3-dev             # the Z3 SMT solver (quy prove)
 )
 
