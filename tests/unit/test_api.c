@@ -412,6 +412,53 @@ static void test_cap_alone(void **state)
     quy_loader_free(ld);
 }
 
+/* The batch steps, in the result and in the explanation: a lone htxsnv
+ * member is demoted by the 20 % quota in a batch, not when rated alone. */
+static void test_quota_steps(void **state)
+{
+    (void)state;
+    quy_loader *ld = loader();
+    quy_ruleset *rs = load(ld, "central-124");
+    quy_session *s;
+    assert_int_equal(quy_session_new(rs, &s), QUY_OK);
+    FILE *f = fopen(RULESETS "/central-124/samples/records.jsonl", "r");
+    assert_non_null(f);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, f);
+    fclose(f);
+    assert_true(n > 0);
+    quy_batch *b;
+    assert_int_equal(quy_batch_new(s, QUY_BATCH_EXPLAIN, &b), QUY_OK);
+    assert_int_equal(quy_batch_add_json(b, line, (size_t)n, "samples", 1), QUY_OK);
+    assert_int_equal(quy_batch_run(b), QUY_OK);
+    const quy_result *r = quy_batch_result(b, 0);
+    assert_string_equal(quy_result_eligible_tier(r), "htxsnv");
+    assert_string_equal(quy_result_tier(r), "httnv");
+    assert_true(quy_result_steps(r) & QUY_STEP_QUOTA_DEMOTED);
+    size_t last = quy_result_flag_count(r) - 1;
+    assert_string_equal(quy_result_flag(r, last), "quota_demoted");
+    assert_non_null(strstr(quy_result_flag_cite(r, last), "Điều 12, 1.4"));
+    assert_null(quy_result_flag_detail(r, last));
+    quy_explain *e;
+    assert_int_equal(quy_result_explain(r, &e), QUY_OK);
+    assert_int_equal(quy_explain_step_count(e), 1);
+    assert_string_equal(quy_explain_step(e, 0, "step"), "quota_demoted");
+    assert_non_null(strstr(quy_explain_step(e, 0, "message"), "hạn mức 20%"));
+    quy_explain_free(e);
+    quy_batch_free(b);
+    /* alone: the quota is not applied, and the result says so */
+    const quy_result *one;
+    assert_int_equal(quy_rate_json(s, line, (size_t)n, &one), QUY_OK);
+    assert_string_equal(quy_result_tier(one), "htxsnv");
+    assert_true(quy_result_steps(one) & QUY_STEP_NO_BATCH);
+    assert_false(quy_result_steps(one) & QUY_STEP_QUOTA_DEMOTED);
+    free(line);
+    quy_session_free(s);
+    quy_ruleset_free(rs);
+    quy_loader_free(ld);
+}
+
 /* Hook limits belong to the session: two sessions of one ruleset, two budgets. */
 static void test_hook_limits(void **state)
 {
@@ -493,6 +540,7 @@ int main(void)
         cmocka_unit_test(test_batch_memory_and_explain),
         cmocka_unit_test(test_stream),
         cmocka_unit_test(test_cap_alone),
+        cmocka_unit_test(test_quota_steps),
         cmocka_unit_test(test_hook_limits),
         cmocka_unit_test(test_resolve_locality),
     };
