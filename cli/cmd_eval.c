@@ -63,7 +63,9 @@ static void explain_block(const q_program *p, const batch *bt, const batch_view 
 {
     const char *kind = prog_str(p, p->kinds[v->kind].name);
     printf("%s (%s) → %s (%s)", v->id, kind, q_outcome_label[v->res.outcome], q_outcome_code[v->res.outcome]);
-    printf("  — bộ quy tắc %s %s\n", prog_str(p, p->name), prog_str(p, p->version));
+    /* a version "…+provisional" (central-366: not the official text) says so in words */
+    printf("  — bộ quy tắc %s %s%s\n", prog_str(p, p->name), prog_str(p, p->version),
+           strstr(prog_str(p, p->version), "provisional") ? " (TẠM THỜI: chưa mã hoá từ văn bản chính thức — provisional)" : "");
     if (v->eligible != v->res.outcome)
         printf("  Đủ điều kiện %s (%s) theo quy tắc; sau các bước của cả lô: %s (%s)\n", q_outcome_label[v->eligible],
                q_outcome_code[v->eligible], q_outcome_label[v->res.outcome], q_outcome_code[v->res.outcome]);

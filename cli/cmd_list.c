@@ -38,10 +38,13 @@ static registry *load_registry(const cli_paths *ps, const char *file, const char
     return r;
 }
 
-/* --at DATE, or today (local time) when NULL. */
+/* --at DATE, or a rating period (the period decides which regulation
+ * rates it: "2025" is the annual round, rated at the year's end, so
+ * 2025-12-31; "2026-Q2" the quarter's last day), or today (local time)
+ * when NULL. */
 static bool parse_at(const char *at, int64_t *days, const char *cmd)
 {
-    char today[16];
+    char today[16], end[16];
     if (!at) {
         time_t now = time(NULL);
         struct tm tm;
@@ -49,8 +52,17 @@ static bool parse_at(const char *at, int64_t *days, const char *cmd)
         strftime(today, sizeof today, "%Y-%m-%d", &tm);
         at = today;
     }
-    if (strlen(at) != 10 || !q_parse_date(at, 10, days)) {
-        fprintf(stderr, "quy %s: --at needs a date YYYY-MM-DD, not '%s'\n", cmd, at);
+    size_t n = strlen(at);
+    bool year = n == 4 || (n == 7 && at[4] == '-' && (at[5] == 'Q' || at[5] == 'q') && at[6] >= '1' && at[6] <= '4');
+    for (size_t i = 0; year && i < 4; i++) year = at[i] >= '0' && at[i] <= '9';
+    if (year) {
+        static const char *const qend[4] = {"03-31", "06-30", "09-30", "12-31"};
+        snprintf(end, sizeof end, "%.4s-%s", at, n == 4 ? "12-31" : qend[at[6] - '1']);
+        at = end;
+        n = 10;
+    }
+    if (n != 10 || !q_parse_date(at, 10, days)) {
+        fprintf(stderr, "quy %s: --at needs a date YYYY-MM-DD or a rating period (2025, 2026-Q2), not '%s'\n", cmd, at);
         return false;
     }
     return true;
@@ -111,6 +123,8 @@ static void print_node(const registry *r, int l, const char *lead, const char *c
         char v[128];
         reg_validity(r, es[i], v, sizeof v);
         printf("%s%s• %s  %s  %s\n", cont, nk ? "│  " : "   ", es[i]->ruleset, v, es[i]->document);
+        if (es[i]->provisional)
+            printf("%s%s    ⚠ PROVISIONAL (tạm thời): %s\n", cont, nk ? "│  " : "   ", es[i]->provisional);
     }
     free(es);
     for (size_t i = 0; i < nk; i++) {
@@ -156,6 +170,7 @@ static json_t *node_json(const registry *r, int l)
         json_object_set_new(j, "until", date_json(e->until));
         json_object_set_new(j, "superseded_by", e->superseded_by >= 0 ? json_string(r->rs[e->superseded_by].ruleset) : json_null());
         json_object_set_new(j, "in_force_until", date_json(e->end));
+        json_object_set_new(j, "provisional", str_or_null(e->provisional));
         json_array_append_new(rs, j);
     }
     free(es);
@@ -186,7 +201,7 @@ int cmd_list(int argc, char **argv)
         else if (cli_opt(argc, argv, &i, "--json", NULL))
             json = true;
         else {
-            fprintf(stderr, "usage: quy list [--json] [--registry FILE] [--rulesets DIR] [--locality NAME|CODE [--at YYYY-MM-DD]]\n");
+            fprintf(stderr, "usage: quy list [--json] [--registry FILE] [--rulesets DIR] [--locality NAME|CODE [--at YYYY-MM-DD|PERIOD]]\n");
             return EXIT_RULESET;
         }
     }
@@ -216,12 +231,13 @@ int cmd_list(int argc, char **argv)
             json_object_set_new(o, "from_locality", json_string(c.from->id));
             json_object_set_new(o, "effective", date_json(c.entry->effective));
             json_object_set_new(o, "in_force_until", date_json(c.entry->end));
+            json_object_set_new(o, "provisional", str_or_null(c.entry->provisional));
             json_object_set_new(o, "reason", json_string(why));
             json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
             putchar('\n');
             json_decref(o);
         } else {
-            printf("%s\n", c.entry->ruleset);
+            printf("%s%s\n", c.entry->ruleset, c.entry->provisional ? " (PROVISIONAL)" : "");
             fprintf(stderr, "quy list: %s%s\n", why, at ? "" : " (--at not given: today)");
         }
         free(why);

@@ -11,6 +11,7 @@ PACKAGES=(
   libcsv-dev            # CSV records
   libxxhash-dev         # hashing record ids in batch steps
   libcmocka-dev         # unit tests
+  libutf8proc-dev       # Unicode folding (--locality ignoring case and diacritics)
 )
 
 missing=()
