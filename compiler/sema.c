@@ -1674,7 +1674,8 @@ static void sema_lower_kind(sema *S, s_record *rec, s_rate *R)
             uint32_t chk = b->p->nchecks;
             q_check *qc = cg_check(b);
             qc->entry = cg_here(b);
-            qc->field = r.nval ? b->p->kinds[k].first_field + r.val[0] : b->p->kinds[k].first_field;
+            /* blame the first field read, else the first tested with present() */
+            qc->field = b->p->kinds[k].first_field + (r.nval ? r.val[0] : r.npres ? r.pres[0] : 0);
             qc->pos = pos_of(S, c->span);
             uint32_t txt = span_text(S, c->u.check.expr->span);
             b->p->checks[chk].text = c->u.check.label.len ? str_of(S, c->u.check.label) : txt;
