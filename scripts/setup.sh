@@ -12,6 +12,7 @@ PACKAGES=(
   libxxhash-dev         # hashing record ids in batch steps
   libcmocka-dev         # unit tests
   libutf8proc-dev       # Unicode folding (--locality ignoring case and diacritics)
+  jq                    # builds the corpus of the worked 124 → 366 diff (docs/diff-124-366)
 )
 
 missing=()
