@@ -81,6 +81,8 @@ case(f, "member_discipline_khai_tru_flag", C+", 4 (1); 4.3", "member", {"discipl
 case(f, "member_discipline_none_htxsnv", C+", 4 (1)", "member", {"discipline_level": "none"}, "htxsnv")
 case(f, "member_discipline_not_duty_related", C+", 4 (1)", "member", {"discipline_level": "khien_trach", "discipline_duty_related": False}, "htxsnv", note="not in public duties: not this trigger")
 case(f, "member_self_remedied_still_khtnv_flag", C+", 4 (đoạn cuối)", "member", {"discipline_level": "khien_trach", "self_remedied": True}, "khtnv", ["xem_xet_tu_khac_phuc"], note="no automatic exemption (unlike 124 4.3 d): the competent level weighs it")
+case(f, "member_discipline_earlier_violation_counts_now", C+", 4.3 (C-5)", "member", {"discipline_level": "canh_cao", "period": "2025"}, "khtnv",
+     note="discipline decided in 2025 for a 2023 violation: counted at the current rating (366 '4.3'), not back-dated as 124 4.5 did (no rerate hook)")
 case(f, "member_self_remedied_no_violation_no_flag", C+", 4 (đoạn cuối)", "member", {"self_remedied": True}, "htxsnv")
 case(f, "member_low_confidence_not_a_trigger", C+", 4", "member", {"low_confidence_pct": 60}, "htxsnv", note="no vote trigger reported for non-leaders; the field is not a member field (warned, ignored)")
 case(f, "member_outside_system_htxsnv", C+", 1 (đảng viên ngoài hệ thống)", "member", {"outside_system": True}, "htxsnv", note="Phụ lục 5: same conditions")
@@ -116,6 +118,7 @@ case(f, "leader_discipline_cach_chuc", C+", 4 (3); 4.3", "leader", {"discipline_
 case(f, "leader_degraded", C+", 4 (4)", "leader", {"degraded": True}, "khtnv")
 case(f, "leader_subordinate_corruption", C+", 4 (5)", "leader", {"subordinate_corruption": True}, "khtnv")
 case(f, "leader_subordinate_corruption_self_remedied_flag", C+", 4 (5); đoạn cuối", "leader", {"subordinate_corruption": True, "subordinate_corruption_self_remedied": True}, "khtnv", ["xem_xet_tu_khac_phuc"], note="not automatic: flagged for the competent level")
+case(f, "leader_discipline_self_remedied_flag", C+", 4 (3); đoạn cuối", "leader", {"discipline_level": "khien_trach", "self_remedied": True}, "khtnv", ["xem_xet_tu_khac_phuc"])
 case(f, "leader_prohibited_conduct_flag_only", C+", 4 (C-7)", "leader", {"prohibited_conduct": True}, "htxsnv", ["vi_pham_ca_nhan"], note="not in the leaders' reported list: flagged, not rated down (C-7)")
 case(f, "leader_no_unit_targets_not_htxsnv", C+", 1", "leader", {"unit_targets_total": 0, "unit_targets_completed": 0, "unit_targets_on_time": 0, "unit_targets_exceeded": 0}, "httnv")
 # collectives
@@ -135,11 +138,13 @@ for kind in ("party_org", "agency", "leadership"):
     case(f, kind+"_shortcomings_not_fixed", C+", 1", kind, {"shortcomings_fixed": False}, "httnv")
 f = "party_org.jsonl"
 case(f, "party_org_partial_completion_gap", C+", 3; 4 (C-4, C-10)", "party_org", {"tasks_completed": 5, "tasks_on_time": 5, "tasks_exceeded": 0}, "khtnv", GAP, note="no KHTNV trigger reported for an organisation as such (C-10)")
-case(f, "agency_member_disciplined_not_htxsnv", C+", 1 (tập thể)", "agency", {"discipline_cases": [{"who": "member"}]}, "httnv")
+case("agency.jsonl", "agency_member_disciplined_not_htxsnv", C+", 1 (tập thể)", "agency", {"discipline_cases": [{"who": "member"}]}, "httnv")
 f = "leadership.jsonl"
 case(f, "leadership_member_disciplined_khtnv", C+", 4 (tập thể lãnh đạo, 2)", "leadership", {"discipline_cases": [{"who": "member"}]}, "khtnv")
 case(f, "leadership_member_disciplined_previous_unit", C+", 4 (tập thể lãnh đạo, 2)", "leadership", {"discipline_cases": [{"who": "member", "duty_related": False}]}, "httnv", note="violation at a previous unit: not the trigger; still bars HTXSNV (khoản 1)")
 case(f, "leadership_member_disciplined_self_remedied_flag", C+", 4 (đoạn cuối)", "leadership", {"discipline_cases": [{"who": "member", "self_remedied": True}]}, "khtnv", ["xem_xet_bat_kha_khang"])
+case(f, "leadership_collective_disciplined_khtnv", C+", 4 (tập thể lãnh đạo, 2) (C-11)", "leadership", {"discipline_cases": [{"who": "collective"}]}, "khtnv")
+case(f, "leadership_sub_unit_disciplined_not_a_trigger", C+", 4 (tập thể lãnh đạo)", "leadership", {"discipline_cases": [{"who": "sub_unit", "corruption": True}]}, "httnv", note="a sub-unit case bars HTXSNV (khoản 1) but is no trigger of khoản 4")
 case(f, "leadership_disunity", C+", 4 (tập thể lãnh đạo, 1)", "leadership", {"disunity": True}, "khtnv")
 case(f, "leadership_cadre_work_violation", C+", 4 (tập thể lãnh đạo, 1)", "leadership", {"cadre_work_violation": True}, "khtnv")
 case(f, "leadership_member_degraded", C+", 4 (tập thể lãnh đạo, 3)", "leadership", {"member_degraded": True}, "khtnv")
@@ -181,6 +186,18 @@ batch(f, "quota20_groups_apart", Q, group("D", 1, 5, "pg-a") + group("E", 1, 4, 
 batch(f, "quota20_base_is_httnv_not_headcount", Q, group("F", 1, 4) + [dict(m("F9", "pg", 0, 60), tasks_on_time=9)],
       {"F1": {"tier": "httnv", "eligible_tier": "htxsnv", "flags": ["quota_demoted"]}, "F9": {"tier": "htnv", "eligible_tier": "htnv", "flags": []}},
       note="6 rated, but only 4 HTTNV count: 20% x 4 -> 0")
+def ld(i, head_of):
+    r = base("leader"); r.update({"id": i, "head_of": head_of}); return r
+def po(i, unit, score):
+    r = base("party_org"); r.update({"id": i, "unit": unit, "score": score}); return r
+batch(f, "leader_computed_units_over_half_khtnv", C + ", 4 (cán bộ lãnh đạo, 1)",
+      [ld("L1", "XA-1"), po("P1", "XA-1", 40), po("P2", "XA-1", 45), po("P3", "XA-1", 80)],
+      {"L1": {"tier": "khtnv", "eligible_tier": "khtnv", "flags": []}, "P1": {"tier": "khtnv", "eligible_tier": "khtnv", "flags": []}},
+      note="subordinate_tiers computed from the batch (records whose unit is the leader's head_of): 2 of 3 KHTNV > 50%")
+batch(f, "leader_computed_units_half_khtnv", C + ", 4 (cán bộ lãnh đạo, 1)",
+      [ld("L2", "XA-2"), po("P4", "XA-2", 40), po("P5", "XA-2", 80)],
+      {"L2": {"tier": "httnv", "eligible_tier": "htxsnv", "flags": ["quota_demoted"]}},
+      note="1 of 2 KHTNV = 50%: not 'trên 50%', so eligible HTXSNV (then the quota: alone in its group, 0 HTTNV)")
 # the same batches through central-366-ty-le-25 (the raise granted): written to that ruleset's tests
 Q25 = C + ", 1 (ngoại lệ: nâng tỷ lệ đến 25% số HTTNV)"
 files25 = []
