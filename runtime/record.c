@@ -768,6 +768,33 @@ static int finish(rec_reader *r, uint32_t k, q_record **out, rec_error *err)
  * A record from a JSON object
  * ------------------------------------------------------------------- */
 
+/* After a missing required field, name every other required field of the
+ * kind that the object lacks too, in one message ("cũng thiếu: 'a',
+ * 'b'"), so that a record of another shape (a 124 record rated by
+ * central-366) is fixed in one pass. What does not fit in the message is
+ * counted, never dropped silently. */
+static void more_missing(rec_reader *r, const q_kind *kd, uint32_t from, json_t *obj, rec_error *err)
+{
+    const q_program *p = r->p;
+    size_t n = strlen(err->message), extra = 0, listed = 0;
+    for (uint32_t i = from; i < kd->nfields; i++) {
+        const q_field *f = &p->fields[kd->first_field + i];
+        if (f->flags & (QF_OPTIONAL | QF_BATCH | QF_DEFAULT)) continue;
+        const char *name = prog_str(p, f->name);
+        json_t *v = json_object_get(obj, name);
+        if (v && !json_is_null(v)) continue;
+        /* keep room for the count at the end */
+        if (n + strlen(name) + 64 < sizeof err->message) {
+            n += (size_t)snprintf(err->message + n, sizeof err->message - n, "%s'%s'",
+                                  listed ? ", " : "; cũng thiếu (also missing): ", name);
+            listed++;
+        } else
+            extra++;
+    }
+    if (extra)
+        snprintf(err->message + n, sizeof err->message - n, " và %zu trường khác (and %zu more)", extra, extra);
+}
+
 static int decode_object(rec_reader *r, json_t *obj, bool check_dup, q_record **out, rec_error *err)
 {
     const q_program *p = r->p;
@@ -807,6 +834,7 @@ static int decode_object(rec_reader *r, json_t *obj, bool check_dup, q_record **
             r->rec.present[slot] = 1;
         }
         r->rec.slots[slot] = x;
+        if (rc && !strcmp(err->code, "missing_field")) more_missing(r, kd, i + 1, obj, err);
     }
     /* Unknown keys are warned about even when the record is rejected: a
      * misspelt field name is the likely cause of a "missing field". */
