@@ -20,7 +20,7 @@ def base(kind):
     r = copy.deepcopy(COLL); r["kind"] = kind
     if kind == "party_org": r["org_level"] = "chi_bo"
     return r
-def case(fname, name, clause, kind, changes, tier=None, flags=(), note=None, error=None, field=None, drop=()):
+def case(fname, name, clause, kind, changes, tier=None, flags=(), note=None, error=None, field=None, drop=(), raw_cases=None):
     r = base(kind)
     r["id"] = rid({"member": "DV", "leader": "LD", "party_org": "TC", "agency": "CQ", "leadership": "TT"}[kind])
     for k in drop: r.pop(k, None)
@@ -30,6 +30,7 @@ def case(fname, name, clause, kind, changes, tier=None, flags=(), note=None, err
         for k, v in (("corruption", False), ("self_remedied", False), ("duty_related", True)):
             dc.setdefault(k, v)
     r.update(changes)
+    if raw_cases is not None: r["discipline_cases"] = raw_cases  # as written, no defaults filled in
     c = {"case": name, "clause": clause}
     if note: c["note"] = note
     c["record"] = r
@@ -142,6 +143,8 @@ case("agency.jsonl", "agency_member_disciplined_not_htxsnv", C+", 1 (tập thể
 f = "leadership.jsonl"
 case(f, "leadership_member_disciplined_khtnv", C+", 4 (tập thể lãnh đạo, 2)", "leadership", {"discipline_cases": [{"who": "member"}]}, "khtnv")
 case(f, "leadership_member_disciplined_previous_unit", C+", 4 (tập thể lãnh đạo, 2)", "leadership", {"discipline_cases": [{"who": "member", "duty_related": False}]}, "httnv", note="violation at a previous unit: not the trigger; still bars HTXSNV (khoản 1)")
+case(f, "leadership_case_without_duty_related_counts", C+", 4 (tập thể lãnh đạo, 2)", "leadership", {}, "khtnv",
+     note="a 124-shaped case without duty_related: the default (true) applies", raw_cases=[{"who": "member", "corruption": False, "self_remedied": False}])
 case(f, "leadership_member_disciplined_self_remedied_flag", C+", 4 (đoạn cuối)", "leadership", {"discipline_cases": [{"who": "member", "self_remedied": True}]}, "khtnv", ["xem_xet_bat_kha_khang"])
 case(f, "leadership_collective_disciplined_khtnv", C+", 4 (tập thể lãnh đạo, 2) (C-11)", "leadership", {"discipline_cases": [{"who": "collective"}]}, "khtnv")
 case(f, "leadership_sub_unit_disciplined_not_a_trigger", C+", 4 (tập thể lãnh đạo)", "leadership", {"discipline_cases": [{"who": "sub_unit", "corruption": True}]}, "httnv", note="a sub-unit case bars HTXSNV (khoản 1) but is no trigger of khoản 4")
