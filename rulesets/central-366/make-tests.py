@@ -138,6 +138,8 @@ for kind in ("party_org", "agency", "leadership"):
     case(f, kind+"_late_over_20_gap", C+", 3; 4 (C-4)", kind, {"tasks_total": 100, "tasks_completed": 100, "tasks_on_time": 79, "tasks_exceeded": 3}, "khtnv", GAPL)
     case(f, kind+"_shortcomings_not_fixed", C+", 1", kind, {"shortcomings_fixed": False}, "httnv")
 f = "party_org.jsonl"
+case(f, "party_org_collective_case_not_htxsnv", C+", 1 (tập thể) (C-11)", "party_org", {"discipline_cases": [{"who": "collective"}]}, "httnv",
+     note="its leadership collective itself disciplined: bars HTXSNV a fortiori (no trigger of khoản 4 for an organisation, C-10)")
 case(f, "party_org_partial_completion_gap", C+", 3; 4 (C-4, C-10)", "party_org", {"tasks_completed": 5, "tasks_on_time": 5, "tasks_exceeded": 0}, "khtnv", GAP, note="no KHTNV trigger reported for an organisation as such (C-10)")
 case("agency.jsonl", "agency_member_disciplined_not_htxsnv", C+", 1 (tập thể)", "agency", {"discipline_cases": [{"who": "member"}]}, "httnv")
 f = "leadership.jsonl"
