@@ -210,6 +210,11 @@ int cmd_eval(int argc, char **argv, bool explain_cmd)
     q_program *p = cli_load(&ps, o.ruleset);
     free(chosen);
     if (!p) return EXIT_RULESET;
+    /* a provisional ruleset (version "…+provisional") says so whatever the
+     * output format (the table and CSV formats carry no ruleset column) */
+    if (strstr(prog_str(p, p->version), "provisional"))
+        fprintf(stderr, "quy %s: lưu ý: %s %s là bộ quy tắc TẠM THỜI, chưa mã hoá từ văn bản chính thức (provisional: %s)\n",
+                argv[0], prog_str(p, p->name), prog_str(p, p->version), prog_str(p, p->title));
     out_writer *w = (explain_cmd && !o.json) ? NULL : out_open(stdout, fmt, p);
     vm_event *evbuf = malloc(sizeof(vm_event) * QUY_TRACE_CAP);
     eval_stats st = {0};
