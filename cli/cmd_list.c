@@ -182,6 +182,52 @@ static json_t *node_json(const registry *r, int l)
     return o;
 }
 
+/* The PARENT of `ruleset NAME extends PARENT` in the header of the .quy at
+ * `path` (malloc'd), NULL when it extends nothing (or the file cannot be
+ * read: the search-path warning above says so). The header is the first
+ * line that is neither blank nor a comment. */
+static char *header_parent(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    char line[1024], a[128], b[128], c[128], d[128];
+    char *parent = NULL;
+    while (fgets(line, sizeof line, f)) {
+        const char *t = line + strspn(line, " \t\r\n");
+        if (!*t || !strncmp(t, "--", 2)) continue;
+        if (sscanf(t, "%127s %127s %127s %127s", a, b, c, d) == 4 && !strcmp(a, "ruleset") && !strcmp(c, "extends"))
+            parent = strdup(d);
+        break;
+    }
+    fclose(f);
+    return parent;
+}
+
+/* A local ruleset extends the ruleset in force on its dates: warn when the
+ * registered parent is not in force on the variant's effective date, or
+ * ends while the variant stays in force (it should lapse with it:
+ * 'superseded_by' or 'until'). */
+static void check_parent_dates(const registry *r, const reg_entry *e, const char *src)
+{
+    char *parent = header_parent(src);
+    if (!parent) return;
+    for (size_t k = 0; k < r->nrs; k++) {
+        const reg_entry *P = &r->rs[k];
+        if (strcmp(P->ruleset, parent)) continue;
+        char ve[128], vp[128];
+        reg_validity(r, e, ve, sizeof ve);
+        reg_validity(r, P, vp, sizeof vp);
+        if (e->effective < P->effective || e->effective > P->end)
+            fprintf(stderr, "quy list: warning: ruleset '%s' (in force %s) extends '%s', which is not in force on its first day (%s)\n",
+                    e->ruleset, ve, parent, vp);
+        else if (e->end > P->end)
+            fprintf(stderr, "quy list: warning: ruleset '%s' (in force %s) extends '%s' but stays in force after it ends (%s): "
+                            "give '%s' 'superseded_by' (or 'until') so that it lapses with its parent\n",
+                    e->ruleset, ve, parent, vp, e->ruleset);
+    }
+    free(parent);
+}
+
 int cmd_list(int argc, char **argv)
 {
     cli_paths ps;
@@ -253,6 +299,8 @@ int cmd_list(int argc, char **argv)
         if (!src)
             fprintf(stderr, "quy list: warning: ruleset '%s' (%s) is not in the ruleset search path\n", r->rs[i].ruleset,
                     r->loc[r->rs[i].locality].id);
+        else
+            check_parent_dates(r, &r->rs[i], src);
         free(src);
     }
     if (json) {
