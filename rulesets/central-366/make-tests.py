@@ -85,7 +85,6 @@ case(f, "member_self_remedied_still_khtnv_flag", C+", 4 (đoạn cuối)", "memb
 case(f, "member_discipline_earlier_violation_counts_now", C+", 4.3 (C-5)", "member", {"discipline_level": "canh_cao", "period": "2025"}, "khtnv",
      note="discipline decided in 2025 for a 2023 violation: counted at the current rating (366 '4.3'), not back-dated as 124 4.5 did (no rerate hook)")
 case(f, "member_self_remedied_no_violation_no_flag", C+", 4 (đoạn cuối)", "member", {"self_remedied": True}, "htxsnv")
-case(f, "member_low_confidence_not_a_trigger", C+", 4", "member", {"low_confidence_pct": 60}, "htxsnv", note="no vote trigger reported for non-leaders; the field is not a member field (warned, ignored)")
 case(f, "member_outside_system_htxsnv", C+", 1 (đảng viên ngoài hệ thống)", "member", {"outside_system": True}, "htxsnv", note="Phụ lục 5: same conditions")
 case(f, "member_outside_system_late_htnv", C+", 3 (đảng viên ngoài hệ thống)", "member", {"outside_system": True, "score": 60, "tasks_on_time": 8, "tasks_exceeded": 0}, "htnv")
 case(f, "member_outside_system_degraded", C+", 4 (đảng viên ngoài hệ thống)", "member", {"outside_system": True, "degraded": True}, "khtnv")
@@ -93,8 +92,8 @@ case(f, "member_exempt_not_rated", "366-QĐ/TW Điều 5; Điều 3 (C-1)", "mem
 case(f, "member_suspended_not_rated", "366-QĐ/TW Điều 5; Điều 3 (C-1)", "member", {"suspended": True}, "not_rated")
 case(f, "member_new_5_months_not_rated", "366-QĐ/TW Điều 5 (C-1)", "member", {"months_in_role": 5}, "not_rated")
 case(f, "member_new_6_months_rated", "366-QĐ/TW Điều 5 (C-1)", "member", {"months_in_role": 6}, "htxsnv")
-case(f, "member_124_shape_rejected_score", "records.md (366): score required", "member",
-     {"result_grades": ["tot"], "other_grades": ["tot"], "outstanding": False, "disciplined": False}, error="missing_field", field="score",
+case(f, "member_without_score_rejected", "records.md (366): score required", "member",
+     {}, error="missing_field", field="score",
      drop=("score", "score_general", "score_results"), note="a 124-shaped record: the message names 'score' and its label")
 # leader-specific
 f = "leader.jsonl"
@@ -166,9 +165,9 @@ case(f, "reject_general_over_30", "366-QĐ/TW Điều 10", "member", {"score": 9
 case(f, "reject_results_over_70", "366-QĐ/TW Điều 10", "member", {"score": 95, "score_general": 24, "score_results": 71}, error="constraint", field="score_results")
 case(f, "reject_completed_over_total", "records.md", "member", {"tasks_completed": 11}, error="constraint", field="tasks_completed")
 case(f, "reject_unit_on_time_over_completed", "records.md", "leader", {"unit_targets_on_time": 11}, error="constraint", field="unit_targets_on_time")
-case(f, "reject_leader_124_shape_missing_score", "records.md (366)", "leader", {"exemplary": "guong_mau"}, error="missing_field", field="score", drop=("score",))
+case(f, "reject_leader_without_score", "records.md (366)", "leader", {}, error="missing_field", field="score", drop=("score",))
 case(f, "reject_discipline_level_unknown", "records.md (366)", "member", {"discipline_level": "phe_binh"}, error="unknown_value", field="discipline_level")
-case(f, "reject_agency_124_shape", "records.md (366)", "agency", {"targets_completed_pct": 80}, error="missing_field", field="tasks_total", drop=("tasks_total",))
+case(f, "reject_agency_without_score_and_tasks", "records.md (366)", "agency", {}, error="missing_field", field="score", drop=("score", "tasks_total"))
 
 # quota batches
 def m(i, pg, exceeded, score=95):
