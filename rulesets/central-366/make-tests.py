@@ -184,6 +184,9 @@ batch(f, "quota20_1x_4t_demoted", Q, group("B", 1, 4), {"B1": {"tier": "httnv", 
 batch(f, "quota20_2x_8t_one_kept", Q, group("C", 2, 8), {"C1": {"tier": "htxsnv", "eligible_tier": "htxsnv", "flags": []},
       "C2": {"tier": "httnv", "eligible_tier": "htxsnv", "flags": ["quota_demoted"]}},
       note="keeping 2 leaves 8: 1,6 -> 1 < 2; keeping 1 leaves 9: 1,8 -> 1; input order decides")
+batch(f, "quota20_higher_score_keeps", Q, [m("K1", "pg", 3, 91), m("K2", "pg", 3, 97)] + [m("K%d" % i, "pg", 0, 80) for i in range(3, 11)],
+      {"K1": {"tier": "httnv", "eligible_tier": "htxsnv", "flags": ["quota_demoted"]}, "K2": {"tier": "htxsnv", "eligible_tier": "htxsnv", "flags": []}},
+      note="2 candidates, room for 1 (keeping 1 leaves 9 HTTNV: 1,8 -> 1): the higher score (97) keeps it, though later in the input (C-9)")
 batch(f, "quota20_groups_apart", Q, group("D", 1, 5, "pg-a") + group("E", 1, 4, "pg-b"),
       {"D1": {"tier": "htxsnv", "eligible_tier": "htxsnv", "flags": []}, "E1": {"tier": "httnv", "eligible_tier": "htxsnv", "flags": ["quota_demoted"]}},
       note="counted per peer group")
