@@ -1219,6 +1219,32 @@ static void map_kind(rec_reader *r, uint32_t k)
     }
 }
 
+
+/* The CSV form of more_missing(): the other required fields whose column
+ * is absent or whose cell is empty in this row. */
+static void csv_more_missing(rec_reader *r, const q_kind *kd, const uint32_t *m, uint32_t from, rec_error *err)
+{
+    const q_program *p = r->p;
+    size_t n = strlen(err->message), extra = 0, listed = 0;
+    for (uint32_t i = from; i < kd->nfields; i++) {
+        const q_field *f = &p->fields[kd->first_field + i];
+        if (f->flags & (QF_OPTIONAL | QF_BATCH | QF_DEFAULT)) continue;
+        size_t len = 0;
+        const char *c = m[i] == QUY_NONE ? "" : cell(r, m[i], &len);
+        trim(&c, &len);
+        if (len) continue;
+        const char *name = prog_str(p, f->name);
+        if (n + strlen(name) + 64 < sizeof err->message) {
+            n += (size_t)snprintf(err->message + n, sizeof err->message - n, "%s'%s'",
+                                  listed ? ", " : "; cũng thiếu (also missing): ", name);
+            listed++;
+        } else
+            extra++;
+    }
+    if (extra)
+        snprintf(err->message + n, sizeof err->message - n, " và %zu trường khác (and %zu more)", extra, extra);
+}
+
 static int csv_record(rec_reader *r, q_record **out, rec_error *err)
 {
     const q_program *p = r->p;
@@ -1266,6 +1292,7 @@ static int csv_record(rec_reader *r, q_record **out, rec_error *err)
             rc = dec_text(r, f->type, s, len, name, &x, err);
             r->rec.present[slot] = 1;
         }
+        if (rc && !strcmp(err->code, "missing_field")) csv_more_missing(r, kd, m, i + 1, err);
         if (rc) return rc;
         r->rec.slots[slot] = x;
     }
