@@ -53,8 +53,11 @@ static void report_rejected(const quy_result *r)
  * decided the eligible tier), then the batch steps. */
 static void explain_block(const quy_ruleset *rs, const quy_result *r)
 {
+    const char *version = quy_ruleset_version(rs);
     printf("%s (%s) → %s (%s)", quy_result_id(r), quy_result_kind(r), quy_result_tier_label(r), quy_result_tier(r));
-    printf("  — bộ quy tắc %s %s\n", quy_ruleset_name(rs), quy_ruleset_version(rs));
+    /* a version "…+provisional" (central-366: not the official text) says so in words */
+    printf("  — bộ quy tắc %s %s%s\n", quy_ruleset_name(rs), version,
+           strstr(version, "provisional") ? " (TẠM THỜI: chưa mã hoá từ văn bản chính thức — provisional)" : "");
     if (strcmp(quy_result_tier(r), quy_result_eligible_tier(r)) != 0)
         printf("  Đủ điều kiện %s (%s) theo quy tắc; sau các bước của cả lô: %s (%s)\n", quy_result_eligible_label(r),
                quy_result_eligible_tier(r), quy_result_tier_label(r), quy_result_tier(r));
@@ -182,6 +185,11 @@ int cmd_eval(int argc, char **argv, bool explain_cmd)
         cli_list_free(&o.inputs);
         return EXIT_RULESET;
     }
+    /* a provisional ruleset (version "…+provisional") says so whatever the
+     * output format (the table and CSV formats carry no ruleset column) */
+    if (strstr(quy_ruleset_version(rs), "provisional"))
+        fprintf(stderr, "quy %s: lưu ý: %s %s là bộ quy tắc TẠM THỜI, chưa mã hoá từ văn bản chính thức (provisional: %s)\n",
+                argv[0], quy_ruleset_name(rs), quy_ruleset_version(rs), quy_ruleset_title(rs));
     quy_writer *w = NULL;
     if (!(explain_cmd && !o.json) && quy_writer_new(rs, stdout, fmt, &w) != QUY_OK) {
         fprintf(stderr, "quy: %s\n", quy_errmsg());

@@ -322,7 +322,7 @@ int cmd_test(int argc, char **argv)
             cli_list_add(&names, chosen);
     }
     if (rc == EXIT_OK && !names.n) {
-        fprintf(stderr, "usage: quy test NAME... | --locality NAME|CODE [--at YYYY-MM-DD]   (runs rulesets/NAME/tests/*.jsonl)\n");
+        fprintf(stderr, "usage: quy test NAME... | --locality NAME|CODE [--at YYYY-MM-DD|PERIOD]   (runs rulesets/NAME/tests/*.jsonl)\n");
         rc = EXIT_RULESET;
     }
     if (rc != EXIT_OK) {

@@ -24,7 +24,7 @@ static const char usage[] =
     "  build    compile to bytecode: quy build NAME|FILE [-o OUT.qbc]\n"
     "  disasm   show bytecode:     quy disasm NAME|FILE|FILE.qbc   (quy disasm --opcodes: the instruction set)\n"
     "  test     run ruleset tests: quy test NAME...   (cases in rulesets/NAME/tests/*.jsonl)\n"
-    "  list     the registry:      quy list [--json] [--locality NAME|CODE [--at YYYY-MM-DD]]\n"
+    "  list     the registry:      quy list [--json] [--locality NAME|CODE [--at DATE|PERIOD]]\n"
     "  diff     compare rulesets:  quy diff OLD NEW RECORDS... [--format text|json|csv|html] [-o FILE]\n"
     "                              [--expect FILE] [--write-expect FILE] [--refines]\n"
     "  gen      generate records:  quy gen --ruleset NAME|FILE [--count N] [--seed S] [-o FILE]\n"
@@ -32,8 +32,9 @@ static const char usage[] =
     "                              [--format text|json] [--timeout S] [--expect FILE]\n"
     "  help     this text; quy help COMMAND: its options; --version: the version\n"
     "\n"
-    "--locality NAME|CODE [--at YYYY-MM-DD] instead of --ruleset (eval, explain, test): the ruleset\n"
-    "  in force there on that date (default today) by rulesets/registry.json (or --registry FILE).\n"
+    "--locality NAME|CODE [--at YYYY-MM-DD|PERIOD] instead of --ruleset (eval, explain, test): the ruleset\n"
+    "  in force there on that date (default today; a period 2025 or 2026-Q2: its last day) by\n"
+    "  rulesets/registry.json (or --registry FILE). NAME ignores case and diacritics.\n"
     "\n"
     "ruleset search path: --rulesets DIR (repeatable), $QUY_RULESETS (DIR:DIR...), ./rulesets,\n"
     "  the installed rulesets, the source tree's rulesets. NAME finds DIR/NAME/NAME.quy.\n"
@@ -264,7 +265,8 @@ char *cli_locality_ruleset(const cli_paths *ps, const char *registry_file, const
     else if (st == QUY_ERROR)
         fprintf(stderr, "%s\nquy %s: the registry has errors: nothing was resolved\n", quy_errmsg(), cmd);
     else if (st == QUY_EINVAL)
-        fprintf(stderr, "quy %s: --at needs a date YYYY-MM-DD, not '%s'\n", cmd, at ? at : today);
+        fprintf(stderr, "quy %s: --at needs a date YYYY-MM-DD or a rating period (2025, 2026-Q2), not '%s'\n", cmd,
+                at ? at : today);
     else
         fprintf(stderr, "quy %s: %s\n", cmd, quy_errmsg());
     quy_free(why);

@@ -29,7 +29,8 @@ enum {
     O(RULESET, "--ruleset", NULL, "NAME|FILE", CMD_RATE, "the ruleset: a name, a .quy file or a compiled .qbc")     \
     O(LOCALITY, "--locality", NULL, "NAME|CODE", CMD_RATE | CMD_TEST,                                               \
       "instead of a ruleset: the one in force there, by the registry")                                            \
-    O(AT, "--at", NULL, "YYYY-MM-DD", CMD_RATE | CMD_TEST, "with --locality: on this date (default: today)")       \
+    O(AT, "--at", NULL, "DATE|PERIOD", CMD_RATE | CMD_TEST,                                                       \
+      "with --locality: on this date YYYY-MM-DD or for this rating period (2025, 2026-Q2); default: today")      \
     O(REGISTRY, "--registry", NULL, "FILE", CMD_RATE | CMD_TEST,                                                    \
       "with --locality: this registry (default: the first registry.json in the search path)")                     \
     O(RULESETS, "--rulesets", NULL, "DIR", CMD_ALL, "search this folder first (repeatable; it must exist)")        \

@@ -145,7 +145,9 @@ QUY_API quy_status quy_loader_find(quy_loader *ld, const char *name, char **path
 
 /* The ruleset in force for a locality on a date, by the registry.
  * `locality` is a locality's id, administrative code, name or full name
- * ("cho-chu", "Chợ Chu"); `date` is "YYYY-MM-DD". When the locality has no
+ * ("cho-chu", "Chợ Chu"); `date` is "YYYY-MM-DD" or a rating period ("2025":
+ * the annual round, rated on 2025-12-31; "2026-Q2": the quarter's last
+ * day). When the locality has no
  * ruleset of its own in force that day, its parent's is taken, and so on
  * up. *ruleset (a name for quy_loader_load) and *why (one line saying what
  * was chosen and why; may be NULL) are malloc'd. QUY_ENOTFOUND: unknown
@@ -195,7 +197,8 @@ QUY_API void quy_diags_free(quy_diags *d);
 
 QUY_API void quy_ruleset_free(quy_ruleset *rs);
 QUY_API const char *quy_ruleset_name(const quy_ruleset *rs);
-QUY_API const char *quy_ruleset_version(const quy_ruleset *rs);
+QUY_API const char *quy_ruleset_version(const quy_ruleset *rs); /* "…+provisional": not from the official text */
+QUY_API const char *quy_ruleset_title(const quy_ruleset *rs);   /* the document it encodes, in words ("" if none) */
 /* The file it was loaded from (source or .qbc), the file name given to
  * quy_loader_compile, or "" from bytes. */
 QUY_API const char *quy_ruleset_file(const quy_ruleset *rs);

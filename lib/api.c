@@ -58,6 +58,12 @@ const char *quy_ruleset_version(const quy_ruleset *rs)
     return prog_str(rs->p, rs->p->version);
 }
 
+const char *quy_ruleset_title(const quy_ruleset *rs)
+{
+    if (!rs) return NULLARG("quy_ruleset_title"), NULL;
+    return prog_str(rs->p, rs->p->title);
+}
+
 const char *quy_ruleset_file(const quy_ruleset *rs)
 {
     if (!rs) return NULLARG("quy_ruleset_file"), NULL;

@@ -291,14 +291,32 @@ quy_status quy_ruleset_from_bytecode(const void *buf, size_t len, quy_ruleset **
  * The registry
  * ------------------------------------------------------------------- */
 
+/* A date YYYY-MM-DD, or a rating period — the period decides which
+ * regulation rates it: "2025" is the annual round, rated at the year's
+ * end (2025-12-31); "2026-Q2" the quarter's last day. */
+static bool period_day(const char *at, int64_t *days)
+{
+    char end[16];
+    size_t n = strlen(at);
+    bool year = n == 4 || (n == 7 && at[4] == '-' && (at[5] == 'Q' || at[5] == 'q') && at[6] >= '1' && at[6] <= '4');
+    for (size_t i = 0; year && i < 4; i++) year = at[i] >= '0' && at[i] <= '9';
+    if (year) {
+        static const char *const qend[4] = {"03-31", "06-30", "09-30", "12-31"};
+        snprintf(end, sizeof end, "%.4s-%s", at, n == 4 ? "12-31" : qend[at[6] - '1']);
+        at = end;
+        n = 10;
+    }
+    return n == 10 && q_parse_date(at, 10, days);
+}
+
 quy_status quy_loader_resolve(quy_loader *ld, const char *locality, const char *date, char **ruleset, char **why)
 {
     if (ruleset) *ruleset = NULL;
     if (why) *why = NULL;
     if (!ld || !locality || !date || !ruleset) return qi_fail(QUY_EINVAL, "quy_loader_resolve: NULL argument");
     int64_t days;
-    if (strlen(date) != 10 || !q_parse_date(date, 10, &days))
-        return qi_fail(QUY_EINVAL, "not a date YYYY-MM-DD: '%s' (write e.g. 2024-12-01)", date);
+    if (!period_day(date, &days))
+        return qi_fail(QUY_EINVAL, "not a date YYYY-MM-DD or a rating period (2025, 2026-Q2): '%s'", date);
     char *path = NULL;
     if (ld->registry)
         path = strdup(ld->registry);

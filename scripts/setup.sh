@@ -14,6 +14,8 @@ PACKAGES=(
   clang libclang-rt-14-dev  # the ThreadSanitizer build of the shared-ruleset test (scripts/test.sh)
   python3               # the ctypes test of libquy (tests/api/binding.py)
   libz3-dev             # the Z3 SMT solver (quy prove)
+  libutf8proc-dev       # Unicode folding (--locality ignoring case and diacritics)
+  jq                    # builds the corpus of the worked 124 → 366 diff (docs/diff-124-366)
 )
 
 missing=()
