@@ -48,6 +48,12 @@ if(NOT XXHASH_FOUND)
 endif()
 add_library(quy::xxhash ALIAS PkgConfig::XXHASH)
 
+pkg_check_modules(UTF8PROC IMPORTED_TARGET libutf8proc)
+if(NOT UTF8PROC_FOUND)
+  quy_missing("utf8proc (Unicode normalisation of record strings)" "libutf8proc-dev")
+endif()
+add_library(quy::utf8proc ALIAS PkgConfig::UTF8PROC)
+
 if(QUY_TESTS)
   pkg_check_modules(CMOCKA IMPORTED_TARGET cmocka)
   if(NOT CMOCKA_FOUND)

@@ -45,7 +45,7 @@ typedef enum quy_status {
 } quy_status;
 
 typedef struct quy_result {
-    char id[128];          /* the record's id ("" if it had none) */
+    char id[256];          /* the record's id ("" if it had none); ids are at most 255 bytes */
     const char *kind;      /* "member", ... (NULL if rejected before the kind was known) */
     const char *tier;      /* "htxsnv" "httnv" "htnv" "khtnv" "not_rated" "deferred"; NULL if rejected */
     const char *tier_label; /* "Hoàn thành tốt nhiệm vụ", ... */

@@ -10,6 +10,7 @@ PACKAGES=(
   libjansson-dev        # JSON records and output
   libcsv-dev            # CSV records
   libxxhash-dev         # hashing record ids in batch steps
+  libutf8proc-dev       # NFC normalisation of record strings
   libcmocka-dev         # unit tests
 )
 
