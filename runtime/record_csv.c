@@ -424,15 +424,19 @@ static void csv_restart(rec_reader *r)
 static int unterminated(rec_reader *r, rec_error *err, bool at_end)
 {
     uint32_t at = r->row_line;
+    rec_begin(r, at);
+    if (r->have_header && r->col_id < r->ncells && !r->cell_oom) { /* the id, if read before the quote */
+        size_t il;
+        const char *id = cell(r, r->col_id, &il);
+        trim(&id, &il);
+        r->cur_id = rec_store_str(r, id, il);
+    }
     const char *nl = memchr(r->rowtext, '\n', r->row_len);
     size_t first = nl ? (size_t)(nl - r->rowtext) + 1 : r->row_len;
     /* the rest of the row's text becomes the replay (before any older replay left) */
     size_t rest = r->row_len - first, left = r->replay_len - r->replay_pos;
     char *nb = malloc(rest + left + 1);
-    if (!nb) {
-        rec_begin(r, at);
-        return rec_fail_oom(r, err);
-    }
+    if (!nb) return rec_fail_oom(r, err);
     memcpy(nb, r->rowtext + first, rest);
     if (left) memcpy(nb + rest, r->replay + r->replay_pos, left);
     free(r->replay);
@@ -443,7 +447,6 @@ static int unterminated(rec_reader *r, rec_error *err, bool at_end)
     csv_restart(r);
     r->row_len = 0;
     if (at_end && !rest) r->done = true;
-    rec_begin(r, at);
     return rec_fail(r, err, "bad_csv", "",
                     "dòng %u: ô có dấu ngoặc kép mở mà không đóng%s; các dòng sau được đọc lại như những dòng riêng "
                     "(unterminated quoted cell starting on line %u%s)",

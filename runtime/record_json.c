@@ -229,10 +229,8 @@ static int str_text(jd *j, rec_jtok t, const char *tok, const char **s, size_t *
 static int wrong_type(jd *j, uint32_t t, const jpath *path, rec_jtok tk, const char *tok)
 {
     rec_reader *r = j->r;
-    jd k = *j; /* skipping must not report its own errors over this one */
-    rec_error scratch;
-    k.err = &scratch;
-    size_t len = skip_value(&k, tk, tok) == 0 ? (size_t)(k.cur - tok) : strlen(tok);
+    if (skip_value(j, tk, tok)) return -1; /* not a value at all: the syntax error */
+    size_t len = (size_t)(j->cur - tok);
     r->pos = tok;
     return rec_fail_type(r, j->err, path_of(j, path), t, rec_show_text(r, tok, len));
 }
@@ -688,6 +686,7 @@ int rec_next_jsonl(rec_reader *r, q_record **out, rec_error *err)
         if (n == -2) return rec_line_too_long(r, err);
         if (rec_blank(s, (size_t)n)) continue;
         rec_begin(r, r->line);
+        while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r')) n--; /* the sentinel replaces them */
         char *w = (char *)(uintptr_t)s, saved = w[n];
         w[n] = 0;
         int rc = rec_json_object(r, s, (size_t)n, r->line, true, out, err);
