@@ -5,9 +5,10 @@
  * Chosen by measurement (bench/README.md, "Record reader"): among the
  * candidates of the speed issue — jansson (json_loadb per line, what this
  * replaced), yajl (streaming, numbers as text) and a schema-directed
- * scanner — the schema-directed one is the fastest (same bench, 200,000
- * records of 699 B: jansson 10.6 µs, yajl 1.6 µs, schema-directed 0.63 µs
- * per record), and it lets the field's declared type decide what a token
+ * scanner — the schema-directed one is the fastest (the shared
+ * json-readers bench, 200,000 records of 699 B, CPU time per record on a
+ * shared machine: jansson 16.8 µs, yajl 2.88 µs, schema-directed 1.03 µs),
+ * and it lets the field's declared type decide what a token
  * must be, so that a number's text goes directly to its exact rational and
  * a string directly to the arena. The tokens come from an re2c scanner
  * (record_scan.re) that validates everything JSON requires, UTF-8
