@@ -12,6 +12,7 @@ PACKAGES=(
   libxxhash-dev         # hashing record ids in batch steps
   libutf8proc-dev       # NFC normalisation of record strings
   libcmocka-dev         # unit tests
+  libz3-dev             # the Z3 SMT solver (quy prove)
 )
 
 missing=()
