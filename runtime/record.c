@@ -403,10 +403,13 @@ int rec_number(rec_reader *r, uint32_t t, const char *s, size_t len, const char 
         char vi[96];
         const char *en;
         type_names(r->p, t, vi, sizeof vi, &en);
+        bool pct = ty->kind == QT_PERCENT;
         return rec_fail(r, err, "too_precise", path,
-                        "trường '%s': số %s có nhiều chữ số hơn %s giữ được chính xác (tối đa 18 chữ số có nghĩa, "
-                        "không làm tròn) (more digits than a %s field holds exactly; never rounded)",
-                        path, shown, vi, en);
+                        "trường '%s': số %s có nhiều chữ số hơn %s giữ được chính xác (tử số và mẫu số 64 bit: "
+                        "khoảng 18 chữ số%s; không làm tròn) (more digits than a %s field holds exactly: 64-bit "
+                        "numerator and denominator, about 18 digits%s; never rounded)",
+                        path, shown, vi, pct ? ", phần trăm: 16 chữ số sau dấu phẩy" : "", en,
+                        pct ? ", 16 decimals for a percent" : "");
     }
     if (ty->kind == QT_INT && out->d != 1) return rec_fail_type(r, err, path, t, shown);
     return 0;

@@ -496,7 +496,8 @@ static int member_id_kind(jd *j, obj_state *o, bool is_id, const char *ktok, rec
         return 0;
     }
     if (tk != JT_STRING && tk != JT_STRING_ESC) {
-        size_t len = skip_value(j, tk, tok) == 0 ? (size_t)(j->cur - tok) : 1;
+        if (skip_value(j, tk, tok)) return -1; /* not a value at all: the syntax error */
+        size_t len = (size_t)(j->cur - tok);
         r->pos = tok;
         return rec_fail(r, j->err, "wrong_type", name,
                         "trường '%s' phải là chuỗi, nhận được %s (wrong type: expected string)", name,
