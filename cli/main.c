@@ -38,6 +38,7 @@ static const char usage[] =
     "  the installed rulesets, the source tree's rulesets. NAME finds DIR/NAME/NAME.quy.\n"
     "\n"
     "records: JSON Lines, a JSON array or CSV with a header (sniffed), from files or '-' (stdin).\n"
+    "  limits (eval, explain): --max-line BYTES (1048576) --max-depth N (32) --max-list N (10000).\n"
     "output: a table on a terminal, JSON Lines otherwise (--format to choose).\n"
     "\n"
     "exit status: 0 ok; 1 ruleset or usage error; 2 some records rejected (others rated);\n"

@@ -11,6 +11,7 @@ PACKAGES=(
   libcsv-dev            # CSV records
   libxxhash-dev         # hashing record ids in batch steps
   libutf8proc-dev       # NFC normalisation of record strings
+  clang libclang-rt-14-dev  # libFuzzer harnesses (tests/fuzz, -DQUY_FUZZ=ON)
   libcmocka-dev         # unit tests
   libz3-dev             # the Z3 SMT solver (quy prove)
 )

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Replay a harness's corpus, then fuzz it for SECONDS (one core).
 # usage: tests/fuzz/run.sh NAME SECONDS [BUILD_DIR]   (NAME: records, ...)
-# Builds BUILD_DIR (default build-fuzz/) with clang -DQUY_FUZZ=ON if needed.
+# Builds BUILD_DIR (default build-fuzz/) with clang -DQUY_FUZZ=ON (configured once).
 # New inputs go to BUILD_DIR/fuzz-NAME/ (not the tree); crashes to
 # BUILD_DIR/fuzz-NAME-crashes/ — copy a fixed crash into corpus/NAME/.
 set -euo pipefail
@@ -9,10 +9,10 @@ NAME=${1:?usage: run.sh NAME SECONDS [BUILD_DIR]}
 SECS=${2:?usage: run.sh NAME SECONDS [BUILD_DIR]}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=${3:-$ROOT/build-fuzz}
-if [ ! -x "$B/tests/fuzz/fuzz_$NAME" ]; then
+if [ ! -f "$B/CMakeCache.txt" ]; then
   CC=clang cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUY_FUZZ=ON -DQUY_BENCH=OFF -DQUY_TESTS=OFF >/dev/null
-  cmake --build "$B" -j2 --target "fuzz_$NAME" >/dev/null
 fi
+cmake --build "$B" -j"$(nproc)" --target "fuzz_$NAME" >/dev/null
 EXE=$B/tests/fuzz/fuzz_$NAME
 CORPUS=$ROOT/tests/fuzz/corpus/$NAME
 WORK=$B/fuzz-$NAME
