@@ -82,7 +82,6 @@ struct rec_reader {
     size_t nscratch, scratch_cap;
     char *unesc;       /* a JSON string with escapes, decoded */
     size_t unesc_cap;
-    char *nfc;         /* scratch for NFC of non-ASCII strings */
 
     /* CSV */
     struct csv_parser csv;

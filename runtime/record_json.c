@@ -341,8 +341,13 @@ static int dec_struct(jd *j, uint32_t st, const jpath *path, rec_jtok tk, const 
     const q_type *ty = &p->types[st];
     if (tk != JT_LBRACE) return wrong_type(j, st, path, tk, tok);
     if (++j->depth > r->lim.max_depth) return limit_depth(j, tok);
+    if (ty->count > 64) /* `seen` is one word: a bigger struct is refused, not half-read */
+        return rec_fail(r, j->err, "limit", path_of(j, path),
+                        "kiểu '%s' có %u trường, quá 64 trường mà bộ đọc hỗ trợ trong một phần tử (a struct element "
+                        "of more than 64 fields is not supported)",
+                        prog_str(p, ty->name), ty->count);
     uint32_t ser = ++r->objser;
-    uint64_t seen = 0; /* struct fields beyond 64 are not checked for repeats */
+    uint64_t seen = 0; /* fields given, by index */
     tk = next(j, &tok);
     if (tk != JT_RBRACE)
         for (;;) {
@@ -360,8 +365,8 @@ static int dec_struct(jd *j, uint32_t st, const jpath *path, rec_jtok tk, const 
                 r->objser = ser;
                 if (undeclared_key(j, ktok, key, klen, r->rec.kind) || skip_value(j, tk, tok)) return -1;
             } else {
-                if (fi < 64 && (seen >> fi & 1)) return dup_key(j, ktok, key, klen);
-                if (fi < 64) seen |= 1ull << fi;
+                if (seen >> fi & 1) return dup_key(j, ktok, key, klen);
+                seen |= 1ull << fi;
                 const q_field *f = &p->fields[ty->first + fi];
                 jpath fp = {path, r->fname[ty->first + fi], 0};
                 q_val x;
@@ -379,7 +384,7 @@ static int dec_struct(jd *j, uint32_t st, const jpath *path, rec_jtok tk, const 
             if (tk == JT_RBRACE) break;
             return syntax(j, tk, tok, "',' hoặc '}' (',' or '}')");
         }
-    for (uint32_t i = 0; i < ty->count && i < 64; i++) {
+    for (uint32_t i = 0; i < ty->count; i++) {
         if (seen >> i & 1) continue;
         const q_field *f = &p->fields[ty->first + i];
         jpath fp = {path, r->fname[ty->first + i], 0};
@@ -871,7 +876,6 @@ void rec_json_free(rec_reader *r)
 {
     free(r->scratch);
     free(r->unesc);
-    free(r->nfc);
     r->scratch = NULL;
-    r->unesc = r->nfc = NULL;
+    r->unesc = NULL;
 }
