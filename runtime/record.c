@@ -392,6 +392,7 @@ int rec_number(rec_reader *r, uint32_t t, const char *s, size_t len, const char 
     int64_t e;
     num_rc rc = scan_number(s, n, csv, &neg, &m, &e);
     if (rc == NUM_OK) rc = exact_q(neg, m, ty->kind == QT_PERCENT ? e - 2 : e, out); /* a percent is n/100 */
+    if (rc == NUM_OK && (ty->kind != QT_INT || out->d == 1)) return 0;
     const char *shown = csv ? NULL : rec_show_text(r, s, len);
     if (csv) {
         size_t c = rec_utf8_cut(s, len, 100);
