@@ -105,6 +105,19 @@ static void json_where(const rec_reader *r, uint32_t *line, uint32_t *col)
     *col = c;
 }
 
+/* Invalid UTF-8 in a message (a bad cell shown as it was written) becomes
+ * '?', so that every message can be written as JSON or text. */
+static void scrub_utf8(char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        utf8proc_int32_t c;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &c);
+        if (k < 1) s[i++] = '?';
+        else i += (size_t)k;
+    }
+}
+
 /* Fill *err for the record being decoded and return -1. */
 int rec_fail(rec_reader *r, rec_error *err, const char *code, const char *field, const char *fmt, ...)
 {
@@ -124,6 +137,9 @@ int rec_fail(rec_reader *r, rec_error *err, const char *code, const char *field,
     va_end(ap);
     if (n >= 0 && (size_t)n < sizeof err->message && err->column)
         snprintf(err->message + n, sizeof err->message - (size_t)n, " [dòng %u, cột %u]", err->line, err->column);
+    scrub_utf8(err->message);
+    scrub_utf8(err->field);
+    scrub_utf8(err->id);
     return -1;
 }
 
@@ -148,6 +164,9 @@ void rec_warn_unknown_field(rec_reader *r, const char *name, size_t len, uint32_
              "trường '%.*s' không có trong khai báo loại '%s' của bộ quy tắc, bỏ qua "
              "(unknown field ignored)",
              (int)len, name, prog_str(r->p, r->p->kinds[kind].name));
+    scrub_utf8(w.message);
+    scrub_utf8(w.field);
+    scrub_utf8(w.id);
     r->warn(r->warn_ctx, &w);
 }
 

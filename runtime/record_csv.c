@@ -488,6 +488,16 @@ int rec_next_csv(rec_reader *r, q_record **out, rec_error *err)
                 r->in_row = true;
                 r->row_line = r->line;
             }
+            const char *nul = memchr(s, 0, (size_t)n);
+            if (nul) { /* a cell would be cut there: the row is refused, the next one read */
+                uint32_t at = r->row_line, col = 1;
+                for (const char *q = s; q < nul; q++) col += ((unsigned char)*q & 0xC0) != 0x80;
+                csv_restart(r);
+                r->row_len = 0;
+                rec_begin(r, at);
+                r->cur_col = col;
+                return rec_fail(r, err, "bad_csv", "", "dòng %u có byte NUL (NUL byte in a CSV row)", r->line);
+            }
             if (!keep_row_text(r, s, (size_t)n)) {
                 rec_begin(r, r->row_line);
                 csv_restart(r);

@@ -387,6 +387,37 @@ static void test_long_id(void **state)
     assert_string_equal(r->errs[0].id, id2);
 }
 
+/* A NUL byte in a CSV row refuses the row (a cell would be cut there);
+ * invalid UTF-8 shown in a message becomes '?'. */
+static void test_csv_nul_and_bad_bytes(void **state)
+{
+    run *r = *state;
+    static const char text[] = "id,kind,tasks_total,tasks_completed,grades,exemplary,review_held_on,note,discipline_cases\n"
+                               "z1,member,10,8,tot,khong,2024-12-15,a\0b,[]\n"
+                               "z2,\xff\xfe,10,8,tot,khong,2024-12-15,x,[]\n"
+                               "z3,member,10,8,tot,khong,2024-12-15,x,[]\n";
+    clear(r);
+    FILE *f = fmemopen((void *)(uintptr_t)text, sizeof text - 1, "r");
+    rec_reader *rd = rec_reader_open(r->p, f, "in.csv", REC_CSV);
+    q_record *rec;
+    rec_error err;
+    int rc, good = 0, bad = 0;
+    rec_error errs[4];
+    while ((rc = rec_reader_next(rd, &rec, &err)) != 0) {
+        if (rc > 0) good++;
+        else if (bad < 4) errs[bad++] = err;
+    }
+    rec_reader_free(rd);
+    fclose(f);
+    assert_int_equal(good, 1);
+    assert_int_equal(bad, 2);
+    assert_string_equal(errs[0].code, "bad_csv");
+    assert_int_equal(errs[0].line, 2);
+    assert_non_null(strstr(errs[0].message, "NUL"));
+    assert_string_equal(errs[1].code, "unknown_kind");
+    assert_non_null(strstr(errs[1].message, "\"??\""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +431,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_csv_duplicate_column, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_unterminated_quote, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_csv_nul_and_bad_bytes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
