@@ -6,11 +6,24 @@
  * What grows with the stream is only the set of ids seen (duplicate
  * detection needs it): ~30 bytes per record, counted in the bound.
  * usage: stream_rss [SIZE_MB=1024] [LIMIT_MB=160]
+ *
+ *        stream_rss --eval QUY RULESETS SIZE_MB LIMIT_MB
+ * pipes SIZE_MB of central-124 member records (generated here, one unit,
+ * unique ids) into `QUY eval --ruleset central-124 -` and checks, from
+ * wait4's ru_maxrss, that its peak RSS stays under LIMIT_MB and that every
+ * record was rated (exit 0). `quy eval` rates its input as one batch (the
+ * quotas need every record), so what it keeps grows with the number of
+ * records (a result slot and an id each, ~250 bytes), never with their
+ * bytes: LIMIT_MB checks that.
  */
 #define _GNU_SOURCE
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "rec_fixture.h"
 #include "record.h"
@@ -88,8 +101,61 @@ static int run(q_program *p, gen *g, size_t *good, size_t *bad, char *last_code,
     return 0;
 }
 
+/* A central-124 member record (record-01's first), with a unique id. */
+static int eval_pipe(const char *quy, const char *rulesets, unsigned long long mb, long limit)
+{
+    int fds[2];
+    if (pipe(fds) != 0) return 1;
+    pid_t pid = fork();
+    if (pid < 0) return 1;
+    if (pid == 0) {
+        dup2(fds[0], 0);
+        close(fds[0]);
+        close(fds[1]);
+        if (!freopen("/dev/null", "w", stdout)) _exit(127);
+        execl(quy, quy, "eval", "--rulesets", rulesets, "--ruleset", "central-124", "--format", "jsonl", "-",
+              (char *)NULL);
+        _exit(127);
+    }
+    close(fds[0]);
+    signal(SIGPIPE, SIG_IGN);
+    FILE *out = fdopen(fds[1], "w");
+    unsigned long long bytes = 0, n = 0;
+    while (out && bytes < (mb << 20)) {
+        int w = fprintf(out,
+                        "{\"id\": \"S-%llu\", \"kind\": \"member\", \"period\": \"2024\", \"unit\": \"TCD-0002\", "
+                        "\"months_in_role\": 87, \"result_grades\": [\"tot\", \"xuat_sac\", \"tot\"], \"other_grades\": "
+                        "[\"tot\", \"trung_binh\", \"tot\", \"tot\"], \"outstanding\": false, \"tasks_total\": 6, "
+                        "\"tasks_completed\": 6, \"tasks_on_time\": 6, \"tasks_exceeded\": %llu, \"exempt\": false, "
+                        "\"suspended\": false, \"degraded\": false, \"prohibited_conduct\": false, \"exemplary_breach\": "
+                        "false, \"disciplined\": false, \"self_remedied\": false, \"peer_group\": \"Chi bộ %llu\"}\n",
+                        n, n % 4, n % 50);
+        if (w < 0) break;
+        bytes += (unsigned long long)w;
+        n++;
+    }
+    if (out) fclose(out);
+    int status = 0;
+    struct rusage ru;
+    if (wait4(pid, &status, 0, &ru) < 0) return 1;
+    printf("stream_rss --eval: %llu MB (%llu records) through quy eval: exit %d, peak RSS %ld kB (%.0f B/record)\n",
+           bytes >> 20, n, WIFEXITED(status) ? WEXITSTATUS(status) : -1, ru.ru_maxrss,
+           n ? ru.ru_maxrss * 1024.0 / (double)n : 0.0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        printf("FAIL: every record should be rated (exit 0)\n");
+        return 1;
+    }
+    if (ru.ru_maxrss > limit * 1024) {
+        printf("FAIL: peak RSS over the bound of %ld MB\n", limit);
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 6 && !strcmp(argv[1], "--eval"))
+        return eval_pipe(argv[2], argv[3], strtoull(argv[4], NULL, 10), strtol(argv[5], NULL, 10));
     unsigned long long mb = argc > 1 ? strtoull(argv[1], NULL, 10) : 1024;
     long limit = argc > 2 ? strtol(argv[2], NULL, 10) : 160;
     q_program *p = fx_program();
