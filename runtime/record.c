@@ -482,6 +482,29 @@ int rec_absent(rec_reader *r, const q_field *f, const char *path, q_val *out, ui
                     *label ? " (" : "", label, *label ? ")" : "");
 }
 
+/* After a missing required field, name every other required field of the
+ * kind that the record lacks too (`absent(r, ctx, i)`: field i is absent or
+ * empty), in one message ("cũng thiếu: 'a', 'b'"), so that a record of
+ * another shape (a 124 record rated by central-366) is fixed in one pass.
+ * What does not fit in the message is counted, never dropped silently. */
+void rec_more_missing(rec_reader *r, const q_kind *kd, uint32_t from,
+                      bool (*absent)(rec_reader *, const void *, uint32_t), const void *ctx, rec_error *err)
+{
+    const q_program *p = r->p;
+    size_t n = strlen(err->message), extra = 0, listed = 0;
+    for (uint32_t i = from; i < kd->nfields; i++) {
+        const q_field *f = &p->fields[kd->first_field + i];
+        if ((f->flags & (QF_OPTIONAL | QF_BATCH | QF_DEFAULT)) || !absent(r, ctx, i)) continue;
+        const char *name = prog_str(p, f->name);
+        if (n + strlen(name) + 64 < sizeof err->message) /* room kept for the count */
+            n += (size_t)snprintf(err->message + n, sizeof err->message - n, "%s'%s'",
+                                  listed++ ? ", " : "; cũng thiếu (also missing): ", name);
+        else
+            extra++;
+    }
+    if (extra) snprintf(err->message + n, sizeof err->message - n, " và %zu trường khác (and %zu more)", extra, extra);
+}
+
 int rec_unknown_kind(rec_reader *r, const char *shown, rec_error *err)
 {
     const q_program *p = r->p;

@@ -317,6 +317,16 @@ static int check_dup_cells(rec_reader *r, rec_error *err)
     return 0;
 }
 
+/* Field i of the row's kind has no cell, or an empty one (cols: the kind's column map). */
+static bool csv_absent(rec_reader *r, const void *cols, uint32_t i)
+{
+    const uint32_t *m = cols;
+    size_t len = 0;
+    const char *c = m[i] == QUY_NONE ? "" : cell(r, m[i], &len);
+    trim(&c, &len);
+    return len == 0;
+}
+
 static int csv_record(rec_reader *r, q_record **out, rec_error *err)
 {
     const q_program *p = r->p;
@@ -365,6 +375,7 @@ static int csv_record(rec_reader *r, q_record **out, rec_error *err)
         q_val x;
         if (!tl) {
             rc = rec_absent(r, f, name, &x, &r->rec.present[slot], err);
+            if (rc) rec_more_missing(r, kd, i + 1, csv_absent, m, err);
         } else {
             rc = dec_text(r, f->type, s, len, name, &x, err);
             r->rec.present[slot] = 1;

@@ -133,6 +133,9 @@ int rec_store_text(rec_reader *r, const char *s, size_t len, const char *path, c
 int rec_set_id(rec_reader *r, const char *s, size_t len, bool check_dup, rec_error *err);
 int rec_absent(rec_reader *r, const q_field *f, const char *path, q_val *out, uint8_t *present, rec_error *err);
 int rec_finish(rec_reader *r, uint32_t k, q_record **out, rec_error *err);
+/* After a missing_field error: append the other required fields from `from` on that are absent too. */
+void rec_more_missing(rec_reader *r, const q_kind *kd, uint32_t from,
+                      bool (*absent)(rec_reader *, const void *, uint32_t), const void *ctx, rec_error *err);
 uint32_t rec_field_index(rec_reader *r, uint32_t k, const char *name, size_t len);
 
 /* Exact numbers (record.c). A JSON number's text -> the exact rational of

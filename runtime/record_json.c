@@ -480,6 +480,13 @@ typedef struct obj_state {
     const char *deferred;  /* the first member met before `kind`: decoded in a second pass */
 } obj_state;
 
+/* Field i of the record's kind was not given (or given as null). */
+static bool json_absent(rec_reader *r, const void *ctx, uint32_t i)
+{
+    (void)ctx;
+    return r->seen[i] != r->gen;
+}
+
 static bool key_is(const char *key, size_t len, const char *word, size_t wl)
 {
     return len == wl && !memcmp(key, word, wl);
@@ -670,6 +677,7 @@ int rec_json_object(rec_reader *r, const char *s, size_t len, uint32_t line, boo
         q_val x = {0, 0};
         rc = rec_absent(r, f, r->fname[kd->first_field + i], &x, &r->rec.present[slot], err);
         r->rec.slots[slot] = x;
+        if (rc) rec_more_missing(r, kd, i + 1, json_absent, NULL, err);
     }
     if (rc) {
         if (o.kind != QUY_NONE) warn_rest(r, s, s + len, o.kind);
