@@ -389,7 +389,7 @@ static int dec_struct(jd *j, uint32_t st, const jpath *path, rec_jtok tk, const 
         const q_field *f = &p->fields[ty->first + i];
         jpath fp = {path, r->fname[ty->first + i], 0};
         q_val x;
-        r->pos = tok;
+        r->pos = NULL; /* absent: no place of its own, as for the record's fields */
         if (rec_absent(r, f, path_of(j, &fp), &x, NULL, j->err)) return -1;
         r->scratch[at + (f->slot < ty->count ? f->slot : i)] = x;
     }
