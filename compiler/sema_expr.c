@@ -1,0 +1,411 @@
+/*
+ * sema_expr.c — expressions: names, types and the fields each expression reads (phase 4, typing).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sema_int.h"
+
+/* ---------------------------------------------------------------------
+ * 4. Expressions: typing (sema_expr) and emission (cg_expr)
+ * ------------------------------------------------------------------- */
+
+void sema_unknown_name(sema *S, ast_node *e, uint32_t hint)
+{
+    const char *cand[512];
+    size_t n = 0;
+    for (size_t i = 0; i < S->nkf && n < 512; i++) cand[n++] = S->kf[i].name;
+    for (size_t i = 0; i < S->nlets && n < 512; i++) cand[n++] = S->lets[i].node->u.check.name.s;
+    if (S->depth > 0) {
+        const q_type *et = &S->b.p->types[S->scope[S->depth - 1].elem_type];
+        if (et->kind == QT_STRUCT)
+            for (uint32_t i = 0; i < et->count && n < 512; i++)
+                cand[n++] = prog_str(S->b.p, S->b.p->fields[et->first + i].name);
+    }
+    if (hint < S->b.p->ntypes && (tkind(S, hint) == QT_ENUM || tkind(S, hint) == QT_SCALE)) {
+        const q_type *t = &S->b.p->types[hint];
+        for (uint32_t i = 0; i < t->count && n < 512; i++) cand[n++] = prog_str(S->b.p, S->b.p->members[t->first + i].name);
+    }
+    const char *sug = diag_suggest(node_name(e), cand, n);
+    if (hint < S->b.p->ntypes && (tkind(S, hint) == QT_ENUM || tkind(S, hint) == QT_SCALE)) {
+        char tb[128];
+        if (sug)
+            sema_err(S, e->span, "'%s' is not a field nor a value of %s; did you mean '%s'?", node_name(e),
+                sema_type_name(S, hint, tb, sizeof tb), sug);
+        else
+            sema_err(S, e->span, "'%s' is not a field nor a value of %s", node_name(e), sema_type_name(S, hint, tb, sizeof tb));
+    } else if (sug) {
+        sema_err(S, e->span, "unknown field '%s'; did you mean '%s'?", node_name(e), sug);
+    } else {
+        sema_err(S, e->span, "unknown field '%s' in record '%s'", node_name(e), prog_str(S->b.p, S->b.p->kinds[S->kind].name));
+    }
+}
+
+/* Resolve a bare name against an enum/scale type, or report it. */
+uint32_t sema_resolve_member(sema *S, ast_node *e, uint32_t type)
+{
+    uint8_t k = tkind(S, type);
+    if (k == QT_ENUM || k == QT_SCALE) {
+        int o = prog_find_member(S->b.p, type, e->u.name.text.s, e->u.name.text.len);
+        if (o >= 0) {
+            e->sem.res = RES_MEMBER;
+            e->sem.ref = (uint32_t)o;
+            e->sem.type = type + 1;
+            return type;
+        }
+    }
+    sema_unknown_name(S, e, type);
+    return TY_ERR;
+}
+
+
+uint32_t sema_need_value(sema *S, ast_node *e, uint32_t t)
+{
+    if (t == TY_MEMBER) return sema_resolve_member(S, e, TY_ERR);
+    if (t != TY_ERR && tkind(S, t) == QT_LIST) {
+        sema_err(S, e->span, "'%s' is a list: use all/any/none/count/sum over it", node_name(e));
+        return TY_ERR;
+    }
+    return t;
+}
+
+uint32_t sema_need_bool(sema *S, ast_node *e, uint32_t t, const char *what)
+{
+    t = sema_need_value(S, e, t);
+    if (t != TY_ERR && t != TY_BOOL) {
+        char tb[128];
+        sema_err(S, e->span, "%s must be true/false (bool), not %s", what, sema_type_name(S, t, tb, sizeof tb));
+        return TY_ERR;
+    }
+    return t;
+}
+
+uint32_t sema_need_num(sema *S, ast_node *e, uint32_t t)
+{
+    t = sema_need_value(S, e, t);
+    if (t != TY_ERR && !is_numeric(S, t)) {
+        char tb[128];
+        sema_err(S, e->span, "expected a number, not %s", sema_type_name(S, t, tb, sizeof tb));
+        return TY_ERR;
+    }
+    return t;
+}
+
+uint32_t sema_name(sema *S, ast_node *e)
+{
+    if (name_is(e, "it")) {
+        if (S->depth == 0) {
+            sema_err(S, e->span, "'it' is only meaningful inside all/any/none/count/sum/min/max/longest run");
+            return TY_ERR;
+        }
+        e->sem.res = RES_IT;
+        e->sem.depth = (uint8_t)(S->depth - 1);
+        return S->scope[S->depth - 1].elem_type;
+    }
+    for (int d = S->depth - 1; d >= 0; d--) {
+        const q_type *et = &S->b.p->types[S->scope[d].elem_type];
+        if (et->kind != QT_STRUCT) continue;
+        for (uint32_t i = 0; i < et->count; i++) {
+            const q_field *f = &S->b.p->fields[et->first + i];
+            if (strcmp(prog_str(S->b.p, f->name), node_name(e)) == 0) {
+                e->sem.res = RES_SFIELD;
+                e->sem.ref = i;
+                e->sem.depth = (uint8_t)d;
+                return f->type;
+            }
+        }
+    }
+    for (size_t i = S->nlets; i-- > 0;) {
+        ast_node *l = S->lets[i].node;
+        if (strcmp(l->u.check.name.s, node_name(e)) == 0) {
+            e->sem.res = RES_LET;
+            e->sem.ref = (uint32_t)i;
+            return l->sem.type ? l->sem.type - 1 : TY_ERR;
+        }
+    }
+    for (size_t i = 0; i < S->nkf; i++) {
+        if (strcmp(S->kf[i].name, node_name(e)) == 0) {
+            e->sem.res = RES_FIELD;
+            e->sem.ref = S->kf[i].slot;
+            return S->kf[i].type;
+        }
+    }
+    if (S->adjust_tier && name_is(e, "tier")) {
+        e->sem.res = RES_OUTCOME;
+        return S->b.p->tier_type;
+    }
+    return TY_MEMBER;
+}
+
+static uint32_t numeric_result(sema *S, uint32_t a, uint32_t b, ast_op op)
+{
+    if (a == TY_ERR || b == TY_ERR) return TY_ERR;
+    if (op == OPR_DIV) return TY_DECIMAL;
+    if (tkind(S, a) == QT_INT && tkind(S, b) == QT_INT) return TY_INT;
+    return TY_DECIMAL;
+}
+
+static uint32_t sema_compare(sema *S, ast_node *e)
+{
+    ast_node *a = e->u.bin.a, *b = e->u.bin.b;
+    uint32_t ta = sema_expr(S, a), tb = sema_expr(S, b);
+    /* a list compared with a value: one error, not a second for the value */
+    if ((ta < S->b.p->ntypes && tkind(S, ta) == QT_LIST) || (tb < S->b.p->ntypes && tkind(S, tb) == QT_LIST)) {
+        sema_need_value(S, tkind(S, ta) == QT_LIST ? a : b, tkind(S, ta) == QT_LIST ? ta : tb);
+        return TY_BOOL;
+    }
+    if (ta == TY_MEMBER && tb == TY_MEMBER) {
+        sema_resolve_member(S, a, TY_ERR);
+        return TY_ERR;
+    }
+    /* a bare name facing an operand already in error: no second error */
+    if ((ta == TY_MEMBER && tb == TY_ERR) || (tb == TY_MEMBER && ta == TY_ERR)) return TY_BOOL;
+    if (ta == TY_MEMBER) ta = sema_resolve_member(S, a, tb);
+    if (tb == TY_MEMBER) tb = sema_resolve_member(S, b, ta);
+    ta = sema_need_value(S, a, ta);
+    tb = sema_need_value(S, b, tb);
+    if (ta == TY_ERR || tb == TY_ERR) return TY_BOOL;
+    uint8_t ka = tkind(S, ta), kb = tkind(S, tb);
+    bool ordered = e->u.bin.op != OPR_EQ && e->u.bin.op != OPR_NE;
+    char b1[128], b2[128];
+    if (is_numeric(S, ta) && is_numeric(S, tb)) return TY_BOOL;
+    if (ta != tb && !(ka == kb && (ka == QT_BOOL || ka == QT_DATE || ka == QT_STRING))) {
+        sema_err(S, e->u.bin.op_span.end ? e->u.bin.op_span : e->span, "cannot compare %s with %s",
+            sema_type_name(S, ta, b1, sizeof b1), sema_type_name(S, tb, b2, sizeof b2));
+        return TY_BOOL;
+    }
+    if (ordered && (ka == QT_ENUM || ka == QT_BOOL || ka == QT_STRING || ka == QT_STRUCT)) {
+        sema_err(S, e->u.bin.op_span.end ? e->u.bin.op_span : e->span,
+            "%s has no order: only = and != apply (declare it as a 'scale' to compare by rank)",
+            sema_type_name(S, ta, b1, sizeof b1));
+    }
+    return TY_BOOL;
+}
+
+
+/* `FIELD else DEFAULT`: an optional (or computed) field of the record, or
+ * DEFAULT when it is absent. Numbers mix (the result is int only when both
+ * are); any other type must be the same on both sides. */
+static uint32_t sema_else(sema *S, ast_node *e)
+{
+    ast_node *a = e->u.bin.a, *b = e->u.bin.b;
+    uint32_t ta = sema_expr(S, a), tb = sema_expr(S, b);
+    if (ta == TY_MEMBER) {
+        sema_unknown_name(S, a, TY_ERR);
+        return TY_ERR;
+    }
+    if (ta == TY_ERR) return TY_ERR;
+    if (a->sem.res != RES_FIELD || !(kf_flags(S, a->sem.ref) & (QF_OPTIONAL | QF_BATCH))) {
+        sema_err(S, a->span, "'%s' is never absent: 'else' follows an optional or computed field of the record",
+            node_name(a));
+        return TY_ERR;
+    }
+    ta = sema_need_value(S, a, ta);
+    if (tb == TY_MEMBER) tb = sema_resolve_member(S, b, ta);
+    tb = sema_need_value(S, b, tb);
+    if (ta == TY_ERR || tb == TY_ERR) return TY_ERR;
+    if (is_numeric(S, ta) && is_numeric(S, tb)) return ta == tb ? ta : numeric_result(S, ta, tb, OPR_ADD);
+    if (ta != tb && !(tkind(S, ta) == tkind(S, tb) && (tkind(S, ta) == QT_BOOL || tkind(S, ta) == QT_DATE ||
+                                                      tkind(S, ta) == QT_STRING))) {
+        char b1[128], b2[128];
+        sema_err(S, e->u.bin.op_span, "'else' gives %s when '%s' is absent, but '%s' is %s",
+            sema_type_name(S, tb, b2, sizeof b2), node_name(a), node_name(a), sema_type_name(S, ta, b1, sizeof b1));
+        return TY_ERR;
+    }
+    return ta;
+}
+
+static uint32_t sema_list_operand(sema *S, ast_node *l, uint32_t *elem)
+{
+    if (l->kind != AST_E_NAME) {
+        sema_err(S, l->span, "expected the name of a list field");
+        return TY_ERR;
+    }
+    uint32_t t = sema_name(S, l);
+    if (t == TY_MEMBER) {
+        sema_unknown_name(S, l, TY_ERR);
+        return TY_ERR;
+    }
+    if (t == TY_ERR) return TY_ERR;
+    if (l->sem.res != RES_FIELD || tkind(S, t) != QT_LIST) {
+        char tb[128];
+        sema_err(S, l->span, "'%s' is %s, not a list field", node_name(l), sema_type_name(S, t, tb, sizeof tb));
+        return TY_ERR;
+    }
+    *elem = S->b.p->types[t].elem;
+    return t;
+}
+
+static uint32_t sema_expr_inner(sema *S, ast_node *e)
+{
+    switch (e->kind) {
+    case AST_E_INT: return TY_INT;
+    case AST_E_DEC: return TY_DECIMAL;
+    case AST_E_PCT: return TY_PERCENT;
+    case AST_E_DATE: return TY_DATE;
+    case AST_E_STR: return TY_STRING;
+    case AST_E_BOOL: return TY_BOOL;
+    case AST_E_NAME: return sema_name(S, e);
+    case AST_E_UNARY: {
+        uint32_t t = sema_expr(S, e->u.bin.a);
+        if (e->u.bin.op == OPR_NOT) return sema_need_bool(S, e->u.bin.a, t, "the operand of 'not'") == TY_ERR ? TY_ERR : TY_BOOL;
+        t = sema_need_num(S, e->u.bin.a, t);
+        return t == TY_PERCENT ? TY_PERCENT : t;
+    }
+    case AST_E_BINARY: {
+        ast_op op = e->u.bin.op;
+        if (op == OPR_AND || op == OPR_OR) {
+            uint32_t a = sema_need_bool(S, e->u.bin.a, sema_expr(S, e->u.bin.a), "each side of 'and'/'or'");
+            uint32_t b = sema_need_bool(S, e->u.bin.b, sema_expr(S, e->u.bin.b), "each side of 'and'/'or'");
+            return a == TY_ERR || b == TY_ERR ? TY_ERR : TY_BOOL;
+        }
+        if (op >= OPR_EQ && op <= OPR_GE) return sema_compare(S, e);
+        if (op == OPR_ELSE) return sema_else(S, e);
+        uint32_t a = sema_need_num(S, e->u.bin.a, sema_expr(S, e->u.bin.a));
+        uint32_t b = sema_need_num(S, e->u.bin.b, sema_expr(S, e->u.bin.b));
+        return numeric_result(S, a, b, op);
+    }
+    case AST_E_CALL: {
+        const char *fn = node_name(e);
+        size_t nargs = 0;
+        for (ast_node *a = e->u.name.args; a; a = a->next) nargs++;
+        if (strcmp(fn, "present") == 0) {
+            ast_node *a = e->u.name.args;
+            if (nargs != 1 || a->kind != AST_E_NAME) {
+                sema_err(S, e->span, "present() takes one field name");
+                return TY_ERR;
+            }
+            uint32_t t = sema_name(S, a);
+            if (t == TY_MEMBER) {
+                sema_unknown_name(S, a, TY_ERR);
+                return TY_ERR;
+            }
+            if (a->sem.res != RES_FIELD) {
+                sema_err(S, a->span, "present() takes a field of the record");
+                return TY_ERR;
+            }
+            return TY_BOOL;
+        }
+        if (strcmp(fn, "share") == 0) {
+            if (nargs != 2) {
+                sema_err(S, e->span, "share(part, whole) takes two numbers");
+                return TY_ERR;
+            }
+            uint32_t a = sema_need_num(S, e->u.name.args, sema_expr(S, e->u.name.args));
+            uint32_t b = sema_need_num(S, e->u.name.args->next, sema_expr(S, e->u.name.args->next));
+            return a == TY_ERR || b == TY_ERR ? TY_ERR : TY_PERCENT;
+        }
+        uint32_t h = sema_find_hook(S, fn);
+        if (h != QUY_NONE) return sema_hook_call(S, e, h);
+        const char *cand[256];
+        size_t nc = 0;
+        for (uint32_t i = 0; i < S->b.p->nhooks && nc < 256; i++) cand[nc++] = prog_str(S->b.p, S->b.p->hooks[i].name);
+        const char *sug = diag_suggest(fn, cand, nc);
+        if (sug)
+            sema_err(S, e->span, "unknown function '%s'; did you mean the hook '%s'?", fn, sug);
+        else
+            sema_err(S, e->span, "unknown function '%s' (available: share, present)", fn);
+        return TY_ERR;
+    }
+    case AST_E_QUANT: {
+        uint32_t elem;
+        if (sema_list_operand(S, e->u.quant.list, &elem) == TY_ERR) {
+            return TY_ERR;
+        }
+        if (!e->u.quant.body) {
+            if (e->u.quant.q != QNT_COUNT) {
+                sema_err(S, e->span, "this quantifier needs 'where CONDITION' (or 'of VALUE' for sum)");
+                return TY_ERR;
+            }
+            return TY_INT;
+        }
+        if (S->depth >= QUY_MAX_LOOPS) {
+            sema_err(S, e->span, "quantifiers nested deeper than %d", QUY_MAX_LOOPS);
+            return TY_ERR;
+        }
+        S->scope[S->depth++].elem_type = elem;
+        ast_quant q = e->u.quant.q;
+        uint32_t ft = e->u.quant.filter ? sema_need_bool(S, e->u.quant.filter, sema_expr(S, e->u.quant.filter),
+                                                    "the 'where' condition of sum/min/max")
+                                        : TY_BOOL;
+        uint32_t bt = sema_expr(S, e->u.quant.body);
+        if (q == QNT_SUM) {
+            bt = sema_need_num(S, e->u.quant.body, bt);
+        } else if (q == QNT_MIN || q == QNT_MAX) {
+            /* min/max compare: numbers, dates, or a scale by rank */
+            bt = sema_need_value(S, e->u.quant.body, bt);
+            uint8_t k = bt == TY_ERR ? QT_INT : tkind(S, bt);
+            if (bt != TY_ERR && !is_numeric(S, bt) && k != QT_DATE && k != QT_SCALE) {
+                char tb[128];
+                sema_err(S, e->u.quant.body->span, "min/max need numbers, dates or a scale, not %s",
+                    sema_type_name(S, bt, tb, sizeof tb));
+                bt = TY_ERR;
+            }
+        } else {
+            bt = sema_need_bool(S, e->u.quant.body, bt, "the condition of a quantifier");
+        }
+        S->depth--;
+        if (bt == TY_ERR || ft == TY_ERR) return TY_ERR;
+        switch (q) {
+        case QNT_COUNT:
+        case QNT_RUN: return TY_INT;
+        case QNT_SUM: return tkind(S, bt) == QT_INT ? TY_INT : TY_DECIMAL;
+        case QNT_MIN:
+        case QNT_MAX: return bt;
+        default: return TY_BOOL;
+        }
+    }
+    default:
+        sema_err(S, e->span, "not an expression");
+        return TY_ERR;
+    }
+}
+
+uint32_t sema_expr(sema *S, ast_node *e)
+{
+    uint32_t t = sema_expr_inner(S, e);
+    if (t != TY_MEMBER && t != TY_ERR) e->sem.type = t + 1;
+    return t;
+}
+
+
+static void add_read(uint32_t *arr, size_t *n, uint32_t slot)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (arr[i] == slot) return;
+    if (*n < 64) arr[(*n)++] = slot;
+}
+
+void sema_collect_reads(sema *S, ast_node *e, s_reads *r)
+{
+    if (!e) return;
+    switch (e->kind) {
+    case AST_E_NAME:
+        if (e->sem.res == RES_FIELD) add_read(r->val, &r->nval, e->sem.ref);
+        if (e->sem.res == RES_LET) sema_collect_reads(S, S->lets[e->sem.ref].node->u.check.expr, r);
+        break;
+    case AST_E_UNARY: sema_collect_reads(S, e->u.bin.a, r); break;
+    case AST_E_BINARY:
+        /* `f else d` reads f only when present: neither a value read
+         * (no 'if present' needed, a check still applies) nor a guard */
+        if (e->u.bin.op != OPR_ELSE) sema_collect_reads(S, e->u.bin.a, r);
+        sema_collect_reads(S, e->u.bin.b, r);
+        break;
+    case AST_E_CALL:
+        if (strcmp(node_name(e), "present") == 0) {
+            if (e->u.name.args && e->u.name.args->sem.res == RES_FIELD) add_read(r->pres, &r->npres, e->u.name.args->sem.ref);
+        } else {
+            /* an optional field given bare to a hook is nil when absent, not an error */
+            for (ast_node *a = e->u.name.args; a; a = a->next)
+                if (e->sem.res != RES_HOOK || !hook_nil_arg(S, a)) sema_collect_reads(S, a, r);
+        }
+        break;
+    case AST_E_QUANT:
+        sema_collect_reads(S, e->u.quant.list, r);
+        sema_collect_reads(S, e->u.quant.filter, r);
+        sema_collect_reads(S, e->u.quant.body, r);
+        break;
+    default: break;
+    }
+}
