@@ -64,13 +64,12 @@ static void sema_cap(sema *S, ast_node *c, uint32_t k)
             cap.slot = (uint16_t)f->slot;
         }
     } else if (bd->kind == AST_E_NAME) {
-        const char *cand[512];
-        size_t n = 0;
-        for (size_t i = 0; i < S->nkf && n < 512; i++) cand[n++] = S->kf[i].name;
-        const char *sug = diag_suggest(bd->u.name.text.s, cand, n);
-        sema_err(S, bd->span, "unknown field '%s' in record '%s'%s%s%s: a cap's bound is a tier (httnv), a tier field, "
-            "head_of.tier or unit.tier", bd->u.name.text.s, prog_str(b->p, b->p->kinds[k].name),
-            sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
+        sema_cands cd = {0};
+        char dym[SEMA_SUGGEST_SIZE];
+        sema_field_cands(S, &cd);
+        sema_err(S, bd->span, "unknown field '%s' in record '%s'%s: a cap's bound is a tier (httnv), a tier field, "
+                 "head_of.tier or unit.tier", bd->u.name.text.s, prog_str(b->p, b->p->kinds[k].name),
+                 sema_suggest(&cd, bd->u.name.text.s, " (did you mean '", "'?)", dym, sizeof dym));
         ok = false;
     } else {
         sema_err(S, bd->span,
@@ -248,12 +247,11 @@ void sema_check_caps(sema *S)
         for (ast_node *c = S->files[fi].ast.decls; c; c = c->next) {
             if (c->kind != AST_D_CAP) continue;
             if (!sema_find_record(S, c->u.cap.kind.s, c->u.cap.kind.len)) {
-                const char *cand[256];
-                size_t n = 0;
-                for (size_t i = 0; i < S->nrecords && n < 256; i++) cand[n++] = S->records[i].name;
-                const char *sug = diag_suggest(c->u.cap.kind.s, cand, n);
-                sema_err(S, c->u.cap.kind_span, "cap on unknown record '%s'%s%s%s", c->u.cap.kind.s,
-                    sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
+                sema_cands cd = {0};
+                char dym[SEMA_SUGGEST_SIZE];
+                sema_record_cands(S, &cd);
+                sema_err(S, c->u.cap.kind_span, "cap on unknown record '%s'%s", c->u.cap.kind.s,
+                         sema_suggest(&cd, c->u.cap.kind.s, " (did you mean '", "'?)", dym, sizeof dym));
             }
         }
     }

@@ -77,14 +77,11 @@ uint32_t sema_resolve_type(sema *S, ast_node *t)
     case AST_T_NAMED: {
         uint32_t ty = find_type(S, t->u.type.name.s, t->u.type.name.len);
         if (ty == TY_ERR) {
-            const char *cand[256];
-            size_t n = 0;
-            for (size_t i = 0; i < S->ntypes && n < 256; i++) cand[n++] = S->types[i].name;
-            const char *sug = diag_suggest(t->u.type.name.s, cand, n);
-            if (sug)
-                sema_err(S, t->span, "unknown type '%s'; did you mean '%s'?", t->u.type.name.s, sug);
-            else
-                sema_err(S, t->span, "unknown type '%s'", t->u.type.name.s);
+            sema_cands c = {0};
+            char dym[SEMA_SUGGEST_SIZE];
+            for (size_t i = 0; i < S->ntypes; i++) sema_cand(&c, S->types[i].name);
+            sema_err(S, t->span, "unknown type '%s'%s", t->u.type.name.s,
+                     sema_suggest(&c, t->u.type.name.s, DYM_PRE, DYM_POST, dym, sizeof dym));
         }
         return ty;
     }
@@ -166,6 +163,12 @@ s_record *sema_find_record(sema *S, const char *name, size_t len)
     return NULL;
 }
 
+/* The rated kinds' names, as candidates of a "did you mean". */
+void sema_rate_cands(sema *S, sema_cands *c)
+{
+    for (size_t i = 0; i < S->nrates; i++) sema_cand(c, S->rates[i].kind);
+}
+
 s_rate *sema_find_rate(sema *S, const char *name, size_t len)
 {
     for (size_t i = 0; i < S->nrates; i++)
@@ -173,15 +176,19 @@ s_rate *sema_find_rate(sema *S, const char *name, size_t len)
     return NULL;
 }
 
+/* The declared records' names, as candidates of a "did you mean". */
+void sema_record_cands(sema *S, sema_cands *c)
+{
+    for (size_t i = 0; i < S->nrecords; i++) sema_cand(c, S->records[i].name);
+}
+
 /* "unknown record 'x'; did you mean 'y'?" */
 static void unknown_record(sema *S, q_span sp, const char *prefix, const ast_str *name)
 {
-    const char *cand[256];
-    size_t n = 0;
-    for (size_t i = 0; i < S->nrecords && n < 256; i++) cand[n++] = S->records[i].name;
-    const char *sug = diag_suggest(name->s, cand, n);
-    sema_err(S, sp, "%sunknown record '%s'%s%s%s", prefix, name->s, sug ? "; did you mean '" : "", sug ? sug : "",
-        sug ? "'?" : "");
+    sema_cands c = {0};
+    char dym[SEMA_SUGGEST_SIZE];
+    sema_record_cands(S, &c);
+    sema_err(S, sp, "%sunknown record '%s'%s", prefix, name->s, sema_suggest(&c, name->s, DYM_PRE, DYM_POST, dym, sizeof dym));
 }
 
 void sema_collect_records(sema *S)
@@ -399,11 +406,11 @@ bool sema_check_outcome(sema *S, ast_node *rule, int *o)
     }
     *o = sema_outcome_of(&rule->u.rule.outcome);
     if (*o >= 0) return true;
-    const char *cand[QO__COUNT];
-    for (int i = 0; i < QO__COUNT; i++) cand[i] = q_outcome_code[i];
-    const char *sug = diag_suggest(rule->u.rule.outcome.s, cand, QO__COUNT);
-    sema_err(S, rule->u.rule.outcome_span, "unknown outcome '%s'%s%s%s (expected htxsnv, httnv, htnv, khtnv, not_rated or deferred)",
-        rule->u.rule.outcome.s, sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
+    sema_cands c = {0};
+    char dym[SEMA_SUGGEST_SIZE];
+    for (int i = 0; i < QO__COUNT; i++) sema_cand(&c, q_outcome_code[i]);
+    sema_err(S, rule->u.rule.outcome_span, "unknown outcome '%s'%s (expected htxsnv, httnv, htnv, khtnv, not_rated or deferred)",
+             rule->u.rule.outcome.s, sema_suggest(&c, rule->u.rule.outcome.s, DYM_PRE, DYM_POST, dym, sizeof dym));
     return false;
 }
 
@@ -418,15 +425,12 @@ static s_rule *find_rule(s_rate *R, const char *name, size_t len)
 
 static void suggest_rule(sema *S, s_rate *R, q_span sp, const char *what, const ast_str *name)
 {
-    const char *cand[512];
-    size_t n = 0;
-    for (size_t i = 0; i < R->nrules && n < 512; i++)
-        if (R->rules[i].node->u.rule.name.len) cand[n++] = R->rules[i].node->u.rule.name.s;
-    const char *sug = diag_suggest(name->s, cand, n);
-    if (sug)
-        sema_err(S, sp, "%s '%s' is not a rule of 'rate %s'; did you mean '%s'?", what, name->s, R->kind, sug);
-    else
-        sema_err(S, sp, "%s '%s' is not a rule of 'rate %s'", what, name->s, R->kind);
+    sema_cands c = {0};
+    char dym[SEMA_SUGGEST_SIZE];
+    for (size_t i = 0; i < R->nrules; i++)
+        if (R->rules[i].node->u.rule.name.len) sema_cand(&c, R->rules[i].node->u.rule.name.s);
+    sema_err(S, sp, "%s '%s' is not a rule of 'rate %s'%s", what, name->s, R->kind,
+             sema_suggest(&c, name->s, DYM_PRE, DYM_POST, dym, sizeof dym));
 }
 
 /* Insert a rule at the end of its decision-order rank. */
@@ -469,12 +473,11 @@ void sema_collect_rates(sema *S)
                     continue;
                 }
                 if (!sema_find_record(S, k->s, k->len)) {
-                    const char *cand[256];
-                    size_t n = 0;
-                    for (size_t i = 0; i < S->nrecords && n < 256; i++) cand[n++] = S->records[i].name;
-                    const char *sug = diag_suggest(k->s, cand, n);
-                    sema_err(S, dcl->u.rate.kind_span, "no record '%s' to rate%s%s%s", k->s, sug ? "; did you mean '" : "",
-                        sug ? sug : "", sug ? "'?" : "");
+                    sema_cands c = {0};
+                    char dym[SEMA_SUGGEST_SIZE];
+                    sema_record_cands(S, &c);
+                    sema_err(S, dcl->u.rate.kind_span, "no record '%s' to rate%s", k->s,
+                             sema_suggest(&c, k->s, DYM_PRE, DYM_POST, dym, sizeof dym));
                     continue;
                 }
                 GROWV(S->rates, S->nrates, S->caprates);
@@ -521,12 +524,11 @@ void sema_collect_rates(sema *S)
             }
             /* amend rate */
             if (!R) {
-                const char *cand[256];
-                size_t n = 0;
-                for (size_t i = 0; i < S->nrates && n < 256; i++) cand[n++] = S->rates[i].kind;
-                const char *sug = diag_suggest(k->s, cand, n);
-                sema_err(S, dcl->u.rate.kind_span, "'amend rate %s': no layer below rates '%s'%s%s%s", k->s, k->s,
-                    sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
+                sema_cands c = {0};
+                char dym[SEMA_SUGGEST_SIZE];
+                sema_rate_cands(S, &c);
+                sema_err(S, dcl->u.rate.kind_span, "'amend rate %s': no layer below rates '%s'%s", k->s, k->s,
+                         sema_suggest(&c, k->s, DYM_PRE, DYM_POST, dym, sizeof dym));
                 continue;
             }
             for (ast_node *it = dcl->u.rate.items; it; it = it->next) {
@@ -550,10 +552,12 @@ void sema_collect_rates(sema *S)
                 case AST_D_ALSO: {
                     int o = sema_outcome_of(&it->u.rule.outcome);
                     if (o < 0 || o > QO_HTXSNV) {
-                        const char *cand[] = {q_outcome_code[QO_HTXSNV], q_outcome_code[QO_HTTNV], q_outcome_code[QO_HTNV]};
-                        const char *sug = o < 0 ? diag_suggest(it->u.rule.outcome.s, cand, 3) : NULL;
-                        sema_err(S, it->u.rule.outcome_span, "'also requires' amends a tier: htxsnv, httnv or htnv%s%s%s",
-                            sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
+                        sema_cands c = {0};
+                        char dym[SEMA_SUGGEST_SIZE];
+                        if (o < 0)
+                            for (int t = QO_HTXSNV; t >= QO_HTNV; t--) sema_cand(&c, q_outcome_code[t]);
+                        sema_err(S, it->u.rule.outcome_span, "'also requires' amends a tier: htxsnv, httnv or htnv%s",
+                                 sema_suggest(&c, it->u.rule.outcome.s, DYM_PRE, DYM_POST, dym, sizeof dym));
                         break;
                     }
                     bool any = false;

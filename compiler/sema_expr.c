@@ -13,33 +13,35 @@
 
 void sema_unknown_name(sema *S, ast_node *e, uint32_t hint)
 {
-    const char *cand[512];
-    size_t n = 0;
-    for (size_t i = 0; i < S->nkf && n < 512; i++) cand[n++] = S->kf[i].name;
-    for (size_t i = 0; i < S->nlets && n < 512; i++) cand[n++] = S->lets[i].node->u.check.name.s;
+    sema_cands c = {0};
+    char dym[SEMA_SUGGEST_SIZE];
+    sema_field_cands(S, &c);
+    for (size_t i = 0; i < S->nlets; i++) sema_cand(&c, S->lets[i].node->u.check.name.s);
     if (S->depth > 0) {
         const q_type *et = &S->b.p->types[S->scope[S->depth - 1].elem_type];
         if (et->kind == QT_STRUCT)
-            for (uint32_t i = 0; i < et->count && n < 512; i++)
-                cand[n++] = prog_str(S->b.p, S->b.p->fields[et->first + i].name);
+            for (uint32_t i = 0; i < et->count; i++) sema_cand(&c, prog_str(S->b.p, S->b.p->fields[et->first + i].name));
     }
-    if (hint < S->b.p->ntypes && (tkind(S, hint) == QT_ENUM || tkind(S, hint) == QT_SCALE)) {
+    bool members = hint < S->b.p->ntypes && (tkind(S, hint) == QT_ENUM || tkind(S, hint) == QT_SCALE);
+    if (members) {
         const q_type *t = &S->b.p->types[hint];
-        for (uint32_t i = 0; i < t->count && n < 512; i++) cand[n++] = prog_str(S->b.p, S->b.p->members[t->first + i].name);
+        for (uint32_t i = 0; i < t->count; i++) sema_cand(&c, prog_str(S->b.p, S->b.p->members[t->first + i].name));
     }
-    const char *sug = diag_suggest(node_name(e), cand, n);
-    if (hint < S->b.p->ntypes && (tkind(S, hint) == QT_ENUM || tkind(S, hint) == QT_SCALE)) {
+    const char *sug = sema_suggest(&c, node_name(e), DYM_PRE, DYM_POST, dym, sizeof dym);
+    if (members) {
         char tb[128];
-        if (sug)
-            sema_err(S, e->span, "'%s' is not a field nor a value of %s; did you mean '%s'?", node_name(e),
-                sema_type_name(S, hint, tb, sizeof tb), sug);
-        else
-            sema_err(S, e->span, "'%s' is not a field nor a value of %s", node_name(e), sema_type_name(S, hint, tb, sizeof tb));
-    } else if (sug) {
-        sema_err(S, e->span, "unknown field '%s'; did you mean '%s'?", node_name(e), sug);
+        sema_err(S, e->span, "'%s' is not a field nor a value of %s%s", node_name(e), sema_type_name(S, hint, tb, sizeof tb),
+                 sug);
+    } else if (sug[0]) {
+        sema_err(S, e->span, "unknown field '%s'%s", node_name(e), sug);
     } else {
         sema_err(S, e->span, "unknown field '%s' in record '%s'", node_name(e), prog_str(S->b.p, S->b.p->kinds[S->kind].name));
     }
+}
+
+void sema_field_cands(sema *S, sema_cands *c)
+{
+    for (size_t i = 0; i < S->nkf; i++) sema_cand(c, S->kf[i].name);
 }
 
 /* Resolve a bare name against an enum/scale type, or report it. */
@@ -298,14 +300,11 @@ static uint32_t sema_expr_inner(sema *S, ast_node *e)
         }
         uint32_t h = sema_find_hook(S, fn);
         if (h != QUY_NONE) return sema_hook_call(S, e, h);
-        const char *cand[256];
-        size_t nc = 0;
-        for (uint32_t i = 0; i < S->b.p->nhooks && nc < 256; i++) cand[nc++] = prog_str(S->b.p, S->b.p->hooks[i].name);
-        const char *sug = diag_suggest(fn, cand, nc);
-        if (sug)
-            sema_err(S, e->span, "unknown function '%s'; did you mean the hook '%s'?", fn, sug);
-        else
-            sema_err(S, e->span, "unknown function '%s' (available: share, present)", fn);
+        sema_cands c = {0};
+        char dym[SEMA_SUGGEST_SIZE];
+        sema_hook_cands(S, &c);
+        const char *sug = sema_suggest(&c, fn, "; did you mean the hook '", DYM_POST, dym, sizeof dym);
+        sema_err(S, e->span, "unknown function '%s'%s", fn, sug[0] ? sug : " (available: share, present)");
         return TY_ERR;
     }
     case AST_E_QUANT: {

@@ -14,6 +14,12 @@
  * 6. Hooks and adjust steps
  * ------------------------------------------------------------------- */
 
+/* The declared hooks' names, as candidates of a "did you mean". */
+void sema_hook_cands(sema *S, sema_cands *c)
+{
+    for (uint32_t i = 0; i < S->b.p->nhooks; i++) sema_cand(c, prog_str(S->b.p, S->b.p->hooks[i].name));
+}
+
 uint32_t sema_find_hook(sema *S, const char *name)
 {
     for (uint32_t i = 0; i < S->b.p->nhooks; i++)
@@ -277,12 +283,10 @@ void sema_adjust_steps(sema *S, const char *kind, bool tier)
             const char *hn = node_name(call);
             uint32_t h = sema_find_hook(S, hn);
             if (h == QUY_NONE) {
-                const char *cand[256];
-                size_t nc = 0;
-                for (uint32_t i = 0; i < b->p->nhooks && nc < 256; i++) cand[nc++] = prog_str(b->p, b->p->hooks[i].name);
-                const char *sug = diag_suggest(hn, cand, nc);
-                sema_err(S, call->span, "unknown hook '%s'%s%s%s", hn, sug ? "; did you mean '" : "", sug ? sug : "",
-                    sug ? "'?" : "");
+                sema_cands c = {0};
+                char dym[SEMA_SUGGEST_SIZE];
+                sema_hook_cands(S, &c);
+                sema_err(S, call->span, "unknown hook '%s'%s", hn, sema_suggest(&c, hn, DYM_PRE, DYM_POST, dym, sizeof dym));
                 continue;
             }
             if (b->p->hooks[h].result != QUY_NONE) {
@@ -344,12 +348,11 @@ void sema_check_adjusts(sema *S)
             if (dcl->kind != AST_D_ADJUST) continue;
             const ast_str *k = &dcl->u.adjust.kind;
             if (!sema_find_rate(S, k->s, k->len) || !sema_find_record(S, k->s, k->len)) {
-                const char *cand[256];
-                size_t n = 0;
-                for (size_t i = 0; i < S->nrates && n < 256; i++) cand[n++] = S->rates[i].kind;
-                const char *sug = diag_suggest(k->s, cand, n);
-                sema_err(S, dcl->u.adjust.kind_span, "'adjust %s': no 'rate %s' to adjust%s%s%s", k->s, k->s,
-                    sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
+                sema_cands c = {0};
+                char dym[SEMA_SUGGEST_SIZE];
+                sema_rate_cands(S, &c);
+                sema_err(S, dcl->u.adjust.kind_span, "'adjust %s': no 'rate %s' to adjust%s", k->s, k->s,
+                         sema_suggest(&c, k->s, DYM_PRE, DYM_POST, dym, sizeof dym));
                 continue;
             }
             /* the steps of this kind up to this one, in layer order */

@@ -199,6 +199,8 @@ uint32_t sema_resolve_type(sema *S, ast_node *t);
 void sema_collect_records(sema *S);
 s_record *sema_find_record(sema *S, const char *name, size_t len);
 s_rate *sema_find_rate(sema *S, const char *name, size_t len);
+void sema_record_cands(sema *S, sema_cands *c); /* declared records */
+void sema_rate_cands(sema *S, sema_cands *c);   /* rated kinds */
 /* The ancestry of a record, root first, into chain[]; 0 on a cycle or a broken link. */
 size_t sema_record_chain(sema *S, s_record *r, s_record **chain, size_t max);
 #define QUY_MAX_KIND_DECLS 64
@@ -219,6 +221,7 @@ uint32_t sema_need_value(sema *S, ast_node *e, uint32_t t);
 uint32_t sema_need_bool(sema *S, ast_node *e, uint32_t t, const char *what);
 uint32_t sema_need_num(sema *S, ast_node *e, uint32_t t);
 void sema_collect_reads(sema *S, ast_node *e, s_reads *r);
+void sema_field_cands(sema *S, sema_cands *c); /* the fields of the kind being lowered */
 void cg_expr(sema *S, ast_node *e);
 uint32_t cg_expr_block(sema *S, ast_node *e, uint32_t k); /* a q_bexpr of kind k: code that leaves one value */
 void cg_hook_call(sema *S, ast_node *e);
@@ -244,6 +247,7 @@ void sema_check_caps(sema *S);
  * ------------------------------------------------------------------- */
 void sema_hooks(sema *S);
 uint32_t sema_find_hook(sema *S, const char *name);
+void sema_hook_cands(sema *S, sema_cands *c); /* declared hooks */
 uint32_t sema_hook_call(sema *S, ast_node *e, uint32_t h);
 bool sema_hook_args(sema *S, ast_node *e, uint32_t h);
 void sema_adjust_steps(sema *S, const char *kind, bool tier);
