@@ -86,6 +86,43 @@ const char *sema_suggest(sema_cands *c, const char *name, const char *pre, const
  * Driver
  * ------------------------------------------------------------------- */
 
+/* A source position (QUY_POS) holds a file index in 8 bits and an offset
+ * in 24: a chain of more files, or a larger file, is an error naming the
+ * limit rather than positions that point elsewhere. */
+static void sema_file_limits(sema *S)
+{
+    S->file = (uint32_t)(S->nfiles - 1);
+    if (S->nfiles > 256)
+        sema_err(S, (q_span){0, 0}, "an 'extends' chain has at most 256 rulesets; this one has %zu", S->nfiles);
+    for (size_t i = 0; i < S->nfiles && i < 256; i++) {
+        S->file = (uint32_t)i;
+        if (S->files[i].len > 0xFFFFFFu)
+            sema_err(S, (q_span){0, 0}, "a ruleset file has at most 16 MiB (16777215 bytes); this one has %zu bytes",
+                     S->files[i].len);
+    }
+}
+
+/* Instructions address clauses, rules, flags, adjust steps, hooks and a
+ * kind's fields with a 16-bit operand: past 65535 an error names it. */
+static void sema_table_limits(sema *S)
+{
+    const q_program *p = S->b.p;
+    struct {
+        const char *what;
+        size_t n;
+    } t[] = {{"rule clauses", p->nclauses}, {"rules", p->nrules}, {"flags and gaps", p->nflagdefs},
+             {"'adjust' steps", p->nadjusts}, {"hooks", p->nhooks}};
+    S->file = (uint32_t)(S->nfiles - 1);
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (t[i].n > UINT16_MAX)
+            sema_err(S, (q_span){0, 0}, "a ruleset chain has at most %u %s; this one has %zu", UINT16_MAX, t[i].what,
+                     t[i].n);
+    for (uint32_t k = 0; k < p->nkinds; k++)
+        if (p->kinds[k].nfields > UINT16_MAX)
+            sema_err(S, (q_span){0, 0}, "a record has at most %u fields; '%s' has %u", UINT16_MAX,
+                     prog_str(p, p->kinds[k].name), p->kinds[k].nfields);
+}
+
 q_program *sema_run(sema_file *files, size_t nfiles, diag_list *d)
 {
     sema S;
@@ -111,6 +148,7 @@ q_program *sema_run(sema_file *files, size_t nfiles, diag_list *d)
         S.b.p->source = str_of(&S, h->u.ruleset.source);
     }
 
+    sema_file_limits(&S);
     sema_types(&S);
     sema_hooks(&S);
     sema_collect_records(&S);
@@ -129,6 +167,7 @@ q_program *sema_run(sema_file *files, size_t nfiles, diag_list *d)
     }
     sema_quotas(&S);
     sema_check_adjusts(&S);
+    sema_table_limits(&S);
 
     for (size_t i = 0; i < S.nrates; i++) {
         for (size_t j = 0; j < S.rates[i].nrules; j++) {

@@ -22,11 +22,13 @@ static const s_kfield *kf_find(sema *S, const char *name)
 /* Does `cap X` name kind k's record or one of its ancestors? */
 static bool names_kind(sema *S, s_record *rec, const ast_str *name)
 {
-    s_record *chain[16];
-    size_t n = sema_record_chain(S, rec, chain, 16);
-    for (size_t i = 0; i < n; i++)
-        if (strlen(chain[i]->name) == name->len && memcmp(chain[i]->name, name->s, name->len) == 0) return true;
-    return false;
+    size_t n;
+    s_record **chain = sema_record_chain(S, rec, &n);
+    bool found = false;
+    for (size_t i = 0; i < n && !found; i++)
+        found = strlen(chain[i]->name) == name->len && memcmp(chain[i]->name, name->s, name->len) == 0;
+    free(chain);
+    return found;
 }
 
 static void sema_cap(sema *S, ast_node *c, uint32_t k)
@@ -165,7 +167,8 @@ void sema_collect_quotas(sema *S)
                     continue;
                 }
                 if (S->nquotas == sizeof S->quotas / sizeof S->quotas[0]) {
-                    sema_err(S, dcl->span, "too many quotas");
+                    sema_err(S, dcl->span, "too many quotas: a ruleset chain has at most %zu",
+                             sizeof S->quotas / sizeof S->quotas[0]);
                     continue;
                 }
                 S->nquotas++;

@@ -223,37 +223,41 @@ void sema_collect_records(sema *S)
     }
 }
 
-/* The ancestry of a record, root first, into chain[]; false on a cycle. */
-size_t sema_record_chain(sema *S, s_record *r, s_record **chain, size_t max)
+/* The ancestry of a record, root first (malloc'd, *n entries); NULL on a
+ * cycle or an unknown parent, reported. A chain longer than the number of
+ * records is a cycle. */
+s_record **sema_record_chain(sema *S, s_record *r, size_t *n)
 {
-    size_t n = 0;
-    for (s_record *cur = r; cur; n++) {
-        if (n == max) {
+    s_record **chain = NULL;
+    size_t cap = 0;
+    *n = 0;
+    for (s_record *cur = r; cur;) {
+        if (*n == S->nrecords) {
             S->file = r->file;
             sema_err(S, r->decl->u.decl.name_span, "record '%s' extends itself (cycle)", r->name);
-            return 0;
-        }
-        chain[n] = cur;
-        const ast_str *par = &cur->decl->u.decl.parent;
-        if (!par->len) {
-            n++;
             break;
         }
-        s_record *next = sema_find_record(S, par->s, par->len);
-        if (!next) {
-            S->file = cur->file;
-            unknown_record(S, cur->decl->u.decl.parent_span, "", par);
-            return 0;
+        GROWV(chain, *n, cap);
+        chain[(*n)++] = cur;
+        const ast_str *par = &cur->decl->u.decl.parent;
+        if (!par->len) {
+            /* reverse: root first */
+            for (size_t i = 0; i < *n / 2; i++) {
+                s_record *t = chain[i];
+                chain[i] = chain[*n - 1 - i];
+                chain[*n - 1 - i] = t;
+            }
+            return chain;
         }
-        cur = next;
+        cur = sema_find_record(S, par->s, par->len);
+        if (!cur) {
+            S->file = chain[*n - 1]->file;
+            unknown_record(S, chain[*n - 1]->decl->u.decl.parent_span, "", par);
+        }
     }
-    /* reverse: root first */
-    for (size_t i = 0; i < n / 2; i++) {
-        s_record *t = chain[i];
-        chain[i] = chain[n - 1 - i];
-        chain[n - 1 - i] = t;
-    }
-    return n;
+    free(chain);
+    *n = 0;
+    return NULL;
 }
 
 static bool sema_literal(sema *S, ast_node *e, uint32_t type, q_val *out);
@@ -261,37 +265,38 @@ static bool sema_literal(sema *S, ast_node *e, uint32_t type, q_val *out);
 /* The declarations that make up a kind, in order: the record's ancestry,
  * root first, then every `amend record` of one of them, in layer order
  * (so an amendment's fields come after all the fields declared below it).
- * Fills decl[] and file[]; returns the count (0 on a broken ancestry). */
-#define QUY_MAX_KIND_DECLS 64
-size_t sema_kind_decls(sema *S, s_record *r, ast_node **decl, uint32_t *file)
+ * Empty on a broken ancestry. Free .v. */
+s_decls sema_kind_decls(sema *S, s_record *r)
 {
-    s_record *chain[16];
-    size_t n = sema_record_chain(S, r, chain, 16), m = 0;
+    s_decls ds = {0};
+    size_t n;
+    s_record **chain = sema_record_chain(S, r, &n);
     for (size_t ci = 0; ci < n; ci++) {
-        decl[m] = chain[ci]->decl;
-        file[m++] = chain[ci]->file;
+        GROWV(ds.v, ds.n, ds.cap);
+        ds.v[ds.n++] = (s_item){chain[ci]->decl, chain[ci]->file};
     }
-    for (size_t ai = 0; ai < S->namends && m < QUY_MAX_KIND_DECLS; ai++) {
+    for (size_t ai = 0; ai < S->namends; ai++) {
         const ast_str *nm = &S->amends[ai].node->u.decl.name;
         for (size_t ci = 0; ci < n; ci++)
             if (strcmp(chain[ci]->name, nm->s) == 0) {
-                decl[m] = S->amends[ai].node;
-                file[m++] = S->amends[ai].file;
+                GROWV(ds.v, ds.n, ds.cap);
+                ds.v[ds.n++] = S->amends[ai];
                 break;
             }
     }
-    return m;
+    free(chain);
+    return ds;
 }
 
 /* Create kind k's fields (consecutive in the program's field table) from
- * the n declarations sema_kind_decls() found. */
-void sema_kind_fields(sema *S, s_record *r, q_kind *qk, ast_node **decl, const uint32_t *dfile, size_t n)
+ * the declarations sema_kind_decls() found. */
+void sema_kind_fields(sema *S, s_record *r, q_kind *qk, const s_decls *ds)
 {
     qk->first_field = S->b.p->nfields;
     uint16_t slot = 0;
-    for (size_t ci = 0; ci < n; ci++) {
-        S->file = dfile[ci];
-        for (ast_node *f = decl[ci]->u.decl.items; f; f = f->next) {
+    for (size_t ci = 0; ci < ds->n; ci++) {
+        S->file = ds->v[ci].file;
+        for (ast_node *f = ds->v[ci].node->u.decl.items; f; f = f->next) {
             if (f->kind != AST_D_FIELD) continue;
             const ast_str *nm = &f->u.field.name;
             if (prog_find_field(S->b.p, (uint32_t)(qk - S->b.p->kinds), nm->s, nm->len) != QUY_NONE) {

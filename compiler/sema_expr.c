@@ -369,11 +369,19 @@ uint32_t sema_expr(sema *S, ast_node *e)
 }
 
 
-static void add_read(uint32_t *arr, size_t *n, uint32_t slot)
+static void add_read(u32vec *x, uint32_t slot)
 {
-    for (size_t i = 0; i < *n; i++)
-        if (arr[i] == slot) return;
-    if (*n < 64) arr[(*n)++] = slot;
+    for (size_t i = 0; i < x->n; i++)
+        if (x->v[i] == slot) return;
+    u32_push(x, slot);
+}
+
+bool sema_read_guarded(sema *S, const s_reads *r, size_t i)
+{
+    if (!(kf_flags(S, r->val.v[i]) & (QF_OPTIONAL | QF_BATCH))) return true;
+    for (size_t j = 0; j < r->pres.n; j++)
+        if (r->pres.v[j] == r->val.v[i]) return true;
+    return false;
 }
 
 void sema_collect_reads(sema *S, ast_node *e, s_reads *r)
@@ -381,7 +389,7 @@ void sema_collect_reads(sema *S, ast_node *e, s_reads *r)
     if (!e) return;
     switch (e->kind) {
     case AST_E_NAME:
-        if (e->sem.res == RES_FIELD) add_read(r->val, &r->nval, e->sem.ref);
+        if (e->sem.res == RES_FIELD) add_read(&r->val, e->sem.ref);
         if (e->sem.res == RES_LET) sema_collect_reads(S, S->lets[e->sem.ref].node->u.check.expr, r);
         break;
     case AST_E_UNARY: sema_collect_reads(S, e->u.bin.a, r); break;
@@ -393,7 +401,7 @@ void sema_collect_reads(sema *S, ast_node *e, s_reads *r)
         break;
     case AST_E_CALL:
         if (strcmp(node_name(e), "present") == 0) {
-            if (e->u.name.args && e->u.name.args->sem.res == RES_FIELD) add_read(r->pres, &r->npres, e->u.name.args->sem.ref);
+            if (e->u.name.args && e->u.name.args->sem.res == RES_FIELD) add_read(&r->pres, e->u.name.args->sem.ref);
         } else {
             /* an optional field given bare to a hook is nil when absent, not an error */
             for (ast_node *a = e->u.name.args; a; a = a->next)

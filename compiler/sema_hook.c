@@ -255,15 +255,12 @@ static bool sema_adjust_when(sema *S, ast_node *when)
     if (S->d->nerrors != before) return false;
     s_reads r = {0};
     sema_collect_reads(S, when, &r);
-    for (size_t i = 0; i < r.nval; i++) {
-        if (!(kf_flags(S, r.val[i]) & (QF_OPTIONAL | QF_BATCH))) continue;
-        bool guarded = false;
-        for (size_t j = 0; j < r.npres; j++) guarded |= r.pres[j] == r.val[i];
-        if (!guarded) {
-            const char *nm = S->kf[r.val[i]].name;
-            sema_err(S, when->span, "'%s' may be absent (optional): test present(%s) in the condition", nm, nm);
-        }
+    for (size_t i = 0; i < r.val.n; i++) {
+        if (sema_read_guarded(S, &r, i)) continue;
+        const char *nm = S->kf[r.val.v[i]].name;
+        sema_err(S, when->span, "'%s' may be absent (optional): test present(%s) in the condition", nm, nm);
     }
+    sema_reads_free(&r);
     return S->d->nerrors == before;
 }
 

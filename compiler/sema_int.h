@@ -136,13 +136,32 @@ typedef struct sema {
         }                                                            \
     } while (0)
 
-/* Fields a (checked) expression reads: as values (`val`) and in present(). */
+/* A growable list of indices (instruction addresses to patch, field slots). */
+typedef struct u32vec {
+    uint32_t *v;
+    size_t n, cap;
+} u32vec;
+static inline void u32_push(u32vec *x, uint32_t v)
+{
+    GROWV(x->v, x->n, x->cap);
+    x->v[x->n++] = v;
+}
+static inline void u32_free(u32vec *x)
+{
+    free(x->v);
+    *x = (u32vec){0};
+}
+
+/* Fields a (checked) expression reads: as values (`val`) and in present(),
+ * each slot once. Free with sema_reads_free. */
 typedef struct s_reads {
-    uint32_t val[64];
-    size_t nval;
-    uint32_t pres[64];
-    size_t npres;
+    u32vec val, pres;
 } s_reads;
+static inline void sema_reads_free(s_reads *r)
+{
+    u32_free(&r->val);
+    u32_free(&r->pres);
+}
 
 /* ---------------------------------------------------------------------
  * Shared helpers (sema.c)
@@ -201,11 +220,14 @@ s_record *sema_find_record(sema *S, const char *name, size_t len);
 s_rate *sema_find_rate(sema *S, const char *name, size_t len);
 void sema_record_cands(sema *S, sema_cands *c); /* declared records */
 void sema_rate_cands(sema *S, sema_cands *c);   /* rated kinds */
-/* The ancestry of a record, root first, into chain[]; 0 on a cycle or a broken link. */
-size_t sema_record_chain(sema *S, s_record *r, s_record **chain, size_t max);
-#define QUY_MAX_KIND_DECLS 64
-size_t sema_kind_decls(sema *S, s_record *r, ast_node **decl, uint32_t *file);
-void sema_kind_fields(sema *S, s_record *r, q_kind *qk, ast_node **decl, const uint32_t *dfile, size_t n);
+s_record **sema_record_chain(sema *S, s_record *r, size_t *n);
+/* The declarations (record and `amend record`) that make up a kind. */
+typedef struct s_decls {
+    s_item *v;
+    size_t n, cap;
+} s_decls;
+s_decls sema_kind_decls(sema *S, s_record *r);
+void sema_kind_fields(sema *S, s_record *r, q_kind *qk, const s_decls *ds);
 void sema_collect_rates(sema *S);
 int sema_outcome_of(const ast_str *s);
 bool sema_check_outcome(sema *S, ast_node *rule, int *o);
@@ -221,6 +243,8 @@ uint32_t sema_need_value(sema *S, ast_node *e, uint32_t t);
 uint32_t sema_need_bool(sema *S, ast_node *e, uint32_t t, const char *what);
 uint32_t sema_need_num(sema *S, ast_node *e, uint32_t t);
 void sema_collect_reads(sema *S, ast_node *e, s_reads *r);
+/* Is read i never absent, or tested by present() in the same expression? */
+bool sema_read_guarded(sema *S, const s_reads *r, size_t i);
 void sema_field_cands(sema *S, sema_cands *c); /* the fields of the kind being lowered */
 void cg_expr(sema *S, ast_node *e);
 uint32_t cg_expr_block(sema *S, ast_node *e, uint32_t k); /* a q_bexpr of kind k: code that leaves one value */
