@@ -144,8 +144,41 @@ static uint32_t numeric_result(sema *S, uint32_t a, uint32_t b, ast_op op)
 {
     if (a == TY_ERR || b == TY_ERR) return TY_ERR;
     if (op == OPR_DIV) return TY_DECIMAL;
+    /* a sum or difference of percents is a percent (compared with 100%) */
+    if ((op == OPR_ADD || op == OPR_SUB) && tkind(S, a) == QT_PERCENT && tkind(S, b) == QT_PERCENT) return TY_PERCENT;
     if (tkind(S, a) == QT_INT && tkind(S, b) == QT_INT) return TY_INT;
     return TY_DECIMAL;
+}
+
+/* A percent met by a bare number (compared with it, or given as its
+ * `else` default): 90 there is 9000 %, and 0.9 reads as 90 % only to those
+ * who know the representation. Both are type errors whose message gives
+ * the percent to write: an integer N is N%, a decimal d at most 1 is a
+ * fraction (d x 100 %). `pct` is the percent operand, `num` the other. */
+static void percent_mismatch(sema *S, ast_node *e, ast_node *pct, ast_node *num, uint32_t tnum)
+{
+    char b1[128], fix[96], what[160];
+    q_span at = e->u.bin.op_span.end ? e->u.bin.op_span : e->span;
+    bool dflt = e->u.bin.op == OPR_ELSE;
+    if (pct->kind == AST_E_NAME)
+        snprintf(what, sizeof what, "'%s' (a percent)", node_name(pct));
+    else
+        snprintf(what, sizeof what, "a percent");
+    if (num->kind == AST_E_INT || num->kind == AST_E_DEC) {
+        const char *src = S->files[S->file].src + num->span.start;
+        int len = (int)(num->span.end - num->span.start);
+        q_val v = num->u.num;
+        bool fraction = num->kind == AST_E_DEC && v.n >= 0 && v.n <= v.d;
+        q_format(v, fraction, fix, sizeof fix);
+        if (!fraction) strncat(fix, "%", sizeof fix - strlen(fix) - 1);
+        if (dflt)
+            sema_err(S, at, "the default of %s is the bare number %.*s: did you mean %s?", what, len, src, fix);
+        else
+            sema_err(S, at, "cannot compare %s with the bare number %.*s: did you mean %s?", what, len, src, fix);
+        return;
+    }
+    sema_err(S, at, "%s %s with %s: write the other side as a percent too (e.g. 50%%, or share(part, whole))",
+             dflt ? "cannot default" : "cannot compare", what, sema_type_name(S, tnum, b1, sizeof b1));
 }
 
 static uint32_t sema_compare(sema *S, ast_node *e)
@@ -171,7 +204,11 @@ static uint32_t sema_compare(sema *S, ast_node *e)
     uint8_t ka = tkind(S, ta), kb = tkind(S, tb);
     bool ordered = e->u.bin.op != OPR_EQ && e->u.bin.op != OPR_NE;
     char b1[128], b2[128];
-    if (is_numeric(S, ta) && is_numeric(S, tb)) return TY_BOOL;
+    if (is_numeric(S, ta) && is_numeric(S, tb)) {
+        if (ka == QT_PERCENT && kb != QT_PERCENT) percent_mismatch(S, e, a, b, tb);
+        if (kb == QT_PERCENT && ka != QT_PERCENT) percent_mismatch(S, e, b, a, ta);
+        return TY_BOOL;
+    }
     if (ta != tb && !(ka == kb && (ka == QT_BOOL || ka == QT_DATE || ka == QT_STRING))) {
         sema_err(S, e->u.bin.op_span.end ? e->u.bin.op_span : e->span, "cannot compare %s with %s",
             sema_type_name(S, ta, b1, sizeof b1), sema_type_name(S, tb, b2, sizeof b2));
@@ -207,7 +244,14 @@ static uint32_t sema_else(sema *S, ast_node *e)
     if (tb == TY_MEMBER) tb = sema_resolve_member(S, b, ta);
     tb = sema_need_value(S, b, tb);
     if (ta == TY_ERR || tb == TY_ERR) return TY_ERR;
-    if (is_numeric(S, ta) && is_numeric(S, tb)) return ta == tb ? ta : numeric_result(S, ta, tb, OPR_ADD);
+    if (is_numeric(S, ta) && is_numeric(S, tb)) {
+        if ((tkind(S, ta) == QT_PERCENT) != (tkind(S, tb) == QT_PERCENT)) {
+            percent_mismatch(S, e, tkind(S, ta) == QT_PERCENT ? a : b, tkind(S, ta) == QT_PERCENT ? b : a,
+                             tkind(S, ta) == QT_PERCENT ? tb : ta);
+            return TY_ERR;
+        }
+        return ta == tb ? ta : numeric_result(S, ta, tb, OPR_ADD);
+    }
     if (ta != tb && !(tkind(S, ta) == tkind(S, tb) && (tkind(S, ta) == QT_BOOL || tkind(S, ta) == QT_DATE ||
                                                       tkind(S, ta) == QT_STRING))) {
         char b1[128], b2[128];

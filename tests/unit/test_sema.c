@@ -876,7 +876,7 @@ static void test_exact_share_by_zero(void **state)
 {
     qfx *fx = *state;
     assert_true(holds(fx, "share(a, b) = 0%", "'a':5,'b':0"));
-    assert_true(holds(fx, "share(a, b) = 0", "'a':0,'b':0"));
+    assert_true(holds(fx, "share(a, b) = 0%", "'a':0,'b':0"));
     assert_false(holds(fx, "share(a, b) > 0%", "'a':5,'b':0"));
     assert_true(holds(fx, "share(5, 0) = 0%", ""));
 }
@@ -891,9 +891,10 @@ static void test_exact_decimals(void **state)
     assert_true(holds(fx, "x + y = z", "'x':0.1,'y':0.2,'z':0.3"));
     assert_true(holds(fx, "x + y = 0.3", "'x':0.1,'y':0.2"));
     assert_true(holds(fx, "a / 3 * 3 = a", "'a':1"));
-    assert_true(holds(fx, "50% = 0.5", ""));
-    assert_true(holds(fx, "p = 0.5", "'p':50"));
-    assert_true(holds(fx, "p > 0.5", "'p':50.01"));
+    assert_true(holds(fx, "50% = 25% + 25%", ""));
+    assert_true(holds(fx, "p = 50%", "'p':50"));
+    assert_true(holds(fx, "p > 50%", "'p':50.01"));
+    assert_true(holds(fx, "p + p = 100%", "'p':50"));
     assert_true(holds(fx, "-x < 0", "'x':0.01"));
 }
 
