@@ -49,7 +49,7 @@ typedef struct q_span {
     AST(T_NAMED, "type name: int decimal percent bool date string or a declared one") \
     AST(T_LIST, "list of TYPE")                                                       \
     AST(T_ENUM, "inline enum { members }")                                            \
-    AST(D_RATE, "rate KIND { items }   /   amend rate KIND { items }")                \
+    AST(D_RATE, "rate KIND[, KIND...] { items }   /   amend rate KIND[, KIND...] { items }")                \
     AST(D_RULE, "NAME: OUTCOME when CLAUSES [flag F] cite S  /  otherwise OUTCOME")   \
     AST(D_CLAUSE, "one top-level conjunct: expr [unless expr] [if present] [label]")  \
     AST(D_ALSO, "OUTCOME also requires CLAUSES cite S (amend only)")                  \
@@ -175,6 +175,7 @@ struct ast_node {
         /* D_RATE */
         struct {
             ast_str kind; /* record kind rated */
+            ast_node *more; /* `rate a, b, c`: E_NAME list of the further kinds the same block rates */
             bool amend;   /* `amend rate` */
             ast_node *items; /* D_RULE D_ALSO D_REPLACE D_LET D_FLAG D_GAP */
             q_span kind_span;

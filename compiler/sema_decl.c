@@ -463,162 +463,172 @@ static void rate_item(s_rate *R, ast_node *n, uint32_t file)
     R->items[R->nitems++] = (s_item){n, file};
 }
 
+/* `rate K { items }` for kind k (one of the block's kinds). */
+static void rate_block(sema *S, ast_node *dcl, const ast_str *k, q_span kspan, uint32_t fi)
+{
+    s_rate *R = sema_find_rate(S, k->s, k->len);
+    if (R) {
+        sema_err(S, kspan, "'%s' is already rated (by %s); a later layer writes 'amend rate %s'", k->s,
+                 S->files[R->file].layer, k->s);
+        return;
+    }
+    if (!sema_find_record(S, k->s, k->len)) {
+        sema_cands c = {0};
+        char dym[SEMA_SUGGEST_SIZE];
+        sema_record_cands(S, &c);
+        sema_err(S, kspan, "no record '%s' to rate%s", k->s, sema_suggest(&c, k->s, DYM_PRE, DYM_POST, dym, sizeof dym));
+        return;
+    }
+    GROWV(S->rates, S->nrates, S->caprates);
+    R = &S->rates[S->nrates++];
+    memset(R, 0, sizeof *R);
+    R->kind = k->s;
+    R->decl = dcl;
+    R->file = fi;
+    int last = 0;
+    bool seen_otherwise = false;
+    for (ast_node *it = dcl->u.rate.items; it; it = it->next) {
+        if (it->kind == AST_D_RULE) {
+            int o;
+            if (!sema_check_outcome(S, it, &o)) continue;
+            int rank = it->u.rule.otherwise ? 5 : outcome_rank(o);
+            if (seen_otherwise) {
+                sema_err(S, it->span, "rule after 'otherwise': 'otherwise' must be the last rule");
+                continue;
+            }
+            if (rank < last)
+                sema_err(S, it->u.rule.outcome_span,
+                    "rule '%s' (%s) is out of decision order: not_rated/deferred rules come first, "
+                    "then khtnv rules, then tiers from htxsnv down to htnv",
+                    it->u.rule.name.s ? it->u.rule.name.s : "", q_outcome_code[o]);
+            else
+                last = rank;
+            if (it->u.rule.name.len && find_rule(R, it->u.rule.name.s, it->u.rule.name.len))
+                sema_err(S, it->u.rule.name_span, "rule '%s' is already defined in this block",
+                    it->u.rule.name.s);
+            seen_otherwise |= it->u.rule.otherwise;
+            GROWV(R->rules, R->nrules, R->caprules);
+            R->rules[R->nrules++] = (s_rule){it, fi, NULL};
+        } else if (it->kind == AST_D_LET || it->kind == AST_D_FLAG || it->kind == AST_D_GAP) {
+            rate_item(R, it, fi);
+        } else {
+            sema_err(S, it->span, "'also requires' and 'replace' belong in 'amend rate', in a ruleset that extends another");
+        }
+    }
+    if (!seen_otherwise)
+        sema_err(S, kspan,
+            "'rate %s' has no 'otherwise' rule: every record must get a tier (add e.g. 'otherwise khtnv flag gap')",
+            k->s);
+}
+
+/* `amend rate K { items }` for kind k: rules added in decision order,
+ * `also requires`, `replace`, and further lets, flags and gaps. */
+static void amend_block(sema *S, ast_node *dcl, const ast_str *k, q_span kspan, uint32_t fi)
+{
+    s_rate *R = sema_find_rate(S, k->s, k->len);
+    if (!R) {
+        sema_cands c = {0};
+        char dym[SEMA_SUGGEST_SIZE];
+        sema_rate_cands(S, &c);
+        sema_err(S, kspan, "'amend rate %s': no layer below rates '%s'%s", k->s, k->s,
+                 sema_suggest(&c, k->s, DYM_PRE, DYM_POST, dym, sizeof dym));
+        return;
+    }
+    for (ast_node *it = dcl->u.rate.items; it; it = it->next) {
+        switch (it->kind) {
+        case AST_D_RULE: {
+            int o;
+            if (!sema_check_outcome(S, it, &o)) break;
+            if (it->u.rule.otherwise) {
+                sema_err(S, it->span, "an amendment cannot add another 'otherwise': the fallback of the layer below stays in force");
+                break;
+            }
+            if (find_rule(R, it->u.rule.name.s, it->u.rule.name.len)) {
+                sema_err(S, it->u.rule.name_span,
+                    "rule '%s' already exists in 'rate %s'; write 'replace %s: ...' to change it", it->u.rule.name.s,
+                    k->s, it->u.rule.name.s);
+                break;
+            }
+            rate_insert(R, (s_rule){it, fi, NULL}, outcome_rank(o));
+            break;
+        }
+        case AST_D_ALSO: {
+            int o = sema_outcome_of(&it->u.rule.outcome);
+            if (o < 0 || o > QO_HTXSNV) {
+                sema_cands c = {0};
+                char dym[SEMA_SUGGEST_SIZE];
+                if (o < 0)
+                    for (int t = QO_HTXSNV; t >= QO_HTNV; t--) sema_cand(&c, q_outcome_code[t]);
+                sema_err(S, it->u.rule.outcome_span, "'also requires' amends a tier: htxsnv, httnv or htnv%s",
+                         sema_suggest(&c, it->u.rule.outcome.s, DYM_PRE, DYM_POST, dym, sizeof dym));
+                break;
+            }
+            bool any = false;
+            for (size_t i = 0; i < R->nrules; i++) {
+                ast_node *n = R->rules[i].node;
+                if (n->u.rule.otherwise || sema_outcome_of(&n->u.rule.outcome) != o) continue;
+                s_also *a = calloc(1, sizeof *a);
+                if (!a) abort();
+                a->node = it;
+                a->file = fi;
+                s_also **tail = &R->rules[i].also;
+                while (*tail) tail = &(*tail)->next;
+                *tail = a;
+                any = true;
+            }
+            if (!any) {
+                char have[64] = "";
+                for (int t = QO_HTXSNV; t >= QO_HTNV; t--)
+                    for (size_t i = 0; i < R->nrules; i++)
+                        if (!R->rules[i].node->u.rule.otherwise &&
+                            sema_outcome_of(&R->rules[i].node->u.rule.outcome) == t) {
+                            if (have[0]) strcat(have, ", ");
+                            strcat(have, q_outcome_code[t]);
+                            break;
+                        }
+                sema_err(S, it->u.rule.outcome_span, "'rate %s' has no %s rule to amend (its tier rules: %s)", k->s,
+                    q_outcome_code[o], have[0] ? have : "none");
+            }
+            break;
+        }
+        case AST_D_REPLACE: {
+            s_rule *old = find_rule(R, it->u.rule.name.s, it->u.rule.name.len);
+            if (!old) {
+                suggest_rule(S, R, it->u.rule.name_span, "replace:", &it->u.rule.name);
+                break;
+            }
+            ast_node *nr = it->u.rule.rule;
+            int o, oo;
+            if (!nr || !sema_check_outcome(S, nr, &o)) break;
+            sema_check_outcome(S, old->node, &oo);
+            if ((old->node->u.rule.otherwise ? 5 : outcome_rank(oo)) != (nr->u.rule.otherwise ? 5 : outcome_rank(o)))
+                sema_err(S, nr->u.rule.outcome_span, "a replacement must keep the rule's place in the decision order (%s)",
+                    q_outcome_code[oo]);
+            /* keep the old name unless the new rule names itself */
+            if (!nr->u.rule.name.len) nr->u.rule.name = old->node->u.rule.name;
+            old->node = nr;
+            old->file = fi;
+            old->also = NULL;
+            break;
+        }
+        case AST_D_LET:
+        case AST_D_FLAG:
+        case AST_D_GAP: rate_item(R, it, fi); break;
+        default: sema_err(S, it->span, "unexpected item in 'amend rate'"); break;
+        }
+    }
+}
+
 void sema_collect_rates(sema *S)
 {
     for (size_t fi = 0; fi < S->nfiles; fi++) {
         S->file = (uint32_t)fi;
         for (ast_node *dcl = S->files[fi].ast.decls; dcl; dcl = dcl->next) {
             if (dcl->kind != AST_D_RATE) continue;
-            const ast_str *k = &dcl->u.rate.kind;
-            s_rate *R = sema_find_rate(S, k->s, k->len);
-            if (!dcl->u.rate.amend) {
-                if (R) {
-                    sema_err(S, dcl->u.rate.kind_span, "'%s' is already rated (by %s); a later layer writes 'amend rate %s'",
-                        k->s, S->files[R->file].layer, k->s);
-                    continue;
-                }
-                if (!sema_find_record(S, k->s, k->len)) {
-                    sema_cands c = {0};
-                    char dym[SEMA_SUGGEST_SIZE];
-                    sema_record_cands(S, &c);
-                    sema_err(S, dcl->u.rate.kind_span, "no record '%s' to rate%s", k->s,
-                             sema_suggest(&c, k->s, DYM_PRE, DYM_POST, dym, sizeof dym));
-                    continue;
-                }
-                GROWV(S->rates, S->nrates, S->caprates);
-                R = &S->rates[S->nrates++];
-                memset(R, 0, sizeof *R);
-                R->kind = k->s;
-                R->decl = dcl;
-                R->file = (uint32_t)fi;
-                int last = 0;
-                bool seen_otherwise = false;
-                for (ast_node *it = dcl->u.rate.items; it; it = it->next) {
-                    if (it->kind == AST_D_RULE) {
-                        int o;
-                        if (!sema_check_outcome(S, it, &o)) continue;
-                        int rank = it->u.rule.otherwise ? 5 : outcome_rank(o);
-                        if (seen_otherwise) {
-                            sema_err(S, it->span, "rule after 'otherwise': 'otherwise' must be the last rule");
-                            continue;
-                        }
-                        if (rank < last)
-                            sema_err(S, it->u.rule.outcome_span,
-                                "rule '%s' (%s) is out of decision order: not_rated/deferred rules come first, "
-                                "then khtnv rules, then tiers from htxsnv down to htnv",
-                                it->u.rule.name.s ? it->u.rule.name.s : "", q_outcome_code[o]);
-                        else
-                            last = rank;
-                        if (it->u.rule.name.len && find_rule(R, it->u.rule.name.s, it->u.rule.name.len))
-                            sema_err(S, it->u.rule.name_span, "rule '%s' is already defined in this block",
-                                it->u.rule.name.s);
-                        seen_otherwise |= it->u.rule.otherwise;
-                        GROWV(R->rules, R->nrules, R->caprules);
-                        R->rules[R->nrules++] = (s_rule){it, (uint32_t)fi, NULL};
-                    } else if (it->kind == AST_D_LET || it->kind == AST_D_FLAG || it->kind == AST_D_GAP) {
-                        rate_item(R, it, (uint32_t)fi);
-                    } else {
-                        sema_err(S, it->span, "'also requires' and 'replace' belong in 'amend rate', in a ruleset that extends another");
-                    }
-                }
-                if (!seen_otherwise)
-                    sema_err(S, dcl->u.rate.kind_span,
-                        "'rate %s' has no 'otherwise' rule: every record must get a tier (add e.g. 'otherwise khtnv flag gap')",
-                        k->s);
-                continue;
-            }
-            /* amend rate */
-            if (!R) {
-                sema_cands c = {0};
-                char dym[SEMA_SUGGEST_SIZE];
-                sema_rate_cands(S, &c);
-                sema_err(S, dcl->u.rate.kind_span, "'amend rate %s': no layer below rates '%s'%s", k->s, k->s,
-                         sema_suggest(&c, k->s, DYM_PRE, DYM_POST, dym, sizeof dym));
-                continue;
-            }
-            for (ast_node *it = dcl->u.rate.items; it; it = it->next) {
-                switch (it->kind) {
-                case AST_D_RULE: {
-                    int o;
-                    if (!sema_check_outcome(S, it, &o)) break;
-                    if (it->u.rule.otherwise) {
-                        sema_err(S, it->span, "an amendment cannot add another 'otherwise': the fallback of the layer below stays in force");
-                        break;
-                    }
-                    if (find_rule(R, it->u.rule.name.s, it->u.rule.name.len)) {
-                        sema_err(S, it->u.rule.name_span,
-                            "rule '%s' already exists in 'rate %s'; write 'replace %s: ...' to change it", it->u.rule.name.s,
-                            k->s, it->u.rule.name.s);
-                        break;
-                    }
-                    rate_insert(R, (s_rule){it, (uint32_t)fi, NULL}, outcome_rank(o));
-                    break;
-                }
-                case AST_D_ALSO: {
-                    int o = sema_outcome_of(&it->u.rule.outcome);
-                    if (o < 0 || o > QO_HTXSNV) {
-                        sema_cands c = {0};
-                        char dym[SEMA_SUGGEST_SIZE];
-                        if (o < 0)
-                            for (int t = QO_HTXSNV; t >= QO_HTNV; t--) sema_cand(&c, q_outcome_code[t]);
-                        sema_err(S, it->u.rule.outcome_span, "'also requires' amends a tier: htxsnv, httnv or htnv%s",
-                                 sema_suggest(&c, it->u.rule.outcome.s, DYM_PRE, DYM_POST, dym, sizeof dym));
-                        break;
-                    }
-                    bool any = false;
-                    for (size_t i = 0; i < R->nrules; i++) {
-                        ast_node *n = R->rules[i].node;
-                        if (n->u.rule.otherwise || sema_outcome_of(&n->u.rule.outcome) != o) continue;
-                        s_also *a = calloc(1, sizeof *a);
-                        if (!a) abort();
-                        a->node = it;
-                        a->file = (uint32_t)fi;
-                        s_also **tail = &R->rules[i].also;
-                        while (*tail) tail = &(*tail)->next;
-                        *tail = a;
-                        any = true;
-                    }
-                    if (!any) {
-                        char have[64] = "";
-                        for (int t = QO_HTXSNV; t >= QO_HTNV; t--)
-                            for (size_t i = 0; i < R->nrules; i++)
-                                if (!R->rules[i].node->u.rule.otherwise &&
-                                    sema_outcome_of(&R->rules[i].node->u.rule.outcome) == t) {
-                                    if (have[0]) strcat(have, ", ");
-                                    strcat(have, q_outcome_code[t]);
-                                    break;
-                                }
-                        sema_err(S, it->u.rule.outcome_span, "'rate %s' has no %s rule to amend (its tier rules: %s)", k->s,
-                            q_outcome_code[o], have[0] ? have : "none");
-                    }
-                    break;
-                }
-                case AST_D_REPLACE: {
-                    s_rule *old = find_rule(R, it->u.rule.name.s, it->u.rule.name.len);
-                    if (!old) {
-                        suggest_rule(S, R, it->u.rule.name_span, "replace:", &it->u.rule.name);
-                        break;
-                    }
-                    ast_node *nr = it->u.rule.rule;
-                    int o, oo;
-                    if (!nr || !sema_check_outcome(S, nr, &o)) break;
-                    sema_check_outcome(S, old->node, &oo);
-                    if ((old->node->u.rule.otherwise ? 5 : outcome_rank(oo)) != (nr->u.rule.otherwise ? 5 : outcome_rank(o)))
-                        sema_err(S, nr->u.rule.outcome_span, "a replacement must keep the rule's place in the decision order (%s)",
-                            q_outcome_code[oo]);
-                    /* keep the old name unless the new rule names itself */
-                    if (!nr->u.rule.name.len) nr->u.rule.name = old->node->u.rule.name;
-                    old->node = nr;
-                    old->file = (uint32_t)fi;
-                    old->also = NULL;
-                    break;
-                }
-                case AST_D_LET:
-                case AST_D_FLAG:
-                case AST_D_GAP: rate_item(R, it, (uint32_t)fi); break;
-                default: sema_err(S, it->span, "unexpected item in 'amend rate'"); break;
-                }
-            }
+            /* `rate a, b { ... }`: the block rates each kind, as if written once per kind */
+            void (*block)(sema *, ast_node *, const ast_str *, q_span, uint32_t) = dcl->u.rate.amend ? amend_block : rate_block;
+            block(S, dcl, &dcl->u.rate.kind, dcl->u.rate.kind_span, (uint32_t)fi);
+            for (ast_node *m = dcl->u.rate.more; m; m = m->next) block(S, dcl, &m->u.name.text, m->span, (uint32_t)fi);
         }
     }
 }

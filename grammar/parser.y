@@ -343,7 +343,7 @@ static parse_clauses one_clause(ast_node *c, ast_node *e, q_span e_loc, ast_node
 %token AND "and" OR "or" NOT "not" TRUE "true" FALSE "false" IT "it"
 %token MIN "min" MAX "max" LONGEST "longest" RUN "run" ELSE "else"
 
-%type <node> attrs decl scale_decl enum_decl struct_decl record_decl rate_decl quota_decl cap_decl hook_decl adjust_decl
+%type <node> attrs decl scale_decl enum_decl struct_decl record_decl rate_decl more_kinds quota_decl cap_decl hook_decl adjust_decl
 %type <node> member scale_members enum_body enum_members fields field type opt_default literal
 %type <node> items item opt_unless condition opt_adjust_when
 %type <node> expr orexpr andexpr notexpr disj cmp arith term unary primary quant opt_args args
@@ -608,23 +608,31 @@ literal
  * Rate blocks
  * =================================================================== */
 
-/* rate_decl -> ['amend'] 'rate' KIND '{' item* '}' */
+/* rate_decl -> ['amend'] 'rate' KIND (',' KIND)* '{' item* '}' */
 rate_decl
-    : RATE IDENT '{' items '}'
+    : RATE IDENT more_kinds '{' items '}'
         {
             $$ = ast_new(p->arena, AST_D_RATE, @$);
             $$->u.rate.kind = $2;
             $$->u.rate.kind_span = @2;
-            $$->u.rate.items = $4;
+            $$->u.rate.more = $3;
+            $$->u.rate.items = $5;
         }
-    | AMEND RATE IDENT '{' items '}'
+    | AMEND RATE IDENT more_kinds '{' items '}'
         {
             $$ = ast_new(p->arena, AST_D_RATE, @$);
             $$->u.rate.kind = $3;
             $$->u.rate.kind_span = @3;
+            $$->u.rate.more = $4;
             $$->u.rate.amend = true;
-            $$->u.rate.items = $5;
+            $$->u.rate.items = $6;
         }
+    ;
+
+/* more_kinds -> (',' KIND)*: further kinds rated by the same block */
+more_kinds
+    : %empty { $$ = NULL; }
+    | more_kinds ',' IDENT { $$ = list_add($1, mk_name(p, $3, @3)); }
     ;
 
 items
