@@ -80,6 +80,7 @@ void cg_expr(sema *S, ast_node *e)
             cg_emit(b, OP_SHARE, 0, 0, 0, pos);
         }
         break;
+    case AST_E_PERIOD: cg_emit(b, OP_PERIODDATE, (uint16_t)e->u.period.field->sem.ref, e->u.period.spec, 0, pos); break;
     case AST_E_QUANT: {
         uint16_t slot = (uint16_t)e->u.quant.list->sem.ref;
         if (!e->u.quant.body) {

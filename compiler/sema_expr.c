@@ -283,6 +283,29 @@ static uint32_t sema_list_operand(sema *S, ast_node *l, uint32_t *elem)
     return t;
 }
 
+/* `05/12 of period`, `start of period`, `end of period`: a date of the
+ * rating period, read from a string field of the record ("2024",
+ * "2026-Q2"; the VM rejects a record whose text is neither). */
+static uint32_t sema_period(sema *S, ast_node *e)
+{
+    ast_node *f = e->u.period.field;
+    uint32_t t = sema_name(S, f);
+    if (t == TY_MEMBER) {
+        sema_unknown_name(S, f, TY_ERR);
+        return TY_ERR;
+    }
+    if (t == TY_ERR) return TY_ERR;
+    if (f->sem.res != RES_FIELD || tkind(S, t) != QT_STRING) {
+        char tb[128];
+        sema_err(S, f->span,
+                 "'%s' is %s: a date of the period reads the string field that holds the period (\"2024\", \"2026-Q2\")",
+                 node_name(f), f->sem.res == RES_FIELD ? sema_type_name(S, t, tb, sizeof tb) : "not a field of the record");
+        return TY_ERR;
+    }
+    f->sem.type = t + 1;
+    return TY_DATE;
+}
+
 static uint32_t sema_expr_inner(sema *S, ast_node *e)
 {
     switch (e->kind) {
@@ -351,6 +374,7 @@ static uint32_t sema_expr_inner(sema *S, ast_node *e)
         sema_err(S, e->span, "unknown function '%s'%s", fn, sug[0] ? sug : " (available: share, present)");
         return TY_ERR;
     }
+    case AST_E_PERIOD: return sema_period(S, e);
     case AST_E_QUANT: {
         uint32_t elem;
         if (sema_list_operand(S, e->u.quant.list, &elem) == TY_ERR) {
@@ -452,6 +476,7 @@ void sema_collect_reads(sema *S, ast_node *e, s_reads *r)
                 if (e->sem.res != RES_HOOK || !hook_nil_arg(S, a)) sema_collect_reads(S, a, r);
         }
         break;
+    case AST_E_PERIOD: sema_collect_reads(S, e->u.period.field, r); break;
     case AST_E_QUANT:
         sema_collect_reads(S, e->u.quant.list, r);
         sema_collect_reads(S, e->u.quant.filter, r);

@@ -74,6 +74,8 @@ typedef struct parse_name {
 #include "diag.h"
 #include "parse.h"
 
+#include "../runtime/period.h"
+
 enum { PARSE_NEST = 64 }; /* remembered '{' / '(' positions */
 
 struct parse_state {
@@ -186,6 +188,15 @@ static ast_node *mk_name(parse_state *p, ast_str s, q_span sp)
 {
     ast_node *n = ast_new(p->arena, AST_E_NAME, sp);
     n->u.name.text = s;
+    return n;
+}
+
+/* `05/12 of period`, `end of period`, `start of period` (period.h spec). */
+static ast_node *mk_period(parse_state *p, uint32_t spec, ast_str field, q_span field_sp, q_span sp)
+{
+    ast_node *n = ast_new(p->arena, AST_E_PERIOD, sp);
+    n->u.period.spec = spec;
+    n->u.period.field = mk_name(p, field, field_sp);
     return n;
 }
 
@@ -328,7 +339,7 @@ static parse_clauses one_clause(ast_node *c, ast_node *e, q_span e_loc, ast_node
 %token <str> DEFNAME "name before ':'"
 %token <str> ALSO_NAME "outcome before 'also'"
 %token <str> STRING "string"
-%token <num> INT "integer" DECIMAL "decimal number" PERCENT "percentage" DATE "date"
+%token <num> INT "integer" DECIMAL "decimal number" PERCENT "percentage" DATE "date" DAYMONTH "day/month"
 %token LEXERR "lexical error"
 %token NE "!=" LE "<=" GE ">=" ARROW "->"
 %token RULESET "ruleset" EXTENDS "extends" VERSION "version" TITLE "title" SOURCE "source"
@@ -1070,6 +1081,15 @@ primary
             $$->u.name.text = $1;
         }
     | IDENT { $$ = mk_name(p, $1, @$); }
+    | DAYMONTH OF IDENT { $$ = mk_period(p, (uint32_t)$1.n, $3, @3, @$); }
+    | IDENT OF IDENT
+        {
+            bool end = strcmp($1.s, "end") == 0, start = strcmp($1.s, "start") == 0;
+            if (!end && !start)
+                perr(p, @1, "'%s of %s': a date of the period is 'start of %s', 'end of %s' or 'DD/MM of %s' "
+                     "(05/12 of %s)", $1.s, $3.s, $3.s, $3.s, $3.s, $3.s);
+            $$ = mk_period(p, end ? QPD_END : QPD_START, $3, @3, @$);
+        }
     | IT { $$ = mk_name(p, cstr(p, "it"), @$); }
     | '(' expr ')' { $$ = $2; }
     | IDENT '(' opt_args ')'
@@ -1509,7 +1529,7 @@ static int parse_lex(PARSE_STYPE *lval, q_span *lloc, parse_state *p)
     case TK_IDENT: case TK_DEFNAME: case TK_ALSO_NAME: case TK_STRING:
         lval->str = t.str;
         break;
-    case TK_INT: case TK_DECIMAL: case TK_PERCENT: case TK_DATE:
+    case TK_INT: case TK_DECIMAL: case TK_PERCENT: case TK_DATE: case TK_DAYMONTH:
         lval->num = t.num;
         break;
     default:
