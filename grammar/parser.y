@@ -1210,7 +1210,8 @@ static bool is_expr_start(yysymbol_kind_t k)
 {
     switch (k) {
     case YYSYMBOL_IDENT: case YYSYMBOL_INT: case YYSYMBOL_DECIMAL: case YYSYMBOL_PERCENT:
-    case YYSYMBOL_DATE: case YYSYMBOL_STRING: case YYSYMBOL_TRUE: case YYSYMBOL_FALSE: case YYSYMBOL_IT:
+    case YYSYMBOL_DATE: case YYSYMBOL_DAYMONTH: case YYSYMBOL_STRING: case YYSYMBOL_TRUE: case YYSYMBOL_FALSE:
+    case YYSYMBOL_IT:
     case YYSYMBOL_NOT: case YYSYMBOL_ALL: case YYSYMBOL_ANY: case YYSYMBOL_NONE: case YYSYMBOL_COUNT:
     case YYSYMBOL_SUM: case YYSYMBOL_PRESENT: case YYSYMBOL_MIN: case YYSYMBOL_MAX: case YYSYMBOL_LONGEST:
         return true;
@@ -1363,7 +1364,8 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, parse_state *p)
     for (int i = 0; i < n; i++) {
         if (((any_expr || any_value) &&
              (is_expr_start(exp[i]) || sym_is(exp[i], "'('") || sym_is(exp[i], "'-'"))) ||
-            (any_op && (is_operator(exp[i]) || sym_is(exp[i], "'('") || exp[i] == YYSYMBOL_ELSE)))
+            (any_op && (is_operator(exp[i]) || sym_is(exp[i], "'('") || exp[i] == YYSYMBOL_ELSE ||
+                        exp[i] == YYSYMBOL_OF /* `end of period`: not worth naming after an operand */)))
             continue;
         const char *nm = expected_name(exp[i], bufs[k], sizeof bufs[k]);
         bool dup = false;
