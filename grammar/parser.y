@@ -1090,6 +1090,19 @@ primary
                      "(05/12 of %s)", $1.s, $3.s, $3.s, $3.s, $3.s, $3.s);
             $$ = mk_period(p, end ? QPD_END : QPD_START, $3, @3, @$);
         }
+    | INT OF IDENT IDENT OF IDENT
+        {
+            bool first = strcmp($3.s, "first") == 0, last = strcmp($3.s, "last") == 0;
+            int64_t day = $1.n;
+            if ((!first && !last) || strcmp($4.s, "month") != 0)
+                perr(p, @3, "'%s %s': a day of the period's month is 'DD of first month of %s' or 'DD of last month "
+                     "of %s' (15 of last month of %s)", $3.s, $4.s, $6.s, $6.s, $6.s);
+            else if (day < 1 || day > 30)
+                perr(p, @1, "day %lld of a month: write 1 to 30 (every first and last month of a year or a quarter "
+                     "has 30 days; the last day is 'end of %s')", (long long)day, $6.s);
+            $$ = mk_period(p, (last ? QPD_LAST_MONTH : QPD_FIRST_MONTH) + (uint32_t)(day >= 1 && day <= 30 ? day : 1),
+                           $6, @6, @$);
+        }
     | IT { $$ = mk_name(p, cstr(p, "it"), @$); }
     | '(' expr ')' { $$ = $2; }
     | IDENT '(' opt_args ')'

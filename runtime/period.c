@@ -12,6 +12,8 @@ static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 3
 bool q_period_spec_ok(uint32_t spec)
 {
     if (spec == QPD_START || spec == QPD_END) return true;
+    if (spec > QPD_FIRST_MONTH && spec <= QPD_LAST_MONTH + 30)
+        return spec % 10000 >= 1 && spec % 10000 <= 30 && spec / 10000 <= 2;
     unsigned m = spec / 100, d = spec % 100;
     return m >= 1 && m <= 12 && d >= 1 && d <= mdays[m - 1];
 }
@@ -44,6 +46,10 @@ bool q_period_date(const char *s, size_t len, uint32_t spec, int64_t *days)
     } else if (spec == QPD_END) {
         m = q ? (unsigned)q * 3 : 12;
         d = mdays[m - 1]; /* a quarter ends in March, June, September or December: never February */
+    } else if (spec > QPD_FIRST_MONTH) {
+        bool last = spec > QPD_LAST_MONTH;
+        m = last ? (q ? (unsigned)q * 3 : 12) : (q ? (unsigned)(q - 1) * 3 + 1 : 1);
+        d = spec % 10000;
     } else {
         m = spec / 100;
         d = spec % 100;

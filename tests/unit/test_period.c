@@ -54,6 +54,32 @@ static void test_start_and_end_of_period(void **state)
     assert_int_equal(qfx_tier(fx, REC("2024", "2025-01-01")), QO_KHTNV);
 }
 
+/* Thanh Lâm: "trước ngày 15 tháng cuối quý", "trước ngày 05 tháng đầu quý". */
+static void test_day_of_first_and_last_month(void **state)
+{
+    qfx *fx = *state;
+    qfx_ok(fx, HEAD "rate member {\n"
+                    "  late: khtnv when review_held_on >= 15 of last month of period if present cite \"x\"\n"
+                    "  early: htxsnv when review_held_on < 05 of first month of period if present cite \"x\"\n"
+                    "  otherwise htnv\n}\n");
+    assert_int_equal(qfx_tier(fx, REC("2026-Q2", "2026-04-04")), QO_HTXSNV);
+    assert_int_equal(qfx_tier(fx, REC("2026-Q2", "2026-04-05")), QO_HTNV);
+    assert_int_equal(qfx_tier(fx, REC("2026-Q2", "2026-06-14")), QO_HTNV);
+    assert_int_equal(qfx_tier(fx, REC("2026-Q2", "2026-06-15")), QO_KHTNV);
+    assert_int_equal(qfx_tier(fx, REC("2026-Q3", "2026-09-15")), QO_KHTNV);
+    assert_int_equal(qfx_tier(fx, REC("2026", "2026-01-04")), QO_HTXSNV);
+    assert_int_equal(qfx_tier(fx, REC("2026", "2026-12-15")), QO_KHTNV);
+    assert_int_equal(qfx_tier(fx, REC("2026", "2026-06-15")), QO_HTNV);
+    assert_null(qfx_src(fx, HEAD "rate member {\n"
+                                 "  a: khtnv when review_held_on >= 31 of last month of period if present cite \"x\"\n"
+                                 "  otherwise htnv\n}\n"));
+    qfx_expect(fx, DIAG_ERROR, 8, 35, "day 31 of a month: write 1 to 30");
+    assert_null(qfx_src(fx, HEAD "rate member {\n"
+                                 "  a: khtnv when review_held_on >= 15 of middle month of period if present cite \"x\"\n"
+                                 "  otherwise htnv\n}\n"));
+    qfx_expect(fx, DIAG_ERROR, 8, 41, "'middle month': a day of the period's month is 'DD of first month of period'");
+}
+
 static void test_bad_period_text_is_a_record_error(void **state)
 {
     qfx *fx = *state;
@@ -111,6 +137,10 @@ static void test_period_date_function(void **state)
     assert_false(q_period_spec_ok(0));
     assert_false(q_period_spec_ok(1301));
     assert_true(q_period_spec_ok(1231));
+    assert_true(q_period_spec_ok(QPD_LAST_MONTH + 30));
+    assert_false(q_period_spec_ok(QPD_LAST_MONTH + 31));
+    assert_false(q_period_spec_ok(QPD_FIRST_MONTH));
+    assert_true(q_period_date("2026-Q4", 7, QPD_FIRST_MONTH + 5, &d) && q_parse_date("2026-10-05", 10, &want) && d == want);
 }
 
 int main(void)
@@ -119,6 +149,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_day_of_the_period_year),
         T(test_start_and_end_of_period),
+        T(test_day_of_first_and_last_month),
         T(test_bad_period_text_is_a_record_error),
         T(test_period_errors_at_check),
         T(test_day_month_only_before_of),
