@@ -9,11 +9,36 @@
 
 #include "sema_int.h"
 
+/* A diagnostic, once: a block that rates several kinds (`rate a, b`) is
+ * checked once per kind, and says each thing once. */
+static void sema_diag(sema *S, diag_level level, q_span sp, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    char *msg = malloc(n > 0 ? (size_t)n + 1 : 1);
+    if (!msg) abort();
+    vsnprintf(msg, n > 0 ? (size_t)n + 1 : 1, fmt, ap);
+    const char *path = S->files[S->file].path;
+    bool seen = false;
+    for (size_t i = 0; i < S->d->n && !seen; i++) {
+        const diag_entry *e = &S->d->items[i];
+        seen = e->level == level && e->span.start == sp.start && e->span.end == sp.end && e->path == path &&
+               strcmp(e->msg, msg) == 0;
+    }
+    if (!seen)
+        diag_add(S->d, level, path, S->files[S->file].src, sp, "%s", msg);
+    else if (level == DIAG_ERROR)
+        S->d->nerrors++; /* said once, but still an error of this kind: nothing is emitted for it */
+    free(msg);
+}
+
 void sema_err(sema *S, q_span sp, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    diag_vadd(S->d, DIAG_ERROR, S->files[S->file].path, S->files[S->file].src, sp, fmt, ap);
+    sema_diag(S, DIAG_ERROR, sp, fmt, ap);
     va_end(ap);
 }
 
@@ -21,7 +46,7 @@ void sema_warn(sema *S, q_span sp, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    diag_vadd(S->d, DIAG_WARNING, S->files[S->file].path, S->files[S->file].src, sp, fmt, ap);
+    sema_diag(S, DIAG_WARNING, sp, fmt, ap);
     va_end(ap);
 }
 

@@ -550,6 +550,7 @@ static void amend_block(sema *S, ast_node *dcl, const ast_str *k, q_span kspan, 
                 break;
             }
             rate_insert(R, (s_rule){it, fi, NULL}, outcome_rank(o));
+            sema_warn_new_rule(S, R, it, o);
             break;
         }
         case AST_D_ALSO: {
@@ -606,6 +607,7 @@ static void amend_block(sema *S, ast_node *dcl, const ast_str *k, q_span kspan, 
                     q_outcome_code[oo]);
             /* keep the old name unless the new rule names itself */
             if (!nr->u.rule.name.len) nr->u.rule.name = old->node->u.rule.name;
+            sema_warn_replace(S, old, nr, o);
             old->node = nr;
             old->file = fi;
             old->also = NULL;

@@ -229,6 +229,9 @@ typedef struct s_decls {
 s_decls sema_kind_decls(sema *S, s_record *r);
 void sema_kind_fields(sema *S, s_record *r, q_kind *qk, const s_decls *ds);
 void sema_collect_rates(sema *S);
+/* What a variant's amendment can loosen: warnings (sema_variant.c). */
+void sema_warn_new_rule(sema *S, s_rate *R, ast_node *rule, int o);
+void sema_warn_replace(sema *S, const s_rule *old, ast_node *nr, int o);
 int sema_outcome_of(const ast_str *s);
 bool sema_check_outcome(sema *S, ast_node *rule, int *o);
 

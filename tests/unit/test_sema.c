@@ -494,7 +494,11 @@ static void test_amend_replace(void **state)
                           "}\n");
     q_program *p = qfx_compile(fx, "child");
     assert_non_null(p);
-    assert_int_equal(compiler_diags(fx->c)->n, 0);
+    /* looser than the parent's: said at check (issue 11.10) */
+    qfx_expect_in(fx, "child.quy", DIAG_WARNING, 3, 11,
+                  "rule 'tot' (httnv) replaces parent's without its clause 'tasks_completed = tasks_total': a record "
+                  "that fails it can be rated httnv where parent rates it lower");
+    assert_int_equal(compiler_diags(fx->c)->n, 1);
     assert_int_equal(p->kinds[0].nrules, 3);
     uint32_t t = rule_by_name(p, "tot");
     assert_int_equal(t, 1); /* keeps its place */
