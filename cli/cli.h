@@ -62,5 +62,6 @@ int cmd_test(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
+int cmd_describe(int argc, char **argv); /* cmd_describe.c: quy describe --fields */
 
 #endif /* QUY_CLI_H */

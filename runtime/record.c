@@ -2,7 +2,7 @@
  * record.c — reading evaluation records (JSON Lines, a JSON array, CSV with
  * a header row; files or standard input) and checking each one against the
  * declared record type of its `kind` (record.h, prefix rec_).
- * Contract: ../shared/spec/records.md.
+ * Contract: docs/records.md.
  *
  * Libraries do the parsing: jansson for JSON, libcsv for CSV. This file
  * maps their values onto q_val slots, one field of the kind at a time, and
