@@ -521,6 +521,91 @@ static void rate_block(sema *S, ast_node *dcl, const ast_str *k, q_span kspan, u
             k->s);
 }
 
+/* A new rule in `amend rate`: inserted at its place in the decision order. */
+static void amend_rule(sema *S, s_rate *R, ast_node *it, uint32_t fi)
+{
+    int o;
+    if (!sema_check_outcome(S, it, &o)) return;
+    if (it->u.rule.otherwise) {
+        sema_err(S, it->span, "an amendment cannot add another 'otherwise': the fallback of the layer below stays in force");
+        return;
+    }
+    if (find_rule(R, it->u.rule.name.s, it->u.rule.name.len)) {
+        sema_err(S, it->u.rule.name_span, "rule '%s' already exists in 'rate %s'; write 'replace %s: ...' to change it",
+                 it->u.rule.name.s, R->kind, it->u.rule.name.s);
+        return;
+    }
+    rate_insert(R, (s_rule){it, fi, NULL}, outcome_rank(o));
+    sema_warn_new_rule(S, R, it, o);
+}
+
+/* `TIER also requires CLAUSES`: appended to every rule of the tier. */
+static void amend_also(sema *S, s_rate *R, ast_node *it, uint32_t fi)
+{
+    int o = sema_outcome_of(&it->u.rule.outcome);
+    if (o < 0 || o > QO_HTXSNV) {
+        sema_cands c = {0};
+        char dym[SEMA_SUGGEST_SIZE];
+        if (o < 0)
+            for (int t = QO_HTXSNV; t >= QO_HTNV; t--) sema_cand(&c, q_outcome_code[t]);
+        sema_err(S, it->u.rule.outcome_span, "'also requires' amends a tier: htxsnv, httnv or htnv%s",
+                 sema_suggest(&c, it->u.rule.outcome.s, DYM_PRE, DYM_POST, dym, sizeof dym));
+        return;
+    }
+    bool any = false;
+    for (size_t i = 0; i < R->nrules; i++) {
+        ast_node *n = R->rules[i].node;
+        if (n->u.rule.otherwise || sema_outcome_of(&n->u.rule.outcome) != o) continue;
+        s_also *a = calloc(1, sizeof *a);
+        if (!a) abort();
+        a->node = it;
+        a->file = fi;
+        s_also **tail = &R->rules[i].also;
+        while (*tail) tail = &(*tail)->next;
+        *tail = a;
+        any = true;
+    }
+    if (any) return;
+    char have[64] = "";
+    for (int t = QO_HTXSNV; t >= QO_HTNV; t--)
+        for (size_t i = 0; i < R->nrules; i++)
+            if (!R->rules[i].node->u.rule.otherwise && sema_outcome_of(&R->rules[i].node->u.rule.outcome) == t) {
+                if (have[0]) strcat(have, ", ");
+                strcat(have, q_outcome_code[t]);
+                break;
+            }
+    sema_err(S, it->u.rule.outcome_span, "'rate %s' has no %s rule to amend (its tier rules: %s)", R->kind,
+             q_outcome_code[o], have[0] ? have : "none");
+}
+
+/* `replace NAME: RULE`: the named rule swapped out, `also requires` of the
+ * layers below dropped with it. */
+static void amend_replace(sema *S, s_rate *R, ast_node *it, uint32_t fi)
+{
+    s_rule *old = find_rule(R, it->u.rule.name.s, it->u.rule.name.len);
+    if (!old) {
+        suggest_rule(S, R, it->u.rule.name_span, "replace:", &it->u.rule.name);
+        return;
+    }
+    ast_node *nr = it->u.rule.rule;
+    int o, oo;
+    if (!nr || !sema_check_outcome(S, nr, &o)) return;
+    sema_check_outcome(S, old->node, &oo);
+    if ((old->node->u.rule.otherwise ? 5 : outcome_rank(oo)) != (nr->u.rule.otherwise ? 5 : outcome_rank(o)))
+        sema_err(S, nr->u.rule.outcome_span, "a replacement must keep the rule's place in the decision order (%s)",
+                 q_outcome_code[oo]);
+    /* keep the old name unless the new rule names itself */
+    if (!nr->u.rule.name.len) nr->u.rule.name = old->node->u.rule.name;
+    sema_warn_replace(S, old, nr, o);
+    old->node = nr;
+    old->file = fi;
+    for (s_also *a = old->also, *nx; a; a = nx) {
+        nx = a->next;
+        free(a);
+    }
+    old->also = NULL;
+}
+
 /* `amend rate K { items }` for kind k: rules added in decision order,
  * `also requires`, `replace`, and further lets, flags and gaps. */
 static void amend_block(sema *S, ast_node *dcl, const ast_str *k, q_span kspan, uint32_t fi)
@@ -536,83 +621,9 @@ static void amend_block(sema *S, ast_node *dcl, const ast_str *k, q_span kspan, 
     }
     for (ast_node *it = dcl->u.rate.items; it; it = it->next) {
         switch (it->kind) {
-        case AST_D_RULE: {
-            int o;
-            if (!sema_check_outcome(S, it, &o)) break;
-            if (it->u.rule.otherwise) {
-                sema_err(S, it->span, "an amendment cannot add another 'otherwise': the fallback of the layer below stays in force");
-                break;
-            }
-            if (find_rule(R, it->u.rule.name.s, it->u.rule.name.len)) {
-                sema_err(S, it->u.rule.name_span,
-                    "rule '%s' already exists in 'rate %s'; write 'replace %s: ...' to change it", it->u.rule.name.s,
-                    k->s, it->u.rule.name.s);
-                break;
-            }
-            rate_insert(R, (s_rule){it, fi, NULL}, outcome_rank(o));
-            sema_warn_new_rule(S, R, it, o);
-            break;
-        }
-        case AST_D_ALSO: {
-            int o = sema_outcome_of(&it->u.rule.outcome);
-            if (o < 0 || o > QO_HTXSNV) {
-                sema_cands c = {0};
-                char dym[SEMA_SUGGEST_SIZE];
-                if (o < 0)
-                    for (int t = QO_HTXSNV; t >= QO_HTNV; t--) sema_cand(&c, q_outcome_code[t]);
-                sema_err(S, it->u.rule.outcome_span, "'also requires' amends a tier: htxsnv, httnv or htnv%s",
-                         sema_suggest(&c, it->u.rule.outcome.s, DYM_PRE, DYM_POST, dym, sizeof dym));
-                break;
-            }
-            bool any = false;
-            for (size_t i = 0; i < R->nrules; i++) {
-                ast_node *n = R->rules[i].node;
-                if (n->u.rule.otherwise || sema_outcome_of(&n->u.rule.outcome) != o) continue;
-                s_also *a = calloc(1, sizeof *a);
-                if (!a) abort();
-                a->node = it;
-                a->file = fi;
-                s_also **tail = &R->rules[i].also;
-                while (*tail) tail = &(*tail)->next;
-                *tail = a;
-                any = true;
-            }
-            if (!any) {
-                char have[64] = "";
-                for (int t = QO_HTXSNV; t >= QO_HTNV; t--)
-                    for (size_t i = 0; i < R->nrules; i++)
-                        if (!R->rules[i].node->u.rule.otherwise &&
-                            sema_outcome_of(&R->rules[i].node->u.rule.outcome) == t) {
-                            if (have[0]) strcat(have, ", ");
-                            strcat(have, q_outcome_code[t]);
-                            break;
-                        }
-                sema_err(S, it->u.rule.outcome_span, "'rate %s' has no %s rule to amend (its tier rules: %s)", k->s,
-                    q_outcome_code[o], have[0] ? have : "none");
-            }
-            break;
-        }
-        case AST_D_REPLACE: {
-            s_rule *old = find_rule(R, it->u.rule.name.s, it->u.rule.name.len);
-            if (!old) {
-                suggest_rule(S, R, it->u.rule.name_span, "replace:", &it->u.rule.name);
-                break;
-            }
-            ast_node *nr = it->u.rule.rule;
-            int o, oo;
-            if (!nr || !sema_check_outcome(S, nr, &o)) break;
-            sema_check_outcome(S, old->node, &oo);
-            if ((old->node->u.rule.otherwise ? 5 : outcome_rank(oo)) != (nr->u.rule.otherwise ? 5 : outcome_rank(o)))
-                sema_err(S, nr->u.rule.outcome_span, "a replacement must keep the rule's place in the decision order (%s)",
-                    q_outcome_code[oo]);
-            /* keep the old name unless the new rule names itself */
-            if (!nr->u.rule.name.len) nr->u.rule.name = old->node->u.rule.name;
-            sema_warn_replace(S, old, nr, o);
-            old->node = nr;
-            old->file = fi;
-            old->also = NULL;
-            break;
-        }
+        case AST_D_RULE: amend_rule(S, R, it, fi); break;
+        case AST_D_ALSO: amend_also(S, R, it, fi); break;
+        case AST_D_REPLACE: amend_replace(S, R, it, fi); break;
         case AST_D_LET:
         case AST_D_FLAG:
         case AST_D_GAP: rate_item(R, it, fi); break;
