@@ -7,6 +7,70 @@
 
 #include "sema_int.h"
 
+/* a op b: 'and'/'or' short-circuit, 'else' through IFABSENT, the rest on the stack. */
+static void cg_binary(sema *S, ast_node *e)
+{
+    cg_builder *b = &S->b;
+    uint32_t pos = pos_of(S, e->span);
+    ast_op op = e->u.bin.op;
+    if (op == OPR_AND || op == OPR_OR) {
+        cg_expr(S, e->u.bin.a);
+        uint32_t j = cg_emit(b, op == OPR_AND ? OP_JFKEEP : OP_JTKEEP, 0, 0, 0, pos);
+        cg_expr(S, e->u.bin.b);
+        cg_patch(b, j, cg_here(b));
+        return;
+    }
+    if (op == OPR_ELSE) { /* IFABSENT f -> d; LOADF f; JMP end; d: DEFAULT; end: */
+        uint16_t slot = (uint16_t)e->u.bin.a->sem.ref;
+        uint32_t skip = cg_emit(b, OP_IFABSENT, slot, 0, 0, pos);
+        cg_emit(b, OP_LOADF, slot, 0, 0, pos);
+        uint32_t j = cg_emit(b, OP_JMP, 0, 0, 0, pos);
+        cg_patch(b, skip, cg_here(b));
+        cg_expr(S, e->u.bin.b);
+        cg_patch(b, j, cg_here(b));
+        return;
+    }
+    cg_expr(S, e->u.bin.a);
+    cg_expr(S, e->u.bin.b);
+    uint32_t ta = e->u.bin.a->sem.type ? e->u.bin.a->sem.type - 1 : TY_ERR;
+    bool str = ta != TY_ERR && tkind(S, ta) == QT_STRING;
+    static const uint8_t ops[] = {[OPR_ADD] = OP_ADD, [OPR_SUB] = OP_SUB, [OPR_MUL] = OP_MUL, [OPR_DIV] = OP_DIV,
+                                  [OPR_EQ] = OP_EQ,   [OPR_NE] = OP_NE,   [OPR_LT] = OP_LT,   [OPR_LE] = OP_LE,
+                                  [OPR_GT] = OP_GT,   [OPR_GE] = OP_GE};
+    uint8_t o = ops[op];
+    if (str) o = op == OPR_EQ ? OP_STREQ : OP_STRNE;
+    cg_emit(b, o, 0, 0, 0, pos);
+    return;
+}
+
+/* A quantifier: QBEGIN, the loop (filter, body, QSTEP), QEND; `count L` alone is LEN. */
+static void cg_quant(sema *S, ast_node *e)
+{
+    cg_builder *b = &S->b;
+    uint32_t pos = pos_of(S, e->span);
+    uint16_t slot = (uint16_t)e->u.quant.list->sem.ref;
+    if (!e->u.quant.body) {
+        cg_emit(b, OP_LEN, slot, 0, 0, pos);
+        return;
+    }
+    static const uint8_t qk[] = {[QNT_ALL] = QK_ALL, [QNT_ANY] = QK_ANY,   [QNT_NONE] = QK_NONE,
+                                 [QNT_COUNT] = QK_COUNT, [QNT_SUM] = QK_SUM, [QNT_MIN] = QK_MIN,
+                                 [QNT_MAX] = QK_MAX,     [QNT_RUN] = QK_RUN};
+    uint16_t reg = (uint16_t)S->depth;
+    S->depth++;
+    cg_emit(b, OP_QBEGIN, reg, slot, qk[e->u.quant.q], pos);
+    uint32_t head = cg_emit(b, OP_QNEXT, reg, 0, 0, pos);
+    if (e->u.quant.filter) { /* an element failing the filter is not folded */
+        cg_expr(S, e->u.quant.filter);
+        cg_emit(b, OP_QFILTER, reg, head, 0, pos);
+    }
+    cg_expr(S, e->u.quant.body);
+    cg_emit(b, OP_QSTEP, reg, head, 0, pos);
+    cg_patch(b, head, cg_here(b));
+    cg_emit(b, OP_QEND, reg, e->sem.type ? e->sem.type - 1 : 0, 0, pos); /* b: result type, for the trace */
+    S->depth--;
+}
+
 void cg_expr(sema *S, ast_node *e)
 {
     cg_builder *b = &S->b;
@@ -38,37 +102,7 @@ void cg_expr(sema *S, ast_node *e)
         cg_expr(S, e->u.bin.a);
         cg_emit(b, e->u.bin.op == OPR_NOT ? OP_NOT : OP_NEG, 0, 0, 0, pos);
         break;
-    case AST_E_BINARY: {
-        ast_op op = e->u.bin.op;
-        if (op == OPR_AND || op == OPR_OR) {
-            cg_expr(S, e->u.bin.a);
-            uint32_t j = cg_emit(b, op == OPR_AND ? OP_JFKEEP : OP_JTKEEP, 0, 0, 0, pos);
-            cg_expr(S, e->u.bin.b);
-            cg_patch(b, j, cg_here(b));
-            break;
-        }
-        if (op == OPR_ELSE) { /* IFABSENT f -> d; LOADF f; JMP end; d: DEFAULT; end: */
-            uint16_t slot = (uint16_t)e->u.bin.a->sem.ref;
-            uint32_t skip = cg_emit(b, OP_IFABSENT, slot, 0, 0, pos);
-            cg_emit(b, OP_LOADF, slot, 0, 0, pos);
-            uint32_t j = cg_emit(b, OP_JMP, 0, 0, 0, pos);
-            cg_patch(b, skip, cg_here(b));
-            cg_expr(S, e->u.bin.b);
-            cg_patch(b, j, cg_here(b));
-            break;
-        }
-        cg_expr(S, e->u.bin.a);
-        cg_expr(S, e->u.bin.b);
-        uint32_t ta = e->u.bin.a->sem.type ? e->u.bin.a->sem.type - 1 : TY_ERR;
-        bool str = ta != TY_ERR && tkind(S, ta) == QT_STRING;
-        static const uint8_t ops[] = {[OPR_ADD] = OP_ADD, [OPR_SUB] = OP_SUB, [OPR_MUL] = OP_MUL, [OPR_DIV] = OP_DIV,
-                                      [OPR_EQ] = OP_EQ,   [OPR_NE] = OP_NE,   [OPR_LT] = OP_LT,   [OPR_LE] = OP_LE,
-                                      [OPR_GT] = OP_GT,   [OPR_GE] = OP_GE};
-        uint8_t o = ops[op];
-        if (str) o = op == OPR_EQ ? OP_STREQ : OP_STRNE;
-        cg_emit(b, o, 0, 0, 0, pos);
-        break;
-    }
+    case AST_E_BINARY: cg_binary(S, e); break;
     case AST_E_CALL:
         if (e->sem.res == RES_HOOK) {
             cg_hook_call(S, e);
@@ -81,30 +115,7 @@ void cg_expr(sema *S, ast_node *e)
         }
         break;
     case AST_E_PERIOD: cg_emit(b, OP_PERIODDATE, (uint16_t)e->u.period.field->sem.ref, e->u.period.spec, 0, pos); break;
-    case AST_E_QUANT: {
-        uint16_t slot = (uint16_t)e->u.quant.list->sem.ref;
-        if (!e->u.quant.body) {
-            cg_emit(b, OP_LEN, slot, 0, 0, pos);
-            break;
-        }
-        static const uint8_t qk[] = {[QNT_ALL] = QK_ALL, [QNT_ANY] = QK_ANY,   [QNT_NONE] = QK_NONE,
-                                     [QNT_COUNT] = QK_COUNT, [QNT_SUM] = QK_SUM, [QNT_MIN] = QK_MIN,
-                                     [QNT_MAX] = QK_MAX,     [QNT_RUN] = QK_RUN};
-        uint16_t reg = (uint16_t)S->depth;
-        S->depth++;
-        cg_emit(b, OP_QBEGIN, reg, slot, qk[e->u.quant.q], pos);
-        uint32_t head = cg_emit(b, OP_QNEXT, reg, 0, 0, pos);
-        if (e->u.quant.filter) { /* an element failing the filter is not folded */
-            cg_expr(S, e->u.quant.filter);
-            cg_emit(b, OP_QFILTER, reg, head, 0, pos);
-        }
-        cg_expr(S, e->u.quant.body);
-        cg_emit(b, OP_QSTEP, reg, head, 0, pos);
-        cg_patch(b, head, cg_here(b));
-        cg_emit(b, OP_QEND, reg, e->sem.type ? e->sem.type - 1 : 0, 0, pos); /* b: result type, for the trace */
-        S->depth--;
-        break;
-    }
+    case AST_E_QUANT: cg_quant(S, e); break;
     default: break;
     }
 }

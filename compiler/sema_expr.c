@@ -306,6 +306,99 @@ static uint32_t sema_period(sema *S, ast_node *e)
     return TY_DATE;
 }
 
+/* present(f), share(a, b), or a hook call. */
+static uint32_t sema_call(sema *S, ast_node *e)
+{
+    const char *fn = node_name(e);
+    size_t nargs = 0;
+    for (ast_node *a = e->u.name.args; a; a = a->next) nargs++;
+    if (strcmp(fn, "present") == 0) {
+        ast_node *a = e->u.name.args;
+        if (nargs != 1 || a->kind != AST_E_NAME) {
+            sema_err(S, e->span, "present() takes one field name");
+            return TY_ERR;
+        }
+        uint32_t t = sema_name(S, a);
+        if (t == TY_MEMBER) {
+            sema_unknown_name(S, a, TY_ERR);
+            return TY_ERR;
+        }
+        if (a->sem.res != RES_FIELD) {
+            sema_err(S, a->span, "present() takes a field of the record");
+            return TY_ERR;
+        }
+        return TY_BOOL;
+    }
+    if (strcmp(fn, "share") == 0) {
+        if (nargs != 2) {
+            sema_err(S, e->span, "share(part, whole) takes two numbers");
+            return TY_ERR;
+        }
+        uint32_t a = sema_need_num(S, e->u.name.args, sema_expr(S, e->u.name.args));
+        uint32_t b = sema_need_num(S, e->u.name.args->next, sema_expr(S, e->u.name.args->next));
+        return a == TY_ERR || b == TY_ERR ? TY_ERR : TY_PERCENT;
+    }
+    uint32_t h = sema_find_hook(S, fn);
+    if (h != QUY_NONE) return sema_hook_call(S, e, h);
+    sema_cands c = {0};
+    char dym[SEMA_SUGGEST_SIZE];
+    sema_hook_cands(S, &c);
+    const char *sug = sema_suggest(&c, fn, "; did you mean the hook '", DYM_POST, dym, sizeof dym);
+    sema_err(S, e->span, "unknown function '%s'%s", fn, sug[0] ? sug : " (available: share, present)");
+    return TY_ERR;
+}
+
+/* all/any/none/count/sum/min/max/longest run over a list field. */
+static uint32_t sema_quant(sema *S, ast_node *e)
+{
+    uint32_t elem;
+    if (sema_list_operand(S, e->u.quant.list, &elem) == TY_ERR) {
+        return TY_ERR;
+    }
+    if (!e->u.quant.body) {
+        if (e->u.quant.q != QNT_COUNT) {
+            sema_err(S, e->span, "this quantifier needs 'where CONDITION' (or 'of VALUE' for sum)");
+            return TY_ERR;
+        }
+        return TY_INT;
+    }
+    if (S->depth >= QUY_MAX_LOOPS) {
+        sema_err(S, e->span, "quantifiers nested deeper than %d", QUY_MAX_LOOPS);
+        return TY_ERR;
+    }
+    S->scope[S->depth++].elem_type = elem;
+    ast_quant q = e->u.quant.q;
+    uint32_t ft = e->u.quant.filter ? sema_need_bool(S, e->u.quant.filter, sema_expr(S, e->u.quant.filter),
+                                                "the 'where' condition of sum/min/max")
+                                    : TY_BOOL;
+    uint32_t bt = sema_expr(S, e->u.quant.body);
+    if (q == QNT_SUM) {
+        bt = sema_need_num(S, e->u.quant.body, bt);
+    } else if (q == QNT_MIN || q == QNT_MAX) {
+        /* min/max compare: numbers, dates, or a scale by rank */
+        bt = sema_need_value(S, e->u.quant.body, bt);
+        uint8_t k = bt == TY_ERR ? QT_INT : tkind(S, bt);
+        if (bt != TY_ERR && !is_numeric(S, bt) && k != QT_DATE && k != QT_SCALE) {
+            char tb[128];
+            sema_err(S, e->u.quant.body->span, "min/max need numbers, dates or a scale, not %s",
+                sema_type_name(S, bt, tb, sizeof tb));
+            bt = TY_ERR;
+        }
+    } else {
+        bt = sema_need_bool(S, e->u.quant.body, bt, "the condition of a quantifier");
+    }
+    S->depth--;
+    if (bt == TY_ERR || ft == TY_ERR) return TY_ERR;
+    switch (q) {
+    case QNT_COUNT:
+    case QNT_RUN: return TY_INT;
+    case QNT_SUM: return tkind(S, bt) == QT_INT ? TY_INT : TY_DECIMAL;
+    case QNT_MIN:
+    case QNT_MAX: return bt;
+    default: return TY_BOOL;
+    }
+}
+
 static uint32_t sema_expr_inner(sema *S, ast_node *e)
 {
     switch (e->kind) {
@@ -335,94 +428,9 @@ static uint32_t sema_expr_inner(sema *S, ast_node *e)
         uint32_t b = sema_need_num(S, e->u.bin.b, sema_expr(S, e->u.bin.b));
         return numeric_result(S, a, b, op);
     }
-    case AST_E_CALL: {
-        const char *fn = node_name(e);
-        size_t nargs = 0;
-        for (ast_node *a = e->u.name.args; a; a = a->next) nargs++;
-        if (strcmp(fn, "present") == 0) {
-            ast_node *a = e->u.name.args;
-            if (nargs != 1 || a->kind != AST_E_NAME) {
-                sema_err(S, e->span, "present() takes one field name");
-                return TY_ERR;
-            }
-            uint32_t t = sema_name(S, a);
-            if (t == TY_MEMBER) {
-                sema_unknown_name(S, a, TY_ERR);
-                return TY_ERR;
-            }
-            if (a->sem.res != RES_FIELD) {
-                sema_err(S, a->span, "present() takes a field of the record");
-                return TY_ERR;
-            }
-            return TY_BOOL;
-        }
-        if (strcmp(fn, "share") == 0) {
-            if (nargs != 2) {
-                sema_err(S, e->span, "share(part, whole) takes two numbers");
-                return TY_ERR;
-            }
-            uint32_t a = sema_need_num(S, e->u.name.args, sema_expr(S, e->u.name.args));
-            uint32_t b = sema_need_num(S, e->u.name.args->next, sema_expr(S, e->u.name.args->next));
-            return a == TY_ERR || b == TY_ERR ? TY_ERR : TY_PERCENT;
-        }
-        uint32_t h = sema_find_hook(S, fn);
-        if (h != QUY_NONE) return sema_hook_call(S, e, h);
-        sema_cands c = {0};
-        char dym[SEMA_SUGGEST_SIZE];
-        sema_hook_cands(S, &c);
-        const char *sug = sema_suggest(&c, fn, "; did you mean the hook '", DYM_POST, dym, sizeof dym);
-        sema_err(S, e->span, "unknown function '%s'%s", fn, sug[0] ? sug : " (available: share, present)");
-        return TY_ERR;
-    }
+    case AST_E_CALL: return sema_call(S, e);
     case AST_E_PERIOD: return sema_period(S, e);
-    case AST_E_QUANT: {
-        uint32_t elem;
-        if (sema_list_operand(S, e->u.quant.list, &elem) == TY_ERR) {
-            return TY_ERR;
-        }
-        if (!e->u.quant.body) {
-            if (e->u.quant.q != QNT_COUNT) {
-                sema_err(S, e->span, "this quantifier needs 'where CONDITION' (or 'of VALUE' for sum)");
-                return TY_ERR;
-            }
-            return TY_INT;
-        }
-        if (S->depth >= QUY_MAX_LOOPS) {
-            sema_err(S, e->span, "quantifiers nested deeper than %d", QUY_MAX_LOOPS);
-            return TY_ERR;
-        }
-        S->scope[S->depth++].elem_type = elem;
-        ast_quant q = e->u.quant.q;
-        uint32_t ft = e->u.quant.filter ? sema_need_bool(S, e->u.quant.filter, sema_expr(S, e->u.quant.filter),
-                                                    "the 'where' condition of sum/min/max")
-                                        : TY_BOOL;
-        uint32_t bt = sema_expr(S, e->u.quant.body);
-        if (q == QNT_SUM) {
-            bt = sema_need_num(S, e->u.quant.body, bt);
-        } else if (q == QNT_MIN || q == QNT_MAX) {
-            /* min/max compare: numbers, dates, or a scale by rank */
-            bt = sema_need_value(S, e->u.quant.body, bt);
-            uint8_t k = bt == TY_ERR ? QT_INT : tkind(S, bt);
-            if (bt != TY_ERR && !is_numeric(S, bt) && k != QT_DATE && k != QT_SCALE) {
-                char tb[128];
-                sema_err(S, e->u.quant.body->span, "min/max need numbers, dates or a scale, not %s",
-                    sema_type_name(S, bt, tb, sizeof tb));
-                bt = TY_ERR;
-            }
-        } else {
-            bt = sema_need_bool(S, e->u.quant.body, bt, "the condition of a quantifier");
-        }
-        S->depth--;
-        if (bt == TY_ERR || ft == TY_ERR) return TY_ERR;
-        switch (q) {
-        case QNT_COUNT:
-        case QNT_RUN: return TY_INT;
-        case QNT_SUM: return tkind(S, bt) == QT_INT ? TY_INT : TY_DECIMAL;
-        case QNT_MIN:
-        case QNT_MAX: return bt;
-        default: return TY_BOOL;
-        }
-    }
+    case AST_E_QUANT: return sema_quant(S, e);
     default:
         sema_err(S, e->span, "not an expression");
         return TY_ERR;
