@@ -40,7 +40,6 @@ static void cg_binary(sema *S, ast_node *e)
     uint8_t o = ops[op];
     if (str) o = op == OPR_EQ ? OP_STREQ : OP_STRNE;
     cg_emit(b, o, 0, 0, 0, pos);
-    return;
 }
 
 /* A quantifier: QBEGIN, the loop (filter, body, QSTEP), QEND; `count L` alone is LEN. */
