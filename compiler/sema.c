@@ -127,8 +127,9 @@ static void sema_file_limits(sema *S)
     }
 }
 
-/* Instructions address clauses, rules, flags, adjust steps, hooks and a
- * kind's fields with a 16-bit operand: past 65535 an error names it. */
+/* Instructions address clauses, rules, flags, adjust steps, hooks, a
+ * kind's fields and a struct's fields with a 16-bit operand: past 65535 an
+ * error names it. */
 static void sema_table_limits(sema *S)
 {
     const q_program *p = S->b.p;
@@ -142,6 +143,10 @@ static void sema_table_limits(sema *S)
         if (t[i].n > UINT16_MAX)
             sema_err(S, (q_span){0, 0}, "a ruleset chain has at most %u %s; this one has %zu", UINT16_MAX, t[i].what,
                      t[i].n);
+    for (uint32_t t = 0; t < p->ntypes; t++)
+        if (p->types[t].kind == QT_STRUCT && p->types[t].count > UINT16_MAX)
+            sema_err(S, (q_span){0, 0}, "a struct has at most %u fields; '%s' has %u", UINT16_MAX,
+                     prog_str(p, p->types[t].name), p->types[t].count);
     for (uint32_t k = 0; k < p->nkinds; k++)
         if (p->kinds[k].nfields > UINT16_MAX)
             sema_err(S, (q_span){0, 0}, "a record has at most %u fields; '%s' has %u", UINT16_MAX,
