@@ -143,10 +143,10 @@ static void sema_table_limits(sema *S)
         if (t[i].n > UINT16_MAX)
             sema_err(S, (q_span){0, 0}, "a ruleset chain has at most %u %s; this one has %zu", UINT16_MAX, t[i].what,
                      t[i].n);
-    for (uint32_t t = 0; t < p->ntypes; t++)
-        if (p->types[t].kind == QT_STRUCT && p->types[t].count > UINT16_MAX)
+    for (uint32_t ty = 0; ty < p->ntypes; ty++)
+        if (p->types[ty].kind == QT_STRUCT && p->types[ty].count > UINT16_MAX)
             sema_err(S, (q_span){0, 0}, "a struct has at most %u fields; '%s' has %u", UINT16_MAX,
-                     prog_str(p, p->types[t].name), p->types[t].count);
+                     prog_str(p, p->types[ty].name), p->types[ty].count);
     for (uint32_t k = 0; k < p->nkinds; k++)
         if (p->kinds[k].nfields > UINT16_MAX)
             sema_err(S, (q_span){0, 0}, "a record has at most %u fields; '%s' has %u", UINT16_MAX,
