@@ -19,6 +19,8 @@ bool sema_clause(sema *S, ast_node *c, const char *ctx)
     if (c->u.clause.unless)
         sema_need_bool(S, c->u.clause.unless, sema_expr(S, c->u.clause.unless), "an 'unless' exception");
     if (S->d->nerrors != before) return false;
+    if (!sema_check_depth(S, c->u.clause.expr) || (c->u.clause.unless && !sema_check_depth(S, c->u.clause.unless)))
+        return false;
     s_reads r = {0};
     sema_collect_reads(S, c->u.clause.expr, &r);
     sema_collect_reads(S, c->u.clause.unless, &r);
@@ -168,7 +170,7 @@ static void cg_check_item(sema *S, ast_node *c, uint32_t k)
     cg_builder *b = &S->b;
     size_t before = S->d->nerrors;
     sema_need_bool(S, c->u.check.expr, sema_expr(S, c->u.check.expr), "a check");
-    if (S->d->nerrors != before) return;
+    if (S->d->nerrors != before || !sema_check_depth(S, c->u.check.expr)) return;
     s_reads r = {0};
     sema_collect_reads(S, c->u.check.expr, &r);
     uint32_t chk = b->p->nchecks;

@@ -85,7 +85,7 @@ static void sema_cap(sema *S, ast_node *c, uint32_t k)
         if (!conds[i]) continue;
         size_t before = S->d->nerrors;
         sema_need_bool(S, conds[i], sema_expr(S, conds[i]), i ? "a cap's 'unless'" : "a cap's 'when'");
-        if (S->d->nerrors != before) {
+        if (S->d->nerrors != before || !sema_check_depth(S, conds[i])) {
             ok = false;
             continue;
         }
@@ -123,6 +123,7 @@ void sema_kind_batch(sema *S, s_record *rec, uint32_t k)
                 diag_rollback(S->d, mark);
                 continue;
             }
+            if (!sema_check_depth(S, key->u.clause.expr)) continue;
             uint32_t x = cg_expr_block(S, key->u.clause.expr, k);
             q_qkey *qk = cg_qkey(&S->b);
             qk->quota = (uint32_t)qi;

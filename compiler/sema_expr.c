@@ -452,6 +452,52 @@ static void add_read(u32vec *x, uint32_t slot)
     u32_push(x, slot);
 }
 
+/* Values the VM stack holds at most while cg_expr's code for e runs (the
+ * verifier rejects more than QUY_MAX_STACK). Mirrors cg_expr's order: a
+ * binary operator keeps its left value while the right one is computed. */
+static uint32_t stack_need(sema *S, ast_node *e)
+{
+    if (!e) return 0;
+    uint32_t a, b;
+    switch (e->kind) {
+    case AST_E_NAME:
+        if (e->sem.res == RES_LET) return stack_need(S, S->lets[e->sem.ref].node->u.check.expr);
+        return 1;
+    case AST_E_UNARY: return stack_need(S, e->u.bin.a);
+    case AST_E_BINARY:
+        a = stack_need(S, e->u.bin.a);
+        b = stack_need(S, e->u.bin.b);
+        if (e->u.bin.op == OPR_AND || e->u.bin.op == OPR_OR) return a > b ? a : b; /* the left value is popped */
+        if (e->u.bin.op == OPR_ELSE) return b > 1 ? b : 1;
+        return a > b + 1 ? a : b + 1;
+    case AST_E_CALL: {
+        uint32_t n = 0, most = 1;
+        for (ast_node *x = e->u.name.args; x; x = x->next, n++) {
+            uint32_t need = n + stack_need(S, x);
+            if (need > most) most = need;
+        }
+        return most;
+    }
+    case AST_E_QUANT: {
+        uint32_t f = stack_need(S, e->u.quant.filter), bd = stack_need(S, e->u.quant.body);
+        uint32_t m = f > bd ? f : bd;
+        return m > 1 ? m : 1;
+    }
+    default: return 1;
+    }
+}
+
+bool sema_check_depth(sema *S, ast_node *e)
+{
+    uint32_t need = stack_need(S, e);
+    if (need <= QUY_MAX_STACK) return true;
+    sema_err(S, e->span,
+             "this expression nests too deeply: it needs %u values at once, the VM holds %d (write a long sum or "
+             "product without nested parentheses, a + b + c, or split the condition into clauses)",
+             need, QUY_MAX_STACK);
+    return false;
+}
+
 bool sema_read_guarded(sema *S, const s_reads *r, size_t i)
 {
     if (!(kf_flags(S, r->val.v[i]) & (QF_OPTIONAL | QF_BATCH))) return true;

@@ -300,6 +300,7 @@ void sema_adjust_steps(sema *S, const char *kind, bool tier)
             bool ok = sema_hook_args(S, call, h);
             ast_node *when = dcl->u.adjust.when;
             if (when) ok &= sema_adjust_when(S, when);
+            if (ok) ok = sema_check_depth(S, call) && (!when || sema_check_depth(S, when));
             S->adjust_tier = false;
             if (!ok || !dcl->u.adjust.cite.len) continue;
             if (tier && unrated == QUY_NONE) unrated = cg_emit(b, OP_UNRATED, 0, 0, 0, pos_of(S, dcl->span));

@@ -246,6 +246,8 @@ uint32_t sema_need_value(sema *S, ast_node *e, uint32_t t);
 uint32_t sema_need_bool(sema *S, ast_node *e, uint32_t t, const char *what);
 uint32_t sema_need_num(sema *S, ast_node *e, uint32_t t);
 void sema_collect_reads(sema *S, ast_node *e, s_reads *r);
+/* Does a checked expression fit the VM stack (QUY_MAX_STACK)? Reports it if not. */
+bool sema_check_depth(sema *S, ast_node *e);
 /* Is read i never absent, or tested by present() in the same expression? */
 bool sema_read_guarded(sema *S, const s_reads *r, size_t i);
 void sema_field_cands(sema *S, sema_cands *c); /* the fields of the kind being lowered */

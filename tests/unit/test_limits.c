@@ -4,7 +4,8 @@
  * imposes is an error naming it. Each test is past a limit the checker
  * once had (a rule's clauses past 255, a flag's conditions past 63, the
  * fields one clause reads past 64, a record ancestry past 16) and rates a
- * record whose outcome depends on what lay past it.
+ * record whose outcome depends on what lay past it; an expression deeper
+ * than the VM stack is the checker's error.
  */
 #include "quy_fixture.h"
 
@@ -158,6 +159,29 @@ static void test_65536_clauses_is_an_error(void **state)
     free(b.s);
 }
 
+/* The VM stack holds QUY_MAX_STACK values: an expression that needs more is
+ * the checker's error at the expression, not the verifier's "internal
+ * error"; one that needs exactly that many compiles. */
+static void test_expression_deeper_than_the_stack(void **state)
+{
+    qfx *fx = *state;
+    for (int d = QUY_MAX_STACK - 1; d <= QUY_MAX_STACK; d++) {
+        sbuf b = {0};
+        sb_add(&b, HEAD "}\nrate member {\n  a: htxsnv when n");
+        for (int i = 0; i < d; i++) sb_add(&b, " + (n");
+        for (int i = 0; i < d; i++) sb_add(&b, ")");
+        sb_add(&b, " >= 0 cite \"x\"\n  otherwise khtnv\n}\n");
+        if (d < QUY_MAX_STACK) {
+            qfx_ok(fx, b.s);
+            assert_int_equal(qfx_tier(fx, "{'id':'r','kind':'member','n':1}"), QO_HTXSNV);
+        } else {
+            assert_null(qfx_src(fx, b.s));
+            qfx_expect(fx, DIAG_ERROR, 7, 18, "this expression nests too deeply: it needs 65 values at once, the VM holds 64");
+        }
+        free(b.s);
+    }
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, qfx_setup, qfx_teardown)
@@ -169,6 +193,7 @@ int main(void)
         T(test_check_reading_70_fields),
         T(test_record_ancestry_20_deep),
         T(test_65536_clauses_is_an_error),
+        T(test_expression_deeper_than_the_stack),
     };
     return cmocka_run_group_tests_name("limits", tests, NULL, NULL);
 }
