@@ -154,6 +154,20 @@ static void presence_text(const q_program *p, const q_field *f, char *buf, size_
     }
 }
 
+/* Field `nm` of kind `kind` in ruleset r, if it is declared with type text
+ * `ty` and presence `pr`: its kind and absolute field index. */
+static bool same_decl(const d_rs *r, const char *kind, const char *nm, const char *ty, const char *pr, uint32_t *kb,
+                      uint32_t *fb)
+{
+    *kb = prog_find_kind(r->p, kind, strlen(kind));
+    *fb = *kb == QUY_NONE ? QUY_NONE : prog_find_field(r->p, *kb, nm, strlen(nm));
+    if (*fb == QUY_NONE) return false;
+    char tyb[512], prb[128];
+    type_text(r->p, r->p->fields[*fb].type, tyb, sizeof tyb);
+    presence_text(r->p, &r->p->fields[*fb], prb, sizeof prb);
+    return !strcmp(ty, tyb) && !strcmp(pr, prb);
+}
+
 /* One row per field name and declaration (type, presence) of a kind, with
  * the rulesets that declare it so. */
 static void kind_table(d_rs *rs, size_t n, const char *kind)
@@ -171,38 +185,41 @@ static void kind_table(d_rs *rs, size_t n, const char *kind)
             type_text(rs[a].p, f->type, ty, sizeof ty);
             presence_text(rs[a].p, f, pr, sizeof pr);
             const char *nm = prog_str(rs[a].p, f->name);
-            /* listed with an earlier ruleset's identical declaration? */
-            bool done = false;
-            for (size_t b = 0; b < a && !done; b++) {
-                uint32_t kb = prog_find_kind(rs[b].p, kind, strlen(kind));
-                uint32_t fb = kb == QUY_NONE ? QUY_NONE : prog_find_field(rs[b].p, kb, nm, strlen(nm));
-                if (fb == QUY_NONE) continue;
-                char tyb[512], prb[128];
-                type_text(rs[b].p, rs[b].p->fields[fb].type, tyb, sizeof tyb);
-                presence_text(rs[b].p, &rs[b].p->fields[fb], prb, sizeof prb);
-                done = !strcmp(ty, tyb) && !strcmp(pr, prb);
-            }
+            uint32_t kb, fb;
+            bool done = false; /* listed with an earlier ruleset's identical declaration */
+            for (size_t b = 0; b < a && !done; b++) done = same_decl(&rs[b], kind, nm, ty, pr, &kb, &fb);
             if (done) continue;
             printf("| `%s` | %s | %s | %s | ", nm, ty, pr, prog_str(rs[a].p, f->label));
-            bool first = true;
             for (size_t b = a; b < n; b++) {
-                uint32_t kb = prog_find_kind(rs[b].p, kind, strlen(kind));
-                uint32_t fb = kb == QUY_NONE ? QUY_NONE : prog_find_field(rs[b].p, kb, nm, strlen(nm));
-                if (fb == QUY_NONE) continue;
-                char tyb[512], prb[128];
-                type_text(rs[b].p, rs[b].p->fields[fb].type, tyb, sizeof tyb);
-                presence_text(rs[b].p, &rs[b].p->fields[fb], prb, sizeof prb);
-                if (strcmp(ty, tyb) || strcmp(pr, prb)) continue;
+                if (!same_decl(&rs[b], kind, nm, ty, pr, &kb, &fb)) continue;
                 bool read = rs[b].read[kb][fb - rs[b].p->kinds[kb].first_field];
-                printf("%s%s%s", first ? "" : ", ", rs[b].name, read ? "" : " (not read)");
-                first = false;
+                printf("%s%s%s", b == a ? "" : ", ", rs[b].name, read ? "" : " (not read)");
             }
             printf(" |\n");
         }
     }
 }
 
-/* The structs (elements of a list field), once per name and fields. */
+/* The type named `name` of one of the kinds in `mask` (1 << QT_...), or QUY_NONE. */
+static uint32_t named_type(const q_program *p, unsigned mask, const char *name)
+{
+    for (uint32_t u = 0; u < p->ntypes; u++)
+        if ((mask >> p->types[u].kind & 1) && p->types[u].name && !strcmp(prog_str(p, p->types[u].name), name))
+            return u;
+    return QUY_NONE;
+}
+
+/* Do types t of p and u of q have the same members (codes, in order)? */
+static bool same_members(const q_program *p, uint32_t t, const q_program *q, uint32_t u)
+{
+    if (p->types[t].count != q->types[u].count) return false;
+    for (uint32_t i = 0; i < p->types[t].count; i++)
+        if (strcmp(prog_str(p, p->members[p->types[t].first + i].name), prog_str(q, q->members[q->types[u].first + i].name)))
+            return false;
+    return true;
+}
+
+/* The structs (elements of a list field), once per name. */
 static void struct_tables(d_rs *rs, size_t n)
 {
     printf("\n## Elements of the lists of structures\n\n| struct | field | type | label | rulesets |\n|---|---|---|---|---|\n");
@@ -211,27 +228,20 @@ static void struct_tables(d_rs *rs, size_t n)
         for (uint32_t t = 0; t < p->ntypes; t++) {
             const q_type *ty = &p->types[t];
             if (ty->kind != QT_STRUCT || !ty->name) continue;
+            const char *name = prog_str(p, ty->name);
             bool done = false;
-            for (size_t b = 0; b < a && !done; b++)
-                for (uint32_t u = 0; u < rs[b].p->ntypes && !done; u++)
-                    done = rs[b].p->types[u].kind == QT_STRUCT && rs[b].p->types[u].name &&
-                           !strcmp(prog_str(rs[b].p, rs[b].p->types[u].name), prog_str(p, ty->name));
+            for (size_t b = 0; b < a && !done; b++) done = named_type(rs[b].p, 1u << QT_STRUCT, name) != QUY_NONE;
             if (done) continue;
             char users[512];
             size_t k = (size_t)snprintf(users, sizeof users, "%s", rs[a].name);
             for (size_t b = a + 1; b < n && k < sizeof users; b++)
-                for (uint32_t u = 0; u < rs[b].p->ntypes; u++)
-                    if (rs[b].p->types[u].kind == QT_STRUCT && rs[b].p->types[u].name &&
-                        !strcmp(prog_str(rs[b].p, rs[b].p->types[u].name), prog_str(p, ty->name))) {
-                        k += (size_t)snprintf(users + k, sizeof users - k, ", %s", rs[b].name);
-                        break;
-                    }
+                if (named_type(rs[b].p, 1u << QT_STRUCT, name) != QUY_NONE)
+                    k += (size_t)snprintf(users + k, sizeof users - k, ", %s", rs[b].name);
             for (uint32_t i = 0; i < ty->count; i++) {
                 const q_field *f = &p->fields[ty->first + i];
                 char tyb[512];
                 type_text(p, f->type, tyb, sizeof tyb);
-                printf("| `%s` | `%s` | %s | %s | %s |\n", prog_str(p, ty->name), prog_str(p, f->name), tyb,
-                       prog_str(p, f->label), users);
+                printf("| `%s` | `%s` | %s | %s | %s |\n", name, prog_str(p, f->name), tyb, prog_str(p, f->label), users);
             }
         }
     }
@@ -240,44 +250,28 @@ static void struct_tables(d_rs *rs, size_t n)
 /* The named enums and scales the fields use, once per name and members. */
 static void value_tables(d_rs *rs, size_t n)
 {
+    const unsigned mask = 1u << QT_ENUM | 1u << QT_SCALE;
     printf("\n## Values of the enumerations\n\n| type | values (code: label), in order | rulesets |\n|---|---|---|\n");
     for (size_t a = 0; a < n; a++) {
         const q_program *p = rs[a].p;
         for (uint32_t t = 0; t < p->ntypes; t++) {
             const q_type *ty = &p->types[t];
-            if ((ty->kind != QT_ENUM && ty->kind != QT_SCALE) || !ty->name) continue;
-            char vals[4096];
-            size_t k = 0;
-            vals[0] = 0;
-            for (uint32_t i = 0; i < ty->count && k < sizeof vals; i++)
-                k += (size_t)snprintf(vals + k, sizeof vals - k, "%s`%s`: %s", i ? "; " : "",
-                                      prog_str(p, p->members[ty->first + i].name),
-                                      prog_str(p, p->members[ty->first + i].label));
-            /* the same name and values in an earlier ruleset: listed there */
-            bool done = false;
+            if (!(mask >> ty->kind & 1) || !ty->name) continue;
+            const char *name = prog_str(p, ty->name);
+            bool done = false; /* the same name and values in an earlier ruleset: listed there */
             for (size_t b = 0; b < a && !done; b++) {
-                const q_program *q = rs[b].p;
-                for (uint32_t u = 0; u < q->ntypes && !done; u++)
-                    if (q->types[u].name && !strcmp(prog_str(q, q->types[u].name), prog_str(p, ty->name)) &&
-                        q->types[u].count == ty->count) {
-                        bool same = true;
-                        for (uint32_t i = 0; i < ty->count && same; i++)
-                            same = !strcmp(prog_str(q, q->members[q->types[u].first + i].name),
-                                           prog_str(p, p->members[ty->first + i].name));
-                        done = same;
-                    }
+                uint32_t u = named_type(rs[b].p, mask, name);
+                done = u != QUY_NONE && same_members(p, t, rs[b].p, u);
             }
             if (done) continue;
-            printf("| `%s`%s | %s | %s", prog_str(p, ty->name), ty->kind == QT_SCALE ? " (scale, low to high)" : "",
-                   vals, rs[a].name);
+            printf("| `%s`%s | ", name, ty->kind == QT_SCALE ? " (scale, low to high)" : "");
+            for (uint32_t i = 0; i < ty->count; i++)
+                printf("%s`%s`: %s", i ? "; " : "", prog_str(p, p->members[ty->first + i].name),
+                       prog_str(p, p->members[ty->first + i].label));
+            printf(" | %s", rs[a].name);
             for (size_t b = a + 1; b < n; b++) {
-                const q_program *q = rs[b].p;
-                for (uint32_t u = 0; u < q->ntypes; u++)
-                    if (q->types[u].name && !strcmp(prog_str(q, q->types[u].name), prog_str(p, ty->name)) &&
-                        q->types[u].count == ty->count) {
-                        printf(", %s", rs[b].name);
-                        break;
-                    }
+                uint32_t u = named_type(rs[b].p, mask, name);
+                if (u != QUY_NONE && same_members(p, t, rs[b].p, u)) printf(", %s", rs[b].name);
             }
             printf(" |\n");
         }

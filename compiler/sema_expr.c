@@ -262,17 +262,25 @@ static uint32_t sema_else(sema *S, ast_node *e)
     return ta;
 }
 
+/* A name that must be a field, let or element (not a bare enum member):
+ * its type, or TY_ERR once reported. */
+static uint32_t known_name(sema *S, ast_node *n)
+{
+    uint32_t t = sema_name(S, n);
+    if (t == TY_MEMBER) {
+        sema_unknown_name(S, n, TY_ERR);
+        return TY_ERR;
+    }
+    return t;
+}
+
 static uint32_t sema_list_operand(sema *S, ast_node *l, uint32_t *elem)
 {
     if (l->kind != AST_E_NAME) {
         sema_err(S, l->span, "expected the name of a list field");
         return TY_ERR;
     }
-    uint32_t t = sema_name(S, l);
-    if (t == TY_MEMBER) {
-        sema_unknown_name(S, l, TY_ERR);
-        return TY_ERR;
-    }
+    uint32_t t = known_name(S, l);
     if (t == TY_ERR) return TY_ERR;
     if (l->sem.res != RES_FIELD || tkind(S, t) != QT_LIST) {
         char tb[128];
@@ -289,11 +297,7 @@ static uint32_t sema_list_operand(sema *S, ast_node *l, uint32_t *elem)
 static uint32_t sema_period(sema *S, ast_node *e)
 {
     ast_node *f = e->u.period.field;
-    uint32_t t = sema_name(S, f);
-    if (t == TY_MEMBER) {
-        sema_unknown_name(S, f, TY_ERR);
-        return TY_ERR;
-    }
+    uint32_t t = known_name(S, f);
     if (t == TY_ERR) return TY_ERR;
     if (f->sem.res != RES_FIELD || tkind(S, t) != QT_STRING) {
         char tb[128];
@@ -318,11 +322,7 @@ static uint32_t sema_call(sema *S, ast_node *e)
             sema_err(S, e->span, "present() takes one field name");
             return TY_ERR;
         }
-        uint32_t t = sema_name(S, a);
-        if (t == TY_MEMBER) {
-            sema_unknown_name(S, a, TY_ERR);
-            return TY_ERR;
-        }
+        if (known_name(S, a) == TY_ERR) return TY_ERR;
         if (a->sem.res != RES_FIELD) {
             sema_err(S, a->span, "present() takes a field of the record");
             return TY_ERR;
