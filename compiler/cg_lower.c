@@ -176,7 +176,8 @@ static void cg_check_item(sema *S, ast_node *c, uint32_t k)
     uint32_t chk = b->p->nchecks;
     q_check *qc = cg_check(b);
     qc->entry = cg_here(b);
-    qc->field = r.val.n ? b->p->kinds[k].first_field + r.val.v[0] : b->p->kinds[k].first_field;
+    /* blame the first field read, else the first tested with present() */
+    qc->field = b->p->kinds[k].first_field + (r.val.n ? r.val.v[0] : r.pres.n ? r.pres.v[0] : 0);
     qc->pos = pos_of(S, c->span);
     uint32_t txt = sema_span_text(S, c->u.check.expr->span);
     b->p->checks[chk].text = c->u.check.label.len ? str_of(S, c->u.check.label) : txt;

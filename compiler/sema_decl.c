@@ -25,6 +25,8 @@ static void add_type_name(sema *S, const char *name, uint32_t type, uint32_t fil
  * 1. Types
  * ------------------------------------------------------------------- */
 
+static bool sema_literal(sema *S, ast_node *e, uint32_t type, q_val *out);
+
 static uint32_t sema_enum_members(sema *S, ast_node *members, uint32_t *first)
 {
     *first = S->b.p->nmembers;
@@ -67,6 +69,16 @@ static void sema_struct_fields(sema *S, ast_node *items, uint32_t *first, uint32
         qf->deflt = QUY_NONE;
         if (f->u.field.optional || f->u.field.computed)
             sema_err(S, f->span, "struct fields cannot be optional");
+        /* `= literal`: the default of an element that leaves the field out
+         * (it was parsed and silently dropped before) */
+        if (f->u.field.deflt && f->sem.type != TY_ERR) {
+            q_val v;
+            if (sema_literal(S, f->u.field.deflt, f->sem.type, &v)) {
+                qf = &S->b.p->fields[S->b.p->nfields - 1];
+                qf->deflt = cg_const(&S->b, v, tkind(S, f->sem.type));
+                qf->flags |= QF_DEFAULT;
+            }
+        }
     }
 }
 
@@ -260,7 +272,6 @@ s_record **sema_record_chain(sema *S, s_record *r, size_t *n)
     return NULL;
 }
 
-static bool sema_literal(sema *S, ast_node *e, uint32_t type, q_val *out);
 
 /* The declarations that make up a kind, in order: the record's ancestry,
  * root first, then every `amend record` of one of them, in layer order
