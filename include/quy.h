@@ -21,7 +21,7 @@
  * the caller frees them. A quy_ruleset keeps reusable buffers: use one per
  * thread (load it once per thread; loading a compiled .qbc is cheap).
  *
- * Contract of records and results: ../shared/spec/records.md and
+ * Contract of records and results: docs/records.md and
  * docs/integration-guide.md.
  */
 #ifndef QUY_H

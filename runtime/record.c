@@ -3,6 +3,7 @@
  * every format shares. The formats are in record_json.c (JSON Lines and
  * JSON arrays, schema-directed, no DOM) and record_csv.c (CSV with a header
  * row, libcsv); record_int.h says who does what.
+ * Contract: docs/records.md.
  *
  * Here: the input buffer (our own, not stdio line reading, so that the
  * format can be sniffed from the first non-space byte of a stream that

@@ -5,7 +5,7 @@
  *
  * A record is a flat array of values, one slot per field of its kind (see
  * q_kind in program.h), a presence byte per slot, and an element arena for
- * list fields. Contract: ../shared/spec/records.md.
+ * list fields. Contract: docs/records.md.
  *
  * Ownership: a record returned by rec_reader_next() belongs to the reader
  * and stays valid until the next call or rec_reader_free(); use
