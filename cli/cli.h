@@ -76,12 +76,14 @@ int cmd_test(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
+int cmd_describe(int argc, char **argv); /* cmd_describe.c: quy describe --fields */
 int cmd_prove(int argc, char **argv);
 
 /* ---------------------------------------------------------------------
  * Bridge for the commands not yet on the public API (cmd_diff.c, diff_*.c,
  * cmd_gen.c, gen_*.c: their engine is moving into the library; cmd_list.c:
- * the registry listing; cmd_prove.c: the prover). They use the compiled
+ * the registry listing; cmd_prove.c: the prover; cmd_describe.c: the field
+ * tables). They use the compiled
  * program directly. Remove with the last caller.
  * ------------------------------------------------------------------- */
 typedef struct q_program q_program;

@@ -8,6 +8,7 @@
  * with its file, line, id and field, and the rest are still rated (exit 2).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ typedef struct eval_opts {
     const char *only_id;
     bool summary;       /* --summary: the per-group table instead of records */
     cli_list inputs;
+    uint32_t max_line, max_depth, max_list; /* --max-line, --max-depth, --max-list (0: default) */
 } eval_opts;
 
 typedef struct eval_stats {
@@ -67,6 +69,19 @@ static void explain_block(const quy_ruleset *rs, const quy_result *r)
     putchar('\n');
 }
 
+/* --max-line N and the like: a whole number from 1. */
+static bool limit_opt(const char *opt, const char *v, uint32_t *out)
+{
+    char *end;
+    unsigned long n = strtoul(v, &end, 10);
+    if (*v < '0' || *v > '9' || *end || n == 0 || n > UINT32_MAX) {
+        fprintf(stderr, "quy eval: %s needs a whole number from 1 to %u, e.g. %s 1048576\n", opt, UINT32_MAX, opt);
+        return false;
+    }
+    *out = (uint32_t)n;
+    return true;
+}
+
 static int read_inputs(quy_batch *b, const eval_opts *o)
 {
     int rc = EXIT_OK;
@@ -94,8 +109,10 @@ static int eval_batch(const quy_ruleset *rs, const eval_opts *o, quy_writer *w, 
     bool explain = o->explain || o->explain_cmd;
     quy_session *s = NULL;
     quy_batch *b = NULL;
-    if (quy_session_new(rs, &s) != QUY_OK || quy_batch_new(s, explain ? QUY_BATCH_EXPLAIN : 0, &b) != QUY_OK) {
+    if (quy_session_new(rs, &s) != QUY_OK || quy_batch_new(s, explain ? QUY_BATCH_EXPLAIN : 0, &b) != QUY_OK ||
+        quy_batch_set_limits(b, o->max_line, o->max_depth, o->max_list) != QUY_OK) {
         fprintf(stderr, "quy: %s\n", quy_errmsg());
+        quy_batch_free(b);
         quy_session_free(s);
         return EXIT_IO;
     }
@@ -132,7 +149,8 @@ int cmd_eval(int argc, char **argv, bool explain_cmd)
     cli_paths ps;
     cli_paths_init(&ps);
     const char *locality = NULL, *at = NULL, *registry_file = NULL;
-    for (int i = 1; i < argc; i++) {
+    bool ok = true;
+    for (int i = 1; i < argc && ok; i++) {
         const char *v = NULL;
         switch (cli_next(argc, argv, &i, CMD_RATE, &v)) {
         case OPT_RULESET: o.ruleset = v; break;
@@ -145,9 +163,16 @@ int cmd_eval(int argc, char **argv, bool explain_cmd)
         case OPT_JSON: o.json = true; break;
         case OPT_ID: o.only_id = v; break;
         case OPT_SUMMARY: o.summary = true; break;
+        case OPT_MAX_LINE: ok = limit_opt("--max-line", v, &o.max_line); break; /* record limits (quy_batch_set_limits) */
+        case OPT_MAX_DEPTH: ok = limit_opt("--max-depth", v, &o.max_depth); break;
+        case OPT_MAX_LIST: ok = limit_opt("--max-list", v, &o.max_list); break;
         case OPT_ARG: cli_list_add(&o.inputs, argv[i]); break;
-        default: cli_list_free(&o.inputs); return EXIT_RULESET;
+        default: ok = false; break;
         }
+    }
+    if (!ok) {
+        cli_list_free(&o.inputs);
+        return EXIT_RULESET;
     }
     char *chosen = NULL; /* --locality: the ruleset in force there */
     if (locality && o.ruleset) {

@@ -134,14 +134,40 @@ static void show_trace(const quy_result *r)
     quy_free(text);
 }
 
-/* Add one record (a JSON value of the case) to the batch. */
-static void add_record(quy_batch *b, json_t *rec, const char *file, uint32_t line)
+/* A record of a case (a JSON value) as text, malloc'd. Its decimals went
+ * through jansson's double: written with 15 significant digits, as the
+ * reader did for a parsed object. */
+static char *record_text(json_t *rec)
 {
-    char *text = json_dumps(rec, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *text = json_dumps(rec, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
     if (!text) {
         fprintf(stderr, "quy test: out of memory\n");
         exit(EXIT_IO);
     }
+    return text;
+}
+
+/* Every key of every record of the case names a field (a misspelt field
+ * would pass on the field's default): false with the reason in `why`. */
+static bool case_fields(const quy_ruleset *rs, json_t *const *recs, size_t n, char *why, size_t whysz)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *text = record_text(recs[i]);
+        quy_status st = quy_ruleset_check_fields(rs, text, strlen(text));
+        free(text);
+        if (st != QUY_OK) {
+            const char *rid = json_string_value(json_object_get(recs[i], "id"));
+            snprintf(why, whysz, "the case's record '%s': %s", rid ? rid : "?", quy_errmsg());
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Add one record (a JSON value of the case) to the batch. */
+static void add_record(quy_batch *b, json_t *rec, const char *file, uint32_t line)
+{
+    char *text = record_text(rec);
     quy_batch_add_json(b, text, strlen(text), file, line);
     free(text);
 }
@@ -168,7 +194,8 @@ static bool check_batch(quy_batch *b, json_t *ex, char *why, size_t whysz, const
     return true;
 }
 
-static void run_case(quy_session *s, const char *file, uint32_t line, json_t *tc, test_stats *st)
+static void run_case(const quy_ruleset *rs, quy_session *s, const char *file, uint32_t line, json_t *tc,
+                     test_stats *st)
 {
     const char *name = json_string_value(json_object_get(tc, "case")) ?: "?";
     const char *clause = json_string_value(json_object_get(tc, "clause")) ?: "";
@@ -178,6 +205,21 @@ static void run_case(quy_session *s, const char *file, uint32_t line, json_t *tc
         st->failed++;
         printf("FAIL %s (%s:%u): the case needs a \"record\" object (or a \"batch\" array) and an \"expect\" object\n",
                name, file, line);
+        return;
+    }
+    char why[2048] = "";
+    size_t nrec = single ? 1 : json_array_size(bj);
+    json_t **recs = malloc((nrec ? nrec : 1) * sizeof *recs);
+    if (!recs) {
+        fprintf(stderr, "quy test: out of memory\n");
+        exit(EXIT_IO);
+    }
+    for (size_t i = 0; i < nrec; i++) recs[i] = single ? rj : json_array_get(bj, i);
+    bool fields_ok = case_fields(rs, recs, nrec, why, sizeof why);
+    free(recs);
+    if (!fields_ok) {
+        st->failed++;
+        printf("FAIL %s — %s (%s:%u)\n     %s\n", name, clause, file, line, why);
         return;
     }
     quy_batch *b;
@@ -190,7 +232,6 @@ static void run_case(quy_session *s, const char *file, uint32_t line, json_t *tc
     else
         for (size_t i = 0; i < json_array_size(bj); i++) add_record(b, json_array_get(bj, i), file, line);
     quy_batch_run(b);
-    char why[2048] = "";
     const quy_result *bad = quy_batch_result(b, 0);
     bool ok = single ? check_expect(bad, ex, why, sizeof why) : check_batch(b, ex, why, sizeof why, &bad);
     if (ok) {
@@ -203,7 +244,7 @@ static void run_case(quy_session *s, const char *file, uint32_t line, json_t *tc
     quy_batch_free(b);
 }
 
-static void run_file(quy_session *s, const char *path, test_stats *st)
+static void run_file(const quy_ruleset *rs, quy_session *s, const char *path, test_stats *st)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -227,7 +268,7 @@ static void run_file(quy_session *s, const char *path, test_stats *st)
             st->failed++;
             continue;
         }
-        run_case(s, path, lineno, tc, st);
+        run_case(rs, s, path, lineno, tc, st);
         json_decref(tc);
     }
     free(line);
@@ -279,7 +320,7 @@ static bool test_ruleset(const cli_paths *ps, const char *name, test_stats *tota
     case_files(src, tdir, sizeof tdir, &files);
     test_stats st = {0};
     for (size_t i = 0; i < files.n; i++) {
-        run_file(s, files.v[i], &st);
+        run_file(rs, s, files.v[i], &st);
         free((char *)files.v[i]);
     }
     if (!files.n) printf("%s: no test cases in %s\n", name, tdir);

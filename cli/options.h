@@ -40,6 +40,9 @@ enum {
     O(JSON, "--json", NULL, NULL, CMD_RATE, "quy explain: JSON Lines instead of text")                             \
     O(ID, "--id", NULL, "ID", CMD_RATE, "only the record with this id")                                            \
     O(SUMMARY, "--summary", NULL, NULL, CMD_RATE, "per-group counts and quota use instead of the records")         \
+    O(MAX_LINE, "--max-line", NULL, "N", CMD_RATE, "bytes in one record (a JSON Lines line, a CSV row; default 1 MiB)") \
+    O(MAX_DEPTH, "--max-depth", NULL, "N", CMD_RATE, "nesting of JSON arrays/objects in a record (default 32)")     \
+    O(MAX_LIST, "--max-list", NULL, "N", CMD_RATE, "elements in one list field (default 10000)")                   \
     O(OUTPUT, "-o", "--output", "FILE", CMD_BUILD, "write the compiled ruleset here (default: NAME.qbc)")          \
     O(OPCODES, "--opcodes", NULL, NULL, CMD_DISASM, "the instruction set as a Markdown table")
 

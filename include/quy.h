@@ -208,6 +208,12 @@ typedef enum quy_count {
 } quy_count;
 /* How many of `what` the ruleset has (0 on a bad argument). */
 QUY_API size_t quy_ruleset_count(const quy_ruleset *rs, int what);
+/* Every key of a record (a JSON object as text) names a field of its kind,
+ * and every key of a struct element a field of the struct: QUY_OK, or
+ * QUY_ERROR with quy_errmsg() naming the key and the nearest field ("'x' is
+ * not a field of record 'member'; did you mean 'y'?"). The reader itself
+ * only warns about an unknown field; `quy test` cases are checked here. */
+QUY_API quy_status quy_ruleset_check_fields(const quy_ruleset *rs, const char *json, size_t len);
 /* The compiled form (.qbc bytes), *buf malloc'd. */
 QUY_API quy_status quy_ruleset_bytecode(const quy_ruleset *rs, void **buf, size_t *len);
 /* The bytecode listing, one instruction a line, with the rules' sources. */
@@ -246,7 +252,14 @@ QUY_API void quy_batch_free(quy_batch *b);
  * input): file, line, record id ("" if none), message. */
 typedef void (*quy_warning_fn)(void *ctx, const char *file, unsigned line, const char *id, const char *message);
 QUY_API quy_status quy_batch_on_warning(quy_batch *b, quy_warning_fn fn, void *ctx);
-/* One record as a JSON object (text); `name` and `line` locate it in messages. */
+/* Limits on one input (0 keeps the default; call before adding records):
+ * bytes in one record (a JSON Lines line, a CSV row, a JSON array
+ * element; default 1 MiB), nesting of JSON arrays/objects (32), elements
+ * of one list field (10,000). A record past one is rejected (code
+ * `limit`) naming it. */
+QUY_API quy_status quy_batch_set_limits(quy_batch *b, uint32_t max_line, uint32_t max_depth, uint32_t max_list);
+/* One record as a JSON object (text, read exactly: no number goes through
+ * a double); `name` and `line` locate it in messages. */
 QUY_API quy_status quy_batch_add_json(quy_batch *b, const char *json, size_t len, const char *name, unsigned line);
 /* Every record of a text in memory / of a stream: JSON Lines, a JSON array
  * or CSV with a header (sniffed). A rejected record is kept as rejected

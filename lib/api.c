@@ -5,7 +5,6 @@
  * single mode (runtime/batch.h, batch_single), exactly as a `quy test`
  * case, so the library, `quy test` and `quy eval` agree.
  */
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,6 +198,7 @@ void quy_batch_free(quy_batch *b)
 {
     if (!b) return;
     clear_xflags(b);
+    if (b->decoder) rec_reader_free(b->decoder);
     batch_free(b->bt);
     free(b->results);
     free(b);
@@ -216,6 +216,7 @@ quy_status quy_batch_on_warning(quy_batch *b, quy_warning_fn fn, void *ctx)
     b->warn = fn;
     b->warn_ctx = ctx;
     batch_on_warning(b->bt, on_warning, b);
+    if (b->decoder) rec_reader_on_warning(b->decoder, on_warning, b);
     return QUY_OK;
 }
 
@@ -224,29 +225,37 @@ static quy_status not_after_run(const quy_batch *b, const char *fn)
     return b->ran ? qi_fail(QUY_ESTATE, "%s: the batch has run already; make a new batch", fn) : QUY_OK;
 }
 
+quy_status quy_batch_set_limits(quy_batch *b, uint32_t max_line, uint32_t max_depth, uint32_t max_list)
+{
+    if (!b) return NULLARG("quy_batch_set_limits");
+    if (b->decoder || batch_count(b->bt))
+        return qi_fail(QUY_ESTATE, "quy_batch_set_limits: set the limits before adding records");
+    b->limits = (rec_limits){max_line, max_depth, max_list};
+    batch_set_limits(b->bt, &b->limits);
+    return QUY_OK;
+}
+
 quy_status quy_batch_add_json(quy_batch *b, const char *json, size_t len, const char *name, unsigned line)
 {
     if (!b || !json) return NULLARG("quy_batch_add_json");
     quy_status st = not_after_run(b, "quy_batch_add_json");
     if (st != QUY_OK) return st;
     if (!name) name = "json";
-    json_error_t je;
-    json_t *obj = json_loadb(json, len, 0, &je);
-    rec_error err;
-    if (!obj) {
-        memset(&err, 0, sizeof err);
-        snprintf(err.file, sizeof err.file, "%s", name);
-        err.line = line;
-        snprintf(err.code, sizeof err.code, "bad_json");
-        snprintf(err.message, sizeof err.message, "JSON không hợp lệ (invalid JSON): %s, column %d", je.text,
-                 je.column);
-        batch_add_rejected(b->bt, &err, name);
-        return QUY_OK;
+    if (!b->decoder) {
+        /* one decoder per batch, from the text: exact numbers (a jansson
+         * object's decimals would already have gone through a double) */
+        if (!(b->decoder = rec_reader_open(b->s->rs->p, NULL, name, REC_JSONL))) return qi_fail(QUY_ENOMEM, "out of memory");
+        rec_reader_set_limits(b->decoder, &b->limits);
+        if (b->warn) rec_reader_on_warning(b->decoder, on_warning, b);
     }
+    q_record *rec;
+    rec_error err;
     enter(b->s);
-    batch_add_json(b->bt, obj, line, name, &err);
+    if (rec_decode_text(b->decoder, json, len, line, &rec, &err) > 0)
+        batch_add_record(b->bt, rec, name);
+    else
+        batch_add_rejected(b->bt, &err, name);
     leave(b->s);
-    json_decref(obj);
     return QUY_OK;
 }
 

@@ -52,6 +52,8 @@ struct quy_result {
 struct quy_batch {
     quy_session *s;
     batch *bt;
+    rec_reader *decoder;  /* quy_batch_add_json: JSON text → records (opened on first use) */
+    rec_limits limits;    /* quy_batch_set_limits */
     unsigned flags;       /* QUY_BATCH_* */
     bool ran;
     quy_result *results;  /* one per record, made by quy_batch_run */

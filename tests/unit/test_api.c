@@ -107,15 +107,21 @@ static void test_rate_one(void **state)
     assert_int_equal(quy_rate_json(s, broken, strlen(broken), &r), QUY_REJECTED);
     assert_string_equal(quy_result_error_code(r), "bad_json");
 
-    /* an id longer than 127 bytes comes back whole */
+    /* an id longer than 127 bytes (the old struct's limit) comes back whole;
+     * one over the reader's limit (255 bytes) is rejected, saying so */
     char longid[400], rec[1600];
-    memset(longid, 'x', 300);
-    longid[300] = 0;
+    memset(longid, 'x', 200);
+    longid[200] = 0;
     const char *member = MEMBER(",\"tasks_completed\":10");
     snprintf(rec, sizeof rec, "{\"id\":\"%s\"%s", longid, strchr(member, ','));
     assert_int_equal(quy_rate_json(s, rec, strlen(rec), &r), QUY_OK);
     assert_string_equal(quy_result_id(r), longid);
-
+    memset(longid, 'x', 300);
+    longid[300] = 0;
+    snprintf(rec, sizeof rec, "{\"id\":\"%s\"%s", longid, strchr(member, ','));
+    assert_int_equal(quy_rate_json(s, rec, strlen(rec), &r), QUY_REJECTED);
+    assert_string_equal(quy_result_error_field(r), "id");
+    assert_non_null(strstr(quy_result_error_message(r), "255"));
     quy_session_free(s);
     quy_ruleset_free(rs);
     quy_loader_free(ld);
@@ -351,7 +357,24 @@ static void test_batch_memory_and_explain(void **state)
     assert_non_null(strstr(outbuf, "\"code\":\"missing_field\""));
     free(outbuf);
     assert_int_equal(quy_writer_new(rs, stdout, "xml", &w), QUY_EINVAL);
+    assert_int_equal(quy_batch_set_limits(b, 10, 0, 0), QUY_ESTATE); /* after records */
     quy_batch_free(b);
+
+    /* limits: a record longer than max_line is rejected, naming the limit */
+    assert_int_equal(quy_batch_new(s, 0, &b), QUY_OK);
+    assert_int_equal(quy_batch_set_limits(b, 100, 0, 0), QUY_OK);
+    assert_int_equal(quy_batch_read(b, text, strlen(text), "mem.jsonl"), QUY_OK);
+    assert_int_equal(quy_batch_run(b), QUY_OK);
+    assert_string_equal(quy_result_error_code(quy_batch_result(b, 0)), "limit");
+    quy_batch_free(b);
+
+    /* strict fields: a misspelt key is named, with the nearest field */
+    const char *typo = "{\"id\":\"T\",\"kind\":\"member\",\"tasks_compelted\":1}";
+    assert_int_equal(quy_ruleset_check_fields(rs, typo, strlen(typo)), QUY_ERROR);
+    assert_non_null(strstr(quy_errmsg(), "'tasks_compelted' is not a field of record 'member'; did you mean 'tasks_completed'?"));
+    const char *fine = MEMBER(",\"tasks_completed\":10");
+    assert_int_equal(quy_ruleset_check_fields(rs, fine, strlen(fine)), QUY_OK);
+    assert_int_equal(quy_ruleset_check_fields(NULL, fine, strlen(fine)), QUY_EINVAL);
     quy_session_free(s);
     quy_ruleset_free(rs);
     quy_loader_free(ld);
