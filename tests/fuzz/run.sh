@@ -10,7 +10,8 @@ SECS=${2:?usage: run.sh NAME SECONDS [BUILD_DIR]}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=${3:-$ROOT/build-fuzz}
 if [ ! -f "$B/CMakeCache.txt" ]; then
-  CC=clang cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUY_FUZZ=ON -DQUY_BENCH=OFF -DQUY_TESTS=OFF >/dev/null
+  # QUY_WERROR=OFF: clang warns where gcc does not (-Wformat-nonliteral); the gcc builds keep -Werror
+  CC=clang cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUY_FUZZ=ON -DQUY_BENCH=OFF -DQUY_TESTS=OFF -DQUY_WERROR=OFF >/dev/null
 fi
 cmake --build "$B" -j"$(nproc)" --target "fuzz_$NAME" >/dev/null
 EXE=$B/tests/fuzz/fuzz_$NAME
