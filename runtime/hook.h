@@ -13,11 +13,13 @@
  *     random), utf8, and `quy` (exact numbers);
  *   - the ruleset's enum and scale types as tables of values (tier.httnv);
  *   - one read-only environment per hook file.
- * Every call runs under an instruction budget and the state under a memory
- * cap (a counting lua_Alloc). Going over either ends the call with an
- * error naming the hook and the limit, even if the hook catches it; the
- * state is then closed and made anew by the next call. Any other error (a
- * Lua error, a result of the wrong type) is an error of that call only.
+ * Every call runs under an instruction budget and a CPU-time deadline, and
+ * the state under a memory cap (a counting lua_Alloc); library functions
+ * that would loop in C past those are bounded or removed (hook_sandbox.c
+ * lists how). Going over a limit ends the call with an error naming the
+ * hook and the limit, even if the hook catches it; the state is then
+ * closed and made anew by the next call. Any other error (a Lua error, a
+ * result of the wrong type) is an error of that call only.
  *
  * Ownership: every message and every string a hook produced that outlives
  * the call (a reason, a string field it set) is interned in the program's
@@ -35,6 +37,7 @@
 
 #define QUY_HOOK_INSTRUCTIONS 5000000u  /* Lua VM instructions one call may run */
 #define QUY_HOOK_MEMORY (16u << 20)      /* bytes the Lua state may hold */
+#define QUY_HOOK_CPU_MS 2000u            /* CPU time one call may take (thread CPU clock), ms */
 #define QUY_HOOK_MAX_PATCH 16            /* fields one adjustment may set */
 #define QUY_HOOK_MAX_REASON 1000         /* bytes of an adjustment's reason */
 
@@ -80,8 +83,18 @@ const char *hook_message(const q_program *p, uint32_t h, const char *fmt, ...) _
 bool hook_check_source(const q_program *p, const char *name, const char *file, const char *src, size_t len,
                        char *err, size_t errsize);
 
-/* Limits for this program's hooks (tests, embedders); 0 keeps a value. */
-void hook_set_limits(const q_program *p, uint64_t instructions, size_t memory);
+/* The limits of hook calls: one struct, the defaults above. */
+typedef struct hook_limits {
+    uint64_t instructions; /* Lua VM instructions one call may run */
+    size_t memory;         /* bytes the Lua state may hold (the sandbox alone needs about 100 KiB) */
+    uint32_t cpu_ms;       /* CPU time one call may take, in milliseconds of the thread's CPU clock */
+} hook_limits;
+
+hook_limits hook_limits_default(void);
+
+/* Limits for this program's hooks (tests, embedders); a 0 field keeps its
+ * value. Applies from the next call. */
+void hook_set_limits(const q_program *p, const hook_limits *lim);
 
 typedef struct hook_stats {
     uint64_t calls;   /* hook calls made */

@@ -10,69 +10,9 @@
  * that called it, with a message naming the hook, and leave the program
  * able to rate the next record.
  */
-#include "quy_fixture.h"
+#include "hook_fixture.h"
 
 #include "explain.h"
-#include "hook.h"
-
-/* Write a Lua file beside the ruleset (removed by the teardown). */
-static void lua_file(qfx *fx, const char *name, const char *src)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", fx->dir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(src, 1, strlen(src), f), strlen(src));
-    assert_int_equal(fclose(f), 0);
-    for (size_t i = 0; i < fx->nfiles; i++)
-        if (strcmp(fx->files[i], name) == 0) return;
-    assert_true(fx->nfiles < QFX_MAX_FILES);
-    fx->files[fx->nfiles++] = strdup(name);
-}
-
-/* A member record with a count, a grade list and an optional percent. */
-#define HDR                                                                  \
-    "ruleset main version \"1\"\n"                                          \
-    "scale grade { kem < tot < xuat_sac }\n"                                \
-    "enum place { home \"Nhà\", away \"Xa\" }\n"                            \
-    "struct case { year : int  spot : place  ok : bool }\n"                \
-    "record member {\n"                                                     \
-    "  period : string\n"                                                   \
-    "  n      : int \"Số\"\n"                                               \
-    "  g      : grade\n"                                                    \
-    "  pct    : optional percent\n"                                         \
-    "  day    : optional date\n"                                            \
-    "  cases  : optional list of case\n"                                    \
-    "}\n"                                                                   \
-    "record other { n : int }\n"                                            \
-    "rate other { big: httnv when n > 5 cite \"t\"\n otherwise htnv }\n"
-
-#define REC(extra) "{'id':'r','kind':'member','period':'2024','n':3,'g':'tot'" extra "}"
-
-/* A ruleset whose rule `hi` holds when hook `f(n)` does; `f` is in t.lua. */
-static q_program *one_hook(qfx *fx, const char *lua)
-{
-    lua_file(fx, "t.lua", lua);
-    return qfx_ok(fx, HDR "hook f(n: int) -> bool from \"t.lua\"\n"
-                          "rate member { hi: htxsnv when f(n) cite \"t\"\n otherwise htnv }\n");
-}
-
-/* Rate REC() and expect a hook failure whose message holds `needle`; then
- * the next record must be rated normally. */
-static void expect_failure(qfx *fx, const char *needle)
-{
-    vm_result r;
-    assert_int_equal(qfx_rate(fx, REC(""), &r), VM_HOOK);
-    assert_int_equal(r.error, VM_HOOK);
-    assert_non_null(r.error_text);
-    if (!strstr(r.error_text, needle)) print_error("error text: %s\n(wanted \"%s\")\n", r.error_text, needle);
-    assert_non_null(strstr(r.error_text, needle));
-    assert_non_null(strstr(r.error_text, "hook 'f' (t.lua)"));
-    /* the trace mode fails the same way */
-    assert_int_equal(qfx_rate_trace(fx, REC(""), &r), VM_HOOK);
-    /* the batch goes on: a record of a kind without hooks, then this kind */
-    assert_int_equal(qfx_tier(fx, "{'id':'o','kind':'other','n':9}"), QO_HTTNV);
-}
 
 /* ---------------------------------------------------------------------
  * Calls in conditions and lets
@@ -310,12 +250,12 @@ static void test_small_limits(void **state)
 {
     qfx *fx = *state;
     q_program *p = one_hook(fx, "return function(n) local s = 0; for i = 1, n * 1000 do s = s + i end; return s > 0 end");
-    hook_set_limits(p, 2000, 0);
+    hook_set_limits(p, &(hook_limits){.instructions = 2000});
     assert_int_equal(qfx_tier(fx, REC(",'n':1")), QO_HTXSNV); /* ~1000 instructions */
     vm_result r;
     assert_int_equal(qfx_rate(fx, REC(",'n':100"), &r), VM_HOOK);
     assert_non_null(strstr(r.error_text, "vượt giới hạn 2000 lệnh Lua"));
-    hook_set_limits(p, 0, 8 * 1024);
+    hook_set_limits(p, &(hook_limits){.memory = 8 * 1024});
     assert_int_equal(qfx_rate(fx, REC(",'n':1"), &r), VM_HOOK); /* the base state alone is bigger */
     assert_non_null(strstr(r.error_text, "không tạo được môi trường Lua"));
 }
@@ -614,7 +554,7 @@ static void test_compile_errors(void **state)
     assert_null(qfx_src(fx, L("hook g() -> int from \"boom.lua\"\nrate member { otherwise htnv }\n")));
     qfx_expect(fx, DIAG_ERROR, 18, 22, "boom.lua:1: at load");
     assert_null(qfx_src(fx, L("hook g() -> int from \"loop.lua\"\nrate member { otherwise htnv }\n")));
-    qfx_expect(fx, DIAG_ERROR, 18, 22, "went over the instruction budget");
+    qfx_expect(fx, DIAG_ERROR, 18, 22, "instruction budget exceeded");
     assert_null(qfx_src(fx, L("hook g() -> int from \"../x.lua\"\nhook h() -> int from \"x.py\"\nrate member { otherwise htnv }\n")));
     qfx_expect(fx, DIAG_ERROR, 18, 22, "relative to the ruleset's folder");
     qfx_expect(fx, DIAG_ERROR, 19, 22, "ends in '.lua'");
