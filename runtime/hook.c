@@ -2,7 +2,8 @@
  * hook.c — Lua 5.4 hooks (prefix hook_): calls, values, interned strings. See hook.h
  * for the contract and docs/hooks-guide.md for what a hook sees.
  *
- * Layout of a program's hook runtime (struct hook_rt):
+ * Layout of a hook session (struct hook_session, one per thread and
+ * program; the program itself is never changed):
  *   - a Lua state, created by the first call and closed after a limit was
  *     hit (the next call makes a new one);
  *   - per hook, a registry reference to its function (loaded on its first
@@ -23,7 +24,7 @@
 
 #include "hook_impl.h"
 
-#define HOOK_INTERN_MAX (64u << 20)   /* bytes of interned strings per program */
+#define HOOK_INTERN_MAX (64u << 20)   /* bytes of interned strings per session (the oom message says 64 MiB) */
 #define ABSENT_D INT64_MIN            /* q_val.d of an absent argument */
 
 /* =====================================================================
@@ -42,7 +43,7 @@ static uint64_t fnv(const char *s, size_t n)
 
 /* A stable NUL-terminated copy of s[0..n), shared by equal strings; NULL
  * when out of memory or over HOOK_INTERN_MAX. */
-static const char *rt_intern(hook_rt *rt, const char *s, size_t n)
+static const char *rt_intern(hook_session *rt, const char *s, size_t n)
 {
     if (rt->nset * 2 >= rt->capset) {
         uint32_t nc = rt->capset ? rt->capset * 2 : 64;
@@ -72,8 +73,8 @@ static const char *rt_intern(hook_rt *rt, const char *s, size_t n)
     return c;
 }
 
-static const char *rt_internf(hook_rt *rt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static const char *rt_internf(hook_rt *rt, const char *fmt, ...)
+static const char *rt_internf(hook_session *rt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static const char *rt_internf(hook_session *rt, const char *fmt, ...)
 {
     char buf[1400];
     va_list ap;
@@ -89,19 +90,17 @@ static const char *rt_internf(hook_rt *rt, const char *fmt, ...)
  * The runtime of a program
  * =================================================================== */
 
-static hook_rt *rt_get(const q_program *p)
+hook_session *hook_session_new(const q_program *p, const hook_limits *lim)
 {
-    if (p->hook_rt) return p->hook_rt;
-    hook_rt *rt = calloc(1, sizeof *rt);
+    hook_session *rt = calloc(1, sizeof *rt);
     if (!rt) return NULL;
     rt->p = p;
     rt->lim = hook_limits_default();
-    /* the one place a program changes after it is built (see program.h) */
-    ((q_program *)p)->hook_rt = rt;
+    if (lim) hook_session_set_limits(rt, lim);
     return rt;
 }
 
-static void rt_close_state(hook_rt *rt)
+static void rt_close_state(hook_session *rt)
 {
     if (rt->L) lua_close(rt->L);
     rt->L = NULL;
@@ -111,37 +110,50 @@ static void rt_close_state(hook_rt *rt)
     rt->nfn = 0;
 }
 
-void hook_rt_free(struct hook_rt *rt)
+void hook_session_release_strings(hook_session *rt)
+{
+    if (!rt) return;
+    for (uint32_t i = 0; i < rt->capset; i++) free(rt->set[i]);
+    free(rt->set);
+    rt->set = NULL;
+    rt->nset = rt->capset = 0;
+    rt->setbytes = 0;
+}
+
+void hook_session_free(hook_session *rt)
 {
     if (!rt) return;
     rt_close_state(rt);
-    for (uint32_t i = 0; i < rt->capset; i++) free(rt->set[i]);
-    free(rt->set);
+    hook_session_release_strings(rt);
     free(rt->slots);
     free(rt->present);
     free(rt);
 }
+
+const q_program *hook_session_program(const hook_session *hs) { return hs ? hs->p : NULL; }
 
 hook_limits hook_limits_default(void)
 {
     return (hook_limits){.instructions = QUY_HOOK_INSTRUCTIONS, .memory = QUY_HOOK_MEMORY, .cpu_ms = QUY_HOOK_CPU_MS};
 }
 
-void hook_set_limits(const q_program *p, const hook_limits *lim)
+void hook_session_set_limits(hook_session *rt, const hook_limits *lim)
 {
-    hook_rt *rt = rt_get(p);
-    if (!rt) return;
+    if (!rt || !lim) return;
     if (lim->instructions) rt->lim.instructions = lim->instructions;
     if (lim->memory) rt->lim.memory = lim->memory;
     if (lim->cpu_ms) rt->lim.cpu_ms = lim->cpu_ms;
 }
 
-hook_stats hook_get_stats(const q_program *p)
+hook_limits hook_session_limits(const hook_session *hs) { return hs ? hs->lim : hook_limits_default(); }
+
+hook_stats hook_session_stats(const hook_session *rt)
 {
     hook_stats s = {0};
-    if (p->hook_rt) {
-        s = p->hook_rt->st;
-        s.memory = p->hook_rt->mem;
+    if (rt) {
+        s = rt->st;
+        s.memory = rt->mem;
+        s.strings = rt->setbytes;
     }
     return s;
 }
@@ -238,7 +250,7 @@ static const char *describe(lua_State *L, int idx, char *buf, size_t size)
     case LUA_TUSERDATA: {
         const sb_member *m = luaL_testudata(L, idx, MT_MEMBER);
         if (m) {
-            hook_rt *rt = RT(L);
+            hook_session *rt = RT(L);
             snprintf(buf, size, "a %s value (%s)", hook_type_word(rt->cur->p, m->type), hook_member_code(rt->cur->p, m));
         } else if (luaL_testudata(L, idx, MT_RATIO)) {
             char v[64];
@@ -272,7 +284,7 @@ static int wrong_type(lua_State *L, const call *c, int idx, uint32_t type, const
 
 static q_val to_value(lua_State *L, const call *c, int idx, uint32_t type, const char *what)
 {
-    hook_rt *rt = RT(L);
+    hook_session *rt = RT(L);
     const q_program *p = c->p;
     const q_type *t = &p->types[type];
     switch (t->kind) {
@@ -345,7 +357,7 @@ static void fmt_note_value(const q_program *p, uint32_t type, q_val v, char *buf
  * read raw (no metamethod runs). */
 static void to_adjustment(lua_State *L, const call *c, int idx)
 {
-    hook_rt *rt = RT(L);
+    hook_session *rt = RT(L);
     const q_program *p = c->p;
     hook_adj *a = c->adj;
     if (lua_type(L, idx) == LUA_TNIL) {
@@ -449,7 +461,7 @@ static void to_adjustment(lua_State *L, const call *c, int idx)
  * arguments, call, check the result. */
 static int sb_body(lua_State *L)
 {
-    hook_rt *rt = RT(L);
+    hook_session *rt = RT(L);
     const call *c = rt->cur;
     const q_program *p = c->p;
     const q_hook *hk = &p->hooks[c->h];
@@ -476,18 +488,21 @@ static int sb_body(lua_State *L)
     return 0;
 }
 
-int hook_call(const q_program *p, const q_record *rec, const q_val *slots, const uint8_t *present, uint32_t h,
-              const q_val *args, uint32_t nargs, q_val *result, hook_adj *adj, const char **error)
+static const char no_session[] = "hook: không có phiên chạy hook cho bộ quy tắc này (no hook session for this "
+                                 "program: the caller passes one made by hook_session_new)";
+
+int hook_call(hook_session *rt, const q_program *p, const q_record *rec, const q_val *slots, const uint8_t *present,
+              uint32_t h, const q_val *args, uint32_t nargs, q_val *result, hook_adj *adj, const char **error)
 {
-    static const char oom[] = "hook: out of memory (không đủ bộ nhớ)";
+    static const char oom[] = "hook: không đủ bộ nhớ (out of memory, or over the 64 MiB of messages and reasons a hook "
+                              "session keeps: see hook_session_release_strings)";
     adj->set = 0;
     adj->outcome = QO__COUNT;
     adj->npatch = 0;
     adj->note = NULL;
     *result = q_bool(false);
-    hook_rt *rt = rt_get(p);
-    if (!rt) {
-        *error = oom;
+    if (!rt || rt->p != p) {
+        *error = no_session;
         return -1;
     }
     rt->st.calls++;
@@ -504,7 +519,7 @@ int hook_call(const q_program *p, const q_record *rec, const q_val *slots, const
     if (!rt->L && !hook_state_open(rt)) {
         rt->cur = NULL;
         rt->st.errors++;
-        *error = hook_message(p, h, "không tạo được môi trường Lua (cannot create the Lua state: out of memory)");
+        *error = hook_message(rt, h, "không tạo được môi trường Lua (cannot create the Lua state: out of memory)");
         if (!*error) *error = oom;
         return -1;
     }
@@ -540,10 +555,10 @@ int hook_call(const q_program *p, const q_record *rec, const q_val *slots, const
     return -1;
 }
 
-const char *hook_message(const q_program *p, uint32_t h, const char *fmt, ...)
+const char *hook_message(hook_session *rt, uint32_t h, const char *fmt, ...)
 {
-    hook_rt *rt = rt_get(p);
-    if (!rt) return NULL;
+    if (!rt) return no_session;
+    const q_program *p = rt->p;
     char msg[1100];
     va_list ap;
     va_start(ap, fmt);
@@ -554,15 +569,15 @@ const char *hook_message(const q_program *p, uint32_t h, const char *fmt, ...)
     return rt_intern(rt, msg, strlen(msg));
 }
 
-int hook_patch(const q_program *p, const q_record *rec, const hook_adj *adj, const q_val **slots,
+int hook_patch(hook_session *rt, const q_record *rec, const hook_adj *adj, const q_val **slots,
                const uint8_t **present, const char **error)
 {
-    hook_rt *rt = rt_get(p);
-    uint32_t n = rec->kind < p->nkinds ? p->kinds[rec->kind].nfields : 0;
     if (!rt) {
-        *error = "hook: out of memory (không đủ bộ nhớ)";
+        *error = no_session;
         return -1;
     }
+    const q_program *p = rt->p;
+    uint32_t n = rec->kind < p->nkinds ? p->kinds[rec->kind].nfields : 0;
     if (*slots != rt->slots) {
         if (n > rt->cap) {
             q_val *s = realloc(rt->slots, n * sizeof *s);
@@ -599,7 +614,7 @@ int hook_patch(const q_program *p, const q_record *rec, const hook_adj *adj, con
 
 static int sb_check(lua_State *L)
 {
-    hook_rt *rt = RT(L);
+    hook_session *rt = RT(L);
     const call *c = rt->cur;
     hook_load_chunk(L, c->src, c->len, c->file, c->name);
     return 0;
@@ -608,7 +623,7 @@ static int sb_check(lua_State *L)
 bool hook_check_source(const q_program *p, const char *name, const char *file, const char *src, size_t len,
                        char *err, size_t errsize)
 {
-    hook_rt rt;
+    hook_session rt;
     memset(&rt, 0, sizeof rt);
     rt.p = p;
     rt.lim = hook_limits_default();

@@ -40,7 +40,7 @@ typedef enum hook_limit_hit {
     HIT_CPU,          /* the CPU-time deadline */
 } hook_limit_hit;
 
-struct hook_rt {
+struct hook_session {
     const q_program *p;
     lua_State *L;
     hook_limits lim;            /* the limits as set */
@@ -63,12 +63,11 @@ struct hook_rt {
     hook_stats st;
 };
 
-typedef struct hook_rt hook_rt;
 
-static inline hook_rt *RT(lua_State *L) { return *(hook_rt **)lua_getextraspace(L); }
+static inline hook_session *RT(lua_State *L) { return *(hook_session **)lua_getextraspace(L); }
 
 /* The program of the state's current call (or of the state). */
-static inline const q_program *RT_PROG(hook_rt *rt) { return rt->cur ? rt->cur->p : rt->p; }
+static inline const q_program *RT_PROG(hook_session *rt) { return rt->cur ? rt->cur->p : rt->p; }
 
 /* An enum or scale value (a full userdata with metatable MT_MEMBER). */
 typedef struct sb_member {
@@ -81,9 +80,9 @@ typedef struct sb_member {
 /* A new Lua state holding the sandbox for rt's program, with the
  * allocator and the hooks that enforce the limits; false when out of
  * memory. */
-bool hook_state_open(hook_rt *rt);
+bool hook_state_open(hook_session *rt);
 /* Arm the limits for one call: instruction budget and CPU deadline. */
-void hook_call_begin(hook_rt *rt);
+void hook_call_begin(hook_session *rt);
 /* Load a hook file's chunk in a fresh environment, run it, freeze the
  * environment, and leave the hook's function on the stack (raises). */
 void hook_load_chunk(lua_State *L, const char *src, size_t len, const char *file, const char *name);
@@ -94,6 +93,6 @@ const char *hook_member_code(const q_program *p, const sb_member *m);
 const char *hook_type_word(const q_program *p, uint32_t type);
 /* The name and value of the limit a call hit ("5000000 lệnh Lua ..."),
  * for its message; NULL if none was hit. */
-const char *hook_limit_text(const hook_rt *rt, int status, char *buf, size_t size);
+const char *hook_limit_text(const hook_session *rt, int status, char *buf, size_t size);
 
 #endif /* QUY_HOOK_IMPL_H */

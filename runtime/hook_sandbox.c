@@ -49,7 +49,7 @@ static int64_t cpu_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void hook_call_begin(hook_rt *rt)
+void hook_call_begin(hook_session *rt)
 {
     rt->max_ticks = (rt->lim.instructions + HOOK_TICK - 1) / HOOK_TICK;
     rt->ticks = 0;
@@ -58,7 +58,7 @@ void hook_call_begin(hook_rt *rt)
     rt->deadline_ns = cpu_now_ns() + (int64_t)rt->lim.cpu_ms * 1000000;
 }
 
-const char *hook_limit_text(const hook_rt *rt, int status, char *buf, size_t size)
+const char *hook_limit_text(const hook_session *rt, int status, char *buf, size_t size)
 {
     if (rt->hit == HIT_INSTRUCTIONS)
         snprintf(buf, size, "vượt giới hạn %llu lệnh Lua cho một lần gọi (instruction budget exceeded)",
@@ -77,7 +77,7 @@ const char *hook_limit_text(const hook_rt *rt, int status, char *buf, size_t siz
  * (Lua then collects garbage, retries, and raises a memory error). */
 static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
-    hook_rt *rt = ud;
+    hook_session *rt = ud;
     size_t old = ptr ? osize : 0;
     if (nsize == 0) {
         free(ptr);
@@ -98,7 +98,7 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
  * event raises again, so a pcall cannot keep the call running. */
 static void sb_limit_hook(lua_State *L, lua_Debug *ar)
 {
-    hook_rt *rt = RT(L);
+    hook_session *rt = RT(L);
     if (rt->hit == HIT_NONE) {
         if (ar->event == LUA_HOOKCOUNT && ++rt->ticks > rt->max_ticks)
             rt->hit = HIT_INSTRUCTIONS;
@@ -346,7 +346,7 @@ const char *hook_type_word(const q_program *p, uint32_t type)
 
 static int member_index(lua_State *L)
 {
-    hook_rt *rt = RT(L);
+    hook_session *rt = RT(L);
     const sb_member *m = luaL_checkudata(L, 1, MT_MEMBER);
     const char *k = luaL_checkstring(L, 2);
     const q_program *p = RT_PROG(rt);
@@ -369,7 +369,7 @@ static int member_index(lua_State *L)
 
 static int member_tostring(lua_State *L)
 {
-    hook_rt *rt = RT(L);
+    hook_session *rt = RT(L);
     const sb_member *m = luaL_checkudata(L, 1, MT_MEMBER);
     lua_pushstring(L, hook_member_code(RT_PROG(rt), m));
     return 1;
@@ -389,7 +389,7 @@ static const sb_member *member_at(lua_State *L, int idx)
 
 static void member_pair(lua_State *L, const sb_member **a, const sb_member **b)
 {
-    hook_rt *rt = RT(L);
+    hook_session *rt = RT(L);
     const q_program *p = RT_PROG(rt);
     *a = member_at(L, 1);
     *b = member_at(L, 2);
@@ -656,7 +656,7 @@ static void open_lib(lua_State *L, const char *name, lua_CFunction open)
 /* Builds the sandbox in a new state (run under lua_pcall). */
 static int sb_open(lua_State *L)
 {
-    hook_rt *rt = RT(L);
+    hook_session *rt = RT(L);
     const q_program *p = RT_PROG(rt);
 
     /* metatables of exact numbers and enum/scale values */
@@ -785,11 +785,11 @@ static int sb_open(lua_State *L)
     return 0;
 }
 
-bool hook_state_open(hook_rt *rt)
+bool hook_state_open(hook_session *rt)
 {
     lua_State *L = lua_newstate(rt_alloc, rt);
     if (!L) return false;
-    *(hook_rt **)lua_getextraspace(L) = rt;
+    *(hook_session **)lua_getextraspace(L) = rt;
     lua_sethook(L, sb_limit_hook, LUA_MASKCOUNT | LUA_MASKCALL, HOOK_TICK);
     hook_call_begin(rt);
     lua_gc(L, LUA_GCGEN, 0, 0);

@@ -95,6 +95,7 @@ static void arena_free(arena *a)
 
 struct rec_reader {
     const q_program *p;
+    struct hook_session *hooks; /* the caller's, for checks that call hooks (may be NULL) */
     FILE *in;
     char name[256];
     rec_format fmt;    /* REC_AUTO until sniffed */
@@ -741,7 +742,7 @@ static int run_checks(rec_reader *r, uint32_t k, rec_error *err)
         const q_check *ck = &p->checks[kd->first_check + c];
         const char *fname = ck->field < p->nfields ? prog_str(p, p->fields[ck->field].name) : "";
         q_val v = {0, 0};
-        int e = vm_eval(p, ck->entry, &r->rec, &v);
+        int e = vm_eval(p, r->hooks, ck->entry, &r->rec, &v);
         if (e != VM_OK)
             return fail(r, err, "eval", fname, "không kiểm tra được ràng buộc '%s': %s (check could not be evaluated)",
                         prog_str(p, ck->text), e > 0 && e < VM__COUNT ? vm_error_message[e] : "?");
@@ -1306,6 +1307,8 @@ static int next_csv(rec_reader *r, q_record **out, rec_error *err)
 /* =====================================================================
  * Public API
  * ===================================================================== */
+
+void rec_reader_set_hooks(rec_reader *r, struct hook_session *hs) { r->hooks = hs; }
 
 rec_reader *rec_reader_open(const q_program *p, FILE *in, const char *name, rec_format fmt)
 {

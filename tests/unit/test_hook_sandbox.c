@@ -178,8 +178,8 @@ static void test_more_escapes(void **state) { run_cases(*state, more, sizeof mor
  * reach (CPU time): the verdict is the message, whatever the speed. */
 static void cpu_case(qfx *fx, const char *lua)
 {
-    q_program *p = one_hook(fx, lua);
-    hook_set_limits(p, &(hook_limits){.instructions = 1ull << 62, .cpu_ms = 20});
+    one_hook(fx, lua);
+    hook_session_set_limits(qfx_hooks(fx), &(hook_limits){.instructions = 1ull << 62, .cpu_ms = 20});
     expect_failure(fx, "vượt giới hạn 20 ms thời gian CPU cho một lần gọi (CPU time limit exceeded)");
     qfx_release(fx);
 }
