@@ -13,6 +13,7 @@
 #include "hook_fixture.h"
 
 #include <pthread.h>
+#include <sys/stat.h>
 
 #include "explain.h"
 
@@ -637,6 +638,77 @@ static void test_adjust_when(void **state)
  * Compile-time checks
  * ------------------------------------------------------------------- */
 
+/* Write DIR/rel (its folders made first; removed by hook_files_cleanup). */
+static void tree_file(qfx *fx, const char *rel, const char *src)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", fx->dir, rel);
+    for (char *c = path + strlen(fx->dir) + 1; *c; c++)
+        if (*c == '/') {
+            *c = 0;
+            mkdir(path, 0700);
+            *c = '/';
+        }
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(src, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* A hook file is found beside the ruleset, beside the rulesets it extends,
+ * or in a shared folder of the search path: no copy per variant. */
+static void test_hook_file_resolution(void **state)
+{
+    qfx *fx = *state;
+    static const char *const made[] = {"base/base.quy", "base/hooks/p.lua", "hooks/s.lua", "var/var.quy",
+                                       "var/hooks/own.lua", "over/over.quy", "over/hooks/p.lua", NULL};
+    tree_file(fx, "base/base.quy", HDR "rate member { otherwise htnv }\n");
+    tree_file(fx, "base/hooks/p.lua", "return function(n) return n == 3 end\n");
+    tree_file(fx, "hooks/s.lua", "return function(n) return n == 4 end\n");
+    tree_file(fx, "var/hooks/own.lua", "return function(n) return n == 5 end\n");
+    tree_file(fx, "var/var.quy",
+              "ruleset var extends base version \"1\"\n"
+              "hook p(n: int) -> bool from \"hooks/p.lua\"\n"   /* the parent's */
+              "hook s(n: int) -> bool from \"hooks/s.lua\"\n"   /* the shared folder's */
+              "hook own(n: int) -> bool from \"hooks/own.lua\"\n" /* its own */
+              "amend rate member { a: htxsnv when p(n) cite \"t\"\n b: httnv when s(n) cite \"t\"\n"
+              " c: htnv when own(n) cite \"t\" }\n");
+    q_program *p = qfx_compile(fx, "var");
+    if (!p) qfx_dump(fx);
+    assert_non_null(p);
+    assert_int_equal(qfx_tier(fx, REC(",'n':3")), QO_HTXSNV);
+    assert_int_equal(qfx_tier(fx, REC(",'n':4")), QO_HTTNV);
+    assert_int_equal(qfx_tier(fx, REC(",'n':5")), QO_HTNV);
+    /* a variant's own file overrides its parent's */
+    tree_file(fx, "over/hooks/p.lua", "return function(n) return n == 7 end\n");
+    tree_file(fx, "over/over.quy",
+              "ruleset over extends base version \"1\"\n"
+              "hook p(n: int) -> bool from \"hooks/p.lua\"\n"
+              "hook q(n: int) -> bool from \"hooks/nowhere.lua\"\n"
+              "amend rate member { a: htxsnv when p(n) cite \"t\" }\n");
+    assert_null(qfx_compile(fx, "over"));
+    qfx_expect_in(fx, "over.quy", DIAG_ERROR, 3, 29, "over/hooks/nowhere.lua: No such file or directory");
+    tree_file(fx, "over/over.quy",
+              "ruleset over extends base version \"1\"\n"
+              "hook p(n: int) -> bool from \"hooks/p.lua\"\n"
+              "amend rate member { a: htxsnv when p(n) cite \"t\" }\n");
+    assert_non_null(qfx_compile(fx, "over"));
+    assert_int_equal(qfx_tier(fx, REC(",'n':3")), QO_HTNV);
+    assert_int_equal(qfx_tier(fx, REC(",'n':7")), QO_HTXSNV);
+    qfx_release(fx);
+    for (const char *const *m = made; *m; m++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", fx->dir, *m);
+        unlink(path);
+    }
+    static const char *const dirs[] = {"base/hooks", "base", "hooks", "var/hooks", "var", "over/hooks", "over", NULL};
+    for (const char *const *d = dirs; *d; d++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", fx->dir, *d);
+        assert_int_equal(rmdir(path), 0);
+    }
+}
+
 static void test_compile_errors(void **state)
 {
     qfx *fx = *state;
@@ -817,6 +889,7 @@ int main(void)
         T(test_adjustment_errors),
         T(test_adjust_when),
         T(test_compile_errors),
+        T(test_hook_file_resolution),
         T(test_too_many_steps),
         T(test_bytecode_round_trip),
     };
