@@ -26,6 +26,13 @@ end
 function bad.xpcall_loop()
   return xpcall(error, function() while true do end end)
 end
+-- Added with the fix (not a reproducer of the issue): C work with few Lua
+-- instructions (each s:upper() is one call on 4 MiB), so only the CPU-time
+-- limit can end it.
+function bad.cpu_heavy()
+  local s = string.rep('a', 4 * 1024 * 1024)
+  while true do local _ = s:upper() end
+end
 return function(mode, tasks)
   local f = bad[mode]
   if f then return f() end
