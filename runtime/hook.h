@@ -14,8 +14,8 @@
  * The state holds only:
  *   - the base functions that cannot reach outside (no dofile, loadfile,
  *     print, collectgarbage, rawset; `load` takes text only, in the
- *     sandbox), string (no dump, no pattern matching), table, math (no
- *     random), utf8, and `quy` (exact numbers);
+ *     sandbox), string (no dump, patterns or binary packing), table, math
+ *     (no random), utf8, and `quy` (exact numbers);
  *   - the ruleset's enum and scale types as tables of values (tier.httnv);
  *   - one read-only environment per hook file.
  * Every call runs under an instruction budget and a CPU-time deadline, and
