@@ -48,6 +48,12 @@ if(NOT XXHASH_FOUND)
 endif()
 add_library(quy::xxhash ALIAS PkgConfig::XXHASH)
 
+pkg_check_modules(Z3 IMPORTED_TARGET z3)
+if(NOT Z3_FOUND)
+  quy_missing("Z3 (SMT solver, for quy prove)" "libz3-dev")
+endif()
+add_library(quy::z3 ALIAS PkgConfig::Z3)
+
 if(QUY_TESTS)
   pkg_check_modules(CMOCKA IMPORTED_TARGET cmocka)
   if(NOT CMOCKA_FOUND)

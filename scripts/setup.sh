@@ -11,6 +11,7 @@ PACKAGES=(
   libcsv-dev            # CSV records
   libxxhash-dev         # hashing record ids in batch steps
   libcmocka-dev         # unit tests
+  libz3-dev             # the Z3 SMT solver (quy prove)
 )
 
 missing=()
