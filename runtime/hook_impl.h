@@ -46,7 +46,8 @@ struct hook_session {
     hook_limits lim;            /* the limits as set */
     size_t mem;                 /* bytes held by the state */
     uint64_t ticks, max_ticks;  /* count-hook ticks this call, and the budget in ticks */
-    uint64_t events;            /* hook events this call (ticks and calls): the clock is read every few */
+    uint64_t calls;             /* call events this call: the clocks are looked at every few */
+    int64_t wall_ns;            /* monotonic time of the last read of the CPU clock */
     int64_t deadline_ns;        /* thread CPU time at which this call must end */
     uint8_t hit;                /* hook_limit_hit */
     int *fn;                    /* [nhooks] registry references, LUA_NOREF until loaded */

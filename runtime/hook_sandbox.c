@@ -6,9 +6,14 @@
  *
  * A call ends within bounded work whatever the Lua code does:
  *   - instructions: a count hook every HOOK_TICK Lua instructions;
- *   - CPU time: the same hook, and a call hook on every function call
- *     (Lua or C, metamethods included), read the thread's CPU clock every
- *     few events and raise past the call's deadline;
+ *   - CPU time: the same hook at every tick, and a call hook every few
+ *     function calls (Lua or C, metamethods included, so a C function
+ *     looping over C metamethods is seen), read the thread's CPU clock
+ *     and raise past the call's deadline. The CPU clock is a system call;
+ *     it is read only when the (cheap, vDSO) monotonic clock says that
+ *     HOOK_SLICE_NS passed since the last read: a thread's CPU time grows
+ *     no faster than wall time, so the deadline is seen at most a slice
+ *     plus one event late;
  *   - memory: the state's allocator counts every byte and refuses past the
  *     cap;
  *   - work done inside one C function, where no hook runs: every library
@@ -39,13 +44,21 @@
 #include "hook_impl.h"
 
 #define HOOK_TICK 1000u          /* the count hook runs every HOOK_TICK instructions */
-#define HOOK_CLOCK_EVERY 16u     /* the CPU clock is read every HOOK_CLOCK_EVERY hook events */
+#define HOOK_CALL_EVERY 16u      /* the clocks are looked at every HOOK_CALL_EVERY call events */
+#define HOOK_SLICE_NS 5000000    /* wall time between two reads of the CPU clock */
 #define HOOK_MOVE_MAX (1u << 20) /* elements one table.move may move */
 #define HOOK_SLOT_BYTES 16u      /* bytes of one table slot: #t above memory / 16 is a fake length */
 
 /* =====================================================================
  * Limits
  * =================================================================== */
+
+static int64_t wall_now_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) return 0;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static int64_t cpu_now_ns(void)
 {
@@ -58,7 +71,8 @@ void hook_call_begin(hook_session *rt)
 {
     rt->max_ticks = (rt->lim.instructions + HOOK_TICK - 1) / HOOK_TICK;
     rt->ticks = 0;
-    rt->events = 0;
+    rt->calls = 0;
+    rt->wall_ns = wall_now_ns();
     rt->hit = HIT_NONE;
     rt->deadline_ns = cpu_now_ns() + (int64_t)rt->lim.cpu_ms * 1000000;
 }
@@ -96,18 +110,28 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return np;
 }
 
+/* Past the call's CPU deadline? Reads the CPU clock only once a slice of
+ * wall time has passed since the last read (see the top of the file). */
+static bool past_deadline(hook_session *rt)
+{
+    int64_t w = wall_now_ns();
+    if (w - rt->wall_ns < HOOK_SLICE_NS) return false;
+    rt->wall_ns = w;
+    return cpu_now_ns() > rt->deadline_ns;
+}
+
 /* Runs every HOOK_TICK instructions (LUA_HOOKCOUNT) and at every
  * function call, Lua or C (LUA_HOOKCALL, LUA_HOOKTAILCALL): counts the
- * instruction budget, and every HOOK_CLOCK_EVERY events reads the CPU
- * clock against the call's deadline. Once a limit is hit, every later
- * event raises again, so a pcall cannot keep the call running. */
+ * instruction budget, and at every tick and every HOOK_CALL_EVERY calls
+ * looks at the CPU deadline. Once a limit is hit, every later event
+ * raises again, so a pcall cannot keep the call running. */
 static void sb_limit_hook(lua_State *L, lua_Debug *ar)
 {
     hook_session *rt = RT(L);
     if (rt->hit == HIT_NONE) {
         if (ar->event == LUA_HOOKCOUNT && ++rt->ticks > rt->max_ticks)
             rt->hit = HIT_INSTRUCTIONS;
-        else if (++rt->events % HOOK_CLOCK_EVERY == 0 && cpu_now_ns() > rt->deadline_ns)
+        else if ((ar->event == LUA_HOOKCOUNT || ++rt->calls % HOOK_CALL_EVERY == 0) && past_deadline(rt))
             rt->hit = HIT_CPU;
         else
             return;
