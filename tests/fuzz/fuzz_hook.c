@@ -61,7 +61,7 @@ static q_program *base;
 static rec_reader *rd[NREC];
 static q_record *recs[NREC];
 static vm_event ev[TRACE_CAP];
-static const hook_limits fuzz_limits = {.instructions = 20000, .memory = 4u << 20, .cpu_ms = 100};
+static const hook_limits fuzz_limits = {.instructions = 20000, .memory = 1u << 20, .cpu_ms = 100};
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
