@@ -42,6 +42,14 @@ for g in $(grep -o '^| `gap_[a-z0-9_]*`' "$SRC/docs/rulesets/central-124.md" | t
   expect "central-124.gap.$g" 5 "gap $g" -- central-124 --gaps
 done
 expect central-124.equiv-self 0 "ĐÃ CHỨNG MINH" -- central-124 --equiv central-124
+# central-366 (provisional): its gaps and dead clauses as approved; every gap its docs
+# name is found; the 25 % quota variant changes no rate block
+expect central-366.gaps 0 "ĐÃ CHỨNG MINH" -- central-366 --gaps --expect "$E/central-366.gaps"
+expect central-366.dead 0 "ĐÃ CHỨNG MINH" -- central-366 --dead --expect "$E/central-366.dead"
+for g in $(grep -o '^| `gap_[a-z0-9_]*`' "$SRC/docs/rulesets/central-366.md" | tr -d '|` '); do
+  expect "central-366.gap.$g" 5 "gap $g" -- central-366 --gaps
+done
+expect central-366-ty-le-25.refines 0 "ĐÃ CHỨNG MINH" -- central-366-ty-le-25 --refines central-366
 
 # Fixtures: each answer both ways.
 expect fixture.loose-narrow 5 "member looser htnv->httnv" -- loose-narrow --refines central-124
