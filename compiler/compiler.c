@@ -119,7 +119,7 @@ static bool load_chain(compiler *c, const char *name, const char *from_path, con
 static bool load_text(compiler *c, const char *name, char *path, char *src, size_t len, const char **loading,
                       size_t depth)
 {
-    sema_file f = {.path = path, .src = src, .len = len};
+    sema_file f = {.path = path, .src = src, .len = len, .hook_dirs = (const char *const *)c->search, .nhook_dirs = c->nsearch};
     parse_file(c->arena, &c->diags, f.path, f.src, f.len, &f.ast);
     ast_node *h = f.ast.header;
     f.layer = h && h->u.ruleset.name.len ? h->u.ruleset.name.s : name;

@@ -35,16 +35,13 @@
  * THREADS
  * - A quy_ruleset is immutable once loaded: any number of threads may rate
  *   with one ruleset at the same time, each through its own quy_session.
- * - A quy_session holds everything that changes while rating (the record
- *   decoder, the trace buffer, the results of the last call, the Lua hook
- *   limits); use each session (and the batches, results and writers made
- *   from it) from one thread at a time.
+ * - A quy_session holds everything that changes while rating (the Lua
+ *   hook state, its limits and the strings hooks return, the trace buffer,
+ *   the results of the last call); a quy_batch holds its record decoder
+ *   and the batch's data. Use each session (and the batches, results and
+ *   writers made from it) from one thread at a time.
  * - A quy_loader, quy_diags or quy_explain is used by one thread at a time.
  *   quy_errmsg() is per thread.
- *   (Until the Lua hook runtime moves into the session, sessions of one
- *   ruleset that declares hooks take turns on a lock held by the ruleset
- *   while they rate: correct, but not parallel. Rulesets without hooks
- *   rate in parallel.)
  *
  * Records and results: docs/integration-guide.md (sections 3 to 6) and the
  * records contract it references.

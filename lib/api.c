@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "../runtime/explain.h"
-#include "../runtime/hook.h"
 #include "../runtime/output.h"
 #include "internal.h"
 
@@ -23,7 +22,7 @@ quy_status qi_ruleset_new(q_program *p, const char *file, quy_ruleset **out)
 {
     quy_ruleset *rs = calloc(1, sizeof *rs);
     char *f = strdup(file ? file : "");
-    if (!rs || !f || pthread_mutex_init(&rs->hook_lock, NULL) != 0) {
+    if (!rs || !f) {
         free(rs);
         free(f);
         prog_free(p);
@@ -31,7 +30,6 @@ quy_status qi_ruleset_new(q_program *p, const char *file, quy_ruleset **out)
     }
     rs->p = p;
     rs->file = f;
-    rs->hooks = p->nhooks > 0;
     *out = rs;
     return QUY_OK;
 }
@@ -39,7 +37,6 @@ quy_status qi_ruleset_new(q_program *p, const char *file, quy_ruleset **out)
 void quy_ruleset_free(quy_ruleset *rs)
 {
     if (!rs) return;
-    pthread_mutex_destroy(&rs->hook_lock);
     prog_free(rs->p);
     free(rs->file);
     free(rs);
@@ -117,13 +114,13 @@ quy_status quy_session_new(const quy_ruleset *rs, quy_session **out)
     if (!rs || !out) return NULLARG("quy_session_new");
     quy_session *s = calloc(1, sizeof *s);
     if (s) s->ev = malloc(sizeof(vm_event) * QUY_TRACE_CAP);
-    if (!s || !s->ev) {
+    if (s && s->ev) s->hooks = hook_session_new(rs->p, NULL);
+    if (!s || !s->ev || !s->hooks) {
+        if (s) free(s->ev);
         free(s);
         return qi_fail(QUY_ENOMEM, "out of memory");
     }
     s->rs = rs;
-    s->hook_instructions = QUY_HOOK_INSTRUCTIONS;
-    s->hook_memory = QUY_HOOK_MEMORY;
     *out = s;
     return QUY_OK;
 }
@@ -132,6 +129,7 @@ void quy_session_free(quy_session *s)
 {
     if (!s) return;
     quy_batch_free(s->single);
+    hook_session_free(s->hooks);
     free(s->ev);
     free(s);
 }
@@ -139,24 +137,10 @@ void quy_session_free(quy_session *s)
 quy_status quy_session_set_hook_limits(quy_session *s, uint64_t instructions, size_t memory)
 {
     if (!s) return NULLARG("quy_session_set_hook_limits");
-    if (instructions) s->hook_instructions = instructions;
-    if (memory) s->hook_memory = memory;
+    hook_limits lim = {.instructions = instructions, .memory = memory};
+    hook_session_set_limits(s->hooks, &lim);
     return QUY_OK;
 }
-
-void qi_hook_limits(const quy_session *s)
-{
-    if (s->rs->hooks) hook_set_limits(s->rs->p, s->hook_instructions, s->hook_memory);
-}
-
-/* Rating runs between these two: the hook lock, this session's limits. */
-static void enter(const quy_session *s)
-{
-    qi_lock(s->rs);
-    qi_hook_limits(s);
-}
-
-static void leave(const quy_session *s) { qi_unlock(s->rs); }
 
 /* =====================================================================
  * Batches
@@ -175,6 +159,8 @@ quy_status quy_batch_new(quy_session *s, unsigned flags, quy_batch **out)
         return qi_fail(QUY_ENOMEM, "out of memory");
     }
     batch_single(b->bt, (flags & QUY_BATCH_SINGLE) != 0);
+    batch_set_hooks(b->bt, s->hooks); /* borrowed: the session outlives its batches */
+    s->nbatches++;
     b->s = s;
     b->flags = flags;
     b->flags_of = SIZE_MAX;
@@ -200,6 +186,7 @@ void quy_batch_free(quy_batch *b)
     clear_xflags(b);
     if (b->decoder) rec_reader_free(b->decoder);
     batch_free(b->bt);
+    b->s->nbatches--;
     free(b->results);
     free(b);
 }
@@ -246,16 +233,15 @@ quy_status quy_batch_add_json(quy_batch *b, const char *json, size_t len, const 
          * object's decimals would already have gone through a double) */
         if (!(b->decoder = rec_reader_open(b->s->rs->p, NULL, name, REC_JSONL))) return qi_fail(QUY_ENOMEM, "out of memory");
         rec_reader_set_limits(b->decoder, &b->limits);
+        rec_reader_set_hooks(b->decoder, b->s->hooks);
         if (b->warn) rec_reader_on_warning(b->decoder, on_warning, b);
     }
     q_record *rec;
     rec_error err;
-    enter(b->s);
     if (rec_decode_text(b->decoder, json, len, line, &rec, &err) > 0)
         batch_add_record(b->bt, rec, name);
     else
         batch_add_rejected(b->bt, &err, name);
-    leave(b->s);
     return QUY_OK;
 }
 
@@ -266,9 +252,7 @@ quy_status quy_batch_read_stream(quy_batch *b, FILE *in, const char *name)
     if (st != QUY_OK) return st;
     if (!name) name = "-";
     rec_error err;
-    enter(b->s);
     int rc = batch_read(b->bt, in, name, &err);
-    leave(b->s);
     if (rc != 0) return qi_fail(QUY_IO, "%s:%u: %s", name, err.line, err.message);
     return QUY_OK;
 }
@@ -289,9 +273,7 @@ quy_status quy_batch_run(quy_batch *b)
     if (!b) return NULLARG("quy_batch_run");
     quy_status st = not_after_run(b, "quy_batch_run");
     if (st != QUY_OK) return st;
-    enter(b->s);
     batch_run(b->bt);
-    leave(b->s);
     b->nresults = batch_count(b->bt);
     b->results = calloc(b->nresults ? b->nresults : 1, sizeof *b->results);
     if (!b->results) return qi_fail(QUY_ENOMEM, "out of memory");
@@ -337,6 +319,9 @@ quy_status quy_rate_json(quy_session *s, const char *json, size_t len, const quy
     if (!s || !json || !out) return NULLARG("quy_rate_json");
     quy_batch_free(s->single);
     s->single = NULL;
+    /* no result of this session is alive any more: the strings hooks
+     * returned for earlier records can go (a session keeps 64 MiB at most) */
+    if (s->nbatches == 0) hook_session_release_strings(s->hooks);
     quy_batch *b;
     quy_status st = quy_batch_new(s, QUY_BATCH_SINGLE | QUY_BATCH_EXPLAIN, &b);
     if (st != QUY_OK) return st;

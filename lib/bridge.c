@@ -12,7 +12,6 @@ q_program *quy_bridge_take_program(quy_ruleset *rs)
     if (!rs) return NULL;
     q_program *p = rs->p;
     rs->p = NULL;
-    pthread_mutex_destroy(&rs->hook_lock);
     free(rs->file);
     free(rs);
     return p;

@@ -9,39 +9,33 @@
  *
  * Ownership of run-time state (quy.h, THREADS): a quy_ruleset holds the
  * compiled program and nothing that changes while rating; a quy_session
- * holds the record decoder, the trace buffer, the last single result and
- * the hook limits. The program's Lua hook runtime still lives in the
- * program (runtime/hook.c, q_program.hook_rt) until it moves into a
- * per-thread object: until then a ruleset with hooks serialises rating
- * through rs->hook_lock (qi_lock/qi_unlock), which is the only mutable
- * field of a quy_ruleset.
+ * holds the hook session (runtime/hook.h: the Lua state, its limits, the
+ * strings hooks return), the trace buffer and the last single result; a
+ * quy_batch holds its record decoder and the batch's data.
  */
 #ifndef QUY_LIB_INTERNAL_H
 #define QUY_LIB_INTERNAL_H
 
-#include <pthread.h>
 #include <stdbool.h>
 
 #include "../compiler/compiler.h"
 #include "../include/quy.h"
 #include "../runtime/batch.h"
+#include "../runtime/hook.h"
 #include "../runtime/record.h"
 #include "../runtime/vm.h"
 
 struct quy_ruleset {
     q_program *p;
-    char *file;                /* where it came from ("" from bytes) */
-    bool hooks;                /* p declares hooks: rating takes hook_lock */
-    pthread_mutex_t hook_lock; /* see above */
+    char *file; /* where it came from ("" from bytes) */
 };
 
 struct quy_session {
     const quy_ruleset *rs;
-    rec_reader *decoder;   /* JSON objects → records */
-    vm_event *ev;          /* trace buffer, QUY_TRACE_CAP events */
-    uint64_t hook_instructions; /* 0 = the runtime's default */
-    size_t hook_memory;
-    quy_batch *single;     /* the batch of the last quy_rate_json */
+    hook_session *hooks; /* this thread's Lua state and limits (runtime/hook.h) */
+    vm_event *ev;        /* trace buffer, QUY_TRACE_CAP events */
+    quy_batch *single;   /* the batch of the last quy_rate_json */
+    size_t nbatches;     /* batches alive (hook strings are released when none is) */
 };
 
 struct quy_result {
@@ -70,12 +64,6 @@ struct quy_batch {
 /* Set the per-thread message (printf-style) and return `st`. */
 quy_status qi_fail(quy_status st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *qi_strdup(const char *s);
-
-/* Take / release the ruleset's hook lock when it has hooks. */
-void qi_lock(const quy_ruleset *rs);
-void qi_unlock(const quy_ruleset *rs);
-/* Apply the session's hook limits to the program (under the lock). */
-void qi_hook_limits(const quy_session *s);
 
 /* Make a quy_ruleset around a program (takes it; frees it on failure). */
 quy_status qi_ruleset_new(q_program *p, const char *file, quy_ruleset **out);

@@ -242,7 +242,7 @@ const char *quy_result_error_message(const quy_result *r)
  * =================================================================== */
 
 /* Re-run the rate block of result r with a trace into the session's
- * buffer (under the hook lock). */
+ * buffer, with the session's hooks. */
 static quy_status traced(const quy_result *r, batch_view *v, vm_result *res, vm_trace *tr, const char *fn)
 {
     if (!qi_view(r, v)) return QUY_EINVAL;
@@ -254,10 +254,7 @@ static quy_status traced(const quy_result *r, batch_view *v, vm_result *res, vm_
     quy_session *s = r->b->s;
     *tr = (vm_trace){.ev = s->ev, .cap = QUY_TRACE_CAP};
     *res = v->res;
-    qi_lock(s->rs);
-    qi_hook_limits(s);
-    vm_rate(s->rs->p, v->rec, res, tr);
-    qi_unlock(s->rs);
+    vm_rate(s->rs->p, s->hooks, v->rec, res, tr);
     return QUY_OK;
 }
 
@@ -367,10 +364,7 @@ quy_status quy_writer_result(quy_writer *w, const quy_result *r, int explain)
         return qi_fail(QUY_ESTATE, "quy_writer_result: explain needs a batch made with QUY_BATCH_EXPLAIN");
     quy_session *s = r->b->s;
     vm_trace tr = {.ev = s->ev, .cap = QUY_TRACE_CAP};
-    qi_lock(s->rs);
-    qi_hook_limits(s);
     batch_write(r->b->bt, r->i, w->w, explain ? &tr : NULL, true);
-    qi_unlock(s->rs);
     return QUY_OK;
 }
 

@@ -2,6 +2,7 @@
  * util.c — versions, the per-thread error message, status names.
  */
 #define _GNU_SOURCE 1 /* vasprintf */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,13 +65,3 @@ const char *quy_status_name(int status)
 void quy_free(void *p) { free(p); }
 
 char *qi_strdup(const char *s) { return s ? strdup(s) : NULL; }
-
-void qi_lock(const quy_ruleset *rs)
-{
-    if (rs->hooks) pthread_mutex_lock((pthread_mutex_t *)&rs->hook_lock);
-}
-
-void qi_unlock(const quy_ruleset *rs)
-{
-    if (rs->hooks) pthread_mutex_unlock((pthread_mutex_t *)&rs->hook_lock);
-}

@@ -8,9 +8,8 @@
  *
  *   test_threads SOURCE_DIR
  *
- * Rulesets: central-124 (it declares Lua hooks: its sessions take turns on
- * the ruleset's hook lock) and tests/golden/eval/aggregates/rs/agg (no
- * hooks: its sessions rate fully in parallel).
+ * Rulesets: central-124 (it declares Lua hooks: each session has its own
+ * Lua state) and tests/golden/eval/aggregates/rs/agg (no hooks).
  */
 #include <pthread.h>
 #include <stdio.h>
