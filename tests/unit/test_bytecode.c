@@ -735,7 +735,7 @@ static void test_verify_indices(void **state)
 
     p = good_program();
     p->rules[0].cite = 9999;
-    expect_reject(p, "rule 0: cite string id 9999 out of range");
+    expect_reject(p, "rules[0].cite: string id 9999 out of range");
 
     p = good_program();
     p->code[17].a = 5;
@@ -755,7 +755,7 @@ static void test_verify_indices(void **state)
 
     p = good_program();
     p->kinds[0].entry = 500;
-    expect_reject(p, "kind 0: entry 500 outside code");
+    expect_reject(p, "kinds[0].entry: index 500 out of range (ncode 27, or none)");
 
     p = good_program();
     p->rules[0].first_clause = 2;
@@ -775,7 +775,7 @@ static void test_verify_indices(void **state)
 
     p = good_program();
     p->str_off[3] = p->blob_len + 1;
-    expect_reject(p, "string 3: offset");
+    expect_reject(p, "string offsets[3]: index");
 
     p = good_program();
     p->blob[p->blob_len - 1] = 'x';
