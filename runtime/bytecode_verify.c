@@ -8,19 +8,50 @@
 #include <string.h>
 
 /* =====================================================================
- * The verifier
+ * What the VM trusts
  *
- * First the tables: every string id, every index and every range in
- * bounds. Then the code, one block per entry (each kind's rate block, each
- * check): a walk of the control-flow graph from the entry that carries an
- * abstract state — stack depth and the stack of active loop registers —
- * to every reachable instruction. Each reachable instruction belongs to
- * exactly one block (that is how blocks are delimited: a block is what its
- * entry reaches), its operands are checked against that block's kind, and
- * every join point must see the same state along every path. Jumps go
- * forward, except QSTEP and QFILTER which return to their loop's QNEXT, so every run
- * ends; every path must end at HALT with an empty loop stack and the
- * block's result depth (0 for a rate block, 1 — the bool — for a check).
+ * The VM (vm_exec.inc) and the batch steps check nothing that is listed
+ * here; bc_verify() establishes every one of these properties of a program
+ * before any record is rated with it, and each has a test that crafts a
+ * file violating it (tests/unit/test_bytecode.c, tests/tools/qbc_edit.c,
+ * tests/bytecode/):
+ *
+ *  T1  every table is present when its count is not 0 (generated from
+ *      QUY_PROGRAM_TABLES);
+ *  T2  every string id, index and enum value in a table is in range
+ *      (generated from each field's CHK), every range (first, count) of a
+ *      kind, rule, clause, type, hook lies inside its table;
+ *  T3  the string pool is NUL-terminated and string 0 is ""; every string
+ *      constant lies inside the pool; every constant is a valid value of
+ *      its type (numbers: denominator > 0; bool 0/1; date, member: d = 1);
+ *  T4  the fields, checks and rules of different kinds (and the fields of
+ *      struct types) do not overlap: each belongs to exactly one owner; a
+ *      kind's field i has slot i; clauses belong to their rule;
+ *  T5  a field's default constant has the field's type (a member: one of
+ *      the type's), and is there exactly when QF_DEFAULT says so;
+ *  C1  every instruction reachable from an entry belongs to exactly one
+ *      block (rate block, check, batch expression) and its operands are in
+ *      range for that block's kind (slots, constants, rules of the kind,
+ *      clauses, flags, hooks, adjust steps, loop registers, struct fields);
+ *  C2  the stack never underflows and never exceeds QUY_MAX_STACK; every
+ *      join sees the same depth, stack types and active loops;
+ *  C3  every stack value has a type (number, bool, date, string, member,
+ *      list), and every instruction gets the operand types that its
+ *      QUY_OPCODE_TYPES declaration says (STREQ only on strings, arithmetic
+ *      only on numbers, comparisons on two values of one type, a truth
+ *      value a bool or a number (true when not 0), hook
+ *      arguments of their parameters' types; a possibly absent value only
+ *      as a hook argument); a constant pushed has its declared type;
+ *  C4  loops are properly nested; QBEGIN is followed by its QNEXT, whose
+ *      exit is its QEND; ELEM/ELEMF run only after QNEXT found an element
+ *      (never on an exhausted list); QSTEP/QFILTER run only on an element
+ *      and are the only backward jumps (to their QNEXT); so every loop and
+ *      every run ends;
+ *  C5  every path ends at HALT with no active loop and the block's result:
+ *      nothing (rate block), a bool (check, a cap's condition), a number,
+ *      date, member or bool (a quota's order key);
+ *  C6  DECIDE, ADJUST, OUTCOME and UNRATED only in rate blocks; an
+ *      adjustment hook's CALLHOOK is followed by an ADJUST of its step.
  * =================================================================== */
 
 typedef struct vctx {
@@ -383,17 +414,71 @@ static uint32_t kind_of_check(const q_program *p, uint32_t c)
     return QUY_NONE;
 }
 
+/* The type of a value on the abstract stack: a class (what the VM's q_val
+ * holds), for a list also its type index; VT_NIL marks a value that may be
+ * a hook's nil (LOADF c = 1), which only CALLHOOK accepts. */
+enum { VT_NUM = 1, VT_BOOL, VT_DATE, VT_STR, VT_ORD, VT_LIST, VT_BAD };
+#define VT_NIL 0x80u
+#define VT_ANYVAL 0x7Fu /* a block's result: any value */
+#define VT_CLASS(t) ((t) & 0x7Fu)
+#define VT_LISTOF(type) (VT_LIST | ((uint32_t)(type) << 8))
+
+static const char *vt_name(uint32_t t)
+{
+    static const char *const nm[] = {"nothing", "a number", "a bool", "a date", "a string", "a member",
+                                     "a list", "a struct"};
+    return (t & VT_NIL) ? "a value that may be absent" : nm[VT_CLASS(t) < VT_BAD + 1 ? VT_CLASS(t) : 0];
+}
+
+/* The stack type of a value of program type t. */
+static uint32_t vt_of(const q_program *p, uint32_t t)
+{
+    switch (p->types[t].kind) {
+    case QT_INT: case QT_DECIMAL: case QT_PERCENT: return VT_NUM;
+    case QT_BOOL: return VT_BOOL;
+    case QT_DATE: return VT_DATE;
+    case QT_STRING: return VT_STR;
+    case QT_ENUM: case QT_SCALE: return VT_ORD;
+    case QT_LIST: return VT_LISTOF(t);
+    default: return VT_BAD;
+    }
+}
+
+static uint32_t vt_of_kind(uint8_t k)
+{
+    static const uint8_t m[QT__COUNT] = {[QT_INT] = VT_NUM,  [QT_DECIMAL] = VT_NUM, [QT_PERCENT] = VT_NUM,
+                                          [QT_BOOL] = VT_BOOL, [QT_DATE] = VT_DATE,   [QT_STRING] = VT_STR,
+                                          [QT_ENUM] = VT_ORD,  [QT_SCALE] = VT_ORD,   [QT_STRUCT] = VT_BAD,
+                                          [QT_LIST] = VT_BAD};
+    return k < QT__COUNT ? m[k] : VT_BAD;
+}
+
+/* A loop register's phase: HEAD before its QNEXT (from QBEGIN, or back
+ * from QSTEP/QFILTER), ITER after QNEXT found an element (ELEM, QSTEP,
+ * QFILTER allowed), DONE after QNEXT found none (only QEND allowed). */
+enum { LP_HEAD, LP_ITER, LP_DONE };
+
+typedef struct vloop {
+    uint8_t reg;   /* loop register */
+    uint8_t phase; /* LP_* */
+    uint8_t kind;  /* q_quant */
+    uint16_t slot; /* the list slot it iterates */
+    uint32_t fold; /* stack type QSTEP folds */
+    uint32_t end;  /* its QEND */
+} vloop;
+
 typedef struct vstate {
-    int32_t depth;                  /* operand stack depth; -1: not reached yet */
-    uint32_t nloops;                /* active loop registers */
-    uint8_t order[QUY_MAX_LOOPS];   /* active registers, outermost first */
-    uint16_t lslot[QUY_MAX_LOOPS];  /* the list slot each register iterates */
+    int32_t depth;                /* operand stack depth */
+    uint32_t nloops;              /* active loops, outermost first */
+    vloop loop[QUY_MAX_LOOPS];
+    uint32_t ty[QUY_MAX_STACK];   /* stack types, bottom first */
 } vstate;
 
 typedef struct vblock {
     uint32_t kind;  /* the kind whose slots the block reads */
     uint32_t check; /* check index, or QUY_NONE for the rate block */
     uint32_t expr;  /* batch expression index, or QUY_NONE */
+    uint32_t want;  /* stack type it leaves at HALT; 0: nothing (rate block); VT_BAD: any scalar */
 } vblock;
 
 typedef struct vcode {
@@ -420,11 +505,17 @@ static void block_name(const vcode *c, uint32_t b, char *buf, size_t size)
         snprintf(buf, size, "check %u of kind '%s'", bl->check, kn);
 }
 
-static bool same_loops(const vstate *a, const vstate *b)
+static bool same_state(const vstate *a, const vstate *b)
 {
     if (a->nloops != b->nloops) return false;
-    for (uint32_t i = 0; i < a->nloops; i++)
-        if (a->order[i] != b->order[i] || a->lslot[a->order[i]] != b->lslot[b->order[i]]) return false;
+    for (uint32_t i = 0; i < a->nloops; i++) {
+        const vloop *x = &a->loop[i], *y = &b->loop[i];
+        if (x->reg != y->reg || x->phase != y->phase || x->kind != y->kind || x->slot != y->slot ||
+            x->fold != y->fold || x->end != y->end)
+            return false;
+    }
+    for (int32_t i = 0; i < a->depth; i++)
+        if (a->ty[i] != b->ty[i]) return false;
     return true;
 }
 
@@ -439,6 +530,9 @@ static bool flow(vcode *c, uint32_t blk, uint32_t from, uint32_t to, const vstat
                          fname, p->ncode);
         return vfail(c->v, "instruction %u (%s): jump target %u outside code (ncode %u)", from, fname, to, p->ncode);
     }
+    if (!fall && to <= from && !(p->code[from].op == OP_QSTEP || p->code[from].op == OP_QFILTER))
+        return vfail(c->v, "instruction %u (%s): backward jump to %u (only QSTEP and QFILTER jump back)", from, fname,
+                     to);
     const char *tname = p->code[to].op < OP__COUNT ? op_table[p->code[to].op].name : "?";
     if (c->owner[to] == QUY_NONE) {
         c->owner[to] = blk;
@@ -457,9 +551,11 @@ static bool flow(vcode *c, uint32_t blk, uint32_t from, uint32_t to, const vstat
     if (t->depth != s->depth)
         return vfail(c->v, "instruction %u (%s): stack depth %d when reached from instruction %u, but %d on another path",
                      to, tname, s->depth, from, t->depth);
-    if (!same_loops(t, s))
-        return vfail(c->v, "instruction %u (%s): active loops differ between instruction %u and another path", to, tname,
-                     from);
+    if (!same_state(t, s))
+        return vfail(c->v,
+                     "instruction %u (%s): the stack types or the active loops differ between instruction %u and "
+                     "another path",
+                     to, tname, from);
     return true;
 }
 
@@ -468,24 +564,26 @@ static const q_field *slot_field(const q_program *p, const vblock *bl, uint32_t 
     return &p->fields[p->kinds[bl->kind].first_field + slot];
 }
 
-/* Checks one instruction reached with state `s`, and flows to its successors. */
-static bool step(vcode *c, uint32_t blk, uint32_t i)
+/* Index of loop register r in the active loops, or -1. */
+static int find_loop(const vstate *s, uint32_t r)
+{
+    for (uint32_t j = 0; j < s->nloops; j++)
+        if (s->loop[j].reg == r) return (int)j;
+    return -1;
+}
+
+/* Operands, by format: every index in range for the block's kind. */
+static bool check_operands(vcode *c, const vblock *bl, uint32_t i)
 {
     q_program *p = c->p;
     vctx *v = c->v;
-    const vblock *bl = &c->blocks[blk];
     const q_kind *kd = &p->kinds[bl->kind];
     const q_instr in = p->code[i];
-    vstate s = c->st[i];
-
-    if (in.op >= OP__COUNT) return vfail(v, "instruction %u: unknown opcode %u (OP__COUNT %u)", i, in.op, OP__COUNT);
     const op_info *oi = &op_table[in.op];
     const char *nm = oi->name;
-    int pop = oi->pop, push = oi->push;
-
-    /* operands, by format */
     switch (oi->format) {
     case OPF_NONE:
+    case OPF_JUMP:
         break;
     case OPF_K:
         if (in.b >= p->nconsts)
@@ -524,8 +622,6 @@ static bool step(vcode *c, uint32_t blk, uint32_t i)
             return vfail(v, "instruction %u (%s): loop register %u out of range (QUY_MAX_LOOPS %d)", i, nm, in.a,
                          QUY_MAX_LOOPS);
         break;
-    case OPF_JUMP:
-        break;
     case OPF_CLAUSE:
     case OPF_CMETA:
         if (in.a >= p->nclauses)
@@ -549,7 +645,6 @@ static bool step(vcode *c, uint32_t blk, uint32_t i)
         if (in.b != p->hooks[in.a].nparams)
             return vfail(v, "instruction %u (%s): %u arguments, but hook '%s' takes %u", i, nm, in.b,
                          prog_str(p, p->hooks[in.a].name), p->hooks[in.a].nparams);
-        pop = (int)in.b;
         /* an adjustment is consumed by the ADJUST of a step of this hook */
         if (p->hooks[in.a].result == QUY_NONE &&
             (i + 1 >= p->ncode || p->code[i + 1].op != OP_ADJUST || p->code[i + 1].a >= p->nadjusts ||
@@ -558,7 +653,8 @@ static bool step(vcode *c, uint32_t blk, uint32_t i)
                          i, nm, prog_str(p, p->hooks[in.a].name));
         break;
     case OPF_ADJUST:
-        if (bl->check != QUY_NONE) return vfail(v, "instruction %u (%s): ADJUST outside a rate block", i, nm);
+        if (bl->check != QUY_NONE || bl->expr != QUY_NONE)
+            return vfail(v, "instruction %u (%s): ADJUST outside a rate block", i, nm);
         if (in.a >= p->nadjusts)
             return vfail(v, "instruction %u (%s): adjust step %u out of range (nadjusts %u)", i, nm, in.a, p->nadjusts);
         if (p->adjusts[in.a].kind != bl->kind)
@@ -568,101 +664,270 @@ static bool step(vcode *c, uint32_t blk, uint32_t i)
             return vfail(v, "instruction %u (%s): must follow the CALLHOOK of its step's hook", i, nm);
         break;
     }
+    return true;
+}
 
-    /* the loop registers: properly nested */
-    uint32_t inner = s.nloops ? s.order[s.nloops - 1] : QUY_NONE;
-    bool active = false;
-    for (uint32_t j = 0; j < s.nloops; j++)
-        if (s.order[j] == in.a) active = true;
-    switch (in.op) {
-    case OP_OUTCOME:
-    case OP_UNRATED:
-        if (bl->check != QUY_NONE) return vfail(v, "instruction %u (%s): outside a rate block", i, nm);
+/* ---------------------------------------------------------------------
+ * Operand types, from QUY_OPCODE_TYPES (opcodes.h)
+ * ------------------------------------------------------------------- */
+
+enum { VIN_NONE, VIN_ANY, VIN_BOOL, VIN_NUM, VIN_NUM2, VIN_STR2, VIN_EQ2, VIN_ORD2, VIN_FOLD, VIN_ARGS };
+enum { VOUT_NONE, VOUT_BOOL, VOUT_NUM, VOUT_TIER, VOUT_SAME, VOUT_CONST, VOUT_SLOT, VOUT_ELEM, VOUT_LOOP, VOUT_HOOK };
+
+typedef struct vsig {
+    uint8_t declared, in, out;
+} vsig;
+
+static const vsig op_sig[OP__COUNT] = {
+#define OPT_SIG(name, in, out) [OP_##name] = {1, VIN_##in, VOUT_##out},
+    QUY_OPCODE_TYPES(OPT_SIG)
+#undef OPT_SIG
+};
+
+/* The element type a loop register yields: the list's scalar element, or
+ * field `f` of its struct element (QUY_NONE for ELEM). */
+static uint32_t elem_type(const q_program *p, const vblock *bl, const vloop *l, uint32_t f)
+{
+    const q_type *lt = &p->types[slot_field(p, bl, l->slot)->type];
+    const q_type *et = &p->types[lt->elem];
+    return f == QUY_NONE ? lt->elem : p->fields[et->first + f].type;
+}
+
+/* Pops the instruction's operands from s, checking their types. */
+static bool type_inputs(vcode *c, uint32_t i, vstate *s, uint32_t *popped)
+{
+    const q_program *p = c->p;
+    const q_instr in = p->code[i];
+    const char *nm = op_table[in.op].name;
+    uint8_t how = op_sig[in.op].in;
+    int npop = how == VIN_ARGS ? (int)in.b : op_table[in.op].pop;
+    if (s->depth < npop)
+        return vfail(c->v, "instruction %u (%s): stack underflow: needs %d values, has %d", i, nm, npop, s->depth);
+    const uint32_t *x = &s->ty[s->depth - npop];
+    *popped = npop ? x[npop - 1] : 0;
+    uint32_t want = 0;
+    switch (how) {
+    case VIN_NONE: case VIN_ANY: break;
+    case VIN_BOOL: want = VT_BOOL; break;
+    case VIN_NUM: case VIN_NUM2: want = VT_NUM; break;
+    case VIN_STR2: want = VT_STR; break;
+    case VIN_EQ2:
+    case VIN_ORD2:
+        if (x[0] != x[1] || (x[0] != VT_NUM && x[0] != VT_DATE && x[0] != VT_ORD && (how == VIN_ORD2 || x[0] != VT_BOOL)))
+            return vfail(c->v, "instruction %u (%s): cannot compare %s with %s", i, nm, vt_name(x[0]), vt_name(x[1]));
         break;
-    case OP_QBEGIN:
-        if (active) return vfail(v, "instruction %u (%s): loop register %u is already in use", i, nm, in.a);
-        if (s.nloops >= QUY_MAX_LOOPS)
+    case VIN_FOLD: {
+        int l = find_loop(s, in.a);
+        want = l >= 0 ? s->loop[l].fold : VT_BOOL;
+        break;
+    }
+    case VIN_ARGS: {
+        const q_hook *h = &p->hooks[in.a];
+        for (uint32_t j = 0; j < in.b; j++) {
+            uint32_t pt = vt_of(p, p->params[h->first_param + j].type);
+            if ((x[j] & ~VT_NIL) != pt)
+                return vfail(c->v, "instruction %u (%s): argument %u of hook '%s' is %s, but its parameter is %s", i, nm,
+                             j + 1, prog_str(p, h->name), vt_name(x[j]), vt_name(pt));
+        }
+        break;
+    }
+    }
+    /* a truth value: a bool, or a number (true when not 0: the VM tests
+     * n != 0, and a number's denominator is positive) */
+    for (int j = 0; want && j < npop; j++)
+        if (x[j] != want && !(want == VT_BOOL && x[j] == VT_NUM))
+            return vfail(c->v, "instruction %u (%s): operand %d is %s, but %s takes %s", i, nm, j + 1, vt_name(x[j]), nm,
+                         vt_name(want));
+    s->depth -= npop;
+    return true;
+}
+
+/* Pushes the instruction's results onto s. */
+static bool type_outputs(vcode *c, const vblock *bl, uint32_t i, vstate *s, uint32_t popped)
+{
+    const q_program *p = c->p;
+    const q_instr in = p->code[i];
+    const char *nm = op_table[in.op].name;
+    int npush = op_table[in.op].push;
+    uint32_t t = 0;
+    switch (op_sig[in.op].out) {
+    case VOUT_NONE: break;
+    case VOUT_BOOL: t = VT_BOOL; break;
+    case VOUT_NUM: t = VT_NUM; break;
+    case VOUT_TIER: t = VT_ORD; break;
+    case VOUT_SAME: t = popped; break;
+    case VOUT_CONST: t = vt_of_kind(p->const_type[in.b]); break;
+    case VOUT_SLOT:
+        t = vt_of(p, slot_field(p, bl, in.a)->type);
+        if (in.op == OP_LOADF && in.c == 1) t |= VT_NIL;
+        break;
+    case VOUT_ELEM: {
+        int l = find_loop(s, in.a);
+        if (l < 0) return vfail(c->v, "instruction %u (%s): loop register %u is not active", i, nm, in.a);
+        t = vt_of(p, elem_type(p, bl, &s->loop[l], in.op == OP_ELEMF ? in.b : QUY_NONE));
+        break;
+    }
+    case VOUT_LOOP: {
+        int l = find_loop(s, in.a);
+        uint8_t qk = l < 0 ? QK_ALL : s->loop[l].kind;
+        t = qk <= QK_NONE ? VT_BOOL : qk == QK_COUNT || qk == QK_RUN ? VT_NUM : s->loop[l].fold;
+        /* b is the type the explanation shows for sum, min and max */
+        if ((qk == QK_SUM || qk == QK_MIN || qk == QK_MAX) && vt_of(p, in.b) != t)
+            return vfail(c->v, "instruction %u (%s): result type %u is %s, but the loop yields %s", i, nm, in.b,
+                         vt_name(vt_of(p, in.b)), vt_name(t));
+        break;
+    }
+    case VOUT_HOOK: {
+        uint32_t r = p->hooks[in.a].result;
+        t = r == QUY_NONE ? VT_BOOL : vt_of(p, r);
+        break;
+    }
+    }
+    if (npush && (t == 0 || VT_CLASS(t) == VT_BAD))
+        return vfail(c->v, "instruction %u (%s): pushes %s, which the VM cannot hold", i, nm, vt_name(t));
+    if (s->depth + npush > QUY_MAX_STACK)
+        return vfail(c->v, "instruction %u (%s): stack overflow: depth %d exceeds QUY_MAX_STACK %d", i, nm,
+                     s->depth + npush, QUY_MAX_STACK);
+    for (int j = 0; j < npush; j++) s->ty[s->depth++] = t;
+    if ((uint32_t)s->depth > c->max_depth) c->max_depth = (uint32_t)s->depth;
+    return true;
+}
+
+/* =====================================================================
+ * Control flow: the loops and the successors of each instruction. Every
+ * special case of the instruction set's control flow is here.
+ *
+ * Loops: QBEGIN is followed by its QNEXT, whose exit target is its QEND;
+ * only QSTEP and QFILTER jump back, to their loop's QNEXT, and only from
+ * the ITER phase; QNEXT leaves HEAD for ITER (an element) or DONE (none);
+ * ELEM/ELEMF need ITER, QEND needs DONE. Since each jump back advances the
+ * loop's index and QNEXT exits once it reaches the count, every loop ends.
+ * =================================================================== */
+
+/* The loop checks: `s` is the state after the instruction's operands were
+ * popped (and before anything was pushed). */
+static bool control_loops(vcode *c, const vblock *bl, uint32_t i, vstate *s)
+{
+    q_program *p = c->p;
+    vctx *v = c->v;
+    const q_instr in = p->code[i];
+    const char *nm = op_table[in.op].name;
+    int l = find_loop(s, in.a);
+    vloop *inner = s->nloops ? &s->loop[s->nloops - 1] : NULL;
+    static const char *const phase[] = {"before its first QNEXT", "on an element", "after its last element"};
+    switch (in.op) {
+    case OP_QBEGIN: {
+        if (l >= 0) return vfail(v, "instruction %u (%s): loop register %u is already in use", i, nm, in.a);
+        if (s->nloops >= QUY_MAX_LOOPS)
             return vfail(v, "instruction %u (%s): more than %d nested loops", i, nm, QUY_MAX_LOOPS);
-        s.order[s.nloops++] = (uint8_t)in.a;
-        s.lslot[in.a] = (uint16_t)in.b;
-        break;
-    case OP_QNEXT:
-    case OP_QSTEP:
-    case OP_QFILTER:
-    case OP_QEND:
-        if (inner != in.a) {
-            if (inner == QUY_NONE)
-                return vfail(v, "instruction %u (%s): loop register %u is not active (no loop is)", i, nm, in.a);
-            return vfail(v, "instruction %u (%s): loop register %u is not the innermost loop (%u is)", i, nm, in.a,
-                         inner);
-        }
-        if (in.op == OP_QEND) s.nloops--;
-        break;
-    case OP_ELEM:
-    case OP_ELEMF: {
-        if (!active) return vfail(v, "instruction %u (%s): loop register %u is not active", i, nm, in.a);
-        const q_type *lt = &p->types[slot_field(p, bl, s.lslot[in.a])->type];
-        const q_type *et = &p->types[lt->elem];
-        if (in.op == OP_ELEM && et->kind == QT_STRUCT)
-            return vfail(v, "instruction %u (%s): loop register %u iterates a list of structs; use ELEMF", i, nm, in.a);
-        if (in.op == OP_ELEMF) {
-            if (et->kind != QT_STRUCT)
-                return vfail(v, "instruction %u (%s): loop register %u iterates a list of %s, not of structs", i, nm,
-                             in.a, q_type_kind_name[et->kind]);
-            if (in.b >= et->count)
-                return vfail(v, "instruction %u (%s): struct field %u out of range (the struct has %u fields)", i, nm,
-                             in.b, et->count);
-        }
-        break;
-    }
-    default:
-        break;
-    }
-
-    /* the stack */
-    if (s.depth < pop)
-        return vfail(v, "instruction %u (%s): stack underflow: needs %d values, has %d", i, nm, pop, s.depth);
-    int32_t before = s.depth;
-    s.depth = s.depth - pop + push;
-    if (s.depth > QUY_MAX_STACK)
-        return vfail(v, "instruction %u (%s): stack overflow: depth %d exceeds QUY_MAX_STACK %d", i, nm, s.depth,
-                     QUY_MAX_STACK);
-    if ((uint32_t)s.depth > c->max_depth) c->max_depth = (uint32_t)s.depth;
-
-    /* successors */
-    switch (in.op) {
-    case OP_HALT: {
-        int32_t want = bl->check == QUY_NONE && bl->expr == QUY_NONE ? 0 : 1;
-        if (s.nloops)
-            return vfail(v, "instruction %u (%s): loop register %u still active at HALT", i, nm, s.order[s.nloops - 1]);
-        if (s.depth != want)
-            return vfail(v, "instruction %u (%s): stack depth %d at HALT, %s must end with %d", i, nm, s.depth,
-                         bl->check == QUY_NONE ? "a rate block" : "a check", want);
+        uint32_t nx = i + 1, end = nx < p->ncode ? p->code[nx].b : QUY_NONE;
+        if (nx >= p->ncode || p->code[nx].op != OP_QNEXT || p->code[nx].a != in.a)
+            return vfail(v, "instruction %u (%s): not followed by the QNEXT of loop register %u", i, nm, in.a);
+        if (end >= p->ncode || end <= nx || p->code[end].op != OP_QEND || p->code[end].a != in.a)
+            return vfail(v, "instruction %u (QNEXT): its exit %u is not the QEND of loop register %u (a loop must "
+                         "exit past its body)", nx, end, in.a);
+        if (p->code[end].b >= p->ntypes)
+            return vfail(v, "instruction %u (QEND): result type %u out of range (ntypes %u)", end, p->code[end].b,
+                         p->ntypes);
+        vloop nl = {.reg = (uint8_t)in.a, .phase = LP_HEAD, .kind = in.c, .slot = (uint16_t)in.b, .end = end};
+        if (in.c <= QK_COUNT || in.c == QK_RUN) nl.fold = VT_BOOL;
+        else if (in.c == QK_SUM) nl.fold = VT_NUM;
+        else nl.fold = vt_of(p, p->code[end].b);
+        if (nl.fold != VT_BOOL && nl.fold != VT_NUM && nl.fold != VT_DATE && nl.fold != VT_ORD)
+            return vfail(v, "instruction %u (%s): a %s of %s", i, nm, in.c == QK_MIN ? "min" : "max", vt_name(nl.fold));
+        s->loop[s->nloops++] = nl;
         return true;
     }
+    case OP_QNEXT: case OP_QSTEP: case OP_QFILTER: case OP_QEND: {
+        if (!inner) return vfail(v, "instruction %u (%s): loop register %u is not active (no loop is)", i, nm, in.a);
+        if (inner->reg != in.a)
+            return vfail(v, "instruction %u (%s): loop register %u is not the innermost loop (%u is)", i, nm, in.a,
+                         inner->reg);
+        uint8_t need = in.op == OP_QNEXT ? LP_HEAD : in.op == OP_QEND ? LP_DONE : LP_ITER;
+        if (inner->phase != need)
+            return vfail(v, "instruction %u (%s): loop register %u is %s here (%s needs it %s)", i, nm, in.a,
+                         phase[inner->phase], nm, phase[need]);
+        if (in.op == OP_QEND && i != inner->end)
+            return vfail(v, "instruction %u (%s): not the QEND at %u that loop register %u exits to", i, nm,
+                         inner->end, in.a);
+        return true; /* QEND ends the loop in control_flow, after its result is typed */
+    }
+    case OP_ELEM: case OP_ELEMF: {
+        if (l < 0) return vfail(v, "instruction %u (%s): loop register %u is not active", i, nm, in.a);
+        if (s->loop[l].phase != LP_ITER)
+            return vfail(v, "instruction %u (%s): loop register %u is %s here: there is no element to read", i, nm,
+                         in.a, phase[s->loop[l].phase]);
+        const q_type *et = &p->types[p->types[slot_field(p, bl, s->loop[l].slot)->type].elem];
+        if (in.op == OP_ELEM && et->kind == QT_STRUCT)
+            return vfail(v, "instruction %u (%s): loop register %u iterates a list of structs; use ELEMF", i, nm, in.a);
+        if (in.op == OP_ELEMF && et->kind != QT_STRUCT)
+            return vfail(v, "instruction %u (%s): loop register %u iterates a list of %s, not of structs", i, nm, in.a,
+                         q_type_kind_name[et->kind]);
+        if (in.op == OP_ELEMF && in.b >= et->count)
+            return vfail(v, "instruction %u (%s): struct field %u out of range (the struct has %u fields)", i, nm, in.b,
+                         et->count);
+        return true;
+    }
+    case OP_OUTCOME: case OP_UNRATED:
+        if (bl->check != QUY_NONE || bl->expr != QUY_NONE)
+            return vfail(v, "instruction %u (%s): outside a rate block", i, nm);
+        return true;
+    default:
+        return true;
+    }
+}
+
+/* The successors of instruction i, given the state `s` after it. */
+static bool control_flow(vcode *c, uint32_t blk, uint32_t i, vstate *s)
+{
+    q_program *p = c->p;
+    vctx *v = c->v;
+    const vblock *bl = &c->blocks[blk];
+    const q_instr in = p->code[i];
+    const char *nm = op_table[in.op].name;
+    switch (in.op) {
+    case OP_HALT:
+        if (s->nloops)
+            return vfail(v, "instruction %u (%s): loop register %u still active at HALT", i, nm,
+                         s->loop[s->nloops - 1].reg);
+        if (s->depth != (bl->want ? 1 : 0))
+            return vfail(v, "instruction %u (%s): stack depth %d at HALT, %s must end with %d", i, nm, s->depth,
+                         bl->check == QUY_NONE && bl->expr == QUY_NONE ? "a rate block" : "a check or batch expression",
+                         bl->want ? 1 : 0);
+        if (bl->want == VT_ANYVAL) return true;
+        if (bl->want && bl->want != VT_BAD && s->ty[0] != bl->want)
+            return vfail(v, "instruction %u (%s): the block leaves %s, but its use needs %s", i, nm, vt_name(s->ty[0]),
+                         vt_name(bl->want));
+        if (bl->want == VT_BAD && s->ty[0] != VT_NUM && s->ty[0] != VT_DATE && s->ty[0] != VT_ORD && s->ty[0] != VT_BOOL)
+            return vfail(v, "instruction %u (%s): the block leaves %s, which the batch cannot use", i, nm,
+                         vt_name(s->ty[0]));
+        return true;
     case OP_JMP:
-        if (in.b <= i && in.b < p->ncode)
-            return vfail(v, "instruction %u (%s): backward jump to %u (only QSTEP jumps back)", i, nm, in.b);
-        return flow(c, blk, i, in.b, &s, false);
-    case OP_QSTEP:
-    case OP_QFILTER: /* QFILTER: back to the QNEXT (element skipped), or on */
-        if (in.b >= p->ncode)
-            return vfail(v, "instruction %u (%s): jump target %u outside code (ncode %u)", i, nm, in.b, p->ncode);
+        return flow(c, blk, i, in.b, s, false);
+    case OP_QEND:
+        s->nloops--;
+        break;
+    case OP_QSTEP: /* back to the loop's QNEXT, the next element */
+    case OP_QFILTER: { /* taken: the element skipped, back to QNEXT; else on */
         if (in.b >= i || p->code[in.b].op != OP_QNEXT || p->code[in.b].a != in.a)
             return vfail(v, "instruction %u (%s): target %u is not the QNEXT heading loop register %u", i, nm, in.b,
                          in.a);
-        if (in.op == OP_QSTEP) return flow(c, blk, i, in.b, &s, false);
-        if (!flow(c, blk, i, in.b, &s, false)) return false;
-        break;
+        vstate back = *s;
+        back.loop[back.nloops - 1].phase = LP_HEAD;
+        if (in.op == OP_QSTEP) return flow(c, blk, i, in.b, &back, false);
+        return flow(c, blk, i, in.b, &back, false) && flow(c, blk, i, i + 1, s, true);
+    }
+    case OP_QNEXT: { /* an element: ITER, on; none: DONE, to the QEND */
+        vstate done = *s;
+        done.loop[done.nloops - 1].phase = LP_DONE;
+        s->loop[s->nloops - 1].phase = LP_ITER;
+        return flow(c, blk, i, in.b, &done, false) && flow(c, blk, i, i + 1, s, true);
+    }
     case OP_JFKEEP:
-    case OP_JTKEEP: {
-        /* taken: the value stays; fall-through: it is popped */
-        vstate taken = s;
-        taken.depth = before;
-        s.depth = before - 1;
-        if (in.b <= i && in.b < p->ncode)
-            return vfail(v, "instruction %u (%s): backward jump to %u (only QSTEP jumps back)", i, nm, in.b);
-        return flow(c, blk, i, in.b, &taken, false) && flow(c, blk, i, i + 1, &s, true);
+    case OP_JTKEEP: { /* taken: the value stays; fall-through: it is popped */
+        vstate fall = *s;
+        fall.depth--;
+        return flow(c, blk, i, in.b, s, false) && flow(c, blk, i, i + 1, &fall, true);
     }
     case OP_IFABSENT:
         /* c = 1: the rule fails instead; the VM then takes the failure
@@ -671,29 +936,58 @@ static bool step(vcode *c, uint32_t blk, uint32_t i)
         if (in.c == 1) {
             if (in.b == 0 || in.b > p->ncode || p->code[in.b - 1].op != OP_CLAUSE)
                 return vfail(v, "instruction %u (%s): with c = 1 the target %u must follow a CLAUSE", i, nm, in.b);
-            uint32_t fb = p->code[in.b - 1].b;
-            if (fb <= i && fb < p->ncode)
-                return vfail(v, "instruction %u (%s): backward jump to %u (only QSTEP jumps back)", i, nm, fb);
-            if (!flow(c, blk, i, fb, &s, false)) return false;
+            if (!flow(c, blk, i, p->code[in.b - 1].b, s, false)) return false;
         }
         break;
     default:
         break;
     }
-    switch (oi->format) {
-    case OPF_JUMP:
-    case OPF_SLOTJ:
-    case OPF_LOOPJ:
-    case OPF_CLAUSE:
-    case OPF_RULE:
-        if (in.b <= i && in.b < p->ncode)
-            return vfail(v, "instruction %u (%s): backward jump to %u (only QSTEP jumps back)", i, nm, in.b);
-        if (!flow(c, blk, i, in.b, &s, false)) return false;
+    switch (op_table[in.op].format) {
+    case OPF_JUMP: case OPF_SLOTJ: case OPF_LOOPJ: case OPF_CLAUSE: case OPF_RULE:
+        if (!flow(c, blk, i, in.b, s, false)) return false;
         break;
     default:
         break;
     }
-    return flow(c, blk, i, i + 1, &s, true);
+    return flow(c, blk, i, i + 1, s, true);
+}
+
+/* Checks one instruction reached with its recorded state, and flows to its
+ * successors. */
+static bool step(vcode *c, uint32_t blk, uint32_t i)
+{
+    q_program *p = c->p;
+    const vblock *bl = &c->blocks[blk];
+    const q_instr in = p->code[i];
+    vstate s = c->st[i];
+    if (in.op >= OP__COUNT) return vfail(c->v, "instruction %u: unknown opcode %u (OP__COUNT %u)", i, in.op, OP__COUNT);
+    if (!op_sig[in.op].declared)
+        return vfail(c->v, "instruction %u (%s): the opcode has no operand types (QUY_OPCODE_TYPES)", i,
+                     op_table[in.op].name);
+    uint32_t popped = 0;
+    return check_operands(c, bl, i) && type_inputs(c, i, &s, &popped) && control_loops(c, bl, i, &s) &&
+           type_outputs(c, bl, i, &s, popped) && control_flow(c, blk, i, &s);
+}
+
+/* What each batch expression must leave: a bool for a cap's condition, a
+ * number, date or rank for a quota's order key. */
+static bool bexpr_wants(vctx *v, uint32_t *want)
+{
+    q_program *p = v->p;
+    for (uint32_t i = 0; i < p->nbexprs; i++) want[i] = 0;
+    for (uint32_t i = 0; i < p->ncaps; i++) {
+        uint32_t ex[2] = {p->caps[i].when, p->caps[i].unless};
+        for (int j = 0; j < 2; j++)
+            if (ex[j] != QUY_NONE) want[ex[j]] = VT_BOOL;
+    }
+    for (uint32_t i = 0; i < p->nqkeys; i++) {
+        if (want[p->qkeys[i].expr] == VT_BOOL)
+            return vfail(v, "batch expression %u: both a cap's condition and a quota's order key", p->qkeys[i].expr);
+        want[p->qkeys[i].expr] = VT_BAD;
+    }
+    for (uint32_t i = 0; i < p->nbexprs; i++)
+        if (!want[i]) want[i] = VT_ANYVAL; /* used by nothing: any value */
+    return true;
 }
 
 static bool verify_code(vctx *v)
@@ -706,16 +1000,19 @@ static bool verify_code(vctx *v)
     c.owner = malloc(n * sizeof *c.owner);
     c.work = malloc(n * sizeof *c.work);
     c.blocks = malloc(((size_t)p->nkinds + p->nchecks + p->nbexprs + 1) * sizeof *c.blocks);
-    if (!c.st || !c.owner || !c.work || !c.blocks) {
+    uint32_t *want = malloc(((size_t)p->nbexprs + 1) * sizeof *want);
+    if (!c.st || !c.owner || !c.work || !c.blocks || !want) {
         vfail(v, "out of memory verifying %u instructions", p->ncode);
         goto done;
     }
     for (uint32_t i = 0; i < p->ncode; i++) c.owner[i] = QUY_NONE;
 
+    if (!bexpr_wants(v, want)) goto done;
     for (uint32_t k = 0; k < p->nkinds; k++)
-        if (p->kinds[k].entry != QUY_NONE) c.blocks[c.nblocks++] = (vblock){k, QUY_NONE, QUY_NONE};
-    for (uint32_t i = 0; i < p->nchecks; i++) c.blocks[c.nblocks++] = (vblock){kind_of_check(p, i), i, QUY_NONE};
-    for (uint32_t i = 0; i < p->nbexprs; i++) c.blocks[c.nblocks++] = (vblock){p->bexprs[i].kind, QUY_NONE, i};
+        if (p->kinds[k].entry != QUY_NONE) c.blocks[c.nblocks++] = (vblock){k, QUY_NONE, QUY_NONE, 0};
+    for (uint32_t i = 0; i < p->nchecks; i++)
+        c.blocks[c.nblocks++] = (vblock){kind_of_check(p, i), i, QUY_NONE, VT_BOOL};
+    for (uint32_t i = 0; i < p->nbexprs; i++) c.blocks[c.nblocks++] = (vblock){p->bexprs[i].kind, QUY_NONE, i, want[i]};
 
     for (uint32_t b = 0; b < c.nblocks; b++) {
         uint32_t e = c.blocks[b].expr != QUY_NONE    ? p->bexprs[c.blocks[b].expr].entry
@@ -745,6 +1042,7 @@ done:
     free(c.owner);
     free(c.work);
     free(c.blocks);
+    free(want);
     return ok;
 }
 
