@@ -11,6 +11,8 @@ PACKAGES=(
   libcsv-dev            # CSV records
   libxxhash-dev         # hashing record ids in batch steps
   libcmocka-dev         # unit tests
+  valgrind              # tests/parser: uninitialised reads (parser-01)
+  clang libclang-rt-14-dev  # tests/fuzz: libFuzzer harnesses (QUY_FUZZ)
 )
 
 missing=()
