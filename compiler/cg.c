@@ -54,10 +54,9 @@ void cg_init(cg_builder *b)
 uint32_t cg_str(cg_builder *b, const char *s, size_t len)
 {
     q_program *p = b->p;
-    for (uint32_t i = 0; i < p->nstr; i++) {
-        const char *t = p->blob + p->str_off[i];
-        if (strlen(t) == len && memcmp(t, s, len) == 0) return i;
-    }
+    uint32_t *id = strset_get(&b->strs, s, len);
+    if (id) return *id;
+    if (strset_add(&b->strs, s, len, p->nstr, NULL) < 0) abort(); /* compile-time data: out of memory is fatal */
     *cg_new_str_off(b) = p->blob_len;
     char *d = cg_add_blob(b, (uint32_t)len + 1);
     if (len) memcpy(d, s, len);
@@ -134,6 +133,7 @@ q_program *cg_finish(cg_builder *b)
     for (uint32_t i = 0; i < p->nconsts; i++)
         if (p->const_type[i] == QT_STRING) p->consts[i].n = (int64_t)(intptr_t)(p->blob + p->consts[i].n);
     b->p = NULL;
+    strset_free(&b->strs);
     return p;
 }
 
@@ -141,4 +141,5 @@ void cg_abandon(cg_builder *b)
 {
     if (b->p) prog_free(b->p);
     b->p = NULL;
+    strset_free(&b->strs);
 }

@@ -8,6 +8,7 @@
 #include "../runtime/program.h"
 #include "ast.h"
 #include "diag.h"
+#include "strset.h"
 
 /* A loaded source file of the chain (root first). */
 typedef struct sema_file {
@@ -35,6 +36,7 @@ typedef enum sema_res {
  * elements, return the first) and its one-element form `cg_ONE(b)`. */
 typedef struct cg_builder {
     q_program *p;
+    strset strs; /* interned strings -> string id */
 #define CG_CAP(arr, ...) uint32_t cap_##arr;
     QUY_PROGRAM_TABLES(CG_CAP, CG_CAP, CG_CAP)
 #undef CG_CAP

@@ -151,13 +151,17 @@ static void w_kval(wbuf *w, const q_program *p, uint8_t type, q_val c)
 #define WR_S(wd, chk, arg) WR_##wd(w, p, i, *e);
 #define WR_P(wd, arr2, chk, arg) WR_##wd(w, p, i, p->arr2[i]);
 #define WR_H(wd, name, chk, arg) WR_##wd(w, p, 0, p->name);
+/* A table of bytes (the string pool) is copied whole. */
 #define WR_TABLE(arr, n, elem, sect, FIELDS, extra, one)      \
     w_u32(w, p->n);                                           \
-    for (uint32_t i = 0; i < p->n; i++) {                     \
-        const elem *e = &p->arr[i];                           \
-        (void)e;                                              \
-        FIELDS(WR_F, WR_S, WR_P)                              \
-    }
+    if (SZ_##arr == 1 && sizeof *p->arr == 1)                 \
+        w_bytes(w, p->arr, p->n);                             \
+    else                                                      \
+        for (uint32_t i = 0; i < p->n; i++) {                 \
+            const elem *e = &p->arr[i];                       \
+            (void)e;                                          \
+            FIELDS(WR_F, WR_S, WR_P)                          \
+        }
 
 static void write_payload(wbuf *w, const q_program *p)
 {
@@ -322,7 +326,7 @@ static q_val r_kval(rbuf *r, const q_program *p, uint32_t i)
 {
     q_val v = r_val(r);
     if (r->fail || p->const_type[i] != QT_STRING) return v;
-    if (v.n < 0 || v.d < 0 || (uint64_t)v.n > p->blob_len || (uint64_t)v.d > p->blob_len - (uint64_t)v.n) {
+    if (!p->blob || v.n < 0 || v.d < 0 || (uint64_t)v.n > p->blob_len || (uint64_t)v.d > p->blob_len - (uint64_t)v.n) {
         set_err(r->err, r->errsize, "constant %u: string (offset %lld, length %lld) outside the pool (%u bytes)", i,
                 (long long)v.n, (long long)v.d, p->blob_len);
         r->fail = true;
@@ -348,6 +352,11 @@ static q_val r_kval(rbuf *r, const q_program *p, uint32_t i)
         p->arr = r_table(r, sect, &p->n, SZ_##arr, sizeof *p->arr, extra);      \
         uint32_t cnt = p->n;                                                     \
         FIELDS(RD_NOP, RD_NOP, RD_ALLOC_P)                                       \
+        if (SZ_##arr == 1 && sizeof *p->arr == 1 && cnt && !r->fail) {          \
+            memcpy(p->arr, r->p + r->pos, cnt); /* r_table checked the bytes */ \
+            r->pos += cnt;                                                       \
+            cnt = 0;                                                             \
+        }                                                                        \
         for (uint32_t i = 0; i < cnt && !r->fail; i++) {                         \
             elem *e = &p->arr[i];                                                \
             (void)e;                                                             \
