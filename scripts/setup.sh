@@ -13,6 +13,9 @@ PACKAGES=(
   libcmocka-dev         # unit tests
   valgrind              # tests/parser: uninitialised reads (parser-01)
   clang libclang-rt-14-dev  # tests/fuzz: libFuzzer harnesses (QUY_FUZZ)
+  libz3-dev             # the Z3 SMT solver (quy prove)
+  libutf8proc-dev       # Unicode folding (--locality ignoring case and diacritics)
+  jq                    # builds the corpus of the worked 124 → 366 diff (docs/diff-124-366)
 )
 
 missing=()
