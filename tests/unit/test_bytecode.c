@@ -985,6 +985,20 @@ static void test_verify_overlaps(void **state)
     expect_reject(p, "kind 0: checks 0..+2 out of range (nchecks 1)");
 }
 
+/* Every opcode declares its operand types (QUY_OPCODE_TYPES), once: the
+ * verifier rejects an opcode that has none, so a new opcode without its
+ * line fails here first. */
+static void test_opcode_types_declared(void **state)
+{
+    (void)state;
+    int seen[OP__COUNT] = {0};
+#define OPT_SEEN(name, in, out) seen[OP_##name]++;
+    QUY_OPCODE_TYPES(OPT_SEEN)
+#undef OPT_SEEN
+    for (int op = 0; op < OP__COUNT; op++)
+        if (seen[op] != 1) fail_msg("opcode %s: %d QUY_OPCODE_TYPES lines (want 1)", op_table[op].name, seen[op]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1010,6 +1024,7 @@ int main(void)
         cmocka_unit_test(test_verify_loop_exit),
         cmocka_unit_test(test_verify_defaults),
         cmocka_unit_test(test_verify_overlaps),
+        cmocka_unit_test(test_opcode_types_declared),
         cmocka_unit_test(test_disasm),
         cmocka_unit_test(test_opcodes_md),
     };
