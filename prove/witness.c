@@ -152,6 +152,17 @@ static bool put_scalar(wit *w, buf *b, uint8_t tk, Z3_ast t, const sym_var *v, Z
 static bool put_value(wit *w, buf *b, const sym_var *v, Z3_model m)
 {
     sym_ctx *c = w->c;
+    if (v->year) { /* a rating period: "YYYY" or "YYYY-Qn" */
+        int64_t y, q, d;
+        if (!model_rat(c, m, v->year, &y, &d) || !model_rat(c, m, v->quarter, &q, &d)) return false;
+        char tmp[16];
+        if (q)
+            snprintf(tmp, sizeof tmp, "%04d-Q%d", (int)y, (int)q);
+        else
+            snprintf(tmp, sizeof tmp, "%04d", (int)y);
+        put_json_str(b, tmp);
+        return true;
+    }
     if (v->tk != QT_LIST) return put_scalar(w, b, v->tk, v->val, v, m);
     put(b, "[", 1);
     bool first = true;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "period.h"
+
 /* =====================================================================
  * What the VM trusts
  *
@@ -595,6 +597,9 @@ static bool check_operands(vcode *c, const vblock *bl, uint32_t i)
             return vfail(v, "instruction %u (%s): slot %u out of range (kind '%s' has %u fields)", i, nm, in.a,
                          prog_str(p, kd->name), kd->nfields);
         if (in.op == OP_LOADF && in.c > 1) return vfail(v, "instruction %u (%s): unknown mode c = %u (0 or 1)", i, nm, in.c);
+        if (in.op == OP_PERIODDATE && (p->types[slot_field(p, bl, in.a)->type].kind != QT_STRING || !q_period_spec_ok(in.b)))
+            return vfail(v, "instruction %u (%s): slot %u ('%s') is not a string, or %u names no day of a period", i, nm,
+                         in.a, prog_str(p, slot_field(p, bl, in.a)->name), in.b);
         if (in.op == OP_LEN && p->types[slot_field(p, bl, in.a)->type].kind != QT_LIST)
             return vfail(v, "instruction %u (%s): slot %u ('%s') is not a list", i, nm, in.a,
                          prog_str(p, slot_field(p, bl, in.a)->name));
@@ -672,7 +677,7 @@ static bool check_operands(vcode *c, const vblock *bl, uint32_t i)
  * ------------------------------------------------------------------- */
 
 enum { VIN_NONE, VIN_ANY, VIN_BOOL, VIN_NUM, VIN_NUM2, VIN_STR2, VIN_EQ2, VIN_ORD2, VIN_FOLD, VIN_ARGS };
-enum { VOUT_NONE, VOUT_BOOL, VOUT_NUM, VOUT_TIER, VOUT_SAME, VOUT_CONST, VOUT_SLOT, VOUT_ELEM, VOUT_LOOP, VOUT_HOOK };
+enum { VOUT_NONE, VOUT_BOOL, VOUT_NUM, VOUT_DATE, VOUT_TIER, VOUT_SAME, VOUT_CONST, VOUT_SLOT, VOUT_ELEM, VOUT_LOOP, VOUT_HOOK };
 
 typedef struct vsig {
     uint8_t declared, in, out;
@@ -754,6 +759,7 @@ static bool type_outputs(vcode *c, const vblock *bl, uint32_t i, vstate *s, uint
     case VOUT_NONE: break;
     case VOUT_BOOL: t = VT_BOOL; break;
     case VOUT_NUM: t = VT_NUM; break;
+    case VOUT_DATE: t = VT_DATE; break;
     case VOUT_TIER: t = VT_ORD; break;
     case VOUT_SAME: t = popped; break;
     case VOUT_CONST: t = vt_of_kind(p->const_type[in.b]); break;

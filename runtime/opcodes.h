@@ -76,7 +76,8 @@
     OP(QFILTER, QSTEP, 1, 0, "if not x: skip the current element of L[a] (L[a].i++; pc := b, its QNEXT)") \
     OP(ADJUST, ADJUST, 1, 0, "if x: apply the adjustment of the CALLHOOK just before (step a)")           \
     OP(OUTCOME, NONE, 0, 1, "push the outcome decided so far (a tier)")                                  \
-    OP(UNRATED, JUMP, 0, 0, "if the outcome is not_rated or deferred: pc := b")
+    OP(UNRATED, JUMP, 0, 0, "if the outcome is not_rated or deferred: pc := b")                         \
+    OP(PERIODDATE, SLOT, 0, 1, "push the date b names in period text R[a] (period.h: 1 first day, 2 last day, MMDD a day of its year, 1000D/2000D day D of its first/last month); error if absent or not a year/quarter")
 
 /*
  * OPT(NAME, IN, OUT): the types of what an opcode pops and pushes, read by
@@ -91,7 +92,7 @@
  *          FOLD   the value the loop folds (bool; a number for sum; min/max: the result type)
  *          ARGS   the hook's arguments, each of its parameter's type (or absent, LOADF c = 1)
  *   OUT  what the PUSH values pushed are:
- *          NONE, BOOL, NUM, TIER (a tier rank), SAME (the value popped stays),
+ *          NONE, BOOL, NUM, DATE, TIER (a tier rank), SAME (the value popped stays),
  *          CONST (the constant's type), SLOT (the field's type), ELEM (the
  *          element's or the struct field's type), LOOP (the quantifier's
  *          result), HOOK (the hook's result type; an adjustment: bool)
@@ -137,7 +138,8 @@
     OPT(QFILTER, BOOL, NONE)                                                                              \
     OPT(ADJUST, BOOL, NONE)                                                                               \
     OPT(OUTCOME, NONE, TIER)                                                                              \
-    OPT(UNRATED, NONE, NONE)
+    OPT(UNRATED, NONE, NONE)                                                                              \
+    OPT(PERIODDATE, NONE, DATE)
 
 typedef enum op_code {
 #define OP_ENUM(name, fmt, pop, push, doc) OP_##name,
