@@ -12,7 +12,8 @@ PACKAGES=(
   libxxhash-dev         # hashing record ids in batch steps
   clang libclang-rt-14-dev  # libFuzzer harnesses (tests/fuzz, -DQUY_FUZZ=ON)
   libcmocka-dev         # unit tests
-  clang libclang-rt-14-dev  # the ThreadSanitizer build of the shared-ruleset test (scripts/test.sh)
+  valgrind              # tests/parser: uninitialised reads (parser-01)
+  clang libclang-rt-14-dev  # tests/fuzz (libFuzzer) and the ThreadSanitizer build of tests/api/test_threads.c
   python3               # the ctypes test of libquy (tests/api/binding.py)
   libz3-dev             # the Z3 SMT solver (quy prove)
   libutf8proc-dev       # Unicode: --locality folding, NFC of record strings
