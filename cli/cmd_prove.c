@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../prove/prove.h"
 #include "cli.h"
 
 enum { EXIT_FINDING = 5 };
@@ -28,30 +27,6 @@ static const char prove_usage[] =
     "  --equiv OTHER     mọi chuyển loại OTHER -> RULESET, mỗi loại một bản ghi chứng minh (every transition)\n"
     "  --expect FILE     các phát hiện đã được duyệt, mỗi dòng một khoá (approved findings, one key a line)\n"
     "  --write-expect FILE  ghi khoá của mọi phát hiện để duyệt (write every finding's key, to review and approve)\n";
-
-static const char *kname(const q_program *p, uint32_t k) { return prog_str(p, p->kinds[k].name); }
-
-/* The key of a finding in an approval file: "KIND WHAT DETAIL". */
-static void finding_key(const prove_report *r, const prove_finding *f, const q_program *a, char *buf, size_t n)
-{
-    switch (f->what) {
-    case PF_GAP:
-        snprintf(buf, n, "%s gap %s", kname(a, f->kind), f->flag != QUY_NONE ? prog_str(a, a->flags[f->flag].name) : "(none)");
-        break;
-    case PF_DEAD_RULE: snprintf(buf, n, "%s dead-rule %s", kname(a, f->kind), prog_str(a, a->rules[f->rule].name)); break;
-    case PF_DEAD_CLAUSE:
-        snprintf(buf, n, "%s dead-clause %s#%u", kname(a, f->kind), prog_str(a, a->rules[f->rule].name),
-                 f->clause - a->rules[f->rule].first_clause + 1);
-        break;
-    case PF_DEAD_FLAG: snprintf(buf, n, "%s dead-flag %s", kname(a, f->kind), prog_str(a, a->flags[f->flag].name)); break;
-    case PF_LOOSER:
-    case PF_TRANSITION:
-        snprintf(buf, n, "%s %s %s->%s", kname(a, f->kind), r->q == PQ_REFINES ? "looser" : "transition",
-                 q_outcome_code[f->from], q_outcome_code[f->to]);
-        break;
-    default: snprintf(buf, n, "%s unknown %s", kname(a, f->kind), f->why ? f->why : ""); break;
-    }
-}
 
 typedef struct approvals {
     char **keys;
@@ -87,6 +62,13 @@ static bool read_approvals(const char *path, approvals *ap)
     return true;
 }
 
+static void free_approvals(approvals *ap)
+{
+    for (size_t i = 0; i < ap->n; i++) free(ap->keys[i]);
+    free(ap->keys);
+    free(ap->used);
+}
+
 static bool approved(approvals *ap, const char *key)
 {
     for (size_t i = 0; i < ap->n; i++)
@@ -105,66 +87,78 @@ static void json_str(FILE *o, const char *s)
     fputc('"', o);
 }
 
-static const char *what_vi[] = {
-    [PF_GAP] = "khoảng trống (gap)",          [PF_DEAD_RULE] = "quy tắc không bao giờ quyết định (dead rule)",
-    [PF_DEAD_CLAUSE] = "điều kiện thừa (dead clause)", [PF_DEAD_FLAG] = "cờ không bao giờ bật (dead flag)",
-    [PF_LOOSER] = "xếp cao hơn văn bản gốc (looser than the parent)", [PF_TRANSITION] = "chuyển loại (transition)",
-    [PF_UNKNOWN] = "không xác định (unknown: solver gave no answer)",
-};
-
-static void print_rule(FILE *o, const q_program *p, uint32_t r, const char *which)
+/* The Vietnamese name of a finding's kind (quy_proof_what). */
+static const char *what_vi(const char *what)
 {
-    const char *cite = prog_str(p, p->rules[r].cite);
-    fprintf(o, "    %s%squy tắc %s", which ? which : "", which ? ": " : "", prog_str(p, p->rules[r].name));
-    fprintf(o, *cite ? " [%s]\n" : "%s\n", cite);
+    static const char *const names[][2] = {
+        {"gap", "khoảng trống (gap)"},
+        {"dead-rule", "quy tắc không bao giờ quyết định (dead rule)"},
+        {"dead-clause", "điều kiện thừa (dead clause)"},
+        {"dead-flag", "cờ không bao giờ bật (dead flag)"},
+        {"looser", "xếp cao hơn văn bản gốc (looser than the parent)"},
+        {"transition", "chuyển loại (transition)"},
+        {"unknown", "không xác định (unknown: solver gave no answer)"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(names[i][0], what) == 0) return names[i][1];
+    return what;
 }
 
-static void render_text(const prove_report *r, const q_program *a, const q_program *b, approvals *ap, FILE *o)
+/* A finding that is not a tier kept the same (an --equiv diagonal). */
+static bool counts(const quy_proof *pf, size_t i)
 {
-    char key[512];
-    for (size_t i = 0; i < r->nf; i++) {
-        const prove_finding *f = &r->f[i];
-        finding_key(r, f, a, key, sizeof key);
+    const char *f = quy_proof_from(pf, i), *t = quy_proof_to(pf, i);
+    return !(strcmp(quy_proof_what(pf, i), "transition") == 0 && f && t && strcmp(f, t) == 0);
+}
+
+static void print_rule(FILE *o, const char *rule, const char *cite, const char *which)
+{
+    if (!rule) return;
+    fprintf(o, "    %s%squy tắc %s", which ? which : "", which ? ": " : "", rule);
+    fprintf(o, cite && *cite ? " [%s]\n" : "\n", cite);
+}
+
+static void render_text(const quy_proof *pf, const char *other, approvals *ap, FILE *o)
+{
+    for (size_t i = 0; i < quy_proof_count(pf); i++) {
+        const char *key = quy_proof_key(pf, i);
         bool ok = ap && approved(ap, key);
-        fprintf(o, "%s %s — %s\n", ok ? "✓" : "•", key, what_vi[f->what]);
-        if (f->rule != QUY_NONE) print_rule(o, a, f->rule, NULL);
-        if (f->rule2 != QUY_NONE && b) print_rule(o, b, f->rule2, prog_str(b, b->name));
-        if (f->clause != QUY_NONE) fprintf(o, "    điều kiện: %s\n", prog_str(a, a->clauses[f->clause].text));
-        if (f->flag != QUY_NONE)
-            fprintf(o, "    cờ %s: %s\n", prog_str(a, a->flags[f->flag].name), prog_str(a, a->flags[f->flag].message));
-        if (f->why) fprintf(o, "    lý do: %s\n", f->why);
-        if (f->witness) fprintf(o, "    bản ghi chứng minh (witness, VM-confirmed): %s\n", f->witness);
+        fprintf(o, "%s %s — %s\n", ok ? "✓" : "•", key, what_vi(quy_proof_what(pf, i)));
+        print_rule(o, quy_proof_rule(pf, i), quy_proof_cite(pf, i), NULL);
+        print_rule(o, quy_proof_rule2(pf, i), quy_proof_cite2(pf, i), other);
+        if (quy_proof_clause(pf, i)) fprintf(o, "    điều kiện: %s\n", quy_proof_clause(pf, i));
+        if (quy_proof_flag(pf, i)) fprintf(o, "    cờ %s: %s\n", quy_proof_flag(pf, i), quy_proof_flag_message(pf, i));
+        if (quy_proof_why(pf, i)) fprintf(o, "    lý do: %s\n", quy_proof_why(pf, i));
+        if (quy_proof_witness(pf, i))
+            fprintf(o, "    bản ghi chứng minh (witness, VM-confirmed): %s\n", quy_proof_witness(pf, i));
     }
-    for (size_t i = 0; i < r->nnotes; i++) fprintf(o, "lưu ý (note): %s\n", r->notes[i]);
+    for (size_t i = 0; i < quy_proof_note_count(pf); i++) fprintf(o, "lưu ý (note): %s\n", quy_proof_note(pf, i));
 }
 
-static void render_json(const prove_report *r, const q_program *a, FILE *o)
+static void render_json(const quy_proof *pf, FILE *o)
 {
-    char key[512];
     fputs("{\"status\":", o);
-    json_str(o, r->status == PROVE_PROVED ? "proved" : r->status == PROVE_FOUND ? "found" : "error");
+    json_str(o, quy_proof_proved(pf) ? "proved" : "found");
     fputs(",\"findings\":[", o);
-    for (size_t i = 0; i < r->nf; i++) {
-        const prove_finding *f = &r->f[i];
-        finding_key(r, f, a, key, sizeof key);
+    for (size_t i = 0; i < quy_proof_count(pf); i++) {
         fputs(i ? ",{\"key\":" : "{\"key\":", o);
-        json_str(o, key);
-        if (f->rule != QUY_NONE) fputs(",\"rule\":", o), json_str(o, prog_str(a, a->rules[f->rule].name));
-        if (f->clause != QUY_NONE) fputs(",\"clause\":", o), json_str(o, prog_str(a, a->clauses[f->clause].text));
-        if (f->flag != QUY_NONE) fputs(",\"flag\":", o), json_str(o, prog_str(a, a->flags[f->flag].name));
-        if (f->why) fputs(",\"why\":", o), json_str(o, f->why);
-        if (f->witness) fprintf(o, ",\"witness\":%s", f->witness);
+        json_str(o, quy_proof_key(pf, i));
+        const char *parts[][2] = {{"rule", quy_proof_rule(pf, i)}, {"clause", quy_proof_clause(pf, i)},
+                                  {"flag", quy_proof_flag(pf, i)}, {"why", quy_proof_why(pf, i)}};
+        for (size_t j = 0; j < sizeof parts / sizeof parts[0]; j++)
+            if (parts[j][1]) fprintf(o, ",\"%s\":", parts[j][0]), json_str(o, parts[j][1]);
+        if (quy_proof_witness(pf, i)) fprintf(o, ",\"witness\":%s", quy_proof_witness(pf, i));
         fputc('}', o);
     }
     fputs("],\"notes\":[", o);
-    for (size_t i = 0; i < r->nnotes; i++) {
+    for (size_t i = 0; i < quy_proof_note_count(pf); i++) {
         if (i) fputc(',', o);
-        json_str(o, r->notes[i]);
+        json_str(o, quy_proof_note(pf, i));
     }
-    fprintf(o, "],\"queries\":%u}\n", r->queries);
+    fprintf(o, "],\"queries\":%u}\n", quy_proof_queries(pf));
 }
 
-static bool write_keys(const char *path, const prove_report *r, const q_program *a, const char *spec, const char *other)
+static bool write_keys(const char *path, const quy_proof *pf, const char *spec, const char *other)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
@@ -173,12 +167,8 @@ static bool write_keys(const char *path, const prove_report *r, const q_program 
     }
     fprintf(f, "# quy prove %s%s%s: approved findings, one key a line (KIND WHAT DETAIL)\n", spec, other ? " vs " : "",
             other ? other : "");
-    char key[512];
-    for (size_t i = 0; i < r->nf; i++) {
-        if (r->f[i].what == PF_TRANSITION && r->f[i].from == r->f[i].to) continue;
-        finding_key(r, &r->f[i], a, key, sizeof key);
-        fprintf(f, "%s\n", key);
-    }
+    for (size_t i = 0; i < quy_proof_count(pf); i++)
+        if (counts(pf, i)) fprintf(f, "%s\n", quy_proof_key(pf, i));
     return fclose(f) == 0;
 }
 
@@ -188,18 +178,19 @@ int cmd_prove(int argc, char **argv)
     cli_paths_init(&ps);
     const char *spec = NULL, *other = NULL, *format = "text", *expect = NULL, *timeout = NULL, *write_expect = NULL, *v;
     int q = -1;
-    prove_opts o = {.timeout_ms = 60000};
+    unsigned timeout_ms = 60000;
+    int seed_mismatch = 0;
     for (int i = 1; i < argc; i++) {
-        if (cli_opt(argc, argv, &i, "--gaps", NULL)) q = PQ_GAPS;
-        else if (cli_opt(argc, argv, &i, "--dead", NULL)) q = PQ_DEAD;
-        else if (cli_opt(argc, argv, &i, "--refines", &v)) q = PQ_REFINES, other = v;
-        else if (cli_opt(argc, argv, &i, "--equiv", &v)) q = PQ_EQUIV, other = v;
+        if (cli_opt(argc, argv, &i, "--gaps", NULL)) q = QUY_PROVE_GAPS;
+        else if (cli_opt(argc, argv, &i, "--dead", NULL)) q = QUY_PROVE_DEAD;
+        else if (cli_opt(argc, argv, &i, "--refines", &v)) q = QUY_PROVE_REFINES, other = v;
+        else if (cli_opt(argc, argv, &i, "--equiv", &v)) q = QUY_PROVE_EQUIV, other = v;
         else if (cli_opt(argc, argv, &i, "--format", &v)) format = v;
         else if (cli_opt(argc, argv, &i, "--timeout", &v)) timeout = v;
         else if (cli_opt(argc, argv, &i, "--expect", &v)) expect = v;
         else if (cli_opt(argc, argv, &i, "--write-expect", &v)) write_expect = v;
         else if (cli_opt(argc, argv, &i, "--rulesets", &v)) cli_paths_add(&ps, v);
-        else if (cli_opt(argc, argv, &i, "--seed-mismatch", NULL)) o.mismatch_test = 1;
+        else if (cli_opt(argc, argv, &i, "--seed-mismatch", NULL)) seed_mismatch = QUY_PROVE_TEST_MISMATCH;
         else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "quy prove: unknown option '%s'\n%s", argv[i], prove_usage);
             return EXIT_RULESET;
@@ -226,48 +217,41 @@ int cmd_prove(int argc, char **argv)
             fprintf(stderr, "quy prove: --timeout %s: write a whole number of seconds from 1 to 86400\n", timeout);
             return EXIT_RULESET;
         }
-        o.timeout_ms = (unsigned)s * 1000u;
+        timeout_ms = (unsigned)s * 1000u;
     }
     approvals ap = {0};
     if (expect && !read_approvals(expect, &ap)) return EXIT_IO;
-    q_program *a = cli_load(&ps, spec), *b = NULL;
-    if (!a) return EXIT_RULESET;
-    if (other && !(b = cli_load(&ps, other))) {
-        prog_free(a);
+    quy_ruleset *a = cli_ruleset(&ps, spec), *b = NULL;
+    if (!a || (other && !(b = cli_ruleset(&ps, other)))) {
+        quy_ruleset_free(a);
+        free_approvals(&ap);
         return EXIT_RULESET;
     }
-    prove_report r;
-    prove_status st = prove_run((prove_question)q, a, b, &o, &r);
+    quy_proof *pf = NULL;
     int rc = EXIT_OK;
-    if (st == PROVE_ERROR || st == PROVE_MISMATCH) {
-        fprintf(stderr, "quy prove: %s%s\n", st == PROVE_MISMATCH ? "encoding bug (the VM disagrees): " : "", r.error);
+    if (quy_prove(a, b, q | seed_mismatch, timeout_ms, &pf) != QUY_OK) {
+        fprintf(stderr, "quy prove: %s\n", quy_errmsg());
         rc = EXIT_RULESET;
     } else {
         if (strcmp(format, "json") == 0)
-            render_json(&r, a, stdout);
+            render_json(pf, stdout);
         else
-            render_text(&r, a, b, expect ? &ap : NULL, stdout);
+            render_text(pf, other, expect ? &ap : NULL, stdout);
         size_t unapproved = 0;
-        char key[512];
-        for (size_t i = 0; i < r.nf; i++) {
-            if (r.f[i].what == PF_TRANSITION && r.f[i].from == r.f[i].to) continue;
-            finding_key(&r, &r.f[i], a, key, sizeof key);
-            if (!expect || !approved(&ap, key)) unapproved++;
-        }
-        if (write_expect && !write_keys(write_expect, &r, a, spec, other)) rc = EXIT_IO;
+        for (size_t i = 0; i < quy_proof_count(pf); i++)
+            if (counts(pf, i) && (!expect || !approved(&ap, quy_proof_key(pf, i)))) unapproved++;
+        if (write_expect && !write_keys(write_expect, pf, spec, other)) rc = EXIT_IO;
         for (size_t i = 0; i < ap.n; i++)
             if (!ap.used[i]) fprintf(stderr, "quy prove: approved in %s but not found now: %s\n", expect, ap.keys[i]);
         if (strcmp(format, "text") == 0)
             printf("%s: %zu phát hiện%s, %u truy vấn (%zu findings%s, %u solver queries)\n",
-                   unapproved ? "CÓ PHÁT HIỆN" : "ĐÃ CHỨNG MINH", unapproved, expect ? " chưa duyệt" : "", r.queries,
-                   unapproved, expect ? " not approved" : "", r.queries);
+                   unapproved ? "CÓ PHÁT HIỆN" : "ĐÃ CHỨNG MINH", unapproved, expect ? " chưa duyệt" : "",
+                   quy_proof_queries(pf), unapproved, expect ? " not approved" : "", quy_proof_queries(pf));
         if (rc == EXIT_OK) rc = unapproved ? EXIT_FINDING : EXIT_OK;
     }
-    for (size_t i = 0; i < ap.n; i++) free(ap.keys[i]);
-    free(ap.keys);
-    free(ap.used);
-    prove_report_free(&r);
-    prog_free(a);
-    if (b) prog_free(b);
+    quy_proof_free(pf);
+    quy_ruleset_free(a);
+    quy_ruleset_free(b);
+    free_approvals(&ap);
     return rc;
 }

@@ -10,7 +10,7 @@ include(CMakePackageConfigHelpers)
 
 # Plain library names for what links the static library (the shared one
 # records its own dependencies).
-set(QUY_STATIC_LIBS lua5.4 jansson csv xxhash utf8proc m pthread ${CMAKE_DL_LIBS})
+set(QUY_STATIC_LIBS lua5.4 jansson csv xxhash utf8proc z3 m pthread ${CMAKE_DL_LIBS})
 
 foreach(t quy_shared quy_static)
   target_include_directories(${t} INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>

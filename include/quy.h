@@ -373,6 +373,55 @@ QUY_API quy_status quy_writer_close(quy_writer *w);
 QUY_API quy_status quy_rate_stream(quy_session *s, FILE *in, const char *in_name, FILE *out, const char *format,
                                    int explain, size_t *rated, size_t *rejected);
 
+/* ---------------------------------------------------------------------
+ * Proving (quy prove): answers about every possible record, with the Z3
+ * SMT solver. docs/testing-guide.md, section 7, says what each question
+ * covers and what it leaves out (batch steps, records on which a hook
+ * runs); quy_proof_note() lists that for each answer.
+ * ------------------------------------------------------------------- */
+
+typedef struct quy_proof quy_proof;
+
+enum {
+    QUY_PROVE_GAPS = 0,    /* every way a valid record reaches `otherwise` */
+    QUY_PROVE_DEAD = 1,    /* rules, clauses, flags that never act */
+    QUY_PROVE_REFINES = 2, /* does rs ever rate higher than `other` (its parent)? */
+    QUY_PROVE_EQUIV = 3,   /* every transition other -> rs */
+    QUY_PROVE_TEST_MISMATCH = 0x100, /* tests only, OR'ed into the question: expect a wrong tier of every
+                                        witness, to show that the VM's check of witnesses fails the question */
+};
+
+/* Answer `question` about rs (`other`: the parent for QUY_PROVE_REFINES,
+ * the old version for QUY_PROVE_EQUIV, else NULL). timeout_ms bounds each
+ * solver call (0: none); a call that runs out is a finding of what
+ * "unknown", never a proof. QUY_OK: answered (proved or with findings,
+ * each with a witness record the VM rated as the solver said); an error
+ * when the ruleset uses what the prover cannot encode, or when a witness is
+ * not confirmed by the VM (a prover bug, never reported as a finding). */
+QUY_API quy_status quy_prove(const quy_ruleset *rs, const quy_ruleset *other, int question, unsigned timeout_ms,
+                             quy_proof **out);
+QUY_API void quy_proof_free(quy_proof *pf);
+QUY_API int quy_proof_proved(const quy_proof *pf);       /* 1: nothing found (EQUIV: every record keeps its tier) */
+QUY_API unsigned quy_proof_queries(const quy_proof *pf); /* solver calls made */
+QUY_API size_t quy_proof_count(const quy_proof *pf);     /* findings */
+/* Finding i; NULL when it has no such part or i is out of range. */
+QUY_API const char *quy_proof_key(const quy_proof *pf, size_t i);  /* "member gap gap_undone_half": for approval files */
+QUY_API const char *quy_proof_kind(const quy_proof *pf, size_t i); /* "member" */
+QUY_API const char *quy_proof_what(const quy_proof *pf, size_t i); /* gap dead-rule dead-clause dead-flag looser transition unknown */
+QUY_API const char *quy_proof_rule(const quy_proof *pf, size_t i);
+QUY_API const char *quy_proof_cite(const quy_proof *pf, size_t i);
+QUY_API const char *quy_proof_rule2(const quy_proof *pf, size_t i); /* the other ruleset's deciding rule */
+QUY_API const char *quy_proof_cite2(const quy_proof *pf, size_t i);
+QUY_API const char *quy_proof_clause(const quy_proof *pf, size_t i);
+QUY_API const char *quy_proof_flag(const quy_proof *pf, size_t i);
+QUY_API const char *quy_proof_flag_message(const quy_proof *pf, size_t i);
+QUY_API const char *quy_proof_why(const quy_proof *pf, size_t i);
+QUY_API const char *quy_proof_witness(const quy_proof *pf, size_t i); /* one JSON record, or NULL */
+QUY_API const char *quy_proof_from(const quy_proof *pf, size_t i);    /* looser/transition: the other ruleset's tier */
+QUY_API const char *quy_proof_to(const quy_proof *pf, size_t i);      /* ... and rs's */
+QUY_API size_t quy_proof_note_count(const quy_proof *pf);
+QUY_API const char *quy_proof_note(const quy_proof *pf, size_t i);
+
 #ifdef __cplusplus
 }
 #endif
