@@ -80,7 +80,10 @@ const char *vm_note_of(const vm_result *r, uint32_t f)
     return NULL;
 }
 
-/* Instantiate the interpreter: vm_exec_fast and vm_exec_trace. */
+/* Instantiate the interpreter: vm_exec_fast, vm_exec_trace and
+ * vm_exec_count (the fast path, counting dispatches per opcode: the
+ * benchmark's profile). */
+#define VM_COUNTING 0
 #define VM_TRACING 0
 #define VM_EXEC vm_exec_fast
 #include "vm_exec.inc"
@@ -92,8 +95,18 @@ const char *vm_note_of(const vm_result *r, uint32_t f)
 #include "vm_exec.inc"
 #undef VM_EXEC
 #undef VM_TRACING
+#undef VM_COUNTING
 
-int vm_rate(const q_program *p, const q_record *rec, vm_result *out, vm_trace *trace)
+#define VM_COUNTING 1
+#define VM_TRACING 0
+#define VM_EXEC vm_exec_count
+#include "vm_exec.inc"
+#undef VM_EXEC
+#undef VM_TRACING
+#undef VM_COUNTING
+
+/* The state every rating starts from. */
+static void vm_result_init(vm_result *out)
 {
     out->nflags = 0;
     out->rule = QUY_NONE;
@@ -103,13 +116,18 @@ int vm_rate(const q_program *p, const q_record *rec, vm_result *out, vm_trace *t
     out->error_slot = 0;
     out->error_text = NULL;
     out->nnotes = 0;
+}
+
+int vm_rate(const q_program *p, const q_record *rec, vm_result *out, vm_trace *trace)
+{
+    vm_result_init(out);
     if (rec->kind >= p->nkinds || p->kinds[rec->kind].entry == QUY_NONE) {
         out->error = VM_NO_RATE;
         return VM_NO_RATE;
     }
     const q_kind *k = &p->kinds[rec->kind];
-    int rc = trace ? vm_exec_trace(p, k, k->entry, rec, out, trace, NULL)
-                   : vm_exec_fast(p, k, k->entry, rec, out, NULL, NULL);
+    int rc = trace ? vm_exec_trace(p, k, k->entry, rec, out, trace, NULL, NULL)
+                   : vm_exec_fast(p, k, k->entry, rec, out, NULL, NULL, NULL);
     out->error = (uint8_t)rc;
     return rc;
 }
@@ -117,13 +135,20 @@ int vm_rate(const q_program *p, const q_record *rec, vm_result *out, vm_trace *t
 int vm_eval(const q_program *p, uint32_t entry, const q_record *rec, q_val *ret)
 {
     vm_result scratch;
-    scratch.nflags = 0;
-    scratch.rule = QUY_NONE;
-    scratch.outcome = QO_KHTNV;
-    scratch.error_pc = QUY_NONE;
-    scratch.error_slot = 0;
-    scratch.error_text = NULL;
-    scratch.nnotes = 0;
+    vm_result_init(&scratch);
     if (rec->kind >= p->nkinds || entry >= p->ncode) return VM_BAD_PROGRAM;
-    return vm_exec_fast(p, &p->kinds[rec->kind], entry, rec, &scratch, NULL, ret);
+    return vm_exec_fast(p, &p->kinds[rec->kind], entry, rec, &scratch, NULL, ret, NULL);
+}
+
+int vm_rate_counted(const q_program *p, const q_record *rec, vm_result *out, uint64_t counts[OP__COUNT])
+{
+    vm_result_init(out);
+    if (rec->kind >= p->nkinds || p->kinds[rec->kind].entry == QUY_NONE) {
+        out->error = VM_NO_RATE;
+        return VM_NO_RATE;
+    }
+    const q_kind *k = &p->kinds[rec->kind];
+    int rc = vm_exec_count(p, k, k->entry, rec, out, NULL, NULL, counts);
+    out->error = (uint8_t)rc;
+    return rc;
 }
