@@ -16,6 +16,7 @@
  * allocated, and the program is verified before it is returned.
  */
 #include "program.h"
+#include "vm_fuse.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -1280,6 +1281,36 @@ static const q_field *slot_field(const q_program *p, const vblock *bl, uint32_t 
     return &p->fields[p->kinds[bl->kind].first_field + slot];
 }
 
+/* A fused instruction (QUY_FUSED in opcodes.h; runtime/vm_fuse.c): the
+ * fast path of the instructions after it (its body, which the tracing VM
+ * runs instead). Valid only as exactly the fusion of its body, whose own
+ * instructions are checked as any others. It flows into its body
+ * (unchanged state), past it (with its own stack effect) and, when the
+ * body ends in a CLAUSE, to that clause's failure target. */
+static bool verify_fused(vcode *c, uint32_t blk, uint32_t i, const vstate *s)
+{
+    const q_program *p = c->p;
+    const q_instr in = p->code[i];
+    const op_info *oi = &op_table[in.op];
+    q_instr f;
+    uint32_t len = vm_fuse_match(p, i + 1, in.op, &f);
+    if (!len || f.a != in.a || f.b != in.b || f.c != in.c)
+        return vfail(c->v, "instruction %u (%s): not the fusion of the %u instructions after it", i, oi->name,
+                     (unsigned)op_fuse_len[in.op]);
+    if (s->depth < oi->pop)
+        return vfail(c->v, "instruction %u (%s): stack underflow: needs %d values, has %d", i, oi->name, oi->pop,
+                     s->depth);
+    vstate after = *s;
+    after.depth = s->depth - oi->pop + oi->push;
+    if (after.depth > QUY_MAX_STACK)
+        return vfail(c->v, "instruction %u (%s): stack overflow: depth %d exceeds QUY_MAX_STACK %d", i, oi->name,
+                     after.depth, QUY_MAX_STACK);
+    if ((uint32_t)after.depth > c->max_depth) c->max_depth = (uint32_t)after.depth;
+    const q_instr *last = &p->code[i + len];
+    return flow(c, blk, i, i + 1, s, true) && flow(c, blk, i, i + 1 + len, &after, true) &&
+           (last->op != OP_CLAUSE || flow(c, blk, i, last->b, &after, false));
+}
+
 /* Checks one instruction reached with state `s`, and flows to its successors. */
 static bool step(vcode *c, uint32_t blk, uint32_t i)
 {
@@ -1294,10 +1325,12 @@ static bool step(vcode *c, uint32_t blk, uint32_t i)
     const op_info *oi = &op_table[in.op];
     const char *nm = oi->name;
     int pop = oi->pop, push = oi->push;
+    if (oi->format == OPF_FUSED) return verify_fused(c, blk, i, &s);
 
     /* operands, by format */
     switch (oi->format) {
     case OPF_NONE:
+    case OPF_FUSED:
         break;
     case OPF_K:
         if (in.b >= p->nconsts)

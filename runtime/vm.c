@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "hook.h"
+#include "vm_fuse.h"
 
 const char *const vm_error_message[VM__COUNT] = {
 #define E_MSG(name, msg) msg,
@@ -78,6 +79,68 @@ const char *vm_note_of(const vm_result *r, uint32_t f)
     for (uint8_t i = 0; i < r->nnotes && i < QUY_MAX_NOTES; i++)
         if (r->notes[i].flag == f) return r->notes[i].text;
     return NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * The fast paths of the fused instructions (QUY_FUSED in opcodes.h). Each
+ * computes exactly what the generic instructions of its body compute.
+ * ------------------------------------------------------------------- */
+
+/* The three-way compare of EQ .. GE: integers without the rational path. */
+static inline int vm_cmp3(q_val x, q_val y)
+{
+    return (x.d == 1 && y.d == 1) ? (x.n > y.n) - (x.n < y.n) : q_cmp(x, y);
+}
+
+/* Relation r (q_relop) as a mask over the three outcomes of a compare:
+ * bit 0 less, bit 1 equal, bit 2 greater. */
+static const uint8_t vm_relmask[8] = {[QREL_EQ] = 2, [QREL_NE] = 5, [QREL_LT] = 1,
+                                      [QREL_LE] = 3, [QREL_GT] = 4, [QREL_GE] = 6};
+
+static inline bool vm_rel(int c3, uint8_t r) { return (vm_relmask[r & 7] >> (c3 + 1)) & 1; }
+
+/* Quantifier q = qc >> 3 (all, any, none, count) over n scalar elements
+ * of (e r k), r = qc & 7: the QBEGIN .. QEND loop of QLISTK, with the
+ * same early exits (QNEXT stops all at the first false, any and none at
+ * the first true). The result is a bool or a count, both {v, 1}. */
+static inline int64_t vm_qlist(const q_val *e, uint32_t n, q_val k, uint8_t qc)
+{
+    uint8_t q = qc >> 3, m = vm_relmask[qc & 7];
+    int64_t count = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        int t = (m >> (vm_cmp3(e[i], k) + 1)) & 1;
+        if (q == QK_ALL) {
+            if (!t) return 0;
+        } else if (q == QK_ANY || q == QK_NONE) {
+            if (t) return q == QK_ANY;
+        } else {
+            count += t;
+        }
+    }
+    return q == QK_ALL || q == QK_NONE ? 1 : q == QK_ANY ? 0 : count;
+}
+
+/* share(x, y) compared with k, as SHARE then a compare would: by
+ * cross-multiplication when x and y are integers (share(x, 0) = 0), else
+ * through q_share. Returns q_share's status (an overflow is an error
+ * either way); *c3 is the three-way result. */
+static inline q_status vm_share_cmp(q_val x, q_val y, q_val k, int *c3)
+{
+    if (x.d == 1 && y.d == 1 && x.n != INT64_MIN && y.n != INT64_MIN && k.d > 0) {
+        if (y.n == 0) {
+            *c3 = vm_cmp3(q_int(0), k);
+            return Q_OK;
+        }
+        /* sign(x/y - kn/kd) = sign(x * kd - kn * y) * sign(y), kd > 0 */
+        __int128 l = (__int128)x.n * k.d, r = (__int128)k.n * y.n;
+        int c = (l > r) - (l < r);
+        *c3 = y.n > 0 ? c : -c;
+        return Q_OK;
+    }
+    q_val sh;
+    q_status s = q_share(x, y, &sh);
+    if (s == Q_OK) *c3 = vm_cmp3(sh, k);
+    return s;
 }
 
 /* Instantiate the interpreter: vm_exec_fast, vm_exec_trace and
