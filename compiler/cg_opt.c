@@ -24,8 +24,9 @@
 
 /* The shapes tried at each instruction, in order: the longer (with the
  * CLAUSE that closes the condition) before the shorter. */
-static const uint8_t cg_fused_ops[] = {OP_QLISTKC, OP_QLISTK, OP_CMPFKC, OP_CMPFK, OP_CMPFFC, OP_CMPFF,
-                                       OP_SUBFF,   OP_FIELDC, OP_SHAREKC, OP_SHAREK};
+static const uint8_t cg_fused_ops[] = {OP_QLISTKC, OP_QLISTK,   OP_CMPFKC,   OP_CMPFK,   OP_CMPFFC,
+                                       OP_CMPFF,   OP_SUBFF,    OP_SHAREFKC, OP_SHAREFK, OP_FIELDC,
+                                       OP_SHAREKC, OP_SHAREK,   OP_PRESJF};
 
 /* The jump target of instruction `in` (an explicit operand), or QUY_NONE. */
 static uint32_t cg_jump_of(const q_instr *in)

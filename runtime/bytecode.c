@@ -1286,7 +1286,8 @@ static const q_field *slot_field(const q_program *p, const vblock *bl, uint32_t 
  * runs instead). Valid only as exactly the fusion of its body, whose own
  * instructions are checked as any others. It flows into its body
  * (unchanged state), past it (with its own stack effect) and, when the
- * body ends in a CLAUSE, to that clause's failure target. */
+ * body ends in a CLAUSE, to that clause's failure target; in a JFKEEP or
+ * JTKEEP, to its target with the value it keeps. */
 static bool verify_fused(vcode *c, uint32_t blk, uint32_t i, const vstate *s)
 {
     const q_program *p = c->p;
@@ -1307,8 +1308,13 @@ static bool verify_fused(vcode *c, uint32_t blk, uint32_t i, const vstate *s)
                      after.depth, QUY_MAX_STACK);
     if ((uint32_t)after.depth > c->max_depth) c->max_depth = (uint32_t)after.depth;
     const q_instr *last = &p->code[i + len];
+    vstate kept = after;
+    kept.depth++;
+    if ((uint32_t)kept.depth > c->max_depth) c->max_depth = (uint32_t)kept.depth;
+    bool keeps = last->op == OP_JFKEEP || last->op == OP_JTKEEP;
     return flow(c, blk, i, i + 1, s, true) && flow(c, blk, i, i + 1 + len, &after, true) &&
-           (last->op != OP_CLAUSE || flow(c, blk, i, last->b, &after, false));
+           (last->op != OP_CLAUSE || flow(c, blk, i, last->b, &after, false)) &&
+           (!keeps || flow(c, blk, i, last->b, &kept, false));
 }
 
 /* Checks one instruction reached with state `s`, and flows to its successors. */

@@ -304,6 +304,7 @@ static void fused_operands(const q_instr *in, char *ops, size_t size)
     case OP_CMPFF: case OP_CMPFFC: snprintf(ops, size, "%u %s %u", in->a, rel, in->b); break;
     case OP_SUBFF: snprintf(ops, size, "%u - %u", in->a, in->b); break;
     case OP_SHAREK: case OP_SHAREKC: snprintf(ops, size, "%s K%u", rel, in->b); break;
+    case OP_SHAREFK: case OP_SHAREFKC: snprintf(ops, size, "%u %s K%u", in->a, rel, in->b); break;
     default: snprintf(ops, size, "%u", in->a); break;
     }
 }
@@ -340,6 +341,17 @@ static void fused_comment(dctx *d, const q_instr *in)
     case OP_SHAREK: case OP_SHAREKC:
         fprintf(out, "share(x, y) %s ", rel);
         put_typed_const(out, d->p, in->b);
+        break;
+    case OP_SHAREFK: case OP_SHAREFKC:
+        fputs("share(x, ", out);
+        put_slot_name(d, in->a);
+        fprintf(out, ") %s ", rel);
+        put_typed_const(out, d->p, in->b);
+        break;
+    case OP_PRESJF:
+        fputs("present(", out);
+        put_slot_name(d, in->a);
+        fputs(") and", out);
         break;
     default:
         put_slot_name(d, in->a);

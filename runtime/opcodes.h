@@ -107,7 +107,10 @@
     F(OP, FIELDC, 2, 0, 0, "if not R[a]: pc := the CLAUSE's b (LOADF CLAUSE)")                            \
     F(OP, SUBFF, 3, 0, 1, "push R[a] - R[b] (LOADF LOADF SUB)")                                            \
     F(OP, SHAREK, 3, 2, 1, "x := share(x, y) r K[b] by cross-multiplication; c = r (SHARE PUSHK cmp)")     \
-    F(OP, SHAREKC, 4, 2, 0, "SHAREK, then CLAUSE: if false, pc := the CLAUSE's b")
+    F(OP, SHAREKC, 4, 2, 0, "SHAREK, then CLAUSE: if false, pc := the CLAUSE's b")                        \
+    F(OP, SHAREFK, 4, 1, 1, "x := share(x, R[a]) r K[b]; c = r (LOADF SHARE PUSHK cmp)")                   \
+    F(OP, SHAREFKC, 5, 1, 0, "SHAREFK, then CLAUSE: if false, pc := the CLAUSE's b")                      \
+    F(OP, PRESJF, 2, 0, 0, "if R[a] absent: push false, pc := the JFKEEP's b (PRESENT JFKEEP: 'present(f) and')")
 
 #define QUY_FUSED_OP(OP, name, len, pop, push, doc) OP(name, FUSED, pop, push, doc)
 

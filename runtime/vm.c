@@ -120,6 +120,71 @@ static inline int64_t vm_qlist(const q_val *e, uint32_t n, q_val k, uint8_t qc)
     return q == QK_ALL || q == QK_NONE ? 1 : q == QK_ANY ? 0 : count;
 }
 
+/* The ordinals 0..63 standing in relation r to the integer k. */
+static inline uint64_t vm_relset(uint8_t r, int64_t k)
+{
+    uint64_t lt = k <= 0 ? 0 : k >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << k) - 1; /* v < k */
+    uint64_t eq = k >= 0 && k < 64 ? (uint64_t)1 << k : 0;
+    switch (r & 7) {
+    case QREL_EQ: return eq;
+    case QREL_NE: return ~eq;
+    case QREL_LT: return lt;
+    case QREL_LE: return lt | eq;
+    case QREL_GT: return ~(lt | eq);
+    case QREL_GE: return ~lt;
+    default: return 0;
+    }
+}
+
+/* The values of the scalar lists read in one rating, as bitmasks: a list
+ * of enum, scale or tier values (ordinals 0..63) is a set, and all / any /
+ * none of (e r K) is one test of it. Computed on the first quantifier over
+ * a list, kept for the others; forgotten when an adjustment repoints the
+ * record's values. */
+#define VM_MASKS 4
+typedef struct vm_masks {
+    uint8_t n;
+    uint8_t ok[VM_MASKS];     /* every element an integer 0..63 */
+    uint16_t slot[VM_MASKS];
+    uint64_t mask[VM_MASKS];
+} vm_masks;
+
+static inline bool vm_mask_of(vm_masks *c, uint16_t slot, const q_val *e, uint32_t n, uint64_t *mask)
+{
+    for (uint8_t i = 0; i < c->n; i++)
+        if (c->slot[i] == slot) {
+            *mask = c->mask[i];
+            return c->ok[i];
+        }
+    uint64_t m = 0;
+    bool ok = true;
+    for (uint32_t i = 0; i < n; i++) {
+        ok &= e[i].d == 1 && (uint64_t)e[i].n < 64;
+        m |= (uint64_t)1 << (e[i].n & 63);
+    }
+    if (c->n < VM_MASKS) {
+        c->slot[c->n] = slot;
+        c->mask[c->n] = m;
+        c->ok[c->n++] = ok;
+    }
+    *mask = m;
+    return ok;
+}
+
+/* QLISTK: q = qc >> 3 over the n elements of list `slot` of (e r k),
+ * r = qc & 7; by the list's bitmask when it has one, else element by
+ * element (vm_qlist). */
+static inline int64_t vm_qlistk(vm_masks *c, uint16_t slot, const q_val *e, uint32_t n, q_val k, uint8_t qc)
+{
+    uint8_t q = qc >> 3;
+    uint64_t m;
+    if (q != QK_COUNT && k.d == 1 && vm_mask_of(c, slot, e, n, &m)) {
+        uint64_t s = vm_relset(qc, k.n);
+        return q == QK_ALL ? (m & ~s) == 0 : q == QK_ANY ? (m & s) != 0 : (m & s) == 0;
+    }
+    return vm_qlist(e, n, k, qc);
+}
+
 /* share(x, y) compared with k, as SHARE then a compare would: by
  * cross-multiplication when x and y are integers (share(x, 0) = 0), else
  * through q_share. Returns q_share's status (an overflow is an error

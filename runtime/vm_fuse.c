@@ -44,7 +44,8 @@ uint32_t vm_fuse_match(const q_program *p, uint32_t at, uint8_t op, q_instr *f)
     memset(f, 0, sizeof *f);
     f->op = op;
     /* the last instruction of a ...C body: the clause it closes */
-    if ((op == OP_QLISTKC || op == OP_CMPFKC || op == OP_CMPFFC || op == OP_FIELDC || op == OP_SHAREKC) &&
+    if ((op == OP_QLISTKC || op == OP_CMPFKC || op == OP_CMPFFC || op == OP_FIELDC || op == OP_SHAREKC ||
+         op == OP_SHAREFKC) &&
         c[len - 1].op != OP_CLAUSE)
         return 0;
     int rel;
@@ -83,6 +84,18 @@ uint32_t vm_fuse_match(const q_program *p, uint32_t at, uint8_t op, q_instr *f)
         if (c[0].op != OP_SHARE || c[1].op != OP_PUSHK || rel < 0) return 0;
         f->b = c[1].b;
         f->c = (uint8_t)rel;
+        return len;
+    case OP_SHAREFK:
+    case OP_SHAREFKC:
+        rel = vm_fuse_relop(c[3].op);
+        if (!is_load(&c[0]) || c[1].op != OP_SHARE || c[2].op != OP_PUSHK || rel < 0) return 0;
+        f->a = c[0].a;
+        f->b = c[2].b;
+        f->c = (uint8_t)rel;
+        return len;
+    case OP_PRESJF:
+        if (c[0].op != OP_PRESENT || c[1].op != OP_JFKEEP) return 0;
+        f->a = c[0].a;
         return len;
     default:
         return 0;
