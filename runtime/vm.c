@@ -156,12 +156,12 @@ static inline bool vm_mask_of(vm_masks *c, uint16_t slot, const q_val *e, uint32
             *mask = c->mask[i];
             return c->ok[i];
         }
-    uint64_t m = 0;
-    bool ok = true;
+    uint64_t m = 0, bad = 0; /* bad: some d != 1 or n outside 0..63 (branch-free) */
     for (uint32_t i = 0; i < n; i++) {
-        ok &= e[i].d == 1 && (uint64_t)e[i].n < 64;
+        bad |= ((uint64_t)e[i].d ^ 1) | ((uint64_t)e[i].n >> 6);
         m |= (uint64_t)1 << (e[i].n & 63);
     }
+    bool ok = bad == 0;
     if (c->n < VM_MASKS) {
         c->slot[c->n] = slot;
         c->mask[c->n] = m;
