@@ -26,7 +26,7 @@
  * CLAUSE that closes the condition) before the shorter. */
 static const uint8_t cg_fused_ops[] = {OP_QLISTKC, OP_QLISTK,   OP_CMPFKC,   OP_CMPFK,   OP_CMPFFC,
                                        OP_CMPFF,   OP_SUBFF,    OP_SHAREFKC, OP_SHAREFK, OP_FIELDC,
-                                       OP_SHAREKC, OP_SHAREK,   OP_PRESJF};
+                                       OP_SHAREKC, OP_SHAREK,   OP_PRESJF,   OP_FIELDJF};
 
 /* The jump target of instruction `in` (an explicit operand), or QUY_NONE. */
 static uint32_t cg_jump_of(const q_instr *in)

@@ -353,6 +353,10 @@ static void fused_comment(dctx *d, const q_instr *in)
         put_slot_name(d, in->a);
         fputs(") and", out);
         break;
+    case OP_FIELDJF:
+        put_slot_name(d, in->a);
+        fputs(" and", out);
+        break;
     default:
         put_slot_name(d, in->a);
         break;

@@ -110,7 +110,8 @@
     F(OP, SHAREKC, 4, 2, 0, "SHAREK, then CLAUSE: if false, pc := the CLAUSE's b")                        \
     F(OP, SHAREFK, 4, 1, 1, "x := share(x, R[a]) r K[b]; c = r (LOADF SHARE PUSHK cmp)")                   \
     F(OP, SHAREFKC, 5, 1, 0, "SHAREFK, then CLAUSE: if false, pc := the CLAUSE's b")                      \
-    F(OP, PRESJF, 2, 0, 0, "if R[a] absent: push false, pc := the JFKEEP's b (PRESENT JFKEEP: 'present(f) and')")
+    F(OP, PRESJF, 2, 0, 0, "if R[a] absent: push false, pc := the JFKEEP's b (PRESENT JFKEEP: 'present(f) and')") \
+    F(OP, FIELDJF, 2, 0, 0, "if not R[a]: push false, pc := the JFKEEP's b (LOADF JFKEEP: 'f and', 'f unless')")
 
 #define QUY_FUSED_OP(OP, name, len, pop, push, doc) OP(name, FUSED, pop, push, doc)
 

@@ -94,7 +94,8 @@ uint32_t vm_fuse_match(const q_program *p, uint32_t at, uint8_t op, q_instr *f)
         f->c = (uint8_t)rel;
         return len;
     case OP_PRESJF:
-        if (c[0].op != OP_PRESENT || c[1].op != OP_JFKEEP) return 0;
+    case OP_FIELDJF:
+        if ((op == OP_PRESJF ? c[0].op != OP_PRESENT : !is_load(&c[0])) || c[1].op != OP_JFKEEP) return 0;
         f->a = c[0].a;
         return len;
     default:
