@@ -31,6 +31,7 @@ typedef struct eval_opts {
     bool summary;       /* --summary: the per-group table instead of records */
     const char *inputs[256];
     int ninputs;
+    rec_limits limits;  /* --max-line, --max-depth, --max-list (0: default) */
 } eval_opts;
 
 typedef struct eval_stats {
@@ -63,7 +64,9 @@ static void explain_block(const q_program *p, const batch *bt, const batch_view 
 {
     const char *kind = prog_str(p, p->kinds[v->kind].name);
     printf("%s (%s) → %s (%s)", v->id, kind, q_outcome_label[v->res.outcome], q_outcome_code[v->res.outcome]);
-    printf("  — bộ quy tắc %s %s\n", prog_str(p, p->name), prog_str(p, p->version));
+    /* a version "…+provisional" (central-366: not the official text) says so in words */
+    printf("  — bộ quy tắc %s %s%s\n", prog_str(p, p->name), prog_str(p, p->version),
+           strstr(prog_str(p, p->version), "provisional") ? " (TẠM THỜI: chưa mã hoá từ văn bản chính thức — provisional)" : "");
     if (v->eligible != v->res.outcome)
         printf("  Đủ điều kiện %s (%s) theo quy tắc; sau các bước của cả lô: %s (%s)\n", q_outcome_label[v->eligible],
                q_outcome_code[v->eligible], q_outcome_label[v->res.outcome], q_outcome_code[v->res.outcome]);
@@ -72,6 +75,19 @@ static void explain_block(const q_program *p, const batch *bt, const batch_view 
     if (steps && *steps) fputs(steps, stdout);
     free(steps);
     putchar('\n');
+}
+
+/* --max-line N and the like: a whole number from 1. */
+static bool limit_opt(const char *opt, const char *v, uint32_t *out)
+{
+    char *end;
+    unsigned long n = strtoul(v, &end, 10);
+    if (*v < '0' || *v > '9' || *end || n == 0 || n > UINT32_MAX) {
+        fprintf(stderr, "quy eval: %s needs a whole number from 1 to %u, e.g. %s 1048576\n", opt, UINT32_MAX, opt);
+        return false;
+    }
+    *out = (uint32_t)n;
+    return true;
 }
 
 static int read_inputs(batch *bt, const eval_opts *o)
@@ -101,6 +117,7 @@ static int eval_batch(const q_program *p, const eval_opts *o, out_writer *w, eva
 {
     bool explain = o->explain || o->explain_cmd;
     batch *bt = batch_new(p, explain);
+    if (bt) batch_set_limits(bt, &o->limits);
     if (!bt) {
         fprintf(stderr, "quy: out of memory\n");
         return EXIT_IO;
@@ -168,6 +185,13 @@ int cmd_eval(int argc, char **argv, bool explain_cmd)
             o.only_id = v;
         else if (cli_opt(argc, argv, &i, "--summary", NULL))
             o.summary = true;
+        else if (cli_opt(argc, argv, &i, "--max-line", &v)) { /* record limits: record.h, rec_limits */
+            if (!limit_opt("--max-line", v, &o.limits.max_line)) return EXIT_RULESET;
+        } else if (cli_opt(argc, argv, &i, "--max-depth", &v)) {
+            if (!limit_opt("--max-depth", v, &o.limits.max_depth)) return EXIT_RULESET;
+        } else if (cli_opt(argc, argv, &i, "--max-list", &v)) {
+            if (!limit_opt("--max-list", v, &o.limits.max_list)) return EXIT_RULESET;
+        }
         else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "quy %s: unknown option '%s' (try 'quy help')\n", argv[0], argv[i]);
             return EXIT_RULESET;
@@ -208,6 +232,11 @@ int cmd_eval(int argc, char **argv, bool explain_cmd)
     q_program *p = cli_load(&ps, o.ruleset);
     free(chosen);
     if (!p) return EXIT_RULESET;
+    /* a provisional ruleset (version "…+provisional") says so whatever the
+     * output format (the table and CSV formats carry no ruleset column) */
+    if (strstr(prog_str(p, p->version), "provisional"))
+        fprintf(stderr, "quy %s: lưu ý: %s %s là bộ quy tắc TẠM THỜI, chưa mã hoá từ văn bản chính thức (provisional: %s)\n",
+                argv[0], prog_str(p, p->name), prog_str(p, p->version), prog_str(p, p->title));
     out_writer *w = (explain_cmd && !o.json) ? NULL : out_open(stdout, fmt, p);
     vm_event *evbuf = malloc(sizeof(vm_event) * QUY_TRACE_CAP);
     eval_stats st = {0};

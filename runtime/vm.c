@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "hook.h"
+#include "period.h"
 #include "vm_fuse.h"
 
 const char *const vm_error_message[VM__COUNT] = {

@@ -271,7 +271,7 @@ static const char shapes_src[] =
     "  r1: not_rated when ok cite \"X\"\n"
     "  r1b: khtnv when ok2 unless n = m cite \"X\"\n"
     "  r2: khtnv when none levels where it = a and (count levels where it < c) >= 2 and ((any nums where it > 100) or n = m) cite \"X\"\n"
-    "  r3: htxsnv when share(count levels where it >= c, count levels) >= 50% and n - m >= 1 and share(n, m) < 2 and q != 1.5 cite \"X\"\n"
+    "  r3: htxsnv when share(count levels where it >= c, count levels) >= 50% and n - m >= 1 and share(n, m) < 200% and q != 1.5 cite \"X\"\n"
     "  r4: httnv when (share(m, count levels) > 50% or ok) and (share(n - m, n) > 50% or ok) and n = m and (n > 3 or ok) cite \"X\"\n"
     "  r5: htnv when (present(opt) and opt > 50%) and all nums >= 0 and all levels >= b and share(n - m, n) <= 20% cite \"X\"\n"
     "  otherwise khtnv flag gap cite \"X\"\n"
