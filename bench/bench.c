@@ -245,12 +245,12 @@ static size_t load_records(const q_program *p, const char *json, size_t len, q_r
 }
 
 /* (a): vm_rate over the loaded records. */
-static span run_vm(const q_program *p, q_record *const *recs, size_t n, int8_t *res)
+static span run_vm(const q_program *p, hook_session *hs, q_record *const *recs, size_t n, int8_t *res)
 {
     span t0 = span_start();
     for (size_t i = 0; i < n; i++) {
         vm_result out;
-        vm_rate(p, recs[i], &out, NULL);
+        vm_rate(p, hs, recs[i], &out, NULL);
         res[i] = out.error == VM_OK ? (int8_t)out.outcome : (int8_t)-1;
     }
     return span_end(t0);
@@ -281,18 +281,24 @@ static bool run_hook_variant(const opts *o, const char *file, const q_program *b
      * both see the same load on a shared machine */
     *best = *best_base = (span){1e30, 1e30};
     int8_t *scratch = malloc(n);
-    if (!scratch) {
+    hook_session *hs = hook_session_new(p, NULL), *hb = hook_session_new(base, NULL);
+    if (!scratch || !hs || !hb) {
+        free(scratch);
+        hook_session_free(hs);
+        hook_session_free(hb);
         prog_free(p);
         return false;
     }
     for (int r = 0; r < o->reps; r++) {
-        span_best_cpu(best_base, run_vm(base, recs, n, scratch));
-        span_best_cpu(best, run_vm(p, recs, n, res));
+        span_best_cpu(best_base, run_vm(base, hb, recs, n, scratch));
+        span_best_cpu(best, run_vm(p, hs, recs, n, res));
     }
     free(scratch);
-    hook_stats st = hook_get_stats(p);
+    hook_stats st = hook_session_stats(hs);
     *calls = st.calls / (uint64_t)o->reps;
     *states = st.states;
+    hook_session_free(hs);
+    hook_session_free(hb);
     prog_free(p);
     return true;
 }
@@ -314,6 +320,8 @@ static span run_e2e(const q_program *p, const char *json, size_t len, FILE *sink
     FILE *in = fmemopen((void *)json, len, "r");
     if (!in) return (span){-1, -1};
     rec_reader *r = rec_reader_open(p, in, "bench", REC_JSONL);
+    hook_session *hs = hook_session_new(p, NULL);
+    if (r) rec_reader_set_hooks(r, hs);
     out_writer *w = write ? out_open(sink, OUT_JSONL, p) : NULL;
     q_record *rec;
     rec_error err;
@@ -327,12 +335,13 @@ static span run_e2e(const q_program *p, const char *json, size_t len, FILE *sink
         }
         if (!rate) continue;
         vm_result out;
-        vm_rate(p, rec, &out, NULL);
+        vm_rate(p, hs, rec, &out, NULL);
         if (rec->index < n) res[rec->index] = out.error == VM_OK ? (int8_t)out.outcome : (int8_t)-1;
         if (w) out_result(w, rec, &out, out.outcome, NULL, NULL);
     }
     if (w) out_close(w);
     rec_reader_free(r);
+    hook_session_free(hs);
     fclose(in);
     return span_end(t0);
 }
@@ -342,12 +351,14 @@ static span run_write(const q_program *p, q_record *const *recs, size_t n, FILE 
 {
     span t0 = span_start();
     out_writer *w = out_open(sink, OUT_JSONL, p);
+    hook_session *hs = hook_session_new(p, NULL);
     for (size_t i = 0; i < n && w; i++) {
         vm_result out;
-        vm_rate(p, recs[i], &out, NULL);
+        vm_rate(p, hs, recs[i], &out, NULL);
         out_result(w, recs[i], &out, out.outcome, NULL, NULL);
     }
     if (w) out_close(w);
+    hook_session_free(hs);
     return span_end(t0);
 }
 
@@ -368,12 +379,12 @@ static void row(const char *mode, size_t n, span t, const char *note)
 }
 
 /* The fast path's dispatches per record, by opcode (vm_rate_counted). */
-static void profile(const q_program *p, q_record *const *recs, size_t n)
+static void profile(const q_program *p, hook_session *hs, q_record *const *recs, size_t n)
 {
     uint64_t counts[OP__COUNT] = {0}, total = 0;
     for (size_t i = 0; i < n; i++) {
         vm_result out;
-        vm_rate_counted(p, recs[i], &out, counts);
+        vm_rate_counted(p, hs, recs[i], &out, counts);
     }
     for (int o = 0; o < OP__COUNT; o++) total += counts[o];
     printf("\n  opcode profile of (a): %.1f dispatches per record; by opcode, per record:\n   ", (double)total / (double)n);
@@ -488,11 +499,13 @@ int main(int argc, char **argv)
     }
     static char sinkbuf[1 << 16];
     setvbuf(sink, sinkbuf, _IOFBF, sizeof sinkbuf);
+    hook_session *hs_main = hook_session_new(p, NULL); /* one per thread: this one */
+    if (!hs_main) return 2;
 
     /* ---- timed modes ---- */
     span best_vm = {1e30, 1e30}, best_c = {1e30, 1e30}, best_lua = {1e30, 1e30}, best_luac = {1e30, 1e30}, t;
     for (int r = 0; r < o.reps; r++) {
-        span_best_cpu(&best_vm, run_vm(p, qrecs, n, res_vm));
+        span_best_cpu(&best_vm, run_vm(p, hs_main, qrecs, n, res_vm));
         span_best_cpu(&best_c, run_c(recs, n, res_c));
         t = span_start();
         bench_lua_run_calls(bl);
@@ -546,7 +559,7 @@ int main(int argc, char **argv)
            best_vm.cpu / best_c.cpu);
     printf("    Lua / VM = %6.2f   (the VM is %.2fx faster than plain Lua)\n", best_lua.cpu / best_vm.cpu,
            best_lua.cpu / best_vm.cpu);
-    profile(p, qrecs, n);
+    profile(p, hs_main, qrecs, n);
 
     if (hooks_ok) {
         printf("\n  hooks (central-124 + one Lua call per record; (a) calls none). Each variant runs\n"
@@ -610,6 +623,7 @@ int main(int argc, char **argv)
     free(res_lua);
     free(res_luac);
     for (int h = 0; h < 3; h++) free(res_hook[h]);
+    hook_session_free(hs_main);
     prog_free(p);
     return bad || rej_e2e || rej_read || (o.hooks && !hooks_ok) || !cli_ok ? 1 : 0;
 }

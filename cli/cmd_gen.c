@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/hook.h"
 #include "../runtime/record.h"
 #include "../runtime/vm.h"
 #include "cli.h"
@@ -68,6 +69,7 @@ enum { PIN_VALUE = 1, PIN_LEN = 2, PIN_ELEMS = 4 };
 
 typedef struct grec {
     const q_program *p;
+    hook_session *hooks; /* for checks and rules that call hooks */
     const gkind *g;
     const q_kind *kd;
     uint32_t nf;
@@ -647,7 +649,7 @@ static bool valid(grec *gr)
     const q_program *p = gr->p;
     for (uint32_t c = gr->kd->first_check; c < gr->kd->first_check + gr->kd->nchecks; c++) {
         q_val v;
-        if (vm_eval(p, p->checks[c].entry, &gr->rec, &v) != VM_OK || v.n == 0) return false;
+        if (vm_eval(p, gr->hooks, p->checks[c].entry, &gr->rec, &v) != VM_OK || v.n == 0) return false;
     }
     /* a required field the base left out (never: only optional ones) */
     for (uint32_t i = 0; i < gr->nf; i++) {
@@ -655,7 +657,7 @@ static bool valid(grec *gr)
         if (!gr->present[i] && !(f->flags & (QF_OPTIONAL | QF_BATCH))) return false;
     }
     vm_result res;
-    return vm_rate(p, &gr->rec, &res, NULL) == VM_OK;
+    return vm_rate(p, gr->hooks, &gr->rec, &res, NULL) == VM_OK;
 }
 
 /* =====================================================================
@@ -1054,12 +1056,13 @@ int cmd_gen(int argc, char **argv)
     grec gr;
     memset(&gr, 0, sizeof gr);
     gr.p = p;
+    gr.hooks = hook_session_new(p, NULL);
     gr.val = calloc(maxf, sizeof *gr.val);
     gr.present = calloc(maxf, 1);
     gr.emit = calloc(maxf, 1);
     gr.pin = calloc(maxf, 1);
     gr.lists = calloc(maxf, sizeof *gr.lists);
-    if (rc == EXIT_OK && (!gr.val || !gr.present || !gr.emit || !gr.pin || !gr.lists)) {
+    if (rc == EXIT_OK && (!gr.hooks || !gr.val || !gr.present || !gr.emit || !gr.pin || !gr.lists)) {
         fprintf(stderr, "quy gen: out of memory\n");
         rc = EXIT_IO;
     }
@@ -1130,6 +1133,7 @@ int cmd_gen(int argc, char **argv)
     for (uint32_t i = 0; i < maxf && gr.lists; i++) free(gr.lists[i].e);
     free(gr.lists);
     free(gr.val);
+    hook_session_free(gr.hooks);
     free(gr.present);
     free(gr.emit);
     free(gr.pin);

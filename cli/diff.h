@@ -87,6 +87,8 @@ size_t dr_src_count(const dr_src *s);
 void dr_src_row(const dr_src *s, size_t i, dr_row *row);
 /* The record as rated (roll-ups filled) when kept, else NULL. */
 const q_record *dr_src_rec(const dr_src *s, size_t i);
+/* The hook session the source's batch rates with (for a trace). */
+struct hook_session *dr_src_hooks(const dr_src *s);
 /* The batch steps of record i in words ("" if none; malloc'd). */
 char *dr_src_steps(const dr_src *s, size_t i);
 
@@ -147,6 +149,7 @@ typedef struct dc_input {
     const q_record *rec[2];   /* as rated (NULL: rejected) */
     const dr_row *row[2];
     const char *steps[2];     /* batch steps in words ("" none) */
+    struct hook_session *hooks[2]; /* the sessions that rated it (dr_src_hooks) */
 } dc_input;
 
 /* Why the record's rows differ. Traces the record again with both

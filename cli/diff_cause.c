@@ -451,7 +451,7 @@ void dc_explain(const q_program *const p[2], const dc_input *in, vm_event *evbuf
             for (int s = 0; s < 2; s++) {
                 tr[s] = (vm_trace){.ev = evbuf[s], .cap = QUY_TRACE_CAP};
                 vm_result res;
-                vm_rate(p[s], in->rec[s], &res, &tr[s]);
+                vm_rate(p[s], in->hooks[s], in->rec[s], &res, &tr[s]);
                 seg_trace(&tr[s], &sg[s]);
                 sd[s] = (side){p[s], in->rec[s], &tr[s], &sg[s], in->rec[s]->kind};
             }

@@ -247,7 +247,7 @@ static void vm_result_init(vm_result *out)
     out->nnotes = 0;
 }
 
-int vm_rate(const q_program *p, const q_record *rec, vm_result *out, vm_trace *trace)
+int vm_rate(const q_program *p, hook_session *hs, const q_record *rec, vm_result *out, vm_trace *trace)
 {
     vm_result_init(out);
     if (rec->kind >= p->nkinds || p->kinds[rec->kind].entry == QUY_NONE) {
@@ -255,21 +255,22 @@ int vm_rate(const q_program *p, const q_record *rec, vm_result *out, vm_trace *t
         return VM_NO_RATE;
     }
     const q_kind *k = &p->kinds[rec->kind];
-    int rc = trace ? vm_exec_trace(p, k, k->entry, rec, out, trace, NULL, NULL)
-                   : vm_exec_fast(p, k, k->entry, rec, out, NULL, NULL, NULL);
+    int rc = trace ? vm_exec_trace(p, hs, k, k->entry, rec, out, trace, NULL, NULL)
+                   : vm_exec_fast(p, hs, k, k->entry, rec, out, NULL, NULL, NULL);
     out->error = (uint8_t)rc;
     return rc;
 }
 
-int vm_eval(const q_program *p, uint32_t entry, const q_record *rec, q_val *ret)
+int vm_eval(const q_program *p, hook_session *hs, uint32_t entry, const q_record *rec, q_val *ret)
 {
     vm_result scratch;
     vm_result_init(&scratch);
     if (rec->kind >= p->nkinds || entry >= p->ncode) return VM_BAD_PROGRAM;
-    return vm_exec_fast(p, &p->kinds[rec->kind], entry, rec, &scratch, NULL, ret, NULL);
+    return vm_exec_fast(p, hs, &p->kinds[rec->kind], entry, rec, &scratch, NULL, ret, NULL);
 }
 
-int vm_rate_counted(const q_program *p, const q_record *rec, vm_result *out, uint64_t counts[OP__COUNT])
+int vm_rate_counted(const q_program *p, hook_session *hs, const q_record *rec, vm_result *out,
+                    uint64_t counts[OP__COUNT])
 {
     vm_result_init(out);
     if (rec->kind >= p->nkinds || p->kinds[rec->kind].entry == QUY_NONE) {
@@ -277,7 +278,7 @@ int vm_rate_counted(const q_program *p, const q_record *rec, vm_result *out, uin
         return VM_NO_RATE;
     }
     const q_kind *k = &p->kinds[rec->kind];
-    int rc = vm_exec_count(p, k, k->entry, rec, out, NULL, NULL, counts);
+    int rc = vm_exec_count(p, hs, k, k->entry, rec, out, NULL, NULL, counts);
     out->error = (uint8_t)rc;
     return rc;
 }

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "compiler.h"
+#include "hook.h"
 #include "program.h"
 #include "record.h"
 #include "vm.h"
@@ -185,26 +186,30 @@ static void differential(const q_program *g, const q_program *f, uint64_t counts
 {
     static rec_buf b;
     char what[600];
+    hook_session *hg = hook_session_new(g, NULL), *hf = hook_session_new(f, NULL);
+    assert_non_null(hg);
+    assert_non_null(hf);
     for (uint32_t k = 0; k < g->nkinds; k++) {
         for (int i = 0; i < RECORDS_PER_KIND; i++) {
             rnd_record(g, k, &b);
             snprintf(what, sizeof what, "%.200s kind %.200s record %d", name, prog_str(g, g->kinds[k].name), i);
             vm_result rg, rf;
             if (g->kinds[k].entry != QUY_NONE) {
-                vm_rate(g, &b.rec, &rg, NULL);
-                vm_rate_counted(f, &b.rec, &rf, counts);
+                vm_rate(g, hg, &b.rec, &rg, NULL);
+                vm_rate_counted(f, hf, &b.rec, &rf, counts);
                 same_result(g, &rg, f, &rf, what);
-                vm_rate(f, &b.rec, &rf, NULL);
+                vm_rate(f, hf, &b.rec, &rf, NULL);
                 same_result(g, &rg, f, &rf, what);
                 vm_trace tg = {ev_g, TRACE_CAP, 0, false}, tf = {ev_f, TRACE_CAP, 0, false};
-                vm_rate(g, &b.rec, &rg, &tg);
-                vm_rate(f, &b.rec, &rf, &tf);
+                vm_rate(g, hg, &b.rec, &rg, &tg);
+                vm_rate(f, hf, &b.rec, &rf, &tf);
                 same_result(g, &rg, f, &rf, what);
                 same_trace(&tg, &tf);
             }
             for (uint32_t c = g->kinds[k].first_check; c < g->kinds[k].first_check + g->kinds[k].nchecks; c++) {
                 q_val vg = {0, 0}, vf = {0, 0};
-                int eg = vm_eval(g, g->checks[c].entry, &b.rec, &vg), ef = vm_eval(f, f->checks[c].entry, &b.rec, &vf);
+                int eg = vm_eval(g, hg, g->checks[c].entry, &b.rec, &vg),
+                    ef = vm_eval(f, hf, f->checks[c].entry, &b.rec, &vf);
                 if (eg != ef || (eg == VM_OK && (vg.n != vf.n || vg.d != vf.d)))
                     fail_msg("%s: check %u: generic %d {%lld,%lld}, fused %d {%lld,%lld}", what, c, eg, (long long)vg.n,
                              (long long)vg.d, ef, (long long)vf.n, (long long)vf.d);
@@ -212,7 +217,8 @@ static void differential(const q_program *g, const q_program *f, uint64_t counts
             for (uint32_t e = 0; e < g->nbexprs; e++) {
                 if (g->bexprs[e].kind != k) continue;
                 q_val vg = {0, 0}, vf = {0, 0};
-                int eg = vm_eval(g, g->bexprs[e].entry, &b.rec, &vg), ef = vm_eval(f, f->bexprs[e].entry, &b.rec, &vf);
+                int eg = vm_eval(g, hg, g->bexprs[e].entry, &b.rec, &vg),
+                    ef = vm_eval(f, hf, f->bexprs[e].entry, &b.rec, &vf);
                 assert_int_equal(eg, ef);
                 if (eg == VM_OK) {
                     assert_int_equal(vg.n, vf.n);
@@ -220,7 +226,8 @@ static void differential(const q_program *g, const q_program *f, uint64_t counts
                 }
             }
         }
-    }
+    }    hook_session_free(hg);
+    hook_session_free(hf);
 }
 
 static void run_dir(const char *dir, bool fixture, uint64_t counts[OP__COUNT], int *nrulesets)
@@ -359,9 +366,9 @@ static void test_share_edges(void **state)
                     q_val generic = {0, 0}, fused = {0, 0};
                     /* first the generic body alone (a NOP in place of SHAREK), then with it */
                     code[2] = (q_instr){OP_NOP, 0, 0, 0};
-                    int eg = vm_eval(&p, 0, &rec, &generic);
+                    int eg = vm_eval(&p, NULL, 0, &rec, &generic);
                     code[2] = (q_instr){OP_SHAREK, (uint8_t)rel, 0, 2};
-                    int ef = vm_eval(&p, 0, &rec, &fused);
+                    int ef = vm_eval(&p, NULL, 0, &rec, &fused);
                     if (eg != ef || (eg == VM_OK && (generic.n != fused.n || generic.d != fused.d)))
                         fail_msg("share(%lld, %lld) %s %lld/%lld: generic %d %lld, fused %d %lld", (long long)v[i],
                                  (long long)v[j], vm_fuse_relop_text((uint32_t)rel), (long long)ks[k].n,
