@@ -20,10 +20,20 @@
  * are compared record by record and any disagreement is printed and makes
  * the exit status 1. Not a test: ctest never runs it (see README.md).
  *
- * Timing: CLOCK_MONOTONIC, best of --reps (3) for (a), (c), (d), (d');
- * (b) runs once over all records. (b) is then split into its parts — read
- * and check only, rate only (= a), write only — so that the bound of the
- * end-to-end figure is printed, not guessed.
+ *   (f) cli  `quy eval` over the same records as a file, JSON Lines out:
+ *            end to end as a user runs it (whatever reader and writer the
+ *            binary has)
+ *   (g) diff `quy diff central-124 fixture-variant` over --diff-n records
+ *            made by `quy gen` (1,000,000 by default)
+ *   (h) batch `quy eval` over quy-batch-gen's party-sized batch (roll-ups,
+ *            quotas; 5,500,000 members by default), with its peak RSS
+ *
+ * Timing: this thread's CPU time (CLOCK_THREAD_CPUTIME_ID), the least of
+ * --reps (3) for (a), (c), (d), (d'), with the wall time beside it; (b)
+ * runs once over all records and is then split into its parts — read and
+ * check only, rate only (= a), write only — so that the bound of the
+ * end-to-end figure is printed, not guessed. (f)-(h): the child's CPU
+ * time (user + system, wait4) and wall time, once.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -49,10 +59,16 @@
 
 #include "hook.h"
 
-/* Targets of the benchmark issue (2-core machine, ~30 conditions/record). */
-#define TARGET_VM_RPS 10e6
-#define TARGET_VM_OVER_LUA 5.0
-#define TARGET_E2E_RPS 300e3
+#ifndef QUY_BENCH_QUY
+#define QUY_BENCH_QUY "build-bench/quy"
+#endif
+#ifndef QUY_BENCH_BATCH_GEN
+#define QUY_BENCH_BATCH_GEN "build-bench/bench/quy-batch-gen"
+#endif
+#ifndef QUY_BENCH_DIFF_NEW
+#define QUY_BENCH_DIFF_NEW "tests/golden/diff/fixture-variant.quy"
+#endif
+
 
 typedef struct opts {
     size_t n;
@@ -63,11 +79,16 @@ typedef struct opts {
     const char *lua;
     const char *dump; /* write the generated JSON Lines here, or NULL */
     int reps;
+    bool hooks;       /* the (e) rows */
+    bool cli;         /* the (f)-(h) rows */
+    size_t diff_n;    /* records for (g); 0: skip */
+    size_t batch_members, batch_cells; /* (h); 0 members: skip */
 } opts;
 
 static const char usage[] =
     "usage: quy-bench [--n N] [--seed S] [--kind member|leader|mixed] [--ruleset NAME]\n"
-    "                 [--rulesets DIR] [--lua FILE] [--reps R] [--dump FILE]\n"
+    "                 [--rulesets DIR] [--lua FILE] [--reps R] [--dump FILE] [--no-hooks]\n"
+    "                 [--no-cli] [--diff-n N] [--batch-members N] [--batch-cells C]\n"
     "  --n N          records to generate (default 1000000)\n"
     "  --seed S       generator seed (default 42)\n"
     "  --kind K       member, leader or mixed (default: mixed, half each)\n"
@@ -100,11 +121,6 @@ static span span_start(void) { return (span){now(), clock_s(CLOCK_THREAD_CPUTIME
 
 static span span_end(span t0) { return (span){now() - t0.wall, clock_s(CLOCK_THREAD_CPUTIME_ID) - t0.cpu}; }
 
-static void span_best(span *best, span t)
-{
-    if (t.wall < best->wall) *best = t;
-}
-
 /* The span with the least CPU time (this thread's): on a shared machine
  * the least disturbed measure of a difference between two runs. */
 static void span_best_cpu(span *best, span t)
@@ -132,11 +148,20 @@ static int parse_opts(int argc, char **argv, opts *o)
     o->lua = QUY_BENCH_LUA;
     o->dump = NULL;
     o->reps = 3;
+    o->hooks = true;
+    o->cli = true;
+    o->diff_n = 1000000;
+    o->batch_members = 5500000;
+    o->batch_cells = 50000;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage, stdout);
             exit(0);
+        }
+        if (strcmp(a, "--no-hooks") == 0 || strcmp(a, "--no-cli") == 0) {
+            *(a[5] == 'h' ? &o->hooks : &o->cli) = false;
+            continue;
         }
         if (i + 1 >= argc) {
             fprintf(stderr, "quy-bench: %s: missing value or unknown option\n%s", a, usage);
@@ -154,6 +179,9 @@ static int parse_opts(int argc, char **argv, opts *o)
         else if (strcmp(a, "--rulesets") == 0) o->rulesets = v;
         else if (strcmp(a, "--lua") == 0) o->lua = v;
         else if (strcmp(a, "--dump") == 0) o->dump = v;
+        else if (strcmp(a, "--diff-n") == 0 && parse_u64(v, &x) && x <= 100000000) o->diff_n = (size_t)x;
+        else if (strcmp(a, "--batch-members") == 0 && parse_u64(v, &x) && x <= 100000000) o->batch_members = (size_t)x;
+        else if (strcmp(a, "--batch-cells") == 0 && parse_u64(v, &x) && x > 0 && x <= 10000000) o->batch_cells = (size_t)x;
         else {
             fprintf(stderr, "quy-bench: bad option or value: %s %s\n%s", a, v, usage);
             return -1;
@@ -346,8 +374,31 @@ static const char *tier_name(int t)
 static void row(const char *mode, size_t n, span t, const char *note)
 {
     double cpu = t.wall > 0 ? 100 * t.cpu / t.wall : 0;
-    printf("  %-26s %10zu %9.4f %14.0f %9.1f %5.0f%%%s %s\n", mode, n, t.wall, (double)n / t.wall,
-           t.wall * 1e9 / (double)n, cpu, cpu < 90 ? "!" : " ", note);
+    printf("  %-26s %10zu %9.4f %14.0f %9.1f %9.1f %5.0f%%%s %s\n", mode, n, t.cpu, (double)n / t.cpu,
+           t.cpu * 1e9 / (double)n, t.wall * 1e9 / (double)n, cpu, cpu < 90 ? "!" : " ", note);
+}
+
+/* The fast path's dispatches per record, by opcode (vm_rate_counted). */
+static void profile(const q_program *p, hook_session *hs, q_record *const *recs, size_t n)
+{
+    uint64_t counts[OP__COUNT] = {0}, total = 0;
+    for (size_t i = 0; i < n; i++) {
+        vm_result out;
+        vm_rate_counted(p, hs, recs[i], &out, counts);
+    }
+    for (int o = 0; o < OP__COUNT; o++) total += counts[o];
+    printf("\n  opcode profile of (a): %.1f dispatches per record; by opcode, per record:\n   ", (double)total / (double)n);
+    bool shown[OP__COUNT] = {false};
+    for (int k = 0, col = 0; k < OP__COUNT; k++) {
+        int best = -1;
+        for (int o = 0; o < OP__COUNT; o++)
+            if (!shown[o] && counts[o] && (best < 0 || counts[o] > counts[best])) best = o;
+        if (best < 0) break;
+        shown[best] = true;
+        printf(" %s %.2f", op_table[best].name, (double)counts[best] / (double)n);
+        if (++col % 8 == 0) printf("\n   ");
+    }
+    printf("\n");
 }
 
 /* Compare the outcome arrays; print the first differences. */
@@ -371,7 +422,7 @@ static size_t agree(const bench_rec *recs, size_t n, int8_t *const *res, const c
 
 static void pass_miss(const char *what, double have, double want, const char *unit)
 {
-    printf("  %-44s %12.2f %-4s target >= %.2f %-4s %s\n", what, have, unit, want, unit,
+    printf("  %-46s %10.2f %-4s target >= %.2f %-4s %s\n", what, have, unit, want, unit,
            have >= want ? "MET" : "MISSED");
 }
 
@@ -452,19 +503,19 @@ int main(int argc, char **argv)
     if (!hs_main) return 2;
 
     /* ---- timed modes ---- */
-    span best_vm = {1e30, 0}, best_c = {1e30, 0}, best_lua = {1e30, 0}, best_luac = {1e30, 0}, t;
+    span best_vm = {1e30, 1e30}, best_c = {1e30, 1e30}, best_lua = {1e30, 1e30}, best_luac = {1e30, 1e30}, t;
     for (int r = 0; r < o.reps; r++) {
-        span_best(&best_vm, run_vm(p, hs_main, qrecs, n, res_vm));
-        span_best(&best_c, run_c(recs, n, res_c));
+        span_best_cpu(&best_vm, run_vm(p, hs_main, qrecs, n, res_vm));
+        span_best_cpu(&best_c, run_c(recs, n, res_c));
         t = span_start();
         bench_lua_run_calls(bl);
-        span_best(&best_luac, span_end(t));
+        span_best_cpu(&best_luac, span_end(t));
     }
     bench_lua_results(bl, res_luac);
     for (int r = 0; r < o.reps; r++) {
         t = span_start();
         bench_lua_run_loop(bl);
-        span_best(&best_lua, span_end(t));
+        span_best_cpu(&best_lua, span_end(t));
     }
     bench_lua_results(bl, res_lua);
     size_t rej_e2e = 0, rej_read = 0;
@@ -478,31 +529,37 @@ int main(int argc, char **argv)
     span best_hook[3], best_hook_base[3];
     uint64_t hook_calls[3] = {0};
     uint32_t hook_states[3] = {0};
-    bool hooks_ok = true;
-    for (int h = 0; h < 3; h++) {
+    bool hooks_ok = o.hooks;
+    for (int h = 0; h < 3 && o.hooks; h++) {
         memset(res_hook[h], -1, n);
         hooks_ok &= run_hook_variant(&o, hook_file[h], p, qrecs, n, res_hook[h], &best_hook[h], &best_hook_base[h],
                                      &hook_calls[h], &hook_states[h]);
     }
     t_write.wall -= best_vm.wall;
     t_write.cpu -= best_vm.cpu;
+    bench_cli_opts co = {QUY_BENCH_QUY, QUY_BENCH_BATCH_GEN, o.rulesets, o.ruleset, QUY_BENCH_DIFF_NEW,
+                         o.seed, o.diff_n, o.batch_members, o.batch_cells};
+    bench_cli_result cr;
+    bool cli_ok = !o.cli || bench_cli_modes(&co, json, jlen, &cr);
 
     /* ---- report ---- */
     double dn = (double)n;
-    printf("\n  %-26s %10s %9s %14s %9s %6s\n", "mode", "records", "seconds", "records/s", "ns/rec", "cpu");
+    printf("\n  %-26s %10s %9s %14s %9s %9s %6s\n", "mode", "records", "cpu s", "records/s", "ns/rec", "wall ns", "cpu");
     row("(a) vm (in memory)", n, best_vm, "vm_rate over loaded q_records");
     row("(b) end to end", n, t_e2e, "JSONL in -> vm_rate -> JSONL out");
     row("(c) hand-written C", n, best_c, "the physical limit");
     row("(d) Lua 5.4, Lua loop", n, best_lua, "rate_all(records, out)");
     row("(d') Lua 5.4, lua_call/rec", n, best_luac, "one lua_call from C per record");
     for (int h = 0; h < 3 && hooks_ok; h++) row(hook_what[h], n, best_hook[h], hook_note[h]);
-    printf("  (cpu: this thread's CPU time / wall time; '!' below 90 %%: the core was shared, the figure is low)\n");
+    printf("  (times are this thread's CPU time, least of --reps; wall ns/rec beside it; cpu: CPU / wall,\n"
+           "   '!' below 90 %%: the core was shared and the figures are unreliable)\n");
 
     printf("\n  ratios (time per record):\n");
-    printf("    VM / C   = %6.2f   (the VM takes %.2fx the time of hand-written C)\n", best_vm.wall / best_c.wall,
-           best_vm.wall / best_c.wall);
-    printf("    Lua / VM = %6.2f   (the VM is %.2fx faster than plain Lua)\n", best_lua.wall / best_vm.wall,
-           best_lua.wall / best_vm.wall);
+    printf("    VM / C   = %6.2f   (the VM takes %.2fx the time of hand-written C)\n", best_vm.cpu / best_c.cpu,
+           best_vm.cpu / best_c.cpu);
+    printf("    Lua / VM = %6.2f   (the VM is %.2fx faster than plain Lua)\n", best_lua.cpu / best_vm.cpu,
+           best_lua.cpu / best_vm.cpu);
+    profile(p, hs_main, qrecs, n);
 
     if (hooks_ok) {
         printf("\n  hooks (central-124 + one Lua call per record; (a) calls none). Each variant runs\n"
@@ -516,18 +573,18 @@ int main(int argc, char **argv)
         }
     }
 
-    double parts[3] = {t_read.wall, best_vm.wall, t_write.wall};
+    double parts[3] = {t_read.cpu, best_vm.cpu, t_write.cpu};
     const char *part_name[3] = {"read + check", "rate", "write"};
     int top = 0;
     for (int i = 1; i < 3; i++)
         if (parts[i] > parts[top]) top = i;
     printf("\n  end to end, by part (each timed alone):\n");
     printf("    read + check (rec_reader: jansson parse, decode, declared checks) %9.1f ns/rec %5.1f %%\n",
-           t_read.wall * 1e9 / dn, 100 * t_read.wall / t_e2e.wall);
+           t_read.cpu * 1e9 / dn, 100 * t_read.cpu / t_e2e.cpu);
     printf("    rate (vm_rate, = (a))                                             %9.1f ns/rec %5.1f %%\n",
-           best_vm.wall * 1e9 / dn, 100 * best_vm.wall / t_e2e.wall);
+           best_vm.cpu * 1e9 / dn, 100 * best_vm.cpu / t_e2e.cpu);
     printf("    write (out_result, JSON Lines: jansson build + dump)              %9.1f ns/rec %5.1f %%\n",
-           t_write.wall * 1e9 / dn, 100 * t_write.wall / t_e2e.wall);
+           t_write.cpu * 1e9 / dn, 100 * t_write.cpu / t_e2e.cpu);
     printf("    -> end to end is bound by %s\n", part_name[top]);
 
     size_t dist[T_NOT_RATED + 1] = {0};
@@ -544,10 +601,15 @@ int main(int argc, char **argv)
            bad == 1 ? "" : "s", hooks_ok ? ", the three hook variants" : "", n,
            rej_e2e ? " (end to end rejected some records)" : "");
 
-    printf("\n  targets:\n");
-    pass_miss("(a) VM records/s (one core)", dn / best_vm.wall / 1e6, TARGET_VM_RPS / 1e6, "M/s");
-    pass_miss("(a) VM speed-up over plain Lua (d)", best_lua.wall / best_vm.wall, TARGET_VM_OVER_LUA, "x");
-    pass_miss("(b) end to end records/s", dn / t_e2e.wall / 1e3, TARGET_E2E_RPS / 1e3, "k/s");
+    if (o.cli) bench_cli_report(&co, &cr);
+
+    printf("\n  targets (issue 15; CPU time, so that other processes on the machine count less):\n");
+    double vm_c = best_vm.cpu / best_c.cpu, lua_vm = best_lua.cpu / best_vm.cpu;
+    printf("  %-46s %10.2f %-4s target <= %.2f %-4s %s\n", "(a)/(c) VM time over hand-written C", vm_c, "x",
+           TARGET_VM_OVER_C, "x", vm_c <= TARGET_VM_OVER_C ? "MET" : "MISSED");
+    pass_miss("(d)/(a) VM speed-up over plain Lua", lua_vm, TARGET_VM_OVER_LUA, "x");
+    pass_miss("(b) end to end in process, records/s of CPU", dn / t_e2e.cpu / 1e3, TARGET_E2E_RPS / 1e3, "k/s");
+    if (o.cli) bench_cli_targets(&co, &cr);
 
     bench_lua_close(bl);
     fclose(sink);
@@ -563,5 +625,5 @@ int main(int argc, char **argv)
     for (int h = 0; h < 3; h++) free(res_hook[h]);
     hook_session_free(hs_main);
     prog_free(p);
-    return bad || rej_e2e || rej_read || !hooks_ok ? 1 : 0;
+    return bad || rej_e2e || rej_read || (o.hooks && !hooks_ok) || !cli_ok ? 1 : 0;
 }

@@ -83,4 +83,47 @@ void bench_lua_run_calls(bench_lua *bl);
 void bench_lua_results(bench_lua *bl, int8_t *out);
 void bench_lua_close(bench_lua *bl);
 
+/* Command-line modes (bench_cli.c): a process run to completion. */
+typedef struct bench_proc {
+    double wall;      /* seconds, wall clock */
+    double cpu;       /* seconds of CPU (user + system) of the process */
+    long maxrss_kb;   /* peak resident set */
+    int status;       /* exit status; 128 + signal if killed; -1 not run */
+} bench_proc;
+
+/* Run argv (argv[0] a path) with stdout to out_path (NULL: /dev/null) and
+ * stderr to /dev/null; false if it could not be started. */
+bool bench_run(char *const argv[], const char *out_path, bench_proc *r);
+/* Newlines in a file, or 0. */
+size_t bench_count_lines(const char *path);
+
+/* Targets of issue 15 (this 2-core machine, mixed records). */
+#define TARGET_VM_OVER_C 3.0   /* VM time <= 3x hand-written C */
+#define TARGET_VM_OVER_LUA 5.0 /* VM >= 5x faster than the Lua function */
+#define TARGET_E2E_RPS 500e3   /* end to end, one core */
+#define TARGET_BATCH_S 15.0    /* the national batch, 5.5 M records */
+#define TARGET_BATCH_MB 1024.0
+#define TARGET_DIFF_S 5.0      /* quy diff of 1 M records */
+
+typedef struct bench_cli_opts {
+    const char *quy, *batch_gen;  /* the binaries */
+    const char *rulesets, *ruleset;
+    const char *diff_new;         /* the ruleset central-124 is diffed against */
+    uint64_t seed;
+    size_t diff_n;                /* 0: no (g) */
+    size_t batch_members, batch_cells; /* 0 members: no (h) */
+} bench_cli_opts;
+
+typedef struct bench_cli_result {
+    bench_proc eval, diff, batch;
+    size_t eval_n, diff_n, batch_n;
+    bool eval_ok, diff_ok, batch_ok;
+} bench_cli_result;
+
+/* Run (f) over json, then (g) and (h), in a temporary directory under
+ * $TMPDIR. False if one of them failed. */
+bool bench_cli_modes(const bench_cli_opts *o, const char *json, size_t jlen, bench_cli_result *r);
+void bench_cli_report(const bench_cli_opts *o, const bench_cli_result *r);
+void bench_cli_targets(const bench_cli_opts *o, const bench_cli_result *r);
+
 #endif /* QUY_BENCH_H */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cg_opt.h"
 #include "parse.h"
 #include "sema.h"
 
@@ -22,6 +23,7 @@ struct compiler {
     ast_arena *arena;
     sema_file files[QUY_MAX_CHAIN];
     size_t nfiles;
+    bool specialise; /* run cg_specialise (default on) */
 };
 
 compiler *compiler_new(const char *const *search, size_t nsearch)
@@ -32,8 +34,11 @@ compiler *compiler_new(const char *const *search, size_t nsearch)
     for (size_t i = 0; i < nsearch; i++) c->search[c->nsearch++] = strdup(search[i]);
     diag_init(&c->diags);
     c->arena = ast_arena_new();
+    c->specialise = true;
     return c;
 }
+
+void compiler_set_specialise(compiler *c, bool on) { c->specialise = on; }
 
 static void compiler_reset(compiler *c)
 {
@@ -201,6 +206,12 @@ static q_program *compile_chain(compiler *c)
 {
     q_program *p = sema_run(c->files, c->nfiles, &c->diags);
     if (!p) return NULL;
+    /* issue 15: specialised instructions before the generic code they speed up */
+    if (c->specialise && !cg_specialise(p)) {
+        diag_add(&c->diags, DIAG_ERROR, c->files[c->nfiles - 1].path, "", (q_span){0, 0}, "out of memory");
+        prog_free(p);
+        return NULL;
+    }
     char why[512];
     if (!bc_verify(p, why, sizeof why)) {
         diag_add(&c->diags, DIAG_ERROR, c->files[c->nfiles - 1].path, "", (q_span){0, 0},

@@ -15,6 +15,7 @@
 #ifndef QUY_COMPILER_H
 #define QUY_COMPILER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../runtime/program.h"
@@ -34,6 +35,11 @@ q_program *compiler_compile(compiler *c, const char *name_or_path);
 q_program *compiler_compile_source(compiler *c, const char *path, const char *src, size_t len);
 
 diag_list *compiler_diags(compiler *c);
+
+/* Insert the specialised instructions (compiler/cg_opt.c; on by default).
+ * Off, the program is the generic code alone: rated the same, explained
+ * the same, only slower (tests compare the two). */
+void compiler_set_specialise(compiler *c, bool on);
 
 /* Resolve a ruleset name to a readable file path (malloc'd) or NULL. A
  * string containing '/' or ending in ".quy" is taken as a path. */

@@ -707,8 +707,11 @@ static bool step(run *R, uint32_t pc, st *cur, st **pend, uint32_t *next, st *fi
     const q_program *p = R->p;
     const q_instr *ip = &p->code[pc];
     if (ip->op >= OP__COUNT) return failf(c, "bad opcode at %u", pc);
-    if (!need(R, cur, op_table[ip->op].pop, op_table[ip->op].push, pc)) return false;
     *next = pc + 1;
+    /* a fused instruction (issue 15) is the fast path of the generic body
+     * after it, which says the same: read the body, as the tracing VM does */
+    if (op_fuse_len[ip->op]) return true;
+    if (!need(R, cur, op_table[ip->op].pop, op_table[ip->op].push, pc)) return false;
 #define SEND(target, state)                                                    \
     do {                                                                       \
         if ((target) <= pc || (target) >= p->ncode) return failf(c, "jump at %u goes back", pc); \

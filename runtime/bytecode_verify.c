@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "period.h"
+#include "vm_fuse.h"
 
 /* =====================================================================
  * What the VM trusts
@@ -586,6 +587,7 @@ static bool check_operands(vcode *c, const vblock *bl, uint32_t i)
     switch (oi->format) {
     case OPF_NONE:
     case OPF_JUMP:
+    case OPF_FUSED: /* verify_fused: its operands are its body's */
         break;
     case OPF_K:
         if (in.b >= p->nconsts)
@@ -958,6 +960,36 @@ static bool control_flow(vcode *c, uint32_t blk, uint32_t i, vstate *s)
     return flow(c, blk, i, i + 1, s, true);
 }
 
+/* A fused instruction (QUY_FUSED in opcodes.h; runtime/vm_fuse.c): the
+ * fast path of the instructions after it (its body, which the tracing VM
+ * runs instead). Valid only as exactly the fusion of its body: the matcher
+ * the compiler uses derives the operands from the body and they must be
+ * the instruction's. Where its fast path continues (past the body, the
+ * failure target of the CLAUSE that ends it, the target of the JFKEEP that
+ * ends it) and with what stack are then the body's own, so it flows into
+ * its body alone, which is checked as any other code. */
+static bool verify_fused(vcode *c, uint32_t blk, uint32_t i, const vstate *s)
+{
+    return flow(c, blk, i, i + 1, s, true);
+}
+
+/* After every block: each reached fused instruction is exactly the fusion
+ * of its (verified) body; checked last, so an error in the body itself is
+ * reported as such. */
+static bool verify_fusions(vcode *c)
+{
+    for (uint32_t i = 0; i < c->p->ncode; i++) {
+        const q_instr in = c->p->code[i];
+        if (c->owner[i] == QUY_NONE || in.op >= OP__COUNT || !op_fuse_len[in.op]) continue;
+        q_instr f;
+        uint32_t len = vm_fuse_match(c->p, i + 1, in.op, &f);
+        if (!len || f.a != in.a || f.b != in.b || f.c != in.c)
+            return vfail(c->v, "instruction %u (%s): not the fusion of the %u instructions after it", i,
+                         op_table[in.op].name, (unsigned)op_fuse_len[in.op]);
+    }
+    return true;
+}
+
 /* Checks one instruction reached with its recorded state, and flows to its
  * successors. */
 static bool step(vcode *c, uint32_t blk, uint32_t i)
@@ -967,6 +999,7 @@ static bool step(vcode *c, uint32_t blk, uint32_t i)
     const q_instr in = p->code[i];
     vstate s = c->st[i];
     if (in.op >= OP__COUNT) return vfail(c->v, "instruction %u: unknown opcode %u (OP__COUNT %u)", i, in.op, OP__COUNT);
+    if (op_fuse_len[in.op]) return verify_fused(c, blk, i, &s);
     if (!op_sig[in.op].declared)
         return vfail(c->v, "instruction %u (%s): the opcode has no operand types (QUY_OPCODE_TYPES)", i,
                      op_table[in.op].name);
@@ -1041,6 +1074,7 @@ static bool verify_code(vctx *v)
             if (!step(&c, b, i)) goto done;
         }
     }
+    if (!verify_fusions(&c)) goto done;
     p->max_stack = c.max_depth;
     ok = true;
 done:

@@ -8,6 +8,7 @@
  * prints (with "?" where an index is bad) instead of crashing.
  */
 #include "program.h"
+#include "vm_fuse.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -291,6 +292,78 @@ static void segment_banner(dctx *d, uint32_t i, uint32_t end)
     }
 }
 
+/* The operands of a fused instruction, for the instruction column. */
+static void fused_operands(const q_instr *in, char *ops, size_t size)
+{
+    const char *rel = vm_fuse_relop_text(in->c & 7);
+    switch (in->op) {
+    case OP_QLISTK: case OP_QLISTKC:
+        snprintf(ops, size, "%u %s %s K%u", in->a, (in->c >> 3) <= QK__LAST ? quant_name[in->c >> 3] : "?", rel, in->b);
+        break;
+    case OP_CMPFK: case OP_CMPFKC: snprintf(ops, size, "%u %s K%u", in->a, rel, in->b); break;
+    case OP_CMPFF: case OP_CMPFFC: snprintf(ops, size, "%u %s %u", in->a, rel, in->b); break;
+    case OP_SUBFF: snprintf(ops, size, "%u - %u", in->a, in->b); break;
+    case OP_SHAREK: case OP_SHAREKC: snprintf(ops, size, "%s K%u", rel, in->b); break;
+    case OP_SHAREFK: case OP_SHAREFKC: snprintf(ops, size, "%u %s K%u", in->a, rel, in->b); break;
+    default: snprintf(ops, size, "%u", in->a); break;
+    }
+}
+
+/* "enum #2", "percent 50%" */
+static void put_typed_const(FILE *out, const q_program *p, uint32_t k)
+{
+    if (k < p->nconsts) fprintf(out, "%s ", type_kind_word(p->const_type[k]));
+    put_const(out, p, k);
+}
+
+/* What a fused instruction computes, in the names of the ruleset. */
+static void fused_comment(dctx *d, const q_instr *in)
+{
+    FILE *out = d->out;
+    const char *rel = vm_fuse_relop_text(in->c & 7);
+    switch (in->op) {
+    case OP_QLISTK: case OP_QLISTKC:
+        fprintf(out, "%s ", (in->c >> 3) <= QK__LAST ? quant_name[in->c >> 3] : "?");
+        put_slot_name(d, in->a);
+        fprintf(out, " %s ", rel);
+        put_typed_const(out, d->p, in->b);
+        break;
+    case OP_CMPFK: case OP_CMPFKC:
+        put_slot_name(d, in->a);
+        fprintf(out, " %s ", rel);
+        put_typed_const(out, d->p, in->b);
+        break;
+    case OP_CMPFF: case OP_CMPFFC: case OP_SUBFF:
+        put_slot_name(d, in->a);
+        fprintf(out, " %s ", in->op == OP_SUBFF ? "-" : rel);
+        put_slot_name(d, in->b);
+        break;
+    case OP_SHAREK: case OP_SHAREKC:
+        fprintf(out, "share(x, y) %s ", rel);
+        put_typed_const(out, d->p, in->b);
+        break;
+    case OP_SHAREFK: case OP_SHAREFKC:
+        fputs("share(x, ", out);
+        put_slot_name(d, in->a);
+        fprintf(out, ") %s ", rel);
+        put_typed_const(out, d->p, in->b);
+        break;
+    case OP_PRESJF:
+        fputs("present(", out);
+        put_slot_name(d, in->a);
+        fputs(") and", out);
+        break;
+    case OP_FIELDJF:
+        put_slot_name(d, in->a);
+        fputs(" and", out);
+        break;
+    default:
+        put_slot_name(d, in->a);
+        break;
+    }
+    fprintf(out, " [fast path of the %u below]", (unsigned)op_fuse_len[in->op]);
+}
+
 static void put_instr(dctx *d, uint32_t i)
 {
     const q_program *p = d->p;
@@ -320,6 +393,7 @@ static void put_instr(dctx *d, uint32_t i)
     case OPF_FLAG: snprintf(ops, sizeof ops, "F%u", in->a); break;
     case OPF_HOOK: snprintf(ops, sizeof ops, "H%u %u", in->a, in->b); break;
     case OPF_ADJUST: snprintf(ops, sizeof ops, "A%u", in->a); break;
+    case OPF_FUSED: fused_operands(in, ops, sizeof ops); break;
     }
     /* the head is padded only when a comment follows it */
     char head[80];
@@ -411,6 +485,10 @@ static void put_instr(dctx *d, uint32_t i)
         } else {
             fputs("?", out);
         }
+        break;
+    case OPF_FUSED:
+        COMMENT();
+        fused_comment(d, in);
         break;
     case OPF_FLAG:
         COMMENT();

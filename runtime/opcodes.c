@@ -10,3 +10,9 @@ const op_info op_table[OP__COUNT] = {
     QUY_OPCODES(OP_INFO)
 #undef OP_INFO
 };
+
+const uint8_t op_fuse_len[OP__COUNT] = {
+#define FUSE_LEN(OP, name, len, pop, push, doc) [OP_##name] = len,
+    QUY_FUSED(FUSE_LEN, _)
+#undef FUSE_LEN
+};

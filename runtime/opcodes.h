@@ -21,6 +21,7 @@
  *             FLAG   a = flag index
  *             HOOK   a = hook index, b = argument count
  *             ADJUST a = adjust step index
+ *             FUSED  a specialised instruction (QUY_FUSED below)
  *   POP     values popped from the stack
  *   PUSH    values pushed
  *   DOC     what it does, in Lua lopcodes.h notation; docs/bytecode.md is
@@ -31,9 +32,25 @@
  *
  * Every reader — the enum, the name table, the stack-effect table, the
  * verifier, the disassembler, the computed-goto table — includes this list.
+ *
+ * Specialised ("fused") instructions. QUY_FUSED(F, OP) lists them:
+ *   F(OP, NAME, LEN, POP, PUSH, DOC)
+ * A fused instruction is the fast path of the LEN generic instructions
+ * that follow it, its body, which stays in the code: the VM without a trace
+ * does what the body does in one dispatch and continues after the body
+ * (or, for a body ending in CLAUSE, at that clause's failure target); the
+ * tracing VM treats it as NOP and runs the body, so explanations are built
+ * from exactly the events they always were. compiler/cg_opt.c inserts them,
+ * runtime/vm_fuse.c recognises the body of each (the same matcher for the
+ * compiler and for the verifier, which accepts a fused instruction only if
+ * it is exactly the fusion of its body). POP/PUSH are the stack effect of
+ * the whole body. Operands: relop r = 0..5 for EQ NE LT LE GT GE; q = the
+ * quantifier kind (all, any, none, count).
  */
 #ifndef QUY_OPCODES_H
 #define QUY_OPCODES_H
+
+#include <stdint.h>
 
 #define QUY_OPCODES(OP)                                                                                   \
     OP(NOP, NONE, 0, 0, "no operation")                                                                   \
@@ -77,12 +94,33 @@
     OP(ADJUST, ADJUST, 1, 0, "if x: apply the adjustment of the CALLHOOK just before (step a)")           \
     OP(OUTCOME, NONE, 0, 1, "push the outcome decided so far (a tier)")                                  \
     OP(UNRATED, JUMP, 0, 0, "if the outcome is not_rated or deferred: pc := b")                         \
-    OP(PERIODDATE, SLOT, 0, 1, "push the date b names in period text R[a] (period.h: 1 first day, 2 last day, MMDD a day of its year, 1000D/2000D day D of its first/last month); error if absent or not a year/quarter")
+    OP(PERIODDATE, SLOT, 0, 1, "push the date b names in period text R[a] (period.h: 1 first day, 2 last day, MMDD a day of its year, 1000D/2000D day D of its first/last month); error if absent or not a year/quarter") \
+    QUY_FUSED(QUY_FUSED_OP, OP)
+
+#define QUY_FUSED(F, OP)                                                                                  \
+    F(OP, QLISTK, 7, 0, 1, "push q over the elements e of scalar list R[a] of (e r K[b]); c = q << 3 | r " \
+                           "(QBEGIN QNEXT ELEM PUSHK cmp QSTEP QEND)")                                    \
+    F(OP, QLISTKC, 8, 0, 0, "QLISTK, then CLAUSE: if it is false, pc := the CLAUSE's b")                   \
+    F(OP, CMPFK, 3, 0, 1, "push R[a] r K[b]; c = r (LOADF PUSHK cmp; integers without the rational path)")  \
+    F(OP, CMPFKC, 4, 0, 0, "CMPFK, then CLAUSE: if false, pc := the CLAUSE's b")                          \
+    F(OP, CMPFF, 3, 0, 1, "push R[a] r R[b]; c = r (LOADF LOADF cmp)")                                     \
+    F(OP, CMPFFC, 4, 0, 0, "CMPFF, then CLAUSE: if false, pc := the CLAUSE's b")                          \
+    F(OP, FIELDC, 2, 0, 0, "if not R[a]: pc := the CLAUSE's b (LOADF CLAUSE)")                            \
+    F(OP, SUBFF, 3, 0, 1, "push R[a] - R[b] (LOADF LOADF SUB)")                                            \
+    F(OP, SHAREK, 3, 2, 1, "x := share(x, y) r K[b] by cross-multiplication; c = r (SHARE PUSHK cmp)")     \
+    F(OP, SHAREKC, 4, 2, 0, "SHAREK, then CLAUSE: if false, pc := the CLAUSE's b")                        \
+    F(OP, SHAREFK, 4, 1, 1, "x := share(x, R[a]) r K[b]; c = r (LOADF SHARE PUSHK cmp)")                   \
+    F(OP, SHAREFKC, 5, 1, 0, "SHAREFK, then CLAUSE: if false, pc := the CLAUSE's b")                      \
+    F(OP, PRESJF, 2, 0, 0, "if R[a] absent: push false, pc := the JFKEEP's b (PRESENT JFKEEP: 'present(f) and')") \
+    F(OP, FIELDJF, 2, 0, 0, "if not R[a]: push false, pc := the JFKEEP's b (LOADF JFKEEP: 'f and', 'f unless')")
+
+#define QUY_FUSED_OP(OP, name, len, pop, push, doc) OP(name, FUSED, pop, push, doc)
 
 /*
  * OPT(NAME, IN, OUT): the types of what an opcode pops and pushes, read by
  * the verifier (runtime/bytecode_verify.c), which rejects an opcode that
- * has none. A new opcode needs a line here too.
+ * has none. A new opcode needs a line here too (not a fused one, QUY_FUSED:
+ * the verifier types its body, which its fast path computes exactly).
  *   IN   what the POP values popped must be (the top last):
  *          NONE   nothing            ANY    one value of any type
  *          BOOL   one bool           NUM    one number
@@ -139,7 +177,10 @@
     OPT(ADJUST, BOOL, NONE)                                                                               \
     OPT(OUTCOME, NONE, TIER)                                                                              \
     OPT(UNRATED, NONE, NONE)                                                                              \
-    OPT(PERIODDATE, NONE, DATE)
+    OPT(PERIODDATE, NONE, DATE) \
+    QUY_FUSED(QUY_FUSED_OPT, OPT)
+/* fused: never read, the verifier types the body (verify_fused) */
+#define QUY_FUSED_OPT(OPT, name, len, pop, push, doc) OPT(name, NONE, NONE)
 
 typedef enum op_code {
 #define OP_ENUM(name, fmt, pop, push, doc) OP_##name,
@@ -165,7 +206,18 @@ typedef enum op_format {
     OPF_FLAG,
     OPF_HOOK,
     OPF_ADJUST,
+    OPF_FUSED,
 } op_format;
+
+/* Body length of each fused instruction: FUSE_LEN_QLISTK, ... */
+enum {
+#define FUSE_LEN(OP, name, len, pop, push, doc) FUSE_LEN_##name = len,
+    QUY_FUSED(FUSE_LEN, _)
+#undef FUSE_LEN
+};
+
+/* Relational operators of the fused compares, in opcode order (OP_EQ + r). */
+typedef enum q_relop { QREL_EQ, QREL_NE, QREL_LT, QREL_LE, QREL_GT, QREL_GE, QREL__COUNT } q_relop;
 
 /* Quantifier kinds (operand c of QBEGIN). */
 typedef enum q_quant {
@@ -189,5 +241,7 @@ typedef struct op_info {
 
 /* Indexed by op_code; defined in runtime/opcodes.c from QUY_OPCODES. */
 extern const op_info op_table[OP__COUNT];
+/* Body length of a fused instruction, 0 for every other opcode. */
+extern const uint8_t op_fuse_len[OP__COUNT];
 
 #endif /* QUY_OPCODES_H */

@@ -17,6 +17,7 @@
 
 #include "hook.h"
 #include "period.h"
+#include "vm_fuse.h"
 
 const char *const vm_error_message[VM__COUNT] = {
 #define E_MSG(name, msg) msg,
@@ -81,7 +82,137 @@ const char *vm_note_of(const vm_result *r, uint32_t f)
     return NULL;
 }
 
-/* Instantiate the interpreter: vm_exec_fast and vm_exec_trace. */
+/* ---------------------------------------------------------------------
+ * The fast paths of the fused instructions (QUY_FUSED in opcodes.h). Each
+ * computes exactly what the generic instructions of its body compute.
+ * ------------------------------------------------------------------- */
+
+/* The three-way compare of EQ .. GE: integers without the rational path. */
+static inline int vm_cmp3(q_val x, q_val y)
+{
+    return (x.d == 1 && y.d == 1) ? (x.n > y.n) - (x.n < y.n) : q_cmp(x, y);
+}
+
+/* Relation r (q_relop) as a mask over the three outcomes of a compare:
+ * bit 0 less, bit 1 equal, bit 2 greater. */
+static const uint8_t vm_relmask[8] = {[QREL_EQ] = 2, [QREL_NE] = 5, [QREL_LT] = 1,
+                                      [QREL_LE] = 3, [QREL_GT] = 4, [QREL_GE] = 6};
+
+static inline bool vm_rel(int c3, uint8_t r) { return (vm_relmask[r & 7] >> (c3 + 1)) & 1; }
+
+/* Quantifier q = qc >> 3 (all, any, none, count) over n scalar elements
+ * of (e r k), r = qc & 7: the QBEGIN .. QEND loop of QLISTK, with the
+ * same early exits (QNEXT stops all at the first false, any and none at
+ * the first true). The result is a bool or a count, both {v, 1}. */
+static inline int64_t vm_qlist(const q_val *e, uint32_t n, q_val k, uint8_t qc)
+{
+    uint8_t q = qc >> 3, m = vm_relmask[qc & 7];
+    int64_t count = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        int t = (m >> (vm_cmp3(e[i], k) + 1)) & 1;
+        if (q == QK_ALL) {
+            if (!t) return 0;
+        } else if (q == QK_ANY || q == QK_NONE) {
+            if (t) return q == QK_ANY;
+        } else {
+            count += t;
+        }
+    }
+    return q == QK_ALL || q == QK_NONE ? 1 : q == QK_ANY ? 0 : count;
+}
+
+/* The ordinals 0..63 standing in relation r to the integer k. */
+static inline uint64_t vm_relset(uint8_t r, int64_t k)
+{
+    uint64_t lt = k <= 0 ? 0 : k >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << k) - 1; /* v < k */
+    uint64_t eq = k >= 0 && k < 64 ? (uint64_t)1 << k : 0;
+    switch (r & 7) {
+    case QREL_EQ: return eq;
+    case QREL_NE: return ~eq;
+    case QREL_LT: return lt;
+    case QREL_LE: return lt | eq;
+    case QREL_GT: return ~(lt | eq);
+    case QREL_GE: return ~lt;
+    default: return 0;
+    }
+}
+
+/* The values of the scalar lists read in one rating, as bitmasks: a list
+ * of enum, scale or tier values (ordinals 0..63) is a set, and all / any /
+ * none of (e r K) is one test of it. Computed on the first quantifier over
+ * a list, kept for the others; forgotten when an adjustment repoints the
+ * record's values. */
+#define VM_MASKS 4
+typedef struct vm_masks {
+    uint8_t n;
+    uint8_t ok[VM_MASKS];     /* every element an integer 0..63 */
+    uint16_t slot[VM_MASKS];
+    uint64_t mask[VM_MASKS];
+} vm_masks;
+
+static inline bool vm_mask_of(vm_masks *c, uint16_t slot, const q_val *e, uint32_t n, uint64_t *mask)
+{
+    for (uint8_t i = 0; i < c->n; i++)
+        if (c->slot[i] == slot) {
+            *mask = c->mask[i];
+            return c->ok[i];
+        }
+    uint64_t m = 0, bad = 0; /* bad: some d != 1 or n outside 0..63 (branch-free) */
+    for (uint32_t i = 0; i < n; i++) {
+        bad |= ((uint64_t)e[i].d ^ 1) | ((uint64_t)e[i].n >> 6);
+        m |= (uint64_t)1 << (e[i].n & 63);
+    }
+    bool ok = bad == 0;
+    if (c->n < VM_MASKS) {
+        c->slot[c->n] = slot;
+        c->mask[c->n] = m;
+        c->ok[c->n++] = ok;
+    }
+    *mask = m;
+    return ok;
+}
+
+/* QLISTK: q = qc >> 3 over the n elements of list `slot` of (e r k),
+ * r = qc & 7; by the list's bitmask when it has one, else element by
+ * element (vm_qlist). */
+static inline int64_t vm_qlistk(vm_masks *c, uint16_t slot, const q_val *e, uint32_t n, q_val k, uint8_t qc)
+{
+    uint8_t q = qc >> 3;
+    uint64_t m;
+    if (q != QK_COUNT && k.d == 1 && vm_mask_of(c, slot, e, n, &m)) {
+        uint64_t s = vm_relset(qc, k.n);
+        return q == QK_ALL ? (m & ~s) == 0 : q == QK_ANY ? (m & s) != 0 : (m & s) == 0;
+    }
+    return vm_qlist(e, n, k, qc);
+}
+
+/* share(x, y) compared with k, as SHARE then a compare would: by
+ * cross-multiplication when x and y are integers (share(x, 0) = 0), else
+ * through q_share. Returns q_share's status (an overflow is an error
+ * either way); *c3 is the three-way result. */
+static inline q_status vm_share_cmp(q_val x, q_val y, q_val k, int *c3)
+{
+    if (x.d == 1 && y.d == 1 && x.n != INT64_MIN && y.n != INT64_MIN && k.d > 0) {
+        if (y.n == 0) {
+            *c3 = vm_cmp3(q_int(0), k);
+            return Q_OK;
+        }
+        /* sign(x/y - kn/kd) = sign(x * kd - kn * y) * sign(y), kd > 0 */
+        __int128 l = (__int128)x.n * k.d, r = (__int128)k.n * y.n;
+        int c = (l > r) - (l < r);
+        *c3 = y.n > 0 ? c : -c;
+        return Q_OK;
+    }
+    q_val sh;
+    q_status s = q_share(x, y, &sh);
+    if (s == Q_OK) *c3 = vm_cmp3(sh, k);
+    return s;
+}
+
+/* Instantiate the interpreter: vm_exec_fast, vm_exec_trace and
+ * vm_exec_count (the fast path, counting dispatches per opcode: the
+ * benchmark's profile). */
+#define VM_COUNTING 0
 #define VM_TRACING 0
 #define VM_EXEC vm_exec_fast
 #include "vm_exec.inc"
@@ -93,8 +224,18 @@ const char *vm_note_of(const vm_result *r, uint32_t f)
 #include "vm_exec.inc"
 #undef VM_EXEC
 #undef VM_TRACING
+#undef VM_COUNTING
 
-int vm_rate(const q_program *p, hook_session *hs, const q_record *rec, vm_result *out, vm_trace *trace)
+#define VM_COUNTING 1
+#define VM_TRACING 0
+#define VM_EXEC vm_exec_count
+#include "vm_exec.inc"
+#undef VM_EXEC
+#undef VM_TRACING
+#undef VM_COUNTING
+
+/* The state every rating starts from. */
+static void vm_result_init(vm_result *out)
 {
     out->nflags = 0;
     out->rule = QUY_NONE;
@@ -104,13 +245,18 @@ int vm_rate(const q_program *p, hook_session *hs, const q_record *rec, vm_result
     out->error_slot = 0;
     out->error_text = NULL;
     out->nnotes = 0;
+}
+
+int vm_rate(const q_program *p, hook_session *hs, const q_record *rec, vm_result *out, vm_trace *trace)
+{
+    vm_result_init(out);
     if (rec->kind >= p->nkinds || p->kinds[rec->kind].entry == QUY_NONE) {
         out->error = VM_NO_RATE;
         return VM_NO_RATE;
     }
     const q_kind *k = &p->kinds[rec->kind];
-    int rc = trace ? vm_exec_trace(p, hs, k, k->entry, rec, out, trace, NULL)
-                   : vm_exec_fast(p, hs, k, k->entry, rec, out, NULL, NULL);
+    int rc = trace ? vm_exec_trace(p, hs, k, k->entry, rec, out, trace, NULL, NULL)
+                   : vm_exec_fast(p, hs, k, k->entry, rec, out, NULL, NULL, NULL);
     out->error = (uint8_t)rc;
     return rc;
 }
@@ -118,13 +264,21 @@ int vm_rate(const q_program *p, hook_session *hs, const q_record *rec, vm_result
 int vm_eval(const q_program *p, hook_session *hs, uint32_t entry, const q_record *rec, q_val *ret)
 {
     vm_result scratch;
-    scratch.nflags = 0;
-    scratch.rule = QUY_NONE;
-    scratch.outcome = QO_KHTNV;
-    scratch.error_pc = QUY_NONE;
-    scratch.error_slot = 0;
-    scratch.error_text = NULL;
-    scratch.nnotes = 0;
+    vm_result_init(&scratch);
     if (rec->kind >= p->nkinds || entry >= p->ncode) return VM_BAD_PROGRAM;
-    return vm_exec_fast(p, hs, &p->kinds[rec->kind], entry, rec, &scratch, NULL, ret);
+    return vm_exec_fast(p, hs, &p->kinds[rec->kind], entry, rec, &scratch, NULL, ret, NULL);
+}
+
+int vm_rate_counted(const q_program *p, hook_session *hs, const q_record *rec, vm_result *out,
+                    uint64_t counts[OP__COUNT])
+{
+    vm_result_init(out);
+    if (rec->kind >= p->nkinds || p->kinds[rec->kind].entry == QUY_NONE) {
+        out->error = VM_NO_RATE;
+        return VM_NO_RATE;
+    }
+    const q_kind *k = &p->kinds[rec->kind];
+    int rc = vm_exec_count(p, hs, k, k->entry, rec, out, NULL, NULL, counts);
+    out->error = (uint8_t)rc;
+    return rc;
 }

@@ -97,6 +97,12 @@ struct hook_session;
 /* Rate `rec` (whose kind selects the rate block). Returns the vm_error. */
 int vm_rate(const q_program *p, struct hook_session *hs, const q_record *rec, vm_result *out, vm_trace *trace);
 
+/* vm_rate without a trace, adding to counts[op] the number of times each
+ * opcode was dispatched (the benchmark's profile; a separate copy of the
+ * interpreter, so vm_rate pays nothing for it). */
+int vm_rate_counted(const q_program *p, struct hook_session *hs, const q_record *rec, vm_result *out,
+                    uint64_t counts[OP__COUNT]);
+
 /* Evaluate the expression at `entry` (a check, ending in HALT) against
  * `rec`; *out is the value left on the stack. Returns the vm_error. */
 int vm_eval(const q_program *p, struct hook_session *hs, uint32_t entry, const q_record *rec, q_val *out);
