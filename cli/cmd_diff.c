@@ -309,12 +309,12 @@ static void tally_record(const q_program *const p[2], size_t i, const dr_row *ro
 
 /* Pass 2, for a moved record: the cause, counted and written out. */
 static void explain_record(const q_program *const p[2], size_t i, const dc_input *in, tally *t, const diff_opts *o,
-                           vm_event *evbuf[2])
+                           explanation *ex[2])
 {
     const dr_row *const *row = in->row;
     int dir = direction(row[0], row[1]);
     dc_cause c;
-    dc_explain(p, in, evbuf, &c);
+    dc_explain(p, in, ex, &c);
     cstat *cs = cause_get(t, &c);
     if (cs) {
         cs->count++;
@@ -555,7 +555,7 @@ static void steps_of(dr_src *src[2], size_t i, char *steps[2])
 
 /* Pass 2 without rating again: parse and decode the moved lines only. */
 static int pass2_reread(const q_program *const p[2], FILE *const *files, const diff_opts *o, dr_src *src[2],
-                        tally *t, vm_event *evbuf[2])
+                        tally *t, explanation *ex[2])
 {
     size_t base = 0, n = t->records;
     for (int i = 0; i < o->ninputs; i++) {
@@ -572,7 +572,7 @@ static int pass2_reread(const q_program *const p[2], FILE *const *files, const d
             char *steps[2];
             steps_of(src, gi, steps);
             dc_input di = {{pr.rec[0], pr.rec[1]}, {&row[0], &row[1]}, {steps[0] ? steps[0] : "", steps[1] ? steps[1] : ""}};
-            explain_record(p, gi, &di, t, o, evbuf);
+            explain_record(p, gi, &di, t, o, ex);
             free(steps[0]);
             free(steps[1]);
         }
@@ -584,7 +584,7 @@ static int pass2_reread(const q_program *const p[2], FILE *const *files, const d
 
 /* Pass 2 rating again, the moved records kept whole (their roll-ups). */
 static int pass2_rerate(const q_program *const p[2], FILE *const *files, const diff_opts *o, tally *t,
-                        vm_event *evbuf[2])
+                        explanation *ex[2])
 {
     dr_src *src[2] = {dr_src_new(p[0], t->moved_bits, t->records), dr_src_new(p[1], t->moved_bits, t->records)};
     int rc = src[0] && src[1] ? feed(p, files, o, src, NULL) : EXIT_IO;
@@ -598,7 +598,7 @@ static int pass2_rerate(const q_program *const p[2], FILE *const *files, const d
             steps_of(src, i, steps);
             dc_input di = {{dr_src_rec(src[0], i), dr_src_rec(src[1], i)}, {&row[0], &row[1]},
                            {steps[0] ? steps[0] : "", steps[1] ? steps[1] : ""}};
-            explain_record(p, i, &di, t, o, evbuf);
+            explain_record(p, i, &di, t, o, ex);
             free(steps[0]);
             free(steps[1]);
         }
@@ -704,10 +704,10 @@ int cmd_diff(int argc, char **argv)
     t.seen = dx_new();
     t.all = dx_new();
     t.spool = tmpfile();
-    vm_event *evbuf[2] = {malloc(sizeof(vm_event) * QUY_TRACE_CAP), malloc(sizeof(vm_event) * QUY_TRACE_CAP)};
+    explanation *ex[2] = {explain_new(), explain_new()};
     FILE *files[256] = {NULL};
     int rc = EXIT_OK;
-    if (!t.seen || !t.all || !t.spool || !evbuf[0] || !evbuf[1]) {
+    if (!t.seen || !t.all || !t.spool || !ex[0] || !ex[1]) {
         fprintf(stderr, "quy diff: out of memory (or no temporary file: %s)\n", strerror(errno));
         rc = EXIT_IO;
     }
@@ -748,13 +748,13 @@ int cmd_diff(int argc, char **argv)
     /* pass 2 */
     if (rc == EXIT_OK && t.moved) {
         if (!t.rollup_moved) {
-            rc = pass2_reread(cp, files, &o, src, &t, evbuf);
+            rc = pass2_reread(cp, files, &o, src, &t, ex);
         } else {
             /* the first batches are not needed any more: free them first */
             dr_src_free(src[0]);
             dr_src_free(src[1]);
             src[0] = src[1] = NULL;
-            rc = pass2_rerate(cp, files, &o, &t, evbuf);
+            rc = pass2_rerate(cp, files, &o, &t, ex);
         }
     }
     dr_src_free(src[0]);
@@ -825,8 +825,8 @@ int cmd_diff(int argc, char **argv)
     free(t.rec_kind);
     free(t.rec_group);
     free(t.moved_bits);
-    free(evbuf[0]);
-    free(evbuf[1]);
+    explain_free(ex[0]);
+    explain_free(ex[1]);
     prog_free(p[0]);
     prog_free(p[1]);
     free(o.side[0].chosen);

@@ -24,6 +24,7 @@
 
 #include "../runtime/program.h"
 #include "../runtime/record.h"
+#include "../runtime/explain.h"
 #include "../runtime/vm.h"
 
 /* Exit status of `quy diff` when some move is not approved (--expect, or
@@ -149,9 +150,9 @@ typedef struct dc_input {
     const char *steps[2];     /* batch steps in words ("" none) */
 } dc_input;
 
-/* Why the record's rows differ. Traces the record again with both
- * programs when both rated it. evbuf: two buffers of QUY_TRACE_CAP events. */
-void dc_explain(const q_program *const p[2], const dc_input *in, vm_event *evbuf[2], dc_cause *out);
+/* Why the record's rows differ. Rates the record again with a trace by
+ * both programs when both rated it, into ex[0] and ex[1] (reused). */
+void dc_explain(const q_program *const p[2], const dc_input *in, explanation *ex[2], dc_cause *out);
 
 /* The detail as readable lines, each indented by `indent` (for the text
  * report and the CSV). Appends to f. */

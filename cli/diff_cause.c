@@ -1,9 +1,8 @@
 /*
  * diff_cause.c — why a record moved between two rulesets (see diff.h).
  *
- * Both programs rate the record again with a trace. Each trace is cut into
- * rules (EV_RULE closes a rule; EV_CLAUSE / EV_SKIP close a clause, and the
- * reads and shares before a clause belong to it, as in explain.c). The
+ * Both programs rate the record again with a trace, decoded into the
+ * explanation model (runtime/explain.h: rules, clauses, values read). The
  * rules of the record's kind are then walked in one decision order — the
  * new program's, with rules only the old one has inserted after their old
  * predecessor — and the cause is the first rule whose outcome differs:
@@ -19,123 +18,23 @@
 #include "../runtime/explain.h"
 #include "diff.h"
 
-/* =====================================================================
- * A trace cut into rules and clauses
- * ===================================================================== */
-
-typedef struct seg_clause {
-    uint32_t clause;
-    int8_t result;        /* 1 held, 0 failed, -1 skipped (field absent) */
-    int8_t exc;           /* -1 no exception evaluated, else its value */
-    uint16_t absent_slot; /* skipped: the absent field */
-    uint32_t ev0, nev;    /* its reads and shares: events [ev0, ev0 + nev) */
-} seg_clause;
-
-typedef struct seg_rule {
-    uint32_t rule;
-    bool held;
-    uint32_t c0, nc; /* clauses [c0, c0 + nc) */
-} seg_rule;
-
-#define SEG_MAX_RULES 512
-#define SEG_MAX_CLAUSES 2048
-
-#define SEG_MAX_ADJ 8
-
-typedef struct tseg {
-    seg_rule rules[SEG_MAX_RULES];
-    size_t nrules;
-    seg_clause cl[SEG_MAX_CLAUSES];
-    size_t ncl;
-    uint32_t adj[SEG_MAX_ADJ]; /* EV_ADJUST event indices: the adjust steps that took effect */
-    size_t nadj;
-} tseg;
-
-static void seg_trace(const vm_trace *tr, tseg *sg)
-{
-    sg->nrules = sg->ncl = sg->nadj = 0;
-    uint32_t read_start = 0, rule_c0 = 0;
-    int exc = -1;
-    for (uint32_t i = 0; i < tr->n; i++) {
-        const vm_event *e = &tr->ev[i];
-        switch (e->type) {
-        case EV_EXC: exc = e->result; break;
-        case EV_CLAUSE:
-        case EV_SKIP:
-            if (sg->ncl < SEG_MAX_CLAUSES) {
-                seg_clause *c = &sg->cl[sg->ncl++];
-                c->clause = e->idx;
-                c->result = e->type == EV_SKIP ? -1 : (int8_t)e->result;
-                c->exc = (int8_t)exc;
-                c->absent_slot = e->slot;
-                c->ev0 = read_start;
-                c->nev = i - read_start;
-            }
-            exc = -1;
-            read_start = i + 1;
-            break;
-        case EV_RULE:
-            if (sg->nrules < SEG_MAX_RULES)
-                sg->rules[sg->nrules++] = (seg_rule){e->idx, e->result != 0, rule_c0, (uint32_t)sg->ncl - rule_c0};
-            rule_c0 = (uint32_t)sg->ncl;
-            read_start = i + 1;
-            break;
-        case EV_FLAG: read_start = i + 1; break;
-        case EV_ADJUST:
-            if (sg->nadj < SEG_MAX_ADJ) sg->adj[sg->nadj++] = i;
-            break;
-        default: break;
-        }
-    }
-}
-
-/* A scalar of type t for people (numbers exact, bools có/không, members by label). */
-static void fmt_typed(const q_program *p, uint32_t t, q_val v, char *buf, size_t size)
-{
-    const q_type *ty = t < p->ntypes ? &p->types[t] : NULL;
-    if (!ty) {
-        q_format(v, false, buf, size);
-        return;
-    }
-    switch (ty->kind) {
-    case QT_PERCENT: q_format(v, true, buf, size); break;
-    case QT_BOOL: snprintf(buf, size, "%s", v.n ? "có" : "không"); break;
-    case QT_ENUM:
-    case QT_SCALE:
-        if (v.n >= 0 && (uint64_t)v.n < ty->count) {
-            const q_member *m = &p->members[ty->first + (uint32_t)v.n];
-            snprintf(buf, size, "%s", *prog_str(p, m->label) ? prog_str(p, m->label) : prog_str(p, m->name));
-        } else {
-            snprintf(buf, size, "?");
-        }
-        break;
-    case QT_DATE: {
-        char d[16];
-        q_format_date(v.n, d);
-        snprintf(buf, size, "%s", d);
-        break;
-    }
-    default: q_format(v, false, buf, size); break;
-    }
-}
-
 /* The adjust steps that took effect on one side: [{step, phase, label, reason, from, to, cite, layer}]. */
-static json_t *adjust_json(const q_program *p, const vm_trace *tr, const tseg *sg)
+static json_t *adjust_json(const explanation *x)
 {
+    const q_program *p = x->p;
     json_t *a = json_array();
-    for (size_t i = 0; i < sg->nadj; i++) {
-        const vm_event *e = &tr->ev[sg->adj[i]];
-        if (e->idx >= p->nadjusts) continue;
-        const q_adjust *ad = &p->adjusts[e->idx];
-        const q_flagdef *f = ad->flag < p->nflagdefs ? &p->flags[ad->flag] : NULL;
+    for (size_t i = 0; i < x->nadjusts; i++) {
+        const ex_adjust *e = &x->adjusts[i];
+        const q_adjust *ad = &p->adjusts[e->adjust];
+        const q_flagdef *f = e->flag != QUY_NONE ? &p->flags[e->flag] : NULL;
         json_t *o = json_object();
         json_object_set_new(o, "step", json_string(f ? prog_str(p, f->name) : "?"));
         json_object_set_new(o, "phase", json_string(ad->phase == QA_RECORD ? "record" : "tier"));
         if (f && f->message != f->name) json_object_set_new(o, "label", json_string(prog_str(p, f->message)));
-        json_object_set_new(o, "reason", json_string(e->val.n ? (const char *)(intptr_t)e->val.n : ""));
-        if (ad->phase == QA_TIER && e->slot < QO__COUNT && e->result < QO__COUNT) {
-            json_object_set_new(o, "from", json_string(q_outcome_code[e->slot]));
-            json_object_set_new(o, "to", json_string(q_outcome_code[e->result]));
+        json_object_set_new(o, "reason", json_string(e->reason));
+        if (ad->phase == QA_TIER && e->from < QO__COUNT && e->to < QO__COUNT) {
+            json_object_set_new(o, "from", json_string(q_outcome_code[e->from]));
+            json_object_set_new(o, "to", json_string(q_outcome_code[e->to]));
         }
         if (f) {
             json_object_set_new(o, "cite", json_string(prog_str(p, f->cite)));
@@ -150,16 +49,26 @@ static json_t *adjust_json(const q_program *p, const vm_trace *tr, const tseg *s
  * Rendering one side of the cause
  * ===================================================================== */
 
-static json_t *clause_json(const q_program *p, const q_record *rec, const vm_trace *tr, const seg_clause *c)
+static void add_read(json_t *reads, const char *field, const char *label, const char *value)
 {
+    json_t *r = json_object();
+    json_object_set_new(r, "field", json_string(field));
+    if (label) json_object_set_new(r, "label", json_string(label));
+    json_object_set_new(r, "value", json_string(value));
+    json_array_append_new(reads, r);
+}
+
+static json_t *clause_json(const explanation *x, const ex_clause *c)
+{
+    const q_program *p = x->p;
+    const q_record *rec = x->rec;
     const q_clause *qc = &p->clauses[c->clause];
     json_t *o = json_object();
     json_object_set_new(o, "condition", json_string(prog_str(p, qc->text)));
     if (qc->label) json_object_set_new(o, "label", json_string(prog_str(p, qc->label)));
     if (c->result < 0) {
         json_object_set_new(o, "result", json_string("skipped"));
-        json_object_set_new(o, "absent",
-                            json_string(prog_str(p, p->fields[p->kinds[rec->kind].first_field + c->absent_slot].name)));
+        json_object_set_new(o, "absent", json_string(explain_field_name(x, c->absent_slot)));
     } else {
         json_object_set_new(o, "result", json_boolean(c->result));
     }
@@ -173,52 +82,31 @@ static json_t *clause_json(const q_program *p, const q_record *rec, const vm_tra
     json_object_set_new(o, "layer", json_string(prog_str(p, qc->layer)));
     /* "values it read": field -> value for people, then the shares */
     json_t *reads = json_array();
-    char buf[1024];
-    for (uint32_t i = 0; i < c->nev; i++) {
-        const vm_event *e = &tr->ev[c->ev0 + i];
+    char buf[1024], key[160];
+    for (uint32_t i = 0; i < c->nreads; i++) {
+        const ex_read *e = &x->reads[c->read0 + i];
         if (e->type == EV_READ) {
             const q_field *f = &p->fields[p->kinds[rec->kind].first_field + e->slot];
-            const char *name = prog_str(p, f->name);
             bool dup = false; /* a field read twice is shown once */
-            for (size_t j = 0; j < json_array_size(reads) && !dup; j++)
-                dup = !strcmp(json_string_value(json_object_get(json_array_get(reads, j), "field")) ?: "", name);
+            for (uint32_t j = 0; j < i && !dup; j++)
+                dup = x->reads[c->read0 + j].type == EV_READ && x->reads[c->read0 + j].slot == e->slot;
             if (dup) continue;
             explain_value(p, rec->kind, e->slot, e->val, rec, buf, sizeof buf);
-            json_t *r = json_object();
-            json_object_set_new(r, "field", json_string(name));
-            if (f->label) json_object_set_new(r, "label", json_string(prog_str(p, f->label)));
-            json_object_set_new(r, "value", json_string(buf));
-            json_array_append_new(reads, r);
+            add_read(reads, prog_str(p, f->name), f->label ? prog_str(p, f->label) : NULL, buf);
         } else if (e->type == EV_SHARE) {
-            char v[64];
-            q_format(e->val, true, v, sizeof v);
-            if (e->slot != 0xFFFF && e->idx != 0xFFFFFFFF)
-                snprintf(buf, sizeof buf, "%u/%u = %s", e->slot, e->idx, v);
-            else
-                snprintf(buf, sizeof buf, "%s", v);
-            json_t *r = json_object();
-            json_object_set_new(r, "field", json_string("share()"));
-            json_object_set_new(r, "value", json_string(buf));
-            json_array_append_new(reads, r);
+            explain_share(e, buf, sizeof buf);
+            add_read(reads, "share()", NULL, buf);
         } else if (e->type == EV_AGG && e->slot < p->kinds[rec->kind].nfields) {
             /* sum / min / max / longest run over a list: "sum(axes)" = 91 */
             static const char *const word[] = {[QK_SUM] = "sum", [QK_MIN] = "min", [QK_MAX] = "max", [QK_RUN] = "run"};
-            char key[160];
             snprintf(key, sizeof key, "%s(%s)", e->result >= QK_SUM && e->result <= QK__LAST ? word[e->result] : "?",
-                     prog_str(p, p->fields[p->kinds[rec->kind].first_field + e->slot].name));
-            fmt_typed(p, e->idx < p->ntypes && p->types[e->idx].kind != QT_LIST ? e->idx : QUY_NONE, e->val, buf, sizeof buf);
-            json_t *r = json_object();
-            json_object_set_new(r, "field", json_string(key));
-            json_object_set_new(r, "value", json_string(buf));
-            json_array_append_new(reads, r);
-        } else if (e->type == EV_HOOK && e->idx < p->nhooks && p->hooks[e->idx].result != QUY_NONE && e->result) {
-            char key[160];
+                     explain_field_name(x, e->slot));
+            explain_agg(p, e, buf, sizeof buf);
+            add_read(reads, key, NULL, buf);
+        } else if (e->type == EV_HOOK && e->result) {
             snprintf(key, sizeof key, "%s()", prog_str(p, p->hooks[e->idx].name));
-            fmt_typed(p, p->hooks[e->idx].result, e->val, buf, sizeof buf);
-            json_t *r = json_object();
-            json_object_set_new(r, "field", json_string(key));
-            json_object_set_new(r, "value", json_string(buf));
-            json_array_append_new(reads, r);
+            explain_scalar(p, p->hooks[e->idx].result, e->val, buf, sizeof buf);
+            add_read(reads, key, NULL, buf);
         }
     }
     json_object_set_new(o, "read", reads);
@@ -230,10 +118,8 @@ static const char *const rs_name[] = {"absent", "not_reached", "failed", "held"}
 
 typedef struct side {
     const q_program *p;
-    const q_record *rec;
-    const vm_trace *tr;
-    tseg *sg;
-    uint32_t k; /* kind index */
+    const explanation *x; /* the record's explanation by p */
+    uint32_t k;           /* kind index */
 } side;
 
 static uint32_t find_rule(const side *s, const char *name)
@@ -244,27 +130,21 @@ static uint32_t find_rule(const side *s, const char *name)
     return QUY_NONE;
 }
 
-static const seg_rule *find_seg(const side *s, uint32_t r)
-{
-    for (size_t i = 0; i < s->sg->nrules; i++)
-        if (s->sg->rules[i].rule == r) return &s->sg->rules[i];
-    return NULL;
-}
 
 /* Is there a clause in `other` with this text and result? */
-static bool clause_matched(const side *s, const seg_clause *c, const side *o, const seg_rule *osr)
+static bool clause_matched(const side *s, const ex_clause *c, const side *o, const ex_rule *osr)
 {
     if (!osr) return false;
     const char *text = prog_str(s->p, s->p->clauses[c->clause].text);
-    for (uint32_t i = osr->c0; i < osr->c0 + osr->nc; i++) {
-        const seg_clause *d = &o->sg->cl[i];
+    for (uint32_t i = osr->clause0; i < osr->clause0 + osr->nclauses; i++) {
+        const ex_clause *d = &o->x->clauses[i];
         if (d->result == c->result && !strcmp(prog_str(o->p, o->p->clauses[d->clause].text), text)) return true;
     }
     return false;
 }
 
-static json_t *side_json(const side *s, uint32_t r, const seg_rule *sr, rs_state st, const side *o,
-                         const seg_rule *osr)
+static json_t *side_json(const side *s, uint32_t r, const ex_rule *sr, rs_state st, const side *o,
+                         const ex_rule *osr)
 {
     json_t *j = json_object();
     json_object_set_new(j, "state", json_string(rs_name[st]));
@@ -275,10 +155,10 @@ static json_t *side_json(const side *s, uint32_t r, const seg_rule *sr, rs_state
     json_object_set_new(j, "layer", json_string(prog_str(s->p, qr->layer)));
     if (!sr) return j;
     json_t *cl = json_array();
-    for (uint32_t i = sr->c0; i < sr->c0 + sr->nc; i++) {
-        const seg_clause *c = &s->sg->cl[i];
+    for (uint32_t i = sr->clause0; i < sr->clause0 + sr->nclauses; i++) {
+        const ex_clause *c = &s->x->clauses[i];
         if (clause_matched(s, c, o, osr)) continue;
-        json_array_append_new(cl, clause_json(s->p, s->rec, s->tr, c));
+        json_array_append_new(cl, clause_json(s->x, c));
     }
     json_object_set_new(j, "clauses", cl);
     return j;
@@ -317,12 +197,12 @@ static void rule_cause(const side sd[2], dc_cause *out)
     }
     for (size_t i = 0; i < n; i++) {
         uint32_t r[2];
-        const seg_rule *sr[2];
+        const ex_rule *sr[2];
         rs_state st[2];
         int outc[2];
         for (int s = 0; s < 2; s++) {
             r[s] = find_rule(&sd[s], order[i]);
-            sr[s] = r[s] == QUY_NONE ? NULL : find_seg(&sd[s], r[s]);
+            sr[s] = r[s] == QUY_NONE ? NULL : explain_find_rule(sd[s].x, r[s]);
             st[s] = r[s] == QUY_NONE ? RS_ABSENT : !sr[s] ? RS_UNREACHED : sr[s]->held ? RS_HELD : RS_FAILED;
             outc[s] = st[s] == RS_HELD ? sd[s].p->rules[r[s]].outcome : -1;
         }
@@ -355,20 +235,20 @@ static void rule_cause(const side sd[2], dc_cause *out)
 static void adjust_cause(const side sd[2], dc_cause *out)
 {
     for (int s = 0; s < 2 && !out->detail; s++) {
-        for (size_t i = 0; i < sd[s].sg->nadj && !out->detail; i++) {
-            const vm_event *e = &sd[s].tr->ev[sd[s].sg->adj[i]];
+        const explanation *x = sd[s].x, *y = sd[1 - s].x;
+        for (size_t i = 0; i < x->nadjusts && !out->detail; i++) {
+            const ex_adjust *e = &x->adjusts[i];
             const q_program *p = sd[s].p;
-            if (e->idx >= p->nadjusts || p->adjusts[e->idx].phase != QA_TIER) continue;
-            const q_flagdef *f = p->adjusts[e->idx].flag < p->nflagdefs ? &p->flags[p->adjusts[e->idx].flag] : NULL;
+            if (p->adjusts[e->adjust].phase != QA_TIER) continue;
+            const q_flagdef *f = e->flag != QUY_NONE ? &p->flags[e->flag] : NULL;
             const char *name = f ? prog_str(p, f->name) : "?";
             /* the same step with the same result on the other side? */
             bool same = false;
-            for (size_t j = 0; j < sd[1 - s].sg->nadj && !same; j++) {
-                const vm_event *o = &sd[1 - s].tr->ev[sd[1 - s].sg->adj[j]];
+            for (size_t j = 0; j < y->nadjusts && !same; j++) {
+                const ex_adjust *o = &y->adjusts[j];
                 const q_program *q = sd[1 - s].p;
-                if (o->idx >= q->nadjusts || q->adjusts[o->idx].flag >= q->nflagdefs) continue;
-                same = !strcmp(prog_str(q, q->flags[q->adjusts[o->idx].flag].name), name) && o->result == e->result &&
-                       o->slot == e->slot;
+                if (o->flag == QUY_NONE) continue;
+                same = !strcmp(prog_str(q, q->flags[o->flag].name), name) && o->to == e->to && o->from == e->from;
             }
             if (same) continue;
             out->type = DC_RULE;
@@ -427,7 +307,7 @@ static void batch_cause(const dc_input *in, dc_cause *out)
     out->detail = d;
 }
 
-void dc_explain(const q_program *const p[2], const dc_input *in, vm_event *evbuf[2], dc_cause *out)
+void dc_explain(const q_program *const p[2], const dc_input *in, explanation *ex[2], dc_cause *out)
 {
     memset(out, 0, sizeof *out);
     const dr_row *const *row = in->row;
@@ -445,22 +325,18 @@ void dc_explain(const q_program *const p[2], const dc_input *in, vm_event *evbuf
             return;
         }
         if (in->rec[0] && in->rec[1]) {
-            static tseg sg[2]; /* large: kept off the stack */
             side sd[2];
-            vm_trace tr[2];
+            bool ok = true;
             for (int s = 0; s < 2; s++) {
-                tr[s] = (vm_trace){.ev = evbuf[s], .cap = QUY_TRACE_CAP};
-                vm_result res;
-                vm_rate(p[s], in->rec[s], &res, &tr[s]);
-                seg_trace(&tr[s], &sg[s]);
-                sd[s] = (side){p[s], in->rec[s], &tr[s], &sg[s], in->rec[s]->kind};
+                ok &= explain_rate(ex[s], p[s], in->rec[s], NULL) >= 0;
+                sd[s] = (side){p[s], ex[s], in->rec[s]->kind};
             }
-            rule_cause(sd, out);
-            if (!out->detail) adjust_cause(sd, out);
+            if (ok) rule_cause(sd, out);
+            if (ok && !out->detail) adjust_cause(sd, out);
             if (out->detail) {
                 /* the adjust steps that took effect, on each side */
                 for (int s = 0; s < 2; s++) {
-                    json_t *a = adjust_json(p[s], &tr[s], &sg[s]);
+                    json_t *a = adjust_json(ex[s]);
                     if (json_array_size(a)) json_object_set_new(out->detail, s ? "adjust_new" : "adjust_old", a);
                     else json_decref(a);
                 }

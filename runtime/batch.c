@@ -1394,30 +1394,41 @@ void batch_write(const batch *b, size_t i, out_writer *w, vm_trace *tr, bool tex
     size_t nx = batch_flags(b, i, code, msg, cite, 8);
     out_flag extra[8];
     for (size_t k = 0; k < nx; k++) extra[k] = (out_flag){code[k], msg[k], cite[k]};
-    json_t *tj = NULL;
-    char *tt = NULL;
+    char *tj = NULL, *tt = NULL;
     if (tr && v.rec) {
         vm_result res; /* the rate block's own result, for the trace */
         tr->n = 0;
         tr->truncated = false;
         vm_rate(p, v.rec, &res, tr);
-        tj = explain_json(p, v.rec, &res, tr);
+        explanation x = {0};
+        explain_build(&x, p, v.rec, &res, tr);
         json_t *steps = batch_explain_json(b, i);
-        if (tj && json_array_size(steps)) json_object_set(tj, "batch_steps", steps);
-        json_decref(steps);
-        if (text) {
-            sbuf sb = {0};
-            char *t1 = explain_text_str(p, v.rec, &res, tr, 4), *t2 = batch_explain_text(b, i, 4);
-            sb_printf(&sb, "%s%s", t1 ? t1 : "", t2 ? t2 : "");
-            tt = sb.s;
-            free(t1);
-            free(t2);
+        char *tail = NULL;
+        if (json_array_size(steps)) {
+            char *sj = json_dumps(steps, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            strbuf t = {0};
+            strbuf_printf(&t, "\"batch_steps\":%s", sj ? sj : "[]");
+            free(sj);
+            tail = strbuf_take(&t);
         }
+        json_decref(steps);
+        strbuf sb = {0};
+        explain_render_json(&x, &sb, tail);
+        free(tail);
+        tj = strbuf_take(&sb);
+        if (text) {
+            explain_render_text(&x, &sb, 4);
+            char *t2 = batch_explain_text(b, i, 4);
+            strbuf_puts(&sb, t2 ? t2 : "");
+            free(t2);
+            tt = strbuf_take(&sb);
+        }
+        explain_clear(&x);
     }
     q_record shown = {.kind = v.kind, .id = v.id, .line = v.line};
     out_result_ex(w, v.rec ? v.rec : &shown, &v.res, v.eligible, extra, nx, tj, tt);
     for (size_t k = 0; k < nx; k++) free(msg[k]);
-    if (tj) json_decref(tj);
+    free(tj);
     free(tt);
 }
 

@@ -149,7 +149,7 @@ static void emit_json(out_writer *w, json_t *o)
 }
 
 static void jsonl_result(out_writer *w, const q_record *rec, const vm_result *res, uint8_t eligible,
-                         const void *trace_json)
+                         const char *trace_json)
 {
     const q_program *p = w->p;
     json_t *o = json_object();
@@ -202,7 +202,15 @@ static void jsonl_result(out_writer *w, const q_record *rec, const vm_result *re
         json_object_set_new(o, "rule", json_null());
     }
     json_object_set_new(o, "ruleset", jstr(w->ruleset));
-    if (trace_json) json_object_set(o, "trace", (json_t *)(uintptr_t)trace_json);
+    if (trace_json) { /* interim: the object's text, then the trace */
+        char *t = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        size_t n = t ? strlen(t) : 0;
+        if (!n || fwrite(t, 1, n - 1, w->f) != n - 1 || fprintf(w->f, ",\"trace\":%s}\n", trace_json) < 0)
+            w->failed = true;
+        free(t);
+        json_decref(o);
+        return;
+    }
     emit_json(w, o);
 }
 
@@ -492,14 +500,14 @@ out_writer *out_open(FILE *f, out_format fmt, const q_program *p)
     return w;
 }
 
-void out_result(out_writer *w, const q_record *rec, const vm_result *res, uint8_t eligible, const void *trace_json,
+void out_result(out_writer *w, const q_record *rec, const vm_result *res, uint8_t eligible, const char *trace_json,
                 const char *trace_text)
 {
     out_result_ex(w, rec, res, eligible, NULL, 0, trace_json, trace_text);
 }
 
 void out_result_ex(out_writer *w, const q_record *rec, const vm_result *res, uint8_t eligible, const out_flag *extra,
-                   size_t nextra, const void *trace_json, const char *trace_text)
+                   size_t nextra, const char *trace_json, const char *trace_text)
 {
     w->extra = extra;
     w->nextra = nextra;
