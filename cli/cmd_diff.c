@@ -532,8 +532,9 @@ static int feed(const q_program *const p[2], FILE *const *files, const diff_opts
         dr_pair pr;
         int r;
         while ((r = dr_in_next(in, &pr, NULL, 0)) == 1) {
-            for (int s = 0; s < 2; s++) dr_src_add(src[s], pr.rec[s], &pr.err[s], pr.file);
-            if (t && !note_record(p, &pr, t)) {
+            bool oom = false;
+            for (int s = 0; s < 2; s++) oom |= dr_src_add(src[s], pr.rec[s], &pr.err[s], pr.file) != 0;
+            if (oom || (t && !note_record(p, &pr, t))) {
                 r = -1;
                 fprintf(stderr, "quy diff: out of memory\n");
                 break;
@@ -588,8 +589,11 @@ static int pass2_rerate(const q_program *const p[2], FILE *const *files, const d
 {
     dr_src *src[2] = {dr_src_new(p[0], t->moved_bits, t->records), dr_src_new(p[1], t->moved_bits, t->records)};
     int rc = src[0] && src[1] ? feed(p, files, o, src, NULL) : EXIT_IO;
+    if (rc == EXIT_OK && (dr_src_run(src[0]) != 0 || dr_src_run(src[1]) != 0)) {
+        fprintf(stderr, "quy diff: out of memory\n");
+        rc = EXIT_IO;
+    }
     if (rc == EXIT_OK) {
-        for (int s = 0; s < 2; s++) dr_src_run(src[s]);
         for (size_t i = 0; i < t->records; i++) {
             if (!is_moved(t, i)) continue;
             dr_row row[2];
@@ -727,8 +731,11 @@ int cmd_diff(int argc, char **argv)
     }
     /* pass 1 */
     if (rc == EXIT_OK) rc = feed(cp, files, &o, src, &t);
+    if (rc == EXIT_OK && (dr_src_run(src[0]) != 0 || dr_src_run(src[1]) != 0)) {
+        fprintf(stderr, "quy diff: out of memory\n");
+        rc = EXIT_IO;
+    }
     if (rc == EXIT_OK) {
-        for (int s = 0; s < 2; s++) dr_src_run(src[s]);
         size_t n = dr_src_count(src[0]);
         if (n != dr_src_count(src[1]) || n != t.nrec) {
             fprintf(stderr, "quy diff: internal error: the two rulesets saw %zu and %zu records\n", n,

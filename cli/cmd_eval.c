@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../runtime/batch.h"
+#include "../runtime/batch_render.h"
 #include "../runtime/explain.h"
 #include "../runtime/output.h"
 #include "../runtime/record.h"
@@ -107,7 +108,11 @@ static int eval_batch(const q_program *p, const eval_opts *o, out_writer *w, eva
     }
     batch_on_warning(bt, on_warning, st);
     int rc = read_inputs(bt, o);
-    batch_run(bt);
+    if (batch_run(bt) != 0) {
+        fprintf(stderr, "quy: out of memory\n");
+        batch_free(bt);
+        return EXIT_IO;
+    }
     if (o->summary) {
         batch_summary(bt, stdout, o->format && strcmp(o->format, "table") != 0);
     }

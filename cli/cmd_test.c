@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "../runtime/batch.h"
+#include "../runtime/batch_render.h"
 #include "../runtime/explain.h"
 #include "../runtime/record.h"
 #include "../runtime/vm.h"
@@ -181,7 +182,12 @@ static void run_case(const q_program *p, const char *file, uint32_t line, json_t
     } else {
         for (size_t i = 0; i < json_array_size(bj); i++) batch_add_json(bt, json_array_get(bj, i), line, file, &err);
     }
-    batch_run(bt);
+    if (batch_run(bt) != 0) {
+        st->failed++;
+        printf("FAIL %s (%s:%u): out of memory\n", name, file, line);
+        batch_free(bt);
+        return;
+    }
     char why[2048] = "";
     bool ok = true;
     size_t bad = 0;

@@ -82,8 +82,9 @@ typedef struct dr_src dr_src;
 dr_src *dr_src_new(const q_program *p, const uint8_t *keep, size_t nkeep);
 void dr_src_free(dr_src *s);
 /* One record: rec (decoded by a reader over s's program) or its rejection. */
-void dr_src_add(dr_src *s, const q_record *rec, const rec_error *err, const char *file);
-void dr_src_run(dr_src *s);
+/* 0, or -1 when out of memory (dr_src_add, dr_src_run). */
+int dr_src_add(dr_src *s, const q_record *rec, const rec_error *err, const char *file);
+int dr_src_run(dr_src *s);
 size_t dr_src_count(const dr_src *s);
 void dr_src_row(const dr_src *s, size_t i, dr_row *row);
 /* The record as rated (roll-ups filled) when kept, else NULL. */

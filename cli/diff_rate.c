@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../runtime/batch.h"
+#include "../runtime/batch_render.h"
 #include "diff.h"
 
 /* =====================================================================
@@ -62,13 +63,12 @@ void dr_src_free(dr_src *s)
     free(s);
 }
 
-void dr_src_add(dr_src *s, const q_record *rec, const rec_error *err, const char *file)
+int dr_src_add(dr_src *s, const q_record *rec, const rec_error *err, const char *file)
 {
-    if (rec) batch_add_record(s->b, rec, file);
-    else batch_add_rejected(s->b, err, file);
+    return rec ? batch_add_record(s->b, rec, file) : batch_add_rejected(s->b, err, file);
 }
 
-void dr_src_run(dr_src *s) { batch_run(s->b); }
+int dr_src_run(dr_src *s) { return batch_run(s->b); }
 
 size_t dr_src_count(const dr_src *s) { return batch_count(s->b); }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../runtime/batch.h"
+#include "../runtime/batch_render.h"
 #include "../runtime/explain.h"
 #include "../runtime/output.h"
 #include "../runtime/record.h"
@@ -208,7 +209,7 @@ quy_status quy_rate_stream(quy_ruleset *rs, FILE *in, const char *in_name, FILE 
     /* the whole stream is one batch: roll-ups, caps and quotas (runtime/batch.h) */
     rec_error err;
     bool io = batch_read(bt, in, in_name ? in_name : "-", &err) != 0;
-    batch_run(bt);
+    io |= batch_run(bt) != 0; /* out of memory */
     size_t nrated = 0, nrej = 0;
     vm_trace tr = {.ev = rs->ev, .cap = QUY_TRACE_CAP};
     for (size_t i = 0; i < batch_count(bt); i++) {
