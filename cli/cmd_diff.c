@@ -30,6 +30,8 @@
 
 #include "../runtime/explain.h"
 #include "../runtime/batch.h"
+#include "../runtime/strset.h"
+#include "../runtime/vec.h"
 #include "cli.h"
 #include "diff.h"
 
@@ -70,67 +72,36 @@ typedef struct gstat {
     uint64_t records, moved, up, down, other;
 } gstat;
 
-/* Interned names (kinds, peer groups) -> index, with a gstat each. */
+/* Interned names (kinds, peer groups) -> index, with a gstat each. The
+ * set (runtime/strset.h) holds the only copy of each name. */
 typedef struct strtab {
-    char **names;
-    gstat *st;
-    size_t n, cap;
-    uint32_t *slot; /* open addressing over indices + 1 (0 empty) */
-    size_t nslot;
+    strset set;   /* name -> index */
+    size_t *off;  /* index -> offset of its name in set.keys */
+    gstat *st;    /* index -> its tallies */
+    size_t n, capoff, capst;
 } strtab;
 
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-    return h;
-}
+static const char *strtab_name(const strtab *t, size_t i) { return t->set.keys + t->off[i]; }
 
 /* Index of name (added if new); UINT32_MAX when out of memory. */
 static uint32_t strtab_get(strtab *t, const char *name)
 {
-    if (t->n * 2 >= t->nslot) {
-        size_t ns = t->nslot ? t->nslot * 2 : 64;
-        uint32_t *nsl = calloc(ns, sizeof *nsl);
-        if (!nsl) return UINT32_MAX;
-        for (size_t i = 0; i < t->n; i++) {
-            size_t j = str_hash(t->names[i]) & (ns - 1);
-            while (nsl[j]) j = (j + 1) & (ns - 1);
-            nsl[j] = (uint32_t)i + 1;
-        }
-        free(t->slot);
-        t->slot = nsl;
-        t->nslot = ns;
-    }
-    size_t j = str_hash(name) & (t->nslot - 1);
-    while (t->slot[j]) {
-        if (!strcmp(t->names[t->slot[j] - 1], name)) return t->slot[j] - 1;
-        j = (j + 1) & (t->nslot - 1);
-    }
-    if (t->n == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 16;
-        char **nn = realloc(t->names, nc * sizeof *nn);
-        if (!nn) return UINT32_MAX;
-        t->names = nn;
-        gstat *ng = realloc(t->st, nc * sizeof *ng);
-        if (!ng) return UINT32_MAX;
-        t->st = ng;
-        t->cap = nc;
-    }
-    char *d = strdup(name);
-    if (!d) return UINT32_MAX;
-    t->names[t->n] = d;
+    t->set.cstr = true;
+    uint32_t old;
+    if (VEC_RESERVE(t->off, t->n, t->capoff, 1) != 0 || VEC_RESERVE(t->st, t->n, t->capst, 1) != 0) return UINT32_MAX;
+    int added = strset_add(&t->set, name, strlen(name), (uint32_t)t->n, &old);
+    if (added < 0) return UINT32_MAX;
+    if (!added) return old;
+    t->off[t->n] = t->set.last;
     memset(&t->st[t->n], 0, sizeof t->st[0]);
-    t->slot[j] = (uint32_t)t->n + 1;
     return (uint32_t)t->n++;
 }
 
 static void strtab_free(strtab *t)
 {
-    for (size_t i = 0; i < t->n; i++) free(t->names[i]);
-    free(t->names);
+    strset_free(&t->set);
+    free(t->off);
     free(t->st);
-    free(t->slot);
 }
 
 typedef struct cstat { /* one cause */
@@ -149,7 +120,7 @@ typedef struct tally {
     strtab kinds, groups;
     uint16_t *rec_kind; /* per record: index in kinds */
     uint32_t *rec_group; /* per record: index in groups */
-    size_t nrec, caprec;
+    size_t nrec, caprec, caprecg;
     uint8_t *moved_bits;
     bool rollup_moved; /* a moved record had a roll-up on either side */
     dx_set *seen;  /* the moves listed (all, or the upward ones with --refines): approvals */
@@ -162,13 +133,7 @@ static cstat *cause_get(tally *t, const dc_cause *c)
 {
     for (size_t i = 0; i < t->ncauses; i++)
         if (!strcmp(t->causes[i].key, c->key)) return &t->causes[i];
-    if (t->ncauses == t->capcauses) {
-        size_t nc = t->capcauses ? t->capcauses * 2 : 16;
-        cstat *n = realloc(t->causes, nc * sizeof *n);
-        if (!n) return NULL;
-        t->causes = n;
-        t->capcauses = nc;
-    }
+    if (VEC_RESERVE(t->causes, t->ncauses, t->capcauses, 1) != 0) return NULL;
     cstat *s = &t->causes[t->ncauses++];
     memset(s, 0, sizeof *s);
     snprintf(s->key, sizeof s->key, "%s", c->key);
@@ -241,16 +206,8 @@ static bool note_record(const q_program *const p[2], const dr_pair *pr, tally *t
         if (!kind) kind = prog_str(p[s], p[s]->kinds[pr->rec[s]->kind].name);
         if (!pg) pg = rec_str_field(p[s], pr->rec[s], "peer_group", pgbuf, sizeof pgbuf);
     }
-    if (t->nrec == t->caprec) {
-        size_t nc = t->caprec ? t->caprec * 2 : 4096;
-        uint16_t *nk = realloc(t->rec_kind, nc * sizeof *nk);
-        if (!nk) return false;
-        t->rec_kind = nk;
-        uint32_t *ng = realloc(t->rec_group, nc * sizeof *ng);
-        if (!ng) return false;
-        t->rec_group = ng;
-        t->caprec = nc;
-    }
+    if (VEC_RESERVE(t->rec_kind, t->nrec, t->caprec, 1) != 0 || VEC_RESERVE(t->rec_group, t->nrec, t->caprecg, 1) != 0)
+        return false;
     uint32_t k = strtab_get(&t->kinds, kind ? kind : "(không rõ)");
     uint32_t g = strtab_get(&t->groups, pg ? pg : "(không có peer_group)");
     if (k == UINT32_MAX || g == UINT32_MAX || k > UINT16_MAX) return false;
@@ -331,8 +288,8 @@ static void explain_record(const q_program *const p[2], size_t i, const dc_input
         const dr_row *r = row[0]->id && *row[0]->id ? row[0] : row[1];
         json_t *m = json_object();
         json_object_set_new(m, "id", r->id && *r->id ? json_string(r->id) : json_null());
-        json_object_set_new(m, "kind", json_string(i < t->nrec ? t->kinds.names[t->rec_kind[i]] : ""));
-        const char *pg = i < t->nrec ? t->groups.names[t->rec_group[i]] : NULL;
+        json_object_set_new(m, "kind", json_string(i < t->nrec ? strtab_name(&t->kinds, t->rec_kind[i]) : ""));
+        const char *pg = i < t->nrec ? strtab_name(&t->groups, t->rec_group[i]) : NULL;
         json_object_set_new(m, "peer_group", pg && strcmp(pg, "(không có peer_group)") ? json_string(pg) : json_null());
         json_object_set_new(m, "file", json_string(r->file ? r->file : ""));
         json_object_set_new(m, "line", json_integer(r->line));
@@ -406,7 +363,7 @@ static json_t *groups_json(const strtab *m, const char *keyname, bool by_moved)
     json_t *a = json_array();
     if (!v) return a;
     size_t n = m->n;
-    for (size_t i = 0; i < n; i++) v[i] = (gsort){m->names[i], m->st[i]};
+    for (size_t i = 0; i < n; i++) v[i] = (gsort){strtab_name(m, i), m->st[i]};
     qsort(v, n, sizeof *v, by_moved ? cmp_group_moved : cmp_group_name);
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_object();

@@ -31,6 +31,8 @@
 #include <string.h>
 
 #include "../runtime/record.h"
+#include "../runtime/strbuf.h"
+#include "../runtime/vec.h"
 #include "../runtime/vm.h"
 #include "cli.h"
 #include "gen.h"
@@ -662,54 +664,13 @@ static bool valid(grec *gr)
  * JSON output
  * ===================================================================== */
 
-typedef struct sbuf {
-    char *s;
-    size_t n, cap;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = (b->n + n + 1) * 2;
-        char *ns = realloc(b->s, nc);
-        if (!ns) return;
-        b->s = ns;
-        b->cap = nc;
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = 0;
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
-
-static void sb_json_str(sbuf *b, const char *s, size_t n)
-{
-    sb_put(b, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char e[8];
-        if (c == '"' || c == '\\') {
-            e[0] = '\\';
-            e[1] = (char)c;
-            sb_put(b, e, 2);
-        } else if (c < 0x20) {
-            snprintf(e, sizeof e, "\\u%04x", c);
-            sb_put(b, e, 6);
-        } else {
-            sb_put(b, (const char *)&s[i], 1);
-        }
-    }
-    sb_put(b, "\"", 1);
-}
-
 /* An exact decimal (the value is terminating; at most 12 decimals). */
-static void sb_decimal(sbuf *b, q_val x)
+static void gen_decimal(strbuf *b, q_val x)
 {
     char buf[64];
     if (x.d == 1) {
         snprintf(buf, sizeof buf, "%lld", (long long)x.n);
-        sb_str(b, buf);
+        strbuf_puts(b, buf);
         return;
     }
     int digits = 0;
@@ -730,88 +691,88 @@ static void sb_decimal(sbuf *b, q_val x)
     size_t l = strlen(buf);
     while (l > 0 && buf[l - 1] == '0') buf[--l] = 0;
     if (l > 0 && buf[l - 1] == '.') buf[--l] = 0;
-    sb_str(b, buf);
+    strbuf_puts(b, buf);
 }
 
-static void sb_value(sbuf *b, const grec *gr, uint32_t t, q_val v)
+static void gen_value(strbuf *b, const grec *gr, uint32_t t, q_val v)
 {
     const q_program *p = gr->p;
     const q_type *ty = &p->types[t];
     char buf[32];
     switch (ty->kind) {
-    case QT_INT: snprintf(buf, sizeof buf, "%lld", (long long)v.n); sb_str(b, buf); break;
-    case QT_DECIMAL: sb_decimal(b, v); break;
+    case QT_INT: snprintf(buf, sizeof buf, "%lld", (long long)v.n); strbuf_puts(b, buf); break;
+    case QT_DECIMAL: gen_decimal(b, v); break;
     case QT_PERCENT: {
         q_val x;
         q_mul(v, q_int(100), &x);
-        sb_decimal(b, x);
+        gen_decimal(b, x);
         break;
     }
-    case QT_BOOL: sb_str(b, v.n ? "true" : "false"); break;
+    case QT_BOOL: strbuf_puts(b, v.n ? "true" : "false"); break;
     case QT_DATE: {
         char d[16];
         q_format_date(v.n, d);
-        sb_json_str(b, d, strlen(d));
+        strbuf_json_n(b, d, strlen(d));
         break;
     }
-    case QT_STRING: sb_json_str(b, (const char *)(intptr_t)v.n, (size_t)v.d); break;
+    case QT_STRING: strbuf_json_n(b, (const char *)(intptr_t)v.n, (size_t)v.d); break;
     case QT_ENUM:
     case QT_SCALE: {
         const char *m = v.n >= 0 && (uint64_t)v.n < ty->count ? prog_str(p, p->members[ty->first + (uint32_t)v.n].name) : "";
-        sb_json_str(b, m, strlen(m));
+        strbuf_json_n(b, m, strlen(m));
         break;
     }
-    default: sb_str(b, "null"); break;
+    default: strbuf_puts(b, "null"); break;
     }
 }
 
-static void sb_record(sbuf *b, const grec *gr)
+static void gen_record(strbuf *b, const grec *gr)
 {
     const q_program *p = gr->p;
-    b->n = 0;
-    sb_str(b, "{\"id\":");
-    sb_json_str(b, gr->id, strlen(gr->id));
-    sb_str(b, ",\"kind\":");
+    strbuf_reset(b);
+    strbuf_puts(b, "{\"id\":");
+    strbuf_json_n(b, gr->id, strlen(gr->id));
+    strbuf_puts(b, ",\"kind\":");
     const char *kn = prog_str(p, gr->kd->name);
-    sb_json_str(b, kn, strlen(kn));
+    strbuf_json_n(b, kn, strlen(kn));
     for (uint32_t i = 0; i < gr->nf; i++) {
         const q_field *f = fld(gr, (uint16_t)i);
         uint16_t slot = f->slot < gr->nf ? f->slot : (uint16_t)i;
         if (!gr->emit[slot]) continue;
-        sb_str(b, ",");
+        strbuf_puts(b, ",");
         const char *name = prog_str(p, f->name);
-        sb_json_str(b, name, strlen(name));
-        sb_str(b, ":");
+        strbuf_json_n(b, name, strlen(name));
+        strbuf_puts(b, ":");
         const q_type *ty = &p->types[f->type];
         if (ty->kind != QT_LIST) {
-            sb_value(b, gr, f->type, gr->val[slot]);
+            gen_value(b, gr, f->type, gr->val[slot]);
             continue;
         }
         const glist *l = &gr->lists[slot];
         const q_type *et = &p->types[ty->elem];
         uint32_t stride = list_stride(gr, slot);
-        sb_str(b, "[");
+        strbuf_puts(b, "[");
         for (uint32_t e = 0; e < l->n; e++) {
-            if (e) sb_str(b, ",");
+            if (e) strbuf_puts(b, ",");
             const q_val *ev = l->e + (size_t)e * stride;
             if (et->kind != QT_STRUCT) {
-                sb_value(b, gr, ty->elem, *ev);
+                gen_value(b, gr, ty->elem, *ev);
                 continue;
             }
-            sb_str(b, "{");
+            strbuf_puts(b, "{");
             for (uint32_t j = 0; j < et->count; j++) {
                 const q_field *sf = &p->fields[et->first + j];
-                if (j) sb_str(b, ",");
+                if (j) strbuf_puts(b, ",");
                 const char *sn = prog_str(p, sf->name);
-                sb_json_str(b, sn, strlen(sn));
-                sb_str(b, ":");
-                sb_value(b, gr, sf->type, ev[sf->slot < et->count ? sf->slot : j]);
+                strbuf_json_n(b, sn, strlen(sn));
+                strbuf_puts(b, ":");
+                gen_value(b, gr, sf->type, ev[sf->slot < et->count ? sf->slot : j]);
             }
-            sb_str(b, "}");
+            strbuf_puts(b, "}");
         }
-        sb_str(b, "]");
+        strbuf_puts(b, "]");
     }
-    sb_str(b, "}\n");
+    strbuf_puts(b, "}\n");
 }
 
 /* =====================================================================
@@ -1063,7 +1024,7 @@ int cmd_gen(int argc, char **argv)
         fprintf(stderr, "quy gen: out of memory\n");
         rc = EXIT_IO;
     }
-    sbuf sb = {0};
+    strbuf sb = {0};
     uint64_t dropped = 0, attempts_total = 0;
     for (unsigned long long i = 0; rc == EXIT_OK && i < count; i++) {
         gkind *g = &gk[i % ngk];
@@ -1102,8 +1063,13 @@ int cmd_gen(int argc, char **argv)
             rc = EXIT_RULESET;
             break;
         }
-        sb_record(&sb, &gr);
-        if (sb.s && fwrite(sb.s, 1, sb.n, out) != sb.n) {
+        gen_record(&sb, &gr);
+        if (sb.failed) {
+            fprintf(stderr, "quy gen: out of memory\n");
+            rc = EXIT_IO;
+            break;
+        }
+        if (fwrite(sb.s, 1, sb.n, out) != sb.n) {
             fprintf(stderr, "quy gen: cannot write: %s\n", strerror(errno));
             rc = EXIT_IO;
         }
@@ -1126,7 +1092,7 @@ int cmd_gen(int argc, char **argv)
                 count, ngk, seed, nt, nv, dropped ? "" : "\n");
         if (dropped) fprintf(stderr, "; %llu record(s) lost their boundary target to make them valid\n", (unsigned long long)dropped);
     }
-    free(sb.s);
+    strbuf_free(&sb);
     for (uint32_t i = 0; i < maxf && gr.lists; i++) free(gr.lists[i].e);
     free(gr.lists);
     free(gr.val);

@@ -11,6 +11,7 @@
 #include "../runtime/batch.h"
 #include "../runtime/batch_render.h"
 #include "diff.h"
+#include "../runtime/vec.h"
 
 /* =====================================================================
  * States
@@ -221,13 +222,7 @@ static void on_warning(void *ctx, const rec_error *w)
     if (!strcmp(w->code, "unknown_field") && knows_field(in->p[1 - wc->side], w->field)) return;
     for (size_t i = 0; i < in->nwarned; i++)
         if (!strcmp(in->warned[i], w->field)) return;
-    if (in->nwarned == in->capwarned) {
-        size_t nc = in->capwarned ? in->capwarned * 2 : 8;
-        char **nw = realloc(in->warned, nc * sizeof *nw);
-        if (!nw) return;
-        in->warned = nw;
-        in->capwarned = nc;
-    }
+    if (VEC_RESERVE(in->warned, in->nwarned, in->capwarned, 1) != 0) return;
     char *dup = strdup(w->field);
     if (!dup) return;
     in->warned[in->nwarned++] = dup;

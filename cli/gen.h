@@ -113,7 +113,7 @@ typedef struct gkind {
     size_t ntargets, captargets;
     glin *checks;         /* the `check` constraints as linear forms: checks[i] <cop[i]> 0 */
     uint8_t *cop;
-    size_t nchecks, capchecks;
+    size_t nchecks, capchecks, capcop;
     uint8_t *pol;         /* [nfields] gpol of bool fields */
     uint8_t *ppol;        /* [nfields] gpol of the presence of optional fields: read in a
                              disqualifier's condition = rarely present, in a tier's = often */

@@ -4,6 +4,7 @@
  * quotes CSV cells.
  */
 #include "output.h"
+#include "vec.h"
 
 #include <csv.h>
 #include <jansson.h>
@@ -339,15 +340,9 @@ size_t out_display_width(const char *s)
 
 static out_row *new_row(out_writer *w)
 {
-    if (w->nrows == w->rows_cap) {
-        size_t ncap = w->rows_cap ? w->rows_cap * 2 : 64;
-        out_row *nr = realloc(w->rows, ncap * sizeof *nr);
-        if (!nr) {
-            w->failed = true;
-            return NULL;
-        }
-        w->rows = nr;
-        w->rows_cap = ncap;
+    if (VEC_RESERVE(w->rows, w->nrows, w->rows_cap, 1) != 0) {
+        w->failed = true;
+        return NULL;
     }
     out_row *r = &w->rows[w->nrows++];
     memset(r, 0, sizeof *r);

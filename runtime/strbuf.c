@@ -86,10 +86,11 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-void strbuf_json(strbuf *b, const char *str)
+void strbuf_json(strbuf *b, const char *str) { strbuf_json_n(b, str, strlen(str)); }
+
+void strbuf_json_n(strbuf *b, const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
-    size_t n = strlen(str);
     strbuf_putc(b, '"');
     size_t run = 0; /* start of the bytes not yet copied */
     for (size_t i = 0; i < n;) {

@@ -35,6 +35,8 @@ void strbuf_pad(strbuf *b, size_t n);
  * "\"", \b \f \n \r \t, other controls as \u00XX; UTF-8 kept as is);
  * bytes that are not valid UTF-8 become U+FFFD so the output stays JSON. */
 void strbuf_json(strbuf *b, const char *s);
+/* The same for n bytes (NUL bytes are escaped as \u0000). */
+void strbuf_json_n(strbuf *b, const char *s, size_t n);
 /* strbuf_json, or `null` when s is NULL or empty */
 void strbuf_json_or_null(strbuf *b, const char *s);
 /* Empty the text, keep the memory (and clear `failed`). */
