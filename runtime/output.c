@@ -29,6 +29,7 @@ struct out_writer {
     out_format fmt;
     const q_program *p;
     char *ruleset;      /* "name@version" */
+    char *ruleset_json; /* the same as a JSON string */
     bool failed;        /* a write failed */
     bool header_done;   /* CSV header written */
     out_row *rows;      /* table */
@@ -38,6 +39,10 @@ struct out_writer {
     const out_flag *extra; /* batch flags of the row being written */
     size_t nextra;
     strbuf line;        /* the record being formatted (JSON Lines, CSV) or a block of the table */
+    /* program strings already escaped as JSON (most of a JSON line): */
+    strbuf esc;         /* their escaped texts, one after the other */
+    uint32_t *esc_at;   /* per string id: offset in esc, UINT32_MAX until first used */
+    uint32_t *esc_len;  /* per string id: length */
 };
 
 /* =====================================================================
@@ -79,9 +84,13 @@ static void join_flags(const out_writer *w, const vm_result *res, const char *se
     size_t start = out->n;
     for (uint32_t i = 0; i < nflags(res); i++) {
         const q_flagdef *fl = flag_at(p, res, i);
-        strbuf_printf(out, "%s%s", i ? sep : "", fl ? prog_str(p, fl->name) : "?");
+        if (i) strbuf_puts(out, sep);
+        strbuf_puts(out, fl ? prog_str(p, fl->name) : "?");
     }
-    for (size_t i = 0; i < w->nextra; i++) strbuf_printf(out, "%s%s", out->n > start ? sep : "", w->extra[i].code);
+    for (size_t i = 0; i < w->nextra; i++) {
+        if (out->n > start) strbuf_puts(out, sep);
+        strbuf_puts(out, w->extra[i].code);
+    }
 }
 
 /* Write the formatted record and empty the buffer. */
@@ -108,8 +117,29 @@ static void vm_failure(const q_program *p, const q_record *rec, const vm_result 
  * JSON Lines
  * ===================================================================== */
 
-/* ,"name": */
-static void key(strbuf *b, const char *name) { strbuf_printf(b, ",\"%s\":", name); }
+/* ,"name": (a literal: sizeof - 1 is its length) */
+#define key(b, name) strbuf_put((b), ",\"" name "\":", sizeof(",\"" name "\":") - 1)
+
+/* Program string `id` as a JSON string, escaped once per writer. */
+static void jprog(out_writer *w, uint32_t id)
+{
+    const q_program *p = w->p;
+    if (id >= p->nstr || !w->esc_at) {
+        strbuf_json(&w->line, prog_str(p, id));
+        return;
+    }
+    if (w->esc_at[id] == UINT32_MAX) {
+        size_t at = w->esc.n;
+        strbuf_json(&w->esc, prog_str(p, id));
+        if (w->esc.failed || w->esc.n > UINT32_MAX) {
+            strbuf_json(&w->line, prog_str(p, id));
+            return;
+        }
+        w->esc_at[id] = (uint32_t)at;
+        w->esc_len[id] = (uint32_t)(w->esc.n - at);
+    }
+    strbuf_put(&w->line, w->esc.s + w->esc_at[id], w->esc_len[id]);
+}
 
 static void jstr(strbuf *b, const char *s)
 {
@@ -131,7 +161,8 @@ static void jsonl_result(out_writer *w, const q_record *rec, const vm_result *re
     strbuf_puts(b, "{\"id\":");
     jstr(b, rec->id);
     key(b, "kind");
-    jstr(b, kind_name(p, rec));
+    if (rec->kind < p->nkinds) jprog(w, p->kinds[rec->kind].name);
+    else jstr(b, "");
     if (res->error != VM_OK) {
         char msg[1400];
         const char *field;
@@ -143,7 +174,7 @@ static void jsonl_result(out_writer *w, const q_record *rec, const vm_result *re
         strbuf_puts(b, ",\"file\":null,\"message\":");
         jstr(b, msg);
         strbuf_puts(b, "},\"ruleset\":");
-        jstr(b, w->ruleset);
+        strbuf_puts(b, w->ruleset_json);
         strbuf_puts(b, "}\n");
         flush_line(w);
         return;
@@ -156,11 +187,15 @@ static void jsonl_result(out_writer *w, const q_record *rec, const vm_result *re
     for (uint32_t i = 0; i < nflags(res); i++) {
         const q_flagdef *fl = flag_at(p, res, i);
         strbuf_puts(b, i ? ",{\"code\":" : "{\"code\":");
-        jstr(b, fl ? prog_str(p, fl->name) : "?");
-        key(b, "message");
-        jstr(b, fl ? prog_str(p, fl->message) : "");
-        key(b, "cite");
-        jstr(b, fl ? prog_str(p, fl->cite) : "");
+        if (fl) {
+            jprog(w, fl->name);
+            key(b, "message");
+            jprog(w, fl->message);
+            key(b, "cite");
+            jprog(w, fl->cite);
+        } else {
+            strbuf_puts(b, "\"?\",\"message\":\"\",\"cite\":\"\"");
+        }
         const char *note = vm_note_of(res, res->flags[i]); /* an adjustment's reason */
         if (note) {
             key(b, "detail");
@@ -181,17 +216,17 @@ static void jsonl_result(out_writer *w, const q_record *rec, const vm_result *re
     const q_rule *ru = deciding_rule(p, res);
     if (ru) {
         strbuf_puts(b, "{\"name\":");
-        jstr(b, prog_str(p, ru->name));
+        jprog(w, ru->name);
         key(b, "cite");
-        jstr(b, prog_str(p, ru->cite));
+        jprog(w, ru->cite);
         key(b, "layer");
-        jstr(b, prog_str(p, ru->layer));
+        jprog(w, ru->layer);
         strbuf_putc(b, '}');
     } else {
         strbuf_puts(b, "null");
     }
     key(b, "ruleset");
-    jstr(b, w->ruleset);
+    strbuf_puts(b, w->ruleset_json);
     if (trace_json) {
         key(b, "trace");
         strbuf_puts(b, trace_json);
@@ -493,6 +528,23 @@ out_writer *out_open(FILE *f, out_format fmt, const q_program *p)
         return NULL;
     }
     snprintf(w->ruleset, n, *version ? "%s@%s" : "%s", name, version);
+    strbuf rj = {0};
+    strbuf_json(&rj, w->ruleset);
+    if (!(w->ruleset_json = strbuf_take(&rj))) {
+        free(w->ruleset);
+        free(w);
+        return NULL;
+    }
+    if (fmt == OUT_JSONL && p->nstr) { /* without the cache, strings are escaped each time */
+        w->esc_at = malloc(p->nstr * sizeof *w->esc_at);
+        w->esc_len = malloc(p->nstr * sizeof *w->esc_len);
+        if (w->esc_at && w->esc_len) memset(w->esc_at, 0xFF, p->nstr * sizeof *w->esc_at);
+        else {
+            free(w->esc_at);
+            free(w->esc_len);
+            w->esc_at = w->esc_len = NULL;
+        }
+    }
     return w;
 }
 
@@ -541,7 +593,11 @@ int out_close(out_writer *w)
     }
     free(w->rows);
     strbuf_free(&w->line);
+    strbuf_free(&w->esc);
+    free(w->esc_at);
+    free(w->esc_len);
     free(w->ruleset);
+    free(w->ruleset_json);
     free(w);
     return rc;
 }
