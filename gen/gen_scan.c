@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "../runtime/record.h"
-#include "gen.h"
+#include "gen_scan.h"
 #include "../runtime/vec.h"
 
 static int32_t node_add(gkind *g, gnode n)
