@@ -230,3 +230,8 @@ quy_status quy_rate_stream(quy_ruleset *rs, FILE *in, const char *in_name, FILE 
     if (wrc != 0 || io) return QUY_IO;
     return nrej ? QUY_REJECTED : QUY_OK;
 }
+
+/* The compiled program of a ruleset, for the library's own engines
+ * (diff/diff_api.c, gen/gen_api.c); not in quy.h. */
+const q_program *quy_ruleset_program_(const quy_ruleset *rs);
+const q_program *quy_ruleset_program_(const quy_ruleset *rs) { return rs ? rs->p : NULL; }

@@ -251,13 +251,14 @@ FILE *dr_spool_stdin(void)
     return w;
 }
 
-/* A second handle with its own offset on the file behind f. */
+/* A second handle with its own offset on the file behind f (standard
+ * input spooled, or records given in memory, have no path of their own). */
 static FILE *reopen(const char *path, FILE *f)
 {
-    if (strcmp(path, "-")) return fopen(path, "rb");
     char proc[64];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fileno(f));
-    return fopen(proc, "rb");
+    FILE *g = fileno(f) >= 0 ? fopen(proc, "rb") : NULL;
+    return g ? g : fopen(path, "rb");
 }
 
 dr_in *dr_in_open(const char *path, FILE *f, const q_program *const p[2], size_t base)
