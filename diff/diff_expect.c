@@ -220,7 +220,7 @@ int dx_write(const dx_set *seen, const char *path, const char *old_name, const c
         if (f != stdout) fclose(f);
         return -1;
     }
-    memcpy(sorted, seen->e, seen->n * sizeof *sorted);
+    if (seen->n) memcpy(sorted, seen->e, seen->n * sizeof *sorted);
     qsort(sorted, seen->n, sizeof *sorted, cmp_entry);
     fprintf(f, "# quy diff: approved moves%s, %s -> %s\n", refines ? " where the new ruleset rates higher (--refines)" : "",
             old_name, new_name);

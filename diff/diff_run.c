@@ -357,7 +357,7 @@ static json_t *summary_json(const q_program *const p[2], const diff_spec *o, tal
     json_object_set_new(mx, "final", matrix_json((const uint64_t(*)[DS__COUNT])t->mat[1]));
     json_object_set_new(s, "matrix", mx);
     json_object_set_new(s, "eligible_equals_final", json_boolean(!memcmp(t->mat[0], t->mat[1], sizeof t->mat[0])));
-    qsort(t->causes, t->ncauses, sizeof *t->causes, cmp_cause);
+    if (t->ncauses) qsort(t->causes, t->ncauses, sizeof *t->causes, cmp_cause); /* qsort(NULL, 0) is UB */
     json_t *cs = json_array();
     static const char *const tname[] = {"rule", "rejected", "batch", "unexplained"};
     for (size_t i = 0; i < t->ncauses; i++) {

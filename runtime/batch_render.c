@@ -6,6 +6,7 @@
  */
 #include "batch_render.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -213,6 +214,15 @@ void batch_render_steps_json(const batch *b, size_t i, strbuf *out)
     strbuf_putc(out, ']');
     if (msg.failed) out->failed = true;
     strbuf_free(&msg);
+}
+
+void *batch_explain_json(const batch *b, size_t i)
+{
+    strbuf sb = {0};
+    batch_render_steps_json(b, i, &sb);
+    json_t *j = sb.s && !sb.failed ? json_loads(sb.s, 0, NULL) : NULL;
+    strbuf_free(&sb);
+    return j;
 }
 
 size_t batch_flags(const batch *b, size_t i, const char **code, char **message, const char **cite, size_t max)

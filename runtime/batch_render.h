@@ -30,6 +30,9 @@ char *batch_explain_text(const batch *b, size_t i, int indent);
 /* The steps as a JSON array of {"step","message","cite","layer"}. */
 void batch_render_steps_json(const batch *b, size_t i, strbuf *out);
 
+/* The same as a jansson json_t* (returned as void*; caller json_decrefs). */
+void *batch_explain_json(const batch *b, size_t i);
+
 /* Flags the batch steps raise on record i (codes "capped", "quota_demoted"),
  * with their Vietnamese messages (malloc'd, the caller frees each) and
  * citations: up to `max`; returns how many. */

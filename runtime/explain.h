@@ -155,6 +155,10 @@ void explain_render_text(const explanation *x, strbuf *out, int indent);
  * the closing brace (more members, e.g. "\"batch_steps\":[...]"). */
 void explain_render_json(const explanation *x, strbuf *out, const char *tail);
 
+/* The JSON as a jansson json_t* (returned as void*; caller json_decrefs),
+ * for callers that walk a tree (it parses explain_render_json's text). */
+void *explain_json(const q_program *p, const q_record *rec, const vm_result *res, const vm_trace *tr);
+
 /* Convenience: build from a trace and render the text to a FILE / into a
  * malloc'd string (caller frees; NULL when out of memory). */
 void explain_text(const q_program *p, const q_record *rec, const vm_result *res, const vm_trace *tr, FILE *out,

@@ -219,3 +219,21 @@ void explain_render_json(const explanation *x, strbuf *out, const char *tail)
     }
     strbuf_putc(out, '}');
 }
+
+/* ---------------------------------------------------------------------
+ * For callers that want a jansson tree (lib/ of the library issue, until
+ * its quy_explain reads the model directly): the same JSON, parsed.
+ * ------------------------------------------------------------------- */
+
+#include <jansson.h>
+
+void *explain_json(const q_program *p, const q_record *rec, const vm_result *res, const vm_trace *tr)
+{
+    explanation x = {0};
+    strbuf sb = {0};
+    if (explain_build(&x, p, rec, res, tr) == 0) explain_render_json(&x, &sb, NULL);
+    explain_clear(&x);
+    json_t *j = sb.s && !sb.failed ? json_loads(sb.s, 0, NULL) : NULL;
+    strbuf_free(&sb);
+    return j;
+}
