@@ -64,7 +64,9 @@ static void explain_block(const q_program *p, const batch *bt, const batch_view 
 {
     const char *kind = prog_str(p, p->kinds[v->kind].name);
     printf("%s (%s) → %s (%s)", v->id, kind, q_outcome_label[v->res.outcome], q_outcome_code[v->res.outcome]);
-    printf("  — bộ quy tắc %s %s\n", prog_str(p, p->name), prog_str(p, p->version));
+    /* a version "…+provisional" (central-366: not the official text) says so in words */
+    printf("  — bộ quy tắc %s %s%s\n", prog_str(p, p->name), prog_str(p, p->version),
+           strstr(prog_str(p, p->version), "provisional") ? " (TẠM THỜI: chưa mã hoá từ văn bản chính thức — provisional)" : "");
     if (v->eligible != v->res.outcome)
         printf("  Đủ điều kiện %s (%s) theo quy tắc; sau các bước của cả lô: %s (%s)\n", q_outcome_label[v->eligible],
                q_outcome_code[v->eligible], q_outcome_label[v->res.outcome], q_outcome_code[v->res.outcome]);
@@ -213,6 +215,11 @@ int cmd_eval(int argc, char **argv, bool explain_cmd)
     q_program *p = cli_load(&ps, o.ruleset);
     free(chosen);
     if (!p) return EXIT_RULESET;
+    /* a provisional ruleset (version "…+provisional") says so whatever the
+     * output format (the table and CSV formats carry no ruleset column) */
+    if (strstr(prog_str(p, p->version), "provisional"))
+        fprintf(stderr, "quy %s: lưu ý: %s %s là bộ quy tắc TẠM THỜI, chưa mã hoá từ văn bản chính thức (provisional: %s)\n",
+                argv[0], prog_str(p, p->name), prog_str(p, p->version), prog_str(p, p->title));
     out_writer *w = (explain_cmd && !o.json) ? NULL : out_open(stdout, fmt, p);
     vm_event *evbuf = malloc(sizeof(vm_event) * QUY_TRACE_CAP);
     eval_stats st = {0};

@@ -38,10 +38,13 @@ static registry *load_registry(const cli_paths *ps, const char *file, const char
     return r;
 }
 
-/* --at DATE, or today (local time) when NULL. */
+/* --at DATE, or a rating period (the period decides which regulation
+ * rates it: "2025" is the annual round, rated at the year's end, so
+ * 2025-12-31; "2026-Q2" the quarter's last day), or today (local time)
+ * when NULL. */
 static bool parse_at(const char *at, int64_t *days, const char *cmd)
 {
-    char today[16];
+    char today[16], end[16];
     if (!at) {
         time_t now = time(NULL);
         struct tm tm;
@@ -49,8 +52,17 @@ static bool parse_at(const char *at, int64_t *days, const char *cmd)
         strftime(today, sizeof today, "%Y-%m-%d", &tm);
         at = today;
     }
-    if (strlen(at) != 10 || !q_parse_date(at, 10, days)) {
-        fprintf(stderr, "quy %s: --at needs a date YYYY-MM-DD, not '%s'\n", cmd, at);
+    size_t n = strlen(at);
+    bool year = n == 4 || (n == 7 && at[4] == '-' && (at[5] == 'Q' || at[5] == 'q') && at[6] >= '1' && at[6] <= '4');
+    for (size_t i = 0; year && i < 4; i++) year = at[i] >= '0' && at[i] <= '9';
+    if (year) {
+        static const char *const qend[4] = {"03-31", "06-30", "09-30", "12-31"};
+        snprintf(end, sizeof end, "%.4s-%s", at, n == 4 ? "12-31" : qend[at[6] - '1']);
+        at = end;
+        n = 10;
+    }
+    if (n != 10 || !q_parse_date(at, 10, days)) {
+        fprintf(stderr, "quy %s: --at needs a date YYYY-MM-DD or a rating period (2025, 2026-Q2), not '%s'\n", cmd, at);
         return false;
     }
     return true;
@@ -111,6 +123,8 @@ static void print_node(const registry *r, int l, const char *lead, const char *c
         char v[128];
         reg_validity(r, es[i], v, sizeof v);
         printf("%s%s• %s  %s  %s\n", cont, nk ? "│  " : "   ", es[i]->ruleset, v, es[i]->document);
+        if (es[i]->provisional)
+            printf("%s%s    ⚠ PROVISIONAL (tạm thời): %s\n", cont, nk ? "│  " : "   ", es[i]->provisional);
     }
     free(es);
     for (size_t i = 0; i < nk; i++) {
@@ -156,6 +170,7 @@ static json_t *node_json(const registry *r, int l)
         json_object_set_new(j, "until", date_json(e->until));
         json_object_set_new(j, "superseded_by", e->superseded_by >= 0 ? json_string(r->rs[e->superseded_by].ruleset) : json_null());
         json_object_set_new(j, "in_force_until", date_json(e->end));
+        json_object_set_new(j, "provisional", str_or_null(e->provisional));
         json_array_append_new(rs, j);
     }
     free(es);
@@ -165,6 +180,52 @@ static json_t *node_json(const registry *r, int l)
         if (r->loc[i].parent == l) json_array_append_new(kids, node_json(r, (int)i));
     json_object_set_new(o, "children", kids);
     return o;
+}
+
+/* The PARENT of `ruleset NAME extends PARENT` in the header of the .quy at
+ * `path` (malloc'd), NULL when it extends nothing (or the file cannot be
+ * read: the search-path warning above says so). The header is the first
+ * line that is neither blank nor a comment. */
+static char *header_parent(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    char line[1024], a[128], b[128], c[128], d[128];
+    char *parent = NULL;
+    while (fgets(line, sizeof line, f)) {
+        const char *t = line + strspn(line, " \t\r\n");
+        if (!*t || !strncmp(t, "--", 2)) continue;
+        if (sscanf(t, "%127s %127s %127s %127s", a, b, c, d) == 4 && !strcmp(a, "ruleset") && !strcmp(c, "extends"))
+            parent = strdup(d);
+        break;
+    }
+    fclose(f);
+    return parent;
+}
+
+/* A local ruleset extends the ruleset in force on its dates: warn when the
+ * registered parent is not in force on the variant's effective date, or
+ * ends while the variant stays in force (it should lapse with it:
+ * 'superseded_by' or 'until'). */
+static void check_parent_dates(const registry *r, const reg_entry *e, const char *src)
+{
+    char *parent = header_parent(src);
+    if (!parent) return;
+    for (size_t k = 0; k < r->nrs; k++) {
+        const reg_entry *P = &r->rs[k];
+        if (strcmp(P->ruleset, parent)) continue;
+        char ve[128], vp[128];
+        reg_validity(r, e, ve, sizeof ve);
+        reg_validity(r, P, vp, sizeof vp);
+        if (e->effective < P->effective || e->effective > P->end)
+            fprintf(stderr, "quy list: warning: ruleset '%s' (in force %s) extends '%s', which is not in force on its first day (%s)\n",
+                    e->ruleset, ve, parent, vp);
+        else if (e->end > P->end)
+            fprintf(stderr, "quy list: warning: ruleset '%s' (in force %s) extends '%s' but stays in force after it ends (%s): "
+                            "give '%s' 'superseded_by' (or 'until') so that it lapses with its parent\n",
+                    e->ruleset, ve, parent, vp, e->ruleset);
+    }
+    free(parent);
 }
 
 int cmd_list(int argc, char **argv)
@@ -186,7 +247,7 @@ int cmd_list(int argc, char **argv)
         else if (cli_opt(argc, argv, &i, "--json", NULL))
             json = true;
         else {
-            fprintf(stderr, "usage: quy list [--json] [--registry FILE] [--rulesets DIR] [--locality NAME|CODE [--at YYYY-MM-DD]]\n");
+            fprintf(stderr, "usage: quy list [--json] [--registry FILE] [--rulesets DIR] [--locality NAME|CODE [--at YYYY-MM-DD|PERIOD]]\n");
             return EXIT_RULESET;
         }
     }
@@ -216,12 +277,13 @@ int cmd_list(int argc, char **argv)
             json_object_set_new(o, "from_locality", json_string(c.from->id));
             json_object_set_new(o, "effective", date_json(c.entry->effective));
             json_object_set_new(o, "in_force_until", date_json(c.entry->end));
+            json_object_set_new(o, "provisional", str_or_null(c.entry->provisional));
             json_object_set_new(o, "reason", json_string(why));
             json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
             putchar('\n');
             json_decref(o);
         } else {
-            printf("%s\n", c.entry->ruleset);
+            printf("%s%s\n", c.entry->ruleset, c.entry->provisional ? " (PROVISIONAL)" : "");
             fprintf(stderr, "quy list: %s%s\n", why, at ? "" : " (--at not given: today)");
         }
         free(why);
@@ -237,6 +299,8 @@ int cmd_list(int argc, char **argv)
         if (!src)
             fprintf(stderr, "quy list: warning: ruleset '%s' (%s) is not in the ruleset search path\n", r->rs[i].ruleset,
                     r->loc[r->rs[i].locality].id);
+        else
+            check_parent_dates(r, &r->rs[i], src);
         free(src);
     }
     if (json) {

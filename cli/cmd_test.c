@@ -283,7 +283,7 @@ int cmd_test(int argc, char **argv)
         if (nnames < 64) names[nnames++] = chosen;
     }
     if (!nnames) {
-        fprintf(stderr, "usage: quy test NAME... | --locality NAME|CODE [--at YYYY-MM-DD]   (runs rulesets/NAME/tests/*.jsonl)\n");
+        fprintf(stderr, "usage: quy test NAME... | --locality NAME|CODE [--at YYYY-MM-DD|PERIOD]   (runs rulesets/NAME/tests/*.jsonl)\n");
         return EXIT_RULESET;
     }
     test_stats total = {0};

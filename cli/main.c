@@ -23,14 +23,17 @@ static const char usage[] =
     "  build    compile to bytecode: quy build NAME|FILE [-o OUT.qbc]\n"
     "  disasm   show bytecode:     quy disasm NAME|FILE|FILE.qbc   (quy disasm --opcodes: the instruction set)\n"
     "  test     run ruleset tests: quy test NAME...   (cases in rulesets/NAME/tests/*.jsonl)\n"
-    "  list     the registry:      quy list [--json] [--locality NAME|CODE [--at YYYY-MM-DD]]\n"
+    "  list     the registry:      quy list [--json] [--locality NAME|CODE [--at DATE|PERIOD]]\n"
     "  diff     compare rulesets:  quy diff OLD NEW RECORDS... [--format text|json|csv|html] [-o FILE]\n"
     "                              [--expect FILE] [--write-expect FILE] [--refines]\n"
     "  gen      generate records:  quy gen --ruleset NAME|FILE [--count N] [--seed S] [-o FILE]\n"
+    "  prove    every record:      quy prove NAME (--gaps | --dead | --refines PARENT | --equiv OTHER)\n"
+    "                              [--format text|json] [--timeout S] [--expect FILE]\n"
     "  help     this text;  --version: the version\n"
     "\n"
-    "--locality NAME|CODE [--at YYYY-MM-DD] instead of --ruleset (eval, explain, test): the ruleset\n"
-    "  in force there on that date (default today) by rulesets/registry.json (or --registry FILE).\n"
+    "--locality NAME|CODE [--at YYYY-MM-DD|PERIOD] instead of --ruleset (eval, explain, test): the ruleset\n"
+    "  in force there on that date (default today; a period 2025 or 2026-Q2: its last day) by\n"
+    "  rulesets/registry.json (or --registry FILE). NAME ignores case and diacritics.\n"
     "\n"
     "ruleset search path: --rulesets DIR (repeatable), $QUY_RULESETS (DIR:DIR...), ./rulesets,\n"
     "  the installed rulesets, the source tree's rulesets. NAME finds DIR/NAME/NAME.quy.\n"
@@ -40,7 +43,7 @@ static const char usage[] =
     "\n"
     "exit status: 0 ok; 1 ruleset or usage error; 2 some records rejected (others rated);\n"
     "  3 unreadable input / unwritable output; 4 some test cases failed;\n"
-    "  5 quy diff: some move not approved (--expect, --refines).\n"
+    "  5 quy diff / quy prove: some move or finding not approved (--expect, --refines).\n"
     "\n"
     "examples:\n"
     "  quy eval --ruleset central-124 rulesets/central-124/samples/records.jsonl\n"
@@ -147,6 +150,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "list")) return cmd_list(argc - 1, argv + 1);
     if (!strcmp(cmd, "diff")) return cmd_diff(argc - 1, argv + 1);
     if (!strcmp(cmd, "gen")) return cmd_gen(argc - 1, argv + 1);
+    if (!strcmp(cmd, "prove")) return cmd_prove(argc - 1, argv + 1);
     fprintf(stderr, "quy: unknown command '%s' (try 'quy help')\n", cmd);
     return EXIT_RULESET;
 }

@@ -48,7 +48,26 @@ if(NOT XXHASH_FOUND)
 endif()
 add_library(quy::xxhash ALIAS PkgConfig::XXHASH)
 
+pkg_check_modules(Z3 IMPORTED_TARGET z3)
+if(NOT Z3_FOUND)
+  quy_missing("Z3 (SMT solver, for quy prove)" "libz3-dev")
+endif()
+add_library(quy::z3 ALIAS PkgConfig::Z3)
+
+# utf8proc: Unicode folding (the registry matches --locality ignoring case
+# and diacritics).
+pkg_check_modules(UTF8PROC IMPORTED_TARGET libutf8proc)
+if(NOT UTF8PROC_FOUND)
+  quy_missing("utf8proc (Unicode library)" "libutf8proc-dev")
+endif()
+add_library(quy::utf8proc ALIAS PkgConfig::UTF8PROC)
+
 if(QUY_TESTS)
+  # jq: builds the corpus of the worked 124 → 366 diff (test doc.diff-124-366)
+  find_program(QUY_JQ jq)
+  if(NOT QUY_JQ)
+    quy_missing("jq (JSON command-line processor, for test doc.diff-124-366)" "jq")
+  endif()
   pkg_check_modules(CMOCKA IMPORTED_TARGET cmocka)
   if(NOT CMOCKA_FOUND)
     quy_missing("cmocka (unit test library)" "libcmocka-dev")

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <utf8proc.h>
 
 #include "../runtime/value.h"
 #include "diag.h"
@@ -118,6 +119,7 @@ void reg_free(registry *r)
         free(r->rs[i].document);
         free(r->rs[i].source);
         free(r->rs[i].note);
+        free(r->rs[i].provisional);
     }
     free(r->loc);
     free(r->rs);
@@ -308,7 +310,7 @@ static void load_localities(registry *r, reg_buf *b, json_t *arr, char **parents
 static void load_rulesets(registry *r, reg_buf *b, json_t *arr)
 {
     static const char *const keys[] = {"ruleset", "locality", "document", "source", "effective", "until",
-                                       "superseded_by", "note", NULL};
+                                       "superseded_by", "note", "provisional", NULL};
     const char *path = r->path;
     size_t i;
     json_t *o;
@@ -339,6 +341,8 @@ static void load_rulesets(registry *r, reg_buf *b, json_t *arr)
         E->document = get_str(b, path, what, o, "document", true);
         E->source = get_str(b, path, what, o, "source", false);
         E->note = get_str(b, path, what, o, "note", false);
+        E->provisional = get_str(b, path, what, o, "provisional", false);
+        if (E->provisional && !*E->provisional) bad(b, path, what, "'provisional' must say why (a non-empty string), or be left out");
         char *loc = get_str(b, path, what, o, "locality", true);
         if (loc) {
             E->locality = find_loc_id(r, r->nloc, loc);
@@ -491,21 +495,60 @@ done:
  * Resolution
  * ------------------------------------------------------------------- */
 
-static bool ascii_ieq(const char *a, const char *b)
+char *reg_fold(const char *s)
 {
-    for (; *a && *b; a++, b++)
-        if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return false;
-    return *a == *b;
+    utf8proc_uint8_t *m = NULL;
+    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, 0, &m,
+                                      UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE |
+                                          UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK);
+    if (n < 0) return NULL;
+    /* 'đ' (U+0111, after case folding) is 2 bytes, 'd' is 1: in place */
+    char *out = (char *)m;
+    size_t o = 0;
+    bool space = true; /* drop leading spaces */
+    for (utf8proc_ssize_t i = 0; i < n; i++) {
+        unsigned char c = m[i];
+        if (c == 0xC4 && i + 1 < n && m[i + 1] == 0x91) {
+            c = 'd';
+            i++;
+        }
+        if (c == '-' || c == '_' || c == ' ' || c == '\t') {
+            if (!space) out[o++] = ' ';
+            space = true;
+            continue;
+        }
+        out[o++] = (char)c;
+        space = false;
+    }
+    if (o && out[o - 1] == ' ') o--;
+    out[o] = 0;
+    return out;
+}
+
+/* Does the folded key `key` name `s`? */
+static bool fold_eq(const char *key, const char *s)
+{
+    if (!s) return false;
+    char *f = reg_fold(s);
+    bool eq = f && !strcmp(f, key);
+    free(f);
+    return eq;
 }
 
 int reg_find_locality(const registry *r, const char *what, char **err)
 {
     int found = -1;
     reg_buf b = {0};
+    char *key = reg_fold(what);
+    if (!key) {
+        buf_add(&b, "locality '%s' is not valid UTF-8", what);
+        if (err) *err = buf_take(&b);
+        else free(b.s);
+        return -1;
+    }
     for (size_t i = 0; i < r->nloc; i++) {
         const reg_locality *L = &r->loc[i];
-        if (!ascii_ieq(L->id, what) && !(L->code && ascii_ieq(L->code, what)) && !ascii_ieq(L->name, what) &&
-            !ascii_ieq(L->full_name, what))
+        if (!fold_eq(key, L->id) && !fold_eq(key, L->code) && !fold_eq(key, L->name) && !fold_eq(key, L->full_name))
             continue;
         if (found >= 0) {
             if (!b.n) buf_add(&b, "locality '%s' is ambiguous: it names '%s'", what, r->loc[found].id);
@@ -515,22 +558,42 @@ int reg_find_locality(const registry *r, const char *what, char **err)
         found = (int)i;
     }
     if (b.n) {
+        free(key);
         buf_add(&b, " (give the id)");
         if (err) *err = buf_take(&b);
         else free(b.s);
         return -1;
     }
-    if (found >= 0) return found;
-    const char *cand[512];
-    size_t n = 0;
-    for (size_t i = 0; i < r->nloc && n < 510; i++) {
-        cand[n++] = r->loc[i].id;
-        cand[n++] = r->loc[i].name;
+    if (found >= 0) {
+        free(key);
+        return found;
     }
-    const char *sug = diag_suggest(what, cand, n);
+    /* did you mean: over the folded ids, names and full names, answering
+     * with the name as written */
+    size_t cap = 3 * r->nloc + 1, n = 0;
+    char **folded = calloc(cap, sizeof *folded);
+    const char **orig = calloc(cap, sizeof *orig);
+    if (!folded || !orig) abort();
+    for (size_t i = 0; i < r->nloc; i++) {
+        const char *names[3] = {r->loc[i].id, r->loc[i].name, r->loc[i].full_name};
+        for (int j = 0; j < 3; j++) {
+            char *f = names[j] ? reg_fold(names[j]) : NULL;
+            if (!f) continue;
+            folded[n] = f;
+            orig[n++] = names[j];
+        }
+    }
+    const char *sug = diag_suggest(key, (const char *const *)folded, n);
+    const char *sug_orig = NULL;
+    for (size_t i = 0; sug && i < n; i++)
+        if (folded[i] == sug) sug_orig = orig[i];
     buf_add(&b, "unknown locality '%s' in %s", what, r->path);
-    if (sug) buf_add(&b, "; did you mean '%s'?", sug);
+    if (sug_orig) buf_add(&b, "; did you mean '%s'?", sug_orig);
     buf_add(&b, " (quy list shows them)");
+    for (size_t i = 0; i < n; i++) free(folded[i]);
+    free(folded);
+    free(orig);
+    free(key);
     if (err) *err = buf_take(&b);
     else free(b.s);
     return -1;
@@ -580,6 +643,8 @@ int reg_resolve(const registry *r, const char *locality, int64_t date, reg_choic
                             "force (%s; in force %s)",
                         loc_name(asked), asked->id, day, skipped.s, hit->ruleset, loc_name(&r->loc[l]), r->loc[l].id,
                         hit->document, v);
+            if (hit->provisional)
+                buf_add(&b, "; PROVISIONAL (tạm thời): %s", hit->provisional);
             free(skipped.s);
             if (why) *why = buf_take(&b);
             else free(b.s);

@@ -10,7 +10,8 @@
  *                      "code": null, "level": "xa", "parent": "dinh-hoa", "note": "..."} ... ],
  *     "rulesets":   [ {"ruleset": "cho-chu-2024", "locality": "cho-chu", "document": "...",
  *                      "source": "001_....txt", "effective": "2024-10-25", "until": null,
- *                      "superseded_by": null, "note": "..."} ... ] }
+ *                      "superseded_by": null, "note": "...",
+ *                      "provisional": "why (optional)"} ... ] }
  *
  *   registry *r = reg_load("rulesets/registry.json", &err);   // validated
  *   reg_choice c;
@@ -73,6 +74,8 @@ typedef struct reg_entry {
     char *document;  /* the source document, in words */
     char *source;    /* seed file name, NULL if none */
     char *note;      /* why these dates; NULL if none */
+    char *provisional; /* why the ruleset is provisional (not encoded from the
+                        * official text); NULL for an ordinary ruleset */
     int locality;    /* index into localities */
     int64_t effective;      /* days since 1970-01-01 */
     int64_t until;          /* REG_OPEN_END if not given */
@@ -98,10 +101,18 @@ char *reg_find(const char *const *dirs, size_t ndirs);
 registry *reg_load(const char *path, char **err);
 void reg_free(registry *r);
 
-/* The locality a user names: by id, administrative code, name or full name
- * (ASCII letters compared case-insensitively). -1 and *err (malloc'd, with
- * a suggestion) if none or several match. */
+/* The locality a user names: by id, administrative code, name or full name,
+ * compared after folding both sides (reg_fold: case, diacritics, đ → d,
+ * '-' and '_' as spaces: "cho chu", "CHỢ CHU", "Chợ Chu" and "cho-chu" all
+ * name Chợ Chu). -1 and *err (malloc'd, with a did-you-mean over the folded
+ * names) if none or several match. */
 int reg_find_locality(const registry *r, const char *what, char **err);
+
+/* The matching key of a name (malloc'd; NULL if `s` is not valid UTF-8):
+ * NFKD, Unicode case folding and combining marks stripped (libutf8proc),
+ * then 'đ' → 'd' (a letter of its own, not a mark), '-' and '_' → ' ',
+ * runs of spaces collapsed and trimmed. */
+char *reg_fold(const char *s);
 
 typedef struct reg_choice {
     const reg_entry *entry;      /* the ruleset chosen */

@@ -198,6 +198,7 @@ static bool is_numeric(sema *S, uint32_t t)
 }
 
 static uint8_t tkind(sema *S, uint32_t t) { return t < S->b.p->ntypes ? S->b.p->types[t].kind : QT__COUNT; }
+static bool sema_literal(sema *S, ast_node *e, uint32_t type, q_val *out);
 
 static uint32_t find_type(sema *S, const char *name, size_t len)
 {
@@ -259,6 +260,16 @@ static void sema_struct_fields(sema *S, ast_node *items, uint32_t *first, uint32
         qf->deflt = QUY_NONE;
         if (f->u.field.optional || f->u.field.computed)
             err(S, f->span, "struct fields cannot be optional");
+        /* `= literal`: the default of an element that leaves the field out
+         * (it was parsed and silently dropped before) */
+        if (f->u.field.deflt && f->sem.type != TY_ERR) {
+            q_val v;
+            if (sema_literal(S, f->u.field.deflt, f->sem.type, &v)) {
+                qf = &S->b.p->fields[S->b.p->nfields - 1];
+                qf->deflt = cg_const(&S->b, v, tkind(S, f->sem.type));
+                qf->flags |= QF_DEFAULT;
+            }
+        }
     }
 }
 
@@ -441,7 +452,6 @@ static size_t record_chain(sema *S, s_record *r, s_record **chain, size_t max)
     return n;
 }
 
-static bool sema_literal(sema *S, ast_node *e, uint32_t type, q_val *out);
 
 /* The declarations that make up a kind, in order: the record's ancestry,
  * root first, then every `amend record` of one of them, in layer order
@@ -1674,7 +1684,8 @@ static void sema_lower_kind(sema *S, s_record *rec, s_rate *R)
             uint32_t chk = b->p->nchecks;
             q_check *qc = cg_check(b);
             qc->entry = cg_here(b);
-            qc->field = r.nval ? b->p->kinds[k].first_field + r.val[0] : b->p->kinds[k].first_field;
+            /* blame the first field read, else the first tested with present() */
+            qc->field = b->p->kinds[k].first_field + (r.nval ? r.val[0] : r.npres ? r.pres[0] : 0);
             qc->pos = pos_of(S, c->span);
             uint32_t txt = span_text(S, c->u.check.expr->span);
             b->p->checks[chk].text = c->u.check.label.len ? str_of(S, c->u.check.label) : txt;

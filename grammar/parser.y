@@ -482,6 +482,16 @@ member
             $$->u.member_decl.name = $1;
             $$->u.member_decl.label = $2;
         }
+    /* `none` is a keyword (the quantifier) but also a natural code for an
+     * enum or scale member (366's discipline_level: none < khien_trach
+     * ...). Allowed as a member name; as a value in an expression it is
+     * still the quantifier, so compare against the other members. */
+    | NONE opt_label
+        {
+            $$ = ast_new(p->arena, AST_D_MEMBER, @$);
+            $$->u.member_decl.name = (ast_str){"none", 4};
+            $$->u.member_decl.label = $2;
+        }
     ;
 
 /* enum_decl -> 'enum' NAME [STR] '{' member (',' member)* [','] '}' */

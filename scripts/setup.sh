@@ -11,6 +11,9 @@ PACKAGES=(
   libcsv-dev            # CSV records
   libxxhash-dev         # hashing record ids in batch steps
   libcmocka-dev         # unit tests
+  libz3-dev             # the Z3 SMT solver (quy prove)
+  libutf8proc-dev       # Unicode folding (--locality ignoring case and diacritics)
+  jq                    # builds the corpus of the worked 124 → 366 diff (docs/diff-124-366)
 )
 
 missing=()

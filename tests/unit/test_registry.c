@@ -60,10 +60,10 @@ static void test_shipped_registry(void **state)
     registry *r = reg_load(QUY_SOURCE_DIR "/rulesets/registry.json", &err);
     if (!r) fprintf(stderr, "%s\n", err);
     assert_non_null(r);
-    assert_int_equal(r->nrs, 5);
-    static const char *const names[] = {"central-124", "ha-tinh-city-2023", "cho-chu-2024", "duc-pho-hdnd-2022",
-                                        "thanh-lam-quarterly-2026"};
-    for (size_t i = 0; i < 5; i++) {
+    assert_int_equal(r->nrs, 6);
+    static const char *const names[] = {"central-124", "central-366", "ha-tinh-city-2023", "cho-chu-2024",
+                                        "duc-pho-hdnd-2022", "thanh-lam-quarterly-2026"};
+    for (size_t i = 0; i < 6; i++) {
         bool found = false;
         for (size_t k = 0; k < r->nrs; k++) found |= strcmp(r->rs[k].ruleset, names[i]) == 0;
         assert_true(found);
@@ -85,6 +85,73 @@ static void test_shipped_registry(void **state)
     assert_int_equal(reg_resolve(r, "thanh-lam", day("2023-10-03"), &c, &why), -1);
     assert_non_null(strstr(why, "the nearest is central-124"));
     free(why);
+    /* issue 17: 124 until 2025-08-29, 366 (provisional) from 2025-08-30 */
+    assert_int_equal(reg_resolve(r, "viet-nam", day("2024-12-01"), &c, &why), 0);
+    assert_string_equal(c.entry->ruleset, "central-124");
+    assert_null(c.entry->provisional);
+    assert_null(strstr(why, "PROVISIONAL"));
+    free(why);
+    assert_int_equal(reg_resolve(r, "viet-nam", day("2025-08-29"), &c, &why), 0);
+    assert_string_equal(c.entry->ruleset, "central-124");
+    free(why);
+    assert_int_equal(reg_resolve(r, "viet-nam", day("2025-08-30"), &c, &why), 0);
+    assert_string_equal(c.entry->ruleset, "central-366");
+    free(why);
+    assert_int_equal(reg_resolve(r, "viet-nam", day("2026-12-01"), &c, &why), 0);
+    assert_string_equal(c.entry->ruleset, "central-366");
+    assert_non_null(c.entry->provisional);
+    assert_non_null(strstr(why, "PROVISIONAL (tạm thời): "));
+    free(why);
+    /* local rulesets under 124 lapse with it: their localities resolve to 366 */
+    assert_int_equal(reg_resolve(r, "ha-tinh-city", day("2025-12-31"), &c, &why), 0);
+    assert_string_equal(c.entry->ruleset, "central-366");
+    assert_string_equal(c.from->id, "viet-nam");
+    free(why);
+    assert_int_equal(reg_resolve(r, "cho-chu", day("2024-12-01"), &c, &why), 0);
+    assert_string_equal(c.entry->ruleset, "cho-chu-2024");
+    free(why);
+    assert_int_equal(reg_resolve(r, "cho-chu", day("2026-01-01"), &c, &why), 0);
+    assert_string_equal(c.entry->ruleset, "central-366");
+    free(why);
+    reg_free(r);
+}
+
+/* issue 11, 7: --locality ignoring case and diacritics, with did-you-mean */
+static void test_locality_folding(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    registry *r = reg_load(QUY_SOURCE_DIR "/rulesets/registry.json", &err);
+    assert_non_null(r);
+    const int cc = reg_find_locality(r, "cho-chu", NULL);
+    assert_true(cc >= 0);
+    static const char *const same[] = {"Chợ Chu", "CHỢ CHU", "cho chu", "Cho Chu", "CHO-CHU", "thi tran cho chu",
+                                       "Thị trấn Chợ Chu", "  cho   chu ", "Cho_Chu"};
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++) assert_int_equal(reg_find_locality(r, same[i], NULL), cc);
+    /* NFD input (o + combining horn + combining dot below) folds the same */
+    assert_int_equal(reg_find_locality(r, "Cho\xcc\x9b\xcc\xa3 Chu", NULL), cc);
+    /* đ is a letter, not a mark: folded to d explicitly */
+    const int dp = reg_find_locality(r, "duc-pho", NULL);
+    assert_true(dp >= 0);
+    assert_int_equal(reg_find_locality(r, "ĐỨC PHỔ", NULL), dp);
+    assert_int_equal(reg_find_locality(r, "duc pho", NULL), dp);
+    assert_int_equal(reg_find_locality(r, "Định Hoá", NULL), reg_find_locality(r, "dinh hoa", NULL));
+    /* a near miss: did you mean, with the name as written in the registry */
+    char *why = NULL;
+    assert_int_equal(reg_find_locality(r, "Cho Chuu", &why), -1);
+    assert_non_null(strstr(why, "unknown locality 'Cho Chuu'"));
+    assert_non_null(strstr(why, "did you mean"));
+    free(why);
+    assert_int_equal(reg_find_locality(r, "Thanh Lamm", &why), -1);
+    assert_non_null(strstr(why, "did you mean 'thanh-lam'?"));
+    free(why);
+    /* invalid UTF-8 is an error, not a crash */
+    assert_int_equal(reg_find_locality(r, "cho\xff", &why), -1);
+    assert_non_null(strstr(why, "not valid UTF-8"));
+    free(why);
+    char *f = reg_fold("Xã  Thanh-Lâm");
+    assert_string_equal(f, "xa thanh lam");
+    free(f);
     reg_free(r);
 }
 
@@ -208,6 +275,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shipped_registry),
+        cmocka_unit_test(test_locality_folding),
         cmocka_unit_test(test_valid_chain_and_successor),
         cmocka_unit_test(test_errors_name_file_and_entry),
         cmocka_unit_test(test_successor_dates),

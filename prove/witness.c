@@ -1,0 +1,274 @@
+/*
+ * witness.c — a solver model written as a record (JSON), and the VM's
+ * confirmation of it (prove/, prefix wit_).
+ *
+ * The record is read back by the project's own record reader and rated by
+ * the VM: a witness the reader rejects or the VM rates otherwise than the
+ * encoding said is an encoding bug, reported as such.
+ */
+#include "witness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../runtime/record.h"
+#include "../runtime/vm.h"
+
+typedef struct buf {
+    char *s;
+    size_t n, cap;
+} buf;
+
+static void put(buf *b, const char *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap : 256;
+        while (nc < b->n + n + 1) nc *= 2;
+        char *ns = realloc(b->s, nc);
+        if (!ns) abort();
+        b->s = ns;
+        b->cap = nc;
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = 0;
+}
+
+static void puts_(buf *b, const char *s) { put(b, s, strlen(s)); }
+
+static void put_json_str(buf *b, const char *s)
+{
+    put(b, "\"", 1);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') {
+            char e[2] = {'\\', (char)ch};
+            put(b, e, 2);
+        } else if (ch < 0x20) {
+            char e[8];
+            snprintf(e, sizeof e, "\\u%04x", ch);
+            puts_(b, e);
+        } else {
+            put(b, (const char *)&ch, 1);
+        }
+    }
+    put(b, "\"", 1);
+}
+
+/* The model's value of a Real/Int term as n/d. */
+static bool model_rat(sym_ctx *c, Z3_model m, Z3_ast t, int64_t *n, int64_t *d)
+{
+    Z3_ast v;
+    if (!Z3_model_eval(c->z, m, t, true, &v) || !Z3_is_numeral_ast(c->z, v)) return false;
+    return Z3_get_numeral_rational_int64(c->z, v, n, d) && *d > 0;
+}
+
+static bool model_bool(sym_ctx *c, Z3_model m, Z3_ast t)
+{
+    Z3_ast v;
+    return Z3_model_eval(c->z, m, t, true, &v) && Z3_get_bool_value(c->z, v) == Z3_L_TRUE;
+}
+
+/* n/d as an exact decimal; false when d has a prime factor other than 2, 5. */
+static bool put_decimal(buf *b, int64_t n, int64_t d)
+{
+    int k = 0;
+    __int128 num = n, den = d;
+    while (den != 1 && k < 18) {
+        if (den % 10 == 0) den /= 10;
+        else if (den % 2 == 0) { den /= 2; num *= 5; }
+        else if (den % 5 == 0) { den /= 5; num *= 2; }
+        else return false;
+        k++;
+    }
+    if (den != 1) return false;
+    /* num / 10^k */
+    char digits[64];
+    bool neg = num < 0;
+    unsigned __int128 u = neg ? (unsigned __int128)(-num) : (unsigned __int128)num;
+    int nd = 0;
+    do {
+        digits[nd++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u);
+    while (nd <= k) digits[nd++] = '0';
+    if (neg) put(b, "-", 1);
+    for (int i = nd - 1; i >= 0; i--) {
+        put(b, &digits[i], 1);
+        if (i == k && k > 0) put(b, ".", 1);
+    }
+    return true;
+}
+
+static bool put_value(wit *w, buf *b, const sym_var *v, Z3_model m);
+
+static bool put_scalar(wit *w, buf *b, uint8_t tk, Z3_ast t, const sym_var *v, Z3_model m)
+{
+    sym_ctx *c = w->c;
+    int64_t n = 0, d = 1;
+    char tmp[64];
+    if (tk == QT_BOOL) {
+        puts_(b, model_bool(c, m, t) ? "true" : "false");
+        return true;
+    }
+    if (!model_rat(c, m, t, &n, &d)) return false;
+    switch (tk) {
+    case QT_INT:
+        snprintf(tmp, sizeof tmp, "%lld", (long long)n);
+        puts_(b, tmp);
+        return true;
+    case QT_DECIMAL:
+        if (!put_decimal(b, n, d)) w->not_decimal = true;
+        return true;
+    case QT_PERCENT:
+        if (n > INT64_MAX / 100 || n < INT64_MIN / 100 || !put_decimal(b, n * 100, d)) w->not_decimal = true;
+        return true;
+    case QT_DATE:
+        q_format_date(n, tmp);
+        put_json_str(b, tmp);
+        return true;
+    case QT_STRING:
+        if (n >= 0 && (size_t)n < c->nstrs) {
+            put_json_str(b, c->strs[n]);
+        } else {
+            /* injective: distinct ids, distinct strings, none equal to a constant */
+            if (n < 0)
+                snprintf(tmp, sizeof tmp, "khác-âm-%lld", -(long long)n);
+            else
+                snprintf(tmp, sizeof tmp, "khác-%lld", (long long)(n - (int64_t)c->nstrs + 1));
+            put_json_str(b, tmp);
+        }
+        return true;
+    case QT_ENUM:
+    case QT_SCALE:
+        if (!v || n < 0 || n >= (int64_t)v->ncnt) return false;
+        put_json_str(b, v->members[n]);
+        return true;
+    default: return false;
+    }
+}
+
+static bool put_value(wit *w, buf *b, const sym_var *v, Z3_model m)
+{
+    sym_ctx *c = w->c;
+    if (v->tk != QT_LIST) return put_scalar(w, b, v->tk, v->val, v, m);
+    put(b, "[", 1);
+    bool first = true;
+    if (v->cnt) {
+        for (uint32_t e = 0; e < v->ncnt; e++) {
+            int64_t n, d;
+            if (!model_rat(c, m, v->cnt[e], &n, &d) || d != 1 || n < 0) return false;
+            for (int64_t i = 0; i < n; i++) {
+                if (!first) put(b, ",", 1);
+                first = false;
+                put_json_str(b, v->members[e]);
+            }
+        }
+    } else {
+        int64_t len, d;
+        if (!model_rat(c, m, v->len, &len, &d) || d != 1 || len < 0 || len > PROVE_LIST_BOUND) return false;
+        for (int64_t i = 0; i < len; i++) {
+            if (!first) put(b, ",", 1);
+            first = false;
+            if (v->nsub) {
+                put(b, "{", 1);
+                for (uint32_t j = 0; j < v->nsub; j++) {
+                    if (j) put(b, ",", 1);
+                    put_json_str(b, v->subnames[j]);
+                    put(b, ":", 1);
+                    const sym_var *e = v->elem[(size_t)i * v->nsub + j];
+                    if (!put_value(w, b, e, m)) return false;
+                }
+                put(b, "}", 1);
+            } else if (!put_value(w, b, v->elem[i], m)) {
+                return false;
+            }
+        }
+    }
+    put(b, "]", 1);
+    return true;
+}
+
+static void put_fields(wit *w, buf *b, const sym_kind *s, Z3_model m, const sym_var **done, size_t *ndone)
+{
+    const q_kind *kd = &s->p->kinds[s->k];
+    for (uint32_t i = 0; i < kd->nfields; i++) {
+        const sym_var *v = s->slot[i];
+        bool seen = false;
+        for (size_t j = 0; j < *ndone; j++) seen = seen || done[j] == v;
+        if (seen) continue;
+        done[(*ndone)++] = v;
+        if (v->present && !model_bool(w->c, m, v->present)) continue;
+        put(b, ",", 1);
+        put_json_str(b, prog_str(s->p, s->p->fields[kd->first_field + i].name));
+        put(b, ":", 1);
+        if (!put_value(w, b, v, m)) w->failed = true;
+    }
+}
+
+char *wit_json(wit *w, Z3_model m, const sym_kind *a, const sym_kind *b, unsigned n)
+{
+    buf out = {0};
+    char id[32];
+    snprintf(id, sizeof id, "W-%u", n);
+    puts_(&out, "{\"id\":");
+    put_json_str(&out, id);
+    puts_(&out, ",\"kind\":");
+    put_json_str(&out, prog_str(a->p, a->p->kinds[a->k].name));
+    size_t cap = a->p->kinds[a->k].nfields + (b ? b->p->kinds[b->k].nfields : 0) + 1;
+    const sym_var **done = calloc(cap, sizeof *done);
+    if (!done) abort();
+    size_t ndone = 0;
+    w->failed = w->not_decimal = false;
+    put_fields(w, &out, a, m, done, &ndone);
+    if (b) put_fields(w, &out, b, m, done, &ndone);
+    free(done);
+    put(&out, "}", 1);
+    return out.s;
+}
+
+/* Rate the witness with the VM: its outcome and deciding rule, or false
+ * with a reason (the reader rejected it, or the VM stopped). */
+bool wit_rate(const q_program *p, const char *json, uint8_t *outcome, uint32_t *rule, char *why, size_t whysize)
+{
+    size_t len = strlen(json);
+    char *line = malloc(len + 2);
+    if (!line) abort();
+    memcpy(line, json, len);
+    line[len] = '\n';
+    line[len + 1] = 0;
+    FILE *in = fmemopen(line, len + 1, "r");
+    if (!in) {
+        free(line);
+        snprintf(why, whysize, "fmemopen failed");
+        return false;
+    }
+    rec_reader *r = rec_reader_open(p, in, "witness", REC_JSONL);
+    bool ok = false;
+    if (r) {
+        q_record *rec = NULL;
+        rec_error e;
+        memset(&e, 0, sizeof e);
+        int rc = rec_reader_next(r, &rec, &e);
+        if (rc == 1) {
+            vm_result res;
+            int vr = vm_rate(p, rec, &res, NULL);
+            if (vr == VM_OK) {
+                *outcome = res.outcome;
+                *rule = res.rule;
+                ok = true;
+            } else {
+                snprintf(why, whysize, "the VM stopped: %s", vm_error_message[vr]);
+            }
+        } else {
+            snprintf(why, whysize, "the record reader rejected it: %s %s: %s", e.code, e.field, e.message);
+        }
+        rec_reader_free(r);
+    } else {
+        snprintf(why, whysize, "could not open a record reader");
+    }
+    fclose(in);
+    free(line);
+    return ok;
+}
