@@ -62,6 +62,7 @@ int cmd_test(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
+int cmd_describe(int argc, char **argv); /* cmd_describe.c: quy describe --fields */
 int cmd_prove(int argc, char **argv);
 
 #endif /* QUY_CLI_H */

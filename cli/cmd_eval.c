@@ -32,6 +32,7 @@ typedef struct eval_opts {
     bool summary;       /* --summary: the per-group table instead of records */
     const char *inputs[256];
     int ninputs;
+    rec_limits limits;  /* --max-line, --max-depth, --max-list (0: default) */
 } eval_opts;
 
 typedef struct eval_stats {
@@ -77,6 +78,19 @@ static void explain_block(const q_program *p, const batch *bt, const batch_view 
     putchar('\n');
 }
 
+/* --max-line N and the like: a whole number from 1. */
+static bool limit_opt(const char *opt, const char *v, uint32_t *out)
+{
+    char *end;
+    unsigned long n = strtoul(v, &end, 10);
+    if (*v < '0' || *v > '9' || *end || n == 0 || n > UINT32_MAX) {
+        fprintf(stderr, "quy eval: %s needs a whole number from 1 to %u, e.g. %s 1048576\n", opt, UINT32_MAX, opt);
+        return false;
+    }
+    *out = (uint32_t)n;
+    return true;
+}
+
 static int read_inputs(batch *bt, const eval_opts *o)
 {
     int rc = EXIT_OK;
@@ -104,6 +118,7 @@ static int eval_batch(const q_program *p, const eval_opts *o, out_writer *w, eva
 {
     bool explain = o->explain || o->explain_cmd;
     batch *bt = batch_new(p, explain);
+    if (bt) batch_set_limits(bt, &o->limits);
     if (!bt) {
         fprintf(stderr, "quy: out of memory\n");
         return EXIT_IO;
@@ -175,6 +190,13 @@ int cmd_eval(int argc, char **argv, bool explain_cmd)
             o.only_id = v;
         else if (cli_opt(argc, argv, &i, "--summary", NULL))
             o.summary = true;
+        else if (cli_opt(argc, argv, &i, "--max-line", &v)) { /* record limits: record.h, rec_limits */
+            if (!limit_opt("--max-line", v, &o.limits.max_line)) return EXIT_RULESET;
+        } else if (cli_opt(argc, argv, &i, "--max-depth", &v)) {
+            if (!limit_opt("--max-depth", v, &o.limits.max_depth)) return EXIT_RULESET;
+        } else if (cli_opt(argc, argv, &i, "--max-list", &v)) {
+            if (!limit_opt("--max-list", v, &o.limits.max_list)) return EXIT_RULESET;
+        }
         else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "quy %s: unknown option '%s' (try 'quy help')\n", argv[0], argv[i]);
             return EXIT_RULESET;

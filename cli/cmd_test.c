@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../compiler/diag.h"
 #include "../runtime/batch.h"
 #include "../runtime/batch_render.h"
 #include "../runtime/explain.h"
@@ -161,6 +162,57 @@ static void show_trace(const q_program *p, const batch *bt, size_t idx, vm_event
     free(steps);
 }
 
+/* Keys of `obj` that are not among fields[first .. first + n) (and not
+ * `skip`, e.g. id and kind): a misspelt field in a test case would pass on
+ * the field's default, so it is an error, with the nearest name. */
+static bool known_keys(const q_program *p, json_t *obj, uint32_t first, uint32_t n, const char *owner, char *why,
+                       size_t whysz)
+{
+    const char *key;
+    json_t *val;
+    json_object_foreach(obj, key, val) {
+        if (!strcmp(key, "id") || !strcmp(key, "kind")) continue;
+        bool found = false;
+        for (uint32_t i = 0; i < n && !found; i++) found = !strcmp(prog_str(p, p->fields[first + i].name), key);
+        if (found) continue;
+        const char **cand = malloc((n ? n : 1) * sizeof *cand);
+        if (!cand) abort();
+        for (uint32_t i = 0; i < n; i++) cand[i] = prog_str(p, p->fields[first + i].name);
+        const char *sug = diag_suggest(key, cand, n);
+        snprintf(why, whysz, "'%s' is not a field of %s%s%s%s", key, owner, sug ? "; did you mean '" : "",
+                 sug ? sug : "", sug ? "'?" : "");
+        free(cand);
+        return false;
+    }
+    return true;
+}
+
+/* Every key of a case's record names a field of its kind, and every key of
+ * a struct element (a list of structs) a field of the struct. */
+static bool known_fields(const q_program *p, json_t *rec, char *why, size_t whysz)
+{
+    const char *kind = json_string_value(json_object_get(rec, "kind"));
+    uint32_t k = kind ? prog_find_kind(p, kind, strlen(kind)) : QUY_NONE;
+    if (k == QUY_NONE) return true; /* the reader rejects the record and says why */
+    const q_kind *kd = &p->kinds[k];
+    char owner[160];
+    snprintf(owner, sizeof owner, "record '%s'", kind);
+    if (!known_keys(p, rec, kd->first_field, kd->nfields, owner, why, whysz)) return false;
+    for (uint32_t i = 0; i < kd->nfields; i++) {
+        const q_field *f = &p->fields[kd->first_field + i];
+        const q_type *t = &p->types[f->type];
+        json_t *list = json_object_get(rec, prog_str(p, f->name));
+        if (t->kind != QT_LIST || p->types[t->elem].kind != QT_STRUCT || !json_is_array(list)) continue;
+        const q_type *st = &p->types[t->elem];
+        snprintf(owner, sizeof owner, "the elements of '%s'", prog_str(p, f->name));
+        for (size_t j = 0; j < json_array_size(list); j++)
+            if (json_is_object(json_array_get(list, j)) &&
+                !known_keys(p, json_array_get(list, j), st->first, st->count, owner, why, whysz))
+                return false;
+    }
+    return true;
+}
+
 static void run_case(const q_program *p, const char *file, uint32_t line, json_t *tc, test_stats *st, vm_event *evbuf)
 {
     const char *name = json_string_value(json_object_get(tc, "case")) ?: "?";
@@ -173,6 +225,15 @@ static void run_case(const q_program *p, const char *file, uint32_t line, json_t
                name, file, line);
         return;
     }
+    char why[2048] = "";
+    for (size_t i = 0; i < (single ? 1 : json_array_size(bj)); i++)
+        if (!known_fields(p, single ? rj : json_array_get(bj, i), why, sizeof why)) {
+            st->failed++;
+            const char *rid = json_string_value(json_object_get(single ? rj : json_array_get(bj, i), "id"));
+            printf("FAIL %s — %s (%s:%u)\n     the case's record '%s': %s\n", name, clause, file, line, rid ? rid : "?",
+                   why);
+            return;
+        }
     batch *bt = batch_new(p, true);
     if (!bt) abort();
     batch_single(bt, single);
@@ -188,7 +249,6 @@ static void run_case(const q_program *p, const char *file, uint32_t line, json_t
         batch_free(bt);
         return;
     }
-    char why[2048] = "";
     bool ok = true;
     size_t bad = 0;
     if (single) {

@@ -27,6 +27,7 @@ static const char usage[] =
     "  diff     compare rulesets:  quy diff OLD NEW RECORDS... [--format text|json|csv|html] [-o FILE]\n"
     "                              [--expect FILE] [--write-expect FILE] [--refines]\n"
     "  gen      generate records:  quy gen --ruleset NAME|FILE [--count N] [--seed S] [-o FILE]\n"
+    "  describe the record fields of every ruleset:  quy describe --fields [--rulesets DIR]   (docs/records.md)\n"
     "  prove    every record:      quy prove NAME (--gaps | --dead | --refines PARENT | --equiv OTHER)\n"
     "                              [--format text|json] [--timeout S] [--expect FILE]\n"
     "  help     this text;  --version: the version\n"
@@ -39,6 +40,7 @@ static const char usage[] =
     "  the installed rulesets, the source tree's rulesets. NAME finds DIR/NAME/NAME.quy.\n"
     "\n"
     "records: JSON Lines, a JSON array or CSV with a header (sniffed), from files or '-' (stdin).\n"
+    "  limits (eval, explain): --max-line BYTES (1048576) --max-depth N (32) --max-list N (10000).\n"
     "output: a table on a terminal, JSON Lines otherwise (--format to choose).\n"
     "\n"
     "exit status: 0 ok; 1 ruleset or usage error; 2 some records rejected (others rated);\n"
@@ -150,6 +152,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "list")) return cmd_list(argc - 1, argv + 1);
     if (!strcmp(cmd, "diff")) return cmd_diff(argc - 1, argv + 1);
     if (!strcmp(cmd, "gen")) return cmd_gen(argc - 1, argv + 1);
+    if (!strcmp(cmd, "describe")) return cmd_describe(argc - 1, argv + 1);
     if (!strcmp(cmd, "prove")) return cmd_prove(argc - 1, argv + 1);
     fprintf(stderr, "quy: unknown command '%s' (try 'quy help')\n", cmd);
     return EXIT_RULESET;

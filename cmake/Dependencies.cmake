@@ -55,7 +55,7 @@ endif()
 add_library(quy::z3 ALIAS PkgConfig::Z3)
 
 # utf8proc: Unicode folding (the registry matches --locality ignoring case
-# and diacritics).
+# and diacritics) and NFC of every string of a record (runtime/record.c).
 pkg_check_modules(UTF8PROC IMPORTED_TARGET libutf8proc)
 if(NOT UTF8PROC_FOUND)
   quy_missing("utf8proc (Unicode library)" "libutf8proc-dev")

@@ -37,6 +37,7 @@ typedef struct q_span {
     AST(E_CALL, "text(args): share, present, min, max")                               \
     AST(E_QUANT, "quant list [where|of] body: all any none count sum min max run")    \
     AST(E_MEMBER, "a.text: field of a struct value (reserved)")                       \
+    AST(E_PERIOD, "05/12 of F, start of F, end of F: a date of the period in string field F") \
     /* declarations */                                                                \
     AST(D_RULESET, "ruleset header")                                                  \
     AST(D_SCALE, "scale NAME label? { m1 < m2 < ... }")                               \
@@ -49,7 +50,7 @@ typedef struct q_span {
     AST(T_NAMED, "type name: int decimal percent bool date string or a declared one") \
     AST(T_LIST, "list of TYPE")                                                       \
     AST(T_ENUM, "inline enum { members }")                                            \
-    AST(D_RATE, "rate KIND { items }   /   amend rate KIND { items }")                \
+    AST(D_RATE, "rate KIND[, KIND...] { items }   /   amend rate KIND[, KIND...] { items }")                \
     AST(D_RULE, "NAME: OUTCOME when CLAUSES [flag F] cite S  /  otherwise OUTCOME")   \
     AST(D_CLAUSE, "one top-level conjunct: expr [unless expr] [if present] [label]")  \
     AST(D_ALSO, "OUTCOME also requires CLAUSES cite S (amend only)")                  \
@@ -124,6 +125,11 @@ struct ast_node {
             ast_node *body; /* predicate (all/any/none/count/longest run) or term (sum/min/max), or NULL */
             ast_node *filter; /* sum/min/max `where` predicate: the elements folded, or NULL (all) */
         } quant;
+        /* E_PERIOD: the date `spec` (runtime/period.h) of the period text in field `field` */
+        struct {
+            ast_node *field; /* E_NAME */
+            uint32_t spec;   /* QPD_START, QPD_END, or month * 100 + day */
+        } period;
         /* E_MEMBER: a.text */
         struct {
             ast_node *a;
@@ -175,6 +181,7 @@ struct ast_node {
         /* D_RATE */
         struct {
             ast_str kind; /* record kind rated */
+            ast_node *more; /* `rate a, b, c`: E_NAME list of the further kinds the same block rates */
             bool amend;   /* `amend rate` */
             ast_node *items; /* D_RULE D_ALSO D_REPLACE D_LET D_FLAG D_GAP */
             q_span kind_span;

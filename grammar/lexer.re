@@ -14,6 +14,8 @@
 #include "parse.h"
 #include "parser.h"
 
+#include "../runtime/period.h"
+
 void lex_init(lex_state *L, ast_arena *arena, diag_list *d, const char *path, const char *src, size_t len)
 {
     memset(L, 0, sizeof *L);
@@ -190,7 +192,7 @@ void lex_next(lex_state *L, lex_token *t)
     const unsigned char *base = (const unsigned char *)L->src;
     memset(t, 0, sizeof *t);
     for (;;) {
-        const unsigned char *YYCURSOR = base + L->pos, *YYMARKER = YYCURSOR;
+        const unsigned char *YYCURSOR = base + L->pos, *YYMARKER = YYCURSOR, *YYCTXMARKER = YYCURSOR;
         uint32_t start = L->pos;
         int kind;
 /* Finish a token of `k` ending at YYCURSOR. */
@@ -301,6 +303,23 @@ void lex_next(lex_state *L, lex_token *t)
             TOK(TK_DATE);
         }
 
+        digit{1,2} "/" digit{1,2} / ws+ "of" [^A-Za-z0-9_] {
+            /* DD/MM before 'of': a day of the period's year (05/12 of period) */
+            uint32_t end = (uint32_t)(YYCURSOR - base);
+            unsigned d = 0, m = 0;
+            const char *s = L->src + start;
+            size_t i = 0;
+            for (; s[i] != '/'; i++) d = d * 10 + (unsigned)(s[i] - '0');
+            for (i++; start + i < end; i++) m = m * 10 + (unsigned)(s[i] - '0');
+            if (m == 2 && d == 29)
+                lex_error(L, start, end, "29/02 is not a day of every year: write 28/02 or 01/03");
+            else if (!q_period_spec_ok(m * 100 + d))
+                lex_error(L, start, end, "'%.*s' is not a day of the year: write DD/MM (05/12 is 5 December)",
+                          (int)(end - start), s);
+            t->num = q_int(m * 100 + d);
+            TOK(TK_DAYMONTH);
+        }
+
         digit+ ("." digit+)? "%"? {
             uint32_t end = (uint32_t)(YYCURSOR - base);
             scan_number(L, t, start, end);
@@ -352,6 +371,7 @@ void lex_next(lex_state *L, lex_token *t)
         */
     done:
         (void)YYMARKER;
+        (void)YYCTXMARKER;
         L->pos = (uint32_t)(YYCURSOR - base);
         t->kind = kind;
         t->span.start = start;

@@ -74,6 +74,8 @@ typedef struct parse_name {
 #include "diag.h"
 #include "parse.h"
 
+#include "../runtime/period.h"
+
 enum { PARSE_NEST = 64 }; /* remembered '{' / '(' positions */
 
 struct parse_state {
@@ -186,6 +188,15 @@ static ast_node *mk_name(parse_state *p, ast_str s, q_span sp)
 {
     ast_node *n = ast_new(p->arena, AST_E_NAME, sp);
     n->u.name.text = s;
+    return n;
+}
+
+/* `05/12 of period`, `end of period`, `start of period` (period.h spec). */
+static ast_node *mk_period(parse_state *p, uint32_t spec, ast_str field, q_span field_sp, q_span sp)
+{
+    ast_node *n = ast_new(p->arena, AST_E_PERIOD, sp);
+    n->u.period.spec = spec;
+    n->u.period.field = mk_name(p, field, field_sp);
     return n;
 }
 
@@ -328,7 +339,7 @@ static parse_clauses one_clause(ast_node *c, ast_node *e, q_span e_loc, ast_node
 %token <str> DEFNAME "name before ':'"
 %token <str> ALSO_NAME "outcome before 'also'"
 %token <str> STRING "string"
-%token <num> INT "integer" DECIMAL "decimal number" PERCENT "percentage" DATE "date"
+%token <num> INT "integer" DECIMAL "decimal number" PERCENT "percentage" DATE "date" DAYMONTH "day/month"
 %token LEXERR "lexical error"
 %token NE "!=" LE "<=" GE ">=" ARROW "->"
 %token RULESET "ruleset" EXTENDS "extends" VERSION "version" TITLE "title" SOURCE "source"
@@ -343,7 +354,7 @@ static parse_clauses one_clause(ast_node *c, ast_node *e, q_span e_loc, ast_node
 %token AND "and" OR "or" NOT "not" TRUE "true" FALSE "false" IT "it"
 %token MIN "min" MAX "max" LONGEST "longest" RUN "run" ELSE "else"
 
-%type <node> attrs decl scale_decl enum_decl struct_decl record_decl rate_decl quota_decl cap_decl hook_decl adjust_decl
+%type <node> attrs decl scale_decl enum_decl struct_decl record_decl rate_decl more_kinds quota_decl cap_decl hook_decl adjust_decl
 %type <node> member scale_members enum_body enum_members fields field type opt_default literal
 %type <node> items item opt_unless condition opt_adjust_when
 %type <node> expr orexpr andexpr notexpr disj cmp arith term unary primary quant opt_args args
@@ -618,23 +629,31 @@ literal
  * Rate blocks
  * =================================================================== */
 
-/* rate_decl -> ['amend'] 'rate' KIND '{' item* '}' */
+/* rate_decl -> ['amend'] 'rate' KIND (',' KIND)* '{' item* '}' */
 rate_decl
-    : RATE IDENT '{' items '}'
+    : RATE IDENT more_kinds '{' items '}'
         {
             $$ = ast_new(p->arena, AST_D_RATE, @$);
             $$->u.rate.kind = $2;
             $$->u.rate.kind_span = @2;
-            $$->u.rate.items = $4;
+            $$->u.rate.more = $3;
+            $$->u.rate.items = $5;
         }
-    | AMEND RATE IDENT '{' items '}'
+    | AMEND RATE IDENT more_kinds '{' items '}'
         {
             $$ = ast_new(p->arena, AST_D_RATE, @$);
             $$->u.rate.kind = $3;
             $$->u.rate.kind_span = @3;
+            $$->u.rate.more = $4;
             $$->u.rate.amend = true;
-            $$->u.rate.items = $5;
+            $$->u.rate.items = $6;
         }
+    ;
+
+/* more_kinds -> (',' KIND)*: further kinds rated by the same block */
+more_kinds
+    : %empty { $$ = NULL; }
+    | more_kinds ',' IDENT { $$ = list_add($1, mk_name(p, $3, @3)); }
     ;
 
 items
@@ -1072,6 +1091,28 @@ primary
             $$->u.name.text = $1;
         }
     | IDENT { $$ = mk_name(p, $1, @$); }
+    | DAYMONTH OF IDENT { $$ = mk_period(p, (uint32_t)$1.n, $3, @3, @$); }
+    | IDENT OF IDENT
+        {
+            bool end = strcmp($1.s, "end") == 0, start = strcmp($1.s, "start") == 0;
+            if (!end && !start)
+                perr(p, @1, "'%s of %s': a date of the period is 'start of %s', 'end of %s' or 'DD/MM of %s' "
+                     "(05/12 of %s)", $1.s, $3.s, $3.s, $3.s, $3.s, $3.s);
+            $$ = mk_period(p, end ? QPD_END : QPD_START, $3, @3, @$);
+        }
+    | INT OF IDENT IDENT OF IDENT
+        {
+            bool first = strcmp($3.s, "first") == 0, last = strcmp($3.s, "last") == 0;
+            int64_t day = $1.n;
+            if ((!first && !last) || strcmp($4.s, "month") != 0)
+                perr(p, @3, "'%s %s': a day of the period's month is 'DD of first month of %s' or 'DD of last month "
+                     "of %s' (15 of last month of %s)", $3.s, $4.s, $6.s, $6.s, $6.s);
+            else if (day < 1 || day > 30)
+                perr(p, @1, "day %lld of a month: write 1 to 30 (every first and last month of a year or a quarter "
+                     "has 30 days; the last day is 'end of %s')", (long long)day, $6.s);
+            $$ = mk_period(p, (last ? QPD_LAST_MONTH : QPD_FIRST_MONTH) + (uint32_t)(day >= 1 && day <= 30 ? day : 1),
+                           $6, @6, @$);
+        }
     | IT { $$ = mk_name(p, cstr(p, "it"), @$); }
     | '(' expr ')' { $$ = $2; }
     | IDENT '(' opt_args ')'
@@ -1192,7 +1233,8 @@ static bool is_expr_start(yysymbol_kind_t k)
 {
     switch (k) {
     case YYSYMBOL_IDENT: case YYSYMBOL_INT: case YYSYMBOL_DECIMAL: case YYSYMBOL_PERCENT:
-    case YYSYMBOL_DATE: case YYSYMBOL_STRING: case YYSYMBOL_TRUE: case YYSYMBOL_FALSE: case YYSYMBOL_IT:
+    case YYSYMBOL_DATE: case YYSYMBOL_DAYMONTH: case YYSYMBOL_STRING: case YYSYMBOL_TRUE: case YYSYMBOL_FALSE:
+    case YYSYMBOL_IT:
     case YYSYMBOL_NOT: case YYSYMBOL_ALL: case YYSYMBOL_ANY: case YYSYMBOL_NONE: case YYSYMBOL_COUNT:
     case YYSYMBOL_SUM: case YYSYMBOL_PRESENT: case YYSYMBOL_MIN: case YYSYMBOL_MAX: case YYSYMBOL_LONGEST:
         return true;
@@ -1345,7 +1387,8 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, parse_state *p)
     for (int i = 0; i < n; i++) {
         if (((any_expr || any_value) &&
              (is_expr_start(exp[i]) || sym_is(exp[i], "'('") || sym_is(exp[i], "'-'"))) ||
-            (any_op && (is_operator(exp[i]) || sym_is(exp[i], "'('") || exp[i] == YYSYMBOL_ELSE)))
+            (any_op && (is_operator(exp[i]) || sym_is(exp[i], "'('") || exp[i] == YYSYMBOL_ELSE ||
+                        exp[i] == YYSYMBOL_OF /* `end of period`: not worth naming after an operand */)))
             continue;
         const char *nm = expected_name(exp[i], bufs[k], sizeof bufs[k]);
         bool dup = false;
@@ -1511,7 +1554,7 @@ static int parse_lex(PARSE_STYPE *lval, q_span *lloc, parse_state *p)
     case TK_IDENT: case TK_DEFNAME: case TK_ALSO_NAME: case TK_STRING:
         lval->str = t.str;
         break;
-    case TK_INT: case TK_DECIMAL: case TK_PERCENT: case TK_DATE:
+    case TK_INT: case TK_DECIMAL: case TK_PERCENT: case TK_DATE: case TK_DAYMONTH:
         lval->num = t.num;
         break;
     default:

@@ -21,7 +21,7 @@
  * the caller frees them. A quy_ruleset keeps reusable buffers: use one per
  * thread (load it once per thread; loading a compiled .qbc is cheap).
  *
- * Contract of records and results: ../shared/spec/records.md and
+ * Contract of records and results: docs/records.md and
  * docs/integration-guide.md.
  */
 #ifndef QUY_H
@@ -49,7 +49,7 @@ typedef enum quy_status {
 } quy_status;
 
 typedef struct quy_result {
-    char id[128];          /* the record's id ("" if it had none) */
+    char id[256];          /* the record's id ("" if it had none); ids are at most 255 bytes */
     const char *kind;      /* "member", ... (NULL if rejected before the kind was known) */
     const char *tier;      /* "htxsnv" "httnv" "htnv" "khtnv" "not_rated" "deferred"; NULL if rejected */
     const char *tier_label; /* "Hoàn thành tốt nhiệm vụ", ... */

@@ -786,6 +786,24 @@ static bool step(run *R, uint32_t pc, st *cur, st **pend, uint32_t *next, st *fi
         break;
     }
     case OP_ADJUST: cur->sp--; break;
+    case OP_PERIODDATE: {
+        /* a date of the period text in R[a] (runtime/period.c): an
+         * uninterpreted function of the text per spec b, so the same
+         * period gives the same date in both programs; an uninterpreted
+         * predicate says the text is neither a year nor a quarter */
+        sym_var *v = slot_var(R, ip->a);
+        if (!v) return false;
+        error_if(R, cur, sym_not(c, present_of(R, v)));
+        char name[48];
+        snprintf(name, sizeof name, "period_bad");
+        Z3_func_decl bad = Z3_mk_func_decl(c->z, Z3_mk_string_symbol(c->z, name), 1, &c->real, c->boolean);
+        Z3_ast arg = v->val;
+        error_if(R, cur, Z3_mk_app(c->z, bad, 1, &arg));
+        snprintf(name, sizeof name, "period_date_%u", ip->b);
+        Z3_func_decl f = Z3_mk_func_decl(c->z, Z3_mk_string_symbol(c->z, name), 1, &c->real, c->intg);
+        push(cur, V(Z3_mk_int2real(c->z, Z3_mk_app(c->z, f, 1, &arg))));
+        break;
+    }
     case OP_OUTCOME: push(cur, V(cur->outcome)); break;
     case OP_UNRATED: {
         Z3_ast un = Z3_mk_ge(c->z, cur->outcome, sym_num(c, QO_NOT_RATED, 1));

@@ -88,6 +88,7 @@ struct batch {
     rec_warn_fn warn;
     void *warn_ctx;
     rec_reader *json_reader; /* for batch_add_json */
+    rec_limits limits;       /* for the readers of batch_read (0: defaults) */
 
     b_item *items;
     size_t n, cap;
@@ -556,6 +557,8 @@ static void no_memory(rec_error *err, const char *name)
     snprintf(err->message, sizeof err->message, "hết bộ nhớ (out of memory)");
 }
 
+void batch_set_limits(batch *b, const rec_limits *lim) { b->limits = *lim; }
+
 int batch_read(batch *b, FILE *in, const char *name, rec_error *err)
 {
     rec_reader *r = b->oom ? NULL : rec_reader_open(b->p, in, name, REC_AUTO);
@@ -565,6 +568,7 @@ int batch_read(batch *b, FILE *in, const char *name, rec_error *err)
         return -1;
     }
     if (b->warn) rec_reader_on_warning(r, b->warn, b->warn_ctx);
+    rec_reader_set_limits(r, &b->limits);
     uint32_t file = file_index(b, name);
     q_record *rec;
     rec_error e;

@@ -154,6 +154,8 @@ void batch_single(batch *b, bool single);
  * kept as items with their error. 0, or -1 on a read error / no memory
  * (*err says which). */
 int batch_read(batch *b, FILE *in, const char *name, rec_error *err);
+/* Limits for the readers of batch_read (record.h, rec_limits; 0 = default). */
+void batch_set_limits(batch *b, const rec_limits *lim);
 /* One record given as a parsed JSON object (a jansson json_t*), for
  * `quy test` batch cases. Same result as one record of batch_read:
  * 0 rated, 1 rejected, -1 out of memory. */

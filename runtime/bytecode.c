@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "period.h"
+
 #define BC_HEADER_SIZE 20u
 #define BC_TRAILER_SIZE 8u
 
@@ -1309,6 +1311,9 @@ static bool step(vcode *c, uint32_t blk, uint32_t i)
             return vfail(v, "instruction %u (%s): slot %u out of range (kind '%s' has %u fields)", i, nm, in.a,
                          prog_str(p, kd->name), kd->nfields);
         if (in.op == OP_LOADF && in.c > 1) return vfail(v, "instruction %u (%s): unknown mode c = %u (0 or 1)", i, nm, in.c);
+        if (in.op == OP_PERIODDATE && (p->types[slot_field(p, bl, in.a)->type].kind != QT_STRING || !q_period_spec_ok(in.b)))
+            return vfail(v, "instruction %u (%s): slot %u ('%s') is not a string, or %u names no day of a period", i, nm,
+                         in.a, prog_str(p, slot_field(p, bl, in.a)->name), in.b);
         if (in.op == OP_LEN && p->types[slot_field(p, bl, in.a)->type].kind != QT_LIST)
             return vfail(v, "instruction %u (%s): slot %u ('%s') is not a list", i, nm, in.a,
                          prog_str(p, slot_field(p, bl, in.a)->name));

@@ -76,7 +76,8 @@
     OP(QFILTER, QSTEP, 1, 0, "if not x: skip the current element of L[a] (L[a].i++; pc := b, its QNEXT)") \
     OP(ADJUST, ADJUST, 1, 0, "if x: apply the adjustment of the CALLHOOK just before (step a)")           \
     OP(OUTCOME, NONE, 0, 1, "push the outcome decided so far (a tier)")                                  \
-    OP(UNRATED, JUMP, 0, 0, "if the outcome is not_rated or deferred: pc := b")
+    OP(UNRATED, JUMP, 0, 0, "if the outcome is not_rated or deferred: pc := b")                         \
+    OP(PERIODDATE, SLOT, 0, 1, "push the date b names in period text R[a] (period.h: 1 first day, 2 last day, MMDD a day of its year, 1000D/2000D day D of its first/last month); error if absent or not a year/quarter")
 
 typedef enum op_code {
 #define OP_ENUM(name, fmt, pop, push, doc) OP_##name,

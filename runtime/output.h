@@ -1,7 +1,7 @@
 /*
  * output.h — writing rating results (runtime/output.c, prefix out_):
  * JSON Lines and CSV for machines, an aligned table for terminals.
- * Output fields: ../shared/spec/records.md, "Output".
+ * Output fields: docs/records.md, "Output".
  *
  * JSON Lines, one object per record, keys always in this order:
  *   {"id","kind","tier","eligible_tier",

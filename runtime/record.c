@@ -1,62 +1,46 @@
 /*
- * record.c — reading evaluation records (JSON Lines, a JSON array, CSV with
- * a header row; files or standard input) and checking each one against the
- * declared record type of its `kind` (record.h, prefix rec_).
- * Contract: ../shared/spec/records.md.
+ * record.c — reading evaluation records (record.h, prefix rec_): the parts
+ * every format shares. The formats are in record_json.c (JSON Lines and
+ * JSON arrays, schema-directed, no DOM) and record_csv.c (CSV with a header
+ * row, libcsv); record_int.h says who does what.
+ * Contract: docs/records.md.
  *
- * Libraries do the parsing: jansson for JSON, libcsv for CSV. This file
- * maps their values onto q_val slots, one field of the kind at a time, and
- * runs the kind's declared checks (vm_eval) on the decoded record.
+ * Here: the input buffer (our own, not stdio line reading, so that the
+ * format can be sniffed from the first non-space byte of a stream that
+ * cannot seek, and a line longer than the limit is skipped without being
+ * buffered), the record buffer and its string arena, errors with their
+ * file/line/column/record/field, exact numbers from text, NFC strings, the
+ * kind's declared checks (vm_eval) and deep copies.
  *
  * Memory: one reusable record per reader. The slots, presence bytes and
  * element arena grow as needed and are reused from record to record; strings
  * go into a chunked arena whose chunks never move (a string value holds a
- * pointer), reset per record. Nothing is allocated per field in the hot path
- * except what jansson allocates while parsing.
- *
- * Input is read through a small buffer of our own (not stdio line reading),
- * so that the format can be sniffed from the first non-space byte of a
- * stream that cannot seek (standard input) without pushing bytes back.
+ * pointer), reset per record. What one record may cost is bounded by
+ * rec_limits, so memory stays bounded on an endless stream.
  */
-#include "record.h"
-#include "strset.h"
+#include "record_int.h"
 
-#include <csv.h>
 #include <errno.h>
-#include <jansson.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "vm.h"
-
-#define MAPPED 1u /* CSV column map: the kind's entry after its fields */
 
 /* =====================================================================
  * String arena: chunks that never move, reset per record
  * ===================================================================== */
 
-typedef struct chunk {
-    struct chunk *next;
-    size_t cap, used;
-    char data[];
-} chunk;
-
-typedef struct arena {
-    chunk *head, *cur;
-} arena;
-
-static void arena_reset(arena *a)
+static void arena_reset(rec_arena *a)
 {
-    for (chunk *c = a->head; c; c = c->next) c->used = 0;
+    for (rec_chunk *c = a->head; c; c = c->next) c->used = 0;
     a->cur = a->head;
 }
 
-static char *arena_alloc(arena *a, size_t n)
+static char *arena_alloc(rec_arena *a, size_t n)
 {
     for (;;) {
-        chunk *c = a->cur;
+        rec_chunk *c = a->cur;
         if (c && c->cap - c->used >= n) {
             char *s = c->data + c->used;
             c->used += n;
@@ -67,7 +51,7 @@ static char *arena_alloc(arena *a, size_t n)
             continue;
         }
         size_t cap = n > 4096 ? n : 4096;
-        chunk *nc = malloc(sizeof *nc + cap);
+        rec_chunk *nc = malloc(sizeof *nc + cap);
         if (!nc) return NULL;
         nc->next = NULL;
         nc->cap = cap;
@@ -78,11 +62,11 @@ static char *arena_alloc(arena *a, size_t n)
     }
 }
 
-static void arena_free(arena *a)
+static void arena_free(rec_arena *a)
 {
-    chunk *c = a->head;
+    rec_chunk *c = a->head;
     while (c) {
-        chunk *n = c->next;
+        rec_chunk *n = c->next;
         free(c);
         c = n;
     }
@@ -90,126 +74,109 @@ static void arena_free(arena *a)
 }
 
 /* =====================================================================
- * The reader
+ * Errors
  * ===================================================================== */
-
-struct rec_reader {
-    const q_program *p;
-    FILE *in;
-    char name[256];
-    rec_format fmt;    /* REC_AUTO until sniffed */
-    rec_warn_fn warn;
-    void *warn_ctx;
-
-    /* input buffer */
-    char *buf;
-    size_t cap, start, end;
-    bool eof;          /* fread reached the end (or failed) */
-    bool io_reported;  /* a read error was reported */
-    bool sniffed;      /* BOM and leading white space skipped, format known */
-    bool done;         /* no more records */
-    uint32_t line;     /* physical lines consumed so far */
-    uint32_t index;    /* records seen so far (valid or not) */
-
-    /* the current record */
-    q_record rec;
-    uint32_t maxfields; /* largest kind: size of slots / present */
-    uint32_t elem_cap;
-    arena strings;
-    const char *cur_id; /* id of the record being decoded, for errors */
-    uint32_t cur_line;
-
-    strset ids;        /* id -> line first seen */
-    strset warned;     /* unknown field names already warned about */
-    strset names;      /* field name -> bit k set if kind k (< 32) declares it */
-
-    /* JSON array: the parsed elements and the line each starts on */
-    json_t **items;
-    uint32_t *item_line;
-    size_t nitems, next_item;
-
-    /* CSV */
-    struct csv_parser csv;
-    bool csv_ready;    /* csv initialised */
-    bool have_header;
-    bool in_row;       /* a row has begun and not ended */
-    bool row_done;     /* the row just fed is complete */
-    uint32_t row_line; /* physical line the current row began on */
-    char *cellbuf;     /* cell texts, NUL-terminated, back to back */
-    size_t cell_len, cell_cap;
-    size_t *cell_off;  /* [ncells]; SIZE_MAX = NULL (empty unquoted) cell */
-    uint32_t ncells, cell_max;
-    char **cols;       /* header names */
-    uint32_t ncols;
-    uint32_t col_id, col_kind; /* QUY_NONE if the header lacks them */
-    uint32_t *fcol;    /* [nkinds * (maxfields + 1)]: column of each field of a kind, then
-                          MAPPED once the kind's columns are resolved */
-    char show[160];    /* scratch: a value rendered for a message */
-};
-
-#define ATTR_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 static void copy_str(char *dst, size_t size, const char *src)
 {
     snprintf(dst, size, "%s", src ? src : "");
 }
 
+size_t rec_utf8_cut(const char *s, size_t len, size_t max)
+{
+    if (len <= max) return len;
+    size_t n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--; /* s[n] continues a character */
+    return n;
+}
+
+/* Line and column of r->pos (JSON), counted from r->pos_base on line cur_line. */
+static void json_where(const rec_reader *r, uint32_t *line, uint32_t *col)
+{
+    uint32_t ln = r->cur_line, c = 1;
+    for (const char *q = r->pos_base; q < r->pos; q++) {
+        if (*q == '\n') {
+            ln++;
+            c = 1;
+        } else if (((unsigned char)*q & 0xC0) != 0x80) {
+            c++;
+        }
+    }
+    *line = ln;
+    *col = c;
+}
+
+/* Invalid UTF-8 in a message (a bad cell shown as it was written) becomes
+ * '?', so that every message can be written as JSON or text. */
+static void scrub_utf8(char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        utf8proc_int32_t c;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &c);
+        if (k < 1) s[i++] = '?';
+        else i += (size_t)k;
+    }
+}
+
 /* Fill *err for the record being decoded and return -1. */
-ATTR_PRINTF(5, 6)
-static int fail(rec_reader *r, rec_error *err, const char *code, const char *field, const char *fmt, ...)
+int rec_fail(rec_reader *r, rec_error *err, const char *code, const char *field, const char *fmt, ...)
 {
     copy_str(err->file, sizeof err->file, r->name);
     err->line = r->cur_line;
-    copy_str(err->id, sizeof err->id, r->cur_id);
+    err->column = r->cur_col;
+    if (r->pos_base && r->pos && !r->nocol) json_where(r, &err->line, &err->column);
+    const char *id = r->cur_id ? r->cur_id : "";
+    size_t il = strlen(id);
+    if (il <= REC_ID_MAX) copy_str(err->id, sizeof err->id, id);
+    else err->id[0] = 0; /* only a too-long id, whose error says so */
     copy_str(err->field, sizeof err->field, field);
     copy_str(err->code, sizeof err->code, code);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    int n = vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
+    if (n >= 0 && (size_t)n < sizeof err->message && err->column)
+        snprintf(err->message + n, sizeof err->message - (size_t)n, " [dòng %u, cột %u]", err->line, err->column);
+    scrub_utf8(err->message);
+    scrub_utf8(err->field);
+    scrub_utf8(err->id);
     return -1;
 }
 
-static int fail_oom(rec_reader *r, rec_error *err)
+int rec_fail_oom(rec_reader *r, rec_error *err)
 {
-    return fail(r, err, "no_memory", "", "hết bộ nhớ (out of memory)");
+    return rec_fail(r, err, "no_memory", "", "hết bộ nhớ (out of memory)");
 }
 
-static void warn_unknown_field(rec_reader *r, const char *name, size_t len, uint32_t kind)
+void rec_warn_unknown_field(rec_reader *r, const char *name, size_t len, uint32_t kind)
 {
+    if (len > 200) len = rec_utf8_cut(name, len, 200);
     int added = strset_add(&r->warned, name, len, 0, NULL);
     if (added != 1 || !r->warn) return;
     rec_error w;
     memset(&w, 0, sizeof w);
     copy_str(w.file, sizeof w.file, r->name);
     w.line = r->cur_line;
-    copy_str(w.id, sizeof w.id, r->cur_id);
-    snprintf(w.field, sizeof w.field, "%.*s", (int)len, name);
+    if (r->cur_id && strlen(r->cur_id) <= REC_ID_MAX) copy_str(w.id, sizeof w.id, r->cur_id);
+    snprintf(w.field, sizeof w.field, "%.*s", (int)rec_utf8_cut(name, len, sizeof w.field - 1), name);
     copy_str(w.code, sizeof w.code, "unknown_field");
     snprintf(w.message, sizeof w.message,
              "trường '%.*s' không có trong khai báo loại '%s' của bộ quy tắc, bỏ qua "
              "(unknown field ignored)",
              (int)len, name, prog_str(r->p, r->p->kinds[kind].name));
+    scrub_utf8(w.message);
+    scrub_utf8(w.field);
+    scrub_utf8(w.id);
     r->warn(r->warn_ctx, &w);
 }
 
-/* A JSON value for a message: compact JSON, cut at ~100 bytes. */
-static const char *show_json(rec_reader *r, const json_t *v)
+/* A value's text for a message (a CSV cell quoted; JSON as written), cut
+ * at ~100 bytes on a character boundary. */
+const char *rec_show_text(rec_reader *r, const char *s, size_t len)
 {
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (!s) return "?";
-    size_t n = strlen(s);
-    if (n > 100) snprintf(r->show, sizeof r->show, "%.100s…", s);
-    else snprintf(r->show, sizeof r->show, "%s", s);
-    free(s);
-    return r->show;
-}
-
-/* A CSV cell (or list item) for a message, quoted. */
-static const char *show_text(rec_reader *r, const char *s, size_t len)
-{
-    if (len > 100) snprintf(r->show, sizeof r->show, "\"%.100s…\"", s);
-    else snprintf(r->show, sizeof r->show, "\"%.*s\"", (int)len, s);
+    size_t n = rec_utf8_cut(s, len, 100);
+    snprintf(r->show, sizeof r->show, "%.*s%s", (int)n, s, n < len ? "…" : "");
     return r->show;
 }
 
@@ -233,16 +200,16 @@ static void type_names(const q_program *p, uint32_t t, char *vi, size_t visz, co
     *en = q_type_kind_name[k];
 }
 
-static int fail_type(rec_reader *r, rec_error *err, const char *path, uint32_t t, const char *shown)
+int rec_fail_type(rec_reader *r, rec_error *err, const char *path, uint32_t t, const char *shown)
 {
     char vi[96];
     const char *en;
     type_names(r->p, t, vi, sizeof vi, &en);
-    return fail(r, err, "wrong_type", path, "trường '%s' phải là %s, nhận được %s (wrong type: expected %s)", path,
-                vi, shown, en);
+    return rec_fail(r, err, "wrong_type", path, "trường '%s' phải là %s, nhận được %s (wrong type: expected %s)", path,
+                    vi, shown, en);
 }
 
-static int fail_member(rec_reader *r, rec_error *err, const char *path, uint32_t t, const char *shown)
+int rec_fail_member(rec_reader *r, rec_error *err, const char *path, uint32_t t, const char *shown)
 {
     const q_program *p = r->p;
     const q_type *ty = &p->types[t];
@@ -255,28 +222,30 @@ static int fail_member(rec_reader *r, rec_error *err, const char *path, uint32_t
         if (w < 0) break;
         n += (size_t)w;
     }
-    return fail(r, err, "unknown_value", path,
-                "giá trị %s không hợp lệ cho trường '%s'; giá trị hợp lệ: %s (unknown value; allowed: %s)", shown,
-                path, allowed, allowed);
+    return rec_fail(r, err, "unknown_value", path,
+                    "giá trị %s không hợp lệ cho trường '%s'; giá trị hợp lệ: %s (unknown value; allowed: %s)", shown,
+                    path, allowed, allowed);
 }
 
-/* ---------------------------------------------------------------------
+/* =====================================================================
  * Record buffer
- * ------------------------------------------------------------------- */
+ * ===================================================================== */
 
-static void begin_record(rec_reader *r, uint32_t line)
+void rec_begin(rec_reader *r, uint32_t line)
 {
     arena_reset(&r->strings);
     r->rec.nelems = 0;
     r->rec.id = NULL;
     r->cur_id = NULL;
     r->cur_line = line;
+    r->cur_col = 0;
+    r->pos_base = r->pos = NULL;
     r->rec.line = line;
     r->rec.index = r->index++;
 }
 
 /* Reserve n consecutive element values; *first = index of the first. */
-static bool reserve_elems(rec_reader *r, size_t n, uint32_t *first)
+bool rec_reserve_elems(rec_reader *r, size_t n, uint32_t *first)
 {
     size_t need = (size_t)r->rec.nelems + n;
     if (n > UINT32_MAX || need > UINT32_MAX) return false;
@@ -294,7 +263,7 @@ static bool reserve_elems(rec_reader *r, size_t n, uint32_t *first)
     return true;
 }
 
-static const char *store_str(rec_reader *r, const char *s, size_t len)
+const char *rec_store_str(rec_reader *r, const char *s, size_t len)
 {
     char *d = arena_alloc(&r->strings, len + 1);
     if (!d) return NULL;
@@ -303,44 +272,198 @@ static const char *store_str(rec_reader *r, const char *s, size_t len)
     return d;
 }
 
-/* ---------------------------------------------------------------------
- * Values from JSON
- * ------------------------------------------------------------------- */
-
-/* A binary double as an exact rational. JSON numbers with a fraction reach
- * us as doubles (jansson has no decimal mode). A double holds any decimal
- * of up to 15 significant digits (DBL_DIG) closely enough that printing it
- * with "%.15g" gives back exactly the digits that were written: 89.99 prints
- * "89.99", not 89.98999999999999488409..., and q_parse_decimal then reads
- * that text as 8999/100. So the value is exact for inputs of up to 15
- * significant digits; longer ones are rounded to 15. An exponent
- * ("1e-07", "1e+20") is applied exactly as a power of ten. CSV cells never
- * go through a double: they are parsed as text. */
-static bool real_to_q(double d, q_val *out)
+int rec_store_text(rec_reader *r, const char *s, size_t len, const char *path, const char **out, size_t *outlen,
+                   rec_error *err)
 {
-    if (!isfinite(d)) return false;
-    char buf[40];
-    int n = snprintf(buf, sizeof buf, "%.15g", d);
-    if (n <= 0 || (size_t)n >= sizeof buf) return false;
-    char *e = strchr(buf, 'e');
-    size_t mlen = e ? (size_t)(e - buf) : (size_t)n;
-    q_val m;
-    if (!q_parse_decimal(buf, mlen, &m)) return false;
-    if (!e) {
-        *out = m;
-        return true;
+    size_t i = 0;
+    while (i < len && (unsigned char)s[i] < 0x80) i++;
+    if (i == len) { /* ASCII: already NFC */
+        *out = rec_store_str(r, s, len);
+        *outlen = len;
+        return *out ? 0 : rec_fail_oom(r, err);
     }
-    long x = strtol(e + 1, NULL, 10);
-    if (x > 18 || x < -18) return false;
-    int64_t p10 = 1;
-    for (long i = 0; i < (x < 0 ? -x : x); i++) p10 *= 10;
-    q_val scale = q_int(p10);
-    return (x < 0 ? q_div(m, scale, out) : q_mul(m, scale, out)) == Q_OK;
+    utf8proc_uint8_t *d = NULL;
+    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &d,
+                                      UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+    if (n < 0) {
+        free(d);
+        if (n == UTF8PROC_ERROR_NOMEM) return rec_fail_oom(r, err);
+        return rec_fail(r, err, "wrong_type", path, "trường '%s' không phải văn bản UTF-8 hợp lệ: %s (invalid UTF-8)",
+                        path, utf8proc_errmsg(n));
+    }
+    *out = rec_store_str(r, (const char *)d, (size_t)n);
+    *outlen = (size_t)n;
+    free(d);
+    return *out ? 0 : rec_fail_oom(r, err);
 }
 
-static int dec_json(rec_reader *r, uint32_t t, json_t *v, const char *path, q_val *out, rec_error *err);
+/* =====================================================================
+ * Exact numbers: the text's digits straight into n/d, never a double
+ * ===================================================================== */
 
-static int dec_absent(rec_reader *r, const q_field *f, const char *path, q_val *out, uint8_t *present, rec_error *err)
+typedef enum num_rc { NUM_OK, NUM_SYNTAX, NUM_PRECISE } num_rc;
+
+/* [sign] digits [. digits] [e [sign] digits] -> ±m × 10^e, m without
+ * trailing zeros (at most 38 significant digits kept: more that are not
+ * zeros cannot be exact in 64 bits anyway). */
+static num_rc scan_number(const char *s, size_t len, bool csv, bool *neg, __int128 *m, int64_t *e)
+{
+    size_t i = 0;
+    *neg = false;
+    *m = 0;
+    int64_t x = 0;
+    unsigned sig = 0;
+    bool over = false, digits = false;
+    if (i < len && (s[i] == '-' || (csv && s[i] == '+'))) *neg = s[i++] == '-';
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+        digits = true;
+        int d = s[i] - '0';
+        if (*m == 0 && d == 0) continue;
+        if (sig < 38) {
+            *m = *m * 10 + d;
+            sig++;
+        } else {
+            over |= d != 0;
+            x++;
+        }
+    }
+    if (i < len && s[i] == '.') {
+        i++;
+        bool fd = false;
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+            fd = digits = true;
+            int d = s[i] - '0';
+            if (sig < 38 && (*m != 0 || d != 0)) {
+                *m = *m * 10 + d;
+                sig++;
+                x--;
+            } else if (*m == 0) {
+                x--;
+            } else {
+                over |= d != 0;
+            }
+        }
+        if (!fd && !csv) return NUM_SYNTAX;
+    }
+    if (!digits) return NUM_SYNTAX;
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        bool eneg = false;
+        if (i < len && (s[i] == '-' || s[i] == '+')) eneg = s[i++] == '-';
+        if (i == len || s[i] < '0' || s[i] > '9') return NUM_SYNTAX;
+        int64_t ex = 0;
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+            if (ex < 1000000) ex = ex * 10 + (s[i] - '0');
+        x += eneg ? -ex : ex;
+    }
+    if (i != len) return NUM_SYNTAX;
+    if (*m == 0) {
+        *e = 0;
+        return NUM_OK;
+    }
+    if (over) return NUM_PRECISE;
+    while (*m % 10 == 0) {
+        *m /= 10;
+        x++;
+    }
+    *e = x;
+    return NUM_OK;
+}
+
+/* ±m × 10^e exactly as n/d in 64 bits, or NUM_PRECISE. */
+static num_rc exact_q(bool neg, __int128 m, int64_t e, q_val *out)
+{
+    const __int128 max = INT64_MAX;
+    if (m == 0) {
+        *out = q_int(0);
+        return NUM_OK;
+    }
+    if (e > 38 || e < -38) return NUM_PRECISE;
+    __int128 p10 = 1;
+    for (int64_t i = 0; i < (e < 0 ? -e : e); i++) p10 *= 10;
+    __int128 n = m, d = 1;
+    if (e >= 0) {
+        if (m > max / p10) return NUM_PRECISE;
+        n = m * p10;
+    } else {
+        __int128 a = m, b = p10;
+        while (b) {
+            __int128 t = a % b;
+            a = b;
+            b = t;
+        }
+        n = m / a;
+        d = p10 / a;
+    }
+    if (n > max || d > max) return NUM_PRECISE;
+    out->n = neg ? -(int64_t)n : (int64_t)n;
+    out->d = (int64_t)d;
+    return NUM_OK;
+}
+
+int rec_number(rec_reader *r, uint32_t t, const char *s, size_t len, const char *path, bool csv, q_val *out,
+               rec_error *err)
+{
+    const q_type *ty = &r->p->types[t];
+    size_t n = len;
+    if (csv && ty->kind == QT_PERCENT && n && s[n - 1] == '%') n--; /* "55%" reads as 55 */
+    bool neg;
+    __int128 m;
+    int64_t e;
+    num_rc rc = scan_number(s, n, csv, &neg, &m, &e);
+    if (rc == NUM_OK) rc = exact_q(neg, m, ty->kind == QT_PERCENT ? e - 2 : e, out); /* a percent is n/100 */
+    if (rc == NUM_OK && (ty->kind != QT_INT || out->d == 1)) return 0;
+    const char *shown = csv ? NULL : rec_show_text(r, s, len);
+    if (csv) {
+        size_t c = rec_utf8_cut(s, len, 100);
+        snprintf(r->show, sizeof r->show, "\"%.*s%s\"", (int)c, s, c < len ? "…" : "");
+        shown = r->show;
+    }
+    if (rc == NUM_SYNTAX) return rec_fail_type(r, err, path, t, shown);
+    if (rc == NUM_PRECISE) {
+        char vi[96];
+        const char *en;
+        type_names(r->p, t, vi, sizeof vi, &en);
+        bool pct = ty->kind == QT_PERCENT;
+        return rec_fail(r, err, "too_precise", path,
+                        "trường '%s': số %s có nhiều chữ số hơn %s giữ được chính xác (tử số và mẫu số 64 bit: "
+                        "khoảng 18 chữ số%s; không làm tròn) (more digits than a %s field holds exactly: 64-bit "
+                        "numerator and denominator, about 18 digits%s; never rounded)",
+                        path, shown, vi, pct ? ", phần trăm: 16 chữ số sau dấu phẩy" : "", en,
+                        pct ? ", 16 decimals for a percent" : "");
+    }
+    if (ty->kind == QT_INT && out->d != 1) return rec_fail_type(r, err, path, t, shown);
+    return 0;
+}
+
+/* =====================================================================
+ * Common parts of a record: id, kind, absent fields, checks
+ * ===================================================================== */
+
+int rec_set_id(rec_reader *r, const char *s, size_t len, bool check_dup, rec_error *err)
+{
+    const char *id;
+    size_t il;
+    if (rec_store_text(r, s, len, "id", &id, &il, err)) return -1;
+    r->cur_id = id;
+    r->rec.id = id;
+    if (il > REC_ID_MAX) {
+        size_t c = rec_utf8_cut(id, il, 60);
+        return rec_fail(r, err, "limit", "id",
+                        "mã bản ghi dài %zu byte, quá giới hạn %u byte: '%.*s…' (record id longer than %u bytes)", il,
+                        REC_ID_MAX, (int)c, id, REC_ID_MAX);
+    }
+    if (!check_dup) return 0;
+    uint32_t first = 0;
+    int added = strset_add(&r->ids, id, il, r->cur_line, &first);
+    if (added < 0) return rec_fail_oom(r, err);
+    if (added == 0)
+        return rec_fail(r, err, "duplicate_id", "id",
+                        "mã '%s' bị trùng với bản ghi ở dòng %u (duplicate id; first seen at line %u)", id, first, first);
+    return 0;
+}
+
+int rec_absent(rec_reader *r, const q_field *f, const char *path, q_val *out, uint8_t *present, rec_error *err)
 {
     const q_program *p = r->p;
     if ((f->flags & QF_DEFAULT) && f->deflt < p->nconsts) {
@@ -356,283 +479,34 @@ static int dec_absent(rec_reader *r, const q_field *f, const char *path, q_val *
         return 0;
     }
     const char *label = prog_str(p, f->label);
-    return fail(r, err, "missing_field", path, "thiếu trường bắt buộc '%s'%s%s%s (missing required field)", path,
-                *label ? " (" : "", label, *label ? ")" : "");
+    return rec_fail(r, err, "missing_field", path, "thiếu trường bắt buộc '%s'%s%s%s (missing required field)", path,
+                    *label ? " (" : "", label, *label ? ")" : "");
 }
 
-/* One struct element from a JSON object into elems[base .. +count]. */
-static int dec_struct_json(rec_reader *r, uint32_t st, json_t *obj, const char *path, uint32_t base,
-                           rec_error *err)
+/* After a missing required field, name every other required field of the
+ * kind that the record lacks too (`absent(r, ctx, i)`: field i is absent or
+ * empty), in one message ("cũng thiếu: 'a', 'b'"), so that a record of
+ * another shape (a 124 record rated by central-366) is fixed in one pass.
+ * What does not fit in the message is counted, never dropped silently. */
+void rec_more_missing(rec_reader *r, const q_kind *kd, uint32_t from,
+                      bool (*absent)(rec_reader *, const void *, uint32_t), const void *ctx, rec_error *err)
 {
     const q_program *p = r->p;
-    const q_type *ty = &p->types[st];
-    if (!json_is_object(obj)) return fail_type(r, err, path, st, show_json(r, obj));
-    for (uint32_t j = 0; j < ty->count; j++) {
-        const q_field *f = &p->fields[ty->first + j];
-        const char *fname = prog_str(p, f->name);
-        char sub[128];
-        /* a field path longer than the error's field buffer is cut, on purpose */
-        if (snprintf(sub, sizeof sub, "%s.%s", path, fname) >= (int)sizeof sub) sub[sizeof sub - 1] = 0;
-        json_t *v = json_object_get(obj, fname);
-        q_val x;
-        int rc = (!v || json_is_null(v)) ? dec_absent(r, f, sub, &x, NULL, err) : dec_json(r, f->type, v, sub, &x, err);
-        if (rc) return rc;
-        r->rec.elems[base + (f->slot < ty->count ? f->slot : j)] = x;
+    size_t n = strlen(err->message), extra = 0, listed = 0;
+    for (uint32_t i = from; i < kd->nfields; i++) {
+        const q_field *f = &p->fields[kd->first_field + i];
+        if ((f->flags & (QF_OPTIONAL | QF_BATCH | QF_DEFAULT)) || !absent(r, ctx, i)) continue;
+        const char *name = prog_str(p, f->name);
+        if (n + strlen(name) + 64 < sizeof err->message) /* room kept for the count */
+            n += (size_t)snprintf(err->message + n, sizeof err->message - n, "%s'%s'",
+                                  listed++ ? ", " : "; cũng thiếu (also missing): ", name);
+        else
+            extra++;
     }
-    /* Keys the struct does not declare: warned like record fields. */
-    if (json_object_size(obj) > ty->count) {
-        const char *key;
-        json_t *val;
-        json_object_foreach(obj, key, val) {
-            bool known = false;
-            for (uint32_t j = 0; j < ty->count && !known; j++)
-                known = strcmp(prog_str(p, p->fields[ty->first + j].name), key) == 0;
-            if (!known) warn_unknown_field(r, key, strlen(key), r->rec.kind);
-        }
-    }
-    return 0;
+    if (extra) snprintf(err->message + n, sizeof err->message - n, " và %zu trường khác (and %zu more)", extra, extra);
 }
 
-static int dec_json(rec_reader *r, uint32_t t, json_t *v, const char *path, q_val *out, rec_error *err)
-{
-    const q_program *p = r->p;
-    if (t >= p->ntypes) return fail(r, err, "eval", path, "kiểu không hợp lệ (invalid type index)");
-    const q_type *ty = &p->types[t];
-    switch (ty->kind) {
-    case QT_INT:
-        if (json_is_integer(v)) {
-            *out = q_int(json_integer_value(v));
-            return 0;
-        }
-        if (json_is_real(v)) {
-            double d = json_real_value(v);
-            if (d == floor(d) && fabs(d) < 9007199254740992.0) {
-                *out = q_int((int64_t)d);
-                return 0;
-            }
-        }
-        return fail_type(r, err, path, t, show_json(r, v));
-    case QT_DECIMAL:
-    case QT_PERCENT: {
-        q_val x;
-        if (json_is_integer(v)) x = q_int(json_integer_value(v));
-        else if (!json_is_real(v) || !real_to_q(json_real_value(v), &x)) return fail_type(r, err, path, t, show_json(r, v));
-        if (ty->kind == QT_PERCENT && q_div(x, q_int(100), &x) != Q_OK) return fail_type(r, err, path, t, show_json(r, v));
-        *out = x;
-        return 0;
-    }
-    case QT_BOOL:
-        if (!json_is_boolean(v)) return fail_type(r, err, path, t, show_json(r, v));
-        *out = q_bool(json_is_true(v));
-        return 0;
-    case QT_DATE: {
-        int64_t days;
-        if (!json_is_string(v) || !q_parse_date(json_string_value(v), json_string_length(v), &days))
-            return fail_type(r, err, path, t, show_json(r, v));
-        *out = q_int(days);
-        return 0;
-    }
-    case QT_STRING: {
-        if (!json_is_string(v)) return fail_type(r, err, path, t, show_json(r, v));
-        size_t len = json_string_length(v);
-        const char *s = store_str(r, json_string_value(v), len);
-        if (!s) return fail_oom(r, err);
-        *out = (q_val){(int64_t)(intptr_t)s, (int64_t)len};
-        return 0;
-    }
-    case QT_ENUM:
-    case QT_SCALE: {
-        if (!json_is_string(v)) return fail_type(r, err, path, t, show_json(r, v));
-        int m = prog_find_member(p, t, json_string_value(v), json_string_length(v));
-        if (m < 0) return fail_member(r, err, path, t, show_json(r, v));
-        *out = q_int(m);
-        return 0;
-    }
-    case QT_LIST: {
-        if (!json_is_array(v)) return fail_type(r, err, path, t, show_json(r, v));
-        uint32_t et = ty->elem;
-        if (et >= p->ntypes) return fail(r, err, "eval", path, "kiểu không hợp lệ (invalid type index)");
-        bool is_struct = p->types[et].kind == QT_STRUCT;
-        size_t stride = is_struct ? p->types[et].count : 1, n = json_array_size(v);
-        uint32_t first;
-        if ((stride && n > SIZE_MAX / stride) || !reserve_elems(r, n * stride, &first)) return fail_oom(r, err);
-        for (size_t i = 0; i < n; i++) {
-            char sub[128];
-            snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-            json_t *e = json_array_get(v, i);
-            if (is_struct) {
-                int rc = dec_struct_json(r, et, e, sub, first + (uint32_t)(i * stride), err);
-                if (rc) return rc;
-            } else {
-                q_val x;
-                int rc = dec_json(r, et, e, sub, &x, err);
-                if (rc) return rc;
-                r->rec.elems[first + i] = x; /* elems may have moved: index, not pointer */
-            }
-        }
-        *out = (q_val){first, (int64_t)n};
-        return 0;
-    }
-    default: /* QT_STRUCT outside a list has no one-slot representation */
-        return fail_type(r, err, path, t, show_json(r, v));
-    }
-}
-
-/* ---------------------------------------------------------------------
- * Values from CSV text
- * ------------------------------------------------------------------- */
-
-static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-static void trim(const char **s, size_t *len)
-{
-    while (*len && is_space(**s)) {
-        (*s)++;
-        (*len)--;
-    }
-    while (*len && is_space((*s)[*len - 1])) (*len)--;
-}
-
-static bool text_eq_ci(const char *s, size_t len, const char *word)
-{
-    size_t n = strlen(word);
-    if (n != len) return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-        if (c != word[i]) return false;
-    }
-    return true;
-}
-
-static int dec_text(rec_reader *r, uint32_t t, const char *s, size_t len, const char *path, q_val *out,
-                    rec_error *err)
-{
-    const q_program *p = r->p;
-    if (t >= p->ntypes) return fail(r, err, "eval", path, "kiểu không hợp lệ (invalid type index)");
-    const q_type *ty = &p->types[t];
-    if (ty->kind != QT_STRING) trim(&s, &len);
-    switch (ty->kind) {
-    case QT_INT: {
-        q_val x;
-        if (!q_parse_decimal(s, len, &x) || x.d != 1) return fail_type(r, err, path, t, show_text(r, s, len));
-        *out = x;
-        return 0;
-    }
-    case QT_DECIMAL:
-    case QT_PERCENT: {
-        q_val x;
-        size_t n = len;
-        if (ty->kind == QT_PERCENT && n && s[n - 1] == '%') n--; /* "55%" reads as 55 */
-        if (!q_parse_decimal(s, n, &x)) return fail_type(r, err, path, t, show_text(r, s, len));
-        if (ty->kind == QT_PERCENT && q_div(x, q_int(100), &x) != Q_OK)
-            return fail_type(r, err, path, t, show_text(r, s, len));
-        *out = x;
-        return 0;
-    }
-    case QT_BOOL:
-        if (text_eq_ci(s, len, "true") || (len == 1 && s[0] == '1')) *out = q_bool(true);
-        else if (text_eq_ci(s, len, "false") || (len == 1 && s[0] == '0')) *out = q_bool(false);
-        else return fail_type(r, err, path, t, show_text(r, s, len));
-        return 0;
-    case QT_DATE: {
-        int64_t days;
-        if (!q_parse_date(s, len, &days)) return fail_type(r, err, path, t, show_text(r, s, len));
-        *out = q_int(days);
-        return 0;
-    }
-    case QT_STRING: {
-        const char *d = store_str(r, s, len);
-        if (!d) return fail_oom(r, err);
-        *out = (q_val){(int64_t)(intptr_t)d, (int64_t)len};
-        return 0;
-    }
-    case QT_ENUM:
-    case QT_SCALE: {
-        int m = prog_find_member(p, t, s, len);
-        if (m < 0) return fail_member(r, err, path, t, show_text(r, s, len));
-        *out = q_int(m);
-        return 0;
-    }
-    case QT_LIST: {
-        uint32_t et = ty->elem;
-        if (et >= p->ntypes) return fail(r, err, "eval", path, "kiểu không hợp lệ (invalid type index)");
-        uint8_t ek = p->types[et].kind;
-        if (ek == QT_STRUCT) {
-            /* A list of structs is written as JSON array text inside the cell. */
-            json_error_t je;
-            json_t *arr = json_loadb(s, len, 0, &je);
-            if (!arr)
-                return fail(r, err, "wrong_type", path,
-                            "ô '%s' phải chứa một mảng JSON: %s ở cột %d (cell must hold a JSON array)", path,
-                            je.text, je.column);
-            int rc = dec_json(r, t, arr, path, out, err);
-            json_decref(arr);
-            return rc;
-        }
-        if (ek == QT_LIST) return fail_type(r, err, path, t, show_text(r, s, len));
-        /* Scalars: `;`-separated. A trailing `;` is tolerated. */
-        size_t n = 1;
-        for (size_t i = 0; i < len; i++) n += s[i] == ';';
-        const char *last = NULL;
-        for (size_t i = len; i-- > 0;)
-            if (s[i] == ';') {
-                last = s + i;
-                break;
-            }
-        if (last) {
-            const char *tail = last + 1;
-            size_t tl = len - (size_t)(tail - s);
-            trim(&tail, &tl);
-            if (!tl) n--;
-        }
-        uint32_t first;
-        if (!reserve_elems(r, n, &first)) return fail_oom(r, err);
-        const char *q = s;
-        for (size_t i = 0; i < n; i++) {
-            const char *semi = memchr(q, ';', len - (size_t)(q - s));
-            size_t il = semi ? (size_t)(semi - q) : len - (size_t)(q - s);
-            const char *item = q;
-            trim(&item, &il);
-            char sub[128];
-            snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-            if (!il && p->types[et].kind != QT_STRING)
-                return fail(r, err, "wrong_type", path, "phần tử '%s' rỗng (empty list item)", sub);
-            q_val x;
-            int rc = dec_text(r, et, item, il, sub, &x, err);
-            if (rc) return rc;
-            r->rec.elems[first + i] = x;
-            q = semi ? semi + 1 : s + len;
-        }
-        *out = (q_val){first, (int64_t)n};
-        return 0;
-    }
-    default:
-        return fail_type(r, err, path, t, show_text(r, s, len));
-    }
-}
-
-/* ---------------------------------------------------------------------
- * Common parts of a record: id, kind, duplicates, checks
- * ------------------------------------------------------------------- */
-
-static int set_id(rec_reader *r, const char *s, size_t len, bool check_dup, rec_error *err)
-{
-    const char *id = store_str(r, s, len);
-    if (!id) return fail_oom(r, err);
-    r->cur_id = id;
-    r->rec.id = id;
-    if (!check_dup) return 0;
-    uint32_t first = 0;
-    int added = strset_add(&r->ids, s, len, r->cur_line, &first);
-    if (added < 0) return fail_oom(r, err);
-    if (added == 0)
-        return fail(r, err, "duplicate_id", "id", "mã '%s' bị trùng với bản ghi ở dòng %u (duplicate id; first seen at line %u)",
-                    id, first, first);
-    return 0;
-}
-
-static int unknown_kind(rec_reader *r, const char *shown, rec_error *err)
+int rec_unknown_kind(rec_reader *r, const char *shown, rec_error *err)
 {
     const q_program *p = r->p;
     char kinds[300];
@@ -646,9 +520,34 @@ static int unknown_kind(rec_reader *r, const char *shown, rec_error *err)
         if (w < 0) break;
         n += (size_t)w;
     }
-    return fail(r, err, "unknown_kind", "kind",
-                "loại đối tượng %s không có trong bộ quy tắc; bộ quy tắc xếp loại: %s (unknown kind; the ruleset rates: %s)",
-                shown, kinds, kinds);
+    return rec_fail(r, err, "unknown_kind", "kind",
+                    "loại đối tượng %s không có trong bộ quy tắc; bộ quy tắc xếp loại: %s (unknown kind; the ruleset "
+                    "rates: %s)",
+                    shown, kinds, kinds);
+}
+
+/* Field index (within kind k) of a key, QUY_NONE if the kind has none:
+ * first the field after the last one found (keys usually come in the
+ * declared order), then the hash. */
+uint32_t rec_field_index(rec_reader *r, uint32_t k, const char *name, size_t len)
+{
+    const q_program *p = r->p;
+    const q_kind *kd = &p->kinds[k];
+    uint32_t g = r->guess[k];
+    if (g < kd->nfields && r->flen[kd->first_field + g] == len &&
+        !memcmp(r->fname[kd->first_field + g], name, len)) {
+        r->guess[k] = g + 1;
+        return g;
+    }
+    char key[258];
+    if (len > 256) return QUY_NONE;
+    key[0] = (char)(k & 0xFF);
+    key[1] = (char)(k >> 8);
+    memcpy(key + 2, name, len);
+    const uint32_t *v = strset_get(&r->fieldmap, key, len + 2);
+    if (!v) return QUY_NONE;
+    r->guess[k] = *v + 1;
+    return *v;
 }
 
 /* A value for a message, by its type. */
@@ -736,6 +635,8 @@ static int run_checks(rec_reader *r, uint32_t k, rec_error *err)
 {
     const q_program *p = r->p;
     const q_kind *kd = &p->kinds[k];
+    r->pos = NULL; /* a check is about the record, not one place in it */
+    r->cur_col = 0;
     for (uint32_t c = 0; c < kd->nchecks; c++) {
         if (kd->first_check + c >= p->nchecks) break;
         const q_check *ck = &p->checks[kd->first_check + c];
@@ -743,19 +644,20 @@ static int run_checks(rec_reader *r, uint32_t k, rec_error *err)
         q_val v = {0, 0};
         int e = vm_eval(p, ck->entry, &r->rec, &v);
         if (e != VM_OK)
-            return fail(r, err, "eval", fname, "không kiểm tra được ràng buộc '%s': %s (check could not be evaluated)",
-                        prog_str(p, ck->text), e > 0 && e < VM__COUNT ? vm_error_message[e] : "?");
+            return rec_fail(r, err, "eval", fname,
+                            "không kiểm tra được ràng buộc '%s': %s (check could not be evaluated)",
+                            prog_str(p, ck->text), e > 0 && e < VM__COUNT ? vm_error_message[e] : "?");
         if (v.n == 0) {
             char vals[256];
             check_values(p, &r->rec, kd, ck, vals, sizeof vals);
-            return fail(r, err, "constraint", fname, "vi phạm ràng buộc '%s': %s (constraint violated)",
-                        prog_str(p, ck->text), vals);
+            return rec_fail(r, err, "constraint", fname, "vi phạm ràng buộc '%s': %s (constraint violated)",
+                            prog_str(p, ck->text), vals);
         }
     }
     return 0;
 }
 
-static int finish(rec_reader *r, uint32_t k, q_record **out, rec_error *err)
+int rec_finish(rec_reader *r, uint32_t k, q_record **out, rec_error *err)
 {
     r->rec.kind = k;
     int rc = run_checks(r, k, err);
@@ -764,111 +666,13 @@ static int finish(rec_reader *r, uint32_t k, q_record **out, rec_error *err)
     return 1;
 }
 
-/* ---------------------------------------------------------------------
- * A record from a JSON object
- * ------------------------------------------------------------------- */
-
-/* After a missing required field, name every other required field of the
- * kind that the record lacks too (`absent(r, ctx, i)`: field i is absent or
- * empty), in one message ("cũng thiếu: 'a', 'b'"), so that a record of
- * another shape (a 124 record rated by central-366) is fixed in one pass.
- * What does not fit in the message is counted, never dropped silently. */
-static void more_missing(rec_reader *r, const q_kind *kd, uint32_t from, bool (*absent)(rec_reader *, const void *, uint32_t),
-                         const void *ctx, rec_error *err)
-{
-    const q_program *p = r->p;
-    size_t n = strlen(err->message), extra = 0, listed = 0;
-    for (uint32_t i = from; i < kd->nfields; i++) {
-        const q_field *f = &p->fields[kd->first_field + i];
-        if ((f->flags & (QF_OPTIONAL | QF_BATCH | QF_DEFAULT)) || !absent(r, ctx, i)) continue;
-        const char *name = prog_str(p, f->name);
-        if (n + strlen(name) + 64 < sizeof err->message) /* room kept for the count */
-            n += (size_t)snprintf(err->message + n, sizeof err->message - n, "%s'%s'",
-                                  listed++ ? ", " : "; cũng thiếu (also missing): ", name);
-        else
-            extra++;
-    }
-    if (extra) snprintf(err->message + n, sizeof err->message - n, " và %zu trường khác (and %zu more)", extra, extra);
-}
-
-static bool csv_absent(rec_reader *r, const void *cols, uint32_t i);
-static bool json_absent(rec_reader *r, const void *obj, uint32_t i)
-{
-    const q_field *f = &r->p->fields[r->p->kinds[r->rec.kind].first_field + i];
-    json_t *v = json_object_get((json_t *)obj, prog_str(r->p, f->name));
-    return !v || json_is_null(v);
-}
-
-static int decode_object(rec_reader *r, json_t *obj, bool check_dup, q_record **out, rec_error *err)
-{
-    const q_program *p = r->p;
-    if (!json_is_object(obj))
-        return fail(r, err, "bad_json", "", "bản ghi phải là một đối tượng JSON, nhận được %s (record is not a JSON object)",
-                    show_json(r, obj));
-    json_t *jid = json_object_get(obj, "id");
-    if (!jid || json_is_null(jid)) return fail(r, err, "missing_field", "id", "thiếu trường bắt buộc 'id' (missing required field)");
-    if (!json_is_string(jid))
-        return fail(r, err, "wrong_type", "id", "trường 'id' phải là chuỗi, nhận được %s (wrong type: expected string)",
-                    show_json(r, jid));
-    int rc = set_id(r, json_string_value(jid), json_string_length(jid), check_dup, err);
-    if (rc) return rc;
-    json_t *jkind = json_object_get(obj, "kind");
-    if (!jkind || json_is_null(jkind))
-        return fail(r, err, "missing_field", "kind", "thiếu trường bắt buộc 'kind' (missing required field)");
-    if (!json_is_string(jkind))
-        return fail(r, err, "wrong_type", "kind", "trường 'kind' phải là chuỗi, nhận được %s (wrong type: expected string)",
-                    show_json(r, jkind));
-    uint32_t k = prog_find_kind(p, json_string_value(jkind), json_string_length(jkind));
-    if (k == QUY_NONE || k >= p->nkinds) return unknown_kind(r, show_json(r, jkind), err);
-    r->rec.kind = k;
-
-    const q_kind *kd = &p->kinds[k];
-    size_t matched = 2; /* id, kind */
-    for (uint32_t i = 0; i < kd->nfields && !rc; i++) {
-        const q_field *f = &p->fields[kd->first_field + i];
-        uint16_t slot = f->slot < kd->nfields ? f->slot : (uint16_t)i;
-        const char *name = prog_str(p, f->name);
-        json_t *v = json_object_get(obj, name);
-        if (v && (strcmp(name, "id") && strcmp(name, "kind"))) matched++;
-        q_val x = {0, 0};
-        if (!v || json_is_null(v)) {
-            rc = dec_absent(r, f, name, &x, &r->rec.present[slot], err);
-        } else {
-            rc = dec_json(r, f->type, v, name, &x, err);
-            r->rec.present[slot] = 1;
-        }
-        r->rec.slots[slot] = x;
-        if (rc && !strcmp(err->code, "missing_field")) more_missing(r, kd, i + 1, json_absent, obj, err);
-    }
-    /* Unknown keys are warned about even when the record is rejected: a
-     * misspelt field name is the likely cause of a "missing field". */
-    if (rc || json_object_size(obj) > matched) {
-        const char *key;
-        json_t *val;
-        json_object_foreach(obj, key, val) {
-            if (!strcmp(key, "id") || !strcmp(key, "kind")) continue;
-            size_t kl = strlen(key);
-            if (strset_get(&r->warned, key, kl)) continue; /* warned once already */
-            bool known;
-            if (k < 32) {
-                const uint32_t *kinds = strset_get(&r->names, key, kl);
-                known = kinds && (*kinds >> k & 1u);
-            } else {
-                known = prog_find_field(p, k, key, kl) != QUY_NONE;
-            }
-            if (!known) warn_unknown_field(r, key, kl, k);
-        }
-    }
-    if (rc) return rc;
-    return finish(r, k, out, err);
-}
-
 /* =====================================================================
  * Input buffer
  * ===================================================================== */
 
-/* Read more input; false at end of input (or on a read error). */
-static bool fill(rec_reader *r)
+/* Read more input; false at end of input (or on a read error). One byte
+ * past `end` is always allocated, for the JSON scanner's NUL sentinel. */
+bool rec_fill(rec_reader *r)
 {
     if (r->eof || !r->in) return false;
     if (r->start > 0) {
@@ -878,7 +682,7 @@ static bool fill(rec_reader *r)
     }
     if (r->end == r->cap) {
         size_t ncap = r->cap ? r->cap * 2 : 65536;
-        char *nb = realloc(r->buf, ncap);
+        char *nb = realloc(r->buf, ncap + 1);
         if (!nb) {
             r->eof = true;
             return false;
@@ -895,21 +699,41 @@ static bool fill(rec_reader *r)
     return true;
 }
 
-/* Next physical line, with its '\n' if it has one; -1 at end of input.
- * *s points into the buffer and stays valid until the next read. */
-static long next_line(rec_reader *r, const char **s)
+/* Discard the rest of a line that was too long (up to its '\n'). */
+static bool skip_rest(rec_reader *r)
+{
+    while (r->skipping) {
+        const char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+        if (nl) {
+            r->start = (size_t)(nl - r->buf) + 1;
+            r->skipping = false;
+            break;
+        }
+        r->start = r->end;
+        if (!rec_fill(r)) return false;
+    }
+    return true;
+}
+
+/* Next physical line, with its '\n' if it has one; -1 at end of input;
+ * -2 if it is longer than max_line (then it is skipped, never buffered
+ * whole). *s points into the buffer and stays valid until the next read. */
+long rec_next_line(rec_reader *r, const char **s)
 {
     size_t scanned = 0;
+    if (!skip_rest(r)) return -1;
     for (;;) {
         const char *nl = memchr(r->buf + r->start + scanned, '\n', r->end - r->start - scanned);
         if (nl) {
             size_t len = (size_t)(nl - (r->buf + r->start)) + 1;
+            if (len - 1 > r->lim.max_line) break;
             *s = r->buf + r->start;
             r->start += len;
             return (long)len;
         }
         scanned = r->end - r->start;
-        if (!fill(r)) {
+        if (scanned > r->lim.max_line) break;
+        if (!rec_fill(r)) {
             if (r->end > r->start) {
                 size_t len = r->end - r->start;
                 *s = r->buf + r->start;
@@ -919,9 +743,23 @@ static long next_line(rec_reader *r, const char **s)
             return -1;
         }
     }
+    r->skipping = true;
+    skip_rest(r);
+    return -2;
 }
 
-static bool blank(const char *s, size_t n)
+int rec_line_too_long(rec_reader *r, rec_error *err)
+{
+    rec_begin(r, r->line);
+    return rec_fail(r, err, "limit", "",
+                    "dòng %u dài hơn giới hạn %u byte của một bản ghi; bỏ qua dòng này (record longer than the "
+                    "limit of %u bytes; raise it with --max-line)",
+                    r->line, r->lim.max_line, r->lim.max_line);
+}
+
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+bool rec_blank(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (!is_space(s[i])) return false;
@@ -934,9 +772,9 @@ static void sniff(rec_reader *r)
 {
     bool bom_checked = false;
     for (;;) {
-        if (r->start == r->end && !fill(r)) break;
+        if (r->start == r->end && !rec_fill(r)) break;
         if (!bom_checked) {
-            while (r->end - r->start < 3 && fill(r)) {}
+            while (r->end - r->start < 3 && rec_fill(r)) {}
             if (r->end - r->start >= 3 && !memcmp(r->buf + r->start, "\xEF\xBB\xBF", 3)) r->start += 3;
             bom_checked = true;
             continue;
@@ -951,404 +789,48 @@ static void sniff(rec_reader *r)
     r->fmt = c == '[' ? REC_JSON : c == '{' ? REC_JSONL : REC_CSV;
 }
 
-static int io_error(rec_reader *r, rec_error *err)
+int rec_io_error(rec_reader *r, rec_error *err)
 {
     if (r->in && ferror(r->in) && !r->io_reported) {
         r->io_reported = true;
         r->done = true;
-        begin_record(r, r->line);
-        return fail(r, err, "io", "", "lỗi đọc dữ liệu vào: %s (read error)", strerror(errno));
+        rec_begin(r, r->line);
+        return rec_fail(r, err, "io", "", "lỗi đọc dữ liệu vào: %s (read error)", strerror(errno));
     }
     r->done = true;
     return 0;
 }
 
 /* =====================================================================
- * JSON Lines
- * ===================================================================== */
-
-static int next_jsonl(rec_reader *r, q_record **out, rec_error *err)
-{
-    for (;;) {
-        const char *s;
-        long n = next_line(r, &s);
-        if (n < 0) return io_error(r, err);
-        r->line++;
-        if (blank(s, (size_t)n)) continue;
-        begin_record(r, r->line);
-        json_error_t je;
-        json_t *obj = json_loadb(s, (size_t)n, 0, &je);
-        if (!obj)
-            return fail(r, err, "bad_json", "", "JSON không hợp lệ ở cột %d: %s (invalid JSON)", je.column, je.text);
-        int rc = decode_object(r, obj, true, out, err);
-        json_decref(obj); /* strings were copied into the record */
-        return rc;
-    }
-}
-
-/* =====================================================================
- * A JSON array: parsed element by element (so each object's line is
- * known), all before the first record is returned — a syntax error
- * anywhere loses the whole array, reported once.
- * ===================================================================== */
-
-static void free_items(rec_reader *r)
-{
-    for (size_t i = r->next_item; i < r->nitems; i++) json_decref(r->items[i]);
-    free(r->items);
-    free(r->item_line);
-    r->items = NULL;
-    r->item_line = NULL;
-    r->nitems = r->next_item = 0;
-}
-
-static int load_array(rec_reader *r, rec_error *err)
-{
-    while (fill(r)) {}
-    if (r->in && ferror(r->in)) return io_error(r, err);
-    const char *b = r->buf + r->start;
-    size_t len = r->end - r->start, i = 0, cap = 0;
-    uint32_t ln = r->line + 1;
-    size_t lstart = 0; /* offset of the current line's first byte */
-    r->done = true;    /* whatever happens, the array is read once */
-#define SKIP_WS()                                      \
-    while (i < len && is_space(b[i])) {                \
-        if (b[i] == '\n') {                            \
-            ln++;                                      \
-            lstart = i + 1;                            \
-        }                                              \
-        i++;                                           \
-    }
-    const char *why = NULL;
-    if (len == 0 || b[0] != '[') {
-        why = "dữ liệu vào không phải một mảng JSON (expected a JSON array)";
-        goto syntax;
-    }
-    i = 1;
-    SKIP_WS();
-    if (i < len && b[i] == ']') {
-        i++;
-    } else {
-        for (;;) {
-            SKIP_WS();
-            uint32_t eline = ln;
-            int ecol = (int)(i - lstart) + 1;
-            json_error_t je;
-            json_t *v = json_loadb(b + i, len - i, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &je);
-            if (!v) {
-                begin_record(r, eline + (uint32_t)(je.line > 0 ? je.line - 1 : 0));
-                free_items(r);
-                return fail(r, err, "bad_json", "", "JSON không hợp lệ ở cột %d: %s (invalid JSON; the array is not read)",
-                            je.line == 1 ? ecol + je.column - 1 : je.column, je.text);
-            }
-            if (r->nitems == cap) {
-                size_t ncap = cap ? cap * 2 : 256;
-                json_t **ni = realloc(r->items, ncap * sizeof *ni);
-                uint32_t *nl = ni ? realloc(r->item_line, ncap * sizeof *nl) : NULL;
-                if (ni) r->items = ni;
-                if (!ni || !nl) {
-                    json_decref(v);
-                    free_items(r);
-                    begin_record(r, eline);
-                    return fail_oom(r, err);
-                }
-                r->item_line = nl;
-                cap = ncap;
-            }
-            r->items[r->nitems] = v;
-            r->item_line[r->nitems++] = eline;
-            size_t used = (size_t)je.position;
-            for (size_t j = i; j < i + used && j < len; j++)
-                if (b[j] == '\n') {
-                    ln++;
-                    lstart = j + 1;
-                }
-            i += used;
-            SKIP_WS();
-            if (i < len && b[i] == ',') {
-                i++;
-                continue;
-            }
-            if (i < len && b[i] == ']') {
-                i++;
-                break;
-            }
-            why = i < len ? "thiếu ',' hoặc ']' giữa các phần tử (expected ',' or ']')"
-                          : "mảng JSON chưa đóng (unterminated JSON array)";
-            goto syntax;
-        }
-    }
-    SKIP_WS();
-    if (i < len) {
-        why = "dữ liệu thừa sau mảng JSON (extra data after the array)";
-        goto syntax;
-    }
-#undef SKIP_WS
-    r->start = r->end;
-    r->done = r->nitems == 0;
-    return 0;
-syntax:
-    free_items(r);
-    r->start = r->end;
-    begin_record(r, ln);
-    return fail(r, err, "bad_json", "", "JSON không hợp lệ ở cột %d: %s", (int)(i - lstart) + 1, why);
-}
-
-static int next_json(rec_reader *r, q_record **out, rec_error *err)
-{
-    if (!r->items && !r->done) {
-        int rc = load_array(r, err);
-        if (rc) return rc;
-    }
-    if (r->next_item >= r->nitems) {
-        free_items(r);
-        r->done = true;
-        return 0;
-    }
-    size_t i = r->next_item++;
-    json_t *obj = r->items[i];
-    r->items[i] = NULL;
-    begin_record(r, r->item_line[i]);
-    int rc = decode_object(r, obj, true, out, err);
-    json_decref(obj);
-    return rc;
-}
-
-/* =====================================================================
- * CSV: fed to libcsv one physical line at a time, so every row knows the
- * line it began on (a quoted cell may span lines).
- * ===================================================================== */
-
-static void csv_cb_cell(void *s, size_t len, void *data)
-{
-    rec_reader *r = data;
-    if (r->ncells == r->cell_max) {
-        uint32_t nmax = r->cell_max ? r->cell_max * 2 : 64;
-        size_t *no = realloc(r->cell_off, nmax * sizeof *no);
-        if (!no) return; /* the row then has too few cells: reported as bad_csv */
-        r->cell_off = no;
-        r->cell_max = nmax;
-    }
-    if (!s) {
-        r->cell_off[r->ncells++] = SIZE_MAX;
-        return;
-    }
-    if (r->cell_len + len + 1 > r->cell_cap) {
-        size_t ncap = r->cell_cap ? r->cell_cap : 4096;
-        while (ncap < r->cell_len + len + 1) ncap *= 2;
-        char *nb = realloc(r->cellbuf, ncap);
-        if (!nb) return;
-        r->cellbuf = nb;
-        r->cell_cap = ncap;
-    }
-    memcpy(r->cellbuf + r->cell_len, s, len);
-    r->cellbuf[r->cell_len + len] = 0;
-    r->cell_off[r->ncells++] = r->cell_len;
-    r->cell_len += len + 1;
-}
-
-static void csv_cb_row(int c, void *data)
-{
-    (void)c;
-    rec_reader *r = data;
-    r->row_done = true;
-    r->in_row = false;
-}
-
-static const char *cell(rec_reader *r, uint32_t c, size_t *len)
-{
-    if (c >= r->ncells || r->cell_off[c] == SIZE_MAX) {
-        *len = 0;
-        return "";
-    }
-    const char *s = r->cellbuf + r->cell_off[c];
-    *len = strlen(s);
-    return s;
-}
-
-static void clear_row(rec_reader *r)
-{
-    r->ncells = 0;
-    r->cell_len = 0;
-    r->row_done = false;
-}
-
-static int csv_header(rec_reader *r, rec_error *err)
-{
-    const q_program *p = r->p;
-    r->have_header = true;
-    r->ncols = r->ncells;
-    r->cols = calloc(r->ncols ? r->ncols : 1, sizeof *r->cols);
-    r->fcol = calloc((size_t)(p->nkinds ? p->nkinds : 1) * (r->maxfields + 1), sizeof *r->fcol);
-    if (!r->cols || !r->fcol) return fail_oom(r, err);
-    r->col_id = r->col_kind = QUY_NONE;
-    int rc = 0;
-    for (uint32_t c = 0; c < r->ncols; c++) {
-        size_t len;
-        const char *s = cell(r, c, &len);
-        trim(&s, &len);
-        r->cols[c] = strndup(s, len);
-        if (!r->cols[c]) return fail_oom(r, err);
-        for (uint32_t d = 0; d < c && !rc; d++)
-            if (!strcmp(r->cols[d], r->cols[c])) {
-                rc = fail(r, err, "bad_csv", r->cols[c],
-                          "cột '%s' xuất hiện hai lần trong dòng tiêu đề; chỉ dùng cột đầu tiên "
-                          "(duplicate header column; the first one is used)",
-                          r->cols[c]);
-                r->cols[c][0] = 0; /* ignored from now on */
-            }
-        if (!strcmp(r->cols[c], "id") && r->col_id == QUY_NONE) r->col_id = c;
-        if (!strcmp(r->cols[c], "kind") && r->col_kind == QUY_NONE) r->col_kind = c;
-    }
-    return rc;
-}
-
-/* Which column holds each field of kind k; unknown columns warned once. */
-static void map_kind(rec_reader *r, uint32_t k)
-{
-    const q_program *p = r->p;
-    const q_kind *kd = &p->kinds[k];
-    uint32_t *m = r->fcol + (size_t)k * (r->maxfields + 1);
-    for (uint32_t i = 0; i < kd->nfields; i++) m[i] = QUY_NONE;
-    m[r->maxfields] = MAPPED;
-    for (uint32_t c = 0; c < r->ncols; c++) {
-        const char *name = r->cols[c];
-        if (!*name || c == r->col_id || c == r->col_kind) continue;
-        uint32_t f = prog_find_field(p, k, name, strlen(name));
-        if (f == QUY_NONE || f < kd->first_field || f >= kd->first_field + kd->nfields) {
-            warn_unknown_field(r, name, strlen(name), k);
-            continue;
-        }
-        m[f - kd->first_field] = c;
-    }
-}
-
-
-static bool csv_absent(rec_reader *r, const void *cols, uint32_t i)
-{
-    const uint32_t *m = cols;
-    size_t len = 0;
-    const char *c = m[i] == QUY_NONE ? "" : cell(r, m[i], &len);
-    trim(&c, &len);
-    return len == 0;
-}
-
-static int csv_record(rec_reader *r, q_record **out, rec_error *err)
-{
-    const q_program *p = r->p;
-    begin_record(r, r->row_line);
-    size_t len;
-    const char *s;
-    if (r->ncells != r->ncols) {
-        if (r->col_id != QUY_NONE && r->col_id < r->ncells) {
-            s = cell(r, r->col_id, &len);
-            trim(&s, &len);
-            r->cur_id = store_str(r, s, len);
-        }
-        return fail(r, err, "bad_csv", "", "dòng %u có %u ô nhưng tiêu đề có %u cột (row has %u cells, the header %u)",
-                    r->row_line, r->ncells, r->ncols, r->ncells, r->ncols);
-    }
-    s = r->col_id == QUY_NONE ? "" : cell(r, r->col_id, &len);
-    if (r->col_id == QUY_NONE) len = 0;
-    trim(&s, &len);
-    if (!len) return fail(r, err, "missing_field", "id", "thiếu trường bắt buộc 'id' (missing required field)");
-    int rc = set_id(r, s, len, true, err);
-    if (rc) return rc;
-    s = r->col_kind == QUY_NONE ? "" : cell(r, r->col_kind, &len);
-    if (r->col_kind == QUY_NONE) len = 0;
-    trim(&s, &len);
-    if (!len) return fail(r, err, "missing_field", "kind", "thiếu trường bắt buộc 'kind' (missing required field)");
-    uint32_t k = prog_find_kind(p, s, len);
-    if (k == QUY_NONE || k >= p->nkinds) return unknown_kind(r, show_text(r, s, len), err);
-    r->rec.kind = k;
-    const q_kind *kd = &p->kinds[k];
-    uint32_t *m = r->fcol + (size_t)k * (r->maxfields + 1);
-    if (m[r->maxfields] != MAPPED) map_kind(r, k);
-    for (uint32_t i = 0; i < kd->nfields; i++) {
-        const q_field *f = &p->fields[kd->first_field + i];
-        uint16_t slot = f->slot < kd->nfields ? f->slot : (uint16_t)i;
-        const char *name = prog_str(p, f->name);
-        len = 0;
-        s = m[i] == QUY_NONE ? "" : cell(r, m[i], &len);
-        const char *t = s;
-        size_t tl = len;
-        trim(&t, &tl);
-        q_val x;
-        if (!tl) {
-            rc = dec_absent(r, f, name, &x, &r->rec.present[slot], err);
-        } else {
-            rc = dec_text(r, f->type, s, len, name, &x, err);
-            r->rec.present[slot] = 1;
-        }
-        if (rc && !strcmp(err->code, "missing_field")) more_missing(r, kd, i + 1, csv_absent, m, err);
-        if (rc) return rc;
-        r->rec.slots[slot] = x;
-    }
-    return finish(r, k, out, err);
-}
-
-static void csv_restart(rec_reader *r)
-{
-    csv_free(&r->csv);
-    csv_init(&r->csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
-    clear_row(r);
-    r->in_row = false;
-}
-
-static int next_csv(rec_reader *r, q_record **out, rec_error *err)
-{
-    if (!r->csv_ready) {
-        if (csv_init(&r->csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) != 0) {
-            r->done = true;
-            begin_record(r, 0);
-            return fail_oom(r, err);
-        }
-        r->csv_ready = true;
-    }
-    for (;;) {
-        if (!r->in_row) clear_row(r); /* a quoted cell may continue on the next line */
-        const char *s;
-        long n = next_line(r, &s);
-        if (n < 0) {
-            r->done = true;
-            int fe = csv_fini(&r->csv, csv_cb_cell, csv_cb_row, r);
-            if (fe != 0) {
-                begin_record(r, r->row_line);
-                return fail(r, err, "bad_csv", "", "dòng %u: ô có dấu ngoặc kép chưa đóng (unterminated quoted cell)",
-                            r->row_line);
-            }
-            if (!r->row_done) return io_error(r, err);
-        } else {
-            r->line++;
-            if (!r->in_row) {
-                if (blank(s, (size_t)n)) continue;
-                r->in_row = true;
-                r->row_line = r->line;
-            }
-            if (csv_parse(&r->csv, s, (size_t)n, csv_cb_cell, csv_cb_row, r) != (size_t)n) {
-                uint32_t at = r->row_line;
-                const char *why = csv_strerror(csv_error(&r->csv));
-                csv_restart(r);
-                begin_record(r, at);
-                return fail(r, err, "bad_csv", "", "dòng %u: lỗi cú pháp CSV: %s (CSV syntax error)", r->line, why);
-            }
-            if (!r->row_done) continue;
-        }
-        if (!r->have_header) {
-            r->cur_line = r->row_line;
-            r->cur_id = NULL;
-            int rc = csv_header(r, err);
-            if (rc) return rc;
-            if (r->done) return 0;
-            continue;
-        }
-        return csv_record(r, out, err);
-    }
-}
-
-/* =====================================================================
  * Public API
  * ===================================================================== */
+
+/* Field names, their lengths, and [kind][name] -> index, for the decoders. */
+static bool index_fields(rec_reader *r)
+{
+    const q_program *p = r->p;
+    r->fname = calloc(p->nfields ? p->nfields : 1, sizeof *r->fname);
+    r->flen = calloc(p->nfields ? p->nfields : 1, sizeof *r->flen);
+    r->guess = calloc(p->nkinds ? p->nkinds : 1, sizeof *r->guess);
+    if (!r->fname || !r->flen || !r->guess) return false;
+    for (uint32_t f = 0; f < p->nfields; f++) {
+        r->fname[f] = prog_str(p, p->fields[f].name);
+        r->flen[f] = (uint32_t)strlen(r->fname[f]);
+    }
+    for (uint32_t k = 0; k < p->nkinds && k <= 0xFFFF; k++) {
+        const q_kind *kd = &p->kinds[k];
+        for (uint32_t i = 0; i < kd->nfields && kd->first_field + i < p->nfields; i++) {
+            uint32_t f = kd->first_field + i;
+            char key[258];
+            if (r->flen[f] > 256) continue;
+            key[0] = (char)(k & 0xFF);
+            key[1] = (char)(k >> 8);
+            memcpy(key + 2, r->fname[f], r->flen[f]);
+            if (strset_add(&r->fieldmap, key, r->flen[f] + 2, i, NULL) < 0) return false;
+        }
+    }
+    return true;
+}
 
 rec_reader *rec_reader_open(const q_program *p, FILE *in, const char *name, rec_format fmt)
 {
@@ -1357,33 +839,27 @@ rec_reader *rec_reader_open(const q_program *p, FILE *in, const char *name, rec_
     r->p = p;
     r->in = in;
     r->fmt = fmt;
+    r->lim = (rec_limits){REC_DEFAULT_MAX_LINE, REC_DEFAULT_MAX_DEPTH, REC_DEFAULT_MAX_LIST};
     copy_str(r->name, sizeof r->name, name ? name : "-");
     uint32_t maxf = 1;
     for (uint32_t k = 0; k < p->nkinds; k++)
         if (p->kinds[k].nfields > maxf) maxf = p->kinds[k].nfields;
     r->maxfields = maxf;
-    /* Which kinds declare each field name: finding the unknown keys of an
-     * object is then one hash lookup per key. */
-    for (uint32_t k = 0; k < p->nkinds && k < 32; k++) {
-        const q_kind *kd = &p->kinds[k];
-        for (uint32_t i = 0; i < kd->nfields && kd->first_field + i < p->nfields; i++) {
-            const char *nm = prog_str(p, p->fields[kd->first_field + i].name);
-            size_t nl = strlen(nm);
-            uint32_t *bits = strset_get(&r->names, nm, nl);
-            if (bits) *bits |= 1u << k;
-            else if (strset_add(&r->names, nm, nl, 1u << k, NULL) < 0) {
-                rec_reader_free(r);
-                return NULL;
-            }
-        }
-    }
     r->rec.slots = calloc(maxf, sizeof *r->rec.slots);
     r->rec.present = calloc(maxf, 1);
-    if (!r->rec.slots || !r->rec.present) {
+    r->seen = calloc(maxf, sizeof *r->seen);
+    if (!r->rec.slots || !r->rec.present || !r->seen || !index_fields(r)) {
         rec_reader_free(r);
         return NULL;
     }
     return r;
+}
+
+void rec_reader_set_limits(rec_reader *r, const rec_limits *lim)
+{
+    if (lim->max_line) r->lim.max_line = lim->max_line;
+    if (lim->max_depth) r->lim.max_depth = lim->max_depth;
+    if (lim->max_list) r->lim.max_list = lim->max_list;
 }
 
 void rec_reader_on_warning(rec_reader *r, rec_warn_fn fn, void *ctx)
@@ -1400,32 +876,26 @@ int rec_reader_next(rec_reader *r, q_record **out, rec_error *err)
         r->sniffed = true;
     }
     switch (r->fmt) {
-    case REC_JSON: return next_json(r, out, err);
-    case REC_CSV: return next_csv(r, out, err);
-    default: return next_jsonl(r, out, err);
+    case REC_JSON: return rec_next_json(r, out, err);
+    case REC_CSV: return rec_next_csv(r, out, err);
+    default: return rec_next_jsonl(r, out, err);
     }
-}
-
-int rec_decode_json(rec_reader *r, const void *obj, uint32_t line, q_record **out, rec_error *err)
-{
-    begin_record(r, line);
-    return decode_object(r, (json_t *)(uintptr_t)obj, false, out, err);
 }
 
 void rec_reader_free(rec_reader *r)
 {
     if (!r) return;
-    free_items(r);
-    if (r->csv_ready) csv_free(&r->csv);
-    for (uint32_t c = 0; c < r->ncols; c++) free(r->cols[c]);
-    free(r->cols);
-    free(r->fcol);
-    free(r->cellbuf);
-    free(r->cell_off);
+    rec_json_free(r);
+    rec_csv_free(r);
     strset_free(&r->ids);
     strset_free(&r->warned);
-    strset_free(&r->names);
+    strset_free(&r->fieldmap);
+    strset_free(&r->keys);
     arena_free(&r->strings);
+    free(r->fname);
+    free(r->flen);
+    free(r->guess);
+    free(r->seen);
     free(r->rec.slots);
     free(r->rec.present);
     free(r->rec.elems);

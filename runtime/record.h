@@ -5,11 +5,20 @@
  *
  * A record is a flat array of values, one slot per field of its kind (see
  * q_kind in program.h), a presence byte per slot, and an element arena for
- * list fields. Contract: ../shared/spec/records.md.
+ * list fields. Contract: docs/records.md.
  *
  * Ownership: a record returned by rec_reader_next() belongs to the reader
  * and stays valid until the next call or rec_reader_free(); use
  * rec_copy() to keep one.
+ *
+ * Guarantees: numbers are exact (the text of a JSON number or CSV cell is
+ * read straight into the rational of value.h, never through a double; a
+ * number with more digits than its field's type holds exactly is an error
+ * naming the field); strings are valid UTF-8, normalised to NFC
+ * (libutf8proc); a key given twice in one object is an error naming the
+ * record and the key; every error names the file, line, column, record and
+ * field; one bad record never stops the others. What one input may cost is
+ * bounded (rec_limits): memory stays bounded on an endless stream.
  */
 #ifndef QUY_RECORD_H
 #define QUY_RECORD_H
@@ -31,15 +40,33 @@ typedef struct q_record {
 
 typedef enum rec_format { REC_AUTO, REC_JSONL, REC_JSON, REC_CSV } rec_format;
 
+/* Hard limits on one input; exceeding one rejects the record (code
+ * `limit`) with a message naming the limit and its option. 0 in a field
+ * given to rec_reader_set_limits keeps the default. */
+typedef struct rec_limits {
+    uint32_t max_line;  /* bytes in one record (a JSON Lines line, a CSV row, a
+                           JSON array element); --max-line */
+    uint32_t max_depth; /* nesting of JSON arrays/objects in a record; --max-depth */
+    uint32_t max_list;  /* elements in one list field; --max-list */
+} rec_limits;
+
+#define REC_DEFAULT_MAX_LINE (1u << 20) /* 1 MiB: a record is ~700 bytes */
+#define REC_DEFAULT_MAX_DEPTH 32u       /* records nest 3 deep */
+#define REC_DEFAULT_MAX_LIST 10000u
+#define REC_ID_MAX 255u                 /* bytes in a record id (rec_error.id holds it whole) */
+
 /* Why a record was rejected (or a warning about one). Strings are copied. */
 typedef struct rec_error {
     char file[256];   /* input name ("-" for standard input) */
     uint32_t line;    /* 1-based; 0 if unknown */
-    char id[128];     /* record id, "" if it has none */
+    uint32_t column;  /* 1-based column of the offending value (JSON: characters
+                         from the line start; CSV: the cell's column); 0 if unknown */
+    char id[REC_ID_MAX + 1]; /* record id, whole ("" if it has none or it is too long) */
     char field[128];  /* offending field, "" if the record as a whole; inside a
                          list: "grades[1]", "discipline_cases[2].who" */
     char code[32];    /* machine code: missing_field, wrong_type, unknown_value,
-                         constraint, bad_json, bad_csv, unknown_kind, duplicate_id, eval;
+                         constraint, bad_json, bad_csv, unknown_kind, duplicate_id, eval,
+                         duplicate_key, too_precise, limit;
                          also io (read error), no_memory; warnings: unknown_field */
     char message[512]; /* Vietnamese-first human message, with the value */
 } rec_error;
@@ -51,6 +78,8 @@ typedef void (*rec_warn_fn)(void *ctx, const rec_error *warning);
 /* Start reading `in` (not closed by the reader). REC_AUTO sniffs: '[' first
  * means a JSON array, '{' JSON Lines, anything else CSV with a header. */
 rec_reader *rec_reader_open(const q_program *p, FILE *in, const char *name, rec_format fmt);
+/* Limits for this reader (call before the first record); see rec_limits. */
+void rec_reader_set_limits(rec_reader *r, const rec_limits *lim);
 /* Warnings (an unknown extra field, reported once per field per input). */
 void rec_reader_on_warning(rec_reader *r, rec_warn_fn fn, void *ctx);
 /* 1: *out is the next valid record. 0: end of input.
@@ -63,6 +92,10 @@ void rec_reader_free(rec_reader *r);
  * for duplicates here (test cases are independent). `in` given to
  * rec_reader_open may be NULL for a reader used only for this. */
 int rec_decode_json(rec_reader *r, const void *obj, uint32_t line, q_record **out, rec_error *err);
+/* The same from the text of one JSON object (`len` bytes): exact numbers,
+ * unlike a jansson object whose decimals already went through a double
+ * (rec_decode_json prints them with 15 significant digits, as before). */
+int rec_decode_text(rec_reader *r, const char *text, size_t len, uint32_t line, q_record **out, rec_error *err);
 
 /* A deep copy that owns its memory (free with rec_free). */
 q_record *rec_copy(const q_program *p, const q_record *rec);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "hook.h"
+#include "period.h"
 
 const char *const vm_error_message[VM__COUNT] = {
 #define E_MSG(name, msg) msg,

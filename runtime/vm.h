@@ -52,7 +52,8 @@ typedef struct vm_trace {
     E(BAD_PROGRAM, "chương trình hỏng (invalid program state)")                     \
     E(NO_RATE, "bộ quy tắc không xếp loại đối tượng này (kind has no rate block)") \
     E(HOOK, "lỗi hook Lua (hook failed)")                                          \
-    E(EMPTY, "min/max của danh sách không có phần tử nào (min/max over no element)")
+    E(EMPTY, "min/max của danh sách không có phần tử nào (min/max over no element)")  \
+    E(PERIOD, "kỳ đánh giá không có dạng năm \"2024\" hay quý \"2026-Q2\" (the period is not a year or a quarter)")
 
 typedef enum vm_error {
 #define E_ENUM(name, msg) VM_##name,

@@ -10,9 +10,10 @@ PACKAGES=(
   libjansson-dev        # JSON records and output
   libcsv-dev            # CSV records
   libxxhash-dev         # hashing record ids in batch steps
+  clang libclang-rt-14-dev  # libFuzzer harnesses (tests/fuzz, -DQUY_FUZZ=ON)
   libcmocka-dev         # unit tests
   libz3-dev             # the Z3 SMT solver (quy prove)
-  libutf8proc-dev       # Unicode folding (--locality ignoring case and diacritics)
+  libutf8proc-dev       # Unicode: --locality folding, NFC of record strings
   jq                    # builds the corpus of the worked 124 → 366 diff (docs/diff-124-366)
 )
 

@@ -179,8 +179,8 @@ static void test_exact_numbers(void **state)
                    "rate member {\n"
                    "  a: htxsnv when n = 3 and third(pct) = 1 if present cite \"t\"\n"
                    "  b: httnv when n = 3 and chk(pct) = pct if present cite \"t\"\n"
-                   "  c: htnv when n = 7 and float(pct) = 1 if present cite \"t\"\n"
-                   "  d: htnv when n = 8 and mix(pct) = 1 if present cite \"t\"\n"
+                   "  c: htnv when n = 7 and float(pct) = 100% if present cite \"t\"\n"
+                   "  d: htnv when n = 8 and mix(pct) = 100% if present cite \"t\"\n"
                    "  otherwise khtnv\n}\n");
     assert_int_equal(qfx_tier(fx, REC(",'pct':50")), QO_HTTNV);     /* 3/2 != 1, then the checks hold */
     assert_int_equal(qfx_tier(fx, REC(",'pct':33.3")), QO_HTTNV);   /* 0.999 */

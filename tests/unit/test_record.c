@@ -94,6 +94,67 @@ static const char *str_of(q_val v) { return (const char *)(intptr_t)v.n; }
     "\"tasks_total\":10,\"tasks_completed\":8,\"grades\":[\"tot\",\"xuat_sac\"],\"exemplary\":\"guong_mau\"," \
     "\"discipline_cases\":[],\"review_held_on\":\"2024-12-15\""
 
+
+/* GOOD_FIELDS followed by overrides in one line: the GOOD_FIELDS members
+ * whose key the line gives again are dropped (a key twice in one object
+ * is an error, tested on its own in test_duplicate_key). */
+static char *override(const char *text)
+{
+    static const char good[] = GOOD_FIELDS;
+    size_t cap = strlen(text) + 1;
+    char *out = calloc(cap, 1), *o = out;
+    assert_non_null(out);
+    while (*text) {
+        const char *nl = strchr(text, '\n');
+        size_t len = nl ? (size_t)(nl - text) + 1 : strlen(text);
+        const char *g = strstr(text, good);
+        if (!g || g >= text + len) {
+            memcpy(o, text, len);
+            o += len;
+            text += len;
+            continue;
+        }
+        const char *after = g + sizeof good - 1;
+        memcpy(o, text, (size_t)(g - text));
+        o += g - text;
+        bool wrote = false;
+        for (const char *m = good; *m;) { /* members of GOOD_FIELDS, bracket-aware */
+            const char *e = m;
+            int depth = 0;
+            while (*e && (depth || *e != ',')) {
+                depth += (*e == '[' || *e == '{') - (*e == ']' || *e == '}');
+                e++;
+            }
+            const char *colon = strchr(m, ':');
+            char key[64];
+            snprintf(key, sizeof key, "%.*s:", (int)(colon - m), m);
+            const char *again = strstr(after, key);
+            if (!again || again >= text + len) {
+                if (wrote) *o++ = ',';
+                memcpy(o, m, (size_t)(e - m));
+                o += e - m;
+                wrote = true;
+            }
+            m = *e ? e + 1 : e;
+        }
+        const char *rest = after;
+        if (!wrote && *rest == ',') rest++;
+        size_t rl = (size_t)(text + len - rest);
+        memcpy(o, rest, rl);
+        o += rl;
+        text += len;
+    }
+    *o = 0;
+    return out;
+}
+
+static void read_over(run *out, const char *text, rec_format fmt)
+{
+    char *t = override(text);
+    read_all(out, t, fmt);
+    free(t);
+}
+
 /* ---------------------------------------------------------------------
  * JSON Lines
  * ------------------------------------------------------------------- */
@@ -101,7 +162,7 @@ static const char *str_of(q_val v) { return (const char *)(intptr_t)v.n; }
 static void test_jsonl_good(void **state)
 {
     run *r = *state;
-    read_all(r,
+    read_over(r,
              "{\"id\":\"a1\",\"kind\":\"member\"," GOOD_FIELDS ",\"pct\":66.67,\"score\":89.99,\"note\":\"Chi bộ số 3\","
              "\"discipline_cases\":[{\"who\":\"member\",\"corruption\":true},{\"who\":\"collective\",\"corruption\":false}],"
              "\"dossier\":[\"bien_ban\",\"phieu\"]}\n"
@@ -159,7 +220,7 @@ static void test_jsonl_good(void **state)
 static void test_jsonl_missing_field(void **state)
 {
     run *r = *state;
-    read_all(r,
+    read_over(r,
              "{\"id\":\"m1\",\"kind\":\"member\",\"tasks_completed\":1,\"grades\":[],\"exemplary\":\"khong\","
              "\"discipline_cases\":[],\"review_held_on\":\"2024-01-01\"}\n",
              REC_JSONL);
@@ -178,7 +239,7 @@ static void test_jsonl_missing_field(void **state)
 static void test_jsonl_missing_id_kind(void **state)
 {
     run *r = *state;
-    read_all(r, "{\"kind\":\"member\"}\n{\"id\":\"x\"}\n{\"id\":7,\"kind\":\"member\"}\n", REC_JSONL);
+    read_over(r, "{\"kind\":\"member\"}\n{\"id\":\"x\"}\n{\"id\":7,\"kind\":\"member\"}\n", REC_JSONL);
     assert_int_equal(r->nerrs, 3);
     assert_string_equal(r->errs[0].code, "missing_field");
     assert_string_equal(r->errs[0].field, "id");
@@ -192,7 +253,7 @@ static void test_jsonl_missing_id_kind(void **state)
 static void test_jsonl_wrong_type(void **state)
 {
     run *r = *state;
-    read_all(r,
+    read_over(r,
              "{\"id\":\"w1\",\"kind\":\"member\"," GOOD_FIELDS ",\"tasks_total\":\"ten\"}\n"
              "{\"id\":\"w2\",\"kind\":\"member\"," GOOD_FIELDS ",\"tasks_total\":12.5}\n"
              "{\"id\":\"w3\",\"kind\":\"member\"," GOOD_FIELDS ",\"tasks_total\":12.0}\n"
@@ -219,7 +280,7 @@ static void test_jsonl_wrong_type(void **state)
 static void test_jsonl_unknown_enum(void **state)
 {
     run *r = *state;
-    read_all(r,
+    read_over(r,
              "{\"id\":\"e1\",\"kind\":\"member\"," GOOD_FIELDS ",\"exemplary\":\"rat_guong_mau\"}\n"
              "{\"id\":\"e2\",\"kind\":\"member\"," GOOD_FIELDS ",\"grades\":[\"tot\",\"gioi\"]}\n"
              "{\"id\":\"e3\",\"kind\":\"member\"," GOOD_FIELDS
@@ -244,7 +305,7 @@ static void test_jsonl_unknown_enum(void **state)
 static void test_jsonl_unknown_kind(void **state)
 {
     run *r = *state;
-    read_all(r, "{\"id\":\"k1\",\"kind\":\"cadre\"}\n", REC_JSONL);
+    read_over(r, "{\"id\":\"k1\",\"kind\":\"cadre\"}\n", REC_JSONL);
     assert_int_equal(r->nerrs, 1);
     assert_string_equal(r->errs[0].code, "unknown_kind");
     assert_string_equal(r->errs[0].field, "kind");
@@ -256,7 +317,7 @@ static void test_jsonl_unknown_kind(void **state)
 static void test_jsonl_bad_line_continues(void **state)
 {
     run *r = *state;
-    read_all(r,
+    read_over(r,
              "{\"id\":\"b1\",\"kind\":\"member\"," GOOD_FIELDS "}\n"
              "{\"id\":\"b2\",\"kind\":\"member\",\n"
              "[1,2]\n"
@@ -276,7 +337,7 @@ static void test_jsonl_bad_line_continues(void **state)
 static void test_duplicate_id(void **state)
 {
     run *r = *state;
-    read_all(r,
+    read_over(r,
              "{\"id\":\"d1\",\"kind\":\"member\"," GOOD_FIELDS "}\n"
              "{\"id\":\"d2\",\"kind\":\"member\"," GOOD_FIELDS "}\n"
              "{\"id\":\"d1\",\"kind\":\"member\"," GOOD_FIELDS "}\n",
@@ -315,7 +376,7 @@ static void test_many_ids(void **state)
 static void test_unknown_field_warned_once(void **state)
 {
     run *r = *state;
-    read_all(r,
+    read_over(r,
              "{\"id\":\"u1\",\"kind\":\"member\"," GOOD_FIELDS ",\"nickname\":\"A\"}\n"
              "{\"id\":\"u2\",\"kind\":\"member\"," GOOD_FIELDS ",\"nickname\":\"B\",\"shoe_size\":42}\n",
              REC_JSONL);
@@ -332,7 +393,7 @@ static void test_unknown_field_warned_once(void **state)
 static void test_misspelt_field_warned_on_rejection(void **state)
 {
     run *r = *state;
-    read_all(r,
+    read_over(r,
              "{\"id\":\"t1\",\"kind\":\"member\",\"tasks_totl\":10,\"tasks_completed\":8,\"grades\":[],"
              "\"exemplary\":\"khong\",\"discipline_cases\":[],\"review_held_on\":\"2024-01-01\"}\n",
              REC_JSONL);
@@ -345,7 +406,7 @@ static void test_misspelt_field_warned_on_rejection(void **state)
 static void test_constraint(void **state)
 {
     run *r = *state;
-    read_all(r,
+    read_over(r,
              "{\"id\":\"c1\",\"kind\":\"member\"," GOOD_FIELDS ",\"tasks_completed\":12}\n"
              "{\"id\":\"c2\",\"kind\":\"member\"," GOOD_FIELDS ",\"tasks_completed\":10}\n",
              REC_JSONL);
@@ -364,7 +425,7 @@ static void test_constraint(void **state)
 static void test_decimal_exponents(void **state)
 {
     run *r = *state;
-    read_all(r,
+    read_over(r,
              "{\"id\":\"x1\",\"kind\":\"member\"," GOOD_FIELDS ",\"score\":1e-7,\"pct\":0.1}\n"
              "{\"id\":\"x2\",\"kind\":\"member\"," GOOD_FIELDS ",\"score\":2.5e3,\"pct\":100}\n"
              "{\"id\":\"x3\",\"kind\":\"member\"," GOOD_FIELDS ",\"score\":-0.3}\n",
@@ -385,7 +446,7 @@ static void test_decimal_exponents(void **state)
 static void test_json_array(void **state)
 {
     run *r = *state;
-    read_all(r,
+    read_over(r,
              "[\n"
              "  {\"id\":\"j1\",\"kind\":\"member\"," GOOD_FIELDS "},\n"
              "  {\"id\":\"j2\",\n"
@@ -411,33 +472,34 @@ static void test_json_array(void **state)
 static void test_json_array_syntax_error(void **state)
 {
     run *r = *state;
-    read_all(r,
+    read_over(r,
              "[\n"
              "  {\"id\":\"s1\",\"kind\":\"member\"," GOOD_FIELDS "},\n"
              "  {\"id\":\"s2\",\n"
              "   \"kind\": member}\n"
              "]\n",
              REC_AUTO);
-    assert_int_equal(r->nrecs, 0); /* the array is lost */
+    assert_int_equal(r->nrecs, 1); /* the element before the error is rated; the rest is lost */
     assert_int_equal(r->nerrs, 1); /* reported once */
     assert_string_equal(r->errs[0].code, "bad_json");
     assert_int_equal(r->errs[0].line, 4);
-    assert_non_null(strstr(r->errs[0].message, "cột 17")); /* jansson: column of the end of the bad token */
+    assert_int_equal(r->errs[0].column, 12); /* the bad token itself */
+    assert_non_null(strstr(r->errs[0].message, "cột 12"));
 
     r->nerrs = 0;
-    read_all(r, "[{\"id\":\"s3\",\"kind\":\"member\"} {\"id\":\"s4\"}]", REC_JSON);
-    assert_int_equal(r->nerrs, 1);
-    assert_non_null(strstr(r->errs[0].message, "expected ',' or ']'"));
+    read_over(r, "[{\"id\":\"s3\",\"kind\":\"member\"} {\"id\":\"s4\"}]", REC_JSON);
+    assert_int_equal(r->nerrs, 2); /* s3 lacks its fields, then the syntax error */
+    assert_non_null(strstr(r->errs[1].message, "expected ',' or ']'"));
 
     r->nerrs = 0;
-    read_all(r, "[{\"id\":\"s5\",\"kind\":\"member\"}", REC_JSON);
-    assert_int_equal(r->nerrs, 1);
-    assert_non_null(strstr(r->errs[0].message, "unterminated"));
+    read_over(r, "[{\"id\":\"s5\",\"kind\":\"member\"}", REC_JSON);
+    assert_int_equal(r->nerrs, 2);
+    assert_non_null(strstr(r->errs[1].message, "unterminated"));
 
     r->nerrs = 0;
-    read_all(r, "[]  \n", REC_AUTO);
+    read_over(r, "[]  \n", REC_AUTO);
     assert_int_equal(r->nerrs, 0);
-    assert_int_equal(r->nrecs, 0);
+    assert_int_equal(r->nrecs, 1); /* s1, from the first array */
 }
 
 /* ---------------------------------------------------------------------
@@ -447,7 +509,7 @@ static void test_json_array_syntax_error(void **state)
 static void test_csv(void **state)
 {
     run *r = *state;
-    read_all(r,
+    read_over(r,
              "id,kind,tasks_total,tasks_completed,pct,grades,exemplary,discipline_cases,review_held_on,review_done,"
              "note,dossier,nickname\n"
              "v1,member,10,9,66.67,tot;xuat_sac,guong_mau,\"[{\"\"who\"\":\"\"member\"\",\"\"corruption\"\":true}]\","
@@ -501,7 +563,7 @@ static void test_csv(void **state)
 static void test_csv_syntax(void **state)
 {
     run *r = *state;
-    read_all(r,
+    read_over(r,
              "id,kind,tasks_total,tasks_completed,grades,exemplary,discipline_cases,review_held_on\n"
              "q1,member,1,1,tot,khong,[],2024-01-01\n"
              "q2,mem\"ber,1,1,tot,khong,[],2024-01-01\n"
@@ -572,7 +634,7 @@ static void test_stdin_like(void **state)
 static void test_copy_outlives_reader(void **state)
 {
     run *r = *state;
-    read_all(r,
+    read_over(r,
              "{\"id\":\"cp1\",\"kind\":\"member\"," GOOD_FIELDS ",\"note\":\"một\",\"dossier\":[\"a\",\"bb\"]}\n"
              "{\"id\":\"cp2\",\"kind\":\"member\"," GOOD_FIELDS ",\"note\":\"hai\",\"dossier\":[\"ccc\"]}\n",
              REC_JSONL);

@@ -494,7 +494,11 @@ static void test_amend_replace(void **state)
                           "}\n");
     q_program *p = qfx_compile(fx, "child");
     assert_non_null(p);
-    assert_int_equal(compiler_diags(fx->c)->n, 0);
+    /* looser than the parent's: said at check (issue 11.10) */
+    qfx_expect_in(fx, "child.quy", DIAG_WARNING, 3, 11,
+                  "rule 'tot' (httnv) replaces parent's without its clause 'tasks_completed = tasks_total': a record "
+                  "that fails it can be rated httnv where parent rates it lower");
+    assert_int_equal(compiler_diags(fx->c)->n, 1);
     assert_int_equal(p->kinds[0].nrules, 3);
     uint32_t t = rule_by_name(p, "tot");
     assert_int_equal(t, 1); /* keeps its place */
@@ -876,7 +880,7 @@ static void test_exact_share_by_zero(void **state)
 {
     qfx *fx = *state;
     assert_true(holds(fx, "share(a, b) = 0%", "'a':5,'b':0"));
-    assert_true(holds(fx, "share(a, b) = 0", "'a':0,'b':0"));
+    assert_true(holds(fx, "share(a, b) = 0%", "'a':0,'b':0"));
     assert_false(holds(fx, "share(a, b) > 0%", "'a':5,'b':0"));
     assert_true(holds(fx, "share(5, 0) = 0%", ""));
 }
@@ -891,9 +895,10 @@ static void test_exact_decimals(void **state)
     assert_true(holds(fx, "x + y = z", "'x':0.1,'y':0.2,'z':0.3"));
     assert_true(holds(fx, "x + y = 0.3", "'x':0.1,'y':0.2"));
     assert_true(holds(fx, "a / 3 * 3 = a", "'a':1"));
-    assert_true(holds(fx, "50% = 0.5", ""));
-    assert_true(holds(fx, "p = 0.5", "'p':50"));
-    assert_true(holds(fx, "p > 0.5", "'p':50.01"));
+    assert_true(holds(fx, "50% = 25% + 25%", ""));
+    assert_true(holds(fx, "p = 50%", "'p':50"));
+    assert_true(holds(fx, "p > 50%", "'p':50.01"));
+    assert_true(holds(fx, "p + p = 100%", "'p':50"));
     assert_true(holds(fx, "-x < 0", "'x':0.01"));
 }
 

@@ -1,0 +1,186 @@
+/*
+ * record_int.h — what the record reader's files share (private to
+ * runtime/record*.c; the public interface is record.h).
+ *
+ *   record.c       the reader: input buffer, format sniffing, the record
+ *                  buffer and string arena, errors, values from text (CSV
+ *                  cells), exact numbers, NFC, the declared checks, copies
+ *   record_json.c  JSON Lines and JSON arrays: a schema-directed decoder
+ *                  (bytes -> slots, no DOM) over the re2c token scanner
+ *   record_scan.re the JSON token scanner (re2c), UTF-8 validated
+ *   record_csv.c   CSV with a header row (libcsv)
+ */
+#ifndef QUY_RECORD_INT_H
+#define QUY_RECORD_INT_H
+
+#include <csv.h>
+#include <stdarg.h>
+
+#include "record.h"
+#include "strset.h"
+
+#define MAPPED 1u /* CSV column map: the kind's entry after its fields */
+
+/* String arena: chunks that never move, reset per record. */
+typedef struct rec_chunk {
+    struct rec_chunk *next;
+    size_t cap, used;
+    char data[];
+} rec_chunk;
+
+typedef struct rec_arena {
+    rec_chunk *head, *cur;
+} rec_arena;
+
+struct rec_reader {
+    const q_program *p;
+    FILE *in;
+    char name[256];
+    rec_format fmt;    /* REC_AUTO until sniffed */
+    rec_limits lim;
+    rec_warn_fn warn;
+    void *warn_ctx;
+
+    /* input buffer: always one spare byte past `end` for a NUL sentinel */
+    char *buf;
+    size_t cap, start, end;
+    bool eof;          /* fread reached the end (or failed) */
+    bool io_reported;  /* a read error was reported */
+    bool sniffed;      /* BOM and leading white space skipped, format known */
+    bool done;         /* no more records */
+    uint32_t line;     /* physical lines consumed so far */
+    uint32_t index;    /* records seen so far (valid or not) */
+
+    /* the current record */
+    q_record rec;
+    uint32_t maxfields; /* largest kind: size of slots / present */
+    uint32_t elem_cap;
+    rec_arena strings;
+    const char *cur_id; /* id of the record being decoded, for errors */
+    uint32_t cur_line;
+    uint32_t cur_col;   /* column of the value being decoded (1-based; 0 unknown) */
+    const char *pos_base; /* JSON: the first byte of line cur_line */
+    const char *pos;      /* JSON: the value being decoded (line and column from these) */
+    const char **fname; /* [nfields]: each field's name, and its length */
+    uint32_t *flen;
+    uint32_t *guess;    /* [nkinds]: field index after the last one found (keys come in order) */
+    bool nocol;         /* the text decoded is a copy (rec_decode_json): no columns */
+    bool arr_open;      /* JSON array: '[' consumed */
+    bool arr_after;     /* JSON array: an element was read; ',' or ']' next */
+    bool skipping;      /* discarding the rest of a line longer than max_line */
+
+    strset ids;        /* id -> line first seen */
+    strset warned;     /* unknown field names already warned about */
+    strset fieldmap;   /* [kind: 2 bytes][name] -> field index within the kind */
+
+    /* JSON */
+    uint32_t *seen;    /* [maxfields]: == gen when the field was given in this record */
+    uint32_t gen;      /* record generation, for `seen` */
+    strset keys;       /* [object serial: 4 bytes][key] of undeclared keys, this record */
+    uint32_t objser;   /* object serial within the record */
+    q_val *scratch;    /* list items being read, a stack (indexes: it moves) */
+    size_t nscratch, scratch_cap;
+    char *unesc;       /* a JSON string with escapes, decoded */
+    size_t unesc_cap;
+
+    /* CSV */
+    struct csv_parser csv;
+    bool csv_ready;    /* csv initialised */
+    bool have_header;
+    bool in_row;       /* a row has begun and not ended */
+    bool row_done;     /* the row just fed is complete */
+    bool cell_oom;     /* a cell could not be stored (out of memory) */
+    uint32_t row_line; /* physical line the current row began on */
+    char *rowtext;     /* the raw lines of the current row (replayed after an unterminated quote) */
+    size_t row_len, row_cap;
+    char *replay;      /* lines to read again before the input */
+    size_t replay_len, replay_pos;
+    uint32_t *dupcol;  /* [ncols]: the earlier column of the same name, QUY_NONE if none */
+    char *cellbuf;     /* cell texts, NUL-terminated, back to back */
+    size_t cell_len, cell_cap;
+    size_t *cell_off;  /* [ncells]; SIZE_MAX = NULL (empty unquoted) cell */
+    uint32_t ncells, cell_max;
+    char **cols;       /* header names */
+    uint32_t ncols;
+    uint32_t col_id, col_kind; /* QUY_NONE if the header lacks them */
+    uint32_t *fcol;    /* [nkinds * (maxfields + 1)]: column of each field of a kind, then
+                          MAPPED once the kind's columns are resolved */
+    char show[160];    /* scratch: a value rendered for a message */
+};
+
+#define ATTR_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* errors (record.c) */
+ATTR_PRINTF(5, 6)
+int rec_fail(rec_reader *r, rec_error *err, const char *code, const char *field, const char *fmt, ...);
+int rec_fail_oom(rec_reader *r, rec_error *err);
+int rec_fail_type(rec_reader *r, rec_error *err, const char *path, uint32_t t, const char *shown);
+int rec_fail_member(rec_reader *r, rec_error *err, const char *path, uint32_t t, const char *shown);
+int rec_unknown_kind(rec_reader *r, const char *shown, rec_error *err);
+void rec_warn_unknown_field(rec_reader *r, const char *name, size_t len, uint32_t kind);
+const char *rec_show_text(rec_reader *r, const char *s, size_t len);
+/* the longest prefix of s (at most max bytes) that ends on a character boundary */
+size_t rec_utf8_cut(const char *s, size_t len, size_t max);
+
+/* record buffer (record.c) */
+void rec_begin(rec_reader *r, uint32_t line);
+bool rec_reserve_elems(rec_reader *r, size_t n, uint32_t *first);
+const char *rec_store_str(rec_reader *r, const char *s, size_t len);
+/* A string of the record, validated as UTF-8 and normalised to NFC, stored
+ * in the arena: 0 and *out, or -1 with *err filled. */
+int rec_store_text(rec_reader *r, const char *s, size_t len, const char *path, const char **out, size_t *outlen,
+                   rec_error *err);
+int rec_set_id(rec_reader *r, const char *s, size_t len, bool check_dup, rec_error *err);
+int rec_absent(rec_reader *r, const q_field *f, const char *path, q_val *out, uint8_t *present, rec_error *err);
+int rec_finish(rec_reader *r, uint32_t k, q_record **out, rec_error *err);
+/* After a missing_field error: append the other required fields from `from` on that are absent too. */
+void rec_more_missing(rec_reader *r, const q_kind *kd, uint32_t from,
+                      bool (*absent)(rec_reader *, const void *, uint32_t), const void *ctx, rec_error *err);
+uint32_t rec_field_index(rec_reader *r, uint32_t k, const char *name, size_t len);
+
+/* Exact numbers (record.c). A JSON number's text -> the exact rational of
+ * the field's type (int, decimal, percent: /100): 0, or -1 with *err
+ * naming the field (not a number of that type, or more digits than the
+ * type holds exactly). `csv`: the text of a CSV cell (a leading '+', a
+ * trailing '%' for percents and surrounding blanks allowed). */
+int rec_number(rec_reader *r, uint32_t t, const char *s, size_t len, const char *path, bool csv, q_val *out,
+               rec_error *err);
+
+/* input (record.c) */
+bool rec_fill(rec_reader *r);
+long rec_next_line(rec_reader *r, const char **s);
+bool rec_blank(const char *s, size_t n);
+int rec_io_error(rec_reader *r, rec_error *err);
+int rec_line_too_long(rec_reader *r, rec_error *err);
+
+/* formats */
+int rec_next_jsonl(rec_reader *r, q_record **out, rec_error *err);
+int rec_next_json(rec_reader *r, q_record **out, rec_error *err);
+int rec_next_csv(rec_reader *r, q_record **out, rec_error *err);
+void rec_json_free(rec_reader *r);
+void rec_csv_free(rec_reader *r);
+/* Decode one JSON object from text (NUL at s[len]); `line`: line of s[0]. */
+int rec_json_object(rec_reader *r, const char *s, size_t len, uint32_t line, bool check_dup, q_record **out,
+                    rec_error *err);
+/* CSV cell text -> a value of type t (record_csv.c; lists of structs are
+ * JSON text inside the cell, decoded by record_json.c). */
+int rec_json_value_text(rec_reader *r, uint32_t t, const char *s, size_t len, const char *path, q_val *out,
+                        rec_error *err);
+
+/* JSON tokens (record_scan.re) */
+typedef enum rec_jtok {
+    JT_END,      /* the NUL sentinel (or an embedded NUL: the caller checks) */
+    JT_LBRACE, JT_RBRACE, JT_LBRACKET, JT_RBRACKET, JT_COLON, JT_COMMA,
+    JT_STRING,   /* "…" without escapes: [tok+1, cur-1) */
+    JT_STRING_ESC, /* "…" with escapes (syntax checked; decode with rec_json_unescape) */
+    JT_NUMBER,   /* JSON number syntax */
+    JT_TRUE, JT_FALSE, JT_NULL,
+    JT_BAD_UTF8, /* invalid UTF-8 inside a string */
+    JT_BAD_ESCAPE, JT_CONTROL, /* a bad escape, a raw control character in a string */
+    JT_UNTERMINATED, /* a string not closed before the end */
+    JT_ERROR     /* anything else */
+} rec_jtok;
+/* Skip white space, scan one token from *cur (NUL-terminated); *tok = its start. */
+rec_jtok rec_json_token(const char **cur, const char **tok);
+
+#endif /* QUY_RECORD_INT_H */
