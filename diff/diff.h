@@ -112,11 +112,13 @@ typedef struct dr_pair {
 typedef struct dr_in dr_in;
 
 /* Read input `path`, open as f (the caller closes f after dr_in_close),
- * for programs p[0] and p[1]. JSON Lines are read line by line, each line
- * parsed once (json_loadb) and decoded twice (rec_decode_json) — once
+ * for programs p[0] and p[1]. JSON Lines are read line by line; each line
+ * is decoded from its text by the runtime's reader (rec_decode_text: exact
+ * numbers, the messages and columns of `quy eval`) for each program — once
  * only when the record's kind has the same layout (fields, types,
- * defaults, checks) in both programs; a JSON array or CSV is read by one
- * reader per program in lockstep. NULL with a message on stderr if it cannot be
+ * defaults, checks) in both programs — and parsed by jansson only to name
+ * it (kind, id, peer_group) in the tallies, even when both reject it; a
+ * JSON array or CSV is read by one reader per program in lockstep. NULL with a message on stderr if it cannot be
  * opened. (Standard input is first copied to a file: dr_spool_stdin.) */
 dr_in *dr_in_open(const char *path, FILE *f, const q_program *const p[2], size_t base);
 /* 1: *out holds the next record; 0: end of input; -1: read error (reported).
