@@ -220,12 +220,12 @@ static size_t load_records(const q_program *p, const char *json, size_t len, q_r
 }
 
 /* (a): vm_rate over the loaded records. */
-static span run_vm(const q_program *p, q_record *const *recs, size_t n, int8_t *res)
+static span run_vm(const q_program *p, hook_session *hs, q_record *const *recs, size_t n, int8_t *res)
 {
     span t0 = span_start();
     for (size_t i = 0; i < n; i++) {
         vm_result out;
-        vm_rate(p, recs[i], &out, NULL);
+        vm_rate(p, hs, recs[i], &out, NULL);
         res[i] = out.error == VM_OK ? (int8_t)out.outcome : (int8_t)-1;
     }
     return span_end(t0);
@@ -256,18 +256,24 @@ static bool run_hook_variant(const opts *o, const char *file, const q_program *b
      * both see the same load on a shared machine */
     *best = *best_base = (span){1e30, 1e30};
     int8_t *scratch = malloc(n);
-    if (!scratch) {
+    hook_session *hs = hook_session_new(p, NULL), *hb = hook_session_new(base, NULL);
+    if (!scratch || !hs || !hb) {
+        free(scratch);
+        hook_session_free(hs);
+        hook_session_free(hb);
         prog_free(p);
         return false;
     }
     for (int r = 0; r < o->reps; r++) {
-        span_best_cpu(best_base, run_vm(base, recs, n, scratch));
-        span_best_cpu(best, run_vm(p, recs, n, res));
+        span_best_cpu(best_base, run_vm(base, hb, recs, n, scratch));
+        span_best_cpu(best, run_vm(p, hs, recs, n, res));
     }
     free(scratch);
-    hook_stats st = hook_get_stats(p);
+    hook_stats st = hook_session_stats(hs);
     *calls = st.calls / (uint64_t)o->reps;
     *states = st.states;
+    hook_session_free(hs);
+    hook_session_free(hb);
     prog_free(p);
     return true;
 }
@@ -289,6 +295,8 @@ static span run_e2e(const q_program *p, const char *json, size_t len, FILE *sink
     FILE *in = fmemopen((void *)json, len, "r");
     if (!in) return (span){-1, -1};
     rec_reader *r = rec_reader_open(p, in, "bench", REC_JSONL);
+    hook_session *hs = hook_session_new(p, NULL);
+    if (r) rec_reader_set_hooks(r, hs);
     out_writer *w = write ? out_open(sink, OUT_JSONL, p) : NULL;
     q_record *rec;
     rec_error err;
@@ -302,12 +310,13 @@ static span run_e2e(const q_program *p, const char *json, size_t len, FILE *sink
         }
         if (!rate) continue;
         vm_result out;
-        vm_rate(p, rec, &out, NULL);
+        vm_rate(p, hs, rec, &out, NULL);
         if (rec->index < n) res[rec->index] = out.error == VM_OK ? (int8_t)out.outcome : (int8_t)-1;
         if (w) out_result(w, rec, &out, out.outcome, NULL, NULL);
     }
     if (w) out_close(w);
     rec_reader_free(r);
+    hook_session_free(hs);
     fclose(in);
     return span_end(t0);
 }
@@ -317,22 +326,24 @@ static span run_write(const q_program *p, q_record *const *recs, size_t n, FILE 
 {
     span t0 = span_start();
     out_writer *w = out_open(sink, OUT_JSONL, p);
+    hook_session *hs = hook_session_new(p, NULL);
     for (size_t i = 0; i < n && w; i++) {
         vm_result out;
-        vm_rate(p, recs[i], &out, NULL);
+        vm_rate(p, hs, recs[i], &out, NULL);
         out_result(w, recs[i], &out, out.outcome, NULL, NULL);
     }
     if (w) out_close(w);
+    hook_session_free(hs);
     return span_end(t0);
 }
 
 /* --write-only: out_result alone over the rated records, per format; the
  * least thread CPU time of `reps`, per record. */
-static void run_write_only(const q_program *p, q_record *const *recs, size_t n, FILE *sink, int reps)
+static void run_write_only(const q_program *p, hook_session *hs, q_record *const *recs, size_t n, FILE *sink, int reps)
 {
     vm_result *res = malloc(n * sizeof *res);
     if (!res) return;
-    for (size_t i = 0; i < n; i++) vm_rate(p, recs[i], &res[i], NULL);
+    for (size_t i = 0; i < n; i++) vm_rate(p, hs, recs[i], &res[i], NULL);
     static const char *const name[2] = {"JSON Lines", "CSV"};
     static const out_format fmt[2] = {OUT_JSONL, OUT_CSV};
     for (int f = 0; f < 2; f++) {
@@ -464,15 +475,18 @@ int main(int argc, char **argv)
     }
     static char sinkbuf[1 << 16];
     setvbuf(sink, sinkbuf, _IOFBF, sizeof sinkbuf);
+    hook_session *hs_main = hook_session_new(p, NULL); /* one per thread: this one */
+    if (!hs_main) return 2;
     if (o.write_only) {
-        run_write_only(p, qrecs, n, sink, o.reps);
+        run_write_only(p, hs_main, qrecs, n, sink, o.reps);
+        hook_session_free(hs_main);
         return 0;
     }
 
     /* ---- timed modes ---- */
     span best_vm = {1e30, 0}, best_c = {1e30, 0}, best_lua = {1e30, 0}, best_luac = {1e30, 0}, t;
     for (int r = 0; r < o.reps; r++) {
-        span_best(&best_vm, run_vm(p, qrecs, n, res_vm));
+        span_best(&best_vm, run_vm(p, hs_main, qrecs, n, res_vm));
         span_best(&best_c, run_c(recs, n, res_c));
         t = span_start();
         bench_lua_run_calls(bl);
@@ -579,6 +593,7 @@ int main(int argc, char **argv)
     free(res_lua);
     free(res_luac);
     for (int h = 0; h < 3; h++) free(res_hook[h]);
+    hook_session_free(hs_main);
     prog_free(p);
     return bad || rej_e2e || rej_read || !hooks_ok ? 1 : 0;
 }

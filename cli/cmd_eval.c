@@ -150,7 +150,7 @@ static int eval_batch(const q_program *p, const eval_opts *o, out_writer *w, eva
             vm_result res = v.res; /* the rate block's own result, for the trace */
             tr.n = 0;
             tr.truncated = false;
-            if (v.rec) vm_rate(p, v.rec, &res, &tr);
+            if (v.rec) vm_rate(p, batch_hooks(bt), v.rec, &res, &tr);
             explain_block(p, bt, &v, &res, &tr);
             continue;
         }

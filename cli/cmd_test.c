@@ -155,7 +155,7 @@ static void show_trace(const q_program *p, const batch *bt, size_t idx, vm_event
     if (v.status != BATCH_RATED || !v.rec) return;
     vm_trace tr = {.ev = evbuf, .cap = QUY_TRACE_CAP};
     vm_result res;
-    vm_rate(p, v.rec, &res, &tr);
+    vm_rate(p, batch_hooks(bt), v.rec, &res, &tr);
     explain_text(p, v.rec, &res, &tr, stdout, 5);
     char *steps = batch_explain_text(bt, idx, 5);
     if (steps) fputs(steps, stdout);

@@ -12,6 +12,7 @@
 #include "../runtime/batch.h"
 #include "../runtime/batch_render.h"
 #include "../runtime/explain.h"
+#include "../runtime/hook.h"
 #include "../runtime/output.h"
 #include "../runtime/record.h"
 #include "../runtime/vm.h"
@@ -22,6 +23,7 @@ struct quy_ruleset {
     q_program *p;
     rec_reader *decoder; /* for quy_rate_json */
     vm_event *ev;        /* trace buffer, QUY_TRACE_CAP events */
+    hook_session *hooks; /* for quy_rate_json (the reasons it returns are kept there) */
 };
 
 static char *slurp_diags(diag_list *d)
@@ -71,8 +73,10 @@ quy_ruleset *quy_ruleset_load(const char *name, const char *const *dirs, size_t 
         rs->p = p;
         rs->decoder = rec_reader_open(p, NULL, "json", REC_JSONL);
         rs->ev = malloc(sizeof(vm_event) * QUY_TRACE_CAP);
+        rs->hooks = hook_session_new(p, NULL);
+        if (rs->decoder) rec_reader_set_hooks(rs->decoder, rs->hooks);
     }
-    if (!rs || !rs->decoder || !rs->ev) {
+    if (!rs || !rs->decoder || !rs->ev || !rs->hooks) {
         quy_ruleset_free(rs);
         if (!rs) prog_free(p);
         return NULL;
@@ -85,6 +89,7 @@ void quy_ruleset_free(quy_ruleset *rs)
     if (!rs) return;
     if (rs->decoder) rec_reader_free(rs->decoder);
     free(rs->ev);
+    hook_session_free(rs->hooks);
     prog_free(rs->p);
     free(rs);
 }
@@ -159,7 +164,7 @@ quy_status quy_rate_json(quy_ruleset *rs, const char *json, size_t len, quy_resu
     out->kind = prog_str(p, p->kinds[rec->kind].name);
     vm_result res;
     vm_trace tr = {.ev = rs->ev, .cap = QUY_TRACE_CAP};
-    vm_rate(p, rec, &res, explain ? &tr : NULL);
+    vm_rate(p, rs->hooks, rec, &res, explain ? &tr : NULL);
     if (res.error != VM_OK) {
         snprintf(out->error_code, sizeof out->error_code, "eval");
         snprintf(out->error_message, sizeof out->error_message, "%s%s%s", vm_error_message[res.error],

@@ -143,7 +143,7 @@ static bool load_chain(compiler *c, const char *name, const char *from_path, con
         free(path);
         return false;
     }
-    sema_file f = {.path = path, .src = src, .len = len};
+    sema_file f = {.path = path, .src = src, .len = len, .hook_dirs = (const char *const *)c->search, .nhook_dirs = c->nsearch};
     parse_file(c->arena, &c->diags, f.path, f.src, f.len, &f.ast);
     ast_node *h = f.ast.header;
     f.layer = h && h->u.ruleset.name.len ? h->u.ruleset.name.s : name;

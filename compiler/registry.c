@@ -37,7 +37,7 @@ typedef struct reg_buf {
     size_t nerrors;
 } reg_buf;
 
-static void buf_vadd(reg_buf *b, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void buf_vadd(reg_buf *b, const char *fmt, va_list ap)
 {
     va_list aq;
     va_copy(aq, ap);

@@ -16,6 +16,8 @@ typedef struct sema_file {
     size_t len;
     ast_file ast;
     const char *layer; /* the ruleset name declared in its header */
+    const char *const *hook_dirs; /* shared folders for hook files (the search path; not owned) */
+    size_t nhook_dirs;
 } sema_file;
 
 /* How an E_NAME resolved (ast_node.sem.res). */

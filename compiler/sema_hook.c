@@ -9,6 +9,7 @@
 #include "sema_int.h"
 
 #include "../runtime/hook.h"
+#include "hook_files.h"
 
 /* ---------------------------------------------------------------------
  * 6. Hooks and adjust steps
@@ -27,8 +28,9 @@ uint32_t sema_find_hook(sema *S, const char *name)
     return QUY_NONE;
 }
 
-/* The Lua file of a hook, beside the ruleset file that declares it: a
- * relative path ending in .lua, without "..". NULL with a reason. */
+/* The Lua file of a hook: a relative path ending in .lua, without "..",
+ * found beside the declaring ruleset, its parents or in a shared folder
+ * (hook_file_find). NULL with a reason. */
 static char *read_hook_file(sema *S, const ast_str *file, size_t *len, char *why, size_t whysize)
 {
     const char *f = file->s ? file->s : "";
@@ -41,12 +43,8 @@ static char *read_hook_file(sema *S, const ast_str *file, size_t *len, char *why
         snprintf(why, whysize, "a hook file is named relative to the ruleset's folder, without '..'");
         return NULL;
     }
-    const char *rs = S->files[S->file].path;
-    const char *slash = strrchr(rs, '/');
-    size_t dl = slash ? (size_t)(slash - rs) : 1;
-    char *path = malloc(dl + n + 2);
-    if (!path) abort();
-    snprintf(path, dl + n + 2, "%.*s/%s", (int)dl, slash ? rs : ".", f);
+    char *path = hook_file_find(S->files, S->file, f, why, whysize);
+    if (!path) return NULL;
     FILE *fp = fopen(path, "rb");
     if (!fp) {
         snprintf(why, whysize, "cannot read %s: %s", path, strerror(errno));

@@ -93,6 +93,8 @@ void dr_src_row(const dr_src *s, size_t i, dr_row *row);
 const q_record *dr_src_rec(const dr_src *s, size_t i);
 /* The batch steps of record i in words ("" if none; malloc'd). */
 char *dr_src_steps(const dr_src *s, size_t i);
+/* The hook session the source's batch rates with (for a trace). */
+struct hook_session *dr_src_hooks(const dr_src *s);
 
 /* One input record decoded for both programs. rc[s] = 1: rec[s] is valid
  * (until the next dr_in_next); -1: err[s] says why program s rejected it;
@@ -153,6 +155,7 @@ typedef struct dc_input {
     const q_record *rec[2];   /* as rated (NULL: rejected) */
     const dr_row *row[2];
     const char *steps[2];     /* batch steps in words ("" none) */
+    struct hook_session *hooks[2]; /* the sessions that rated it (dr_src_hooks) */
 } dc_input;
 
 /* Why the record's rows differ. Rates the record again with a trace by

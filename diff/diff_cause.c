@@ -328,7 +328,7 @@ void dc_explain(const q_program *const p[2], const dc_input *in, explanation *ex
             side sd[2];
             bool ok = true;
             for (int s = 0; s < 2; s++) {
-                ok &= explain_rate(ex[s], p[s], in->rec[s], NULL) >= 0;
+                ok &= explain_rate(ex[s], p[s], in->hooks[s], in->rec[s], NULL) >= 0;
                 sd[s] = (side){p[s], ex[s], in->rec[s]->kind};
             }
             if (ok) rule_cause(sd, out);

@@ -10,6 +10,7 @@
 
 #include "../runtime/batch.h"
 #include "../runtime/batch_render.h"
+#include "../runtime/hook.h"
 #include "diff.h"
 #include "../runtime/vec.h"
 
@@ -56,6 +57,8 @@ dr_src *dr_src_new(const q_program *p, const uint8_t *keep, size_t nkeep)
     if (keep) batch_keep_some(s->b, keep, nkeep);
     return s;
 }
+
+struct hook_session *dr_src_hooks(const dr_src *s) { return batch_hooks(s->b); }
 
 void dr_src_free(dr_src *s)
 {
@@ -116,6 +119,7 @@ struct dr_in {
     bool own[2];         /* close f[s] at the end */
     bool lockstep;
     rec_reader *rd[2];
+    hook_session *hooks[2]; /* for checks that call hooks, one per program */
     /* JSON Lines */
     char *buf;
     size_t bufcap;
@@ -307,7 +311,9 @@ dr_in *dr_in_open(const char *path, FILE *f, const q_program *const p[2], size_t
     }
     for (int s = 0; s < 2; s++) {
         in->rd[s] = rec_reader_open(p[s], in->lockstep ? in->f[s] : NULL, path, in->lockstep ? REC_AUTO : REC_JSONL);
-        if (!in->rd[s]) {
+        in->hooks[s] = hook_session_new(p[s], NULL);
+        if (in->rd[s]) rec_reader_set_hooks(in->rd[s], in->hooks[s]);
+        if (!in->rd[s] || !in->hooks[s]) {
             fprintf(stderr, "quy diff: out of memory\n");
             dr_in_close(in);
             return NULL;
@@ -323,6 +329,7 @@ void dr_in_close(dr_in *in)
     if (!in) return;
     for (int s = 0; s < 2; s++) {
         rec_reader_free(in->rd[s]);
+        hook_session_free(in->hooks[s]);
         if (in->own[s] && in->f[s]) fclose(in->f[s]);
     }
     if (in->obj) json_decref(in->obj);

@@ -483,7 +483,8 @@ static int pass2_reread(const q_program *const p[2], const diff_spec *o, dr_src 
             for (int s = 0; s < 2; s++) dr_src_row(src[s], gi, &row[s]);
             char *steps[2];
             steps_of(src, gi, steps);
-            dc_input di = {{pr.rec[0], pr.rec[1]}, {&row[0], &row[1]}, {steps[0] ? steps[0] : "", steps[1] ? steps[1] : ""}};
+            dc_input di = {{pr.rec[0], pr.rec[1]}, {&row[0], &row[1]}, {steps[0] ? steps[0] : "", steps[1] ? steps[1] : ""},
+                           {dr_src_hooks(src[0]), dr_src_hooks(src[1])}};
             explain_record(p, gi, &di, t, o, ex);
             free(steps[0]);
             free(steps[1]);
@@ -512,7 +513,8 @@ static int pass2_rerate(const q_program *const p[2], const diff_spec *o, tally *
             char *steps[2];
             steps_of(src, i, steps);
             dc_input di = {{dr_src_rec(src[0], i), dr_src_rec(src[1], i)}, {&row[0], &row[1]},
-                           {steps[0] ? steps[0] : "", steps[1] ? steps[1] : ""}};
+                           {steps[0] ? steps[0] : "", steps[1] ? steps[1] : ""},
+                           {dr_src_hooks(src[0]), dr_src_hooks(src[1])}};
             explain_record(p, i, &di, t, o, ex);
             free(steps[0]);
             free(steps[1]);

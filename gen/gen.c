@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/hook.h"
 #include "../runtime/record.h"
 #include "../runtime/strbuf.h"
 #include "../runtime/vec.h"
@@ -68,6 +69,7 @@ typedef struct glist {
 enum { PIN_VALUE = 1, PIN_LEN = 2, PIN_ELEMS = 4 };
 
 typedef struct grec {
+    hook_session *hooks; /* for checks and rules that call hooks */
     const q_program *p;
     const gkind *g;
     const q_kind *kd;
@@ -648,7 +650,7 @@ static bool valid(grec *gr)
     const q_program *p = gr->p;
     for (uint32_t c = gr->kd->first_check; c < gr->kd->first_check + gr->kd->nchecks; c++) {
         q_val v;
-        if (vm_eval(p, p->checks[c].entry, &gr->rec, &v) != VM_OK || v.n == 0) return false;
+        if (vm_eval(p, gr->hooks, p->checks[c].entry, &gr->rec, &v) != VM_OK || v.n == 0) return false;
     }
     /* a required field the base left out (never: only optional ones) */
     for (uint32_t i = 0; i < gr->nf; i++) {
@@ -656,7 +658,7 @@ static bool valid(grec *gr)
         if (!gr->present[i] && !(f->flags & (QF_OPTIONAL | QF_BATCH))) return false;
     }
     vm_result res;
-    return vm_rate(p, &gr->rec, &res, NULL) == VM_OK;
+    return vm_rate(p, gr->hooks, &gr->rec, &res, NULL) == VM_OK;
 }
 
 /* =====================================================================
@@ -1003,7 +1005,8 @@ int gen_prepare(gen *g)
     gr->emit = calloc(g->maxf, 1);
     gr->pin = calloc(g->maxf, 1);
     gr->lists = calloc(g->maxf, sizeof *gr->lists);
-    if (!gr->val || !gr->present || !gr->emit || !gr->pin || !gr->lists) goto oom;
+    gr->hooks = hook_session_new(p, NULL);
+    if (!gr->hooks || !gr->val || !gr->present || !gr->emit || !gr->pin || !gr->lists) goto oom;
     g->prepared = true;
     return 0;
 oom:
@@ -1099,6 +1102,7 @@ void gen_free(gen *g)
     free(gr->emit);
     free(gr->pin);
     free(gr->elems);
+    hook_session_free(gr->hooks);
     for (uint32_t i = 0; i < g->ngk; i++) gen_kind_free(&g->gk[i]);
     free(g->gk);
     free(g->want);

@@ -102,7 +102,10 @@ static Z3_lbool query(ask *q, Z3_ast cond, char **w)
             sym_var *v = c->vars[i];
             for (uint32_t e = 0; v->cnt && e < v->ncnt; e++)
                 Z3_solver_assert(c->z, q->s, Z3_mk_le(c->z, v->cnt[e], sym_num(c, 6, 1)));
-            if (v->val && v->tk != QT_BOOL && v->tk != QT_DATE && v->tk != QT_ENUM && v->tk != QT_SCALE) {
+            if (v->year) { /* a period near today's reads better than year 0 */
+                Z3_solver_assert(c->z, q->s, Z3_mk_ge(c->z, v->year, Z3_mk_int(c->z, 2020, Z3_mk_int_sort(c->z))));
+                Z3_solver_assert(c->z, q->s, Z3_mk_le(c->z, v->year, Z3_mk_int(c->z, 2030, Z3_mk_int_sort(c->z))));
+            } else if (v->val && v->tk != QT_BOOL && v->tk != QT_DATE && v->tk != QT_ENUM && v->tk != QT_SCALE) {
                 Z3_solver_assert(c->z, q->s, Z3_mk_le(c->z, v->val, sym_num(c, 1000, 1)));
                 Z3_solver_assert(c->z, q->s, Z3_mk_ge(c->z, v->val, sym_num(c, -1000, 1)));
             }
@@ -356,6 +359,9 @@ static void one_kind(ask *q, prove_question qq, const q_program *a, const q_prog
     for (size_t i = 0; i < c->nbounded; i++)
         note(q->r, dupf("%s is read by 'longest run': lists of at most %d elements are considered", c->bounded[i],
                         PROVE_LIST_BOUND));
+    for (size_t i = 0; i < c->nperiods; i++)
+        note(q->r, dupf("%s is read as a rating period: records whose period is not \"YYYY\" or \"YYYY-Qn\" "
+                        "(which the VM rejects there) are left out", c->periods[i]));
     q->a = &sa;
     q->b = have_b ? &sb : NULL;
     Z3_solver_push(c->z, q->s);

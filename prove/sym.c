@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/period.h"
+
 /* =====================================================================
  * Terms
  * =================================================================== */
@@ -113,6 +115,8 @@ void sym_free(sym_ctx *c)
     free(c->vars);
     for (size_t i = 0; i < c->nbounded; i++) free(c->bounded[i]);
     free(c->bounded);
+    for (size_t i = 0; i < c->nperiods; i++) free(c->periods[i]);
+    free(c->periods);
     free(c->retry_key);
     for (size_t i = 0; i < c->nstrs; i++) free(c->strs[i]);
     free(c->strs);
@@ -224,19 +228,44 @@ static sym_var *var_new(sym_ctx *c, const char *key, uint8_t tk)
 }
 
 /* The variables of field f (of kind `kname`, or of a struct element). */
-static bool is_bounded(const sym_ctx *c, const char *key)
+static bool in_list(char *const *list, size_t n, const char *key)
 {
-    for (size_t i = 0; i < c->nbounded; i++)
-        if (strcmp(c->bounded[i], key) == 0) return true;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], key) == 0) return true;
     return false;
+}
+
+static Z3_ast int_num(sym_ctx *c, int64_t n)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", (long long)n);
+    return Z3_mk_numeral(c->z, buf, c->intg);
+}
+
+/* A string read as a rating period: a year 0..9999 and a quarter 0..4
+ * (0: the whole year); its value, for equality, is year * 10 + quarter. */
+static void period_var(sym_ctx *c, sym_var *v, const char *key)
+{
+    v->year = Z3_mk_const(c->z, Z3_mk_string_symbol(c->z, key), c->intg);
+    char qk[420];
+    snprintf(qk, sizeof qk, "%s#q", key);
+    v->quarter = Z3_mk_const(c->z, Z3_mk_string_symbol(c->z, qk), c->intg);
+    dom_add(c, Z3_mk_ge(c->z, v->year, int_num(c, 0)));
+    dom_add(c, Z3_mk_le(c->z, v->year, int_num(c, 9999)));
+    dom_add(c, Z3_mk_ge(c->z, v->quarter, int_num(c, 0)));
+    dom_add(c, Z3_mk_le(c->z, v->quarter, int_num(c, 4)));
+    Z3_ast v2[2] = {Z3_mk_mul(c->z, 2, (Z3_ast[]){v->year, int_num(c, 10)}), v->quarter};
+    v->val = Z3_mk_int2real(c->z, Z3_mk_add(c->z, 2, v2));
 }
 
 static sym_var *field_var(sym_ctx *c, const q_program *p, const q_field *f, const char *prefix, bool elem)
 {
     char key[400];
     snprintf(key, sizeof key, "%s%s%s", prefix, elem ? "." : "/", prog_str(p, f->name));
-    bool bounded = is_bounded(c, key);
+    bool bounded = in_list(c->bounded, c->nbounded, key);
+    bool period = in_list(c->periods, c->nperiods, key);
     if (bounded) strncat(key, "~", sizeof key - strlen(key) - 1);
+    if (period) strncat(key, "~p", sizeof key - strlen(key) - 1);
     if (f->type >= p->ntypes) return failf(c, "field %s: bad type", key), NULL;
     const q_type *t = &p->types[f->type];
     sym_var *v = var_find(c, key);
@@ -258,6 +287,10 @@ static sym_var *field_var(sym_ctx *c, const q_program *p, const q_field *f, cons
     if (t->kind == QT_ENUM || t->kind == QT_SCALE) {
         v->ncnt = t->count;
         v->members = member_names(p, t);
+    }
+    if (period && t->kind == QT_STRING) {
+        period_var(c, v, key);
+        return v;
     }
     if (t->kind != QT_LIST) {
         v->val = scalar_var(c, p, t, key);
@@ -322,6 +355,9 @@ typedef enum { SV_VAL, SV_SHARE, SV_LIST } sv_tag;
 
 typedef struct sv {
     uint8_t tag;
+    uint8_t period;  /* SV_VAL read from a period field */
+    const char *str; /* SV_VAL pushed from a string constant: its bytes (NUL-terminated in the pool) */
+    uint32_t strlen_;
     Z3_ast t;        /* SV_VAL */
     Z3_ast num, den; /* SV_SHARE: share(num, den), kept apart so that a compare can cross-multiply */
     uint32_t slot;   /* SV_LIST */
@@ -519,6 +555,7 @@ static bool exec_loop(run *R, uint32_t pc, st *cur, uint32_t *resume)
     if (enum_list && qk == QK_RUN) { /* order matters: run the kind again with this list bounded */
         free(c->retry_key);
         c->retry_key = strdup(lv->key);
+        c->retry_period = false;
         return failf(c, "'longest run' over %s: the list must be bounded", lv->key);
     }
     Z3_ast zero = sym_num(c, 0, 1), one = sym_num(c, 1, 1);
@@ -599,6 +636,68 @@ static bool need(run *R, st *cur, int pop, int pushn, uint32_t pc)
     return true;
 }
 
+/* Days since 1970-01-01 of year y (Int term), month m, day d (constants):
+ * days_from_civil (runtime/value.c) with Z3's floor division. */
+static Z3_ast civil_days(sym_ctx *c, Z3_ast year, unsigned m, unsigned d)
+{
+    Z3_ast y = Z3_mk_sub(c->z, 2, (Z3_ast[]){year, int_num(c, m <= 2 ? 1 : 0)});
+    Z3_ast era = Z3_mk_div(c->z, y, int_num(c, 400));
+    Z3_ast yoe = Z3_mk_sub(c->z, 2, (Z3_ast[]){y, Z3_mk_mul(c->z, 2, (Z3_ast[]){era, int_num(c, 400)})});
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    Z3_ast doe = Z3_mk_add(c->z, 4,
+                           (Z3_ast[]){Z3_mk_mul(c->z, 2, (Z3_ast[]){yoe, int_num(c, 365)}),
+                                      Z3_mk_div(c->z, yoe, int_num(c, 4)),
+                                      Z3_mk_unary_minus(c->z, Z3_mk_div(c->z, yoe, int_num(c, 100))), int_num(c, doy)});
+    Z3_ast days = Z3_mk_add(c->z, 3, (Z3_ast[]){Z3_mk_mul(c->z, 2, (Z3_ast[]){era, int_num(c, 146097)}), doe,
+                                                int_num(c, -719468)});
+    return Z3_mk_int2real(c->z, days);
+}
+
+/* The date PERIODDATE `spec` names in period v (runtime/period.c). */
+static Z3_ast period_date(sym_ctx *c, const sym_var *v, uint32_t spec)
+{
+    static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (spec != QPD_START && spec != QPD_END && spec < QPD_FIRST_MONTH)
+        return civil_days(c, v->year, spec / 100, spec % 100);
+    Z3_ast r = NULL;
+    for (unsigned q = 0; q <= 4; q++) {
+        unsigned fm = q ? (q - 1) * 3 + 1 : 1, lm = q ? q * 3 : 12, m, d;
+        if (spec == QPD_START) m = fm, d = 1;
+        else if (spec == QPD_END) m = lm, d = mdays[lm - 1];
+        else if (spec > QPD_LAST_MONTH) m = lm, d = spec % 10000;
+        else m = fm, d = spec % 10000;
+        Z3_ast t = civil_days(c, v->year, m, d);
+        r = r ? Z3_mk_ite(c->z, Z3_mk_eq(c->z, v->quarter, int_num(c, q)), t, r) : t;
+    }
+    return r;
+}
+
+/* A period compared with a string: a constant names a period ("2023",
+ * "2026-Q2") or none; two periods are equal when year and quarter are. */
+static bool period_eq(run *R, const sv *x, const sv *y, Z3_ast *out)
+{
+    sym_ctx *c = R->c;
+    if (x->period && y->period) {
+        *out = Z3_mk_eq(c->z, x->t, y->t);
+        return true;
+    }
+    const sv *k = x->period ? y : x, *f = x->period ? x : y;
+    if (!k->str) return failf(c, "a rating period compared with a string field that is not one");
+    const char *s = k->str;
+    size_t n = k->strlen_;
+    int yv = 0, qv = 0;
+    bool ok = n == 4 || (n == 7 && s[4] == '-' && (s[5] == 'Q' || s[5] == 'q') && s[6] >= '1' && s[6] <= '4');
+    for (size_t i = 0; ok && i < 4; i++) {
+        ok = s[i] >= '0' && s[i] <= '9';
+        yv = yv * 10 + (s[i] - '0');
+    }
+    if (ok && n == 7) qv = s[6] - '0';
+    /* byte equality: "2026-q2" equals no witness, which writes "2026-Q2" */
+    if (ok && n == 7 && s[5] == 'q') ok = false;
+    *out = ok ? Z3_mk_eq(c->z, f->t, sym_num(c, (int64_t)yv * 10 + qv, 1)) : Z3_mk_false(c->z);
+    return true;
+}
+
 static const char *op_name(unsigned op) { return op < OP__COUNT ? op_table[op].name : "(unknown)"; }
 
 /* One instruction on a live state; may send states to `pend`. */
@@ -622,10 +721,16 @@ static bool step(run *R, uint32_t pc, st *cur, st **pend, uint32_t *next, st *fi
     sv *top = cur->sp ? &cur->s[cur->sp - 1] : NULL;
     switch ((op_code)ip->op) {
     case OP_NOP: break;
-    case OP_PUSHK:
+    case OP_PUSHK: {
         if (ip->b >= p->nconsts) return failf(c, "constant out of range at %u", pc);
-        push(cur, V(push_const(R, ip->b)));
+        sv k = V(push_const(R, ip->b));
+        if (p->const_type[ip->b] == QT_STRING) {
+            k.str = (const char *)(intptr_t)p->consts[ip->b].n;
+            k.strlen_ = (uint32_t)p->consts[ip->b].d;
+        }
+        push(cur, k);
         break;
+    }
     case OP_LOADF: {
         sym_var *v = slot_var(R, ip->a);
         if (!v) return false;
@@ -633,7 +738,7 @@ static bool step(run *R, uint32_t pc, st *cur, st **pend, uint32_t *next, st *fi
         if (v->len)
             push(cur, (sv){.tag = SV_LIST, .slot = ip->a});
         else
-            push(cur, V(v->val));
+            push(cur, (sv){.tag = SV_VAL, .t = v->val, .period = v->year != NULL});
         break;
     }
     case OP_PRESENT: {
@@ -679,14 +784,22 @@ static bool step(run *R, uint32_t pc, st *cur, st **pend, uint32_t *next, st *fi
         cur->s[cur->sp - 1] = s;
         break;
     }
+    case OP_STREQ:
+    case OP_STRNE:
+        if (cur->s[cur->sp - 2].period || cur->s[cur->sp - 1].period) {
+            Z3_ast r = NULL;
+            if (!period_eq(R, &cur->s[cur->sp - 2], &cur->s[cur->sp - 1], &r)) return false;
+            cur->sp--;
+            cur->s[cur->sp - 1] = V(ip->op == OP_STREQ ? r : sym_not(c, r));
+            break;
+        }
+        /* fall through */
     case OP_EQ:
     case OP_NE:
     case OP_LT:
     case OP_LE:
     case OP_GT:
-    case OP_GE:
-    case OP_STREQ:
-    case OP_STRNE: {
+    case OP_GE: {
         uint8_t op = ip->op == OP_STREQ ? OP_EQ : ip->op == OP_STRNE ? OP_NE : ip->op;
         Z3_ast r = compare(R, op, &cur->s[cur->sp - 2], &cur->s[cur->sp - 1]);
         cur->sp--;
@@ -786,25 +899,20 @@ static bool step(run *R, uint32_t pc, st *cur, st **pend, uint32_t *next, st *fi
         break;
     }
     case OP_ADJUST: cur->sp--; break;
+    case OP_OUTCOME: push(cur, V(cur->outcome)); break;
     case OP_PERIODDATE: {
-        /* a date of the period text in R[a] (runtime/period.c): an
-         * uninterpreted function of the text per spec b, so the same
-         * period gives the same date in both programs; an uninterpreted
-         * predicate says the text is neither a year nor a quarter */
         sym_var *v = slot_var(R, ip->a);
         if (!v) return false;
+        if (!v->year) { /* run the kind again with this string read as a period */
+            free(c->retry_key);
+            c->retry_key = strdup(v->key);
+            c->retry_period = true;
+            return failf(c, "%s is read as a rating period", v->key);
+        }
         error_if(R, cur, sym_not(c, present_of(R, v)));
-        char name[48];
-        snprintf(name, sizeof name, "period_bad");
-        Z3_func_decl bad = Z3_mk_func_decl(c->z, Z3_mk_string_symbol(c->z, name), 1, &c->real, c->boolean);
-        Z3_ast arg = v->val;
-        error_if(R, cur, Z3_mk_app(c->z, bad, 1, &arg));
-        snprintf(name, sizeof name, "period_date_%u", ip->b);
-        Z3_func_decl f = Z3_mk_func_decl(c->z, Z3_mk_string_symbol(c->z, name), 1, &c->real, c->intg);
-        push(cur, V(Z3_mk_int2real(c->z, Z3_mk_app(c->z, f, 1, &arg))));
+        push(cur, V(period_date(c, v, ip->b)));
         break;
     }
-    case OP_OUTCOME: push(cur, V(cur->outcome)); break;
     case OP_UNRATED: {
         Z3_ast un = Z3_mk_ge(c->z, cur->outcome, sym_num(c, QO_NOT_RATED, 1));
         st j = *cur;
@@ -875,8 +983,13 @@ static void init_state(sym_ctx *c, st *s)
 bool sym_kind_retry(sym_ctx *c)
 {
     if (!c->retry_key) return false;
-    GROW(c->bounded, c->nbounded, c->capbounded);
-    c->bounded[c->nbounded++] = c->retry_key;
+    if (c->retry_period) {
+        GROW(c->periods, c->nperiods, c->capperiods);
+        c->periods[c->nperiods++] = c->retry_key;
+    } else {
+        GROW(c->bounded, c->nbounded, c->capbounded);
+        c->bounded[c->nbounded++] = c->retry_key;
+    }
     c->retry_key = NULL;
     c->err[0] = 0;
     return true;

@@ -41,6 +41,8 @@ typedef struct sym_var {
     struct sym_var **elem; /* [PROVE_LIST_BOUND * nsub] (structs) or [PROVE_LIST_BOUND] */
     uint32_t nsub;
     char **subnames; /* struct field names */
+    /* a string read as a rating period (PERIODDATE): "YYYY" or "YYYY-Qn" */
+    Z3_ast year, quarter; /* Int terms: 0..9999, 0 (a year) or 1..4 */
 } sym_var;
 
 typedef struct sym_ctx {
@@ -54,7 +56,10 @@ typedef struct sym_ctx {
     size_t ndom, capdom;
     char **bounded; /* keys of enum lists read by 'longest run': bounded, not counted */
     size_t nbounded, capbounded;
-    char *retry_key;  /* set when a run needs this key bounded: run the kind again */
+    char **periods; /* keys of strings read as a period (PERIODDATE): a year and a quarter */
+    size_t nperiods, capperiods;
+    char *retry_key;  /* set when a run needs this key bounded / read as a period: run the kind again */
+    bool retry_period;
     char err[512]; /* set once: the first error */
 } sym_ctx;
 

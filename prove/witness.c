@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/hook.h"
 #include "../runtime/record.h"
 #include "../runtime/vm.h"
 
@@ -152,6 +153,17 @@ static bool put_scalar(wit *w, buf *b, uint8_t tk, Z3_ast t, const sym_var *v, Z
 static bool put_value(wit *w, buf *b, const sym_var *v, Z3_model m)
 {
     sym_ctx *c = w->c;
+    if (v->year) { /* a rating period: "YYYY" or "YYYY-Qn" */
+        int64_t y, q, d;
+        if (!model_rat(c, m, v->year, &y, &d) || !model_rat(c, m, v->quarter, &q, &d)) return false;
+        char tmp[16];
+        if (q)
+            snprintf(tmp, sizeof tmp, "%04d-Q%d", (int)y, (int)q);
+        else
+            snprintf(tmp, sizeof tmp, "%04d", (int)y);
+        put_json_str(b, tmp);
+        return true;
+    }
     if (v->tk != QT_LIST) return put_scalar(w, b, v->tk, v->val, v, m);
     put(b, "[", 1);
     bool first = true;
@@ -245,15 +257,17 @@ bool wit_rate(const q_program *p, const char *json, uint8_t *outcome, uint32_t *
         return false;
     }
     rec_reader *r = rec_reader_open(p, in, "witness", REC_JSONL);
+    hook_session *hs = hook_session_new(p, NULL); /* hooks the witness's rules call */
+    if (r) rec_reader_set_hooks(r, hs);
     bool ok = false;
-    if (r) {
+    if (r && hs) {
         q_record *rec = NULL;
         rec_error e;
         memset(&e, 0, sizeof e);
         int rc = rec_reader_next(r, &rec, &e);
         if (rc == 1) {
             vm_result res;
-            int vr = vm_rate(p, rec, &res, NULL);
+            int vr = vm_rate(p, hs, rec, &res, NULL);
             if (vr == VM_OK) {
                 *outcome = res.outcome;
                 *rule = res.rule;
@@ -264,10 +278,11 @@ bool wit_rate(const q_program *p, const char *json, uint8_t *outcome, uint32_t *
         } else {
             snprintf(why, whysize, "the record reader rejected it: %s %s: %s", e.code, e.field, e.message);
         }
-        rec_reader_free(r);
     } else {
         snprintf(why, whysize, "could not open a record reader");
     }
+    rec_reader_free(r);
+    hook_session_free(hs);
     fclose(in);
     free(line);
     return ok;

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "hook.h"
 #include "strset.h"
 #include "vec.h"
 
@@ -89,6 +90,8 @@ struct batch {
     void *warn_ctx;
     rec_reader *json_reader; /* for batch_add_json */
     rec_limits limits;       /* for the readers of batch_read (0: defaults) */
+    hook_session *hooks;     /* the hook session every rating uses: own_hooks, or the caller's */
+    hook_session *own_hooks; /* made by batch_new, freed by batch_free */
 
     b_item *items;
     size_t n, cap;
@@ -207,11 +210,17 @@ batch *batch_new(const q_program *p, bool keep_records)
     batch *b = calloc(1, sizeof *b);
     if (!b) return NULL;
     b->p = p;
+    b->hooks = b->own_hooks = hook_session_new(p, NULL);
+    if (!b->hooks) {
+        free(b);
+        return NULL;
+    }
     b->names.cstr = true; /* the ids are kept only there (name_str) */
     b->last_unit.name = b->last_group = QUY_NONE;
     b->keep = keep_records;
     b->ks = calloc(p->nkinds ? p->nkinds : 1, sizeof *b->ks);
     if (!b->ks) {
+        hook_session_free(b->own_hooks);
         free(b);
         return NULL;
     }
@@ -317,10 +326,10 @@ static void reject(batch *b, b_item *it, const char *code, const char *field, co
 }
 
 /* A bool batch expression: absent data or any failure counts as false. */
-static bool bexpr_true(const q_program *p, uint32_t x, const q_record *rec)
+static bool bexpr_true(const batch *b, uint32_t x, const q_record *rec)
 {
     q_val v;
-    return vm_eval(p, p->bexprs[x].entry, rec, &v) == VM_OK && v.n != 0;
+    return vm_eval(b->p, b->hooks, b->p->bexprs[x].entry, rec, &v) == VM_OK && v.n != 0;
 }
 
 static uint8_t final_of(const batch *b, uint32_t name)
@@ -341,8 +350,8 @@ static void apply_caps(batch *b, b_item *it, const q_record *rec, bool refs)
         const q_cap *cap = &p->caps[c];
         if (cap->kind != rec->kind || it->tier > QO_HTXSNV) continue;
         if ((cap->bound == QCAP_HEAD_OF || cap->bound == QCAP_UNIT) != refs) continue;
-        if (cap->when != QUY_NONE && !bexpr_true(p, cap->when, rec)) continue;
-        if (cap->unless != QUY_NONE && bexpr_true(p, cap->unless, rec)) continue;
+        if (cap->when != QUY_NONE && !bexpr_true(b, cap->when, rec)) continue;
+        if (cap->unless != QUY_NONE && bexpr_true(b, cap->unless, rec)) continue;
         uint8_t bound = QO__COUNT;
         switch (cap->bound) {
         case QCAP_TIER: bound = cap->tier; break;
@@ -382,7 +391,7 @@ static void eval_keys(batch *b, b_item *it, const q_record *rec)
                 const q_qkey *k = &p->qkeys[i];
                 if (k->quota == q && k->key == j && k->kind == rec->kind) {
                     q_val r;
-                    if (vm_eval(p, p->bexprs[k->expr].entry, rec, &r) == VM_OK && r.d > 0) v = r;
+                    if (vm_eval(p, b->hooks, p->bexprs[k->expr].entry, rec, &r) == VM_OK && r.d > 0) v = r;
                 }
             }
             b->keys[b->nkeys + base + j] = v;
@@ -395,7 +404,7 @@ static void eval_keys(batch *b, b_item *it, const q_record *rec)
 static void rate_item(batch *b, b_item *it, const q_record *rec)
 {
     vm_result res;
-    vm_rate(b->p, rec, &res, NULL);
+    vm_rate(b->p, b->hooks, rec, &res, NULL);
     if (res.error != VM_OK) {
         reject_eval(b, it, rec, &res);
         it->state = B_DONE;
@@ -558,10 +567,18 @@ static void no_memory(rec_error *err, const char *name)
 }
 
 void batch_set_limits(batch *b, const rec_limits *lim) { b->limits = *lim; }
+hook_session *batch_hooks(const batch *b) { return b->hooks; }
+
+void batch_set_hooks(batch *b, hook_session *hs)
+{
+    b->hooks = hs ? hs : b->own_hooks;
+    if (b->json_reader) rec_reader_set_hooks(b->json_reader, b->hooks);
+}
 
 int batch_read(batch *b, FILE *in, const char *name, rec_error *err)
 {
     rec_reader *r = b->oom ? NULL : rec_reader_open(b->p, in, name, REC_AUTO);
+    if (r) rec_reader_set_hooks(r, b->hooks);
     if (!r) {
         b->oom = true;
         no_memory(err, name);
@@ -615,6 +632,7 @@ int batch_add_json(batch *b, const void *obj, uint32_t line, const char *name, r
     if (!b->json_reader) {
         b->json_reader = rec_reader_open(b->p, NULL, name, REC_JSONL);
         OOM_IF(!b->json_reader, return -1);
+        rec_reader_set_hooks(b->json_reader, b->hooks);
         if (b->warn) rec_reader_on_warning(b->json_reader, b->warn, b->warn_ctx);
     }
     uint32_t file = file_index(b, name);
@@ -1311,6 +1329,7 @@ void batch_free(batch *b)
     for (size_t i = 0; i < b->nfiles; i++) free(b->files[i]);
     for (size_t g = 0; g < b->ngroups; g++) free(b->groups[g].runs);
     if (b->json_reader) rec_reader_free(b->json_reader);
+    hook_session_free(b->own_hooks);
     strset_free(&b->names);
     strset_free(&b->group_set);
     free(b->recs);

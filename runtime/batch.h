@@ -145,6 +145,14 @@ typedef struct batch_rollup_child {
 
 batch *batch_new(const q_program *p, bool keep_records);
 void batch_on_warning(batch *b, rec_warn_fn fn, void *ctx);
+/* The hook session the batch rates with (runtime/hook.h): its own, made by
+ * batch_new and freed by batch_free, unless the caller set one (borrowed:
+ * it must be for the same program and outlive the batch; NULL goes back
+ * to the batch's own). Re-rating a record of the batch (for a trace) uses
+ * batch_hooks(b). */
+struct hook_session;
+struct hook_session *batch_hooks(const batch *b);
+void batch_set_hooks(batch *b, struct hook_session *hs);
 /* Single-record mode (`quy test` cases with one "record"): no quotas (a
  * group of one is not a group), and a cap whose head_of/unit record is not
  * in the batch is skipped instead of rejecting the record. */

@@ -262,7 +262,7 @@ void batch_write(const batch *b, size_t i, out_writer *w, vm_trace *tr, bool tex
         vm_result res; /* the rate block's own result, for the trace */
         tr->n = 0;
         tr->truncated = false;
-        vm_rate(p, v.rec, &res, tr);
+        vm_rate(p, batch_hooks(b), v.rec, &res, tr);
         explanation x = {0};
         explain_build(&x, p, v.rec, &res, tr);
         strbuf sb = {0};

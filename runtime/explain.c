@@ -203,7 +203,7 @@ int explain_build(explanation *x, const q_program *p, const q_record *rec, const
     return 0;
 }
 
-int explain_rate(explanation *x, const q_program *p, const q_record *rec, vm_result *res)
+int explain_rate(explanation *x, const q_program *p, struct hook_session *hs, const q_record *rec, vm_result *res)
 {
     if (!x->ev && !(x->ev = malloc(QUY_TRACE_CAP * sizeof *x->ev))) {
         x->failed = true;
@@ -212,7 +212,7 @@ int explain_rate(explanation *x, const q_program *p, const q_record *rec, vm_res
     vm_trace tr = {.ev = x->ev, .cap = QUY_TRACE_CAP};
     vm_result own;
     if (!res) res = &own;
-    int rc = vm_rate(p, rec, res, &tr);
+    int rc = vm_rate(p, hs, rec, res, &tr);
     if (explain_build(x, p, rec, res, &tr) != 0) return -1;
     return rc;
 }

@@ -116,10 +116,12 @@ void explain_clear(explanation *x);  /* frees the arrays of an embedded one */
  * 0, or -1 when out of memory (x->failed). */
 int explain_build(explanation *x, const q_program *p, const q_record *rec, const vm_result *res, const vm_trace *tr);
 
-/* Rate `rec` again with a trace and build its explanation: the rate block's
- * own result in *res (may be NULL). Returns the vm_error, or -1 when out
- * of memory. */
-int explain_rate(explanation *x, const q_program *p, const q_record *rec, vm_result *res);
+/* Rate `rec` again with a trace (hook session `hs`, NULL when p calls no
+ * hook: runtime/vm.h) and build its explanation: the rate block's own
+ * result in *res (may be NULL). Returns the vm_error, or -1 when out of
+ * memory. */
+struct hook_session;
+int explain_rate(explanation *x, const q_program *p, struct hook_session *hs, const q_record *rec, vm_result *res);
 
 /* The rule entry of rule index r in x, or NULL if r was not tried. */
 const ex_rule *explain_find_rule(const explanation *x, uint32_t r);

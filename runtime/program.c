@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hook.h"
 
 const char *const q_type_kind_name[QT__COUNT] = {
 #define T_WORD(name, word, vi) word,
@@ -66,7 +65,6 @@ void prog_free(q_program *p)
     free(p->hooks);
     free(p->params);
     free(p->adjusts);
-    hook_rt_free(p->hook_rt);
     free(p);
 }
 

@@ -345,11 +345,9 @@ typedef struct q_program {
 
     uint32_t tier_type; /* type index of the builtin scale `tier` */
     uint32_t max_stack; /* computed by the verifier */
-
-    /* The Lua state and buffers of hooks (runtime/hook.c): created by the
-     * first hook call, freed by prog_free(). The only part of a program
-     * that changes after it is built, hence one program per thread. */
-    struct hook_rt *hook_rt;
+    /* Nothing here changes after the program is built: the Lua state and
+     * buffers of hooks live in a hook_session (runtime/hook.h), one per
+     * thread, so a program may be shared between threads. */
 } q_program;
 
 static inline const char *prog_str(const q_program *p, uint32_t id)

@@ -642,7 +642,7 @@ static int run_checks(rec_reader *r, uint32_t k, rec_error *err)
         const q_check *ck = &p->checks[kd->first_check + c];
         const char *fname = ck->field < p->nfields ? prog_str(p, p->fields[ck->field].name) : "";
         q_val v = {0, 0};
-        int e = vm_eval(p, ck->entry, &r->rec, &v);
+        int e = vm_eval(p, r->hooks, ck->entry, &r->rec, &v);
         if (e != VM_OK)
             return rec_fail(r, err, "eval", fname,
                             "không kiểm tra được ràng buộc '%s': %s (check could not be evaluated)",
@@ -867,6 +867,8 @@ void rec_reader_on_warning(rec_reader *r, rec_warn_fn fn, void *ctx)
     r->warn = fn;
     r->warn_ctx = ctx;
 }
+
+void rec_reader_set_hooks(rec_reader *r, struct hook_session *hs) { r->hooks = hs; }
 
 int rec_reader_next(rec_reader *r, q_record **out, rec_error *err)
 {

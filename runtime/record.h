@@ -86,6 +86,10 @@ void rec_reader_on_warning(rec_reader *r, rec_warn_fn fn, void *ctx);
  * -1: the next record was rejected; *err says why; call again for the rest. */
 int rec_reader_next(rec_reader *r, q_record **out, rec_error *err);
 void rec_reader_free(rec_reader *r);
+/* The hook session (runtime/hook.h, the caller's) for checks that call a
+ * hook; without one such a check rejects the record. */
+struct hook_session;
+void rec_reader_set_hooks(rec_reader *r, struct hook_session *hs);
 
 /* Decode one already-parsed JSON object (used by `quy test`). `obj` is a
  * jansson json_t*; same result codes as rec_reader_next. Ids are not checked

@@ -34,6 +34,7 @@ typedef struct rec_arena {
 
 struct rec_reader {
     const q_program *p;
+    struct hook_session *hooks; /* the caller's, for checks that call hooks (may be NULL) */
     FILE *in;
     char name[256];
     rec_format fmt;    /* REC_AUTO until sniffed */

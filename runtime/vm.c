@@ -94,7 +94,7 @@ const char *vm_note_of(const vm_result *r, uint32_t f)
 #undef VM_EXEC
 #undef VM_TRACING
 
-int vm_rate(const q_program *p, const q_record *rec, vm_result *out, vm_trace *trace)
+int vm_rate(const q_program *p, hook_session *hs, const q_record *rec, vm_result *out, vm_trace *trace)
 {
     out->nflags = 0;
     out->rule = QUY_NONE;
@@ -109,13 +109,13 @@ int vm_rate(const q_program *p, const q_record *rec, vm_result *out, vm_trace *t
         return VM_NO_RATE;
     }
     const q_kind *k = &p->kinds[rec->kind];
-    int rc = trace ? vm_exec_trace(p, k, k->entry, rec, out, trace, NULL)
-                   : vm_exec_fast(p, k, k->entry, rec, out, NULL, NULL);
+    int rc = trace ? vm_exec_trace(p, hs, k, k->entry, rec, out, trace, NULL)
+                   : vm_exec_fast(p, hs, k, k->entry, rec, out, NULL, NULL);
     out->error = (uint8_t)rc;
     return rc;
 }
 
-int vm_eval(const q_program *p, uint32_t entry, const q_record *rec, q_val *ret)
+int vm_eval(const q_program *p, hook_session *hs, uint32_t entry, const q_record *rec, q_val *ret)
 {
     vm_result scratch;
     scratch.nflags = 0;
@@ -126,5 +126,5 @@ int vm_eval(const q_program *p, uint32_t entry, const q_record *rec, q_val *ret)
     scratch.error_text = NULL;
     scratch.nnotes = 0;
     if (rec->kind >= p->nkinds || entry >= p->ncode) return VM_BAD_PROGRAM;
-    return vm_exec_fast(p, &p->kinds[rec->kind], entry, rec, &scratch, NULL, ret);
+    return vm_exec_fast(p, hs, &p->kinds[rec->kind], entry, rec, &scratch, NULL, ret);
 }

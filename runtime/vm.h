@@ -26,7 +26,7 @@ typedef enum vm_ev_type {
     EV_HOOK,   /* hook idx called in an expression: result 1, val = its result; result 0: it
                   failed after a clause of the rule had failed (tracing only), val.n = (intptr_t) why */
     EV_ADJUST, /* adjust step idx adjusted: slot = outcome before, result = after,
-                  val.n = (intptr_t) its note (the reason, owned by the program) */
+                  val.n = (intptr_t) its note (the reason, kept by the hook session) */
 } vm_ev_type;
 
 typedef struct vm_event {
@@ -70,7 +70,7 @@ extern const char *const vm_error_message[VM__COUNT];
 typedef struct vm_note {
     uint32_t flag;    /* flag index (the step's flag) */
     uint32_t adjust;  /* adjust step index */
-    const char *text; /* the hook's reason (owned by the program, valid until prog_free) */
+    const char *text; /* the hook's reason (kept by the hook session, valid until hook_session_free) */
 } vm_note;
 
 typedef struct vm_result {
@@ -81,7 +81,7 @@ typedef struct vm_result {
     uint32_t flags[QUY_MAX_FLAGS]; /* raised flag indices, in order */
     uint32_t error_pc; /* instruction that failed (source position via code_pos) */
     uint16_t error_slot; /* VM_ABSENT: the slot read */
-    const char *error_text; /* VM_HOOK: which hook failed and why (owned by the program); else NULL */
+    const char *error_text; /* VM_HOOK: which hook failed and why (kept by the hook session); else NULL */
     uint8_t nnotes;
     vm_note notes[QUY_MAX_NOTES]; /* adjustments, in the order they took effect */
 } vm_result;
@@ -89,11 +89,16 @@ typedef struct vm_result {
 /* The note of flag f in a result, or NULL. */
 const char *vm_note_of(const vm_result *r, uint32_t f);
 
+/* The caller's per-run state for hooks (runtime/hook.h): one per thread and
+ * program, made by hook_session_new(p, limits). NULL is fine for a program
+ * that calls no hook; a hook call then fails the record (VM_HOOK). */
+struct hook_session;
+
 /* Rate `rec` (whose kind selects the rate block). Returns the vm_error. */
-int vm_rate(const q_program *p, const q_record *rec, vm_result *out, vm_trace *trace);
+int vm_rate(const q_program *p, struct hook_session *hs, const q_record *rec, vm_result *out, vm_trace *trace);
 
 /* Evaluate the expression at `entry` (a check, ending in HALT) against
  * `rec`; *out is the value left on the stack. Returns the vm_error. */
-int vm_eval(const q_program *p, uint32_t entry, const q_record *rec, q_val *out);
+int vm_eval(const q_program *p, struct hook_session *hs, uint32_t entry, const q_record *rec, q_val *out);
 
 #endif /* QUY_VM_H */

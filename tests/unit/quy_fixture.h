@@ -32,6 +32,7 @@
 
 #include "compiler.h"
 #include "diag.h"
+#include "hook.h"
 #include "program.h"
 #include "record.h"
 #include "vm.h"
@@ -48,6 +49,7 @@ typedef struct qfx {
     q_program *p;                    /* the last program compiled, or NULL */
     bool seen[QFX_MAX_DIAGS];        /* diagnostics consumed by qfx_expect */
     rec_reader *rd;                  /* reader for p, made on first use */
+    hook_session *hs;                /* hook session for p, made on first use (qfx_hooks) */
     json_t *json;                    /* the last record's JSON (kept alive) */
     rec_error rerr;                  /* why the last record was rejected */
     vm_event ev[QFX_TRACE_CAP];      /* trace buffer of qfx_rate_trace */
@@ -91,6 +93,8 @@ static inline void qfx_release(qfx *fx)
 {
     if (fx->rd) rec_reader_free(fx->rd);
     fx->rd = NULL;
+    hook_session_free(fx->hs);
+    fx->hs = NULL;
     if (fx->json) json_decref(fx->json);
     fx->json = NULL;
     prog_free(fx->p);
@@ -221,6 +225,15 @@ static inline void qfx_expect_in_(qfx *fx, const char *file, diag_level level, u
  * Records and rating
  * ------------------------------------------------------------------- */
 
+/* The hook session of the current program (made on first use). */
+static inline hook_session *qfx_hooks(qfx *fx)
+{
+    assert_non_null(fx->p);
+    if (!fx->hs) fx->hs = hook_session_new(fx->p, NULL);
+    assert_non_null(fx->hs);
+    return fx->hs;
+}
+
 /* Decode a JSON object (single quotes stand for double quotes) into a
  * record of the current program. Returns rec_decode_json's code (1 ok,
  * -1 rejected: fx->rerr says why); *out valid until the next call. */
@@ -229,6 +242,7 @@ static inline int qfx_record(qfx *fx, const char *json, q_record **out)
     assert_non_null(fx->p);
     if (!fx->rd) fx->rd = rec_reader_open(fx->p, NULL, "test", REC_JSON);
     assert_non_null(fx->rd);
+    rec_reader_set_hooks(fx->rd, qfx_hooks(fx));
     char *buf = strdup(json);
     assert_non_null(buf);
     for (char *s = buf; *s; s++)
@@ -255,7 +269,8 @@ static inline q_record *qfx_rec(qfx *fx, const char *json)
 /* Rate a record in fast mode; returns the vm_error. */
 static inline int qfx_rate(qfx *fx, const char *json, vm_result *out)
 {
-    return vm_rate(fx->p, qfx_rec(fx, json), out, NULL);
+    q_record *r = qfx_rec(fx, json);
+    return vm_rate(fx->p, fx->hs, r, out, NULL);
 }
 
 /* Rate a record with a trace (fx->trace, reset first). */
@@ -263,7 +278,8 @@ static inline int qfx_rate_trace(qfx *fx, const char *json, vm_result *out)
 {
     fx->trace.n = 0;
     fx->trace.truncated = false;
-    return vm_rate(fx->p, qfx_rec(fx, json), out, &fx->trace);
+    q_record *r = qfx_rec(fx, json);
+    return vm_rate(fx->p, fx->hs, r, out, &fx->trace);
 }
 
 /* Rate in both modes; both must succeed and agree (outcome, rule, flags).
@@ -271,10 +287,12 @@ static inline int qfx_rate_trace(qfx *fx, const char *json, vm_result *out)
 static inline int qfx_tier_(qfx *fx, const char *json, vm_result *res, const char *srcfile, int srcline)
 {
     vm_result a, b;
-    int ra = vm_rate(fx->p, qfx_rec(fx, json), &a, NULL);
+    q_record *r = qfx_rec(fx, json);
+    int ra = vm_rate(fx->p, fx->hs, r, &a, NULL);
     fx->trace.n = 0;
     fx->trace.truncated = false;
-    int rb = vm_rate(fx->p, qfx_rec(fx, json), &b, &fx->trace);
+    r = qfx_rec(fx, json);
+    int rb = vm_rate(fx->p, fx->hs, r, &b, &fx->trace);
     if (ra != VM_OK || rb != VM_OK) {
         print_error("%s:%d: rating failed: fast %s, trace %s\n", srcfile, srcline, vm_error_message[ra],
                     vm_error_message[rb]);

@@ -41,7 +41,7 @@ static void test_model(void **state)
     const q_record *rec = qfx_rec(fx, "{'id':'r','kind':'member','a':0,'b':8,'fixed':true}");
     explanation *x = explain_new();
     vm_result res;
-    assert_int_equal(explain_rate(x, p, rec, &res), VM_OK);
+    assert_int_equal(explain_rate(x, p, NULL, rec, &res), VM_OK);
     assert_int_equal(res.outcome, QO_HTNV);
     /* three rules tried, in order; the last decided */
     assert_int_equal(x->nrules, 3);
@@ -102,7 +102,7 @@ static void test_many_rules(void **state)
     q_program *p = qfx_ok(fx, src.s);
     strbuf_free(&src);
     explanation x = {0};
-    assert_int_equal(explain_rate(&x, p, qfx_rec(fx, "{'id':'r','kind':'member','a':1}"), NULL), VM_OK);
+    assert_int_equal(explain_rate(&x, p, NULL, qfx_rec(fx, "{'id':'r','kind':'member','a':1}"), NULL), VM_OK);
     assert_int_equal(x.nrules, 301);
     strbuf t = {0};
     explain_render_text(&x, &t, 0);

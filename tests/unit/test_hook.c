@@ -10,69 +10,12 @@
  * that called it, with a message naming the hook, and leave the program
  * able to rate the next record.
  */
-#include "quy_fixture.h"
+#include "hook_fixture.h"
+
+#include <pthread.h>
+#include <sys/stat.h>
 
 #include "explain.h"
-#include "hook.h"
-
-/* Write a Lua file beside the ruleset (removed by the teardown). */
-static void lua_file(qfx *fx, const char *name, const char *src)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", fx->dir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(src, 1, strlen(src), f), strlen(src));
-    assert_int_equal(fclose(f), 0);
-    for (size_t i = 0; i < fx->nfiles; i++)
-        if (strcmp(fx->files[i], name) == 0) return;
-    assert_true(fx->nfiles < QFX_MAX_FILES);
-    fx->files[fx->nfiles++] = strdup(name);
-}
-
-/* A member record with a count, a grade list and an optional percent. */
-#define HDR                                                                  \
-    "ruleset main version \"1\"\n"                                          \
-    "scale grade { kem < tot < xuat_sac }\n"                                \
-    "enum place { home \"Nhà\", away \"Xa\" }\n"                            \
-    "struct case { year : int  spot : place  ok : bool }\n"                \
-    "record member {\n"                                                     \
-    "  period : string\n"                                                   \
-    "  n      : int \"Số\"\n"                                               \
-    "  g      : grade\n"                                                    \
-    "  pct    : optional percent\n"                                         \
-    "  day    : optional date\n"                                            \
-    "  cases  : optional list of case\n"                                    \
-    "}\n"                                                                   \
-    "record other { n : int }\n"                                            \
-    "rate other { big: httnv when n > 5 cite \"t\"\n otherwise htnv }\n"
-
-#define REC(extra) "{'id':'r','kind':'member','period':'2024','n':3,'g':'tot'" extra "}"
-
-/* A ruleset whose rule `hi` holds when hook `f(n)` does; `f` is in t.lua. */
-static q_program *one_hook(qfx *fx, const char *lua)
-{
-    lua_file(fx, "t.lua", lua);
-    return qfx_ok(fx, HDR "hook f(n: int) -> bool from \"t.lua\"\n"
-                          "rate member { hi: htxsnv when f(n) cite \"t\"\n otherwise htnv }\n");
-}
-
-/* Rate REC() and expect a hook failure whose message holds `needle`; then
- * the next record must be rated normally. */
-static void expect_failure(qfx *fx, const char *needle)
-{
-    vm_result r;
-    assert_int_equal(qfx_rate(fx, REC(""), &r), VM_HOOK);
-    assert_int_equal(r.error, VM_HOOK);
-    assert_non_null(r.error_text);
-    if (!strstr(r.error_text, needle)) print_error("error text: %s\n(wanted \"%s\")\n", r.error_text, needle);
-    assert_non_null(strstr(r.error_text, needle));
-    assert_non_null(strstr(r.error_text, "hook 'f' (t.lua)"));
-    /* the trace mode fails the same way */
-    assert_int_equal(qfx_rate_trace(fx, REC(""), &r), VM_HOOK);
-    /* the batch goes on: a record of a kind without hooks, then this kind */
-    assert_int_equal(qfx_tier(fx, "{'id':'o','kind':'other','n':9}"), QO_HTTNV);
-}
 
 /* ---------------------------------------------------------------------
  * Calls in conditions and lets
@@ -86,14 +29,14 @@ static void test_call_in_condition_and_let(void **state)
              "function M.double(x) return x * 2 end\n"
              "function M.good(g, xs, p) return g >= grade.tot and (p == nil or p > quy.ratio(1, 2)) end\n"
              "return M\n");
-    q_program *p = qfx_ok(fx, HDR "hook double(x: int) -> int from \"t.lua\"\n"
+    qfx_ok(fx, HDR "hook double(x: int) -> int from \"t.lua\"\n"
                                   "hook good(g: grade, cs: list of case, p: percent) -> bool from \"t.lua\"\n"
                                   "rate member {\n"
                                   "  let d \"Gấp đôi\" = double(n + 1)\n"
                                   "  hi: htxsnv when d >= 10 and good(g, cases, pct) cite \"t\"\n"
                                   "  mid: httnv when d >= 6 cite \"t\"\n"
                                   "  otherwise htnv\n}\n");
-    assert_null(p->hook_rt); /* nothing created at load */
+    assert_int_equal(hook_session_stats(fx->hs).states, 0); /* nothing created at load */
     vm_result r;
     assert_int_equal(qfx_tier_res(fx, REC(",'n':4"), &r), QO_HTXSNV);
     assert_int_equal(qfx_tier(fx, REC(",'n':4,'pct':50")), QO_HTTNV);   /* 50% is not > 1/2 */
@@ -110,25 +53,127 @@ static void test_call_in_condition_and_let(void **state)
             if (fx->trace.ev[i].idx == 0) assert_int_equal(fx->trace.ev[i].val.n, 10);
         }
     assert_true(hooks >= 2);
-    hook_stats st = hook_get_stats(p);
+    hook_stats st = hook_session_stats(fx->hs);
     assert_int_equal(st.states, 1); /* one state, reused by every record */
     assert_true(st.calls >= 12);
     assert_int_equal(st.errors, 0);
     assert_true(st.memory > 0 && st.memory < QUY_HOOK_MEMORY);
 }
 
+/* ---------------------------------------------------------------------
+ * Sessions: the program is never changed; each thread has its own session
+ * ------------------------------------------------------------------- */
+
+typedef struct rate_job {
+    const q_program *p;
+    q_record *const *recs; /* decoded once, read-only here */
+    size_t n;
+    uint8_t out[64];
+    const char *note; /* the first record's reason, kept by this job's session */
+    bool ok;
+} rate_job;
+
+static void *rate_thread(void *arg)
+{
+    rate_job *j = arg;
+    hook_session *hs = hook_session_new(j->p, &(hook_limits){.instructions = 100000});
+    j->ok = hs != NULL;
+    for (int rep = 0; rep < 50 && j->ok; rep++)
+        for (size_t i = 0; i < j->n; i++) {
+            vm_result r;
+            j->ok &= vm_rate(j->p, hs, j->recs[i], &r, NULL) == VM_OK;
+            j->out[i] = r.outcome;
+            if (i == 0) j->note = r.nnotes ? r.notes[0].text : NULL;
+        }
+    j->ok &= hook_session_stats(hs).states == 1 && hook_session_stats(hs).calls == 50 * 2 * j->n;
+    j->ok &= j->note && strcmp(j->note, "gấp đôi (n: 6 → 12)") == 0;
+    hook_session_free(hs);
+    return NULL;
+}
+
+static void test_sessions(void **state)
+{
+    qfx *fx = *state;
+    lua_file(fx, "a.lua",
+             "local M = {}\n"
+             "function M.patch(n, pct) if n < 10 then return {reason = 'gấp đôi', fields = {n = n * 2}} end end\n"
+             "function M.big(n) return n >= 12 end\n"
+             "return M\n");
+    q_program *p = qfx_ok(fx, HDR "hook patch(n: int, pct: percent) -> adjustment from \"a.lua\"\n"
+                                  "hook big(n: int) -> bool from \"a.lua\"\n"
+                                  "rate member { hi: htxsnv when big(n) cite \"t\"\n otherwise htnv }\n"
+                                  "adjust member record by patch(n, pct) \"x\" cite \"t\"\n");
+    /* records decoded once (each by its own reader, as a batch keeps them) */
+    static const char *const json[] = {REC(",'n':6"), REC(",'n':3"), REC(",'n':12"), REC(",'n':9")};
+    enum { N = sizeof json / sizeof *json };
+    rec_reader *rd[N];
+    q_record *recs[N];
+    for (size_t i = 0; i < N; i++) {
+        rd[i] = rec_reader_open(p, NULL, "t", REC_JSON);
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", json[i]);
+        for (char *c = buf; *c; c++)
+            if (*c == '\'') *c = '"';
+        json_t *o = json_loads(buf, 0, NULL);
+        rec_error err;
+        assert_int_equal(rec_decode_json(rd[i], o, 1, &recs[i], &err), 1);
+        json_decref(o);
+    }
+    /* one thread first: the expected outcomes */
+    rate_job one = {.p = p, .recs = recs, .n = N};
+    rate_thread(&one);
+    assert_true(one.ok);
+    static const uint8_t want[N] = {QO_HTXSNV, QO_HTNV, QO_HTXSNV, QO_HTXSNV};
+    assert_memory_equal(one.out, want, N);
+    /* the compiled program is the same bytes after rating */
+    uint8_t *before, *after;
+    size_t nb, na;
+    assert_true(bc_write(p, &before, &nb));
+    /* four threads, one program, a session each */
+    rate_job jobs[4];
+    pthread_t th[4];
+    for (int t = 0; t < 4; t++) {
+        jobs[t] = (rate_job){.p = p, .recs = recs, .n = N};
+        assert_int_equal(pthread_create(&th[t], NULL, rate_thread, &jobs[t]), 0);
+    }
+    for (int t = 0; t < 4; t++) {
+        assert_int_equal(pthread_join(th[t], NULL), 0);
+        assert_true(jobs[t].ok);
+        assert_memory_equal(jobs[t].out, want, N);
+    }
+    assert_true(bc_write(p, &after, &na));
+    assert_int_equal(nb, na);
+    assert_memory_equal(before, after, nb);
+    free(before);
+    free(after);
+    for (size_t i = 0; i < N; i++) rec_reader_free(rd[i]);
+    /* strings kept by a session are counted, and released on request */
+    hook_session *hs = hook_session_new(p, NULL);
+    vm_result r;
+    recs[0] = qfx_rec(fx, json[0]);
+    assert_int_equal(vm_rate(p, hs, recs[0], &r, NULL), VM_OK);
+    assert_true(hook_session_stats(hs).strings > 0);
+    hook_session_release_strings(hs);
+    assert_int_equal(hook_session_stats(hs).strings, 0);
+    assert_int_equal(vm_rate(p, hs, recs[0], &r, NULL), VM_OK);
+    assert_string_equal(r.notes[0].text, "gấp đôi (n: 6 → 12)");
+    assert_int_equal(hook_session_limits(hs).instructions, QUY_HOOK_INSTRUCTIONS);
+    assert_ptr_equal(hook_session_program(hs), p);
+    hook_session_free(hs);
+}
+
 static void test_no_hook_no_cost(void **state)
 {
     qfx *fx = *state;
-    q_program *p = one_hook(fx, "return function(n) return n > 2 end");
+    one_hook(fx, "return function(n) return n > 2 end");
     /* a record of a kind that calls no hook creates nothing */
     assert_int_equal(qfx_tier(fx, "{'id':'o','kind':'other','n':1}"), QO_HTNV);
-    assert_null(p->hook_rt);
-    assert_int_equal(hook_get_stats(p).calls, 0);
+    assert_int_equal(hook_session_stats(fx->hs).states, 0);
+    assert_int_equal(hook_session_stats(fx->hs).calls, 0);
     /* the first call creates the state; a thousand more reuse it */
     for (int i = 0; i < 1000; i++) assert_int_equal(qfx_tier(fx, REC("")), QO_HTXSNV);
-    assert_int_equal(hook_get_stats(p).states, 1);
-    assert_int_equal(hook_get_stats(p).calls, 2000);
+    assert_int_equal(hook_session_stats(fx->hs).states, 1);
+    assert_int_equal(hook_session_stats(fx->hs).calls, 2000);
 }
 
 static void test_optional_args_are_nil(void **state)
@@ -262,12 +307,12 @@ static void test_no_io_require_debug(void **state)
 static void test_infinite_loop(void **state)
 {
     qfx *fx = *state;
-    q_program *p = one_hook(fx, "return function(n) while true do end end");
+    one_hook(fx, "return function(n) while true do end end");
     expect_failure(fx, "vượt giới hạn 5000000 lệnh Lua cho một lần gọi (instruction budget exceeded)");
     /* the state was closed after the limit, and made anew */
     vm_result r;
     qfx_rate(fx, REC(""), &r);
-    assert_true(hook_get_stats(p).states >= 2);
+    assert_true(hook_session_stats(fx->hs).states >= 2);
 }
 
 static void test_loop_catching_the_budget(void **state)
@@ -287,13 +332,13 @@ static void test_loop_catching_the_budget(void **state)
 static void test_unbounded_allocation(void **state)
 {
     qfx *fx = *state;
-    q_program *p = one_hook(fx, "return function(n)\n"
+    one_hook(fx, "return function(n)\n"
                                 "  local t = {}\n"
                                 "  while true do t[#t + 1] = string.rep('x', 4096) .. #t end\n"
                                 "end");
     expect_failure(fx, "vượt giới hạn bộ nhớ 16777216 byte (memory limit exceeded)");
     /* memory came back: the state was closed */
-    assert_true(hook_get_stats(p).memory < 1u << 20);
+    assert_true(hook_session_stats(fx->hs).memory < 1u << 20);
 }
 
 static void test_allocation_caught_by_pcall(void **state)
@@ -309,13 +354,13 @@ static void test_allocation_caught_by_pcall(void **state)
 static void test_small_limits(void **state)
 {
     qfx *fx = *state;
-    q_program *p = one_hook(fx, "return function(n) local s = 0; for i = 1, n * 1000 do s = s + i end; return s > 0 end");
-    hook_set_limits(p, 2000, 0);
+    one_hook(fx, "return function(n) local s = 0; for i = 1, n * 1000 do s = s + i end; return s > 0 end");
+    hook_session_set_limits(qfx_hooks(fx), &(hook_limits){.instructions = 2000});
     assert_int_equal(qfx_tier(fx, REC(",'n':1")), QO_HTXSNV); /* ~1000 instructions */
     vm_result r;
     assert_int_equal(qfx_rate(fx, REC(",'n':100"), &r), VM_HOOK);
     assert_non_null(strstr(r.error_text, "vượt giới hạn 2000 lệnh Lua"));
-    hook_set_limits(p, 0, 8 * 1024);
+    hook_session_set_limits(qfx_hooks(fx), &(hook_limits){.memory = 8 * 1024});
     assert_int_equal(qfx_rate(fx, REC(",'n':1"), &r), VM_HOOK); /* the base state alone is bigger */
     assert_non_null(strstr(r.error_text, "không tạo được môi trường Lua"));
 }
@@ -570,16 +615,16 @@ static void test_adjust_when(void **state)
 {
     qfx *fx = *state;
     adj_lua(fx, "");
-    q_program *p = qfx_ok(fx, HDR "hook patch(n: int, pct: percent) -> adjustment from \"a.lua\"\n"
+    qfx_ok(fx, HDR "hook patch(n: int, pct: percent) -> adjustment from \"a.lua\"\n"
                                   "rate member { hi: htxsnv when n >= 10 cite \"t\"\n otherwise htnv }\n"
                                   "adjust member record by patch(n, pct) when present(pct) \"x\" cite \"t\"\n");
     /* no pct: the hook is not called at all (a record that needs no hook pays nothing) */
     assert_int_equal(qfx_tier(fx, REC(",'n':6")), QO_HTNV);
-    assert_null(p->hook_rt);
+    assert_int_equal(hook_session_stats(fx->hs).states, 0);
     vm_result r;
     assert_int_equal(qfx_tier_res(fx, REC(",'n':6,'pct':5"), &r), QO_HTXSNV);
     assert_string_equal(vm_note_of(&r, r.flags[0]), "gấp đôi (n: 6 → 12)");
-    assert_int_equal(hook_get_stats(p).calls, 2); /* fast and trace */
+    assert_int_equal(hook_session_stats(fx->hs).calls, 2); /* fast and trace */
     /* the condition's optional fields must be guarded */
     assert_null(qfx_src(fx, HDR "hook patch(n: int, pct: percent) -> adjustment from \"a.lua\"\n"
                                 "rate member { otherwise htnv }\n"
@@ -592,6 +637,83 @@ static void test_adjust_when(void **state)
 /* ---------------------------------------------------------------------
  * Compile-time checks
  * ------------------------------------------------------------------- */
+
+/* Write DIR/rel (its folders made first; removed by hook_files_cleanup). */
+static void tree_file(qfx *fx, const char *rel, const char *src)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", fx->dir, rel);
+    for (char *c = path + strlen(fx->dir) + 1; *c; c++)
+        if (*c == '/') {
+            *c = 0;
+            mkdir(path, 0700);
+            *c = '/';
+        }
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(src, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* A hook file is found beside the ruleset, beside the rulesets it extends,
+ * or in a shared folder of the search path: no copy per variant. */
+static void test_hook_file_resolution(void **state)
+{
+    qfx *fx = *state;
+    static const char *const made[] = {"base/base.quy", "base/hooks/p.lua", "hooks/s.lua", "var/var.quy",
+                                       "var/hooks/own.lua", "over/over.quy", "over/hooks/p.lua", NULL};
+    tree_file(fx, "base/base.quy", HDR "rate member { otherwise htnv }\n");
+    tree_file(fx, "base/hooks/p.lua", "return function(n) return n == 3 end\n");
+    tree_file(fx, "hooks/s.lua", "return function(n) return n == 4 end\n");
+    tree_file(fx, "var/hooks/own.lua", "return function(n) return n == 5 end\n");
+    tree_file(fx, "var/var.quy",
+              "ruleset var extends base version \"1\"\n"
+              "hook p(n: int) -> bool from \"hooks/p.lua\"\n"   /* the parent's */
+              "hook s(n: int) -> bool from \"hooks/s.lua\"\n"   /* the shared folder's */
+              "hook own(n: int) -> bool from \"hooks/own.lua\"\n" /* its own */
+              "amend rate member { a: htxsnv when p(n) cite \"t\"\n b: httnv when s(n) cite \"t\"\n"
+              " c: htnv when own(n) cite \"t\" }\n");
+    q_program *p = qfx_compile(fx, "var");
+    if (!p) qfx_dump(fx);
+    assert_non_null(p);
+    /* new tier rules in a variant can loosen it: check warns (issue 11.10) */
+    qfx_expect_in(fx, "var.quy", DIAG_WARNING, 5, 21, "rule 'a' (htxsnv) is new in this variant");
+    qfx_expect_in(fx, "var.quy", DIAG_WARNING, 6, 2, "rule 'b' (httnv) is new in this variant");
+    qfx_expect_in(fx, "var.quy", DIAG_WARNING, 7, 2, "rule 'c' (htnv) is new in this variant");
+    assert_int_equal(qfx_tier(fx, REC(",'n':3")), QO_HTXSNV);
+    assert_int_equal(qfx_tier(fx, REC(",'n':4")), QO_HTTNV);
+    assert_int_equal(qfx_tier(fx, REC(",'n':5")), QO_HTNV);
+    /* a variant's own file overrides its parent's */
+    tree_file(fx, "over/hooks/p.lua", "return function(n) return n == 7 end\n");
+    tree_file(fx, "over/over.quy",
+              "ruleset over extends base version \"1\"\n"
+              "hook p(n: int) -> bool from \"hooks/p.lua\"\n"
+              "hook q(n: int) -> bool from \"hooks/nowhere.lua\"\n"
+              "amend rate member { a: htxsnv when p(n) cite \"t\" }\n");
+    assert_null(qfx_compile(fx, "over"));
+    qfx_expect_in(fx, "over.quy", DIAG_ERROR, 3, 29, "over/hooks/nowhere.lua: No such file or directory");
+    qfx_expect_in(fx, "over.quy", DIAG_WARNING, 4, 21, "rule 'a' (htxsnv) is new in this variant");
+    tree_file(fx, "over/over.quy",
+              "ruleset over extends base version \"1\"\n"
+              "hook p(n: int) -> bool from \"hooks/p.lua\"\n"
+              "amend rate member { a: htxsnv when p(n) cite \"t\" }\n");
+    assert_non_null(qfx_compile(fx, "over"));
+    qfx_expect_in(fx, "over.quy", DIAG_WARNING, 3, 21, "rule 'a' (htxsnv) is new in this variant");
+    assert_int_equal(qfx_tier(fx, REC(",'n':3")), QO_HTNV);
+    assert_int_equal(qfx_tier(fx, REC(",'n':7")), QO_HTXSNV);
+    qfx_release(fx);
+    for (const char *const *m = made; *m; m++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", fx->dir, *m);
+        unlink(path);
+    }
+    static const char *const dirs[] = {"base/hooks", "base", "hooks", "var/hooks", "var", "over/hooks", "over", NULL};
+    for (const char *const *d = dirs; *d; d++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", fx->dir, *d);
+        assert_int_equal(rmdir(path), 0);
+    }
+}
 
 static void test_compile_errors(void **state)
 {
@@ -614,7 +736,7 @@ static void test_compile_errors(void **state)
     assert_null(qfx_src(fx, L("hook g() -> int from \"boom.lua\"\nrate member { otherwise htnv }\n")));
     qfx_expect(fx, DIAG_ERROR, 18, 22, "boom.lua:1: at load");
     assert_null(qfx_src(fx, L("hook g() -> int from \"loop.lua\"\nrate member { otherwise htnv }\n")));
-    qfx_expect(fx, DIAG_ERROR, 18, 22, "went over the instruction budget");
+    qfx_expect(fx, DIAG_ERROR, 18, 22, "instruction budget exceeded");
     assert_null(qfx_src(fx, L("hook g() -> int from \"../x.lua\"\nhook h() -> int from \"x.py\"\nrate member { otherwise htnv }\n")));
     qfx_expect(fx, DIAG_ERROR, 18, 22, "relative to the ruleset's folder");
     qfx_expect(fx, DIAG_ERROR, 19, 22, "ends in '.lua'");
@@ -695,9 +817,14 @@ static void test_bytecode_round_trip(void **state)
     assert_string_equal(prog_str(q, q->hooks[1].name), "patch");
     q_record *rec = qfx_rec(fx, REC(",'n':6,'pct':10"));
     vm_result r;
-    assert_int_equal(vm_rate(q, rec, &r, NULL), VM_OK);
+    hook_session *hq = hook_session_new(q, NULL); /* a session is for one program */
+    assert_non_null(hq);
+    assert_int_equal(vm_rate(q, fx->hs, rec, &r, NULL), VM_HOOK);
+    assert_non_null(strstr(r.error_text, "no hook session for this program"));
+    assert_int_equal(vm_rate(q, hq, rec, &r, NULL), VM_OK);
     assert_int_equal(r.outcome, QO_HTTNV);
     assert_string_equal(vm_note_of(&r, r.flags[0]), "gấp đôi (n: 6 → 12)");
+    hook_session_free(hq);
     /* the disassembler names hooks and steps */
     char *text = NULL;
     size_t n = 0;
@@ -747,6 +874,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_call_in_condition_and_let),
         T(test_no_hook_no_cost),
+        T(test_sessions),
         T(test_optional_args_are_nil),
         T(test_exact_numbers),
         T(test_members),
@@ -767,6 +895,7 @@ int main(void)
         T(test_adjustment_errors),
         T(test_adjust_when),
         T(test_compile_errors),
+        T(test_hook_file_resolution),
         T(test_too_many_steps),
         T(test_bytecode_round_trip),
     };

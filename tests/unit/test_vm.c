@@ -28,7 +28,7 @@
  *   raising flag 1 (`gap`); clause 2 belongs to flag 0 (`f0`).
  *
  * Mode HP_CHECK: the code is check 0 of kind 0 (an expression ending in
- * HALT with one value), run with vm_eval(p, 0, ...). Mode HP_RATE: the code
+ * HALT with one value), run with vm_eval(p, NULL, 0, ...). Mode HP_RATE: the code
  * is kind 0's rate block.
  * ------------------------------------------------------------------- */
 
@@ -236,7 +236,7 @@ static int eval_(const q_instr *code, uint32_t ncode, const hk *k, uint32_t nk, 
     }
     q_program *p = hand_program_(HP_CHECK, code, ncode, k, nk, true);
     *out = q_int(-999);
-    int rc = vm_eval(p, 0, &rec->r, out);
+    int rc = vm_eval(p, NULL, 0, &rec->r, out);
     prog_free(p);
     return rc;
 }
@@ -314,27 +314,27 @@ static void test_loadf_absent(void **state)
     hand_rec h;
     hand_rec_init(&h);
     q_val v;
-    assert_int_equal(vm_eval(p, 0, &h.r, &v), VM_ABSENT);
+    assert_int_equal(vm_eval(p, NULL, 0, &h.r, &v), VM_ABSENT);
     prog_free(p);
 
     /* in a rate block: the result names the slot and the instruction, in both modes */
     const q_instr rate[] = {I(LOADF, S_C, 0), I(POP, 0, 0), I(HALT, 0, 0)};
     p = hand_program(HP_RATE, rate, k);
     vm_result r;
-    assert_int_equal(vm_rate(p, &h.r, &r, NULL), VM_ABSENT);
+    assert_int_equal(vm_rate(p, NULL, &h.r, &r, NULL), VM_ABSENT);
     assert_int_equal(r.error, VM_ABSENT);
     assert_int_equal(r.error_slot, S_C);
     assert_int_equal(r.error_pc, 0);
     vm_event ev[8];
     vm_trace t = {ev, 8, 0, false};
     memset(&r, 0, sizeof r);
-    assert_int_equal(vm_rate(p, &h.r, &r, &t), VM_ABSENT);
+    assert_int_equal(vm_rate(p, NULL, &h.r, &r, &t), VM_ABSENT);
     assert_int_equal(r.error_slot, S_C);
     assert_int_equal(r.error_pc, 0);
     /* present: fine */
     h.present[S_C] = 1;
     h.slots[S_C] = q_int(3);
-    assert_int_equal(vm_rate(p, &h.r, &r, NULL), VM_OK);
+    assert_int_equal(vm_rate(p, NULL, &h.r, &r, NULL), VM_OK);
     prog_free(p);
 }
 
@@ -407,11 +407,11 @@ static void test_div_by_zero(void **state)
     hand_rec_init(&h);
     h.slots[S_A] = q_int(0);
     vm_result r;
-    assert_int_equal(vm_rate(p, &h.r, &r, NULL), VM_DIV_ZERO);
+    assert_int_equal(vm_rate(p, NULL, &h.r, &r, NULL), VM_DIV_ZERO);
     assert_int_equal(r.error_pc, 2);
     vm_event ev[8];
     vm_trace t = {ev, 8, 0, false};
-    assert_int_equal(vm_rate(p, &h.r, &r, &t), VM_DIV_ZERO);
+    assert_int_equal(vm_rate(p, NULL, &h.r, &r, &t), VM_DIV_ZERO);
     assert_int_equal(r.error_pc, 2);
     prog_free(p);
 }
@@ -897,16 +897,16 @@ static void test_qbegin_absent_and_bad_list(void **state)
     hand_rec_init(&h);
     h.present[S_XS] = 0;
     vm_result r;
-    assert_int_equal(vm_rate(p, &h.r, &r, NULL), VM_ABSENT);
+    assert_int_equal(vm_rate(p, NULL, &h.r, &r, NULL), VM_ABSENT);
     assert_int_equal(r.error_slot, S_XS);
     assert_int_equal(r.error_pc, 0);
     /* a list value pointing past the record's elements: a bad program state, not a crash */
     h.present[S_XS] = 1;
     h.slots[S_XS] = (q_val){0, 100};
-    assert_int_equal(vm_rate(p, &h.r, &r, NULL), VM_BAD_PROGRAM);
+    assert_int_equal(vm_rate(p, NULL, &h.r, &r, NULL), VM_BAD_PROGRAM);
     vm_event ev[8];
     vm_trace t = {ev, 8, 0, false};
-    assert_int_equal(vm_rate(p, &h.r, &r, &t), VM_BAD_PROGRAM);
+    assert_int_equal(vm_rate(p, NULL, &h.r, &r, &t), VM_BAD_PROGRAM);
     prog_free(p);
 }
 
@@ -961,18 +961,22 @@ static void test_callhook(void **state)
     hand_rec h;
     hand_rec_init(&h);
     q_val v;
-    assert_int_equal(vm_eval(p, 0, &h.r, &v), VM_HOOK);
+    assert_int_equal(vm_eval(p, NULL, 0, &h.r, &v), VM_HOOK);
     prog_free(p);
     p = hand_program_(HP_RATE, code, 4, k, 1, false);
     vm_result r;
-    assert_int_equal(vm_rate(p, &h.r, &r, NULL), VM_HOOK);
+    assert_int_equal(vm_rate(p, NULL, &h.r, &r, NULL), VM_HOOK); /* no hook session */
+    assert_non_null(strstr(r.error_text, "no hook session"));
+    hook_session *hs = hook_session_new(p, NULL);
+    assert_int_equal(vm_rate(p, hs, &h.r, &r, NULL), VM_HOOK);
     assert_int_equal(r.error, VM_HOOK);
     assert_int_equal(r.error_pc, 2);
     assert_non_null(r.error_text);
     assert_non_null(strstr(r.error_text, "no such hook"));
     vm_event ev[4];
     vm_trace t = {ev, 4, 0, false};
-    assert_int_equal(vm_rate(p, &h.r, &r, &t), VM_HOOK);
+    assert_int_equal(vm_rate(p, hs, &h.r, &r, &t), VM_HOOK);
+    hook_session_free(hs);
     prog_free(p);
 }
 
@@ -1030,10 +1034,10 @@ static void std_rec(hand_rec *h, int64_t a, int64_t b, int64_t c)
 static int rate_both(const q_program *p, const hand_rec *h, vm_result *fast, vm_trace *t)
 {
     vm_result tr;
-    assert_int_equal(vm_rate(p, &h->r, fast, NULL), VM_OK);
+    assert_int_equal(vm_rate(p, NULL, &h->r, fast, NULL), VM_OK);
     t->n = 0;
     t->truncated = false;
-    assert_int_equal(vm_rate(p, &h->r, &tr, t), VM_OK);
+    assert_int_equal(vm_rate(p, NULL, &h->r, &tr, t), VM_OK);
     assert_int_equal(fast->outcome, tr.outcome);
     assert_int_equal(fast->rule, tr.rule);
     assert_int_equal(fast->nflags, tr.nflags);
@@ -1236,8 +1240,8 @@ static void test_trace_truncated(void **state)
     vm_event ev[2 + 1];
     memset(ev, 0xAB, sizeof ev);
     vm_trace t = {ev, 2, 0, false};
-    assert_int_equal(vm_rate(p, &h.r, &fast, NULL), VM_OK);
-    assert_int_equal(vm_rate(p, &h.r, &tr, &t), VM_OK);
+    assert_int_equal(vm_rate(p, NULL, &h.r, &fast, NULL), VM_OK);
+    assert_int_equal(vm_rate(p, NULL, &h.r, &tr, &t), VM_OK);
     assert_true(t.truncated);
     assert_int_equal(t.n, 2);
     /* nothing written past the cap */
@@ -1250,7 +1254,7 @@ static void test_trace_truncated(void **state)
     assert_int_equal(tr.nflags, 2);
     /* cap = 0 */
     vm_trace z = {ev, 0, 0, false};
-    assert_int_equal(vm_rate(p, &h.r, &tr, &z), VM_OK);
+    assert_int_equal(vm_rate(p, NULL, &h.r, &tr, &z), VM_OK);
     assert_true(z.truncated);
     assert_int_equal(z.n, 0);
     assert_int_equal(tr.outcome, fast.outcome);
@@ -1354,25 +1358,25 @@ static void test_halt_only_and_no_rate(void **state)
     hand_rec_init(&h);
     vm_result r;
     memset(&r, 0x5A, sizeof r);
-    assert_int_equal(vm_rate(p, &h.r, &r, NULL), VM_OK);
+    assert_int_equal(vm_rate(p, NULL, &h.r, &r, NULL), VM_OK);
     assert_int_equal(r.error, VM_OK);
     assert_int_equal(r.rule, QUY_NONE);
     assert_int_equal(r.nflags, 0);
     /* kind 1 has no rate block */
     h.r.kind = 1;
-    assert_int_equal(vm_rate(p, &h.r, &r, NULL), VM_NO_RATE);
+    assert_int_equal(vm_rate(p, NULL, &h.r, &r, NULL), VM_NO_RATE);
     assert_int_equal(r.error, VM_NO_RATE);
     vm_event ev[4];
     vm_trace t = {ev, 4, 0, false};
-    assert_int_equal(vm_rate(p, &h.r, &r, &t), VM_NO_RATE);
+    assert_int_equal(vm_rate(p, NULL, &h.r, &r, &t), VM_NO_RATE);
     assert_int_equal(t.n, 0);
     /* a kind index out of range */
     h.r.kind = 7;
-    assert_int_equal(vm_rate(p, &h.r, &r, NULL), VM_NO_RATE);
+    assert_int_equal(vm_rate(p, NULL, &h.r, &r, NULL), VM_NO_RATE);
     /* vm_eval: an entry outside the code */
     h.r.kind = 0;
     q_val v;
-    assert_int_equal(vm_eval(p, 99, &h.r, &v), VM_BAD_PROGRAM);
+    assert_int_equal(vm_eval(p, NULL, 99, &h.r, &v), VM_BAD_PROGRAM);
     prog_free(p);
 }
 

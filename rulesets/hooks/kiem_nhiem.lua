@@ -1,3 +1,6 @@
+-- Shared hook (rulesets/hooks/): cho-chu-2024 and ha-tinh-city-2023 both declare
+-- `from "hooks/kiem_nhiem.lua"`; not found beside them or their parent, it is
+-- found here, in the ruleset search path (docs/hooks-guide.md, "Where a hook file is found").
 -- =====================================================================
 -- Concurrent posts: a cadre who holds several posts is rated only at the
 -- highest one; among equivalent posts, where more time is served.

@@ -1,0 +1,1 @@
+return function(n) local s = 'x' while true do s = s .. s end end
