@@ -8,19 +8,40 @@
 
 #include "sema.h"
 
-static void *cg_grow(void *ptr, uint32_t *cap, uint32_t need, size_t elem)
+static void *cg_grow(void *ptr, uint32_t *cap, uint64_t need, size_t elem)
 {
     if (need <= *cap) return ptr;
-    uint32_t nc = *cap ? *cap : 16;
+    if (need > UINT32_MAX - 1) abort(); /* a table's count is a u32: cannot be written */
+    uint64_t nc = *cap ? *cap : 16;
     while (nc < need) nc *= 2;
+    if (nc > UINT32_MAX) nc = UINT32_MAX;
     void *np = realloc(ptr, (size_t)nc * elem);
     if (!np) abort(); /* compile-time data: out of memory is fatal */
     memset((char *)np + (size_t)*cap * elem, 0, (size_t)(nc - *cap) * elem);
-    *cap = nc;
+    *cap = (uint32_t)nc;
     return np;
 }
 
 #define GROW(arr, cap, n) ((arr) = cg_grow((arr), &(cap), (n), sizeof *(arr)))
+
+/* cg_add_ARR for every table of QUY_PROGRAM_TABLES: k more zeroed elements
+ * in the table and its parallel arrays (grown memory is zeroed; `extra`
+ * elements past the end stay zero, e.g. the pool's NUL). */
+#define CG_NOP(...)
+#define CG_GROW_P(w, arr2, chk, arg) GROW(p->arr2, b->cap_##arr2, need);
+#define CG_ADD(arr, n, elem, sect, FIELDS, extra, one)                 \
+    elem *cg_add_##arr(cg_builder *b, uint32_t k)                      \
+    {                                                                  \
+        q_program *p = b->p;                                           \
+        uint64_t need = (uint64_t)p->n + k + (extra);                  \
+        GROW(p->arr, b->cap_##arr, need);                              \
+        FIELDS(CG_NOP, CG_NOP, CG_GROW_P)                              \
+        p->n += k;                                                     \
+        return &p->arr[p->n - k];                                      \
+    }                                                                  \
+    elem *cg_##one(cg_builder *b) { return cg_add_##arr(b, 1); }
+QUY_PROGRAM_TABLES(CG_ADD, CG_ADD, CG_NOP)
+#undef CG_ADD
 
 void cg_init(cg_builder *b)
 {
@@ -33,17 +54,14 @@ void cg_init(cg_builder *b)
 uint32_t cg_str(cg_builder *b, const char *s, size_t len)
 {
     q_program *p = b->p;
-    for (uint32_t i = 0; i < p->nstr; i++) {
-        const char *t = p->blob + p->str_off[i];
-        if (strlen(t) == len && memcmp(t, s, len) == 0) return i;
-    }
-    GROW(p->str_off, b->cap_str, p->nstr + 1);
-    GROW(p->blob, b->cap_blob, p->blob_len + (uint32_t)len + 1);
-    p->str_off[p->nstr] = p->blob_len;
-    if (len) memcpy(p->blob + p->blob_len, s, len);
-    p->blob[p->blob_len + len] = 0;
-    p->blob_len += (uint32_t)len + 1;
-    return p->nstr++;
+    uint32_t *id = strset_get(&b->strs, s, len);
+    if (id) return *id;
+    if (strset_add(&b->strs, s, len, p->nstr, NULL) < 0) abort(); /* compile-time data: out of memory is fatal */
+    *cg_new_str_off(b) = p->blob_len;
+    char *d = cg_add_blob(b, (uint32_t)len + 1);
+    if (len) memcpy(d, s, len);
+    d[len] = 0;
+    return p->nstr - 1;
 }
 
 uint32_t cg_cstr(cg_builder *b, const char *s) { return cg_str(b, s, strlen(s)); }
@@ -55,27 +73,21 @@ uint32_t cg_const(cg_builder *b, q_val v, uint8_t type_kind)
     q_program *p = b->p;
     for (uint32_t i = 0; i < p->nconsts; i++)
         if (p->const_type[i] == type_kind && p->consts[i].n == v.n && p->consts[i].d == v.d) return i;
-    uint32_t cap = b->cap_consts;
-    GROW(p->consts, cap, p->nconsts + 1);
-    GROW(p->const_type, b->cap_consts, p->nconsts + 1);
-    p->consts[p->nconsts] = v;
-    p->const_type[p->nconsts] = type_kind;
-    return p->nconsts++;
+    *cg_new_const(b) = v;
+    p->const_type[p->nconsts - 1] = type_kind;
+    return p->nconsts - 1;
 }
 
 uint32_t cg_emit(cg_builder *b, uint8_t op, uint16_t a, uint32_t bb, uint8_t c, uint32_t pos)
 {
     q_program *p = b->p;
-    uint32_t cap = b->cap_code;
-    GROW(p->code, cap, p->ncode + 1);
-    GROW(p->code_pos, b->cap_code, p->ncode + 1);
-    q_instr *i = &p->code[p->ncode];
+    q_instr *i = cg_new_instr(b);
     i->op = op;
     i->a = a;
     i->b = bb;
     i->c = c;
-    p->code_pos[p->ncode] = pos;
-    return p->ncode++;
+    p->code_pos[p->ncode - 1] = pos;
+    return p->ncode - 1;
 }
 
 void cg_patch(cg_builder *b, uint32_t at, uint32_t target) { b->p->code[at].b = target; }
@@ -83,10 +95,8 @@ uint32_t cg_here(const cg_builder *b) { return b->p->ncode; }
 
 uint32_t cg_type(cg_builder *b, q_type t)
 {
-    q_program *p = b->p;
-    GROW(p->types, b->cap_types, p->ntypes + 1);
-    p->types[p->ntypes] = t;
-    return p->ntypes++;
+    *cg_new_type(b) = t;
+    return b->p->ntypes - 1;
 }
 
 uint32_t cg_list_type(cg_builder *b, uint32_t elem)
@@ -98,50 +108,23 @@ uint32_t cg_list_type(cg_builder *b, uint32_t elem)
     return cg_type(b, t);
 }
 
-#define CG_APPEND(fn, type, arr, n, cap)            \
-    type *fn(cg_builder *b)                         \
-    {                                               \
-        q_program *p = b->p;                        \
-        GROW(p->arr, b->cap, p->n + 1);             \
-        memset(&p->arr[p->n], 0, sizeof p->arr[0]); \
-        return &p->arr[p->n++];                     \
-    }
-CG_APPEND(cg_field, q_field, fields, nfields, cap_fields)
-CG_APPEND(cg_member, q_member, members, nmembers, cap_members)
-CG_APPEND(cg_kind, q_kind, kinds, nkinds, cap_kinds)
-CG_APPEND(cg_rule, q_rule, rules, nrules, cap_rules)
-CG_APPEND(cg_clause, q_clause, clauses, nclauses, cap_clauses)
-CG_APPEND(cg_flag, q_flagdef, flags, nflagdefs, cap_flags)
-CG_APPEND(cg_check, q_check, checks, nchecks, cap_checks)
-CG_APPEND(cg_quota, q_quota, quotas, nquotas, cap_quotas)
-CG_APPEND(cg_qkey, q_qkey, qkeys, nqkeys, cap_qkeys)
-CG_APPEND(cg_cap, q_cap, caps, ncaps, cap_caps)
-CG_APPEND(cg_bexpr, q_bexpr, bexprs, nbexprs, cap_bexprs)
-CG_APPEND(cg_hook, q_hook, hooks, nhooks, cap_hooks)
-CG_APPEND(cg_param, q_param, params, nparams, cap_params)
-CG_APPEND(cg_adjust, q_adjust, adjusts, nadjusts, cap_adjusts)
-
 void cg_read(cg_builder *b, uint16_t slot)
 {
-    q_program *p = b->p;
-    GROW(p->reads, b->cap_reads, p->nreads + 1);
-    p->reads[p->nreads++] = slot;
+    *cg_new_read(b) = slot;
 }
 
 uint32_t cg_source(cg_builder *b, const char *name, const char *text, size_t len)
 {
-    q_program *p = b->p;
-    GROW(p->sources, b->cap_sources, p->nsources + 1);
-    p->sources[p->nsources].name = cg_cstr(b, name);
-    p->sources[p->nsources].text = cg_str(b, text, len);
-    return p->nsources++;
+    uint32_t nm = cg_cstr(b, name), tx = cg_str(b, text, len);
+    q_source *s = cg_new_source(b);
+    s->name = nm;
+    s->text = tx;
+    return b->p->nsources - 1;
 }
 
 void cg_layer(cg_builder *b, uint32_t name)
 {
-    q_program *p = b->p;
-    GROW(p->layers, b->cap_layers, p->nlayers + 1);
-    p->layers[p->nlayers++] = name;
+    *cg_new_layer(b) = name;
 }
 
 q_program *cg_finish(cg_builder *b)
@@ -150,6 +133,7 @@ q_program *cg_finish(cg_builder *b)
     for (uint32_t i = 0; i < p->nconsts; i++)
         if (p->const_type[i] == QT_STRING) p->consts[i].n = (int64_t)(intptr_t)(p->blob + p->consts[i].n);
     b->p = NULL;
+    strset_free(&b->strs);
     return p;
 }
 
@@ -157,4 +141,5 @@ void cg_abandon(cg_builder *b)
 {
     if (b->p) prog_free(b->p);
     b->p = NULL;
+    strset_free(&b->strs);
 }

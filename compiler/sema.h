@@ -8,6 +8,7 @@
 #include "../runtime/program.h"
 #include "ast.h"
 #include "diag.h"
+#include "strset.h"
 
 /* A loaded source file of the chain (root first). */
 typedef struct sema_file {
@@ -32,13 +33,21 @@ typedef enum sema_res {
     RES_OUTCOME, /* `tier` in an `adjust ... tier` step: the outcome decided */
 } sema_res;
 
-/* Growable program under construction (cg.c). */
+/* Growable program under construction (cg.c): a capacity per table of
+ * QUY_PROGRAM_TABLES, and per table `cg_add_ARR(b, k)` (append k zeroed
+ * elements, return the first) and its one-element form `cg_ONE(b)`. */
 typedef struct cg_builder {
     q_program *p;
-    uint32_t cap_code, cap_consts, cap_str, cap_blob, cap_types, cap_members, cap_fields, cap_checks, cap_kinds,
-        cap_rules, cap_clauses, cap_reads, cap_flags, cap_quotas, cap_qkeys, cap_caps, cap_bexprs, cap_sources, cap_layers,
-        cap_hooks, cap_params, cap_adjusts;
+    strset strs; /* interned strings -> string id */
+#define CG_CAP(arr, ...) uint32_t cap_##arr;
+    QUY_PROGRAM_TABLES(CG_CAP, CG_CAP, CG_CAP)
+#undef CG_CAP
 } cg_builder;
+#define CG_ADD_DECL(arr, n, elem, sect, FIELDS, extra, one) \
+    elem *cg_add_##arr(cg_builder *b, uint32_t k);          \
+    elem *cg_##one(cg_builder *b);
+QUY_PROGRAM_TABLES(CG_ADD_DECL, CG_ADD_DECL, QT_NOFIELD_)
+#undef CG_ADD_DECL
 
 void cg_init(cg_builder *b);
 uint32_t cg_str(cg_builder *b, const char *s, size_t len);   /* interned string id */
@@ -49,20 +58,6 @@ void cg_patch(cg_builder *b, uint32_t at, uint32_t target); /* sets operand b */
 uint32_t cg_here(const cg_builder *b);
 uint32_t cg_type(cg_builder *b, q_type t);        /* append a type */
 uint32_t cg_list_type(cg_builder *b, uint32_t elem); /* find or add `list of elem` */
-q_field *cg_field(cg_builder *b);  /* append a zeroed field */
-q_member *cg_member(cg_builder *b);
-q_kind *cg_kind(cg_builder *b);
-q_rule *cg_rule(cg_builder *b);
-q_clause *cg_clause(cg_builder *b);
-q_flagdef *cg_flag(cg_builder *b);
-q_check *cg_check(cg_builder *b);
-q_quota *cg_quota(cg_builder *b);
-q_qkey *cg_qkey(cg_builder *b);
-q_cap *cg_cap(cg_builder *b);
-q_bexpr *cg_bexpr(cg_builder *b);
-q_hook *cg_hook(cg_builder *b);
-q_param *cg_param(cg_builder *b);
-q_adjust *cg_adjust(cg_builder *b);
 void cg_read(cg_builder *b, uint16_t slot);
 uint32_t cg_source(cg_builder *b, const char *name, const char *text, size_t len);
 void cg_layer(cg_builder *b, uint32_t name);

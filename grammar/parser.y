@@ -130,7 +130,9 @@ static q_span parse_span_join(const q_span *rhs, int n)
     while (a <= n && rhs[a].start == rhs[a].end) a++;
     while (b >= 1 && rhs[b].start == rhs[b].end) b--;
     if (a > b) {
-        r.start = r.end = rhs[0].end;
+        /* every component empty: at them. Not at rhs[0] unless there are
+         * none: bison's error recovery calls this with rhs[0] unset. */
+        r.start = r.end = n > 0 ? rhs[1].start : rhs[0].end;
     } else {
         r.start = rhs[a].start;
         r.end = rhs[b].end;

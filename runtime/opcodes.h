@@ -79,6 +79,68 @@
     OP(UNRATED, JUMP, 0, 0, "if the outcome is not_rated or deferred: pc := b")                         \
     OP(PERIODDATE, SLOT, 0, 1, "push the date b names in period text R[a] (period.h: 1 first day, 2 last day, MMDD a day of its year, 1000D/2000D day D of its first/last month); error if absent or not a year/quarter")
 
+/*
+ * OPT(NAME, IN, OUT): the types of what an opcode pops and pushes, read by
+ * the verifier (runtime/bytecode_verify.c), which rejects an opcode that
+ * has none. A new opcode needs a line here too.
+ *   IN   what the POP values popped must be (the top last):
+ *          NONE   nothing            ANY    one value of any type
+ *          BOOL   one bool           NUM    one number
+ *          NUM2   two numbers        STR2   two strings
+ *          EQ2    two values of one scalar type, not strings (numbers, bools, dates, members)
+ *          ORD2   two values of one ordered type (numbers, dates, scale ranks)
+ *          FOLD   the value the loop folds (bool; a number for sum; min/max: the result type)
+ *          ARGS   the hook's arguments, each of its parameter's type (or absent, LOADF c = 1)
+ *   OUT  what the PUSH values pushed are:
+ *          NONE, BOOL, NUM, DATE, TIER (a tier rank), SAME (the value popped stays),
+ *          CONST (the constant's type), SLOT (the field's type), ELEM (the
+ *          element's or the struct field's type), LOOP (the quantifier's
+ *          result), HOOK (the hook's result type; an adjustment: bool)
+ */
+#define QUY_OPCODE_TYPES(OPT)                                                                             \
+    OPT(NOP, NONE, NONE)                                                                                  \
+    OPT(PUSHK, NONE, CONST)                                                                               \
+    OPT(LOADF, NONE, SLOT)                                                                                \
+    OPT(PRESENT, NONE, BOOL)                                                                              \
+    OPT(IFABSENT, NONE, NONE)                                                                             \
+    OPT(POP, ANY, NONE)                                                                                   \
+    OPT(ADD, NUM2, NUM)                                                                                   \
+    OPT(SUB, NUM2, NUM)                                                                                   \
+    OPT(MUL, NUM2, NUM)                                                                                   \
+    OPT(DIV, NUM2, NUM)                                                                                   \
+    OPT(NEG, NUM, NUM)                                                                                    \
+    OPT(SHARE, NUM2, NUM)                                                                                 \
+    OPT(EQ, EQ2, BOOL)                                                                                    \
+    OPT(NE, EQ2, BOOL)                                                                                    \
+    OPT(LT, ORD2, BOOL)                                                                                   \
+    OPT(LE, ORD2, BOOL)                                                                                   \
+    OPT(GT, ORD2, BOOL)                                                                                   \
+    OPT(GE, ORD2, BOOL)                                                                                   \
+    OPT(STREQ, STR2, BOOL)                                                                                \
+    OPT(STRNE, STR2, BOOL)                                                                                \
+    OPT(NOT, BOOL, BOOL)                                                                                  \
+    OPT(JMP, NONE, NONE)                                                                                  \
+    OPT(JFKEEP, BOOL, SAME)                                                                               \
+    OPT(JTKEEP, BOOL, SAME)                                                                               \
+    OPT(QBEGIN, NONE, NONE)                                                                               \
+    OPT(QNEXT, NONE, NONE)                                                                                \
+    OPT(ELEM, NONE, ELEM)                                                                                 \
+    OPT(ELEMF, NONE, ELEM)                                                                                \
+    OPT(QSTEP, FOLD, NONE)                                                                                \
+    OPT(QEND, NONE, LOOP)                                                                                 \
+    OPT(LEN, NONE, NUM)                                                                                   \
+    OPT(EXC, BOOL, BOOL)                                                                                  \
+    OPT(CLAUSE, BOOL, NONE)                                                                               \
+    OPT(DECIDE, NONE, NONE)                                                                               \
+    OPT(FLAG, BOOL, NONE)                                                                                 \
+    OPT(CALLHOOK, ARGS, HOOK)                                                                             \
+    OPT(HALT, NONE, NONE)                                                                                 \
+    OPT(QFILTER, BOOL, NONE)                                                                              \
+    OPT(ADJUST, BOOL, NONE)                                                                               \
+    OPT(OUTCOME, NONE, TIER)                                                                              \
+    OPT(UNRATED, NONE, NONE)                                                                              \
+    OPT(PERIODDATE, NONE, DATE)
+
 typedef enum op_code {
 #define OP_ENUM(name, fmt, pop, push, doc) OP_##name,
     QUY_OPCODES(OP_ENUM)

@@ -41,30 +41,9 @@ const char *const q_outcome_label[QO__COUNT] = {
 void prog_free(q_program *p)
 {
     if (!p) return;
-    free(p->layers);
-    free(p->blob);
-    free(p->str_off);
-    free(p->consts);
-    free(p->const_type);
-    free(p->code);
-    free(p->code_pos);
-    free(p->types);
-    free(p->members);
-    free(p->fields);
-    free(p->checks);
-    free(p->kinds);
-    free(p->rules);
-    free(p->clauses);
-    free(p->reads);
-    free(p->flags);
-    free(p->quotas);
-    free(p->qkeys);
-    free(p->caps);
-    free(p->bexprs);
-    free(p->sources);
-    free(p->hooks);
-    free(p->params);
-    free(p->adjusts);
+#define FREE_TABLE(arr, ...) free(p->arr);
+    QUY_PROGRAM_TABLES(FREE_TABLE, FREE_TABLE, FREE_TABLE)
+#undef FREE_TABLE
     free(p);
 }
 

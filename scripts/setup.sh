@@ -12,6 +12,8 @@ PACKAGES=(
   libxxhash-dev         # hashing record ids in batch steps
   clang libclang-rt-14-dev  # libFuzzer harnesses (tests/fuzz, -DQUY_FUZZ=ON)
   libcmocka-dev         # unit tests
+  valgrind              # tests/parser: uninitialised reads (parser-01)
+  clang libclang-rt-14-dev  # tests/fuzz: libFuzzer harnesses (QUY_FUZZ)
   libz3-dev             # the Z3 SMT solver (quy prove)
   libutf8proc-dev       # Unicode: --locality folding, NFC of record strings
   jq                    # builds the corpus of the worked 124 → 366 diff (docs/diff-124-366)

@@ -24,5 +24,8 @@ DARGS=()
 # 1. every corpus input (regressions included) must run clean
 "$EXE" -runs=0 "${DARGS[@]}" "$CORPUS"
 # 2. fuzz, new inputs kept outside the tree
-"$EXE" -max_total_time="$SECS" -max_len=8192 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+# compiled rulesets are larger than source fragments
+MAXLEN=8192
+[ "$NAME" = bytecode ] && MAXLEN=131072
+"$EXE" -max_total_time="$SECS" -max_len="$MAXLEN" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
   -artifact_prefix="$CRASH/" "${DARGS[@]}" "$WORK" "$CORPUS"

@@ -206,7 +206,7 @@ static q_program *build_program(void)
         {OP_QNEXT, 0, 0, 23},           /* 20 */
         {OP_ELEMF, 0, 0, 0},            /* 21 */
         {OP_QSTEP, 0, 0, 20},           /* 22 */
-        {OP_QEND, 0, 0, 0},             /* 23 */
+        {OP_QEND, 0, 0, 2},             /* 23: bool */
         {OP_NOT, 0, 0, 0},              /* 24 */
         {OP_FLAG, 0, 0, 0},             /* 25 */
         {OP_HALT, 0, 0, 0},             /* 26 */
@@ -652,7 +652,7 @@ static void test_verify_loops(void **state)
     (void)state;
     q_program *p = good_program();
     p->code[23] = (q_instr){OP_PUSHK, 0, 0, K_TRUE}; /* no QEND */
-    expect_reject(p, "instruction 26 (HALT): loop register 0 still active at HALT");
+    expect_reject(p, "instruction 20 (QNEXT): its exit 23 is not the QEND of loop register 0");
 
     p = good_program();
     p->code[22].a = 1;
@@ -660,7 +660,7 @@ static void test_verify_loops(void **state)
 
     p = good_program();
     p->code[20].a = 9;
-    expect_reject(p, "instruction 20 (QNEXT): loop register 9 out of range (QUY_MAX_LOOPS 8)");
+    expect_reject(p, "instruction 19 (QBEGIN): not followed by the QNEXT of loop register 0");
 
     p = good_program();
     p->code[21].a = 3;
@@ -735,7 +735,7 @@ static void test_verify_indices(void **state)
 
     p = good_program();
     p->rules[0].cite = 9999;
-    expect_reject(p, "rule 0: cite string id 9999 out of range");
+    expect_reject(p, "rules[0].cite: string id 9999 out of range");
 
     p = good_program();
     p->code[17].a = 5;
@@ -755,7 +755,7 @@ static void test_verify_indices(void **state)
 
     p = good_program();
     p->kinds[0].entry = 500;
-    expect_reject(p, "kind 0: entry 500 outside code");
+    expect_reject(p, "kinds[0].entry: index 500 out of range (ncode 27, or none)");
 
     p = good_program();
     p->rules[0].first_clause = 2;
@@ -775,7 +775,7 @@ static void test_verify_indices(void **state)
 
     p = good_program();
     p->str_off[3] = p->blob_len + 1;
-    expect_reject(p, "string 3: offset");
+    expect_reject(p, "string offsets[3]: index");
 
     p = good_program();
     p->blob[p->blob_len - 1] = 'x';
@@ -894,6 +894,111 @@ static void test_opcodes_md(void **state)
     free(md);
 }
 
+/* C3: operand types (the reliability issue's bytecode-01: STREQ on numbers). */
+static void test_verify_operand_types(void **state)
+{
+    (void)state;
+    q_program *p = good_program();
+    p->code[10].op = OP_STREQ;
+    expect_reject(p, "instruction 10 (STREQ): operand 1 is a number, but STREQ takes a string");
+
+    p = good_program();
+    p->code[9].b = K_DATE;
+    expect_reject(p, "instruction 10 (GE): cannot compare a number with a date");
+
+    p = good_program();
+    p->code[9].b = K_STR;
+    expect_reject(p, "instruction 10 (GE): cannot compare a number with a string");
+
+    p = good_program();
+    p->code[8].c = 1; /* a hook argument's 'absent' compared */
+    expect_reject(p, "instruction 10 (GE): cannot compare a value that may be absent with a number");
+
+    p = good_program();
+    p->code[24].op = OP_NEG; /* NEG on the quantifier's bool */
+    expect_reject(p, "instruction 24 (NEG): operand 1 is a bool, but NEG takes a number");
+
+    p = good_program();
+    p->code[14].b = K_STR; /* done_share >= "abc" */
+    expect_reject(p, "instruction 15 (GE): cannot compare a number with a string");
+}
+
+/* C5: a check leaves a bool. */
+static void test_verify_block_result(void **state)
+{
+    (void)state;
+    q_program *p = good_program();
+    p->code[2].op = OP_ADD; /* tasks_total + 0: a number, then JFKEEP takes it as a truth value */
+    p->code[6].op = OP_ADD; /* ... and the check leaves a number on one path, a bool on none */
+    expect_reject(p, "instruction 7 (HALT): the block leaves a number, but its use needs a bool");
+}
+
+/* C4: loops exit past their body; ELEM only on an element (bytecode-05/06). */
+static void test_verify_loop_exit(void **state)
+{
+    (void)state;
+    q_program *p = good_program();
+    p->code[20].b = 21; /* QNEXT exits into its own body */
+    expect_reject(p, "instruction 20 (QNEXT): its exit 21 is not the QEND of loop register 0");
+
+    p = good_program();
+    p->code[20].b = 22;
+    expect_reject(p, "instruction 20 (QNEXT): its exit 22 is not the QEND");
+
+    p = good_program();
+    p->code[23].a = 1; /* QEND of another register */
+    expect_reject(p, "is not the QEND of loop register 0");
+
+    p = good_program();
+    p->code[19].op = OP_NOP; /* QNEXT with no QBEGIN */
+    expect_reject(p, "instruction 20 (QNEXT): loop register 0 is not active (no loop is)");
+}
+
+/* T5: a field's default has the field's type (bytecode-04). */
+static void test_verify_defaults(void **state)
+{
+    (void)state;
+    q_program *p = good_program();
+    p->fields[4].deflt = K_STR;
+    expect_reject(p, "field 4 ('score'): its default, constant 2, is a string, but the field is a int");
+
+    p = good_program();
+    p->fields[4].flags = 0;
+    expect_reject(p, "field 4: the default flag and the default constant disagree");
+
+    p = good_program();
+    p->fields[4].deflt = 77;
+    expect_reject(p, "fields[4].deflt: index 77 out of range (nconsts 6, or none)");
+}
+
+/* T4: no table entry owned twice (bytecode-03). */
+static void test_verify_overlaps(void **state)
+{
+    (void)state;
+    q_program *p = good_program();
+    p->types[1] = p->types[3]; /* two struct types own fields 3..4 */
+    expect_reject(p, "field 3 belongs to type 1 and to type 3 (ranges overlap)");
+
+    p = good_program();
+    p->kinds[0].first_check = 0;
+    p->kinds[0].nchecks = 2; /* one check only */
+    expect_reject(p, "kind 0: checks 0..+2 out of range (nchecks 1)");
+}
+
+/* Every opcode declares its operand types (QUY_OPCODE_TYPES), once: the
+ * verifier rejects an opcode that has none, so a new opcode without its
+ * line fails here first. */
+static void test_opcode_types_declared(void **state)
+{
+    (void)state;
+    int seen[OP__COUNT] = {0};
+#define OPT_SEEN(name, in, out) seen[OP_##name]++;
+    QUY_OPCODE_TYPES(OPT_SEEN)
+#undef OPT_SEEN
+    for (int op = 0; op < OP__COUNT; op++)
+        if (seen[op] != 1) fail_msg("opcode %s: %d QUY_OPCODE_TYPES lines (want 1)", op_table[op].name, seen[op]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -914,6 +1019,12 @@ int main(void)
         cmocka_unit_test(test_verify_bad_slot),
         cmocka_unit_test(test_verify_missing_halt),
         cmocka_unit_test(test_verify_indices),
+        cmocka_unit_test(test_verify_operand_types),
+        cmocka_unit_test(test_verify_block_result),
+        cmocka_unit_test(test_verify_loop_exit),
+        cmocka_unit_test(test_verify_defaults),
+        cmocka_unit_test(test_verify_overlaps),
+        cmocka_unit_test(test_opcode_types_declared),
         cmocka_unit_test(test_disasm),
         cmocka_unit_test(test_opcodes_md),
     };

@@ -858,11 +858,11 @@ static void test_bytecode_round_trip(void **state)
     p->adjusts[0].hook = 1;
     p->hooks[0].result = 4000;
     assert_false(bc_verify(p, why, sizeof why));
-    assert_non_null(strstr(why, "hook 0: result type 4000 out of range"));
+    assert_non_null(strstr(why, "hooks[0].result: index 4000 out of range"));
     p->hooks[0].result = QUY_NONE;
     p->adjusts[1].phase = 7;
     assert_false(bc_verify(p, why, sizeof why));
-    assert_non_null(strstr(why, "adjust step 1: unknown phase 7"));
+    assert_non_null(strstr(why, "adjust steps[1].phase: 7 is not a valid value"));
     p->adjusts[1].phase = QA_TIER;
     assert_true(bc_verify(p, why, sizeof why));
     free(buf);

@@ -134,14 +134,14 @@ static q_program *hand_program_(int mode, const q_instr *code, uint32_t ncode, c
     p->nkinds = 2;
     NEWA(p->kinds, 2);
     p->kinds[0] = (q_kind){.name = ST_MEMBER, .first_field = 0, .nfields = NSLOTS, .first_check = 0,
-                           .nchecks = mode == HP_CHECK ? 1 : 0, .entry = mode == HP_RATE ? 0 : QUY_NONE,
+                           .nchecks = 0, .entry = mode == HP_RATE ? 0 : QUY_NONE,
                            .first_rule = 0, .nrules = 2};
-    p->kinds[1] = (q_kind){.name = ST_AGENCY, .first_field = 8, .nfields = 0, .first_check = mode == HP_CHECK ? 1 : 0,
+    p->kinds[1] = (q_kind){.name = ST_AGENCY, .first_field = 8, .nfields = 0, .first_check = 0,
                            .nchecks = 0, .entry = QUY_NONE, .first_rule = 2, .nrules = 0};
-    if (mode == HP_CHECK) {
-        p->nchecks = 1;
-        NEWA(p->checks, 1);
-        p->checks[0] = (q_check){.entry = 0, .field = 0, .text = ST_TXT0};
+    if (mode == HP_CHECK) { /* a batch expression: any result type */
+        p->nbexprs = 1;
+        NEWA(p->bexprs, 1);
+        p->bexprs[0] = (q_bexpr){.kind = 0, .entry = 0, .text = ST_TXT0};
     }
 
     p->nrules = 2;
