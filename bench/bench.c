@@ -83,6 +83,7 @@ typedef struct opts {
     bool cli;         /* the (f)-(h) rows */
     size_t diff_n;    /* records for (g); 0: skip */
     size_t batch_members, batch_cells; /* (h); 0 members: skip */
+    bool write_only;  /* --write-only: time the writer alone, per format, and stop */
 } opts;
 
 static const char usage[] =
@@ -99,6 +100,7 @@ static const char usage[] =
     "  --lua FILE     the Lua rules (default: the source tree's bench/central124.lua)\n"
     "  --reps R       repetitions; the best is reported (default 3)\n"
     "  --dump FILE    also write the generated records as JSON Lines to FILE\n"
+    "  --write-only 1 time only the result writer (out_result: JSON Lines, CSV), in CPU time\n"
     "exit status: 0 all modes agree, 1 a disagreement or a rejected record, 2 usage or setup error\n";
 
 static double clock_s(clockid_t id)
@@ -182,6 +184,7 @@ static int parse_opts(int argc, char **argv, opts *o)
         else if (strcmp(a, "--diff-n") == 0 && parse_u64(v, &x) && x <= 100000000) o->diff_n = (size_t)x;
         else if (strcmp(a, "--batch-members") == 0 && parse_u64(v, &x) && x <= 100000000) o->batch_members = (size_t)x;
         else if (strcmp(a, "--batch-cells") == 0 && parse_u64(v, &x) && x > 0 && x <= 10000000) o->batch_cells = (size_t)x;
+        else if (strcmp(a, "--write-only") == 0) o->write_only = strcmp(v, "0") != 0;
         else {
             fprintf(stderr, "quy-bench: bad option or value: %s %s\n%s", a, v, usage);
             return -1;
@@ -362,6 +365,30 @@ static span run_write(const q_program *p, q_record *const *recs, size_t n, FILE 
     return span_end(t0);
 }
 
+/* --write-only: out_result alone over the rated records, per format; the
+ * least thread CPU time of `reps`, per record. */
+static void run_write_only(const q_program *p, hook_session *hs, q_record *const *recs, size_t n, FILE *sink, int reps)
+{
+    vm_result *res = malloc(n * sizeof *res);
+    if (!res) return;
+    for (size_t i = 0; i < n; i++) vm_rate(p, hs, recs[i], &res[i], NULL);
+    static const char *const name[2] = {"JSON Lines", "CSV"};
+    static const out_format fmt[2] = {OUT_JSONL, OUT_CSV};
+    for (int f = 0; f < 2; f++) {
+        span best = {1e30, 1e30};
+        for (int r = 0; r < reps; r++) {
+            span t0 = span_start();
+            out_writer *w = out_open(sink, fmt[f], p);
+            for (size_t i = 0; i < n && w; i++) out_result(w, recs[i], &res[i], res[i].outcome, NULL, NULL);
+            if (w) out_close(w);
+            span_best_cpu(&best, span_end(t0));
+        }
+        printf("  write only, %-10s %9.1f ns/rec CPU (%.1f ns/rec wall), %zu records, least of %d\n", name[f],
+               best.cpu * 1e9 / (double)n, best.wall * 1e9 / (double)n, n, reps);
+    }
+    free(res);
+}
+
 /* =====================================================================
  * Report
  * ===================================================================== */
@@ -501,6 +528,11 @@ int main(int argc, char **argv)
     setvbuf(sink, sinkbuf, _IOFBF, sizeof sinkbuf);
     hook_session *hs_main = hook_session_new(p, NULL); /* one per thread: this one */
     if (!hs_main) return 2;
+    if (o.write_only) {
+        run_write_only(p, hs_main, qrecs, n, sink, o.reps);
+        hook_session_free(hs_main);
+        return 0;
+    }
 
     /* ---- timed modes ---- */
     span best_vm = {1e30, 1e30}, best_c = {1e30, 1e30}, best_lua = {1e30, 1e30}, best_luac = {1e30, 1e30}, t;

@@ -2,6 +2,10 @@
  * cmd_diff.c — `quy diff OLD NEW RECORDS...`: what changes between two
  * rulesets over a corpus, record by record and clause by clause.
  *
+ * The engine is the library's (diff/diff.h, diff_run); this file parses
+ * the options, loads the rulesets, opens the inputs and approvals, and
+ * writes the report (diff_report.c) and the approval file.
+ *
  * Pass 1: every record is parsed once and decoded for both programs, and
  * each program rates the whole corpus as one batch (dr_src: the batch
  * engine, so roll-ups, caps and quotas apply as in `quy eval`). The
@@ -28,8 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/explain.h"
-#include "../runtime/batch.h"
 #include "cli.h"
 #include "diff.h"
 
@@ -46,7 +48,7 @@ typedef struct side_spec {
 
 typedef struct diff_opts {
     side_spec side[2];
-    const char *inputs[256];
+    const char **inputs; /* argc entries */
     int ninputs;
     rp_format fmt;
     const char *out;
@@ -62,551 +64,23 @@ static q_program *load_side(const cli_paths *ps, side_spec *s, const char *regis
     return cli_load(ps, s->spec);
 }
 
-/* =====================================================================
- * Tallies
- * ===================================================================== */
-
-typedef struct gstat {
-    uint64_t records, moved, up, down, other;
-} gstat;
-
-/* Interned names (kinds, peer groups) -> index, with a gstat each. */
-typedef struct strtab {
-    char **names;
-    gstat *st;
-    size_t n, cap;
-    uint32_t *slot; /* open addressing over indices + 1 (0 empty) */
-    size_t nslot;
-} strtab;
-
-static uint64_t str_hash(const char *s)
+/* The report, to -o FILE or standard output. */
+static int write_report(const diff_opts *o, const diff_result *dr)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-    return h;
-}
-
-/* Index of name (added if new); UINT32_MAX when out of memory. */
-static uint32_t strtab_get(strtab *t, const char *name)
-{
-    if (t->n * 2 >= t->nslot) {
-        size_t ns = t->nslot ? t->nslot * 2 : 64;
-        uint32_t *nsl = calloc(ns, sizeof *nsl);
-        if (!nsl) return UINT32_MAX;
-        for (size_t i = 0; i < t->n; i++) {
-            size_t j = str_hash(t->names[i]) & (ns - 1);
-            while (nsl[j]) j = (j + 1) & (ns - 1);
-            nsl[j] = (uint32_t)i + 1;
-        }
-        free(t->slot);
-        t->slot = nsl;
-        t->nslot = ns;
+    int rc = EXIT_OK;
+    FILE *out = o->out && strcmp(o->out, "-") ? fopen(o->out, "w") : stdout;
+    if (!out) {
+        fprintf(stderr, "quy diff: %s: %s\n", o->out, strerror(errno));
+        return EXIT_IO;
     }
-    size_t j = str_hash(name) & (t->nslot - 1);
-    while (t->slot[j]) {
-        if (!strcmp(t->names[t->slot[j] - 1], name)) return t->slot[j] - 1;
-        j = (j + 1) & (t->nslot - 1);
+    rp_input ri = {dr->summary, dr->moved, dr->nmoved};
+    if (rp_write(o->fmt, &ri, out) != 0 || ferror(out)) rc = EXIT_IO;
+    if (out != stdout) {
+        if (fclose(out) != 0) rc = EXIT_IO;
+    } else if (fflush(out) != 0) {
+        rc = EXIT_IO;
     }
-    if (t->n == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 16;
-        char **nn = realloc(t->names, nc * sizeof *nn);
-        if (!nn) return UINT32_MAX;
-        t->names = nn;
-        gstat *ng = realloc(t->st, nc * sizeof *ng);
-        if (!ng) return UINT32_MAX;
-        t->st = ng;
-        t->cap = nc;
-    }
-    char *d = strdup(name);
-    if (!d) return UINT32_MAX;
-    t->names[t->n] = d;
-    memset(&t->st[t->n], 0, sizeof t->st[0]);
-    t->slot[j] = (uint32_t)t->n + 1;
-    return (uint32_t)t->n++;
-}
-
-static void strtab_free(strtab *t)
-{
-    for (size_t i = 0; i < t->n; i++) free(t->names[i]);
-    free(t->names);
-    free(t->st);
-    free(t->slot);
-}
-
-typedef struct cstat { /* one cause */
-    char key[192], label[256], cite_old[256], cite_new[256];
-    dc_type type;
-    uint64_t count, up, down, other, loosened;
-} cstat;
-
-typedef struct tally {
-    uint64_t records, moved, up, down, other, same_tier_other_rule, loosened;
-    uint64_t rejected_both;
-    char rejected_sample[5][600]; /* the first records both rulesets rejected, for stderr */
-    uint64_t mat[2][DS__COUNT][DS__COUNT]; /* [0] eligible, [1] final; [old][new] by state */
-    cstat *causes;
-    size_t ncauses, capcauses;
-    strtab kinds, groups;
-    uint16_t *rec_kind; /* per record: index in kinds */
-    uint32_t *rec_group; /* per record: index in groups */
-    size_t nrec, caprec;
-    uint8_t *moved_bits;
-    bool rollup_moved; /* a moved record had a roll-up on either side */
-    dx_set *seen;  /* the moves listed (all, or the upward ones with --refines): approvals */
-    dx_set *all;   /* every move, by state strings: the causes' transitions */
-    FILE *spool;
-    uint64_t spooled;
-} tally;
-
-static cstat *cause_get(tally *t, const dc_cause *c)
-{
-    for (size_t i = 0; i < t->ncauses; i++)
-        if (!strcmp(t->causes[i].key, c->key)) return &t->causes[i];
-    if (t->ncauses == t->capcauses) {
-        size_t nc = t->capcauses ? t->capcauses * 2 : 16;
-        cstat *n = realloc(t->causes, nc * sizeof *n);
-        if (!n) return NULL;
-        t->causes = n;
-        t->capcauses = nc;
-    }
-    cstat *s = &t->causes[t->ncauses++];
-    memset(s, 0, sizeof *s);
-    snprintf(s->key, sizeof s->key, "%s", c->key);
-    snprintf(s->label, sizeof s->label, "%s", c->label);
-    snprintf(s->cite_old, sizeof s->cite_old, "%s", c->cite_old);
-    snprintf(s->cite_new, sizeof s->cite_new, "%s", c->cite_new);
-    s->type = c->type;
-    return s;
-}
-
-/* "httnv", "htxsnv/httnv" (eligible/final), "rejected" */
-static void state_str(const dr_row *r, char *buf, size_t size)
-{
-    if (r->status != DR_RATED) snprintf(buf, size, "rejected");
-    else if (r->eligible != r->tier) snprintf(buf, size, "%s/%s", ds_code(r->eligible), ds_code(r->tier));
-    else snprintf(buf, size, "%s", ds_code(r->tier));
-}
-
-/* up (+1), down (-1) or other (0): final tiers, else eligible tiers */
-static int direction(const dr_row *o, const dr_row *n)
-{
-    int fo = dr_state(o, true), fn = dr_state(n, true);
-    if (fo == fn) {
-        fo = dr_state(o, false);
-        fn = dr_state(n, false);
-    }
-    if (!ds_is_tier(fo) || !ds_is_tier(fn)) return 0;
-    return fn > fo ? 1 : fn < fo ? -1 : 0;
-}
-
-static bool row_moved(const dr_row *o, const dr_row *n)
-{
-    return dr_state(o, false) != dr_state(n, false) || dr_state(o, true) != dr_state(n, true);
-}
-
-static const char *rec_str_field(const q_program *p, const q_record *rec, const char *name, char *buf, size_t size)
-{
-    uint32_t f = prog_find_field(p, rec->kind, name, strlen(name));
-    if (f == QUY_NONE) return NULL;
-    uint32_t slot = f - p->kinds[rec->kind].first_field;
-    if (!rec->present[slot] || p->types[p->fields[f].type].kind != QT_STRING) return NULL;
-    q_val v = rec->slots[slot];
-    snprintf(buf, size, "%.*s", (int)v.d, (const char *)(intptr_t)v.n);
-    return buf;
-}
-
-static json_t *side_json(const q_program *p, const dr_row *r, const char *state)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "state", json_string(state));
-    if (r->status == DR_RATED) {
-        json_object_set_new(o, "eligible", json_string(ds_code(r->eligible)));
-        json_object_set_new(o, "tier", json_string(ds_code(r->tier)));
-        if (r->rule != QUY_NONE) {
-            json_object_set_new(o, "rule", json_string(prog_str(p, p->rules[r->rule].name)));
-            json_object_set_new(o, "cite", json_string(prog_str(p, p->rules[r->rule].cite)));
-        }
-        if (r->group) json_object_set_new(o, "group", json_string(r->group));
-    }
-    return o;
-}
-
-/* Pass 1, as each record is read: its kind and peer group. */
-static bool note_record(const q_program *const p[2], const dr_pair *pr, tally *t)
-{
-    const char *kind = pr->kind, *pg = pr->peer_group;
-    char pgbuf[256];
-    for (int s = 0; s < 2 && (!kind || !pg); s++) {
-        if (!pr->rec[s]) continue;
-        if (!kind) kind = prog_str(p[s], p[s]->kinds[pr->rec[s]->kind].name);
-        if (!pg) pg = rec_str_field(p[s], pr->rec[s], "peer_group", pgbuf, sizeof pgbuf);
-    }
-    if (t->nrec == t->caprec) {
-        size_t nc = t->caprec ? t->caprec * 2 : 4096;
-        uint16_t *nk = realloc(t->rec_kind, nc * sizeof *nk);
-        if (!nk) return false;
-        t->rec_kind = nk;
-        uint32_t *ng = realloc(t->rec_group, nc * sizeof *ng);
-        if (!ng) return false;
-        t->rec_group = ng;
-        t->caprec = nc;
-    }
-    uint32_t k = strtab_get(&t->kinds, kind ? kind : "(không rõ)");
-    uint32_t g = strtab_get(&t->groups, pg ? pg : "(không có peer_group)");
-    if (k == UINT32_MAX || g == UINT32_MAX || k > UINT16_MAX) return false;
-    t->rec_kind[t->nrec] = (uint16_t)k;
-    t->rec_group[t->nrec++] = g;
-    return true;
-}
-
-/* Pass 1, after both batches ran: everything but the cause. */
-static void tally_record(const q_program *const p[2], size_t i, const dr_row *row[2], tally *t)
-{
-    t->records++;
-    int es[2], fs[2];
-    for (int s = 0; s < 2; s++) {
-        es[s] = dr_state(row[s], false);
-        fs[s] = dr_state(row[s], true);
-    }
-    t->mat[0][es[0]][es[1]]++;
-    t->mat[1][fs[0]][fs[1]]++;
-    gstat *gk = i < t->nrec ? &t->kinds.st[t->rec_kind[i]] : NULL;
-    gstat *gp = i < t->nrec ? &t->groups.st[t->rec_group[i]] : NULL;
-    if (gk) gk->records++;
-    if (gp) gp->records++;
-    if (row[0]->status != DR_RATED && row[1]->status != DR_RATED) {
-        if (t->rejected_both < 5) {
-            const rec_error *e = row[0]->error ? row[0]->error : row[1]->error;
-            if (e)
-                snprintf(t->rejected_sample[t->rejected_both], sizeof t->rejected_sample[0], "%.100s:%u: %.60s%s[%.31s%s%.60s] %.200s",
-                         e->file, e->line, e->id, e->id[0] ? " " : "", e->code, e->field[0] ? " " : "", e->field,
-                         e->message);
-        }
-        t->rejected_both++;
-    }
-    if (!row_moved(row[0], row[1])) {
-        if (row[0]->status == DR_RATED && row[1]->status == DR_RATED && row[0]->rule != QUY_NONE &&
-            row[1]->rule != QUY_NONE &&
-            strcmp(prog_str(p[0], p[0]->rules[row[0]->rule].name), prog_str(p[1], p[1]->rules[row[1]->rule].name)))
-            t->same_tier_other_rule++;
-        return;
-    }
-    t->moved++;
-    t->moved_bits[i / 8] |= (uint8_t)(1u << (i % 8));
-    if ((row[0]->steps | row[1]->steps) & BS_ROLLUP) t->rollup_moved = true;
-    int dir = direction(row[0], row[1]);
-    (*(dir > 0 ? &t->up : dir < 0 ? &t->down : &t->other))++;
-    if (dir > 0) t->loosened++;
-    if (gk) {
-        gk->moved++;
-        (*(dir > 0 ? &gk->up : dir < 0 ? &gk->down : &gk->other))++;
-    }
-    if (gp) {
-        gp->moved++;
-        (*(dir > 0 ? &gp->up : dir < 0 ? &gp->down : &gp->other))++;
-    }
-}
-
-/* Pass 2, for a moved record: the cause, counted and written out. */
-static void explain_record(const q_program *const p[2], size_t i, const dc_input *in, tally *t, const diff_opts *o,
-                           vm_event *evbuf[2])
-{
-    const dr_row *const *row = in->row;
-    int dir = direction(row[0], row[1]);
-    dc_cause c;
-    dc_explain(p, in, evbuf, &c);
-    cstat *cs = cause_get(t, &c);
-    if (cs) {
-        cs->count++;
-        (*(dir > 0 ? &cs->up : dir < 0 ? &cs->down : &cs->other))++;
-        if (dir > 0) cs->loosened++;
-    }
-    char so[32], sn[32];
-    state_str(row[0], so, sizeof so);
-    state_str(row[1], sn, sizeof sn);
-    bool listed = !o->refines || dir > 0;
-    if (listed) dx_add(t->seen, so, sn, c.key, c.label, 1);
-    dx_add(t->all, so, sn, c.key, NULL, 1);
-    if (listed && t->spool) {
-        const dr_row *r = row[0]->id && *row[0]->id ? row[0] : row[1];
-        json_t *m = json_object();
-        json_object_set_new(m, "id", r->id && *r->id ? json_string(r->id) : json_null());
-        json_object_set_new(m, "kind", json_string(i < t->nrec ? t->kinds.names[t->rec_kind[i]] : ""));
-        const char *pg = i < t->nrec ? t->groups.names[t->rec_group[i]] : NULL;
-        json_object_set_new(m, "peer_group", pg && strcmp(pg, "(không có peer_group)") ? json_string(pg) : json_null());
-        json_object_set_new(m, "file", json_string(r->file ? r->file : ""));
-        json_object_set_new(m, "line", json_integer(r->line));
-        json_object_set_new(m, "old", side_json(p[0], row[0], so));
-        json_object_set_new(m, "new", side_json(p[1], row[1], sn));
-        json_object_set_new(m, "direction", json_string(dir > 0 ? "up" : dir < 0 ? "down" : "other"));
-        json_object_set_new(m, "cause", json_string(c.key));
-        json_object_set_new(m, "cause_label", json_string(c.label));
-        json_object_set_new(m, "detail", c.detail ? json_incref(c.detail) : json_null());
-        if (json_dumpf(m, t->spool, JSON_COMPACT) == 0) fputc('\n', t->spool);
-        t->spooled++;
-        json_decref(m);
-    }
-    if (c.detail) json_decref(c.detail);
-}
-
-/* =====================================================================
- * The summary (everything but the moved records)
- * ===================================================================== */
-
-static json_t *prog_json(const q_program *p, const char *spec)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "spec", json_string(spec));
-    json_object_set_new(o, "name", json_string(prog_str(p, p->name)));
-    json_object_set_new(o, "version", json_string(prog_str(p, p->version)));
-    json_t *l = json_array();
-    for (uint32_t i = 0; i < p->nlayers; i++) json_array_append_new(l, json_string(prog_str(p, p->layers[i])));
-    json_object_set_new(o, "layers", l);
-    return o;
-}
-
-static json_t *matrix_json(const uint64_t m[DS__COUNT][DS__COUNT])
-{
-    json_t *rows = json_array();
-    for (int i = 0; i < DS__COUNT; i++) {
-        json_t *r = json_array();
-        for (int j = 0; j < DS__COUNT; j++) json_array_append_new(r, json_integer((json_int_t)m[ds_order[i]][ds_order[j]]));
-        json_array_append_new(rows, r);
-    }
-    return rows;
-}
-
-static int cmp_cause(const void *a, const void *b)
-{
-    const cstat *x = a, *y = b;
-    if (x->count != y->count) return x->count < y->count ? 1 : -1;
-    return strcmp(x->key, y->key);
-}
-
-typedef struct gsort {
-    const char *name;
-    gstat st;
-} gsort;
-
-static int cmp_group_name(const void *a, const void *b)
-{
-    return strcmp(((const struct gsort *)a)->name, ((const struct gsort *)b)->name);
-}
-
-static int cmp_group_moved(const void *a, const void *b)
-{
-    const struct gsort *x = a, *y = b;
-    if (x->st.moved != y->st.moved) return x->st.moved < y->st.moved ? 1 : -1;
-    return strcmp(x->name, y->name);
-}
-
-static json_t *groups_json(const strtab *m, const char *keyname, bool by_moved)
-{
-    gsort *v = malloc((m->n ? m->n : 1) * sizeof *v);
-    json_t *a = json_array();
-    if (!v) return a;
-    size_t n = m->n;
-    for (size_t i = 0; i < n; i++) v[i] = (gsort){m->names[i], m->st[i]};
-    qsort(v, n, sizeof *v, by_moved ? cmp_group_moved : cmp_group_name);
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = json_object();
-        json_object_set_new(o, keyname, json_string(v[i].name));
-        json_object_set_new(o, "records", json_integer((json_int_t)v[i].st.records));
-        json_object_set_new(o, "moved", json_integer((json_int_t)v[i].st.moved));
-        json_object_set_new(o, "up", json_integer((json_int_t)v[i].st.up));
-        json_object_set_new(o, "down", json_integer((json_int_t)v[i].st.down));
-        json_object_set_new(o, "other", json_integer((json_int_t)v[i].st.other));
-        json_array_append_new(a, o);
-    }
-    free(v);
-    return a;
-}
-
-static json_t *summary_json(const q_program *const p[2], const diff_opts *o, tally *t, const dx_verdict *v,
-                            bool checked)
-{
-    json_t *s = json_object();
-    json_object_set_new(s, "old", prog_json(p[0], o->side[0].spec));
-    json_object_set_new(s, "new", prog_json(p[1], o->side[1].spec));
-    json_t *in = json_array();
-    for (int i = 0; i < o->ninputs; i++) json_array_append_new(in, json_string(o->inputs[i]));
-    json_object_set_new(s, "inputs", in);
-    json_object_set_new(s, "records", json_integer((json_int_t)t->records));
-    json_object_set_new(s, "moved", json_integer((json_int_t)t->moved));
-    json_object_set_new(s, "up", json_integer((json_int_t)t->up));
-    json_object_set_new(s, "down", json_integer((json_int_t)t->down));
-    json_object_set_new(s, "other", json_integer((json_int_t)t->other));
-    json_object_set_new(s, "same_tier_other_rule", json_integer((json_int_t)t->same_tier_other_rule));
-    json_object_set_new(s, "rejected_by_both", json_integer((json_int_t)t->rejected_both));
-    json_t *states = json_array();
-    for (int i = 0; i < DS__COUNT; i++) json_array_append_new(states, json_string(ds_code(ds_order[i])));
-    json_object_set_new(s, "states", states);
-    json_t *mx = json_object();
-    json_object_set_new(mx, "eligible", matrix_json((const uint64_t(*)[DS__COUNT])t->mat[0]));
-    json_object_set_new(mx, "final", matrix_json((const uint64_t(*)[DS__COUNT])t->mat[1]));
-    json_object_set_new(s, "matrix", mx);
-    json_object_set_new(s, "eligible_equals_final", json_boolean(!memcmp(t->mat[0], t->mat[1], sizeof t->mat[0])));
-    if (t->ncauses) qsort(t->causes, t->ncauses, sizeof *t->causes, cmp_cause); /* qsort(NULL, 0) is UB */
-    json_t *cs = json_array();
-    static const char *const tname[] = {"rule", "rejected", "batch", "unexplained"};
-    for (size_t i = 0; i < t->ncauses; i++) {
-        const cstat *c = &t->causes[i];
-        json_t *j = json_object();
-        json_object_set_new(j, "cause", json_string(c->key));
-        json_object_set_new(j, "type", json_string(tname[c->type]));
-        json_object_set_new(j, "label", json_string(c->label));
-        if (c->cite_old[0]) json_object_set_new(j, "cite_old", json_string(c->cite_old));
-        if (c->cite_new[0]) json_object_set_new(j, "cite_new", json_string(c->cite_new));
-        json_object_set_new(j, "count", json_integer((json_int_t)c->count));
-        json_object_set_new(j, "up", json_integer((json_int_t)c->up));
-        json_object_set_new(j, "down", json_integer((json_int_t)c->down));
-        json_object_set_new(j, "other", json_integer((json_int_t)c->other));
-        json_t *mv = json_array(); /* by state: ELIGIBLE/FINAL when a batch step changed the tier */
-        const char *mo, *mn, *mc;
-        uint64_t cnt;
-        bool any;
-        for (size_t k = 0; dx_get(t->all, k, &mo, &mn, &mc, &cnt, &any); k++) {
-            if (strcmp(mc, c->key)) continue;
-            json_t *x = json_object();
-            json_object_set_new(x, "old", json_string(mo));
-            json_object_set_new(x, "new", json_string(mn));
-            json_object_set_new(x, "count", json_integer((json_int_t)cnt));
-            json_array_append_new(mv, x);
-        }
-        /* most frequent first (insertion sort: a cause has few transitions) */
-        for (size_t a = 1; a < json_array_size(mv); a++)
-            for (size_t b = a; b > 0; b--) {
-                json_t *x = json_array_get(mv, b - 1), *y = json_array_get(mv, b);
-                if (json_integer_value(json_object_get(x, "count")) >= json_integer_value(json_object_get(y, "count"))) break;
-                json_incref(x);
-                json_array_set(mv, b - 1, y);
-                json_array_set_new(mv, b, x);
-            }
-        json_object_set_new(j, "moves", mv);
-        json_array_append_new(cs, j);
-    }
-    json_object_set_new(s, "causes", cs);
-    json_object_set_new(s, "by_kind", groups_json(&t->kinds, "kind", false));
-    json_object_set_new(s, "by_peer_group", groups_json(&t->groups, "peer_group", true));
-    json_object_set_new(s, "listed", json_string(o->refines ? "loosened" : "moved"));
-    json_object_set_new(s, "listed_count", json_integer((json_int_t)t->spooled));
-    if (o->refines) {
-        json_t *r = json_object();
-        json_object_set_new(r, "loosened", json_integer((json_int_t)t->loosened));
-        json_t *rc = json_array();
-        for (size_t i = 0; i < t->ncauses; i++) {
-            if (!t->causes[i].loosened) continue;
-            json_t *x = json_object();
-            json_object_set_new(x, "cause", json_string(t->causes[i].key));
-            json_object_set_new(x, "label", json_string(t->causes[i].label));
-            json_object_set_new(x, "count", json_integer((json_int_t)t->causes[i].loosened));
-            json_array_append_new(rc, x);
-        }
-        json_object_set_new(r, "causes", rc);
-        json_object_set_new(s, "refines", r);
-    }
-    if (checked) {
-        json_t *e = json_object();
-        json_object_set_new(e, "file", o->expect ? json_string(o->expect) : json_null());
-        json_object_set_new(e, "approved", json_integer((json_int_t)v->approved));
-        json_object_set_new(e, "unapproved", json_integer((json_int_t)v->unapproved));
-        json_object_set_new(e, "unapproved_moves", json_incref(v->unapproved_list));
-        json_object_set_new(e, "unused_approvals", json_incref(v->unused_list));
-        json_object_set_new(s, "expect", e);
-    }
-    return s;
-}
-
-/* =====================================================================
- * The two passes
- * ===================================================================== */
-
-/* Feed every input to both rating sources (pass 1, and pass 2 when the
- * batches are rated again). */
-static int feed(const q_program *const p[2], FILE *const *files, const diff_opts *o, dr_src *src[2], tally *t)
-{
-    size_t base = 0;
-    for (int i = 0; i < o->ninputs; i++) {
-        dr_in *in = dr_in_open(o->inputs[i], files[i], p, base);
-        if (!in) return EXIT_IO;
-        dr_pair pr;
-        int r;
-        while ((r = dr_in_next(in, &pr, NULL, 0)) == 1) {
-            for (int s = 0; s < 2; s++) dr_src_add(src[s], pr.rec[s], &pr.err[s], pr.file);
-            if (t && !note_record(p, &pr, t)) {
-                r = -1;
-                fprintf(stderr, "quy diff: out of memory\n");
-                break;
-            }
-            base++;
-        }
-        dr_in_close(in);
-        if (r < 0) return EXIT_IO;
-    }
-    return EXIT_OK;
-}
-
-static bool is_moved(const tally *t, size_t i) { return t->moved_bits[i / 8] >> (i % 8) & 1u; }
-
-static void steps_of(dr_src *src[2], size_t i, char *steps[2])
-{
-    for (int s = 0; s < 2; s++) steps[s] = dr_src_steps(src[s], i);
-}
-
-/* Pass 2 without rating again: parse and decode the moved lines only. */
-static int pass2_reread(const q_program *const p[2], FILE *const *files, const diff_opts *o, dr_src *src[2],
-                        tally *t, vm_event *evbuf[2])
-{
-    size_t base = 0, n = t->records;
-    for (int i = 0; i < o->ninputs; i++) {
-        dr_in *in = dr_in_open(o->inputs[i], files[i], p, base);
-        if (!in) return EXIT_IO;
-        dr_pair pr;
-        int r;
-        while ((r = dr_in_next(in, &pr, t->moved_bits, n)) == 1) {
-            base++;
-            size_t gi = pr.index;
-            if (gi >= n || !is_moved(t, gi)) continue;
-            dr_row row[2];
-            for (int s = 0; s < 2; s++) dr_src_row(src[s], gi, &row[s]);
-            char *steps[2];
-            steps_of(src, gi, steps);
-            dc_input di = {{pr.rec[0], pr.rec[1]}, {&row[0], &row[1]}, {steps[0] ? steps[0] : "", steps[1] ? steps[1] : ""},
-                           {dr_src_hooks(src[0]), dr_src_hooks(src[1])}};
-            explain_record(p, gi, &di, t, o, evbuf);
-            free(steps[0]);
-            free(steps[1]);
-        }
-        dr_in_close(in);
-        if (r < 0) return EXIT_IO;
-    }
-    return EXIT_OK;
-}
-
-/* Pass 2 rating again, the moved records kept whole (their roll-ups). */
-static int pass2_rerate(const q_program *const p[2], FILE *const *files, const diff_opts *o, tally *t,
-                        vm_event *evbuf[2])
-{
-    dr_src *src[2] = {dr_src_new(p[0], t->moved_bits, t->records), dr_src_new(p[1], t->moved_bits, t->records)};
-    int rc = src[0] && src[1] ? feed(p, files, o, src, NULL) : EXIT_IO;
-    if (rc == EXIT_OK) {
-        for (int s = 0; s < 2; s++) dr_src_run(src[s]);
-        for (size_t i = 0; i < t->records; i++) {
-            if (!is_moved(t, i)) continue;
-            dr_row row[2];
-            for (int s = 0; s < 2; s++) dr_src_row(src[s], i, &row[s]);
-            char *steps[2];
-            steps_of(src, i, steps);
-            dc_input di = {{dr_src_rec(src[0], i), dr_src_rec(src[1], i)}, {&row[0], &row[1]},
-                           {steps[0] ? steps[0] : "", steps[1] ? steps[1] : ""},
-                           {dr_src_hooks(src[0]), dr_src_hooks(src[1])}};
-            explain_record(p, i, &di, t, o, evbuf);
-            free(steps[0]);
-            free(steps[1]);
-        }
-    }
-    dr_src_free(src[0]);
-    dr_src_free(src[1]);
+    if (rc == EXIT_IO) fprintf(stderr, "quy diff: cannot write the report: %s\n", strerror(errno));
     return rc;
 }
 
@@ -621,14 +95,14 @@ static int usage_error(const char *msg)
     return EXIT_RULESET;
 }
 
-int cmd_diff(int argc, char **argv)
+static int diff_main(int argc, char **argv, const char **pos, const char **inputs)
 {
     diff_opts o;
     memset(&o, 0, sizeof o);
     o.fmt = RP_TEXT;
+    o.inputs = inputs;
     cli_paths ps;
     cli_paths_init(&ps);
-    const char *pos[260];
     int npos = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -665,7 +139,7 @@ int cmd_diff(int argc, char **argv)
         else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "quy diff: unknown option '%s'\n", argv[i]);
             return usage_error("see 'quy help'");
-        } else if (npos < 260)
+        } else
             pos[npos++] = argv[i];
     }
     int next = 0;
@@ -676,7 +150,7 @@ int cmd_diff(int argc, char **argv)
     }
     if ((!o.side[0].spec && !o.side[0].locality) || (!o.side[1].spec && !o.side[1].locality))
         return usage_error("two rulesets are needed (OLD NEW, or --old-locality / --new-locality)");
-    for (; next < npos && o.ninputs < 256; next++) o.inputs[o.ninputs++] = pos[next];
+    for (; next < npos; next++) o.inputs[o.ninputs++] = pos[next];
     if (o.ninputs == 0) o.inputs[o.ninputs++] = "-";
     for (int i = 0, nstdin = 0; i < o.ninputs; i++)
         if (!strcmp(o.inputs[i], "-") && ++nstdin > 1) return usage_error("standard input ('-') can be given once");
@@ -701,16 +175,10 @@ int cmd_diff(int argc, char **argv)
         return EXIT_RULESET;
     }
 
-    tally t;
-    memset(&t, 0, sizeof t);
-    t.seen = dx_new();
-    t.all = dx_new();
-    t.spool = tmpfile();
-    vm_event *evbuf[2] = {malloc(sizeof(vm_event) * QUY_TRACE_CAP), malloc(sizeof(vm_event) * QUY_TRACE_CAP)};
-    FILE *files[256] = {NULL};
     int rc = EXIT_OK;
-    if (!t.seen || !t.all || !t.spool || !evbuf[0] || !evbuf[1]) {
-        fprintf(stderr, "quy diff: out of memory (or no temporary file: %s)\n", strerror(errno));
+    FILE **files = calloc((size_t)o.ninputs + 1, sizeof *files);
+    if (!files) {
+        fprintf(stderr, "quy diff: out of memory\n");
         rc = EXIT_IO;
     }
     /* every input is read twice: standard input is copied to a file first */
@@ -722,82 +190,29 @@ int cmd_diff(int argc, char **argv)
         }
     }
     const q_program *const cp[2] = {p[0], p[1]};
-    dr_src *src[2] = {dr_src_new(p[0], NULL, 0), dr_src_new(p[1], NULL, 0)};
-    if (rc == EXIT_OK && (!src[0] || !src[1])) {
-        fprintf(stderr, "quy diff: out of memory\n");
-        rc = EXIT_IO;
-    }
-    /* pass 1 */
-    if (rc == EXIT_OK) rc = feed(cp, files, &o, src, &t);
-    if (rc == EXIT_OK) {
-        for (int s = 0; s < 2; s++) dr_src_run(src[s]);
-        size_t n = dr_src_count(src[0]);
-        if (n != dr_src_count(src[1]) || n != t.nrec) {
-            fprintf(stderr, "quy diff: internal error: the two rulesets saw %zu and %zu records\n", n,
-                    dr_src_count(src[1]));
-            rc = EXIT_IO;
-        } else if (!(t.moved_bits = calloc(n / 8 + 1, 1))) {
-            fprintf(stderr, "quy diff: out of memory\n");
-            rc = EXIT_IO;
-        }
-        for (size_t i = 0; rc == EXIT_OK && i < n; i++) {
-            dr_row row[2];
-            for (int s = 0; s < 2; s++) dr_src_row(src[s], i, &row[s]);
-            const dr_row *rp[2] = {&row[0], &row[1]};
-            tally_record(cp, i, rp, &t);
-        }
-    }
-    /* pass 2 */
-    if (rc == EXIT_OK && t.moved) {
-        if (!t.rollup_moved) {
-            rc = pass2_reread(cp, files, &o, src, &t, evbuf);
-        } else {
-            /* the first batches are not needed any more: free them first */
-            dr_src_free(src[0]);
-            dr_src_free(src[1]);
-            src[0] = src[1] = NULL;
-            rc = pass2_rerate(cp, files, &o, &t, evbuf);
-        }
-    }
-    dr_src_free(src[0]);
-    dr_src_free(src[1]);
-    for (int i = 0; i < o.ninputs; i++)
-        if (files[i]) fclose(files[i]);
-    if (t.rejected_both) {
-        fprintf(stderr, "quy diff: %llu record(s) rejected by both rulesets (not moves), e.g.:\n",
-                (unsigned long long)t.rejected_both);
-        for (uint64_t i = 0; i < t.rejected_both && i < 5; i++) fprintf(stderr, "  %s\n", t.rejected_sample[i]);
-    }
-
-    dx_verdict v = {0};
     /* --write-expect alone records the moves: no check */
-    bool checked = approved || (o.refines && !o.write_expect);
-    if (rc == EXIT_OK && checked) dx_check(t.seen, approved, &v);
-    if (rc == EXIT_OK) {
-        json_t *sum = summary_json(cp, &o, &t, &v, checked);
-        FILE *out = o.out && strcmp(o.out, "-") ? fopen(o.out, "w") : stdout;
-        if (!out) {
-            fprintf(stderr, "quy diff: %s: %s\n", o.out, strerror(errno));
-            rc = EXIT_IO;
-        } else {
-            rp_input ri = {sum, t.spool, t.spooled};
-            if (rp_write(o.fmt, &ri, out) != 0 || ferror(out)) rc = EXIT_IO;
-            if (out != stdout) {
-                if (fclose(out) != 0) rc = EXIT_IO;
-            } else if (fflush(out) != 0) {
-                rc = EXIT_IO;
-            }
-            if (rc == EXIT_IO) fprintf(stderr, "quy diff: cannot write the report: %s\n", strerror(errno));
-        }
-        json_decref(sum);
+    diff_spec ds = {{o.side[0].spec, o.side[1].spec}, o.inputs, files, o.ninputs, o.refines,
+                    approved || (o.refines && !o.write_expect), approved, o.expect};
+    diff_result dr;
+    memset(&dr, 0, sizeof dr);
+    if (rc == EXIT_OK && diff_run(cp, &ds, &dr) != 0) rc = EXIT_IO;
+    for (int i = 0; files && i < o.ninputs; i++)
+        if (files[i]) fclose(files[i]);
+    free(files);
+    if (dr.rejected_both) {
+        fprintf(stderr, "quy diff: %llu record(s) rejected by both rulesets (not moves), e.g.:\n",
+                (unsigned long long)dr.rejected_both);
+        for (uint64_t i = 0; i < dr.rejected_both && i < 5; i++) fprintf(stderr, "  %s\n", dr.rejected_sample[i]);
     }
+    if (rc == EXIT_OK) rc = write_report(&o, &dr);
     if (rc == EXIT_OK && o.write_expect) {
         char on[300], nn[300];
         snprintf(on, sizeof on, "%s %s", prog_str(p[0], p[0]->name), prog_str(p[0], p[0]->version));
         snprintf(nn, sizeof nn, "%s %s", prog_str(p[1], p[1]->name), prog_str(p[1], p[1]->version));
-        if (dx_write(t.seen, o.write_expect, on, nn, o.refines) != 0) rc = EXIT_IO;
+        if (dx_write(dr.seen, o.write_expect, on, nn, o.refines) != 0) rc = EXIT_IO;
     }
-    if (rc == EXIT_OK && checked) {
+    const dx_verdict v = dr.verdict;
+    if (rc == EXIT_OK && ds.check) {
         /* One line on stderr, whatever the report format: what CI shows. */
         if (v.unapproved) {
             fprintf(stderr, "quy diff: %llu move(s) not approved%s%s%s\n", (unsigned long long)v.unapproved,
@@ -815,23 +230,23 @@ int cmd_diff(int argc, char **argv)
             fprintf(stderr, "quy diff: every move approved (%llu)\n", (unsigned long long)v.approved);
         }
     }
-    if (v.unapproved_list) json_decref(v.unapproved_list);
-    if (v.unused_list) json_decref(v.unused_list);
+    diff_result_free(&dr);
     dx_free(approved);
-    dx_free(t.seen);
-    dx_free(t.all);
-    if (t.spool) fclose(t.spool);
-    free(t.causes);
-    strtab_free(&t.kinds);
-    strtab_free(&t.groups);
-    free(t.rec_kind);
-    free(t.rec_group);
-    free(t.moved_bits);
-    free(evbuf[0]);
-    free(evbuf[1]);
     prog_free(p[0]);
     prog_free(p[1]);
     free(o.side[0].chosen);
     free(o.side[1].chosen);
+    return rc;
+}
+
+int cmd_diff(int argc, char **argv)
+{
+    /* positional arguments and inputs: as many as the command line has */
+    const char **pos = calloc((size_t)argc + 1, sizeof *pos), **inputs = calloc((size_t)argc + 2, sizeof *inputs);
+    int rc = EXIT_IO;
+    if (pos && inputs) rc = diff_main(argc, argv, pos, inputs);
+    else fprintf(stderr, "quy diff: out of memory\n");
+    free(pos);
+    free(inputs);
     return rc;
 }

@@ -422,6 +422,81 @@ QUY_API const char *quy_proof_to(const quy_proof *pf, size_t i);      /* ... and
 QUY_API size_t quy_proof_note_count(const quy_proof *pf);
 QUY_API const char *quy_proof_note(const quy_proof *pf, size_t i);
 
+/* =====================================================================
+ * The diff engine and the boundary generator (quy_diff_*, quy_gen_*)
+ *
+ * The engines of `quy diff` and `quy gen` (diff/, gen/ in the source):
+ * rate one corpus with two rulesets and say who moves and why; make valid
+ * records concentrated on the boundaries of a ruleset's conditions.
+ * Opaque handles: each is made by *_new, freed by *_free (NULL accepted),
+ * and keeps the message of its last failing call (*_errmsg). The
+ * rulesets given to *_new must outlive the handle. One thread at a time
+ * per handle.
+ * ===================================================================== */
+
+typedef struct quy_diff quy_diff;
+
+/* A diff of `old_rs` against `new_rs`. */
+QUY_API quy_status quy_diff_new(const quy_ruleset *old_rs, const quy_ruleset *new_rs, quy_diff **out);
+QUY_API void quy_diff_free(quy_diff *d);
+/* The message of d's last failing call ("" if none). */
+const char *quy_diff_errmsg(const quy_diff *d);
+/* Before quy_diff_run:
+ *   "refines" "1"|"0"    list and check only the upward moves (does the new ruleset ever rate higher?)
+ *   "expect"  FILE       approved moves (the format of `quy diff --write-expect`) to check the moves against
+ *   "old_name", "new_name"  how each side is named in the summary (default: the rulesets' names) */
+QUY_API quy_status quy_diff_set(quy_diff *d, const char *option, const char *value);
+/* Inputs, in order: a file of records (JSON Lines, a JSON array or CSV),
+ * or records held in memory (copied; `name` names them in messages). */
+QUY_API quy_status quy_diff_add_file(quy_diff *d, const char *path);
+QUY_API quy_status quy_diff_add_memory(quy_diff *d, const char *name, const char *data, size_t len);
+/* Rate and compare. QUY_IO: an input could not be read; QUY_ENOMEM. */
+QUY_API quy_status quy_diff_run(quy_diff *d);
+
+/* Results (after quy_diff_run; before it they return 0 / NULL). */
+QUY_API size_t quy_diff_records(const quy_diff *d);
+QUY_API size_t quy_diff_moved(const quy_diff *d);
+/* Records whose state went from `from` to `to` — states "htxsnv" "httnv"
+ * "htnv" "khtnv" "not_rated" "deferred" "rejected" — by their final tier
+ * (final = 1) or their tier before the batch steps (0). QUY_EINVAL for an
+ * unknown state. */
+QUY_API quy_status quy_diff_matrix(const quy_diff *d, int final, const char *from, const char *to, size_t *count);
+/* Causes, most frequent first. Attributes: "cause" (the key), "type"
+ * (rule, rejected, batch, unexplained), "label", "cite_old", "cite_new",
+ * and the counts "count", "up", "down", "other" as decimal text. */
+QUY_API size_t quy_diff_cause_count(const quy_diff *d);
+const char *quy_diff_cause(quy_diff *d, size_t i, const char *attr);
+/* The moved records listed (all, or the upward ones with "refines"), in
+ * input order, each a JSON object (text): id, kind, file, line, old, new,
+ * direction, cause, cause_label, detail (the rule and clauses on each side). */
+QUY_API size_t quy_diff_listed_count(const quy_diff *d);
+const char *quy_diff_listed_json(quy_diff *d, size_t i);
+/* Everything but the listed records as one JSON object (text): the
+ * rulesets, the matrices, the causes, by kind and peer group, approvals. */
+const char *quy_diff_summary_json(quy_diff *d);
+/* With "expect" or "refines": listed moves not approved (0: all approved). */
+QUY_API size_t quy_diff_unapproved(const quy_diff *d);
+/* Write the listed moves as an approval file. */
+QUY_API quy_status quy_diff_write_expect(quy_diff *d, const char *path);
+
+typedef struct quy_gen quy_gen;
+
+/* A generator of records for `rs`: seed 1, ids GEN-000001..., every rated kind. */
+QUY_API quy_status quy_gen_new(const quy_ruleset *rs, quy_gen **out);
+QUY_API void quy_gen_free(quy_gen *g);
+const char *quy_gen_errmsg(const quy_gen *g);
+/* Before the first record:
+ *   "seed"   a whole number (the same seed gives the same records everywhere)
+ *   "prefix" the ids' prefix, at most 16 bytes
+ *   "kind"   generate this kind (repeatable; default: every rated kind) */
+QUY_API quy_status quy_gen_set(quy_gen *g, const char *option, const char *value);
+/* The next record (kinds in turn) as one JSON line, newline included;
+ * *json stays valid until the next call on g. QUY_ERROR: the ruleset's
+ * checks could not be satisfied for this record (the message says which). */
+QUY_API quy_status quy_gen_next(quy_gen *g, const char **json, size_t *len);
+/* What the generator aims at (each kind's boundaries), as text; malloc'd, free() it. */
+QUY_API quy_status quy_gen_targets(quy_gen *g, char **text);
+
 #ifdef __cplusplus
 }
 #endif

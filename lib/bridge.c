@@ -16,3 +16,7 @@ q_program *quy_bridge_take_program(quy_ruleset *rs)
     free(rs);
     return p;
 }
+
+/* For diff/diff_api.c and gen/gen_api.c: the program of a ruleset (not freed). */
+const q_program *quy_ruleset_program_(const quy_ruleset *rs);
+const q_program *quy_ruleset_program_(const quy_ruleset *rs) { return rs ? rs->p : NULL; }

@@ -15,17 +15,15 @@
  * graph's arrays are sized by those records and the groups, not by the
  * batch.
  */
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "batch.h"
-#include "explain.h"
 #include "hook.h"
-#include "output.h"
 #include "strset.h"
+#include "vec.h"
 
 enum { B_WAITING, B_DONE }; /* b_item.state */
 
@@ -63,26 +61,11 @@ typedef struct b_frun {
     uint32_t first, file;
 } b_frun;
 
-/* What one quota did in one group. */
-typedef struct b_qrun {
-    uint32_t n_tier, n_of, n_above; /* before the quota: #T, #U, #(above T) */
-    uint32_t base;                  /* the count the share was taken of */
-    q_val raw;                      /* share x base */
-    uint32_t limit;                 /* after rounding */
-    uint32_t kept;                  /* candidates that kept T */
-    bool small;                     /* the small-unit exception gave the one */
-    bool have_next;                 /* basis final, kept < candidates: what one more would allow */
-    uint32_t next_base, next_limit;
-    q_val next_raw;
-    uint32_t first_kept[5];         /* item indices, in rank order */
-    uint32_t nfirst;
-} b_qrun;
-
 typedef struct b_group {
     uint32_t key;       /* name index of the key text */
     uint32_t first, n;  /* members: b->gmem[first .. +n] */
     uint32_t count_elig[QO__COUNT], count_final[QO__COUNT];
-    b_qrun *runs;       /* [nquotas] once applied */
+    batch_quota_run *runs;       /* [nquotas] once applied */
 } b_group;
 
 /* Per kind: slots of unit / head_of / the quota field and of the computed
@@ -129,7 +112,7 @@ struct batch {
     uint32_t *gmem;
 
     char **files;
-    size_t nfiles;
+    size_t nfiles, capfiles;
     b_frun *fruns;
     size_t nfruns, capfruns;
 
@@ -153,17 +136,22 @@ struct batch {
     bool single; /* batch_single() */
 };
 
-#define GROW(arr, n, capv)                                                   \
+/* Room for one more element, or: the batch is out of memory (b->oom, the
+ * error every public function returns from then on) and `fail` runs. */
+#define GROW(arr, n, capv, fail)                                             \
     do {                                                                     \
-        if ((n) >= (capv)) {                                                 \
-            size_t nc_ = (capv) ? (capv) * 2 : 64;                           \
-            void *np_ = realloc((arr), nc_ * sizeof *(arr));                 \
-            if (!np_) {                                                      \
-                b->oom = true;                                               \
-                abort();                                                     \
-            }                                                                \
-            (arr) = np_;                                                     \
-            (capv) = nc_;                                                    \
+        if (VEC_RESERVE(arr, n, capv, 1) != 0) {                             \
+            b->oom = true;                                                   \
+            fail;                                                            \
+        }                                                                    \
+    } while (0)
+
+/* An allocation that failed: the batch is out of memory. */
+#define OOM_IF(cond, fail)                                                   \
+    do {                                                                     \
+        if (cond) {                                                          \
+            b->oom = true;                                                   \
+            fail;                                                            \
         }                                                                    \
     } while (0)
 
@@ -187,11 +175,12 @@ static const char *name_str(const batch *b, uint32_t n) { return n == QUY_NONE ?
 static uint32_t intern(batch *b, const char *s, size_t len)
 {
     uint32_t idx = (uint32_t)b->nnames, old;
+    if (b->oom) return QUY_NONE;
     int added = strset_add(&b->names, s, len, idx, &old); /* one probe, found or added */
-    if (added < 0) abort();
+    OOM_IF(added < 0, return QUY_NONE);
     if (!added) return old;
-    GROW(b->name_off, b->nnames, b->capnames);
-    GROW(b->item_of, b->nnames, b->cap_item_of); /* only the names' entries are set (and touched) */
+    GROW(b->name_off, b->nnames, b->capnames, return QUY_NONE);
+    GROW(b->item_of, b->nnames, b->cap_item_of, return QUY_NONE); /* only the names' entries are set (and touched) */
     b->name_off[b->nnames] = (uint32_t)b->names.last;
     b->item_of[b->nnames++] = QUY_NONE;
     return idx;
@@ -203,9 +192,11 @@ static uint32_t intern_last(batch *b, b_last *last, const char *s, size_t len)
 {
     if (last->name != QUY_NONE && last->len == len && !memcmp(b->names.keys + b->name_off[last->name], s, len))
         return last->name;
-    last->name = intern(b, s, len);
+    uint32_t n = intern(b, s, len);
+    if (n == QUY_NONE) return n;
+    last->name = n;
     last->len = len;
-    return last->name;
+    return n;
 }
 
 static uint32_t slot_of(const q_program *p, uint32_t k, const char *name)
@@ -282,7 +273,7 @@ static bool needs_rollup(const batch *b, const q_record *rec)
 /* A rated record becomes rejected: its error kept, its kept copy freed. */
 static void set_rejected(batch *b, b_item *it, const rec_error *e)
 {
-    GROW(b->errs, b->nerrs, b->caperrs);
+    GROW(b->errs, b->nerrs, b->caperrs, return);
     b->errs[b->nerrs] = *e;
     if (it->status == BATCH_RATED && it->extra != QUY_NONE && b->recs[it->extra]) {
         rec_free(b->recs[it->extra]);
@@ -390,11 +381,7 @@ static void eval_keys(batch *b, b_item *it, const q_record *rec)
     bool cand = false;
     for (uint32_t q = 0; q < p->nquotas; q++) cand |= it->tier == p->quotas[q].tier;
     if (!cand) return;
-    while (b->nkeys + b->keys_per > b->capkeys) {
-        b->capkeys = b->capkeys ? b->capkeys * 2 : 256;
-        b->keys = realloc(b->keys, b->capkeys * sizeof *b->keys);
-        if (!b->keys) abort();
-    }
+    OOM_IF(VEC_RESERVE(b->keys, b->nkeys, b->capkeys, b->keys_per) != 0, return);
     it->keys_at = (uint32_t)b->nkeys;
     uint32_t base = 0;
     for (uint32_t q = 0; q < p->nquotas; q++) {
@@ -429,13 +416,13 @@ static void rate_item(batch *b, b_item *it, const q_record *rec)
     it->flags_at = (uint32_t)b->nflags;
     it->nflags = (uint8_t)nf;
     for (uint32_t i = 0; i < nf; i++) {
-        GROW(b->flags, b->nflags, b->capflags);
+        GROW(b->flags, b->nflags, b->capflags, return);
         b->flags[b->nflags++] = (uint16_t)res.flags[i];
     }
     it->notes_at = (uint32_t)b->nnotes;
     it->nnotes = res.nnotes;
     for (uint32_t i = 0; i < res.nnotes; i++) {
-        GROW(b->notes, b->nnotes, b->capnotes);
+        GROW(b->notes, b->nnotes, b->capnotes, return);
         b->notes[b->nnotes++] = res.notes[i];
     }
     apply_caps(b, it, rec, false);
@@ -469,11 +456,12 @@ static uint32_t group_of(batch *b, const q_record *rec)
         return b->last_group; /* the same group as the record read last */
     uint32_t idx = (uint32_t)b->ngroups, old;
     int added = strset_add(&b->group_set, tagged, n + 1, idx, &old);
-    if (added < 0) abort();
+    OOM_IF(added < 0, return QUY_NONE);
     if (added) {
-        GROW(b->groups, b->ngroups, b->capgroups);
+        GROW(b->groups, b->ngroups, b->capgroups, return QUY_NONE);
         memset(&b->groups[idx], 0, sizeof b->groups[idx]);
         b->groups[idx].key = intern(b, tagged + 1, n);
+        if (b->oom) return QUY_NONE;
         b->ngroups++;
     } else {
         idx = old;
@@ -484,41 +472,44 @@ static uint32_t group_of(batch *b, const q_record *rec)
     return idx;
 }
 
+/* The index of input `name` (a new one unless it is the last), QUY_NONE when out of memory. */
 static uint32_t file_index(batch *b, const char *name)
 {
     if (b->nfiles && strcmp(b->files[b->nfiles - 1], name) == 0) return (uint32_t)b->nfiles - 1;
-    char **nf = realloc(b->files, (b->nfiles + 1) * sizeof *nf);
-    if (!nf) abort();
-    b->files = nf;
+    GROW(b->files, b->nfiles, b->capfiles, return QUY_NONE);
     b->files[b->nfiles] = strdup(name);
-    if (!b->files[b->nfiles]) abort();
+    OOM_IF(!b->files[b->nfiles], return QUY_NONE);
     return (uint32_t)b->nfiles++;
 }
 
 static b_item *new_item(batch *b, uint32_t file, uint32_t line)
 {
-    GROW(b->items, b->n, b->cap);
+    if (!b->nfruns || b->fruns[b->nfruns - 1].file != file) GROW(b->fruns, b->nfruns, b->capfruns, return NULL);
+    GROW(b->items, b->n, b->cap, return NULL);
     b_item *it = &b->items[b->n++];
     memset(it, 0, sizeof *it);
     it->name = it->unit = it->head_of = it->group = QUY_NONE;
     it->keys_at = it->extra = it->cap = QUY_NONE;
-    if (!b->nfruns || b->fruns[b->nfruns - 1].file != file) {
-        GROW(b->fruns, b->nfruns, b->capfruns);
-        b->fruns[b->nfruns++] = (b_frun){(uint32_t)(b->n - 1), file};
-    }
+    if (!b->nfruns || b->fruns[b->nfruns - 1].file != file) b->fruns[b->nfruns++] = (b_frun){(uint32_t)(b->n - 1), file};
     it->line = line;
     return it;
 }
 
-static void add_rejected(batch *b, uint32_t file, const rec_error *err)
+static int add_rejected(batch *b, uint32_t file, const rec_error *err)
 {
+    if (b->oom || file == QUY_NONE) return -1;
+    GROW(b->errs, b->nerrs, b->caperrs, return -1);
     b_item *it = new_item(b, file, err->line);
+    if (!it) return -1;
     it->status = BATCH_REJECTED;
     it->state = B_DONE;
-    if (err->id[0]) it->name = intern(b, err->id, strlen(err->id));
-    GROW(b->errs, b->nerrs, b->caperrs);
     b->errs[b->nerrs] = *err;
     it->extra = (uint32_t)b->nerrs++;
+    if (err->id[0]) {
+        uint32_t name = intern(b, err->id, strlen(err->id));
+        b->items[b->n - 1].name = name;
+    }
+    return b->oom ? -1 : 0;
 }
 
 static bool keep_item(const batch *b, size_t i)
@@ -526,41 +517,53 @@ static bool keep_item(const batch *b, size_t i)
     return b->keep || (i < b->nkeep_bits && (b->keep_bits[i / 8] >> (i % 8) & 1u));
 }
 
-static void add_record(batch *b, uint32_t file, const q_record *rec)
+static int add_record(batch *b, uint32_t file, const q_record *rec)
 {
+    if (b->oom || file == QUY_NONE) return -1;
+    uint32_t name = intern(b, rec->id, strlen(rec->id));
+    if (name == QUY_NONE) return -1;
     b_item *it = new_item(b, file, rec->line);
+    if (!it) return -1;
     it->kind = rec->kind;
     it->status = BATCH_RATED;
-    it->name = intern(b, rec->id, strlen(rec->id));
+    it->name = name;
     if (b->item_of[it->name] != QUY_NONE) {
         const b_item *first = &b->items[b->item_of[it->name]];
         reject(b, it, "duplicate_id", "id",
                "mã '%s' bị trùng với bản ghi ở %s:%u (duplicate id; first seen at %s:%u)", rec->id,
                file_of(b, first), first->line, file_of(b, first), first->line);
-        return;
+        return b->oom ? -1 : 0;
     }
     b->item_of[it->name] = (uint32_t)(it - b->items);
     size_t len;
     const char *s;
     if ((s = str_slot(rec, b->ks[rec->kind].unit, &len))) it->unit = intern_last(b, &b->last_unit, s, len);
-    it = &b->items[b->n - 1]; /* intern may not move items, but keep it obvious */
     if ((s = str_slot(rec, b->ks[rec->kind].head_of, &len))) it->head_of = intern(b, s, len);
     it->group = group_of(b, rec);
+    if (b->oom) return -1;
     bool wait = needs_rollup(b, rec);
     if (keep_item(b, b->n - 1) || wait || b->ks[rec->kind].ref_caps) {
+        GROW(b->recs, b->nrecs, b->caprecs, return -1);
         q_record *c = rec_copy(b->p, rec);
-        if (!c) abort();
-        GROW(b->recs, b->nrecs, b->caprecs);
+        OOM_IF(!c, return -1);
         b->recs[b->nrecs] = c;
         it->extra = (uint32_t)b->nrecs++;
     }
     if (wait) {
         it->state = B_WAITING;
-        return;
+        return 0;
     }
     rate_item(b, it, rec);
-    it = &b->items[b->n - 1];
     it->state = B_DONE;
+    return b->oom ? -1 : 0;
+}
+
+static void no_memory(rec_error *err, const char *name)
+{
+    memset(err, 0, sizeof *err);
+    snprintf(err->file, sizeof err->file, "%s", name);
+    snprintf(err->code, sizeof err->code, "no_memory");
+    snprintf(err->message, sizeof err->message, "hết bộ nhớ (out of memory)");
 }
 
 void batch_set_limits(batch *b, const rec_limits *lim) { b->limits = *lim; }
@@ -574,13 +577,11 @@ void batch_set_hooks(batch *b, hook_session *hs)
 
 int batch_read(batch *b, FILE *in, const char *name, rec_error *err)
 {
-    rec_reader *r = rec_reader_open(b->p, in, name, REC_AUTO);
+    rec_reader *r = b->oom ? NULL : rec_reader_open(b->p, in, name, REC_AUTO);
     if (r) rec_reader_set_hooks(r, b->hooks);
     if (!r) {
-        memset(err, 0, sizeof *err);
-        snprintf(err->file, sizeof err->file, "%s", name);
-        snprintf(err->code, sizeof err->code, "no_memory");
-        snprintf(err->message, sizeof err->message, "hết bộ nhớ (out of memory)");
+        b->oom = true;
+        no_memory(err, name);
         return -1;
     }
     if (b->warn) rec_reader_on_warning(r, b->warn, b->warn_ctx);
@@ -589,7 +590,7 @@ int batch_read(batch *b, FILE *in, const char *name, rec_error *err)
     q_record *rec;
     rec_error e;
     int rc, ret = 0;
-    while ((rc = rec_reader_next(r, &rec, &e)) != 0) {
+    while (!b->oom && (rc = rec_reader_next(r, &rec, &e)) != 0) {
         if (rc > 0) {
             add_record(b, file, rec);
             continue;
@@ -602,12 +603,22 @@ int batch_read(batch *b, FILE *in, const char *name, rec_error *err)
         add_rejected(b, file, &e);
     }
     rec_reader_free(r);
+    if (b->oom) {
+        no_memory(err, name);
+        ret = -1;
+    }
     return ret;
 }
 
-void batch_add_record(batch *b, const q_record *rec, const char *name) { add_record(b, file_index(b, name), rec); }
+int batch_add_record(batch *b, const q_record *rec, const char *name)
+{
+    return b->oom ? -1 : add_record(b, file_index(b, name), rec);
+}
 
-void batch_add_rejected(batch *b, const rec_error *err, const char *name) { add_rejected(b, file_index(b, name), err); }
+int batch_add_rejected(batch *b, const rec_error *err, const char *name)
+{
+    return b->oom ? -1 : add_rejected(b, file_index(b, name), err);
+}
 
 void batch_keep_some(batch *b, const uint8_t *keep, size_t n)
 {
@@ -617,19 +628,17 @@ void batch_keep_some(batch *b, const uint8_t *keep, size_t n)
 
 int batch_add_json(batch *b, const void *obj, uint32_t line, const char *name, rec_error *err)
 {
+    if (b->oom) return -1;
     if (!b->json_reader) {
         b->json_reader = rec_reader_open(b->p, NULL, name, REC_JSONL);
-        if (!b->json_reader) return -1;
+        OOM_IF(!b->json_reader, return -1);
         rec_reader_set_hooks(b->json_reader, b->hooks);
         if (b->warn) rec_reader_on_warning(b->json_reader, b->warn, b->warn_ctx);
     }
     uint32_t file = file_index(b, name);
     q_record *rec;
     int rc = rec_decode_json(b->json_reader, obj, line, &rec, err);
-    if (rc > 0)
-        add_record(b, file, rec);
-    else
-        add_rejected(b, file, err);
+    if ((rc > 0 ? add_record(b, file, rec) : add_rejected(b, file, err)) != 0) return -1;
     return rc > 0 ? 0 : 1;
 }
 
@@ -637,11 +646,11 @@ int batch_add_json(batch *b, const void *obj, uint32_t line, const char *name, r
  * Roll-ups
  * ------------------------------------------------------------------- */
 
-static void build_children(batch *b)
+static int build_children(batch *b)
 {
     size_t nn = b->nnames;
     b->child_first = calloc(nn + 1, sizeof *b->child_first);
-    if (!b->child_first) abort();
+    OOM_IF(!b->child_first, return -1);
     size_t total = 0;
     for (size_t i = 0; i < b->n; i++)
         if (b->items[i].status == BATCH_RATED && b->items[i].unit != QUY_NONE) {
@@ -651,13 +660,14 @@ static void build_children(batch *b)
     for (size_t i = 0; i < nn; i++) b->child_first[i + 1] += b->child_first[i];
     b->child = malloc((total ? total : 1) * sizeof *b->child);
     uint32_t *fill = calloc(nn ? nn : 1, sizeof *fill);
-    if (!b->child || !fill) abort();
+    OOM_IF(!b->child || !fill, free(fill); return -1);
     for (size_t i = 0; i < b->n; i++) {
         const b_item *it = &b->items[i];
         if (it->status != BATCH_RATED || it->unit == QUY_NONE) continue;
         b->child[b->child_first[it->unit] + fill[it->unit]++] = (uint32_t)i;
     }
     free(fill);
+    return 0;
 }
 
 static uint32_t nchildren(const batch *b, uint32_t name)
@@ -667,7 +677,8 @@ static uint32_t nchildren(const batch *b, uint32_t name)
 
 /* Fill the absent computed fields of a waiting record from its children's
  * final tiers (records not rated — rejected, not_rated, deferred — have no
- * tier and are left out). No child at all: the field stays absent. */
+ * tier and are left out). No child at all: the field stays absent. NULL
+ * when out of memory (rec is kept). */
 static q_record *fill_rollups(batch *b, b_item *it, q_record *rec)
 {
     const b_kslots *ks = &b->ks[rec->kind];
@@ -681,7 +692,13 @@ static q_record *fill_rollups(batch *b, b_item *it, q_record *rec)
     tmp.slots = malloc(nf * sizeof *tmp.slots);
     tmp.present = malloc(nf ? nf : 1);
     tmp.elems = malloc(((size_t)rec->nelems + add + 1) * sizeof *tmp.elems);
-    if (!tmp.slots || !tmp.present || !tmp.elems) abort();
+    if (!tmp.slots || !tmp.present || !tmp.elems) {
+        free(tmp.slots);
+        free(tmp.present);
+        free(tmp.elems);
+        b->oom = true;
+        return NULL;
+    }
     memcpy(tmp.slots, rec->slots, nf * sizeof *tmp.slots);
     memcpy(tmp.present, rec->present, nf);
     if (rec->nelems) memcpy(tmp.elems, rec->elems, rec->nelems * sizeof *tmp.elems);
@@ -705,7 +722,7 @@ static q_record *fill_rollups(batch *b, b_item *it, q_record *rec)
     free(tmp.slots);
     free(tmp.present);
     free(tmp.elems);
-    if (!c) abort();
+    OOM_IF(!c, return NULL);
     rec_free(rec);
     return c;
 }
@@ -772,11 +789,11 @@ static void apply_quotas(batch *b, uint32_t g)
     b_group *G = &b->groups[g];
     G->runs = calloc(p->nquotas ? p->nquotas : 1, sizeof *G->runs);
     uint32_t *cand = malloc(((size_t)G->n + 1) * sizeof *cand);
-    if (!G->runs || !cand) abort();
+    OOM_IF(!G->runs || !cand, free(cand); return);
     uint32_t key0 = 0;
     for (uint32_t q = 0; q < p->nquotas; q++) {
         const q_quota *Q = &p->quotas[q];
-        b_qrun *run = &G->runs[q];
+        batch_quota_run *run = &G->runs[q];
         uint32_t nc = 0, nrated = 0, below = 0;
         for (uint32_t i = 0; i < G->n; i++) {
             const b_item *it = &b->items[b->gmem[G->first + i]];
@@ -907,7 +924,7 @@ static void add_edge(batch *b, graph *g, uint32_t from, uint32_t to)
 {
     if (from == QUY_NONE || g->stamp[from] == to) return;
     g->stamp[from] = to;
-    GROW(g->e, g->n, g->cap);
+    GROW(g->e, g->n, g->cap, return);
     g->e[g->n++] = (edge){from, to};
 }
 
@@ -961,15 +978,12 @@ static void describe_cycle(const batch *b, const graph *g, const uint8_t *done, 
     }
 }
 
-void batch_run(batch *b)
+/* Each group's members (rated records), in input order, into b->gmem. */
+static int group_members(batch *b)
 {
-    const q_program *p = b->p;
     size_t N = b->n, G = b->ngroups;
-    build_children(b);
-
-    /* group members */
     uint32_t *gfill = calloc(G + 1, sizeof *gfill);
-    if (!gfill) abort();
+    OOM_IF(!gfill, return -1);
     for (size_t i = 0; i < N; i++)
         if (b->items[i].status == BATCH_RATED && b->items[i].group != QUY_NONE) b->groups[b->items[i].group].n++;
     uint32_t acc = 0;
@@ -978,149 +992,195 @@ void batch_run(batch *b)
         acc += b->groups[g].n;
     }
     b->gmem = malloc((acc ? acc : 1) * sizeof *b->gmem);
-    if (!b->gmem) abort();
+    OOM_IF(!b->gmem, free(gfill); return -1);
     for (size_t i = 0; i < N; i++) {
         const b_item *it = &b->items[i];
         if (it->status == BATCH_RATED && it->group != QUY_NONE)
             b->gmem[b->groups[it->group].first + gfill[it->group]++] = (uint32_t)i;
     }
     free(gfill);
+    return 0;
+}
 
-    /* nodes: the records with something left to do, then the groups */
-    graph gr = {0};
-    for (size_t i = 0; i < N; i++) gr.nwait += is_node(b, &b->items[i]);
-    gr.wait = malloc((gr.nwait ? gr.nwait : 1) * sizeof *gr.wait);
-    if (!gr.wait) abort();
-    for (size_t i = 0, w = 0; i < N; i++)
-        if (is_node(b, &b->items[i])) gr.wait[w++] = (uint32_t)i;
-    size_t W = gr.nwait, NN = W + G;
-
-    /* edges */
-    gr.stamp = malloc((NN ? NN : 1) * sizeof *gr.stamp);
-    if (!gr.stamp) abort();
-    for (size_t i = 0; i < NN; i++) gr.stamp[i] = UINT32_MAX;
-    for (uint32_t w = 0; w < W; w++) {
-        uint32_t i = gr.wait[w];
-        b_item *it = &b->items[i];
-        if (it->status != BATCH_RATED) continue;
-        if (it->group != QUY_NONE) add_edge(b, &gr, w, (uint32_t)W + it->group);
-        const q_record *rec = b->recs[it->extra];
-        const b_kslots *ks = &b->ks[it->kind];
-        uint32_t of[2] = {it->name, it->head_of};
-        uint32_t sl[2] = {ks->member_tiers, ks->subordinate_tiers};
-        for (int r = 0; r < 2; r++) {
-            if (it->state != B_WAITING || sl[r] == QUY_NONE || rec->present[sl[r]] || of[r] == QUY_NONE) continue;
-            for (uint32_t c = 0; c < nchildren(b, of[r]); c++) {
-                uint32_t ch = b->child[b->child_first[of[r]] + c];
-                if (ch == i) continue;
-                /* the collective's own head (a secretary in the chi bộ he
-                 * heads): his tier before the head-not-above-the-collective
-                 * cap, which waits for the collective ("the head after the
-                 * collective") */
-                if (r == 0 && b->items[ch].head_of == it->name && b->items[ch].state == B_DONE) continue;
-                /* a child in the collective's own quota group: its tier
-                 * before the quota (the quota waits for the collective) */
-                bool same = b->items[ch].group != QUY_NONE && b->items[ch].group == it->group;
-                add_edge(b, &gr, same ? item_node(&gr, ch) : final_node(b, &gr, ch), w);
-            }
-        }
-        for (uint32_t c = 0; c < p->ncaps; c++) {
-            const q_cap *cap = &p->caps[c];
-            if (cap->kind != it->kind || (cap->bound != QCAP_HEAD_OF && cap->bound != QCAP_UNIT)) continue;
-            uint32_t ref = cap->bound == QCAP_HEAD_OF ? it->head_of : it->unit;
-            if (ref == QUY_NONE) continue; /* no reference: the cap has nothing to compare with */
-            uint32_t t = b->item_of[ref];
-            if (t == QUY_NONE && b->single) continue;
-            if (t == QUY_NONE) {
-                const char *field = cap->bound == QCAP_HEAD_OF ? "head_of" : "unit";
-                reject(b, it, "dangling_ref", field,
-                       "'%s' của '%s' là '%s', nhưng không có bản ghi '%s' trong lô: giới hạn \"%s\" (%s) cần xếp loại "
-                       "của tập thể đó (record '%s' refers to '%s', which is not in the batch)",
-                       field, name_str(b, it->name), name_str(b, ref), name_str(b, ref), prog_str(p, cap->text),
-                       prog_str(p, cap->cite), name_str(b, it->name), name_str(b, ref));
-                break;
-            }
-            if (t != i) add_edge(b, &gr, final_node(b, &gr, t), w);
+/* The edges into record node w: its group waits for it; it waits for the
+ * records its roll-ups read and for those its head_of/unit caps read. */
+static void record_edges(batch *b, graph *gr, uint32_t w)
+{
+    const q_program *p = b->p;
+    uint32_t W = gr->nwait, i = gr->wait[w];
+    b_item *it = &b->items[i];
+    if (it->status != BATCH_RATED) return;
+    if (it->group != QUY_NONE) add_edge(b, gr, w, W + it->group);
+    const q_record *rec = b->recs[it->extra];
+    const b_kslots *ks = &b->ks[it->kind];
+    uint32_t of[2] = {it->name, it->head_of};
+    uint32_t sl[2] = {ks->member_tiers, ks->subordinate_tiers};
+    for (int r = 0; r < 2; r++) {
+        if (it->state != B_WAITING || sl[r] == QUY_NONE || rec->present[sl[r]] || of[r] == QUY_NONE) continue;
+        for (uint32_t c = 0; c < nchildren(b, of[r]); c++) {
+            uint32_t ch = b->child[b->child_first[of[r]] + c];
+            if (ch == i) continue;
+            /* the collective's own head (a secretary in the chi bộ he
+             * heads): his tier before the head-not-above-the-collective
+             * cap, which waits for the collective ("the head after the
+             * collective") */
+            if (r == 0 && b->items[ch].head_of == it->name && b->items[ch].state == B_DONE) continue;
+            /* a child in the collective's own quota group: its tier
+             * before the quota (the quota waits for the collective) */
+            bool same = b->items[ch].group != QUY_NONE && b->items[ch].group == it->group;
+            add_edge(b, gr, same ? item_node(gr, ch) : final_node(b, gr, ch), w);
         }
     }
+    for (uint32_t c = 0; c < p->ncaps; c++) {
+        const q_cap *cap = &p->caps[c];
+        if (cap->kind != it->kind || (cap->bound != QCAP_HEAD_OF && cap->bound != QCAP_UNIT)) continue;
+        uint32_t ref = cap->bound == QCAP_HEAD_OF ? it->head_of : it->unit;
+        if (ref == QUY_NONE) continue; /* no reference: the cap has nothing to compare with */
+        uint32_t t = b->item_of[ref];
+        if (t == QUY_NONE && b->single) continue;
+        if (t == QUY_NONE) {
+            const char *field = cap->bound == QCAP_HEAD_OF ? "head_of" : "unit";
+            reject(b, it, "dangling_ref", field,
+                   "'%s' của '%s' là '%s', nhưng không có bản ghi '%s' trong lô: giới hạn \"%s\" (%s) cần xếp loại "
+                   "của tập thể đó (record '%s' refers to '%s', which is not in the batch)",
+                   field, name_str(b, it->name), name_str(b, ref), name_str(b, ref), prog_str(p, cap->text),
+                   prog_str(p, cap->cite), name_str(b, it->name), name_str(b, ref));
+            break;
+        }
+        if (t != i) add_edge(b, gr, final_node(b, gr, t), w);
+    }
+}
 
-    /* Kahn: CSR of dependents, indegrees */
+/* Nodes (the records with something left to do, then the groups) and edges. */
+static int build_graph(batch *b, graph *gr)
+{
+    size_t N = b->n;
+    for (size_t i = 0; i < N; i++) gr->nwait += is_node(b, &b->items[i]);
+    gr->wait = malloc((gr->nwait ? gr->nwait : 1) * sizeof *gr->wait);
+    OOM_IF(!gr->wait, return -1);
+    for (size_t i = 0, w = 0; i < N; i++)
+        if (is_node(b, &b->items[i])) gr->wait[w++] = (uint32_t)i;
+    size_t NN = gr->nwait + b->ngroups;
+    gr->stamp = malloc((NN ? NN : 1) * sizeof *gr->stamp);
+    OOM_IF(!gr->stamp, return -1);
+    for (size_t i = 0; i < NN; i++) gr->stamp[i] = UINT32_MAX;
+    for (uint32_t w = 0; w < gr->nwait && !b->oom; w++) record_edges(b, gr, w);
+    return b->oom ? -1 : 0;
+}
+
+/* Node v's turn: a record is rated (roll-ups filled) and gets its late
+ * caps; a group gets its quotas. */
+static void visit(batch *b, const graph *gr, uint32_t v)
+{
+    uint32_t W = gr->nwait;
+    if (v >= W) {
+        if (!b->single) apply_quotas(b, v - W);
+        return;
+    }
+    b_item *it = &b->items[gr->wait[v]];
+    if (it->status == BATCH_RATED && it->state == B_WAITING) {
+        q_record *rec = fill_rollups(b, it, b->recs[it->extra]);
+        if (!rec) return;
+        b->recs[it->extra] = rec;
+        rate_item(b, it, rec);
+        it->state = B_DONE;
+    }
+    if (it->status == BATCH_RATED && it->extra != QUY_NONE && b->recs[it->extra]) {
+        if (b->ks[it->kind].ref_caps) apply_caps(b, it, b->recs[it->extra], true);
+        if (!keep_item(b, gr->wait[v])) {
+            rec_free(b->recs[it->extra]);
+            b->recs[it->extra] = NULL;
+            it->extra = QUY_NONE;
+        }
+    }
+}
+
+/* Kahn's algorithm over the graph: visits every node not on a cycle,
+ * marking it in done[]. */
+static int visit_in_order(batch *b, const graph *gr, uint8_t *done)
+{
+    size_t NN = gr->nwait + b->ngroups;
     uint32_t *indeg = calloc(NN ? NN : 1, sizeof *indeg), *first = calloc(NN + 1, sizeof *first);
-    uint32_t *adj = malloc((gr.n ? gr.n : 1) * sizeof *adj), *queue = malloc((NN ? NN : 1) * sizeof *queue);
-    uint8_t *done = calloc(NN ? NN : 1, 1);
-    if (!indeg || !first || !adj || !queue || !done) abort();
-    for (size_t i = 0; i < gr.n; i++) {
-        indeg[gr.e[i].to]++;
-        first[gr.e[i].from + 1]++;
+    uint32_t *adj = malloc((gr->n ? gr->n : 1) * sizeof *adj), *queue = malloc((NN ? NN : 1) * sizeof *queue);
+    uint32_t *fill = calloc(NN ? NN : 1, sizeof *fill);
+    int rc = -1;
+    if (!indeg || !first || !adj || !queue || !fill) {
+        b->oom = true;
+        goto out;
+    }
+    for (size_t i = 0; i < gr->n; i++) {
+        indeg[gr->e[i].to]++;
+        first[gr->e[i].from + 1]++;
     }
     for (size_t i = 0; i < NN; i++) first[i + 1] += first[i];
-    uint32_t *fill = calloc(NN ? NN : 1, sizeof *fill);
-    if (!fill) abort();
-    for (size_t i = 0; i < gr.n; i++) adj[first[gr.e[i].from] + fill[gr.e[i].from]++] = gr.e[i].to;
-    free(fill);
+    for (size_t i = 0; i < gr->n; i++) adj[first[gr->e[i].from] + fill[gr->e[i].from]++] = gr->e[i].to;
     size_t qh = 0, qt = 0;
     for (size_t i = 0; i < NN; i++)
         if (!indeg[i]) queue[qt++] = (uint32_t)i;
-    while (qh < qt) {
+    while (qh < qt && !b->oom) {
         uint32_t v = queue[qh++];
         done[v] = 1;
-        if (v < W) {
-            b_item *it = &b->items[gr.wait[v]];
-            if (it->status == BATCH_RATED && it->state == B_WAITING) {
-                q_record *rec = fill_rollups(b, it, b->recs[it->extra]);
-                b->recs[it->extra] = rec;
-                rate_item(b, it, rec);
-                it = &b->items[gr.wait[v]];
-                it->state = B_DONE;
-            }
-            if (it->status == BATCH_RATED && it->extra != QUY_NONE && b->recs[it->extra]) {
-                if (b->ks[it->kind].ref_caps) apply_caps(b, it, b->recs[it->extra], true);
-                if (!keep_item(b, gr.wait[v])) {
-                    rec_free(b->recs[it->extra]);
-                    b->recs[it->extra] = NULL;
-                    it->extra = QUY_NONE;
-                }
-            }
-        } else if (!b->single) {
-            apply_quotas(b, v - (uint32_t)W);
-        }
+        visit(b, gr, v);
         for (uint32_t j = first[v]; j < first[v + 1]; j++)
             if (--indeg[adj[j]] == 0) queue[qt++] = adj[j];
     }
+    rc = b->oom ? -1 : 0;
+out:
+    free(indeg);
+    free(first);
+    free(adj);
+    free(queue);
+    free(fill);
+    return rc;
+}
 
-    /* whatever is left waits, directly or not, on a cycle */
+/* Whatever is left waits, directly or not, on a cycle: its records are
+ * rejected naming the cycle, its groups counted without quotas. */
+static int settle_cycles(batch *b, const graph *gr, const uint8_t *done)
+{
+    const q_program *p = b->p;
+    uint32_t W = gr->nwait;
     for (uint32_t w = 0; w < W; w++) {
-        b_item *it = &b->items[gr.wait[w]];
+        b_item *it = &b->items[gr->wait[w]];
         if (done[w] || it->status != BATCH_RATED) continue;
         char cyc[400];
-        describe_cycle(b, &gr, done, w, cyc, sizeof cyc);
+        describe_cycle(b, gr, done, w, cyc, sizeof cyc);
         reject(b, it, "cycle", "",
                "phụ thuộc vòng, không xác định được thứ tự xếp loại: %s (a cycle of references: each waits for the "
                "next one's tier; check unit / head_of and the quota groups)",
                cyc);
     }
-    for (size_t g = 0; g < G; g++)
-        if (!done[W + g] && !b->groups[g].runs) {
-            /* a group on a cycle: count what is there, apply no quota */
-            b->groups[g].runs = calloc(p->nquotas ? p->nquotas : 1, sizeof *b->groups[g].runs);
-            if (!b->groups[g].runs) abort();
-            for (uint32_t q = 0; q < p->nquotas; q++) b->groups[g].runs[q].raw = q_int(0);
-            b_group *Gp = &b->groups[g];
-            for (uint32_t i = 0; i < Gp->n; i++) {
-                const b_item *it = &b->items[b->gmem[Gp->first + i]];
-                if (it->status != BATCH_RATED) continue;
-                if (it->eligible < QO__COUNT) Gp->count_elig[it->eligible]++;
-                if (it->tier < QO__COUNT) Gp->count_final[it->tier]++;
-            }
+    for (size_t g = 0; g < b->ngroups; g++) {
+        b_group *Gp = &b->groups[g];
+        if (done[W + g] || Gp->runs) continue;
+        Gp->runs = calloc(p->nquotas ? p->nquotas : 1, sizeof *Gp->runs);
+        OOM_IF(!Gp->runs, return -1);
+        for (uint32_t q = 0; q < p->nquotas; q++) Gp->runs[q].raw = q_int(0);
+        for (uint32_t i = 0; i < Gp->n; i++) {
+            const b_item *it = &b->items[b->gmem[Gp->first + i]];
+            if (it->status != BATCH_RATED) continue;
+            if (it->eligible < QO__COUNT) Gp->count_elig[it->eligible]++;
+            if (it->tier < QO__COUNT) Gp->count_final[it->tier]++;
         }
-    free(indeg);
-    free(first);
-    free(adj);
-    free(queue);
+    }
+    return b->oom ? -1 : 0;
+}
+
+int batch_run(batch *b)
+{
+    if (b->oom || build_children(b) != 0 || group_members(b) != 0) return -1;
+    graph gr = {0};
+    uint8_t *done = NULL;
+    if (build_graph(b, &gr) == 0) {
+        done = calloc(gr.nwait + b->ngroups + 1, 1);
+        OOM_IF(!done, (void)0);
+    }
+    if (done && visit_in_order(b, &gr, done) == 0) settle_cycles(b, &gr, done);
     free(done);
     free(gr.e);
     free(gr.stamp);
     free(gr.wait);
+    return b->oom ? -1 : 0;
 }
 
 /* ---------------------------------------------------------------------
@@ -1163,341 +1223,103 @@ void batch_get(const batch *b, size_t i, batch_view *v)
     v->group = it->group != QUY_NONE ? name_str(b, b->groups[it->group].key) : NULL;
 }
 
-/* Exact rational (or percent) for people, Vietnamese decimal comma: 1,6 */
-static void fmt_vi(q_val v, bool pct, char *buf, size_t size)
-{
-    if (v.d <= 0) v = q_int(0);
-    q_format(v, pct, buf, size);
-    for (char *c = buf; *c && *c != ' '; c++)
-        if (*c == '.') *c = ',';
-}
+bool batch_failed(const batch *b) { return b->oom; }
 
-static const char *tier_up(uint8_t t)
-{
-    static const char *const up[] = {"KHTNV", "HTNV", "HTTNV", "HTXSNV", "KHÔNG XẾP LOẠI", "CHƯA XẾP LOẠI"};
-    return t < QO__COUNT ? up[t] : "?";
-}
+const q_program *batch_program(const batch *b) { return b->p; }
 
-static const char *const round_vi[] = {"làm tròn xuống", "làm tròn (từ 0,5 lên 1)", "làm tròn lên"};
+const char *batch_id(const batch *b, size_t i) { return name_str(b, b->items[i].name); }
 
-typedef struct sbuf {
-    char *s;
-    size_t n, cap;
-} sbuf;
+/* ---------------------------------------------------------------------
+ * The steps of one record, as data
+ * ------------------------------------------------------------------- */
 
-static void sb_printf(sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *sb, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        size_t room = sb->cap - sb->n;
-        int w = vsnprintf(sb->s ? sb->s + sb->n : NULL, sb->s ? room : 0, fmt, ap);
-        va_end(ap);
-        if (w < 0) return;
-        if (sb->s && (size_t)w < room) {
-            sb->n += (size_t)w;
-            return;
-        }
-        size_t nc = sb->cap ? sb->cap * 2 : 256;
-        while (nc < sb->n + (size_t)w + 1) nc *= 2;
-        char *ns = realloc(sb->s, nc);
-        if (!ns) abort();
-        sb->s = ns;
-        sb->cap = nc;
-    }
-}
-
-/* One message per batch step of item i; calls emit(step, message, cite, layer). */
-typedef void (*step_fn)(void *ctx, const char *step, const char *msg, const char *cite, const char *layer);
-
-static void steps_of(const batch *b, size_t i, step_fn emit, void *ctx)
+/* Walk record i's steps; fill *out with step k (when out is not NULL).
+ * Returns the number of steps. */
+static size_t walk_steps(const batch *b, size_t i, size_t k, batch_step *out)
 {
     const q_program *p = b->p;
     const b_item *it = &b->items[i];
-    if (it->status != BATCH_RATED) return;
+    if (it->status != BATCH_RATED) return 0;
+    size_t n = 0;
     const b_kslots *ks = &b->ks[it->kind];
-    sbuf sb = {0};
-    /* roll-ups */
     uint32_t sl[2] = {ks->member_tiers, ks->subordinate_tiers};
     uint32_t of[2] = {it->name, it->head_of};
-    const char *what[2] = {"các thành viên / tổ chức trực thuộc", "các đơn vị thuộc quyền quản lý"};
     for (int r = 0; r < 2; r++) {
         if (sl[r] == QUY_NONE || !(it->rollups & (1u << r))) continue;
-        const q_field *f = &p->fields[p->kinds[it->kind].first_field + sl[r]];
-        sb.n = 0;
-        sb_printf(&sb, "%s (%s) lấy từ lô: ", prog_str(p, f->label), prog_str(p, f->name));
-        sb_printf(&sb, "%s (bản ghi có unit = '%s')", what[r], name_str(b, of[r]));
-        uint32_t nc = nchildren(b, of[r]);
-        if (!nc) {
-            sb_printf(&sb, " — không có bản ghi nào trong lô, trường để trống (các điều kiện 'if present' bỏ qua)");
-        } else {
-            sb_printf(&sb, ": ");
-            uint32_t shown = 0, skipped = 0;
-            for (uint32_t c = 0; c < nc; c++) {
-                const b_item *ch = &b->items[b->child[b->child_first[of[r]] + c]];
-                if (ch->status != BATCH_RATED || ch->tier > QO_HTXSNV) {
-                    skipped++;
-                    continue;
-                }
-                bool same = ch->group != QUY_NONE && ch->group == it->group && (ch->steps & BS_QUOTA_DEMOTED);
-                uint8_t used = same ? (uint8_t)(ch->tier + 1) : ch->tier; /* a demotion is one tier down */
-                bool head = r == 0 && ch->head_of == it->name && (ch->steps & BS_CAPPED) &&
-                            (p->caps[ch->cap].bound == QCAP_HEAD_OF || p->caps[ch->cap].bound == QCAP_UNIT);
-                if (head) {
-                    used = ch->capped_from;
-                    same = false;
-                }
-                if (shown < 12)
-                    sb_printf(&sb, "%s%s = %s%s", shown ? ", " : "", name_str(b, ch->name), q_outcome_code[used],
-                              same ? " (trước hạn mức: cùng nhóm với tập thể)"
-                              : head ? " (người đứng đầu: mức trước giới hạn không cao hơn tập thể)"
-                                     : "");
-                shown++;
-            }
-            if (shown > 12) sb_printf(&sb, ", … (%u bản ghi)", shown);
-            if (!shown) sb_printf(&sb, "danh sách rỗng");
-            if (skipped) {
-                sb_printf(&sb, "; %u bản ghi không có xếp loại (bị từ chối, không xếp loại hoặc chưa xếp loại) không tính:",
-                          skipped);
-                uint32_t named = 0;
-                for (uint32_t c = 0; c < nc && named < 5; c++) {
-                    const b_item *ch = &b->items[b->child[b->child_first[of[r]] + c]];
-                    if (ch->status == BATCH_RATED && ch->tier <= QO_HTXSNV) continue;
-                    sb_printf(&sb, "%s %s (%s)", named ? "," : "", name_str(b, ch->name),
-                              ch->status != BATCH_RATED ? "lỗi" : q_outcome_code[ch->tier]);
-                    named++;
-                }
-                if (skipped > named) sb_printf(&sb, ", …");
-            }
-        }
-        emit(ctx, "rollup", sb.s, "", "");
+        if (out && n == k)
+            *out = (batch_step){.type = BATCH_STEP_ROLLUP, .rollup = (uint8_t)r, .slot = sl[r],
+                                .of = name_str(b, of[r]), .nchildren = nchildren(b, of[r])};
+        n++;
     }
-    /* cap */
     if (it->steps & BS_CAPPED) {
         const q_cap *cap = &p->caps[it->cap];
-        sb.n = 0;
-        sb_printf(&sb, "Giảm do giới hạn \"%s\": %s → %s", prog_str(p, cap->text), tier_up(it->capped_from),
-                  tier_up((uint8_t)(it->steps & BS_QUOTA_DEMOTED ? p->quotas[0].tier : it->tier)));
-        if (cap->bound == QCAP_HEAD_OF || cap->bound == QCAP_UNIT) {
-            uint32_t ref = cap->bound == QCAP_HEAD_OF ? it->head_of : it->unit;
-            sb_printf(&sb, " (tập thể '%s' xếp loại %s)", name_str(b, ref), tier_up(final_of(b, ref)));
+        if (out && n == k) {
+            *out = (batch_step){.type = BATCH_STEP_CAP, .cap = it->cap, .from = it->capped_from,
+                                .to = (uint8_t)(it->steps & BS_QUOTA_DEMOTED ? p->quotas[0].tier : it->tier),
+                                .ref_tier = QO__COUNT};
+            if (cap->bound == QCAP_HEAD_OF || cap->bound == QCAP_UNIT) {
+                uint32_t ref = cap->bound == QCAP_HEAD_OF ? it->head_of : it->unit;
+                out->ref = name_str(b, ref);
+                out->ref_tier = final_of(b, ref);
+            }
         }
-        emit(ctx, "cap", sb.s, prog_str(p, cap->cite), prog_str(p, cap->layer));
+        n++;
     }
-    /* quota */
     if ((it->steps & (BS_QUOTA_KEPT | BS_QUOTA_DEMOTED)) && it->group != QUY_NONE && b->groups[it->group].runs) {
         const b_group *G = &b->groups[it->group];
         for (uint32_t q = 0; q < p->nquotas; q++) {
-            const q_quota *Q = &p->quotas[q];
-            const b_qrun *run = &G->runs[q];
+            const batch_quota_run *run = &G->runs[q];
             if (!run->n_tier) continue;
-            if (it->eligible < Q->tier && !(it->steps & BS_CAPPED)) continue;
-            char raw[64], share[32];
-            fmt_vi(run->raw, false, raw, sizeof raw);
-            fmt_vi(Q->share, true, share, sizeof share);
-            sb.n = 0;
-            bool demoted = (it->steps & BS_QUOTA_DEMOTED) != 0;
-            sb_printf(&sb, "%s: nhóm '%s' ", demoted ? "Giảm do hạn mức" : "Trong hạn mức", name_str(b, G->key));
-            switch (Q->basis) {
-            case QBASIS_ELIGIBLE:
-                sb_printf(&sb, "có %u %s trước hạn mức, hạn mức %s = %s → %u", run->base, tier_up(Q->of_tier), share,
-                          raw, run->limit);
-                break;
-            case QBASIS_AT_LEAST:
-                sb_printf(&sb, "có %u người %s trở lên, hạn mức %s = %s → %u", run->base, tier_up(Q->of_tier), share,
-                          raw, run->limit);
-                break;
-            default:
-                sb_printf(&sb, "có %u %s (kể cả người bị giảm), hạn mức %s = %s → %u", run->base, tier_up(Q->of_tier),
-                          share, raw, run->limit);
-                break;
-            }
-            sb_printf(&sb, " (%s)", round_vi[Q->rounding < 3 ? Q->rounding : 0]);
-            if (run->have_next) {
-                char nraw[64];
-                fmt_vi(run->next_raw, false, nraw, sizeof nraw);
-                sb_printf(&sb, "; giữ %u thì chỉ còn %u %s: %s × %u = %s → %u < %u", run->kept + 1, run->next_base,
-                          tier_up(Q->of_tier), share, run->next_base, nraw, run->next_limit, run->kept + 1);
-            }
-            if (run->small)
-                sb_printf(&sb, "; nhóm dưới %u người, tất cả %s trở lên: được giữ 1", Q->small_group, tier_up(Q->of_tier));
-            sb_printf(&sb, "; %u người đủ điều kiện %s, giữ %u", run->n_tier, tier_up(Q->tier), run->kept);
-            if (run->kept) {
-                sb_printf(&sb, " theo thứ tự%s: ", Q->nkeys ? "" : " nhập (không khai báo tiêu chí ưu tiên)");
-                for (uint32_t j = 0; j < run->nfirst; j++)
-                    sb_printf(&sb, "%s%s", j ? ", " : "", name_str(b, b->items[run->first_kept[j]].name));
-                if (run->kept > run->nfirst) sb_printf(&sb, ", …");
-            }
-            sb_printf(&sb, "; người này xếp thứ %u → %s", it->rank, tier_up(it->tier));
-            if (it->steps & BS_TIE)
-                sb_printf(&sb, " (bằng điểm ưu tiên với người ở ranh giới: phân định theo thứ tự nhập)");
-            emit(ctx, demoted ? "quota_demoted" : "quota_kept", sb.s, prog_str(p, Q->cite), prog_str(p, Q->layer));
+            if (it->eligible < p->quotas[q].tier && !(it->steps & BS_CAPPED)) continue;
+            if (out && n == k)
+                *out = (batch_step){.type = BATCH_STEP_QUOTA, .quota = q, .group = name_str(b, G->key),
+                                    .demoted = (it->steps & BS_QUOTA_DEMOTED) != 0, .run = run, .rank = it->rank,
+                                    .tier = it->tier, .tie = (it->steps & BS_TIE) != 0};
+            n++;
         }
     }
-    free(sb.s);
+    return n;
 }
 
-typedef struct text_ctx {
-    sbuf sb;
-    int indent;
-} text_ctx;
+size_t batch_nsteps(const batch *b, size_t i) { return walk_steps(b, i, 0, NULL); }
 
-static void text_emit(void *ctx, const char *step, const char *msg, const char *cite, const char *layer)
+void batch_step_get(const batch *b, size_t i, size_t k, batch_step *out)
 {
-    text_ctx *t = ctx;
-    (void)step;
-    sb_printf(&t->sb, "%*s⇒ %s", t->indent, "", msg);
-    if (*cite) sb_printf(&t->sb, " — %s%s%s%s", cite, *layer ? " [" : "", layer, *layer ? "]" : "");
-    sb_printf(&t->sb, "\n");
+    memset(out, 0, sizeof *out);
+    walk_steps(b, i, k, out);
+    out->kind = b->items[i].kind;
 }
 
-char *batch_explain_text(const batch *b, size_t i, int indent)
+void batch_rollup_child_get(const batch *b, size_t i, const batch_step *step, uint32_t c, batch_rollup_child *out)
 {
-    text_ctx t = {{0}, indent};
-    sb_printf(&t.sb, "%s", "");
-    steps_of(b, i, text_emit, &t);
-    return t.sb.s;
-}
-
-static void json_emit(void *ctx, const char *step, const char *msg, const char *cite, const char *layer)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "step", json_string(step));
-    json_object_set_new(o, "message", json_string(msg));
-    json_object_set_new(o, "cite", *cite ? json_string(cite) : json_null());
-    json_object_set_new(o, "layer", *layer ? json_string(layer) : json_null());
-    json_array_append_new(ctx, o);
-}
-
-void *batch_explain_json(const batch *b, size_t i)
-{
-    json_t *a = json_array();
-    steps_of(b, i, json_emit, a);
-    return a;
-}
-
-typedef struct flag_ctx {
-    const char **code;
-    char **message;
-    const char **cite;
-    size_t n, max;
-} flag_ctx;
-
-static void flag_emit(void *ctx, const char *step, const char *msg, const char *cite, const char *layer)
-{
-    flag_ctx *f = ctx;
-    (void)layer;
-    const char *code = !strcmp(step, "cap") ? "capped" : !strcmp(step, "quota_demoted") ? "quota_demoted" : NULL;
-    if (!code || f->n >= f->max) return;
-    f->code[f->n] = code;
-    f->message[f->n] = strdup(msg);
-    f->cite[f->n] = cite;
-    f->n++;
-}
-
-size_t batch_flags(const batch *b, size_t i, const char **code, char **message, const char **cite, size_t max)
-{
+    const q_program *p = b->p;
     const b_item *it = &b->items[i];
-    if (!(it->steps & (BS_CAPPED | BS_QUOTA_DEMOTED))) return 0;
-    flag_ctx f = {code, message, cite, 0, max};
-    steps_of(b, i, flag_emit, &f);
-    return f.n;
+    uint32_t of = step->rollup ? it->head_of : it->name;
+    const b_item *ch = &b->items[b->child[b->child_first[of] + c]];
+    *out = (batch_rollup_child){.id = name_str(b, ch->name), .rejected = ch->status != BATCH_RATED,
+                                .counted = ch->status == BATCH_RATED && ch->tier <= QO_HTXSNV, .tier = ch->tier,
+                                .used = ch->tier, .how = BATCH_USED_FINAL};
+    if (!out->counted) return;
+    if (step->rollup == 0 && ch->head_of == it->name && (ch->steps & BS_CAPPED) &&
+        (p->caps[ch->cap].bound == QCAP_HEAD_OF || p->caps[ch->cap].bound == QCAP_UNIT)) {
+        out->used = ch->capped_from;
+        out->how = BATCH_USED_BEFORE_CAP;
+    } else if (ch->group != QUY_NONE && ch->group == it->group && (ch->steps & BS_QUOTA_DEMOTED)) {
+        out->used = (uint8_t)(ch->tier + 1); /* a demotion is one tier down */
+        out->how = BATCH_USED_BEFORE_QUOTA;
+    }
 }
 
-void batch_write(const batch *b, size_t i, out_writer *w, vm_trace *tr, bool text)
-{
-    const q_program *p = b->p;
-    batch_view v;
-    batch_get(b, i, &v);
-    if (v.status != BATCH_RATED) return;
-    const char *code[8], *cite[8];
-    char *msg[8];
-    size_t nx = batch_flags(b, i, code, msg, cite, 8);
-    out_flag extra[8];
-    for (size_t k = 0; k < nx; k++) extra[k] = (out_flag){code[k], msg[k], cite[k]};
-    json_t *tj = NULL;
-    char *tt = NULL;
-    if (tr && v.rec) {
-        vm_result res; /* the rate block's own result, for the trace */
-        tr->n = 0;
-        tr->truncated = false;
-        vm_rate(p, b->hooks, v.rec, &res, tr);
-        tj = explain_json(p, v.rec, &res, tr);
-        json_t *steps = batch_explain_json(b, i);
-        if (tj && json_array_size(steps)) json_object_set(tj, "batch_steps", steps);
-        json_decref(steps);
-        if (text) {
-            sbuf sb = {0};
-            char *t1 = explain_text_str(p, v.rec, &res, tr, 4), *t2 = batch_explain_text(b, i, 4);
-            sb_printf(&sb, "%s%s", t1 ? t1 : "", t2 ? t2 : "");
-            tt = sb.s;
-            free(t1);
-            free(t2);
-        }
-    }
-    q_record shown = {.kind = v.kind, .id = v.id, .line = v.line};
-    out_result_ex(w, v.rec ? v.rec : &shown, &v.res, v.eligible, extra, nx, tj, tt);
-    for (size_t k = 0; k < nx; k++) free(msg[k]);
-    if (tj) json_decref(tj);
-    free(tt);
-}
+size_t batch_ngroups(const batch *b) { return b->ngroups; }
 
-void batch_summary(const batch *b, FILE *out, bool json)
+void batch_group_get(const batch *b, size_t g, batch_group_view *v)
 {
-    const q_program *p = b->p;
-    if (!json)
-        fprintf(out, "%s%*s %7s %7s %7s %7s %7s  %s\n", "nhóm (group)", 12, "", "HTXSNV", "HTTNV", "HTNV", "KHTNV", "khác",
-                "hạn mức (quota)");
-    for (size_t g = 0; g < b->ngroups; g++) {
-        const b_group *G = &b->groups[g];
-        uint32_t other = G->count_final[QO_NOT_RATED] + G->count_final[QO_DEFERRED];
-        if (json) {
-            json_t *o = json_object();
-            json_object_set_new(o, "group", json_string(name_str(b, G->key)));
-            json_object_set_new(o, "records", json_integer(G->n));
-            json_t *el = json_object(), *fi = json_object();
-            for (int t = 0; t < QO__COUNT; t++) {
-                json_object_set_new(el, q_outcome_code[t], json_integer(G->count_elig[t]));
-                json_object_set_new(fi, q_outcome_code[t], json_integer(G->count_final[t]));
-            }
-            json_object_set_new(o, "eligible", el);
-            json_object_set_new(o, "final", fi);
-            json_t *qs = json_array();
-            for (uint32_t q = 0; q < p->nquotas && G->runs; q++) {
-                const b_qrun *r = &G->runs[q];
-                char raw[64];
-                q_format(r->raw.d > 0 ? r->raw : q_int(0), false, raw, sizeof raw);
-                json_t *qo = json_object();
-                json_object_set_new(qo, "tier", json_string(q_outcome_code[p->quotas[q].tier]));
-                json_object_set_new(qo, "base", json_integer(r->base));
-                json_object_set_new(qo, "raw", json_string(raw));
-                json_object_set_new(qo, "limit", json_integer(r->limit));
-                json_object_set_new(qo, "candidates", json_integer(r->n_tier));
-                json_object_set_new(qo, "kept", json_integer(r->kept));
-                json_object_set_new(qo, "demoted", json_integer(r->n_tier - r->kept));
-                json_object_set_new(qo, "small_group", json_boolean(r->small));
-                json_array_append_new(qs, qo);
-            }
-            json_object_set_new(o, "quotas", qs);
-            json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER);
-            fputc('\n', out);
-            json_decref(o);
-            continue;
-        }
-        const char *key = name_str(b, G->key);
-        size_t wd = out_display_width(key);
-        fprintf(out, "%s%*s %7u %7u %7u %7u %7u ", key, (int)(wd < 24 ? 24 - wd : 0), "", G->count_final[QO_HTXSNV],
-                G->count_final[QO_HTTNV], G->count_final[QO_HTNV], G->count_final[QO_KHTNV], other);
-        for (uint32_t q = 0; q < p->nquotas && G->runs; q++) {
-            const b_qrun *r = &G->runs[q];
-            char raw[64];
-            fmt_vi(r->raw, false, raw, sizeof raw);
-            fprintf(out, " %s: %u/%u giữ (hạn mức %s → %u%s)", q_outcome_code[p->quotas[q].tier], r->kept, r->n_tier,
-                    raw, r->limit, r->small ? ", nhóm nhỏ" : "");
-        }
-        fputc('\n', out);
-    }
+    const b_group *G = &b->groups[g];
+    v->key = name_str(b, G->key);
+    v->n = G->n;
+    memcpy(v->count_elig, G->count_elig, sizeof v->count_elig);
+    memcpy(v->count_final, G->count_final, sizeof v->count_final);
+    v->runs = G->runs;
 }
 
 void batch_free(batch *b)

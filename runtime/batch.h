@@ -21,8 +21,15 @@
  * record waiting for others is kept whole until it is rated. With
  * `keep_records` (explanations) every record is kept.
  *
- * Ownership: strings in a batch_view point into the batch and stay valid
- * until batch_free().
+ * The engine computes; it writes nothing. The steps it took for a record
+ * are data (batch_step_get); prose, JSON, flags and the summary table are
+ * rendered from them by runtime/batch_render.h.
+ *
+ * Out of memory is an error returned by the call that met it (and by every
+ * later one): -1, or the no_memory error of batch_read.
+ *
+ * Ownership: strings in a batch_view and a batch_step point into the batch
+ * and stay valid until batch_free().
  */
 #ifndef QUY_BATCH_H
 #define QUY_BATCH_H
@@ -62,6 +69,80 @@ typedef struct batch_view {
     const char *group;     /* quota group (value of the quota's field, or "loại <kind>"), NULL if none */
 } batch_view;
 
+/* What one quota did in one group. */
+typedef struct batch_quota_run {
+    uint32_t n_tier, n_of, n_above; /* before the quota: #T, #U, #(above T) */
+    uint32_t base;                  /* the count the share was taken of */
+    q_val raw;                      /* share x base */
+    uint32_t limit;                 /* after rounding */
+    uint32_t kept;                  /* candidates that kept T */
+    bool small;                     /* the small-unit exception gave the one */
+    bool have_next;                 /* basis final, kept < candidates: what one more would allow */
+    uint32_t next_base, next_limit;
+    q_val next_raw;
+    uint32_t first_kept[5];         /* the first kept, record indices in rank order (a sample: `kept` counts them all) */
+    uint32_t nfirst;
+} batch_quota_run;
+
+/* One quota group after batch_run. */
+typedef struct batch_group_view {
+    const char *key;                /* the value of the quota's field, or "loại <kind>" */
+    uint32_t n;                     /* rated records in it */
+    uint32_t count_elig[QO__COUNT]; /* per eligible tier */
+    uint32_t count_final[QO__COUNT]; /* per final tier */
+    const batch_quota_run *runs;    /* [nquotas], NULL when no quota ran (single mode) */
+} batch_group_view;
+
+/* =====================================================================
+ * The batch steps of one record, as data (batch_step_get). Renderers
+ * (runtime/batch_render.h) turn them into prose, JSON and flags.
+ * ===================================================================== */
+
+typedef enum batch_step_type {
+    BATCH_STEP_ROLLUP, /* a computed field filled from the batch */
+    BATCH_STEP_CAP,    /* a cap lowered the tier */
+    BATCH_STEP_QUOTA,  /* a quota kept or demoted the record */
+} batch_step_type;
+
+/* How a roll-up counted one record of the unit (batch_rollup_child). */
+typedef enum batch_used {
+    BATCH_USED_FINAL,        /* its final tier */
+    BATCH_USED_BEFORE_QUOTA, /* in the collective's own quota group: its tier before the quota */
+    BATCH_USED_BEFORE_CAP,   /* the collective's head: its tier before the head-not-above-the-collective cap */
+} batch_used;
+
+typedef struct batch_step {
+    uint8_t type;          /* batch_step_type */
+    uint32_t kind;         /* the record's kind */
+    /* BATCH_STEP_ROLLUP */
+    uint8_t rollup;        /* 0 member_tiers (records whose unit is this id), 1 subordinate_tiers (unit = head_of) */
+    uint32_t slot;         /* the field filled */
+    const char *of;        /* the unit id the records name */
+    uint32_t nchildren;    /* records naming it: batch_rollup_child_get(…, 0 .. nchildren-1) */
+    /* BATCH_STEP_CAP */
+    uint32_t cap;          /* cap index */
+    uint8_t from, to;      /* tier before the cap; after it (and a quota's demotion) */
+    const char *ref;       /* head_of / unit cap: the collective's id, else NULL */
+    uint8_t ref_tier;      /* its final tier (QO__COUNT: none) */
+    /* BATCH_STEP_QUOTA */
+    uint32_t quota;        /* quota index */
+    const char *group;     /* the group's key */
+    bool demoted;          /* demoted (else kept) */
+    const batch_quota_run *run; /* the quota in this group */
+    uint32_t rank;         /* 1-based rank among the candidates */
+    uint8_t tier;          /* the record's final tier */
+    bool tie;              /* decided by input order among equal keys */
+} batch_step;
+
+typedef struct batch_rollup_child {
+    const char *id;
+    bool rejected;         /* rejected record (not counted) */
+    bool counted;          /* rated with a tier (khtnv .. htxsnv): in the list */
+    uint8_t tier;          /* final tier (not counted: not_rated / deferred) */
+    uint8_t used;          /* the tier the roll-up used */
+    uint8_t how;           /* batch_used */
+} batch_rollup_child;
+
 batch *batch_new(const q_program *p, bool keep_records);
 void batch_on_warning(batch *b, rec_warn_fn fn, void *ctx);
 /* The hook session the batch rates with (runtime/hook.h): its own, made by
@@ -84,47 +165,45 @@ int batch_read(batch *b, FILE *in, const char *name, rec_error *err);
 /* Limits for the readers of batch_read (record.h, rec_limits; 0 = default). */
 void batch_set_limits(batch *b, const rec_limits *lim);
 /* One record given as a parsed JSON object (a jansson json_t*), for
- * `quy test` batch cases. Same result as one record of batch_read. */
+ * `quy test` batch cases. Same result as one record of batch_read:
+ * 0 rated, 1 rejected, -1 out of memory. */
 int batch_add_json(batch *b, const void *obj, uint32_t line, const char *name, rec_error *err);
 /* One record the caller decoded with its own reader over b's program, or
  * the reader's rejection of it: the same as one record of batch_read (for
  * `quy diff`, which parses each record once and decodes it for two
- * programs). */
-void batch_add_record(batch *b, const q_record *rec, const char *name);
-void batch_add_rejected(batch *b, const rec_error *err, const char *name);
+ * programs). 0, or -1 when out of memory. */
+int batch_add_record(batch *b, const q_record *rec, const char *name);
+int batch_add_rejected(batch *b, const rec_error *err, const char *name);
 /* Keep (as keep_records does, but only for them) the records whose input
  * index has its bit set in keep[] (bit i % 8 of keep[i / 8], n bits):
  * their view.rec stays valid after batch_run, roll-ups filled. The array
  * is the caller's and must outlive the batch. */
 void batch_keep_some(batch *b, const uint8_t *keep, size_t n);
-/* Roll-ups, caps and quotas over everything read, in dependency order. */
-void batch_run(batch *b);
+/* Roll-ups, caps and quotas over everything read, in dependency order.
+ * 0, or -1 when out of memory (the results are then incomplete). */
+int batch_run(batch *b);
+/* Out of memory at some call: every later call fails too. */
+bool batch_failed(const batch *b);
 
 size_t batch_count(const batch *b);
 void batch_get(const batch *b, size_t i, batch_view *v);
 /* Record index of an id, or SIZE_MAX. */
 size_t batch_find(const batch *b, const char *id);
 
-/* Flags the batch steps raise on record i (codes "capped", "quota_demoted"),
- * with their Vietnamese messages and citations: up to `max`; returns how many. */
-size_t batch_flags(const batch *b, size_t i, const char **code, char **message, const char **cite, size_t max);
-/* The batch steps of record i in Vietnamese, one line per step, each
- * indented by `indent` spaces (malloc'd; "" when there were none). */
-char *batch_explain_text(const batch *b, size_t i, int indent);
-/* The same as a JSON array of {"step","message","cite","layer"} (a jansson json_t*, new reference). */
-void *batch_explain_json(const batch *b, size_t i);
+/* The program the batch rates with. */
+const q_program *batch_program(const batch *b);
+/* The id of record i ("" if none). */
+const char *batch_id(const batch *b, size_t i);
 
-/* Write rated record i to `w` (runtime/output.h): its final and eligible
- * tiers, its rules' flags and the batch steps' flags. With `tr` (a trace
- * buffer) and the record kept (batch_new's keep_records), the rate block is
- * re-run with the trace and the explanation is attached: as "trace" with
- * its "batch_steps" in JSON, and — with `text` — as text under the row. */
-struct out_writer;
-void batch_write(const batch *b, size_t i, struct out_writer *w, vm_trace *tr, bool text);
+/* The batch steps of record i, in order: roll-ups, cap, quotas. */
+size_t batch_nsteps(const batch *b, size_t i);
+void batch_step_get(const batch *b, size_t i, size_t k, batch_step *out);
+/* Record c of a roll-up step (0 <= c < step->nchildren), in input order. */
+void batch_rollup_child_get(const batch *b, size_t i, const batch_step *step, uint32_t c, batch_rollup_child *out);
 
-/* Per group: counts per eligible and final tier, each quota's limit and use.
- * Text (a table) or JSON Lines (one object per group). */
-void batch_summary(const batch *b, FILE *out, bool json);
+/* Quota groups, in order of first appearance. */
+size_t batch_ngroups(const batch *b);
+void batch_group_get(const batch *b, size_t g, batch_group_view *v);
 
 void batch_free(batch *b);
 

@@ -1,24 +1,21 @@
 /*
- * explain.c — explanations from a VM trace (see explain.h).
- *
- * The trace is a flat event list in evaluation order. Reads (EV_READ) that
- * happen before a clause's result (EV_CLAUSE / EV_SKIP) belong to that
- * clause; EV_RULE closes a rule; reads and EV_FLAG after the deciding rule
- * belong to the flag section. Both renderers walk the list once through
- * explain_walk().
+ * explain.c — the explanation model: built once from a VM trace (see
+ * explain.h), and the formatters of explained values.
  */
 #include "explain.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---------------------------------------------------------------------
- * Values
- * ------------------------------------------------------------------- */
+#include "vec.h"
 
-static int fmt_scalar(const q_program *p, uint32_t type, q_val v, char *buf, size_t size)
+/* =====================================================================
+ * Values
+ * ===================================================================== */
+
+int explain_scalar(const q_program *p, uint32_t type, q_val v, char *buf, size_t size)
 {
+    if (type >= p->ntypes) return q_format(v, false, buf, size);
     const q_type *t = &p->types[type];
     switch (t->kind) {
     case QT_INT:
@@ -46,7 +43,7 @@ int explain_value(const q_program *p, uint32_t kind, uint32_t slot, q_val v, con
 {
     const q_field *f = &p->fields[p->kinds[kind].first_field + slot];
     const q_type *t = &p->types[f->type];
-    if (t->kind != QT_LIST) return fmt_scalar(p, f->type, v, buf, size);
+    if (t->kind != QT_LIST) return explain_scalar(p, f->type, v, buf, size);
     const q_type *et = &p->types[t->elem];
     if (et->kind == QT_STRUCT) return snprintf(buf, size, "%lld mục", (long long)v.d);
     size_t n = 0;
@@ -55,425 +52,174 @@ int explain_value(const q_program *p, uint32_t kind, uint32_t slot, q_val v, con
         if (n >= size) break;
         if (i) n += (size_t)snprintf(buf + n, n < size ? size - n : 0, ", ");
         if (n >= size) break;
-        n += (size_t)fmt_scalar(p, t->elem, rec->elems[v.n + i], buf + n, size - n);
+        n += (size_t)explain_scalar(p, t->elem, rec->elems[v.n + i], buf + n, size - n);
     }
     if (n < size) n += (size_t)snprintf(buf + n, size - n, "]");
     return (int)n;
 }
 
-/* "Nhãn (field) = giá trị" */
-static int fmt_read(const q_program *p, const q_record *rec, const vm_event *e, char *buf, size_t size)
+int explain_share(const ex_read *r, char *buf, size_t size)
 {
-    const q_field *f = &p->fields[p->kinds[rec->kind].first_field + e->slot];
-    char val[512];
-    explain_value(p, rec->kind, e->slot, e->val, rec, val, sizeof val);
-    const char *label = prog_str(p, f->label);
-    if (*label) return snprintf(buf, size, "%s (%s) = %s", label, prog_str(p, f->name), val);
-    return snprintf(buf, size, "%s = %s", prog_str(p, f->name), val);
+    char v[64];
+    q_format(r->val, true, v, sizeof v);
+    if (r->slot != 0xFFFF && r->idx != 0xFFFFFFFF) return snprintf(buf, size, "%u/%u = %s", r->slot, r->idx, v);
+    return snprintf(buf, size, "%s", v);
 }
 
-/* "«hook» = value" of a hook called in an expression (0 for an adjustment) */
-static int fmt_hook(const q_program *p, const vm_event *e, char *buf, size_t size)
+int explain_agg(const q_program *p, const ex_read *r, char *buf, size_t size)
 {
-    if (e->idx >= p->nhooks || p->hooks[e->idx].result == QUY_NONE) return 0;
-    if (!e->result)
-        return snprintf(buf, size, "hook %s(…) lỗi, bỏ qua vì quy tắc đã không đạt (failed; ignored, the rule had already failed): %s",
-                        prog_str(p, p->hooks[e->idx].name), e->val.n ? (const char *)(intptr_t)e->val.n : "");
-    char val[256];
-    fmt_scalar(p, p->hooks[e->idx].result, e->val, val, sizeof val);
-    return snprintf(buf, size, "hook %s(…) = %s", prog_str(p, p->hooks[e->idx].name), val);
+    if (r->idx < p->ntypes && p->types[r->idx].kind != QT_LIST && p->types[r->idx].kind != QT_STRUCT)
+        return explain_scalar(p, r->idx, r->val, buf, size);
+    return q_format(r->val, false, buf, size);
 }
 
-/* The adjust step of an EV_ADJUST, its flag, and the outcomes around it. */
-static const q_flagdef *adjust_flag(const q_program *p, const vm_event *e)
+const char *explain_field_name(const explanation *x, uint16_t slot)
 {
-    if (e->idx >= p->nadjusts || p->adjusts[e->idx].flag >= p->nflagdefs) return NULL;
-    return &p->flags[p->adjusts[e->idx].flag];
+    const q_program *p = x->p;
+    return prog_str(p, p->fields[p->kinds[x->rec->kind].first_field + slot].name);
 }
 
-static const char *adjust_note(const vm_event *e) { return e->val.n ? (const char *)(intptr_t)e->val.n : ""; }
-
-static const char *field_label(const q_program *p, const q_record *rec, uint16_t slot)
+const char *explain_field_label(const explanation *x, uint16_t slot)
 {
-    const q_field *f = &p->fields[p->kinds[rec->kind].first_field + slot];
+    const q_program *p = x->p;
+    const q_field *f = &p->fields[p->kinds[x->rec->kind].first_field + slot];
     const char *l = prog_str(p, f->label);
     return *l ? l : prog_str(p, f->name);
 }
 
-/* The name of an aggregate over a list: "sum axes", "min axes", ... */
-static const char *const agg_word[] = {[QK_SUM] = "sum", [QK_MIN] = "min", [QK_MAX] = "max", [QK_RUN] = "longest run of"};
-static void agg_key(const q_program *p, const q_record *rec, const vm_event *e, char *buf, size_t size)
+/* =====================================================================
+ * The model
+ * ===================================================================== */
+
+explanation *explain_new(void) { return calloc(1, sizeof(explanation)); }
+
+void explain_clear(explanation *x)
 {
-    const q_field *f = &p->fields[p->kinds[rec->kind].first_field + e->slot];
-    snprintf(buf, size, "%s %s", e->result >= QK_SUM && e->result <= QK__LAST ? agg_word[e->result] : "?",
-             prog_str(p, f->name));
+    free(x->steps);
+    free(x->rules);
+    free(x->clauses);
+    free(x->reads);
+    free(x->adjusts);
+    free(x->flags);
+    free(x->ev);
+    memset(x, 0, sizeof *x);
 }
 
-static void agg_value(const q_program *p, const vm_event *e, char *buf, size_t size)
+void explain_free(explanation *x)
 {
-    if (e->idx < p->ntypes && p->types[e->idx].kind != QT_LIST && p->types[e->idx].kind != QT_STRUCT)
-        fmt_scalar(p, e->idx, e->val, buf, size);
-    else
-        q_format(e->val, false, buf, size);
+    if (!x) return;
+    explain_clear(x);
+    free(x);
 }
 
-/* ---------------------------------------------------------------------
- * JSON
- * ------------------------------------------------------------------- */
-
-static json_t *rule_ref(const q_program *p, uint32_t r)
+static int add_step(explanation *x, uint8_t type, size_t index)
 {
-    const q_rule *qr = &p->rules[r];
-    json_t *o = json_object();
-    json_object_set_new(o, "rule", json_string(prog_str(p, qr->name)));
-    if (qr->label) json_object_set_new(o, "label", json_string(prog_str(p, qr->label)));
-    json_object_set_new(o, "outcome", json_string(q_outcome_code[qr->outcome]));
-    json_object_set_new(o, "cite", json_string(prog_str(p, qr->cite)));
-    json_object_set_new(o, "layer", json_string(prog_str(p, qr->layer)));
-    return o;
+    if (VEC_RESERVE(x->steps, x->nsteps, x->capsteps, 1) != 0) return -1;
+    x->steps[x->nsteps++] = (ex_step){type, (uint32_t)index};
+    return 0;
 }
 
-void *explain_json(const q_program *p, const q_record *rec, const vm_result *res, const vm_trace *tr)
+/* The value of a read event, or 0 when it shows nothing (an adjust step's hook). */
+static int add_read(explanation *x, const vm_event *e)
 {
-    json_t *root = json_object();
-    if (res->rule != QUY_NONE) json_object_set_new(root, "decided_by", rule_ref(p, res->rule));
-    json_t *rules = json_array(), *flags = json_array();
-    json_t *reads = json_object(); /* pending reads, attached to the next clause */
-    json_t *clauses = json_array();
-    json_t *exc = NULL, *adjusts = NULL;
-    char buf[1024];
+    const q_program *p = x->p;
+    if (e->type == EV_HOOK && (e->idx >= p->nhooks || p->hooks[e->idx].result == QUY_NONE)) return 0;
+    if (VEC_RESERVE(x->reads, x->nreads, x->capreads, 1) != 0) return -1;
+    ex_read *r = &x->reads[x->nreads++];
+    *r = (ex_read){e->type, e->result, e->slot, e->idx, e->val, NULL};
+    if (e->type == EV_HOOK && !e->result) { /* failed: val.n is the reason */
+        r->why = e->val.n ? (const char *)(intptr_t)e->val.n : "";
+        r->val = q_int(0);
+    }
+    return 0;
+}
+
+static int build(explanation *x, const vm_trace *tr)
+{
+    const q_program *p = x->p;
+    uint32_t read0 = 0;   /* first read not yet attributed */
+    size_t clause0 = 0;   /* first clause of the rule being tried */
+    int exc = -1;         /* the pending exception's value */
     for (uint32_t i = 0; tr && i < tr->n; i++) {
-        const vm_event *e = &tr->ev[i];
-        switch (e->type) {
-        case EV_READ: {
-            const q_field *f = &p->fields[p->kinds[rec->kind].first_field + e->slot];
-            explain_value(p, rec->kind, e->slot, e->val, rec, buf, sizeof buf);
-            json_object_set_new(reads, prog_str(p, f->name), json_string(buf));
-            break;
-        }
-        case EV_SHARE: {
-            char v[64];
-            q_format(e->val, true, v, sizeof v);
-            json_t *arr = json_object_get(reads, "share()");
-            if (!arr) {
-                arr = json_array();
-                json_object_set_new(reads, "share()", arr);
-            }
-            json_array_append_new(arr, json_string(v));
-            break;
-        }
-        case EV_HOOK:
-            if (fmt_hook(p, e, buf, sizeof buf) > 0) {
-                char key[200];
-                snprintf(key, sizeof key, "%s()", prog_str(p, p->hooks[e->idx].name));
-                if (e->result) fmt_scalar(p, p->hooks[e->idx].result, e->val, buf, sizeof buf);
-                json_object_set_new(reads, key, json_string(buf));
-            }
-            break;
-        case EV_ADJUST: {
-            const q_flagdef *f = adjust_flag(p, e);
-            const q_adjust *a = &p->adjusts[e->idx];
-            json_t *o = json_object();
-            json_object_set_new(o, "hook", json_string(prog_str(p, f ? f->name : 0)));
-            json_object_set_new(o, "phase", json_string(a->phase == QA_RECORD ? "record" : "tier"));
-            if (f && f->message != f->name) json_object_set_new(o, "label", json_string(prog_str(p, f->message)));
-            json_object_set_new(o, "reason", json_string(adjust_note(e)));
-            if (a->phase == QA_TIER && e->slot < QO__COUNT && e->result < QO__COUNT) {
-                json_object_set_new(o, "from", json_string(q_outcome_code[e->slot]));
-                json_object_set_new(o, "to", json_string(q_outcome_code[e->result]));
-            }
-            if (f) json_object_set_new(o, "cite", json_string(prog_str(p, f->cite)));
-            if (f) json_object_set_new(o, "layer", json_string(prog_str(p, f->layer)));
-            json_object_set_new(o, "read", reads);
-            reads = json_object();
-            if (!adjusts) adjusts = json_array();
-            json_array_append_new(adjusts, o);
-            break;
-        }
-        case EV_AGG: {
-            /* "sum axes": ["91"] — the aggregate's value, per list */
-            char key[160], v[64];
-            agg_key(p, rec, e, key, sizeof key);
-            agg_value(p, e, v, sizeof v);
-            json_t *arr = json_object_get(reads, key);
-            if (!arr) {
-                arr = json_array();
-                json_object_set_new(reads, key, arr);
-            }
-            json_array_append_new(arr, json_string(v));
-            break;
-        }
-        case EV_EXC:
-            exc = json_object();
-            json_object_set_new(exc, "held", json_boolean(e->result));
-            break;
-        case EV_CLAUSE:
-        case EV_SKIP: {
-            const q_clause *c = &p->clauses[e->idx];
-            json_t *o = json_object();
-            json_object_set_new(o, "condition", json_string(prog_str(p, c->text)));
-            if (c->label) json_object_set_new(o, "label", json_string(prog_str(p, c->label)));
-            if (e->type == EV_SKIP) {
-                json_object_set_new(o, "result", json_string("skipped"));
-                json_object_set_new(o, "absent", json_string(prog_str(p, p->fields[p->kinds[rec->kind].first_field + e->slot].name)));
-            } else {
-                json_object_set_new(o, "result", json_boolean(e->result));
-            }
-            if (c->exc_text) {
-                if (!exc) exc = json_object();
-                json_object_set_new(exc, "condition", json_string(prog_str(p, c->exc_text)));
-                json_object_set_new(o, "unless", exc);
-                exc = NULL;
-            }
-            json_object_set_new(o, "cite", json_string(prog_str(p, c->cite)));
-            json_object_set_new(o, "layer", json_string(prog_str(p, c->layer)));
-            json_object_set_new(o, "read", reads);
-            reads = json_object();
-            json_array_append_new(clauses, o);
-            break;
-        }
-        case EV_RULE: {
-            json_t *o = rule_ref(p, e->idx);
-            json_object_set_new(o, "held", json_boolean(e->result));
-            json_object_set_new(o, "clauses", clauses);
-            clauses = json_array();
-            json_array_append_new(rules, o);
-            json_object_clear(reads);
-            break;
-        }
-        case EV_FLAG: {
-            const q_flagdef *f = &p->flags[e->idx];
-            json_t *o = json_object();
-            json_object_set_new(o, "code", json_string(prog_str(p, f->name)));
-            json_object_set_new(o, "message", json_string(prog_str(p, f->message)));
-            if (f->cite) json_object_set_new(o, "cite", json_string(prog_str(p, f->cite)));
-            if (f->layer) json_object_set_new(o, "layer", json_string(prog_str(p, f->layer)));
-            json_object_set_new(o, "read", reads);
-            reads = json_object();
-            json_array_append_new(flags, o);
-            break;
-        }
-        default: break;
-        }
-    }
-    json_decref(reads);
-    json_decref(clauses);
-    if (exc) json_decref(exc);
-    json_object_set_new(root, "rules", rules);
-    json_object_set_new(root, "flags", flags);
-    if (adjusts) json_object_set_new(root, "adjustments", adjusts);
-    if (tr && tr->truncated) json_object_set_new(root, "truncated", json_true());
-    return root;
-}
-
-/* ---------------------------------------------------------------------
- * Text
- * ------------------------------------------------------------------- */
-
-typedef struct tx_clause {
-    uint32_t clause;
-    int result; /* 1 held, 0 failed, -1 skipped */
-    uint16_t absent_slot;
-    int exc; /* -1 none, 0/1 exception value */
-    uint32_t first_read, nreads; /* event indices of its reads */
-} tx_clause;
-
-static void pad(FILE *out, int n)
-{
-    for (int i = 0; i < n; i++) fputc(' ', out);
-}
-
-static void text_clause(const q_program *p, const q_record *rec, const vm_trace *tr, const tx_clause *c, FILE *out,
-                        int indent)
-{
-    const q_clause *qc = &p->clauses[c->clause];
-    pad(out, indent);
-    const char *mark = c->result == 1 ? "✓" : c->result == 0 ? "✗" : "–";
-    if (qc->label)
-        fprintf(out, "%s %s  [%s]", mark, prog_str(p, qc->label), prog_str(p, qc->text));
-    else
-        fprintf(out, "%s %s", mark, prog_str(p, qc->text));
-    if (c->result == -1) fprintf(out, " — bỏ qua: không có dữ liệu «%s»", field_label(p, rec, c->absent_slot));
-    if (c->exc >= 0 && qc->exc_text)
-        fprintf(out, " — ngoại lệ «%s»: %s", prog_str(p, qc->exc_text), c->exc ? "có, nên không áp dụng" : "không");
-    fputc('\n', out);
-    if (c->nreads) {
-        pad(out, indent + 4);
-        fprintf(out, "giá trị: ");
-        char buf[1024];
-        bool first = true;
-        for (uint32_t i = 0; i < c->nreads; i++) {
-            const vm_event *e = &tr->ev[c->first_read + i];
-            if (e->type == EV_READ) {
-                bool dup = false; /* a field read twice is shown once */
-                for (uint32_t j = 0; j < i; j++) {
-                    const vm_event *f = &tr->ev[c->first_read + j];
-                    dup |= f->type == EV_READ && f->slot == e->slot;
-                }
-                if (dup) continue;
-                fmt_read(p, rec, e, buf, sizeof buf);
-            } else if (e->type == EV_HOOK) {
-                if (fmt_hook(p, e, buf, sizeof buf) <= 0) continue;
-            } else if (e->type == EV_AGG) {
-                /* "tổng theo «Các trục kết quả» = 91" */
-                static const char *const vn[] = {[QK_SUM] = "tổng", [QK_MIN] = "nhỏ nhất", [QK_MAX] = "lớn nhất",
-                                                 [QK_RUN] = "chuỗi liên tiếp dài nhất"};
-                char v[64];
-                agg_value(p, e, v, sizeof v);
-                snprintf(buf, sizeof buf, "%s theo «%s» = %s",
-                         e->result >= QK_SUM && e->result <= QK__LAST ? vn[e->result] : "?", field_label(p, rec, e->slot),
-                         v);
-            } else if (e->type == EV_SHARE) {
-                char v[64];
-                q_format(e->val, true, v, sizeof v);
-                if (e->slot != 0xFFFF && e->idx != 0xFFFFFFFF)
-                    snprintf(buf, sizeof buf, "tỉ lệ %u/%u = %s", e->slot, e->idx, v);
-                else
-                    snprintf(buf, sizeof buf, "tỉ lệ = %s", v);
-            } else {
-                continue;
-            }
-            fprintf(out, "%s%s", first ? "" : "; ", buf);
-            first = false;
-        }
-        fputc('\n', out);
-    }
-}
-
-void explain_text(const q_program *p, const q_record *rec, const vm_result *res, const vm_trace *tr, FILE *out,
-                  int indent)
-{
-    if (!tr) return;
-    tx_clause cl[256];
-    size_t ncl = 0;
-    uint32_t read_start = 0;
-    int exc = -1;
-    /* disqualifiers / not-rated rules that did not fire, listed briefly */
-    uint32_t quiet[256];
-    size_t nquiet = 0;
-    for (uint32_t i = 0; i < tr->n; i++) {
         const vm_event *e = &tr->ev[i];
         switch (e->type) {
         case EV_READ:
         case EV_SHARE:
-        case EV_HOOK: break;
-        case EV_ADJUST: {
-            const q_flagdef *f = adjust_flag(p, e);
-            const q_adjust *a = &p->adjusts[e->idx];
-            pad(out, indent);
-            if (a->phase == QA_RECORD)
-                fprintf(out, "↺ Hồ sơ được điều chỉnh trước khi xếp loại");
-            else if (e->slot != e->result && e->slot < QO__COUNT && e->result < QO__COUNT)
-                fprintf(out, "↺ Mức xếp loại được điều chỉnh: %s → %s", q_outcome_code[e->slot], q_outcome_code[e->result]);
-            else
-                fprintf(out, "↺ Ghi nhận sau khi xếp loại");
-            if (f) {
-                fprintf(out, " («%s»", prog_str(p, f->name));
-                if (f->message != f->name) fprintf(out, ": %s", prog_str(p, f->message));
-                fputc(')', out);
-            }
-            fprintf(out, ": %s", adjust_note(e));
-            if (f && *prog_str(p, f->cite)) fprintf(out, " — %s", prog_str(p, f->cite));
-            if (f && *prog_str(p, f->layer)) fprintf(out, " [%s]", prog_str(p, f->layer));
-            fputc('\n', out);
-            read_start = i + 1;
+        case EV_AGG:
+        case EV_HOOK:
+            if (add_read(x, e) != 0) return -1;
             break;
-        }
-        case EV_AGG: break;
         case EV_EXC: exc = e->result; break;
         case EV_CLAUSE:
         case EV_SKIP:
-            if (ncl < 256) {
-                cl[ncl].clause = e->idx;
-                cl[ncl].result = e->type == EV_SKIP ? -1 : e->result;
-                cl[ncl].absent_slot = e->slot;
-                cl[ncl].exc = exc;
-                cl[ncl].first_read = read_start;
-                cl[ncl].nreads = i - read_start;
-                ncl++;
-            }
+            if (VEC_RESERVE(x->clauses, x->nclauses, x->capclauses, 1) != 0) return -1;
+            x->clauses[x->nclauses++] = (ex_clause){e->idx, e->type == EV_SKIP ? -1 : (int8_t)(e->result != 0),
+                                                    (int8_t)exc, e->slot, read0, (uint32_t)x->nreads - read0};
             exc = -1;
-            read_start = i + 1;
+            read0 = (uint32_t)x->nreads;
             break;
-        case EV_RULE: {
-            const q_rule *r = &p->rules[e->idx];
-            bool disq = r->outcome == QO_KHTNV || r->outcome >= QO_NOT_RATED;
-            if (!e->result && disq && !(r->flags & QR_OTHERWISE)) {
-                if (nquiet < 256) quiet[nquiet++] = e->idx;
-            } else {
-                if (nquiet) {
-                    pad(out, indent);
-                    fprintf(out, "Không thuộc trường hợp nào trong %zu trường hợp loại trừ / không xếp loại đã xét:\n",
-                            nquiet);
-                    for (size_t q = 0; q < nquiet; q++) {
-                        const q_rule *qr = &p->rules[quiet[q]];
-                        pad(out, indent + 2);
-                        fprintf(out, "· %s%s%s — %s [%s]\n", prog_str(p, qr->name), qr->label ? ": " : "",
-                                prog_str(p, qr->label), prog_str(p, qr->cite), prog_str(p, qr->layer));
-                    }
-                    nquiet = 0;
-                }
-                pad(out, indent);
-                const char *what = q_outcome_label[r->outcome];
-                if (e->result && (r->flags & QR_OTHERWISE))
-                    fprintf(out, "→ %s: không quy tắc nào ở trên khớp (otherwise)", what);
-                else if (e->result)
-                    fprintf(out, "→ %s theo «%s»%s%s", what, prog_str(p, r->name), r->label ? ": " : "", prog_str(p, r->label));
-                else
-                    fprintf(out, "✗ Không đạt %s («%s»)", what, prog_str(p, r->name));
-                if (r->cite) fprintf(out, " — %s", prog_str(p, r->cite));
-                fprintf(out, " [%s]\n", prog_str(p, r->layer));
-                /* held: every clause; failed: the failing ones in full, a count of the rest */
-                size_t passed = 0;
-                for (size_t c = 0; c < ncl; c++) {
-                    if (e->result || cl[c].result == 0) {
-                        text_clause(p, rec, tr, &cl[c], out, indent + 4);
-                        /* amended clauses carry their own citation and layer */
-                        const q_clause *qc = &p->clauses[cl[c].clause];
-                        if (qc->layer != r->layer || qc->cite != r->cite) {
-                            pad(out, indent + 8);
-                            fprintf(out, "(%s [%s])\n", prog_str(p, qc->cite), prog_str(p, qc->layer));
-                        }
-                    } else {
-                        passed++;
-                    }
-                }
-                if (passed) {
-                    pad(out, indent + 4);
-                    fprintf(out, "(%zu điều kiện khác đạt)\n", passed);
-                }
-            }
-            ncl = 0;
-            read_start = i + 1;
+        case EV_RULE:
+            if (VEC_RESERVE(x->rules, x->nrules, x->caprules, 1) != 0) return -1;
+            x->rules[x->nrules] = (ex_rule){e->idx, e->result != 0, (uint32_t)clause0, (uint32_t)(x->nclauses - clause0)};
+            if (add_step(x, EX_RULE, x->nrules++) != 0) return -1;
+            clause0 = x->nclauses;
+            x->nreads = read0; /* reads after the last clause belong to nothing */
+            break;
+        case EV_ADJUST: {
+            if (VEC_RESERVE(x->adjusts, x->nadjusts, x->capadjusts, 1) != 0) return -1;
+            uint32_t flag = e->idx < p->nadjusts && p->adjusts[e->idx].flag < p->nflagdefs ? p->adjusts[e->idx].flag
+                                                                                            : QUY_NONE;
+            x->adjusts[x->nadjusts] = (ex_adjust){e->idx, flag, (uint8_t)e->slot, e->result,
+                                                  e->val.n ? (const char *)(intptr_t)e->val.n : "", read0,
+                                                  (uint32_t)x->nreads - read0};
+            if (add_step(x, EX_ADJUST, x->nadjusts++) != 0) return -1;
+            read0 = (uint32_t)x->nreads;
             break;
         }
-        case EV_FLAG: {
-            const q_flagdef *f = &p->flags[e->idx];
-            pad(out, indent);
-            fprintf(out, "⚑ %s: %s", prog_str(p, f->name), prog_str(p, f->message));
-            if (f->cite && *prog_str(p, f->cite)) fprintf(out, " — %s", prog_str(p, f->cite));
-            if (f->layer && *prog_str(p, f->layer)) fprintf(out, " [%s]", prog_str(p, f->layer));
-            fputc('\n', out);
-            read_start = i + 1;
+        case EV_FLAG:
+            if (VEC_RESERVE(x->flags, x->nflags, x->capflags, 1) != 0) return -1;
+            x->flags[x->nflags] = (ex_flag){e->idx, read0, (uint32_t)x->nreads - read0};
+            if (add_step(x, EX_FLAG, x->nflags++) != 0) return -1;
+            read0 = (uint32_t)x->nreads;
             break;
-        }
         default: break;
         }
     }
-    if (tr->truncated) {
-        pad(out, indent);
-        fprintf(out, "(giải thích bị cắt ngắn: quá nhiều sự kiện)\n");
-    }
-    (void)res;
+    return 0;
 }
 
-char *explain_text_str(const q_program *p, const q_record *rec, const vm_result *res, const vm_trace *tr, int indent)
+int explain_build(explanation *x, const q_program *p, const q_record *rec, const vm_result *res, const vm_trace *tr)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) return NULL;
-    explain_text(p, rec, res, tr, f, indent);
-    fclose(f);
-    return buf;
+    x->p = p;
+    x->rec = rec;
+    x->decided_by = res ? res->rule : QUY_NONE;
+    x->truncated = tr && tr->truncated;
+    x->failed = false;
+    x->nsteps = x->nrules = x->nclauses = x->nreads = x->nadjusts = x->nflags = 0;
+    if (build(x, tr) != 0) {
+        x->failed = true;
+        return -1;
+    }
+    return 0;
+}
+
+int explain_rate(explanation *x, const q_program *p, struct hook_session *hs, const q_record *rec, vm_result *res)
+{
+    if (!x->ev && !(x->ev = malloc(QUY_TRACE_CAP * sizeof *x->ev))) {
+        x->failed = true;
+        return -1;
+    }
+    vm_trace tr = {.ev = x->ev, .cap = QUY_TRACE_CAP};
+    vm_result own;
+    if (!res) res = &own;
+    int rc = vm_rate(p, hs, rec, res, &tr);
+    if (explain_build(x, p, rec, res, &tr) != 0) return -1;
+    return rc;
+}
+
+const ex_rule *explain_find_rule(const explanation *x, uint32_t r)
+{
+    for (size_t i = 0; i < x->nrules; i++)
+        if (x->rules[i].rule == r) return &x->rules[i];
+    return NULL;
 }

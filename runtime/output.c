@@ -1,15 +1,19 @@
 /*
  * output.c — rating results as JSON Lines, CSV or an aligned table
- * (output.h, prefix out_). jansson builds and prints the JSON; libcsv
- * quotes CSV cells.
+ * (output.h, prefix out_). Each JSON Lines / CSV record is formatted into
+ * one buffer (a strbuf, reused) and written with one fwrite; the table is
+ * formatted at out_close() and written in blocks. JSON strings are escaped
+ * as jansson's compact dump did (strbuf_json), CSV cells quoted as libcsv
+ * did (only when needed, `"` doubled).
  */
 #include "output.h"
 
-#include <csv.h>
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "strbuf.h"
+#include "vec.h"
 
 /* One table row, kept until out_close() so the columns can be aligned. */
 enum { COL_ID, COL_KIND, COL_TIER, COL_LABEL, COL_RULE, COL_FLAGS, NCOLS };
@@ -25,6 +29,7 @@ struct out_writer {
     out_format fmt;
     const q_program *p;
     char *ruleset;      /* "name@version" */
+    char *ruleset_json; /* the same as a JSON string */
     bool failed;        /* a write failed */
     bool header_done;   /* CSV header written */
     out_row *rows;      /* table */
@@ -33,6 +38,11 @@ struct out_writer {
     size_t nrejected;
     const out_flag *extra; /* batch flags of the row being written */
     size_t nextra;
+    strbuf line;        /* the record being formatted (JSON Lines, CSV) or a block of the table */
+    /* program strings already escaped as JSON (most of a JSON line): */
+    strbuf esc;         /* their escaped texts, one after the other */
+    uint32_t *esc_at;   /* per string id: offset in esc, UINT32_MAX until first used */
+    uint32_t *esc_len;  /* per string id: length */
 };
 
 /* =====================================================================
@@ -43,40 +53,6 @@ static char *dup_str(const char *s)
 {
     return strdup(s ? s : "");
 }
-
-/* A JSON string; text that is not valid UTF-8 (a CSV id, say) has its bad
- * bytes replaced by U+FFFD so the output stays valid JSON. */
-static json_t *jstr(const char *s)
-{
-    if (!s) return json_null();
-    json_t *j = json_string(s);
-    if (j) return j;
-    size_t n = strlen(s);
-    char *t = malloc(n * 3 + 1);
-    if (!t) return json_null();
-    size_t o = 0;
-    for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)s[i];
-        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        bool ok = len > 0 && i + len <= n;
-        for (size_t k = 1; ok && k < len; k++) ok = ((unsigned char)s[i + k] >> 6) == 2;
-        if (ok) {
-            memcpy(t + o, s + i, len);
-            o += len;
-            i += len;
-        } else {
-            memcpy(t + o, "\xEF\xBF\xBD", 3);
-            o += 3;
-            i++;
-        }
-    }
-    t[o] = 0;
-    j = json_string(t);
-    free(t);
-    return j ? j : json_null();
-}
-
-static json_t *jstr_or_null(const char *s) { return s && *s ? jstr(s) : json_null(); }
 
 static const char *outcome_code(uint8_t o) { return o < QO__COUNT ? q_outcome_code[o] : "?"; }
 
@@ -101,27 +77,27 @@ static uint32_t nflags(const vm_result *res)
     return res->nflags < QUY_MAX_FLAGS ? res->nflags : QUY_MAX_FLAGS;
 }
 
-/* Flag codes joined by `sep`, malloc'd. */
-static char *join_flags(const out_writer *w, const vm_result *res, const char *sep)
+/* Flag codes joined by `sep`. */
+static void join_flags(const out_writer *w, const vm_result *res, const char *sep, strbuf *out)
 {
     const q_program *p = w->p;
-    size_t n = 1;
+    size_t start = out->n;
     for (uint32_t i = 0; i < nflags(res); i++) {
         const q_flagdef *fl = flag_at(p, res, i);
-        n += strlen(fl ? prog_str(p, fl->name) : "?") + strlen(sep);
+        if (i) strbuf_puts(out, sep);
+        strbuf_puts(out, fl ? prog_str(p, fl->name) : "?");
     }
-    for (size_t i = 0; i < w->nextra; i++) n += strlen(w->extra[i].code) + strlen(sep);
-    char *s = malloc(n);
-    if (!s) return NULL;
-    s[0] = 0;
-    size_t o = 0;
-    for (uint32_t i = 0; i < nflags(res); i++) {
-        const q_flagdef *fl = flag_at(p, res, i);
-        o += (size_t)snprintf(s + o, n - o, "%s%s", i ? sep : "", fl ? prog_str(p, fl->name) : "?");
+    for (size_t i = 0; i < w->nextra; i++) {
+        if (out->n > start) strbuf_puts(out, sep);
+        strbuf_puts(out, w->extra[i].code);
     }
-    for (size_t i = 0; i < w->nextra; i++)
-        o += (size_t)snprintf(s + o, n - o, "%s%s", o ? sep : "", w->extra[i].code);
-    return s;
+}
+
+/* Write the formatted record and empty the buffer. */
+static void flush_line(out_writer *w)
+{
+    if (w->line.failed || (w->line.n && fwrite(w->line.s, 1, w->line.n, w->f) != w->line.n)) w->failed = true;
+    strbuf_reset(&w->line);
 }
 
 /* The message of a VM failure, naming the absent field when there is one. */
@@ -141,97 +117,167 @@ static void vm_failure(const q_program *p, const q_record *rec, const vm_result 
  * JSON Lines
  * ===================================================================== */
 
-static void emit_json(out_writer *w, json_t *o)
+/* ,"name": (a literal: sizeof - 1 is its length) */
+#define key(b, name) strbuf_put((b), ",\"" name "\":", sizeof(",\"" name "\":") - 1)
+
+/* Program string `id` as a JSON string, escaped once per writer. */
+static void jprog(out_writer *w, uint32_t id)
 {
-    if (!o || json_dumpf(o, w->f, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0 || fputc('\n', w->f) == EOF)
-        w->failed = true;
-    json_decref(o);
+    const q_program *p = w->p;
+    if (id >= p->nstr || !w->esc_at) {
+        strbuf_json(&w->line, prog_str(p, id));
+        return;
+    }
+    if (w->esc_at[id] == UINT32_MAX) {
+        size_t at = w->esc.n;
+        strbuf_json(&w->esc, prog_str(p, id));
+        if (w->esc.failed || w->esc.n > UINT32_MAX) {
+            strbuf_json(&w->line, prog_str(p, id));
+            return;
+        }
+        w->esc_at[id] = (uint32_t)at;
+        w->esc_len[id] = (uint32_t)(w->esc.n - at);
+    }
+    strbuf_put(&w->line, w->esc.s + w->esc_at[id], w->esc_len[id]);
+}
+
+static void jstr(strbuf *b, const char *s)
+{
+    if (s) strbuf_json(b, s);
+    else strbuf_puts(b, "null");
+}
+
+static void jline(strbuf *b, uint32_t line)
+{
+    if (line) strbuf_printf(b, "%u", line);
+    else strbuf_puts(b, "null");
 }
 
 static void jsonl_result(out_writer *w, const q_record *rec, const vm_result *res, uint8_t eligible,
-                         const void *trace_json)
+                         const char *trace_json)
 {
     const q_program *p = w->p;
-    json_t *o = json_object();
-    json_object_set_new(o, "id", jstr(rec->id));
-    json_object_set_new(o, "kind", jstr(kind_name(p, rec)));
+    strbuf *b = &w->line;
+    strbuf_puts(b, "{\"id\":");
+    jstr(b, rec->id);
+    key(b, "kind");
+    if (rec->kind < p->nkinds) jprog(w, p->kinds[rec->kind].name);
+    else jstr(b, "");
     if (res->error != VM_OK) {
         char msg[1400];
         const char *field;
         vm_failure(p, rec, res, msg, sizeof msg, &field);
-        json_t *e = json_object();
-        json_object_set_new(e, "code", json_string("eval"));
-        json_object_set_new(e, "field", jstr_or_null(field));
-        json_object_set_new(e, "line", rec->line ? json_integer(rec->line) : json_null());
-        json_object_set_new(e, "file", json_null());
-        json_object_set_new(e, "message", jstr(msg));
-        json_object_set_new(o, "error", e);
-        json_object_set_new(o, "ruleset", jstr(w->ruleset));
-        emit_json(w, o);
+        strbuf_puts(b, ",\"error\":{\"code\":\"eval\",\"field\":");
+        strbuf_json_or_null(b, field);
+        key(b, "line");
+        jline(b, rec->line);
+        strbuf_puts(b, ",\"file\":null,\"message\":");
+        jstr(b, msg);
+        strbuf_puts(b, "},\"ruleset\":");
+        strbuf_puts(b, w->ruleset_json);
+        strbuf_puts(b, "}\n");
+        flush_line(w);
         return;
     }
-    json_object_set_new(o, "tier", json_string(outcome_code(res->outcome)));
-    json_object_set_new(o, "eligible_tier", eligible < QO__COUNT ? json_string(q_outcome_code[eligible]) : json_null());
-    json_t *flags = json_array();
+    key(b, "tier");
+    jstr(b, outcome_code(res->outcome));
+    key(b, "eligible_tier");
+    jstr(b, eligible < QO__COUNT ? q_outcome_code[eligible] : NULL);
+    strbuf_puts(b, ",\"flags\":[");
     for (uint32_t i = 0; i < nflags(res); i++) {
         const q_flagdef *fl = flag_at(p, res, i);
-        json_t *f = json_object();
-        json_object_set_new(f, "code", jstr(fl ? prog_str(p, fl->name) : "?"));
-        json_object_set_new(f, "message", jstr(fl ? prog_str(p, fl->message) : ""));
-        json_object_set_new(f, "cite", jstr(fl ? prog_str(p, fl->cite) : ""));
+        strbuf_puts(b, i ? ",{\"code\":" : "{\"code\":");
+        if (fl) {
+            jprog(w, fl->name);
+            key(b, "message");
+            jprog(w, fl->message);
+            key(b, "cite");
+            jprog(w, fl->cite);
+        } else {
+            strbuf_puts(b, "\"?\",\"message\":\"\",\"cite\":\"\"");
+        }
         const char *note = vm_note_of(res, res->flags[i]); /* an adjustment's reason */
-        if (note) json_object_set_new(f, "detail", jstr(note));
-        json_array_append_new(flags, f);
+        if (note) {
+            key(b, "detail");
+            jstr(b, note);
+        }
+        strbuf_putc(b, '}');
     }
     for (size_t i = 0; i < w->nextra; i++) {
-        json_t *f = json_object();
-        json_object_set_new(f, "code", jstr(w->extra[i].code));
-        json_object_set_new(f, "message", jstr(w->extra[i].message));
-        json_object_set_new(f, "cite", jstr(w->extra[i].cite));
-        json_array_append_new(flags, f);
+        strbuf_puts(b, i || nflags(res) ? ",{\"code\":" : "{\"code\":");
+        jstr(b, w->extra[i].code);
+        key(b, "message");
+        jstr(b, w->extra[i].message);
+        key(b, "cite");
+        jstr(b, w->extra[i].cite);
+        strbuf_putc(b, '}');
     }
-    json_object_set_new(o, "flags", flags);
+    strbuf_puts(b, "],\"rule\":");
     const q_rule *ru = deciding_rule(p, res);
     if (ru) {
-        json_t *r = json_object();
-        json_object_set_new(r, "name", jstr(prog_str(p, ru->name)));
-        json_object_set_new(r, "cite", jstr(prog_str(p, ru->cite)));
-        json_object_set_new(r, "layer", jstr(prog_str(p, ru->layer)));
-        json_object_set_new(o, "rule", r);
+        strbuf_puts(b, "{\"name\":");
+        jprog(w, ru->name);
+        key(b, "cite");
+        jprog(w, ru->cite);
+        key(b, "layer");
+        jprog(w, ru->layer);
+        strbuf_putc(b, '}');
     } else {
-        json_object_set_new(o, "rule", json_null());
+        strbuf_puts(b, "null");
     }
-    json_object_set_new(o, "ruleset", jstr(w->ruleset));
-    if (trace_json) json_object_set(o, "trace", (json_t *)(uintptr_t)trace_json);
-    emit_json(w, o);
+    key(b, "ruleset");
+    strbuf_puts(b, w->ruleset_json);
+    if (trace_json) {
+        key(b, "trace");
+        strbuf_puts(b, trace_json);
+    }
+    strbuf_puts(b, "}\n");
+    flush_line(w);
 }
 
 static void jsonl_rejected(out_writer *w, const rec_error *err)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", jstr_or_null(err->id));
-    json_t *e = json_object();
-    json_object_set_new(e, "code", jstr(err->code));
-    json_object_set_new(e, "field", jstr_or_null(err->field));
-    json_object_set_new(e, "line", err->line ? json_integer(err->line) : json_null());
-    json_object_set_new(e, "file", jstr_or_null(err->file));
-    json_object_set_new(e, "message", jstr(err->message));
-    json_object_set_new(o, "error", e);
-    emit_json(w, o);
+    strbuf *b = &w->line;
+    strbuf_puts(b, "{\"id\":");
+    strbuf_json_or_null(b, err->id);
+    strbuf_puts(b, ",\"error\":{\"code\":");
+    jstr(b, err->code);
+    key(b, "field");
+    strbuf_json_or_null(b, err->field);
+    key(b, "line");
+    jline(b, err->line);
+    key(b, "file");
+    strbuf_json_or_null(b, err->file);
+    key(b, "message");
+    jstr(b, err->message);
+    strbuf_puts(b, "}}\n");
+    flush_line(w);
 }
 
 /* =====================================================================
  * CSV
  * ===================================================================== */
 
-/* One cell: quoted by libcsv only when it has to be. */
+/* One cell: quoted only when it has to be, `"` doubled. */
 static void csv_cell(out_writer *w, const char *s, bool last)
 {
+    strbuf *b = &w->line;
     s = s ? s : "";
     size_t n = strlen(s);
     bool quote = n && (strpbrk(s, ",\"\r\n") || s[0] == ' ' || s[n - 1] == ' ');
-    int rc = quote ? csv_fwrite(w->f, s, n) : (n ? (fwrite(s, 1, n, w->f) == n ? 0 : EOF) : 0);
-    if (rc == EOF || fputc(last ? '\n' : ',', w->f) == EOF) w->failed = true;
+    if (quote) {
+        strbuf_putc(b, '"');
+        for (const char *q; (q = strchr(s, '"')); s = q + 1) {
+            strbuf_put(b, s, (size_t)(q - s) + 1);
+            strbuf_putc(b, '"');
+        }
+        strbuf_puts(b, s);
+        strbuf_putc(b, '"');
+    } else {
+        strbuf_put(b, s, n);
+    }
+    strbuf_putc(b, last ? '\n' : ',');
+    if (last) flush_line(w);
 }
 
 static void csv_header(out_writer *w)
@@ -259,10 +305,11 @@ static void csv_result(out_writer *w, const q_record *rec, const vm_result *res,
     }
     csv_cell(w, outcome_code(res->outcome), false);
     csv_cell(w, eligible < QO__COUNT ? q_outcome_code[eligible] : "", false);
-    char *fl = join_flags(w, res, ";");
-    if (!fl) w->failed = true;
-    csv_cell(w, fl, false);
-    free(fl);
+    strbuf fl = {0};
+    join_flags(w, res, ";", &fl);
+    if (fl.failed) w->failed = true;
+    csv_cell(w, fl.s, false);
+    strbuf_free(&fl);
     const q_rule *ru = deciding_rule(p, res);
     csv_cell(w, ru ? prog_str(p, ru->name) : "", false);
     csv_cell(w, ru ? prog_str(p, ru->cite) : "", false);
@@ -274,16 +321,11 @@ static void csv_rejected(out_writer *w, const rec_error *err)
     csv_header(w);
     csv_cell(w, err->id, false);
     for (int i = 0; i < 6; i++) csv_cell(w, "", false);
-    size_t n = strlen(err->code) + strlen(err->message) + 3;
-    char *s = malloc(n);
-    if (!s) {
-        w->failed = true;
-        csv_cell(w, err->code, true);
-        return;
-    }
-    snprintf(s, n, "%s: %s", err->code, err->message);
-    csv_cell(w, s, true);
-    free(s);
+    strbuf msg = {0};
+    strbuf_printf(&msg, "%s: %s", err->code, err->message);
+    if (msg.failed) w->failed = true;
+    csv_cell(w, msg.s ? msg.s : err->code, true);
+    strbuf_free(&msg);
 }
 
 /* =====================================================================
@@ -331,15 +373,9 @@ size_t out_display_width(const char *s)
 
 static out_row *new_row(out_writer *w)
 {
-    if (w->nrows == w->rows_cap) {
-        size_t ncap = w->rows_cap ? w->rows_cap * 2 : 64;
-        out_row *nr = realloc(w->rows, ncap * sizeof *nr);
-        if (!nr) {
-            w->failed = true;
-            return NULL;
-        }
-        w->rows = nr;
-        w->rows_cap = ncap;
+    if (VEC_RESERVE(w->rows, w->nrows, w->rows_cap, 1) != 0) {
+        w->failed = true;
+        return NULL;
     }
     out_row *r = &w->rows[w->nrows++];
     memset(r, 0, sizeof *r);
@@ -374,7 +410,9 @@ static void table_result(out_writer *w, const q_record *rec, const vm_result *re
         } else {
             r->cell[COL_RULE] = dup_str("");
         }
-        r->cell[COL_FLAGS] = join_flags(w, res, ", ");
+        strbuf fl = {0};
+        join_flags(w, res, ", ", &fl);
+        r->cell[COL_FLAGS] = strbuf_take(&fl);
     }
     if (trace_text && *trace_text) r->trace = dup_str(trace_text);
     for (int c = 0; c < NCOLS; c++)
@@ -398,15 +436,14 @@ static void table_rejected(out_writer *w, const rec_error *err)
     if (!r->cell[COL_ID] || !r->cell[COL_KIND] || !r->cell[COL_TIER] || !r->cell[COL_LABEL]) w->failed = true;
 }
 
-static void put(out_writer *w, const char *s)
-{
-    if (fputs(s, w->f) == EOF) w->failed = true;
-}
+static void put(out_writer *w, const char *s) { strbuf_puts(&w->line, s); }
 
-static void pad(out_writer *w, size_t n)
+static void pad(out_writer *w, size_t n) { strbuf_pad(&w->line, n); }
+
+/* The table is written in blocks of about 64 KiB. */
+static void block_done(out_writer *w)
 {
-    for (size_t i = 0; i < n; i++)
-        if (fputc(' ', w->f) == EOF) w->failed = true;
+    if (w->line.n >= 1 << 16) flush_line(w);
 }
 
 /* Cells [0, upto) padded to their column width, two spaces apart; the
@@ -445,11 +482,12 @@ static void table_flush(out_writer *w)
                 const char *nl = strchr(t, '\n');
                 size_t n = nl ? (size_t)(nl - t) : strlen(t);
                 put(w, "    ");
-                if (fwrite(t, 1, n, w->f) != n) w->failed = true;
+                strbuf_put(&w->line, t, n);
                 put(w, "\n");
                 t += n + (nl ? 1 : 0);
             }
         }
+        block_done(w);
     }
     /* Summary: every tier, the non-tiers when they occur, the rejected. */
     size_t total = w->nrejected;
@@ -468,6 +506,7 @@ static void table_flush(out_writer *w)
         snprintf(line + n, sizeof line - n, " · lỗi %zu (%zu records, %zu rejected)\n", w->nrejected, total,
                  w->nrejected);
     put(w, line);
+    flush_line(w);
 }
 
 /* =====================================================================
@@ -489,17 +528,34 @@ out_writer *out_open(FILE *f, out_format fmt, const q_program *p)
         return NULL;
     }
     snprintf(w->ruleset, n, *version ? "%s@%s" : "%s", name, version);
+    strbuf rj = {0};
+    strbuf_json(&rj, w->ruleset);
+    if (!(w->ruleset_json = strbuf_take(&rj))) {
+        free(w->ruleset);
+        free(w);
+        return NULL;
+    }
+    if (fmt == OUT_JSONL && p->nstr) { /* without the cache, strings are escaped each time */
+        w->esc_at = malloc(p->nstr * sizeof *w->esc_at);
+        w->esc_len = malloc(p->nstr * sizeof *w->esc_len);
+        if (w->esc_at && w->esc_len) memset(w->esc_at, 0xFF, p->nstr * sizeof *w->esc_at);
+        else {
+            free(w->esc_at);
+            free(w->esc_len);
+            w->esc_at = w->esc_len = NULL;
+        }
+    }
     return w;
 }
 
-void out_result(out_writer *w, const q_record *rec, const vm_result *res, uint8_t eligible, const void *trace_json,
+void out_result(out_writer *w, const q_record *rec, const vm_result *res, uint8_t eligible, const char *trace_json,
                 const char *trace_text)
 {
     out_result_ex(w, rec, res, eligible, NULL, 0, trace_json, trace_text);
 }
 
 void out_result_ex(out_writer *w, const q_record *rec, const vm_result *res, uint8_t eligible, const out_flag *extra,
-                   size_t nextra, const void *trace_json, const char *trace_text)
+                   size_t nextra, const char *trace_json, const char *trace_text)
 {
     w->extra = extra;
     w->nextra = nextra;
@@ -536,7 +592,12 @@ int out_close(out_writer *w)
         free(w->rows[i].trace);
     }
     free(w->rows);
+    strbuf_free(&w->line);
+    strbuf_free(&w->esc);
+    free(w->esc_at);
+    free(w->esc_len);
     free(w->ruleset);
+    free(w->ruleset_json);
     free(w);
     return rc;
 }

@@ -43,11 +43,10 @@ typedef struct out_writer out_writer;
 out_writer *out_open(FILE *f, out_format fmt, const q_program *p);
 
 /* One rated record. `eligible` is the q_outcome before the batch steps
- * (quota, caps). `trace_json` (a jansson json_t*, may be NULL) is attached
- * as "trace" in JSON Lines — the writer takes its own reference, the caller
- * keeps theirs. `trace_text` (may be NULL) is printed under the row in the
+ * (quota, caps). `trace_json` (JSON text, may be NULL: explain_render_json)
+ * is written as "trace" in JSON Lines. `trace_text` (may be NULL) is printed under the row in the
  * table; both are ignored by the formats that have no place for them. */
-void out_result(out_writer *w, const q_record *rec, const vm_result *res, uint8_t eligible, const void *trace_json,
+void out_result(out_writer *w, const q_record *rec, const vm_result *res, uint8_t eligible, const char *trace_json,
                 const char *trace_text);
 
 /* A finding of the batch steps, written among the flags ("capped",
@@ -58,7 +57,7 @@ typedef struct out_flag {
 
 /* out_result() with the batch steps' flags appended to the rule flags. */
 void out_result_ex(out_writer *w, const q_record *rec, const vm_result *res, uint8_t eligible, const out_flag *extra,
-                   size_t nextra, const void *trace_json, const char *trace_text);
+                   size_t nextra, const char *trace_json, const char *trace_text);
 
 /* One rejected record (or a warning the caller chooses to show). */
 void out_rejected(out_writer *w, const rec_error *err);

@@ -122,12 +122,10 @@ static void test_jsonl_trace_and_bad_utf8(void **state)
 {
     ctx *c = *state;
     out_writer *w = out_open(c->f, OUT_JSONL, c->p);
-    json_t *trace = json_pack("{s:[s,s]}", "rules", "xuat_sac", "fallback");
+    const char *trace = "{\"rules\":[\"xuat_sac\",\"fallback\"]}"; /* JSON text, written as is */
     q_record r1 = a_record("ab\xff", 0);
     vm_result x1 = a_result(QO_HTNV, 1, 0);
     out_result(w, &r1, &x1, QO_HTNV, trace, NULL);
-    assert_int_equal(trace->refcount, 1); /* the writer released its reference */
-    json_decref(trace);
     assert_int_equal(out_close(w), 0);
     const char *s = written(c);
     assert_non_null(strstr(s, "\"id\":\"ab\xEF\xBF\xBD\""));

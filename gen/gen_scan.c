@@ -17,17 +17,12 @@
 #include <string.h>
 
 #include "../runtime/record.h"
-#include "gen.h"
+#include "gen_scan.h"
+#include "../runtime/vec.h"
 
 static int32_t node_add(gkind *g, gnode n)
 {
-    if (g->nnodes == g->capnodes) {
-        size_t nc = g->capnodes ? g->capnodes * 2 : 256;
-        gnode *nn = realloc(g->nodes, nc * sizeof *nn);
-        if (!nn) return -1;
-        g->nodes = nn;
-        g->capnodes = nc;
-    }
+    if (VEC_RESERVE(g->nodes, g->nnodes, g->capnodes, 1) != 0) return -1;
     g->nodes[g->nnodes] = n;
     return (int32_t)g->nnodes++;
 }
@@ -439,13 +434,7 @@ static bool target_add(gkind *g, const gtarget *t)
 {
     for (size_t i = 0; i < g->ntargets; i++)
         if (!memcmp(&g->targets[i], t, sizeof *t)) return true;
-    if (g->ntargets == g->captargets) {
-        size_t nc = g->captargets ? g->captargets * 2 : 32;
-        gtarget *nt = realloc(g->targets, nc * sizeof *nt);
-        if (!nt) return false;
-        g->targets = nt;
-        g->captargets = nc;
-    }
+    if (VEC_RESERVE(g->targets, g->ntargets, g->captargets, 1) != 0) return false;
     g->targets[g->ntargets++] = *t;
     g->nvariants += t->nvariants;
     return true;
@@ -633,16 +622,8 @@ static bool collect_bounds(const q_program *p, gkind *g, int32_t n);
 
 static bool check_add(gkind *g, const glin *l, uint8_t op)
 {
-    if (g->nchecks == g->capchecks) {
-        size_t nc = g->capchecks ? g->capchecks * 2 : 16;
-        glin *nl = realloc(g->checks, nc * sizeof *nl);
-        if (!nl) return false;
-        g->checks = nl;
-        uint8_t *no = realloc(g->cop, nc);
-        if (!no) return false;
-        g->cop = no;
-        g->capchecks = nc;
-    }
+    if (VEC_RESERVE(g->checks, g->nchecks, g->capchecks, 1) != 0 || VEC_RESERVE(g->cop, g->nchecks, g->capcop, 1) != 0)
+        return false;
     g->checks[g->nchecks] = *l;
     g->cop[g->nchecks++] = op;
     return true;

@@ -1,5 +1,6 @@
 /*
- * gen.h — internals of `quy gen` (cli/gen_scan.c, cli/cmd_gen.c).
+ * gen_scan.h — the boundary generator's view of a ruleset (gen/gen_scan.c,
+ * used by gen/gen.c; not part of quy.h).
  *
  * gen_scan.c reads a compiled program back into expression trees (a
  * symbolic run of each rate block and each `check` over the bytecode:
@@ -10,11 +11,11 @@
  * list elements matching a predicate), every share() compared with a
  * constant, every comparison of a list element with a constant, every
  * bool, every enum/scale member, optional fields, list lengths.
- * cmd_gen.c draws records around those targets and repairs them against
+ * gen.c draws records around those targets and repairs them against
  * the kind's `check` constraints, which are targets' linear forms too.
  */
-#ifndef QUY_GEN_H
-#define QUY_GEN_H
+#ifndef QUY_GEN_SCAN_H
+#define QUY_GEN_SCAN_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -113,7 +114,7 @@ typedef struct gkind {
     size_t ntargets, captargets;
     glin *checks;         /* the `check` constraints as linear forms: checks[i] <cop[i]> 0 */
     uint8_t *cop;
-    size_t nchecks, capchecks;
+    size_t nchecks, capchecks, capcop;
     uint8_t *pol;         /* [nfields] gpol of bool fields */
     uint8_t *ppol;        /* [nfields] gpol of the presence of optional fields: read in a
                              disqualifier's condition = rarely present, in a tier's = often */
@@ -137,4 +138,4 @@ bool gen_eval(const q_program *p, const gkind *g, int32_t n, const struct q_reco
  * constants with + - and integer *). */
 bool gen_lin(const q_program *p, const gkind *g, int32_t n, glin *out);
 
-#endif /* QUY_GEN_H */
+#endif /* QUY_GEN_SCAN_H */

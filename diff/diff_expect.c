@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "diff.h"
+#include "../runtime/vec.h"
 
 typedef struct dx_entry {
     char *old_state, *new_state, *cause;
@@ -71,13 +72,7 @@ static dx_entry *dx_insert(dx_set *s, const char *o, const char *n, const char *
 {
     dx_entry *e = dx_find(s, o, n, c);
     if (e) return e;
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 16;
-        dx_entry *ne = realloc(s->e, nc * sizeof *ne);
-        if (!ne) return NULL;
-        s->e = ne;
-        s->cap = nc;
-    }
+    if (VEC_RESERVE(s->e, s->n, s->cap, 1) != 0) return NULL;
     e = &s->e[s->n];
     e->old_state = strdup(o);
     e->new_state = strdup(n);
@@ -225,7 +220,7 @@ int dx_write(const dx_set *seen, const char *path, const char *old_name, const c
         if (f != stdout) fclose(f);
         return -1;
     }
-    memcpy(sorted, seen->e, seen->n * sizeof *sorted);
+    if (seen->n) memcpy(sorted, seen->e, seen->n * sizeof *sorted);
     qsort(sorted, seen->n, sizeof *sorted, cmp_entry);
     fprintf(f, "# quy diff: approved moves%s, %s -> %s\n", refines ? " where the new ruleset rates higher (--refines)" : "",
             old_name, new_name);

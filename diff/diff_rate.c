@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include "../runtime/batch.h"
+#include "../runtime/batch_render.h"
 #include "../runtime/hook.h"
 #include "diff.h"
+#include "../runtime/vec.h"
 
 /* =====================================================================
  * States
@@ -65,13 +67,12 @@ void dr_src_free(dr_src *s)
     free(s);
 }
 
-void dr_src_add(dr_src *s, const q_record *rec, const rec_error *err, const char *file)
+int dr_src_add(dr_src *s, const q_record *rec, const rec_error *err, const char *file)
 {
-    if (rec) batch_add_record(s->b, rec, file);
-    else batch_add_rejected(s->b, err, file);
+    return rec ? batch_add_record(s->b, rec, file) : batch_add_rejected(s->b, err, file);
 }
 
-void dr_src_run(dr_src *s) { batch_run(s->b); }
+int dr_src_run(dr_src *s) { return batch_run(s->b); }
 
 size_t dr_src_count(const dr_src *s) { return batch_count(s->b); }
 
@@ -225,13 +226,7 @@ static void on_warning(void *ctx, const rec_error *w)
     if (!strcmp(w->code, "unknown_field") && knows_field(in->p[1 - wc->side], w->field)) return;
     for (size_t i = 0; i < in->nwarned; i++)
         if (!strcmp(in->warned[i], w->field)) return;
-    if (in->nwarned == in->capwarned) {
-        size_t nc = in->capwarned ? in->capwarned * 2 : 8;
-        char **nw = realloc(in->warned, nc * sizeof *nw);
-        if (!nw) return;
-        in->warned = nw;
-        in->capwarned = nc;
-    }
+    if (VEC_RESERVE(in->warned, in->nwarned, in->capwarned, 1) != 0) return;
     char *dup = strdup(w->field);
     if (!dup) return;
     in->warned[in->nwarned++] = dup;
@@ -260,13 +255,14 @@ FILE *dr_spool_stdin(void)
     return w;
 }
 
-/* A second handle with its own offset on the file behind f. */
+/* A second handle with its own offset on the file behind f (standard
+ * input spooled, or records given in memory, have no path of their own). */
 static FILE *reopen(const char *path, FILE *f)
 {
-    if (strcmp(path, "-")) return fopen(path, "rb");
     char proc[64];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fileno(f));
-    return fopen(proc, "rb");
+    FILE *g = fileno(f) >= 0 ? fopen(proc, "rb") : NULL;
+    return g ? g : fopen(path, "rb");
 }
 
 dr_in *dr_in_open(const char *path, FILE *f, const q_program *const p[2], size_t base)
@@ -412,7 +408,12 @@ static int next_jsonl(dr_in *in, dr_pair *out, const uint8_t *want, size_t nwant
             both_rejected(in, out, "bad_json", "", NULL, msg);
             return 1;
         }
+        /* the object names the record in the tallies (kind, id, peer_group,
+         * even when both rulesets reject it); the record itself is decoded
+         * from the text by the runtime's reader (exact numbers) */
         in->obj = obj;
+        size_t tn = (size_t)n;
+        while (tn && (text[tn - 1] == '\n' || text[tn - 1] == '\r')) tn--;
         out->kind = obj_str(obj, "kind");
         out->id = obj_str(obj, "id");
         out->peer_group = obj_str(obj, "peer_group");
@@ -426,7 +427,7 @@ static int next_jsonl(dr_in *in, dr_pair *out, const uint8_t *want, size_t nwant
                 out->rc[1] = 1;
                 continue;
             }
-            out->rc[s] = rec_decode_json(in->rd[s], obj, in->line, &out->rec[s], &out->err[s]);
+            out->rc[s] = rec_decode_text(in->rd[s], text, tn, in->line, &out->rec[s], &out->err[s]);
             if (out->rc[s] != 1) out->rec[s] = NULL;
         }
         return 1;

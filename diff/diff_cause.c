@@ -1,0 +1,358 @@
+/*
+ * diff_cause.c — why a record moved between two rulesets (see diff.h).
+ *
+ * Both programs rate the record again with a trace, decoded into the
+ * explanation model (runtime/explain.h: rules, clauses, values read). The
+ * rules of the record's kind are then walked in one decision order — the
+ * new program's, with rules only the old one has inserted after their old
+ * predecessor — and the cause is the first rule whose outcome differs:
+ * held in one program and not in the other (failed, or absent from it),
+ * or held in both with different tiers (a `replace`). Its clauses whose
+ * text or result differ between the two programs are reported on each
+ * side, with their citations and the values they read.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../runtime/batch.h"
+#include "../runtime/explain.h"
+#include "diff.h"
+
+/* The adjust steps that took effect on one side: [{step, phase, label, reason, from, to, cite, layer}]. */
+static json_t *adjust_json(const explanation *x)
+{
+    const q_program *p = x->p;
+    json_t *a = json_array();
+    for (size_t i = 0; i < x->nadjusts; i++) {
+        const ex_adjust *e = &x->adjusts[i];
+        const q_adjust *ad = &p->adjusts[e->adjust];
+        const q_flagdef *f = e->flag != QUY_NONE ? &p->flags[e->flag] : NULL;
+        json_t *o = json_object();
+        json_object_set_new(o, "step", json_string(f ? prog_str(p, f->name) : "?"));
+        json_object_set_new(o, "phase", json_string(ad->phase == QA_RECORD ? "record" : "tier"));
+        if (f && f->message != f->name) json_object_set_new(o, "label", json_string(prog_str(p, f->message)));
+        json_object_set_new(o, "reason", json_string(e->reason));
+        if (ad->phase == QA_TIER && e->from < QO__COUNT && e->to < QO__COUNT) {
+            json_object_set_new(o, "from", json_string(q_outcome_code[e->from]));
+            json_object_set_new(o, "to", json_string(q_outcome_code[e->to]));
+        }
+        if (f) {
+            json_object_set_new(o, "cite", json_string(prog_str(p, f->cite)));
+            json_object_set_new(o, "layer", json_string(prog_str(p, f->layer)));
+        }
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+/* =====================================================================
+ * Rendering one side of the cause
+ * ===================================================================== */
+
+static void add_read(json_t *reads, const char *field, const char *label, const char *value)
+{
+    json_t *r = json_object();
+    json_object_set_new(r, "field", json_string(field));
+    if (label) json_object_set_new(r, "label", json_string(label));
+    json_object_set_new(r, "value", json_string(value));
+    json_array_append_new(reads, r);
+}
+
+static json_t *clause_json(const explanation *x, const ex_clause *c)
+{
+    const q_program *p = x->p;
+    const q_record *rec = x->rec;
+    const q_clause *qc = &p->clauses[c->clause];
+    json_t *o = json_object();
+    json_object_set_new(o, "condition", json_string(prog_str(p, qc->text)));
+    if (qc->label) json_object_set_new(o, "label", json_string(prog_str(p, qc->label)));
+    if (c->result < 0) {
+        json_object_set_new(o, "result", json_string("skipped"));
+        json_object_set_new(o, "absent", json_string(explain_field_name(x, c->absent_slot)));
+    } else {
+        json_object_set_new(o, "result", json_boolean(c->result));
+    }
+    if (qc->exc_text) {
+        json_t *u = json_object();
+        json_object_set_new(u, "condition", json_string(prog_str(p, qc->exc_text)));
+        if (c->exc >= 0) json_object_set_new(u, "held", json_boolean(c->exc));
+        json_object_set_new(o, "unless", u);
+    }
+    json_object_set_new(o, "cite", json_string(prog_str(p, qc->cite)));
+    json_object_set_new(o, "layer", json_string(prog_str(p, qc->layer)));
+    /* "values it read": field -> value for people, then the shares */
+    json_t *reads = json_array();
+    char buf[1024], key[160];
+    for (uint32_t i = 0; i < c->nreads; i++) {
+        const ex_read *e = &x->reads[c->read0 + i];
+        if (e->type == EV_READ) {
+            const q_field *f = &p->fields[p->kinds[rec->kind].first_field + e->slot];
+            bool dup = false; /* a field read twice is shown once */
+            for (uint32_t j = 0; j < i && !dup; j++)
+                dup = x->reads[c->read0 + j].type == EV_READ && x->reads[c->read0 + j].slot == e->slot;
+            if (dup) continue;
+            explain_value(p, rec->kind, e->slot, e->val, rec, buf, sizeof buf);
+            add_read(reads, prog_str(p, f->name), f->label ? prog_str(p, f->label) : NULL, buf);
+        } else if (e->type == EV_SHARE) {
+            explain_share(e, buf, sizeof buf);
+            add_read(reads, "share()", NULL, buf);
+        } else if (e->type == EV_AGG && e->slot < p->kinds[rec->kind].nfields) {
+            /* sum / min / max / longest run over a list: "sum(axes)" = 91 */
+            static const char *const word[] = {[QK_SUM] = "sum", [QK_MIN] = "min", [QK_MAX] = "max", [QK_RUN] = "run"};
+            snprintf(key, sizeof key, "%s(%s)", e->result >= QK_SUM && e->result <= QK__LAST ? word[e->result] : "?",
+                     explain_field_name(x, e->slot));
+            explain_agg(p, e, buf, sizeof buf);
+            add_read(reads, key, NULL, buf);
+        } else if (e->type == EV_HOOK && e->result) {
+            snprintf(key, sizeof key, "%s()", prog_str(p, p->hooks[e->idx].name));
+            explain_scalar(p, p->hooks[e->idx].result, e->val, buf, sizeof buf);
+            add_read(reads, key, NULL, buf);
+        }
+    }
+    json_object_set_new(o, "read", reads);
+    return o;
+}
+
+typedef enum rs_state { RS_ABSENT, RS_UNREACHED, RS_FAILED, RS_HELD } rs_state;
+static const char *const rs_name[] = {"absent", "not_reached", "failed", "held"};
+
+typedef struct side {
+    const q_program *p;
+    const explanation *x; /* the record's explanation by p */
+    uint32_t k;           /* kind index */
+} side;
+
+static uint32_t find_rule(const side *s, const char *name)
+{
+    const q_kind *kd = &s->p->kinds[s->k];
+    for (uint32_t r = kd->first_rule; r < kd->first_rule + kd->nrules; r++)
+        if (!strcmp(prog_str(s->p, s->p->rules[r].name), name)) return r;
+    return QUY_NONE;
+}
+
+
+/* Is there a clause in `other` with this text and result? */
+static bool clause_matched(const side *s, const ex_clause *c, const side *o, const ex_rule *osr)
+{
+    if (!osr) return false;
+    const char *text = prog_str(s->p, s->p->clauses[c->clause].text);
+    for (uint32_t i = osr->clause0; i < osr->clause0 + osr->nclauses; i++) {
+        const ex_clause *d = &o->x->clauses[i];
+        if (d->result == c->result && !strcmp(prog_str(o->p, o->p->clauses[d->clause].text), text)) return true;
+    }
+    return false;
+}
+
+static json_t *side_json(const side *s, uint32_t r, const ex_rule *sr, rs_state st, const side *o,
+                         const ex_rule *osr)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "state", json_string(rs_name[st]));
+    if (r == QUY_NONE) return j;
+    const q_rule *qr = &s->p->rules[r];
+    json_object_set_new(j, "outcome", json_string(q_outcome_code[qr->outcome]));
+    json_object_set_new(j, "cite", json_string(prog_str(s->p, qr->cite)));
+    json_object_set_new(j, "layer", json_string(prog_str(s->p, qr->layer)));
+    if (!sr) return j;
+    json_t *cl = json_array();
+    for (uint32_t i = sr->clause0; i < sr->clause0 + sr->nclauses; i++) {
+        const ex_clause *c = &s->x->clauses[i];
+        if (clause_matched(s, c, o, osr)) continue;
+        json_array_append_new(cl, clause_json(s->x, c));
+    }
+    json_object_set_new(j, "clauses", cl);
+    return j;
+}
+
+/* =====================================================================
+ * The cause
+ * ===================================================================== */
+
+static void rule_cause(const side sd[2], dc_cause *out)
+{
+    /* decision order: the new program's rules, old-only rules inserted after
+     * their nearest old predecessor that is already placed */
+    const q_kind *kn = &sd[1].p->kinds[sd[1].k], *ko = &sd[0].p->kinds[sd[0].k];
+    size_t cap = kn->nrules + ko->nrules + 1, n = 0;
+    const char **order = malloc(cap * sizeof *order);
+    if (!order) return;
+    for (uint32_t r = 0; r < kn->nrules; r++) order[n++] = prog_str(sd[1].p, sd[1].p->rules[kn->first_rule + r].name);
+    for (uint32_t r = 0; r < ko->nrules; r++) {
+        const char *name = prog_str(sd[0].p, sd[0].p->rules[ko->first_rule + r].name);
+        bool placed = false;
+        for (size_t i = 0; i < n && !placed; i++) placed = !strcmp(order[i], name);
+        if (placed) continue;
+        size_t at = 0;
+        for (uint32_t q = r; q-- > 0 && !at;) {
+            const char *prev = prog_str(sd[0].p, sd[0].p->rules[ko->first_rule + q].name);
+            for (size_t i = 0; i < n; i++)
+                if (!strcmp(order[i], prev)) {
+                    at = i + 1;
+                    break;
+                }
+        }
+        memmove(&order[at + 1], &order[at], (n - at) * sizeof *order);
+        order[at] = name;
+        n++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t r[2];
+        const ex_rule *sr[2];
+        rs_state st[2];
+        int outc[2];
+        for (int s = 0; s < 2; s++) {
+            r[s] = find_rule(&sd[s], order[i]);
+            sr[s] = r[s] == QUY_NONE ? NULL : explain_find_rule(sd[s].x, r[s]);
+            st[s] = r[s] == QUY_NONE ? RS_ABSENT : !sr[s] ? RS_UNREACHED : sr[s]->held ? RS_HELD : RS_FAILED;
+            outc[s] = st[s] == RS_HELD ? sd[s].p->rules[r[s]].outcome : -1;
+        }
+        if (outc[0] == outc[1]) continue;
+        out->type = DC_RULE;
+        snprintf(out->key, sizeof out->key, "%s", order[i]);
+        int ls = r[1] != QUY_NONE ? 1 : 0;
+        const q_rule *lr = &sd[ls].p->rules[r[ls]];
+        snprintf(out->label, sizeof out->label, "%s", prog_str(sd[ls].p, lr->label));
+        for (int s = 0; s < 2; s++) {
+            char *dst = s ? out->cite_new : out->cite_old;
+            if (r[s] == QUY_NONE) snprintf(dst, sizeof out->cite_old, "(không có quy tắc này)");
+            else snprintf(dst, sizeof out->cite_old, "%s [%s]", prog_str(sd[s].p, sd[s].p->rules[r[s]].cite),
+                          prog_str(sd[s].p, sd[s].p->rules[r[s]].layer));
+        }
+        json_t *d = json_object();
+        json_object_set_new(d, "type", json_string("rule"));
+        json_object_set_new(d, "rule", json_string(order[i]));
+        if (lr->label) json_object_set_new(d, "label", json_string(prog_str(sd[ls].p, lr->label)));
+        json_object_set_new(d, "old", side_json(&sd[0], r[0], sr[0], st[0], &sd[1], sr[1]));
+        json_object_set_new(d, "new", side_json(&sd[1], r[1], sr[1], st[1], &sd[0], sr[0]));
+        out->detail = d;
+        break;
+    }
+    free(order);
+}
+
+/* The rules agree: an adjust step after them (a tier adjustment) that one
+ * side made and the other did not, or made differently. */
+static void adjust_cause(const side sd[2], dc_cause *out)
+{
+    for (int s = 0; s < 2 && !out->detail; s++) {
+        const explanation *x = sd[s].x, *y = sd[1 - s].x;
+        for (size_t i = 0; i < x->nadjusts && !out->detail; i++) {
+            const ex_adjust *e = &x->adjusts[i];
+            const q_program *p = sd[s].p;
+            if (p->adjusts[e->adjust].phase != QA_TIER) continue;
+            const q_flagdef *f = e->flag != QUY_NONE ? &p->flags[e->flag] : NULL;
+            const char *name = f ? prog_str(p, f->name) : "?";
+            /* the same step with the same result on the other side? */
+            bool same = false;
+            for (size_t j = 0; j < y->nadjusts && !same; j++) {
+                const ex_adjust *o = &y->adjusts[j];
+                const q_program *q = sd[1 - s].p;
+                if (o->flag == QUY_NONE) continue;
+                same = !strcmp(prog_str(q, q->flags[o->flag].name), name) && o->to == e->to && o->from == e->from;
+            }
+            if (same) continue;
+            out->type = DC_RULE;
+            snprintf(out->key, sizeof out->key, "adjust:%.150s", name);
+            snprintf(out->label, sizeof out->label, "%.200s", f && f->message != f->name ? prog_str(p, f->message) : name);
+            if (f) snprintf(s ? out->cite_new : out->cite_old, sizeof out->cite_old, "%.200s [%.40s]", prog_str(p, f->cite), prog_str(p, f->layer));
+            json_t *d = json_object();
+            json_object_set_new(d, "type", json_string("adjust"));
+            json_object_set_new(d, "step", json_string(name));
+            out->detail = d;
+        }
+    }
+}
+
+static void reject_cause(const dr_row *row, int s, dc_cause *out)
+{
+    static const char *const sname[2] = {"old", "new"};
+    const rec_error *e = row->error;
+    const char *code = e ? e->code : "?", *field = e ? e->field : "", *msg = e ? e->message : "";
+    out->type = DC_REJECTED;
+    snprintf(out->key, sizeof out->key, "rejected:%s:%.40s%s%.100s", sname[s], code, field[0] ? ":" : "", field);
+    /* a key is one token: spaces would break the approval file */
+    for (char *c = out->key; *c; c++)
+        if (*c == ' ' || *c == '\t') *c = '_';
+    snprintf(out->label, sizeof out->label, "%.200s", msg);
+    json_t *d = json_object();
+    json_object_set_new(d, "type", json_string("rejected"));
+    json_object_set_new(d, "side", json_string(sname[s]));
+    json_object_set_new(d, "code", json_string(code));
+    if (field[0]) json_object_set_new(d, "field", json_string(field));
+    json_object_set_new(d, "message", json_string(msg));
+    if (e) json_object_set_new(d, "line", json_integer(e->line));
+    out->detail = d;
+}
+
+/* The batch steps that differ, as a cause token: batch:cap, batch:quota. */
+static void batch_cause(const dc_input *in, dc_cause *out)
+{
+    uint8_t st = (uint8_t)(in->row[0]->steps ^ in->row[1]->steps) | (uint8_t)(in->row[0]->steps & in->row[1]->steps);
+    bool cap = st & BS_CAPPED, quota = st & (BS_QUOTA_DEMOTED | BS_QUOTA_KEPT | BS_SMALL_GROUP);
+    const char *group = in->row[1]->group ? in->row[1]->group : in->row[0]->group;
+    out->type = DC_BATCH;
+    snprintf(out->key, sizeof out->key, "batch:%s", cap && quota ? "cap+quota" : cap ? "cap" : quota ? "quota" : "other");
+    /* the label is the cause's, shared by every record it moved: the group
+     * is in each record's detail */
+    snprintf(out->label, sizeof out->label, "%s",
+             cap && quota ? "giới hạn (cap) và hạn mức (quota) theo nhóm, sau khi xếp loại"
+             : cap        ? "giới hạn (cap) sau khi xếp loại"
+             : quota      ? "hạn mức (quota) theo nhóm, sau khi xếp loại"
+                          : "bước theo lô (batch step)");
+    json_t *d = json_object();
+    json_object_set_new(d, "type", json_string("batch"));
+    if (group) json_object_set_new(d, "group", json_string(group));
+    static const char *const sname[2] = {"old", "new"};
+    for (int s = 0; s < 2; s++) json_object_set_new(d, sname[s], json_string(in->steps[s] ? in->steps[s] : ""));
+    out->detail = d;
+}
+
+void dc_explain(const q_program *const p[2], const dc_input *in, explanation *ex[2], dc_cause *out)
+{
+    memset(out, 0, sizeof *out);
+    const dr_row *const *row = in->row;
+    /* a record rated by one program only: the other's rejection is the cause */
+    for (int s = 0; s < 2; s++) {
+        if (row[s]->status != DR_RATED && row[1 - s]->status == DR_RATED) {
+            reject_cause(row[s], s, out);
+            return;
+        }
+    }
+    if (row[0]->status == DR_RATED && row[1]->status == DR_RATED) {
+        if (row[0]->eligible == row[1]->eligible && row[0]->tier != row[1]->tier) {
+            /* the rules agree; a batch step moved the record */
+            batch_cause(in, out);
+            return;
+        }
+        if (in->rec[0] && in->rec[1]) {
+            side sd[2];
+            bool ok = true;
+            for (int s = 0; s < 2; s++) {
+                ok &= explain_rate(ex[s], p[s], in->hooks[s], in->rec[s], NULL) >= 0;
+                sd[s] = (side){p[s], ex[s], in->rec[s]->kind};
+            }
+            if (ok) rule_cause(sd, out);
+            if (ok && !out->detail) adjust_cause(sd, out);
+            if (out->detail) {
+                /* the adjust steps that took effect, on each side */
+                for (int s = 0; s < 2; s++) {
+                    json_t *a = adjust_json(ex[s]);
+                    if (json_array_size(a)) json_object_set_new(out->detail, s ? "adjust_new" : "adjust_old", a);
+                    else json_decref(a);
+                }
+                /* the batch steps too, when any (a cap or a quota on top) */
+                for (int s = 0; s < 2; s++)
+                    if (in->steps[s] && *in->steps[s])
+                        json_object_set_new(out->detail, s ? "steps_new" : "steps_old", json_string(in->steps[s]));
+                return;
+            }
+        }
+    }
+    out->type = DC_UNEXPLAINED;
+    snprintf(out->key, sizeof out->key, "unexplained");
+    snprintf(out->label, sizeof out->label, "không xác định được quy tắc khác nhau (trace truncated or rules renamed)");
+    json_t *d = json_object();
+    json_object_set_new(d, "type", json_string("unexplained"));
+    out->detail = d;
+}
+
