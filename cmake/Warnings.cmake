@@ -18,6 +18,10 @@ foreach(flag ${QUY_WARNING_FLAGS})
   endif()
 endforeach()
 
+# A call to an undeclared function is a bug in every build, the fuzz and
+# TSan builds included (an int-returning guess at a pointer is a crash).
+add_compile_options(-Werror=implicit-function-declaration)
+
 set(QUY_SAN_FLAGS "")
 if(QUY_ASAN)
   list(APPEND QUY_SAN_FLAGS -fsanitize=address -fno-omit-frame-pointer)

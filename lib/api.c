@@ -11,6 +11,7 @@
 #include "../runtime/explain.h"
 #include "../runtime/output.h"
 #include "internal.h"
+#include "../runtime/batch_render.h"
 
 #define NULLARG(fn) qi_fail(QUY_EINVAL, fn ": NULL argument")
 

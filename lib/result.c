@@ -9,6 +9,7 @@
 #include "../runtime/explain.h"
 #include "../runtime/output.h"
 #include "internal.h"
+#include "../runtime/batch_render.h"
 
 bool qi_view(const quy_result *r, batch_view *v)
 {

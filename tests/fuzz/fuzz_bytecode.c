@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "batch_render.h"
 #include "program.h"
 #include "record.h"
 
