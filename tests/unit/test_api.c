@@ -510,6 +510,46 @@ static void test_hook_limits(void **state)
     quy_loader_free(ld);
 }
 
+/* quy_prove as an integrator calls it: the gaps central-124 names, each with
+ * a witness; a refinement proved; bad calls are error codes. */
+static void test_prove(void **state)
+{
+    (void)state;
+    quy_loader *ld = loader();
+    quy_ruleset *c124 = load(ld, "central-124"), *cho = load(ld, "cho-chu-2024");
+    quy_proof *pf = NULL;
+    assert_int_equal(quy_prove(c124, NULL, QUY_PROVE_GAPS, 60000, &pf), QUY_OK);
+    assert_false(quy_proof_proved(pf));
+    size_t gaps = 0;
+    for (size_t i = 0; i < quy_proof_count(pf); i++) {
+        assert_string_equal(quy_proof_what(pf, i), "gap");
+        assert_non_null(quy_proof_witness(pf, i));
+        assert_non_null(strstr(quy_proof_witness(pf, i), "\"kind\":"));
+        if (strcmp(quy_proof_key(pf, i), "member gap gap_undone_half") == 0) gaps++;
+    }
+    assert_int_equal(gaps, 1);
+    assert_true(quy_proof_note_count(pf) > 0); /* what the answer leaves out */
+    assert_null(quy_proof_key(pf, quy_proof_count(pf)));
+    quy_proof_free(pf);
+    assert_int_equal(quy_prove(cho, c124, QUY_PROVE_REFINES, 60000, &pf), QUY_OK);
+    assert_true(quy_proof_proved(pf));
+    assert_int_equal(quy_proof_count(pf), 0);
+    quy_proof_free(pf);
+    /* the VM's check of every witness bites */
+    assert_int_equal(quy_prove(c124, NULL, QUY_PROVE_GAPS | QUY_PROVE_TEST_MISMATCH, 60000, &pf), QUY_ERROR);
+    assert_non_null(strstr(quy_errmsg(), "encoding bug"));
+    assert_null(pf);
+    assert_int_equal(quy_prove(NULL, NULL, QUY_PROVE_GAPS, 0, &pf), QUY_EINVAL);
+    assert_int_equal(quy_prove(c124, NULL, QUY_PROVE_REFINES, 0, &pf), QUY_EINVAL);
+    assert_int_equal(quy_prove(c124, c124, QUY_PROVE_DEAD, 0, &pf), QUY_EINVAL);
+    assert_int_equal(quy_prove(c124, NULL, 7, 0, &pf), QUY_EINVAL);
+    assert_int_equal(quy_proof_count(NULL), 0);
+    quy_proof_free(NULL);
+    quy_ruleset_free(cho);
+    quy_ruleset_free(c124);
+    quy_loader_free(ld);
+}
+
 static void test_resolve_locality(void **state)
 {
     (void)state;
@@ -566,6 +606,7 @@ int main(void)
         cmocka_unit_test(test_quota_steps),
         cmocka_unit_test(test_hook_limits),
         cmocka_unit_test(test_resolve_locality),
+        cmocka_unit_test(test_prove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
