@@ -134,27 +134,94 @@ static void show_trace(const quy_result *r)
     quy_free(text);
 }
 
-/* A record of a case (a JSON value) as text, malloc'd. Its decimals went
- * through jansson's double: written with 15 significant digits, as the
- * reader did for a parsed object. */
-static char *record_text(json_t *rec)
+/* The records of a case are handed to the library as the bytes the case
+ * file holds, so that their decimals reach the record reader exactly as
+ * written (a jansson object would have read them through a double:
+ * 50.00000000000001 would be 50). jansson has parsed and validated the
+ * line; these helpers only find the byte spans of its values. */
+typedef struct span {
+    const char *s;
+    size_t n;
+} span;
+
+static size_t skip_ws(const char *s, size_t n, size_t i)
 {
-    char *text = json_dumps(rec, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
-    if (!text) {
-        fprintf(stderr, "quy test: out of memory\n");
-        exit(EXIT_IO);
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) i++;
+    return i;
+}
+
+static size_t skip_string(const char *s, size_t n, size_t i) /* s[i] is the opening quote */
+{
+    for (i++; i < n; i++) {
+        if (s[i] == '\\') i++;
+        else if (s[i] == '"') return i + 1;
     }
-    return text;
+    return n;
+}
+
+static size_t skip_value(const char *s, size_t n, size_t i)
+{
+    i = skip_ws(s, n, i);
+    if (i < n && s[i] == '"') return skip_string(s, n, i);
+    if (i < n && (s[i] == '{' || s[i] == '[')) {
+        for (int depth = 0; i < n; i++) {
+            if (s[i] == '"') i = skip_string(s, n, i) - 1;
+            else if (s[i] == '{' || s[i] == '[') depth++;
+            else if ((s[i] == '}' || s[i] == ']') && --depth == 0) return i + 1;
+        }
+        return n;
+    }
+    while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\n') i++;
+    return i;
+}
+
+/* The value of the top-level member `key` of the object text[0..n). */
+static bool member_span(const char *text, size_t n, const char *key, span *out)
+{
+    size_t i = skip_ws(text, n, 0);
+    if (i >= n || text[i] != '{') return false;
+    for (i++;;) {
+        i = skip_ws(text, n, i);
+        if (i >= n || text[i] != '"') return false;
+        size_t ks = i + 1, ke = skip_string(text, n, i);
+        i = skip_ws(text, n, ke);
+        if (i >= n || text[i] != ':') return false;
+        size_t vb = skip_ws(text, n, i + 1), ve = skip_value(text, n, vb);
+        if (ke - 1 - ks == strlen(key) && memcmp(text + ks, key, ke - 1 - ks) == 0) {
+            *out = (span){text + vb, ve - vb};
+            return true;
+        }
+        i = skip_ws(text, n, ve);
+        if (i >= n || text[i] != ',') return false;
+        i++;
+    }
+}
+
+/* The records of a case: its "record", or the elements of its "batch". */
+static size_t case_records(const char *text, size_t n, bool single, span *out, size_t cap)
+{
+    span v;
+    if (!member_span(text, n, single ? "record" : "batch", &v)) return 0;
+    if (single) {
+        out[0] = v;
+        return 1;
+    }
+    size_t k = 0, i = skip_ws(v.s, v.n, 1);
+    while (k < cap && i < v.n && v.s[i] != ']') {
+        size_t e = skip_value(v.s, v.n, i);
+        out[k++] = (span){v.s + i, e - i};
+        i = skip_ws(v.s, v.n, e);
+        if (i < v.n && v.s[i] == ',') i = skip_ws(v.s, v.n, i + 1);
+    }
+    return k;
 }
 
 /* Every key of every record of the case names a field (a misspelt field
  * would pass on the field's default): false with the reason in `why`. */
-static bool case_fields(const quy_ruleset *rs, json_t *const *recs, size_t n, char *why, size_t whysz)
+static bool case_fields(const quy_ruleset *rs, json_t *const *recs, const span *raw, size_t n, char *why, size_t whysz)
 {
     for (size_t i = 0; i < n; i++) {
-        char *text = record_text(recs[i]);
-        quy_status st = quy_ruleset_check_fields(rs, text, strlen(text));
-        free(text);
+        quy_status st = quy_ruleset_check_fields(rs, raw[i].s, raw[i].n);
         if (st != QUY_OK) {
             const char *rid = json_string_value(json_object_get(recs[i], "id"));
             snprintf(why, whysz, "the case's record '%s': %s", rid ? rid : "?", quy_errmsg());
@@ -162,14 +229,6 @@ static bool case_fields(const quy_ruleset *rs, json_t *const *recs, size_t n, ch
         }
     }
     return true;
-}
-
-/* Add one record (a JSON value of the case) to the batch. */
-static void add_record(quy_batch *b, json_t *rec, const char *file, uint32_t line)
-{
-    char *text = record_text(rec);
-    quy_batch_add_json(b, text, strlen(text), file, line);
-    free(text);
 }
 
 /* Check every id of a batch case's "expect"; false with the reason. */
@@ -194,8 +253,8 @@ static bool check_batch(quy_batch *b, json_t *ex, char *why, size_t whysz, const
     return true;
 }
 
-static void run_case(const quy_ruleset *rs, quy_session *s, const char *file, uint32_t line, json_t *tc,
-                     test_stats *st)
+static void run_case(const quy_ruleset *rs, quy_session *s, const char *file, uint32_t line, const char *text,
+                     size_t len, json_t *tc, test_stats *st)
 {
     const char *name = json_string_value(json_object_get(tc, "case")) ?: "?";
     const char *clause = json_string_value(json_object_get(tc, "clause")) ?: "";
@@ -214,10 +273,23 @@ static void run_case(const quy_ruleset *rs, quy_session *s, const char *file, ui
         fprintf(stderr, "quy test: out of memory\n");
         exit(EXIT_IO);
     }
+    span *raw = malloc((nrec ? nrec : 1) * sizeof *raw);
+    if (!raw) {
+        fprintf(stderr, "quy test: out of memory\n");
+        exit(EXIT_IO);
+    }
     for (size_t i = 0; i < nrec; i++) recs[i] = single ? rj : json_array_get(bj, i);
-    bool fields_ok = case_fields(rs, recs, nrec, why, sizeof why);
+    if (case_records(text, len, single, raw, nrec) != nrec) {
+        free(recs);
+        free(raw);
+        st->failed++;
+        printf("FAIL %s (%s:%u): the case's records could not be found in its text\n", name, file, line);
+        return;
+    }
+    bool fields_ok = case_fields(rs, recs, raw, nrec, why, sizeof why);
     free(recs);
     if (!fields_ok) {
+        free(raw);
         st->failed++;
         printf("FAIL %s — %s (%s:%u)\n     %s\n", name, clause, file, line, why);
         return;
@@ -227,10 +299,8 @@ static void run_case(const quy_ruleset *rs, quy_session *s, const char *file, ui
         fprintf(stderr, "quy test: %s\n", quy_errmsg());
         exit(EXIT_IO);
     }
-    if (single)
-        add_record(b, rj, file, line);
-    else
-        for (size_t i = 0; i < json_array_size(bj); i++) add_record(b, json_array_get(bj, i), file, line);
+    for (size_t i = 0; i < nrec; i++) quy_batch_add_json(b, raw[i].s, raw[i].n, file, line);
+    free(raw);
     quy_batch_run(b);
     const quy_result *bad = quy_batch_result(b, 0);
     bool ok = single ? check_expect(bad, ex, why, sizeof why) : check_batch(b, ex, why, sizeof why, &bad);
@@ -262,13 +332,13 @@ static void run_file(const quy_ruleset *rs, quy_session *s, const char *path, te
         while (*p == ' ' || *p == '\t') p++;
         if (*p == '\n' || *p == 0 || *p == '#') continue;
         json_error_t je;
-        json_t *tc = json_loadb(line, (size_t)n, 0, &je);
+        json_t *tc = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, &je);
         if (!tc) {
             printf("FAIL %s:%u: bad JSON: %s (column %d)\n", path, lineno, je.text, je.column);
             st->failed++;
             continue;
         }
-        run_case(rs, s, path, lineno, tc, st);
+        run_case(rs, s, path, lineno, line, (size_t)n, tc, st);
         json_decref(tc);
     }
     free(line);
