@@ -14,48 +14,8 @@
 
 #include "../runtime/hook.h"
 #include "../runtime/record.h"
+#include "../runtime/strbuf.h"
 #include "../runtime/vm.h"
-
-typedef struct buf {
-    char *s;
-    size_t n, cap;
-} buf;
-
-static void put(buf *b, const char *s, size_t n)
-{
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 256;
-        while (nc < b->n + n + 1) nc *= 2;
-        char *ns = realloc(b->s, nc);
-        if (!ns) abort();
-        b->s = ns;
-        b->cap = nc;
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = 0;
-}
-
-static void puts_(buf *b, const char *s) { put(b, s, strlen(s)); }
-
-static void put_json_str(buf *b, const char *s)
-{
-    put(b, "\"", 1);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') {
-            char e[2] = {'\\', (char)ch};
-            put(b, e, 2);
-        } else if (ch < 0x20) {
-            char e[8];
-            snprintf(e, sizeof e, "\\u%04x", ch);
-            puts_(b, e);
-        } else {
-            put(b, (const char *)&ch, 1);
-        }
-    }
-    put(b, "\"", 1);
-}
 
 /* The model's value of a Real/Int term as n/d. */
 static bool model_rat(sym_ctx *c, Z3_model m, Z3_ast t, int64_t *n, int64_t *d)
@@ -72,7 +32,7 @@ static bool model_bool(sym_ctx *c, Z3_model m, Z3_ast t)
 }
 
 /* n/d as an exact decimal; false when d has a prime factor other than 2, 5. */
-static bool put_decimal(buf *b, int64_t n, int64_t d)
+static bool put_decimal(strbuf *b, int64_t n, int64_t d)
 {
     int k = 0;
     __int128 num = n, den = d;
@@ -94,30 +54,30 @@ static bool put_decimal(buf *b, int64_t n, int64_t d)
         u /= 10;
     } while (u);
     while (nd <= k) digits[nd++] = '0';
-    if (neg) put(b, "-", 1);
+    if (neg) strbuf_put(b, "-", 1);
     for (int i = nd - 1; i >= 0; i--) {
-        put(b, &digits[i], 1);
-        if (i == k && k > 0) put(b, ".", 1);
+        strbuf_put(b, &digits[i], 1);
+        if (i == k && k > 0) strbuf_put(b, ".", 1);
     }
     return true;
 }
 
-static bool put_value(wit *w, buf *b, const sym_var *v, Z3_model m);
+static bool put_value(wit *w, strbuf *b, const sym_var *v, Z3_model m);
 
-static bool put_scalar(wit *w, buf *b, uint8_t tk, Z3_ast t, const sym_var *v, Z3_model m)
+static bool put_scalar(wit *w, strbuf *b, uint8_t tk, Z3_ast t, const sym_var *v, Z3_model m)
 {
     sym_ctx *c = w->c;
     int64_t n = 0, d = 1;
     char tmp[64];
     if (tk == QT_BOOL) {
-        puts_(b, model_bool(c, m, t) ? "true" : "false");
+        strbuf_puts(b, model_bool(c, m, t) ? "true" : "false");
         return true;
     }
     if (!model_rat(c, m, t, &n, &d)) return false;
     switch (tk) {
     case QT_INT:
         snprintf(tmp, sizeof tmp, "%lld", (long long)n);
-        puts_(b, tmp);
+        strbuf_puts(b, tmp);
         return true;
     case QT_DECIMAL:
         if (!put_decimal(b, n, d)) w->not_decimal = true;
@@ -127,30 +87,30 @@ static bool put_scalar(wit *w, buf *b, uint8_t tk, Z3_ast t, const sym_var *v, Z
         return true;
     case QT_DATE:
         q_format_date(n, tmp);
-        put_json_str(b, tmp);
+        strbuf_json(b, tmp);
         return true;
     case QT_STRING:
         if (n >= 0 && (size_t)n < c->nstrs) {
-            put_json_str(b, c->strs[n]);
+            strbuf_json(b, c->strs[n]);
         } else {
             /* injective: distinct ids, distinct strings, none equal to a constant */
             if (n < 0)
                 snprintf(tmp, sizeof tmp, "khác-âm-%lld", -(long long)n);
             else
                 snprintf(tmp, sizeof tmp, "khác-%lld", (long long)(n - (int64_t)c->nstrs + 1));
-            put_json_str(b, tmp);
+            strbuf_json(b, tmp);
         }
         return true;
     case QT_ENUM:
     case QT_SCALE:
         if (!v || n < 0 || n >= (int64_t)v->ncnt) return false;
-        put_json_str(b, v->members[n]);
+        strbuf_json(b, v->members[n]);
         return true;
     default: return false;
     }
 }
 
-static bool put_value(wit *w, buf *b, const sym_var *v, Z3_model m)
+static bool put_value(wit *w, strbuf *b, const sym_var *v, Z3_model m)
 {
     sym_ctx *c = w->c;
     if (v->year) { /* a rating period: "YYYY" or "YYYY-Qn" */
@@ -161,48 +121,48 @@ static bool put_value(wit *w, buf *b, const sym_var *v, Z3_model m)
             snprintf(tmp, sizeof tmp, "%04d-Q%d", (int)y, (int)q);
         else
             snprintf(tmp, sizeof tmp, "%04d", (int)y);
-        put_json_str(b, tmp);
+        strbuf_json(b, tmp);
         return true;
     }
     if (v->tk != QT_LIST) return put_scalar(w, b, v->tk, v->val, v, m);
-    put(b, "[", 1);
+    strbuf_put(b, "[", 1);
     bool first = true;
     if (v->cnt) {
         for (uint32_t e = 0; e < v->ncnt; e++) {
             int64_t n, d;
             if (!model_rat(c, m, v->cnt[e], &n, &d) || d != 1 || n < 0) return false;
             for (int64_t i = 0; i < n; i++) {
-                if (!first) put(b, ",", 1);
+                if (!first) strbuf_put(b, ",", 1);
                 first = false;
-                put_json_str(b, v->members[e]);
+                strbuf_json(b, v->members[e]);
             }
         }
     } else {
         int64_t len, d;
         if (!model_rat(c, m, v->len, &len, &d) || d != 1 || len < 0 || len > PROVE_LIST_BOUND) return false;
         for (int64_t i = 0; i < len; i++) {
-            if (!first) put(b, ",", 1);
+            if (!first) strbuf_put(b, ",", 1);
             first = false;
             if (v->nsub) {
-                put(b, "{", 1);
+                strbuf_put(b, "{", 1);
                 for (uint32_t j = 0; j < v->nsub; j++) {
-                    if (j) put(b, ",", 1);
-                    put_json_str(b, v->subnames[j]);
-                    put(b, ":", 1);
+                    if (j) strbuf_put(b, ",", 1);
+                    strbuf_json(b, v->subnames[j]);
+                    strbuf_put(b, ":", 1);
                     const sym_var *e = v->elem[(size_t)i * v->nsub + j];
                     if (!put_value(w, b, e, m)) return false;
                 }
-                put(b, "}", 1);
+                strbuf_put(b, "}", 1);
             } else if (!put_value(w, b, v->elem[i], m)) {
                 return false;
             }
         }
     }
-    put(b, "]", 1);
+    strbuf_put(b, "]", 1);
     return true;
 }
 
-static void put_fields(wit *w, buf *b, const sym_kind *s, Z3_model m, const sym_var **done, size_t *ndone)
+static void put_fields(wit *w, strbuf *b, const sym_kind *s, Z3_model m, const sym_var **done, size_t *ndone)
 {
     const q_kind *kd = &s->p->kinds[s->k];
     for (uint32_t i = 0; i < kd->nfields; i++) {
@@ -212,22 +172,22 @@ static void put_fields(wit *w, buf *b, const sym_kind *s, Z3_model m, const sym_
         if (seen) continue;
         done[(*ndone)++] = v;
         if (v->present && !model_bool(w->c, m, v->present)) continue;
-        put(b, ",", 1);
-        put_json_str(b, prog_str(s->p, s->p->fields[kd->first_field + i].name));
-        put(b, ":", 1);
+        strbuf_put(b, ",", 1);
+        strbuf_json(b, prog_str(s->p, s->p->fields[kd->first_field + i].name));
+        strbuf_put(b, ":", 1);
         if (!put_value(w, b, v, m)) w->failed = true;
     }
 }
 
 char *wit_json(wit *w, Z3_model m, const sym_kind *a, const sym_kind *b, unsigned n)
 {
-    buf out = {0};
+    strbuf out = {0};
     char id[32];
     snprintf(id, sizeof id, "W-%u", n);
-    puts_(&out, "{\"id\":");
-    put_json_str(&out, id);
-    puts_(&out, ",\"kind\":");
-    put_json_str(&out, prog_str(a->p, a->p->kinds[a->k].name));
+    strbuf_puts(&out, "{\"id\":");
+    strbuf_json(&out, id);
+    strbuf_puts(&out, ",\"kind\":");
+    strbuf_json(&out, prog_str(a->p, a->p->kinds[a->k].name));
     size_t cap = a->p->kinds[a->k].nfields + (b ? b->p->kinds[b->k].nfields : 0) + 1;
     const sym_var **done = calloc(cap, sizeof *done);
     if (!done) abort();
@@ -236,8 +196,9 @@ char *wit_json(wit *w, Z3_model m, const sym_kind *a, const sym_kind *b, unsigne
     put_fields(w, &out, a, m, done, &ndone);
     if (b) put_fields(w, &out, b, m, done, &ndone);
     free(done);
-    put(&out, "}", 1);
-    return out.s;
+    strbuf_put(&out, "}", 1);
+    if (out.failed) w->failed = true;
+    return strbuf_take(&out);
 }
 
 /* Rate the witness with the VM: its outcome and deciding rule, or false
