@@ -10,7 +10,6 @@ PACKAGES=(
   libjansson-dev        # JSON records and output
   libcsv-dev            # CSV records
   libxxhash-dev         # hashing record ids in batch steps
-  clang libclang-rt-14-dev  # libFuzzer harnesses (tests/fuzz, -DQUY_FUZZ=ON)
   libcmocka-dev         # unit tests
   valgrind              # tests/parser: uninitialised reads (parser-01)
   clang libclang-rt-14-dev  # tests/fuzz (libFuzzer) and the ThreadSanitizer build of tests/api/test_threads.c
