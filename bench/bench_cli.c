@@ -113,16 +113,21 @@ size_t bench_count_lines(const char *path)
 #define BATCH_FULL 5555000.0 /* records of the default national batch */
 #define DIFF_FULL 1000000.0
 
-static void cli_path(char *buf, size_t size, const char *dir, const char *name)
+/* DIR/NAME into buf; false (said on stderr) when it does not fit: a cut
+ * path would name another file. */
+static bool cli_path(char *buf, size_t size, const char *dir, const char *name)
 {
-    if ((size_t)snprintf(buf, size, "%.900s/%s", dir, name) >= size) buf[size - 1] = 0;
+    int n = snprintf(buf, size, "%s/%s", dir, name);
+    if (n >= 0 && (size_t)n < size) return true;
+    fprintf(stderr, "quy-bench: the path %s/%s is longer than %zu bytes: use a shorter $TMPDIR\n", dir, name, size - 1);
+    return false;
 }
 
 /* (f): quy eval over the records already generated (json, jlen). */
 static void cli_eval(const bench_cli_opts *o, const char *dir, const char *json, size_t jlen, bench_cli_result *r)
 {
     char in[1024];
-    cli_path(in, sizeof in, dir, "records.jsonl");
+    if (!cli_path(in, sizeof in, dir, "records.jsonl")) return;
     FILE *f = fopen(in, "wb");
     if (!f || fwrite(json, 1, jlen, f) != jlen || fclose(f) != 0) {
         fprintf(stderr, "quy-bench: %s: %s\n", in, strerror(errno));
@@ -139,8 +144,8 @@ static void cli_eval(const bench_cli_opts *o, const char *dir, const char *json,
 static void cli_diff(const bench_cli_opts *o, const char *dir, bench_cli_result *r)
 {
     char corpus[1024], report[1024], count[32], seed[32];
-    cli_path(corpus, sizeof corpus, dir, "corpus.jsonl");
-    cli_path(report, sizeof report, dir, "diff.txt");
+    if (!cli_path(corpus, sizeof corpus, dir, "corpus.jsonl") || !cli_path(report, sizeof report, dir, "diff.txt"))
+        return;
     snprintf(count, sizeof count, "%zu", o->diff_n);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
     char *gen[] = {(char *)o->quy, "gen", "--rulesets", (char *)o->rulesets, "--ruleset", "central-124", "--count",
@@ -163,7 +168,7 @@ static void cli_diff(const bench_cli_opts *o, const char *dir, bench_cli_result 
 static void cli_batch(const bench_cli_opts *o, const char *dir, bench_cli_result *r)
 {
     char in[1024], members[32], cells[32], seed[32];
-    cli_path(in, sizeof in, dir, "batch.jsonl");
+    if (!cli_path(in, sizeof in, dir, "batch.jsonl")) return;
     snprintf(members, sizeof members, "%zu", o->batch_members);
     snprintf(cells, sizeof cells, "%zu", o->batch_cells);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
