@@ -9,7 +9,7 @@
  *   8       4     u32 flags (reserved, must be 0)
  *   12      8     u64 payload length P
  *   20      P     payload: every table of q_program, field by field
- *   20+P    8     u64 FNV-1a 64 of bytes [0, 20+P)
+ *   20+P    8     u64 XXH3-64 of bytes [0, 20+P)
  *
  * All integers are little-endian with explicit widths; no struct is ever
  * written as memory. bc_read trusts nothing: every read is bounds-checked,
@@ -26,6 +26,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #define BC_HEADER_SIZE 20u
 #define BC_TRAILER_SIZE 8u
@@ -33,23 +34,11 @@
 /* =====================================================================
  * Checksum
  *
- * FNV-1a 64 (Fowler–Noll–Vo, http://www.isthe.com/chongo/tech/comp/fnv/).
- * None of the project's dependencies (Lua 5.4, jansson, libcsv, cmocka)
- * offers a hash, and ten lines do not justify a new one. The checksum
- * guards against damage, not against tampering: each step (xor a byte,
- * multiply by an odd constant modulo 2^64) is a bijection of the state, so
- * any single changed byte always changes the result.
+ * XXH3-64 (libxxhash, the hash of runtime/strset.c). It guards against
+ * damage, not against tampering.
  * =================================================================== */
 
-static uint64_t fnv1a64(const uint8_t *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV offset basis */
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull; /* FNV 64-bit prime */
-    }
-    return h;
-}
+uint64_t bc_checksum(const uint8_t *buf, size_t n) { return XXH3_64bits(buf, n); }
 
 /* =====================================================================
  * Writing
@@ -187,7 +176,7 @@ bool bc_write(const q_program *p, uint8_t **out, size_t *out_len)
         return false;
     }
     put_u64_at(w.p + 12, (uint64_t)(w.len - BC_HEADER_SIZE));
-    uint64_t sum = fnv1a64(w.p, w.len);
+    uint64_t sum = bc_checksum(w.p, w.len);
     w_u64(&w, sum);
     if (w.oom) {
         free(w.p);
@@ -420,7 +409,7 @@ q_program *bc_read(const uint8_t *buf, size_t len, char *err, size_t errsize)
         return NULL;
     }
     uint64_t want = get_u64(buf + BC_HEADER_SIZE + plen);
-    uint64_t got = fnv1a64(buf, BC_HEADER_SIZE + (size_t)plen);
+    uint64_t got = bc_checksum(buf, BC_HEADER_SIZE + (size_t)plen);
     if (want != got) {
         set_err(err, errsize, "checksum mismatch: stored %016llx, computed %016llx (file damaged)",
                 (unsigned long long)want, (unsigned long long)got);

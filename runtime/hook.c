@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "hook_impl.h"
+#include "vec.h"
 
 #define HOOK_INTERN_MAX (64u << 20)   /* bytes of interned strings per session (the oom message says 64 MiB) */
 #define ABSENT_D INT64_MIN            /* q_val.d of an absent argument */
@@ -31,46 +32,35 @@
  * Interned strings
  * =================================================================== */
 
-static uint64_t fnv(const char *s, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 /* A stable NUL-terminated copy of s[0..n), shared by equal strings; NULL
  * when out of memory or over HOOK_INTERN_MAX. */
 static const char *rt_intern(hook_session *rt, const char *s, size_t n)
 {
-    if (rt->nset * 2 >= rt->capset) {
-        uint32_t nc = rt->capset ? rt->capset * 2 : 64;
-        char **ns = calloc(nc, sizeof *ns);
-        if (!ns) return NULL;
-        for (uint32_t i = 0; i < rt->capset; i++) {
-            if (!rt->set[i]) continue;
-            uint64_t j = fnv(rt->set[i], strlen(rt->set[i])) & (nc - 1);
-            while (ns[j]) j = (j + 1) & (nc - 1);
-            ns[j] = rt->set[i];
-        }
-        free(rt->set);
-        rt->set = ns;
-        rt->capset = nc;
-    }
-    uint64_t j = fnv(s, n) & (rt->capset - 1);
-    for (; rt->set[j]; j = (j + 1) & (rt->capset - 1))
-        if (strlen(rt->set[j]) == n && memcmp(rt->set[j], s, n) == 0) return rt->set[j];
-    if (rt->setbytes + n + 1 > HOOK_INTERN_MAX) return NULL;
+    const uint32_t *idx = strset_get(&rt->set, s, n);
+    if (idx) return rt->strs[*idx];
+    if (rt->setbytes + n + 1 > HOOK_INTERN_MAX || rt->nstrs >= UINT32_MAX) return NULL;
+    if (VEC_RESERVE(rt->strs, rt->nstrs, rt->capstrs, 1) != 0) return NULL;
     char *c = malloc(n + 1);
     if (!c) return NULL;
+    if (strset_add(&rt->set, s, n, (uint32_t)rt->nstrs, NULL) < 0) {
+        free(c);
+        return NULL;
+    }
     memcpy(c, s, n);
     c[n] = 0;
-    rt->set[j] = c;
-    rt->nset++;
+    rt->strs[rt->nstrs++] = c;
     rt->setbytes += n + 1;
     return c;
+}
+
+static void rt_strings_free(hook_session *rt)
+{
+    for (size_t i = 0; i < rt->nstrs; i++) free(rt->strs[i]);
+    free(rt->strs);
+    rt->strs = NULL;
+    rt->nstrs = rt->capstrs = 0;
+    strset_free(&rt->set);
+    rt->setbytes = 0;
 }
 
 static const char *rt_internf(hook_session *rt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -113,11 +103,7 @@ static void rt_close_state(hook_session *rt)
 void hook_session_release_strings(hook_session *rt)
 {
     if (!rt) return;
-    for (uint32_t i = 0; i < rt->capset; i++) free(rt->set[i]);
-    free(rt->set);
-    rt->set = NULL;
-    rt->nset = rt->capset = 0;
-    rt->setbytes = 0;
+    rt_strings_free(rt);
 }
 
 void hook_session_free(hook_session *rt)
@@ -647,7 +633,6 @@ bool hook_check_source(const q_program *p, const char *name, const char *file, c
 done:
     rt.cur = NULL;
     rt_close_state(&rt);
-    for (uint32_t i = 0; i < rt.capset; i++) free(rt.set[i]);
-    free(rt.set);
+    rt_strings_free(&rt);
     return ok;
 }

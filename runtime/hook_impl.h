@@ -9,6 +9,7 @@
 #include <lua.h>
 
 #include "hook.h"
+#include "strset.h"
 
 #define MT_MEMBER "quy.member"
 #define MT_RATIO "quy.ratio"
@@ -53,10 +54,12 @@ struct hook_session {
     int *fn;                    /* [nhooks] registry references, LUA_NOREF until loaded */
     uint32_t nfn;
     call *cur;
-    /* interned strings: open addressing, NULL = empty */
-    char **set;
-    uint32_t nset, capset;
-    size_t setbytes;
+    /* interned strings: the set maps each to its index in strs, whose
+     * copies never move (results of earlier records point into them) */
+    strset set;
+    char **strs;
+    size_t nstrs, capstrs;
+    size_t setbytes;            /* bytes of the copies */
     /* scratch record for record-phase adjustments */
     q_val *slots;
     uint8_t *present;

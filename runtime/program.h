@@ -166,7 +166,7 @@ uint32_t prog_find_field(const q_program *p, uint32_t k, const char *name, size_
 /* Member ordinal of `name` in enum/scale type t, or -1. */
 int prog_find_member(const q_program *p, uint32_t t, const char *name, size_t len);
 
-/* Line (1-based), column (1-based, in bytes) and the line's text of a
+/* Line (1-based), column (1-based, in characters: srcpos.h) and the line's text of a
  * source position; returns false if the position is unknown. */
 bool prog_locate(const q_program *p, uint32_t pos, const char **file, uint32_t *line, uint32_t *col,
                  const char **line_start, uint32_t *line_len);
@@ -176,7 +176,10 @@ bool prog_locate(const q_program *p, uint32_t pos, const char **file, uint32_t *
  * ------------------------------------------------------------------- */
 
 #define QUY_BC_MAGIC "QUYB"
-#define QUY_BC_VERSION 3
+#define QUY_BC_VERSION 4 /* 4: the checksum became XXH3-64 (docs/bytecode.md) */
+
+/* The file's checksum of its first n bytes (header and payload): XXH3-64. */
+uint64_t bc_checksum(const uint8_t *buf, size_t n);
 
 /* Serialise to a malloc'd buffer. Returns false on allocation failure. */
 bool bc_write(const q_program *p, uint8_t **out, size_t *out_len);

@@ -32,16 +32,6 @@ static const char RECORDS[] =
     "\"degraded\":false,\"prohibited_conduct\":false,\"exemplary_breach\":false,\"disciplined\":false,"
     "\"self_remedied\":false,\"low_confidence_pct\":2.5,\"peer_group\":\"g\"}\n";
 
-static uint64_t fnv1a64(const uint8_t *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 static void put_u64(uint8_t *p, uint64_t v)
 {
     for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
@@ -54,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!buf) return 0;
     memcpy(buf, data, size);
     put_u64(buf + 12, size - 28);
-    put_u64(buf + size - 8, fnv1a64(buf, size - 8));
+    put_u64(buf + size - 8, bc_checksum(buf, size - 8));
     char why[512];
     q_program *p = bc_read(buf, size, why, sizeof why);
     free(buf);

@@ -22,16 +22,6 @@
 
 #define HEADER 20u
 
-static uint64_t fnv1a64(const uint8_t *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 static uint64_t get(const uint8_t *p, unsigned w)
 {
     uint64_t v = 0;
@@ -139,7 +129,7 @@ int main(int argc, char **argv)
     if (pos + 4 != end) return fail("%s: the tables do not end where the payload does", argv[1]);
     for (int i = 3; i < argc; i++)
         if (edit(buf, argv[i])) return 1;
-    put(buf + end, 8, fnv1a64(buf, end));
+    put(buf + end, 8, bc_checksum(buf, end));
     f = fopen(argv[2], "wb");
     if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0) return fail("cannot write %s", argv[2]);
     return 0;

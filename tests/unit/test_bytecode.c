@@ -241,20 +241,10 @@ static void expect_reject(q_program *p, const char *want)
     prog_free(p);
 }
 
-static uint64_t fnv1a64(const uint8_t *b, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 /* Recompute the trailing checksum (to get past it and test what follows). */
 static void reseal(uint8_t *b, size_t n)
 {
-    uint64_t h = fnv1a64(b, n - 8);
+    uint64_t h = bc_checksum(b, n - 8);
     for (int i = 0; i < 8; i++) b[n - 8 + i] = (uint8_t)(h >> (8 * i));
 }
 
