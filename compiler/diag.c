@@ -6,22 +6,17 @@
  *         |       ^~~~~~~~~~~~~~~
  *
  * Spans are byte offsets; line and column (in UTF-8 characters) are computed
- * here, only when printing.
+ * only when printing, by runtime/srcpos.c, which also draws the source line
+ * and the caret (run-time errors are drawn the same way).
  */
 #include "diag.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static void *diag_xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n);
-    if (!q) {
-        fputs("quy: out of memory\n", stderr);
-        abort();
-    }
-    return q;
-}
+#include "srcpos.h"
+#include "strbuf.h"
+#include "vec.h"
 
 void diag_init(diag_list *d)
 {
@@ -62,15 +57,19 @@ void diag_vadd(diag_list *d, diag_level level, const char *path, const char *src
     va_list ap2;
     va_copy(ap2, ap);
     int len = vsnprintf(NULL, 0, fmt, ap);
-    char *msg = diag_xrealloc(NULL, len > 0 ? (size_t)len + 1 : 1);
-    if (len > 0)
+    char *msg = malloc(len > 0 ? (size_t)len + 1 : 1);
+    if (msg && len > 0)
         vsnprintf(msg, (size_t)len + 1, fmt, ap2);
-    else
+    else if (msg)
         msg[0] = '\0';
     va_end(ap2);
-    if (d->n == d->cap) {
-        d->cap = d->cap ? d->cap * 2 : 16;
-        d->items = diag_xrealloc(d->items, d->cap * sizeof *d->items);
+    if (!msg || VEC_RESERVE(d->items, d->n, d->cap, 1) != 0) {
+        /* Out of memory: the diagnostic is lost, but the compilation fails
+         * and diag_print says why. */
+        free(msg);
+        if (!d->oom && level != DIAG_ERROR) d->nerrors++;
+        d->oom = true;
+        return;
     }
     diag_entry *e = &d->items[d->n++];
     e->level = level;
@@ -86,28 +85,6 @@ void diag_add(diag_list *d, diag_level level, const char *path, const char *src,
     va_start(ap, fmt);
     diag_vadd(d, level, path, src, span, fmt, ap);
     va_end(ap);
-}
-
-/* A UTF-8 continuation byte does not start a character. */
-static bool is_cont(unsigned char c) { return (c & 0xC0) == 0x80; }
-
-void diag_linecol(const char *src, uint32_t off, uint32_t *line, uint32_t *col)
-{
-    uint32_t l = 1, c = 1;
-    if (src) {
-        /* The caller guarantees off is inside src (which may hold a NUL). */
-        for (uint32_t i = 0; i < off; i++) {
-            unsigned char ch = (unsigned char)src[i];
-            if (ch == '\n') {
-                l++;
-                c = 1;
-            } else if (!is_cont(ch)) {
-                c++;
-            }
-        }
-    }
-    *line = l;
-    *col = c;
 }
 
 static const char *level_name(diag_level l)
@@ -130,7 +107,7 @@ static const char *level_color(diag_level l)
     return "";
 }
 
-/* Print one diagnostic: header, source line, underline. */
+/* Print one diagnostic: header, source line, underline (srcpos_render). */
 static void print_one(const diag_entry *e, FILE *out, bool color)
 {
     const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
@@ -140,49 +117,18 @@ static void print_one(const diag_entry *e, FILE *out, bool color)
                 level_name(e->level), reset, e->msg);
         return;
     }
-    /* Spans are trusted to lie inside src; the text may hold an embedded
-     * NUL (that is itself an error), so no strlen past the span. */
-    uint32_t start = e->span.start, end = e->span.end;
-    if (end < start) end = start;
-    uint32_t line, col;
-    diag_linecol(e->src, start, &line, &col);
-    fprintf(out, "%s%s:%u:%u:%s %s%s:%s %s%s%s\n", bold, path, line, col, reset,
-            color ? level_color(e->level) : "", level_name(e->level), reset, bold, e->msg, reset);
-
-    /* The source line holding the span's start. */
-    uint32_t ls = start;
-    while (ls > 0 && e->src[ls - 1] != '\n') ls--;
-    uint32_t le = start;
-    while (e->src[le] != '\n' && (e->src[le] != '\0' || le < end)) le++;
-    uint32_t lshow = le;
-    if (lshow > ls && e->src[lshow - 1] == '\r') lshow--;
-    fprintf(out, "%5u | ", line);
-    for (uint32_t i = ls; i < lshow; i++) fputc(e->src[i] ? e->src[i] : ' ', out);
-    fputc('\n', out);
-
-    /* Underline: keep tabs so the caret lines up, one column per character. */
-    fputs("      | ", out);
-    for (uint32_t i = ls; i < start; i++) {
-        unsigned char ch = (unsigned char)e->src[i];
-        if (ch == '\t')
-            fputc('\t', out);
-        else if (!is_cont(ch))
-            fputc(' ', out);
-    }
-    uint32_t uend = end < lshow ? end : lshow;
-    size_t nchars = 0;
-    for (uint32_t i = start; i < uend; i++)
-        if (!is_cont((unsigned char)e->src[i])) nchars++;
-    fputs(color ? level_color(e->level) : "", out);
-    fputc('^', out);
-    for (size_t i = 1; i < nchars; i++) fputc('~', out);
-    fputs(reset, out);
-    fputc('\n', out);
+    strbuf b = {0};
+    srcpos_render(&b, path, e->src, e->span.start, e->span.end, level_name(e->level),
+                  color ? level_color(e->level) : NULL, e->msg);
+    if (b.failed) fprintf(out, "%s: %s: %s\n", path, level_name(e->level), e->msg);
+    else if (b.n) fwrite(b.s, 1, b.n, out);
+    strbuf_free(&b);
 }
 
 void diag_print(const diag_list *d, FILE *out, bool color)
 {
     for (size_t i = 0; i < d->n; i++) print_one(&d->items[i], out, color);
+    if (d->oom) fputs("quy: error: out of memory: some diagnostics were lost\n", out);
 }
 
 /* =====================================================================
@@ -192,8 +138,9 @@ void diag_print(const diag_list *d, FILE *out, bool color)
 
 static size_t osa_distance(const char *a, size_t la, const char *b, size_t lb)
 {
-    /* Three rows: i-2, i-1, i. */
-    size_t *rows = diag_xrealloc(NULL, 3 * (lb + 1) * sizeof *rows);
+    /* Three rows: i-2, i-1, i. Out of memory: no suggestion. */
+    size_t *rows = malloc(3 * (lb + 1) * sizeof *rows);
+    if (!rows) return (size_t)-1;
     size_t *r2 = rows, *r1 = rows + (lb + 1), *r0 = rows + 2 * (lb + 1);
     for (size_t j = 0; j <= lb; j++) r1[j] = j;
     for (size_t i = 1; i <= la; i++) {

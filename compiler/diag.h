@@ -5,7 +5,8 @@
  *      12 |   and tasks_compelted = tasks_total
  *         |       ^~~~~~~~~~~~~~~
  *
- * Positions are byte spans; line and column are computed only when printing.
+ * Positions are byte spans; line and column are computed only when printing
+ * (srcpos_linecol, runtime/srcpos.h: columns count characters).
  * Every phase keeps going after an error (the parser recovers, the checker
  * checks the next rule), so one run reports every problem.
  */
@@ -18,6 +19,7 @@
 #include <stdio.h>
 
 #include "ast.h"
+#include "srcpos.h"
 
 typedef enum diag_level { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE } diag_level;
 
@@ -34,6 +36,7 @@ typedef struct diag_list {
     size_t n, cap;
     size_t nerrors, nwarnings;
     size_t max_errors; /* stop collecting past this many errors (0 = 100) */
+    bool oom;          /* a diagnostic was lost (out of memory); counted as an error */
 } diag_list;
 
 void diag_init(diag_list *d);
@@ -47,9 +50,6 @@ void diag_add(diag_list *d, diag_level level, const char *path, const char *src,
               ...) __attribute__((format(printf, 6, 7)));
 void diag_vadd(diag_list *d, diag_level level, const char *path, const char *src, q_span span, const char *fmt,
                va_list ap);
-
-/* 1-based line and column (column counts UTF-8 characters) of offset. */
-void diag_linecol(const char *src, uint32_t off, uint32_t *line, uint32_t *col);
 
 /* Print every diagnostic with its source line and caret underline. `color`
  * adds ANSI colours (the CLI passes isatty()). */

@@ -1206,7 +1206,7 @@ static void parse_error(const q_span *loc, parse_state *p, const char *msg)
 static uint32_t line_of(parse_state *p, uint32_t off)
 {
     uint32_t line, col;
-    diag_linecol(p->src, off, &line, &col);
+    srcpos_linecol(p->src, off, &line, &col);
     return line;
 }
 

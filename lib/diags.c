@@ -76,7 +76,7 @@ quy_diags *qi_diags_from(const diag_list *d)
         diag_add(&q->d, e->level, path, src, e->span, "%s", e->msg);
         qi_diag *it = &q->items[i];
         it->severity = e->level == DIAG_ERROR ? QUY_SEV_ERROR : e->level == DIAG_WARNING ? QUY_SEV_WARNING : QUY_SEV_NOTE;
-        diag_linecol(src, e->span.start, &it->line, &it->col);
+        srcpos_linecol(src, e->span.start, &it->line, &it->col);
         it->start = e->span.start;
         it->end = e->span.end;
         it->suggestion = suggestion_of(e->msg);

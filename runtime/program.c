@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "srcpos.h"
+
 
 const char *const q_type_kind_name[QT__COUNT] = {
 #define T_WORD(name, word, vi) word,
@@ -85,8 +87,9 @@ int prog_find_member(const q_program *p, uint32_t t, const char *name, size_t le
     return -1;
 }
 
-/* Positions are byte offsets; the line is found by scanning the source
- * text, only when something is reported. */
+/* Positions are byte offsets; the line and column (in characters,
+ * srcpos.h) are found by scanning the source text, only when something is
+ * reported. */
 bool prog_locate(const q_program *p, uint32_t pos, const char **file, uint32_t *line, uint32_t *col,
                  const char **line_start, uint32_t *line_len)
 {
@@ -95,20 +98,16 @@ bool prog_locate(const q_program *p, uint32_t pos, const char **file, uint32_t *
     const char *text = prog_str(p, p->sources[fi].text);
     size_t tlen = strlen(text);
     if (off > tlen) return false;
-    uint32_t ln = 1;
-    const char *ls = text;
-    for (const char *c = text; c < text + off; c++) {
-        if (*c == '\n') {
-            ln++;
-            ls = c + 1;
-        }
-    }
+    uint32_t ln, cn;
+    srcpos_linecol(text, off, &ln, &cn);
+    const char *ls = text + off;
+    while (ls > text && ls[-1] != '\n') ls--;
     const char *le = ls;
     while (*le && *le != '\n') le++;
     if (le > ls && le[-1] == '\r') le--;
     if (file) *file = prog_str(p, p->sources[fi].name);
     if (line) *line = ln;
-    if (col) *col = (uint32_t)(text + off - ls) + 1;
+    if (col) *col = cn;
     if (line_start) *line_start = ls;
     if (line_len) *line_len = (uint32_t)(le - ls);
     return true;

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "srcpos.h"
 #include "vm.h"
 
 /* =====================================================================
@@ -93,17 +94,9 @@ size_t rec_utf8_cut(const char *s, size_t len, size_t max)
 /* Line and column of r->pos (JSON), counted from r->pos_base on line cur_line. */
 static void json_where(const rec_reader *r, uint32_t *line, uint32_t *col)
 {
-    uint32_t ln = r->cur_line, c = 1;
-    for (const char *q = r->pos_base; q < r->pos; q++) {
-        if (*q == '\n') {
-            ln++;
-            c = 1;
-        } else if (((unsigned char)*q & 0xC0) != 0x80) {
-            c++;
-        }
-    }
-    *line = ln;
-    *col = c;
+    *line = r->cur_line;
+    *col = 1;
+    srcpos_advance(r->pos_base, (size_t)(r->pos - r->pos_base), line, col);
 }
 
 /* Invalid UTF-8 in a message (a bad cell shown as it was written) becomes

@@ -68,7 +68,7 @@ static inline void qfx_dump(qfx *fx)
     const diag_list *d = compiler_diags(fx->c);
     for (size_t i = 0; i < d->n; i++) {
         uint32_t line = 0, col = 0;
-        if (d->items[i].src) diag_linecol(d->items[i].src, d->items[i].span.start, &line, &col);
+        if (d->items[i].src) srcpos_linecol(d->items[i].src, d->items[i].span.start, &line, &col);
         print_message("  %s %u:%u: %s: %s\n", i < QFX_MAX_DIAGS && fx->seen[i] ? "[ok]" : "[!!]", line, col,
                       qfx_level_name(d->items[i].level), d->items[i].msg);
     }
@@ -202,7 +202,7 @@ static inline void qfx_expect_in_(qfx *fx, const char *file, diag_level level, u
         const diag_entry *e = &d->items[i];
         if (fx->seen[i] || e->level != level || !strstr(e->msg, needle)) continue;
         uint32_t l = 0, c = 0;
-        if (e->src) diag_linecol(e->src, e->span.start, &l, &c);
+        if (e->src) srcpos_linecol(e->src, e->span.start, &l, &c);
         if (l != line || c != col) continue;
         if (file) {
             size_t pl = strlen(e->path ? e->path : ""), fl = strlen(file);

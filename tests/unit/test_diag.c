@@ -40,13 +40,13 @@ static void test_linecol_counts_characters(void **state)
     (void)state;
     const char *src = "ruleset r\n  \"Xuất sắc\" x\n\ny";
     uint32_t l, c;
-    diag_linecol(src, 0, &l, &c);
+    srcpos_linecol(src, 0, &l, &c);
     assert_int_equal(l, 1);
     assert_int_equal(c, 1);
-    diag_linecol(src, span_of(src, "x\n").start, &l, &c);
+    srcpos_linecol(src, span_of(src, "x\n").start, &l, &c);
     assert_int_equal(l, 2);
     assert_int_equal(c, 14); /* 2 spaces + 10 characters of "Xuất sắc" with quotes + 1 space */
-    diag_linecol(src, span_of(src, "y").start, &l, &c);
+    srcpos_linecol(src, span_of(src, "y").start, &l, &c);
     assert_int_equal(l, 4);
     assert_int_equal(c, 1);
 }

@@ -59,7 +59,7 @@ static void diag_at(lx *f, size_t i, const char *src, uint32_t line, uint32_t co
 {
     assert_true(i < f->d.n);
     uint32_t l, c;
-    diag_linecol(src, f->d.items[i].span.start, &l, &c);
+    srcpos_linecol(src, f->d.items[i].span.start, &l, &c);
     assert_int_equal(l, line);
     assert_int_equal(c, col);
 }

@@ -246,7 +246,7 @@ static void assert_diag(px *f, size_t i, uint32_t line, uint32_t col, const char
     if (i >= f->d.n) show(f);
     assert_true(i < f->d.n);
     uint32_t l, c;
-    diag_linecol(f->src, f->d.items[i].span.start, &l, &c);
+    srcpos_linecol(f->src, f->d.items[i].span.start, &l, &c);
     if (l != line || c != col || !strstr(f->d.items[i].msg, msg_part)) {
         fprintf(stderr, "diag %zu: %u:%u: %s\n", i, l, c, f->d.items[i].msg);
         show(f);
