@@ -48,7 +48,10 @@ static void report_rejected(const quy_result *r)
     if (id[0]) fprintf(stderr, "record '%s'", id);
     if (field[0]) fprintf(stderr, "%sfield '%s'", id[0] ? ", " : "", field);
     fprintf(stderr, "%s[%s]\n", id[0] || field[0] ? " " : "", quy_result_error_code(r));
-    fprintf(stderr, "    %s\n", quy_result_error_message(r));
+    char *at = NULL; /* a rule that failed: its source line and a caret */
+    if (quy_result_error_source(r, &at) == QUY_OK) fputs(at, stderr);
+    else fprintf(stderr, "    %s\n", quy_result_error_message(r));
+    quy_free(at);
 }
 
 /* `quy explain` text block for one record: the rate block's trace (which

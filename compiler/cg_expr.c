@@ -39,7 +39,8 @@ static void cg_binary(sema *S, ast_node *e)
                                   [OPR_GT] = OP_GT,   [OPR_GE] = OP_GE};
     uint8_t o = ops[op];
     if (str) o = op == OPR_EQ ? OP_STREQ : OP_STRNE;
-    cg_emit(b, o, 0, 0, 0, pos);
+    /* at the operator: a run-time error (division by zero, overflow) points at it */
+    cg_emit(b, o, 0, 0, 0, pos_of(S, e->u.bin.op_span));
 }
 
 /* A quantifier: QBEGIN, the loop (filter, body, QSTEP), QEND; `count L` alone is LEN. */

@@ -119,7 +119,7 @@ static void print_one(const diag_entry *e, FILE *out, bool color)
     }
     strbuf b = {0};
     srcpos_render(&b, path, e->src, e->span.start, e->span.end, level_name(e->level),
-                  color ? level_color(e->level) : NULL, e->msg);
+                  color ? level_color(e->level) : NULL, e->msg, strlen(e->msg));
     if (b.failed) fprintf(out, "%s: %s: %s\n", path, level_name(e->level), e->msg);
     else if (b.n) fwrite(b.s, 1, b.n, out);
     strbuf_free(&b);

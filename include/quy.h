@@ -316,6 +316,12 @@ QUY_API const char *quy_result_flag_detail(const quy_result *r, size_t i);
 QUY_API const char *quy_result_error_code(const quy_result *r);
 QUY_API const char *quy_result_error_field(const quy_result *r);
 QUY_API const char *quy_result_error_message(const quy_result *r);
+/* A record that failed while a rule ran (code "eval": division by zero, an
+ * absent field read, a hook error): where, drawn as the compiler draws its
+ * errors — "rules.quy:12:7: error: message", the source line, a caret under
+ * the column (in characters). *text is the caller's (quy_free).
+ * QUY_ENOTFOUND when the error is not at a place in a rule. */
+QUY_API quy_status quy_result_error_source(const quy_result *r, char **text);
 
 /* The explanation (needs QUY_BATCH_EXPLAIN, or a result of quy_rate_json):
  * Vietnamese text, each line indented by `indent` spaces — the rules tried

@@ -238,6 +238,23 @@ const char *quy_result_error_message(const quy_result *r)
     return v.status == BATCH_REJECTED ? v.error->message : NULL;
 }
 
+quy_status quy_result_error_source(const quy_result *r, char **text)
+{
+    if (!r || !text) return qi_fail(QUY_EINVAL, "quy_result_error_source: NULL argument");
+    *text = NULL;
+    batch_view v;
+    if (!qi_view(r, &v)) return QUY_EINVAL;
+    if (v.status != BATCH_REJECTED || !v.error->src_pos)
+        return qi_fail(QUY_ENOTFOUND, "quy_result_error_source: record %zu did not fail in a rule", r->i);
+    strbuf b = {0};
+    size_t n = strnlen(v.error->message, sizeof v.error->message);
+    if (!prog_render_at(prog_of(r), v.error->src_pos - 1, v.error->message, v.error->src_msg < n ? v.error->src_msg : n,
+                        &b))
+        return qi_fail(QUY_ENOTFOUND, "quy_result_error_source: record %zu: its rule's position is unknown", r->i);
+    *text = strbuf_take(&b);
+    return *text ? QUY_OK : qi_fail(QUY_ENOMEM, "out of memory");
+}
+
 /* =====================================================================
  * Explanations
  * =================================================================== */

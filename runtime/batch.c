@@ -300,9 +300,13 @@ static void reject_eval(batch *b, b_item *it, const q_record *rec, const vm_resu
     const char *ls;
     if (res->error_pc != QUY_NONE && res->error_pc < p->ncode)
         prog_locate(p, p->code_pos[res->error_pc], &file, &line, &col, &ls, &llen);
-    snprintf(e.message, sizeof e.message, "%s%s%s%s%s%s%u", res->error < VM__COUNT ? vm_error_message[res->error] : "?",
-             res->error_text ? ": " : "", res->error_text ? res->error_text : "", file ? " — tại " : "",
-             file ? file : "", file ? ":" : "", line);
+    int at = snprintf(e.message, sizeof e.message, "%s%s%s", res->error < VM__COUNT ? vm_error_message[res->error] : "?",
+                      res->error_text ? ": " : "", res->error_text ? res->error_text : "");
+    if (file && at >= 0 && (size_t)at < sizeof e.message) { /* the source line and caret: quy_result_error_source */
+        e.src_pos = p->code_pos[res->error_pc] + 1;
+        e.src_msg = (uint32_t)at;
+        snprintf(e.message + at, sizeof e.message - (size_t)at, " — tại %s:%u", file, line);
+    }
     set_rejected(b, it, &e);
     it->vm_error = res->error;
 }

@@ -112,3 +112,13 @@ bool prog_locate(const q_program *p, uint32_t pos, const char **file, uint32_t *
     if (line_len) *line_len = (uint32_t)(le - ls);
     return true;
 }
+
+bool prog_render_at(const q_program *p, uint32_t pos, const char *msg, size_t msglen, strbuf *out)
+{
+    uint32_t fi = QUY_POS_FILE(pos), off = QUY_POS_OFF(pos);
+    if (pos == QUY_NONE || fi >= p->nsources) return false;
+    const char *text = prog_str(p, p->sources[fi].text);
+    if (off > strlen(text)) return false;
+    srcpos_render(out, prog_str(p, p->sources[fi].name), text, off, off, "error", NULL, msg, msglen);
+    return true;
+}

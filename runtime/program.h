@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "opcodes.h"
+#include "strbuf.h"
 #include "value.h"
 
 #define QUY_NONE UINT32_MAX /* "no index" in any table */
@@ -170,6 +171,11 @@ int prog_find_member(const q_program *p, uint32_t t, const char *name, size_t le
  * source position; returns false if the position is unknown. */
 bool prog_locate(const q_program *p, uint32_t pos, const char **file, uint32_t *line, uint32_t *col,
                  const char **line_start, uint32_t *line_len);
+
+/* A run-time error at source position `pos`, drawn as the compiler draws
+ * its diagnostics (srcpos_render): "file:line:col: error: msg", the source
+ * line and a caret. False if the position is unknown. */
+bool prog_render_at(const q_program *p, uint32_t pos, const char *msg, size_t msglen, strbuf *out);
 
 /* ---------------------------------------------------------------------
  * The bytecode file (runtime/bytecode.c)

@@ -69,6 +69,9 @@ typedef struct rec_error {
                          duplicate_key, too_precise, limit;
                          also io (read error), no_memory; warnings: unknown_field */
     char message[512]; /* Vietnamese-first human message, with the value */
+    uint32_t src_pos;  /* code "eval": 1 + the source position (QUY_POS) of the rule's
+                          instruction that failed; 0 if none */
+    uint32_t src_msg;  /* then: the length of message before the " — tại file:line" naming it */
 } rec_error;
 
 typedef struct rec_reader rec_reader;

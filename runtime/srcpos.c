@@ -30,15 +30,17 @@ void srcpos_linecol(const char *text, size_t off, uint32_t *line, uint32_t *col)
 }
 
 void srcpos_render(strbuf *b, const char *path, const char *text, uint32_t start, uint32_t end, const char *level,
-                   const char *level_color, const char *msg)
+                   const char *level_color, const char *msg, size_t msglen)
 {
     const char *bold = level_color ? "\033[1m" : "", *reset = level_color ? "\033[0m" : "";
     const char *lc = level_color ? level_color : "";
     if (end < start) end = start;
     uint32_t line, col;
     srcpos_linecol(text, start, &line, &col);
-    strbuf_printf(b, "%s%s:%u:%u:%s %s%s:%s %s%s%s\n", bold, path, line, col, reset, lc, level, reset, bold, msg,
-                  reset);
+    strbuf_printf(b, "%s%s:%u:%u:%s %s%s:%s %s", bold, path, line, col, reset, lc, level, reset, bold);
+    strbuf_put(b, msg, msglen);
+    strbuf_puts(b, reset);
+    strbuf_putc(b, '\n');
 
     /* The source line holding the span's start (no strlen: the text may
      * hold a NUL inside the span). */

@@ -30,12 +30,13 @@ void srcpos_advance(const char *s, size_t n, uint32_t *line, uint32_t *col);
  * the text may hold a NUL before it). */
 void srcpos_linecol(const char *text, size_t off, uint32_t *line, uint32_t *col);
 
-/* Write a located message: "path:line:col: level: msg", the source line
+/* Write a located message: "path:line:col: level: msg" (msglen bytes of
+ * msg), the source line
  * holding byte `start`, and a caret under it with a `~` for each further
  * character of [start, end) on that line. `text` must hold the span (it may
  * hold NUL bytes before `end`, shown as spaces); `level_color` is an ANSI
  * colour for the level, NULL for plain text. */
 void srcpos_render(strbuf *b, const char *path, const char *text, uint32_t start, uint32_t end, const char *level,
-                   const char *level_color, const char *msg);
+                   const char *level_color, const char *msg, size_t msglen);
 
 #endif /* QUY_SRCPOS_H */

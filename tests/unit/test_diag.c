@@ -51,6 +51,30 @@ static void test_linecol_counts_characters(void **state)
     assert_int_equal(c, 1);
 }
 
+/* One convention for every position (srcpos.h): the reader's incremental
+ * count, the run-time error's and the diagnostic's agree, in characters. */
+static void test_srcpos_one_convention(void **state)
+{
+    (void)state;
+    const char *line = "  chia \"Điều 12\": htxsnv when a / b > 1";
+    uint32_t off = (uint32_t)(strchr(line, '/') - line); /* byte 35 (0-based) */
+    uint32_t l = 7, c = 1;
+    srcpos_advance(line, off, &l, &c); /* as the JSON reader counts from a line start */
+    assert_int_equal(l, 7);
+    assert_int_equal(c, 33);
+    srcpos_linecol(line, off, &l, &c);
+    assert_int_equal(l, 1);
+    assert_int_equal(c, 33);
+    strbuf b = {0};
+    srcpos_render(&b, "rt.quy", line, off, off + 1, "error", NULL, "chia cho 0xyz", 10);
+    char *t = strbuf_take(&b);
+    assert_non_null(t);
+    assert_string_equal(t, "rt.quy:1:33: error: chia cho 0\n"
+                           "    1 |   chia \"Điều 12\": htxsnv when a / b > 1\n"
+                           "      |                                 ^\n");
+    free(t);
+}
+
 static void test_print_format(void **state)
 {
     (void)state;
@@ -141,6 +165,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_linecol_counts_characters),
+        cmocka_unit_test(test_srcpos_one_convention),
         cmocka_unit_test(test_print_format),
         cmocka_unit_test(test_print_levels_tabs_and_edges),
         cmocka_unit_test(test_error_cap),
