@@ -20,6 +20,65 @@ const char *const ast_kind_name[AST__COUNT] = {
 };
 
 /* =====================================================================
+ * Out of memory: the catches of this thread (ast.h)
+ * =================================================================== */
+
+static _Thread_local ast_catch *catch_top;
+static _Thread_local const char *bail_why;
+
+void ast_catch_push(ast_catch *c)
+{
+    c->prev = catch_top;
+    catch_top = c;
+}
+
+const char *ast_bail_why(void) { return bail_why ? bail_why : "out of memory"; }
+
+void ast_catch_pop(ast_catch *c) { catch_top = c->prev; }
+
+_Noreturn void ast_bail(const char *why)
+{
+    ast_catch *c = catch_top;
+    bail_why = why;
+    if (c) {
+        catch_top = c->prev;
+        longjmp(c->jb, 1);
+    }
+    /* Unreachable from the library: every entry point into the parser and
+     * the checker (parse_file, sema_run) sets a catch. */
+    fprintf(stderr, "quy: %s outside a compilation\n", why);
+    abort();
+}
+
+void *ast_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) ast_bail("out of memory");
+    return p;
+}
+
+void *ast_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) ast_bail("out of memory");
+    return p;
+}
+
+void *ast_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) ast_bail("out of memory");
+    return q;
+}
+
+char *ast_xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    if (!d) ast_bail("out of memory");
+    return d;
+}
+
+/* =====================================================================
  * Arena: a list of chunks, bump-allocated
  * =================================================================== */
 
@@ -37,22 +96,7 @@ struct ast_arena {
     arena_chunk *head; /* newest chunk, the one allocated from */
 };
 
-static void *arena_xmalloc(size_t n)
-{
-    void *p = malloc(n);
-    if (!p) {
-        fputs("quy: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
-ast_arena *ast_arena_new(void)
-{
-    ast_arena *a = arena_xmalloc(sizeof *a);
-    a->head = NULL;
-    return a;
-}
+ast_arena *ast_arena_new(void) { return calloc(1, sizeof(ast_arena)); }
 
 void ast_arena_free(ast_arena *a)
 {
@@ -74,7 +118,7 @@ void *ast_alloc(ast_arena *a, size_t size)
     arena_chunk *c = a->head;
     if (!c || c->size - c->used < size) {
         size_t cap = size > ARENA_CHUNK ? size : ARENA_CHUNK;
-        c = arena_xmalloc(sizeof *c + cap);
+        c = ast_xmalloc(sizeof *c + cap);
         c->prev = a->head;
         c->size = cap;
         c->used = 0;

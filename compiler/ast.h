@@ -10,6 +10,7 @@
 #ifndef QUY_AST_H
 #define QUY_AST_H
 
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -255,10 +256,45 @@ typedef struct ast_arena ast_arena;
 
 ast_arena *ast_arena_new(void);
 void ast_arena_free(ast_arena *a);
-void *ast_alloc(ast_arena *a, size_t size);          /* zeroed, aligned, never NULL (aborts on OOM) */
+void *ast_alloc(ast_arena *a, size_t size);          /* zeroed, aligned, never NULL (ast_bail on OOM) */
 ast_str ast_strdup(ast_arena *a, const char *s, size_t len);
 ast_node *ast_new(ast_arena *a, ast_kind kind, q_span span);
 /* Append `item` to the list starting at *head (keeps source order). */
 void ast_append(ast_node **head, ast_node *item);
+
+/* ---------------------------------------------------------------------
+ * Out of memory while compiling
+ *
+ * The compiler's allocations (the arena, the checker's vectors, the
+ * program builder) do not hand NULL to their callers: on failure they call
+ * ast_bail(why), which jumps back to the innermost catch — parse_file and
+ * sema_run set one — and that entry point frees what it holds and returns
+ * failure with `why` as a diagnostic. Nothing aborts:
+ *
+ *     ast_catch c;
+ *     ast_catch_push(&c);
+ *     if (setjmp(c.jb) == 0) { ...work... } else { ...free, report ast_bail_why()... }
+ *     ast_catch_pop(&c);
+ *
+ * The function holding the catch changes none of its own locals between
+ * the two (C leaves them indeterminate after the jump): what the work
+ * builds lives in the heap or in the caller's frame.
+ * ------------------------------------------------------------------- */
+typedef struct ast_catch {
+    jmp_buf jb;
+    struct ast_catch *prev; /* the enclosing catch (per thread) */
+} ast_catch;
+
+void ast_catch_push(ast_catch *c);
+void ast_catch_pop(ast_catch *c);
+_Noreturn void ast_bail(const char *why);
+/* What the last ast_bail of this thread was given ("out of memory", a
+ * limit), for the catch to report. */
+const char *ast_bail_why(void);
+/* malloc, calloc, realloc and strdup that ast_bail("out of memory"). */
+void *ast_xmalloc(size_t n);
+void *ast_xcalloc(size_t n, size_t size);
+void *ast_xrealloc(void *p, size_t n);
+char *ast_xstrdup(const char *s);
 
 #endif /* QUY_AST_H */

@@ -7,22 +7,20 @@
 #include <string.h>
 
 #include "sema.h"
+#include "vec.h"
 
-static void *cg_grow(void *ptr, uint32_t *cap, uint64_t need, size_t elem)
+/* Room for `need` elements, the new ones zeroed (runtime/vec.h); out of
+ * memory, or a table past its u32 count, jumps to sema_run's catch. */
+static void cg_grow(void **arr, size_t *cap, uint64_t need, size_t elem)
 {
-    if (need <= *cap) return ptr;
-    if (need > UINT32_MAX - 1) abort(); /* a table's count is a u32: cannot be written */
-    uint64_t nc = *cap ? *cap : 16;
-    while (nc < need) nc *= 2;
-    if (nc > UINT32_MAX) nc = UINT32_MAX;
-    void *np = realloc(ptr, (size_t)nc * elem);
-    if (!np) abort(); /* compile-time data: out of memory is fatal */
-    memset((char *)np + (size_t)*cap * elem, 0, (size_t)(nc - *cap) * elem);
-    *cap = (uint32_t)nc;
-    return np;
+    if (need <= *cap) return;
+    if (need > UINT32_MAX - 1) ast_bail("a table of the compiled program would hold more than 4294967294 entries");
+    size_t old = *cap;
+    if (vec_reserve_(arr, cap, (size_t)need, elem) != 0) ast_bail("out of memory");
+    memset((char *)*arr + old * elem, 0, (*cap - old) * elem);
 }
 
-#define GROW(arr, cap, n) ((arr) = cg_grow((arr), &(cap), (n), sizeof *(arr)))
+#define GROW(arr, cap, n) cg_grow((void **)&(arr), &(cap), (n), sizeof *(arr))
 
 /* cg_add_ARR for every table of QUY_PROGRAM_TABLES: k more zeroed elements
  * in the table and its parallel arrays (grown memory is zeroed; `extra`
@@ -46,8 +44,7 @@ QUY_PROGRAM_TABLES(CG_ADD, CG_ADD, CG_NOP)
 void cg_init(cg_builder *b)
 {
     memset(b, 0, sizeof *b);
-    b->p = calloc(1, sizeof *b->p);
-    if (!b->p) abort();
+    b->p = ast_xcalloc(1, sizeof *b->p);
     cg_str(b, "", 0); /* id 0 = "" */
 }
 
@@ -56,7 +53,7 @@ uint32_t cg_str(cg_builder *b, const char *s, size_t len)
     q_program *p = b->p;
     uint32_t *id = strset_get(&b->strs, s, len);
     if (id) return *id;
-    if (strset_add(&b->strs, s, len, p->nstr, NULL) < 0) abort(); /* compile-time data: out of memory is fatal */
+    if (strset_add(&b->strs, s, len, p->nstr, NULL) < 0) ast_bail("out of memory");
     *cg_new_str_off(b) = p->blob_len;
     char *d = cg_add_blob(b, (uint32_t)len + 1);
     if (len) memcpy(d, s, len);

@@ -153,13 +153,11 @@ static uint32_t cg_rule_flag(sema *S, ast_node *r)
 static void kind_field_names(sema *S, const q_kind *qk)
 {
     cg_builder *b = &S->b;
+    S->kf = ast_xcalloc(qk->nfields, sizeof *S->kf);
     S->nkf = qk->nfields;
-    S->kf = calloc(S->nkf ? S->nkf : 1, sizeof *S->kf);
-    if (!S->kf) abort();
     for (uint32_t i = 0; i < qk->nfields; i++) {
         const q_field *f = &b->p->fields[qk->first_field + i];
-        S->kf[i] = (s_kfield){strdup(prog_str(b->p, f->name)), f->slot, f->type, f->flags};
-        if (!S->kf[i].name) abort();
+        S->kf[i] = (s_kfield){ast_xstrdup(prog_str(b->p, f->name)), f->slot, f->type, f->flags};
     }
 }
 
@@ -303,8 +301,7 @@ void cg_lower_kind(sema *S, s_record *rec, s_rate *R)
     if (!R) return;
 
     /* lets (typed once, in order; each sees the ones before it) */
-    S->lets = calloc(R->nitems ? R->nitems : 1, sizeof *S->lets);
-    if (!S->lets) abort();
+    S->lets = ast_xcalloc(R->nitems, sizeof *S->lets);
     for (size_t i = 0; i < R->nitems; i++) {
         ast_node *it = R->items[i].node;
         if (it->kind != AST_D_LET) continue;
@@ -321,8 +318,7 @@ void cg_lower_kind(sema *S, s_record *rec, s_rate *R)
     b->p->kinds[k].entry = cg_here(b);
     b->p->kinds[k].first_rule = b->p->nrules;
     sema_adjust_steps(S, rec->name, false);
-    uint32_t *decides = calloc(R->nrules ? R->nrules : 1, sizeof *decides);
-    if (!decides) abort();
+    uint32_t *decides = ast_xcalloc(R->nrules, sizeof *decides);
     bool always = false;
     for (size_t ri = 0; ri < R->nrules; ri++) decides[ri] = cg_rule_item(S, R, ri, &always);
     b->p->kinds[k].nrules = b->p->nrules - b->p->kinds[k].first_rule;

@@ -30,11 +30,21 @@ compiler *compiler_new(const char *const *search, size_t nsearch)
 {
     compiler *c = calloc(1, sizeof *c);
     if (!c) return NULL;
-    c->search = calloc(nsearch ? nsearch : 1, sizeof *c->search);
-    for (size_t i = 0; i < nsearch; i++) c->search[c->nsearch++] = strdup(search[i]);
     diag_init(&c->diags);
-    c->arena = ast_arena_new();
     c->specialise = true;
+    c->search = calloc(nsearch ? nsearch : 1, sizeof *c->search);
+    c->arena = ast_arena_new();
+    if (!c->search || !c->arena) {
+        compiler_free(c);
+        return NULL;
+    }
+    for (size_t i = 0; i < nsearch; i++) {
+        if (!(c->search[c->nsearch] = strdup(search[i]))) {
+            compiler_free(c);
+            return NULL;
+        }
+        c->nsearch++;
+    }
     return c;
 }
 

@@ -17,8 +17,7 @@ static void sema_diag(sema *S, diag_level level, q_span sp, const char *fmt, va_
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap2);
     va_end(ap2);
-    char *msg = malloc(n > 0 ? (size_t)n + 1 : 1);
-    if (!msg) abort();
+    char *msg = ast_xmalloc(n > 0 ? (size_t)n + 1 : 1);
     vsnprintf(msg, n > 0 ? (size_t)n + 1 : 1, fmt, ap);
     const char *path = S->files[S->file].path;
     bool seen = false;
@@ -56,8 +55,7 @@ uint32_t sema_span_text(sema *S, q_span sp)
     uint32_t a = sp.start, e = sp.end;
     while (e > a && (src[e - 1] == ' ' || src[e - 1] == '\n' || src[e - 1] == '\t' || src[e - 1] == '\r')) e--;
     /* collapse runs of whitespace so multi-line conditions read as one line */
-    char *buf = malloc(e - a + 1);
-    if (!buf) abort();
+    char *buf = ast_xmalloc(e - a + 1);
     size_t n = 0;
     bool space = false;
     for (uint32_t i = a; i < e; i++) {
@@ -153,71 +151,105 @@ static void sema_table_limits(sema *S)
                      prog_str(p, p->kinds[k].name), p->kinds[k].nfields);
 }
 
-q_program *sema_run(sema_file *files, size_t nfiles, diag_list *d)
+/* The lowering state of one kind (cg_lower_kind). */
+static void sema_release_kind(sema *S)
 {
-    sema S;
-    memset(&S, 0, sizeof S);
-    S.files = files;
-    S.nfiles = nfiles;
-    S.d = d;
-    S.gap_flag = QUY_NONE;
-    cg_init(&S.b);
-    size_t errors0 = d->nerrors;
+    for (size_t j = 0; j < S->nkf; j++) free((char *)S->kf[j].name);
+    free(S->kf);
+    S->kf = NULL;
+    S->nkf = 0;
+    free(S->lets);
+    S->lets = NULL;
+}
+
+/* The phases, in order (sema_int.h). */
+static void sema_body(sema *S)
+{
+    sema_file *files = S->files;
+    size_t nfiles = S->nfiles;
+    cg_init(&S->b);
 
     /* identity and sources: the leaf names the program */
     sema_file *leaf = &files[nfiles - 1];
     ast_node *h = leaf->ast.header;
     for (size_t i = 0; i < nfiles; i++) {
-        cg_source(&S.b, files[i].path, files[i].src, files[i].len);
-        cg_layer(&S.b, cg_cstr(&S.b, files[i].layer));
+        cg_source(&S->b, files[i].path, files[i].src, files[i].len);
+        cg_layer(&S->b, cg_cstr(&S->b, files[i].layer));
     }
     if (h) {
-        S.b.p->name = str_of(&S, h->u.ruleset.name);
-        S.b.p->version = str_of(&S, h->u.ruleset.version);
-        S.b.p->title = str_of(&S, h->u.ruleset.title);
-        S.b.p->source = str_of(&S, h->u.ruleset.source);
+        S->b.p->name = str_of(S, h->u.ruleset.name);
+        S->b.p->version = str_of(S, h->u.ruleset.version);
+        S->b.p->title = str_of(S, h->u.ruleset.title);
+        S->b.p->source = str_of(S, h->u.ruleset.source);
     }
 
-    sema_file_limits(&S);
-    sema_types(&S);
-    sema_hooks(&S);
-    sema_collect_records(&S);
-    sema_collect_rates(&S);
-    sema_collect_quotas(&S);
-    sema_check_caps(&S);
-    for (size_t i = 0; i < S.nrates; i++) {
-        s_record *rec = sema_find_record(&S, S.rates[i].kind, strlen(S.rates[i].kind));
+    sema_file_limits(S);
+    sema_types(S);
+    sema_hooks(S);
+    sema_collect_records(S);
+    sema_collect_rates(S);
+    sema_collect_quotas(S);
+    sema_check_caps(S);
+    for (size_t i = 0; i < S->nrates; i++) {
+        s_record *rec = sema_find_record(S, S->rates[i].kind, strlen(S->rates[i].kind));
         if (!rec) continue;
-        cg_lower_kind(&S, rec, &S.rates[i]);
-        for (size_t j = 0; j < S.nkf; j++) free((char *)S.kf[j].name);
-        free(S.kf);
-        S.kf = NULL;
-        free(S.lets);
-        S.lets = NULL;
+        cg_lower_kind(S, rec, &S->rates[i]);
+        sema_release_kind(S);
     }
-    sema_quotas(&S);
-    sema_check_adjusts(&S);
-    sema_table_limits(&S);
+    sema_quotas(S);
+    sema_check_adjusts(S);
+    sema_table_limits(S);
+}
 
-    for (size_t i = 0; i < S.nrates; i++) {
-        for (size_t j = 0; j < S.rates[i].nrules; j++) {
-            s_also *a = S.rates[i].rules[j].also;
+/* What the checker holds, freed after a success, errors or out of memory
+ * alike (every vector is whole at any point: it grows or stays). */
+static void sema_release(sema *S)
+{
+    sema_release_kind(S);
+    for (size_t i = 0; i < S->nrates; i++) {
+        for (size_t j = 0; j < S->rates[i].nrules; j++) {
+            s_also *a = S->rates[i].rules[j].also;
             while (a) {
                 s_also *nx = a->next;
                 free(a);
                 a = nx;
             }
         }
-        free(S.rates[i].rules);
-        free(S.rates[i].items);
+        free(S->rates[i].rules);
+        free(S->rates[i].items);
     }
-    free(S.rates);
-    free(S.records);
-    free(S.amends);
-    free(S.types);
-    if (d->nerrors != errors0) {
-        cg_abandon(&S.b);
+    free(S->rates);
+    free(S->records);
+    free(S->amends);
+    free(S->types);
+}
+
+q_program *sema_run(sema_file *files, size_t nfiles, diag_list *d)
+{
+    const char *leaf = files[nfiles - 1].path;
+    sema *S = calloc(1, sizeof *S);
+    if (!S) {
+        diag_add(d, DIAG_ERROR, leaf, NULL, (q_span){0, 0}, "out of memory while checking the ruleset");
         return NULL;
     }
-    return cg_finish(&S.b);
+    S->files = files;
+    S->nfiles = nfiles;
+    S->d = d;
+    S->gap_flag = QUY_NONE;
+    size_t errors0 = d->nerrors;
+    ast_catch c;
+    ast_catch_push(&c);
+    if (setjmp(c.jb) == 0)
+        sema_body(S);
+    else
+        diag_add(d, DIAG_ERROR, leaf, NULL, (q_span){0, 0}, "%s while checking the ruleset", ast_bail_why());
+    ast_catch_pop(&c);
+    sema_release(S);
+    q_program *p = NULL;
+    if (d->nerrors != errors0)
+        cg_abandon(&S->b);
+    else
+        p = cg_finish(&S->b);
+    free(S);
+    return p;
 }

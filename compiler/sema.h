@@ -39,7 +39,7 @@ typedef enum sema_res {
 typedef struct cg_builder {
     q_program *p;
     strset strs; /* interned strings -> string id */
-#define CG_CAP(arr, ...) uint32_t cap_##arr;
+#define CG_CAP(arr, ...) size_t cap_##arr;
     QUY_PROGRAM_TABLES(CG_CAP, CG_CAP, CG_CAP)
 #undef CG_CAP
 } cg_builder;

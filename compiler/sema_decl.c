@@ -567,8 +567,7 @@ static void amend_also(sema *S, s_rate *R, ast_node *it, uint32_t fi)
     for (size_t i = 0; i < R->nrules; i++) {
         ast_node *n = R->rules[i].node;
         if (n->u.rule.otherwise || sema_outcome_of(&n->u.rule.outcome) != o) continue;
-        s_also *a = calloc(1, sizeof *a);
-        if (!a) abort();
+        s_also *a = ast_xcalloc(1, sizeof *a);
         a->node = it;
         a->file = fi;
         s_also **tail = &R->rules[i].also;

@@ -52,8 +52,7 @@ static char *read_hook_file(sema *S, const ast_str *file, size_t *len, char *why
         return NULL;
     }
     size_t cap = 4096, got = 0, r;
-    char *buf = malloc(cap);
-    if (!buf) abort();
+    char *buf = ast_xmalloc(cap);
     while ((r = fread(buf + got, 1, cap - got - 1, fp)) > 0) {
         got += r;
         if (got + 1 == cap) {
@@ -64,8 +63,7 @@ static char *read_hook_file(sema *S, const ast_str *file, size_t *len, char *why
                 free(path);
                 return NULL;
             }
-            buf = realloc(buf, cap *= 2);
-            if (!buf) abort();
+            buf = ast_xrealloc(buf, cap *= 2);
         }
     }
     fclose(fp);

@@ -33,6 +33,7 @@
 
 #include "sema.h"
 
+#include "../runtime/vec.h"
 #include "../runtime/vm.h"
 
 #define TY_ERR UINT32_MAX        /* an error was reported: don't cascade */
@@ -127,13 +128,11 @@ typedef struct sema {
     size_t nquotas;
 } sema;
 
-#define GROWV(arr, n, cap)                                           \
-    do {                                                             \
-        if ((n) >= (cap)) {                                          \
-            (cap) = (cap) ? (cap) * 2 : 8;                           \
-            (arr) = realloc((arr), (cap) * sizeof *(arr));           \
-            if (!(arr)) abort();                                     \
-        }                                                            \
+/* Room for one more element of a vector (runtime/vec.h); out of memory
+ * jumps to sema_run's catch (ast_bail). */
+#define GROWV(arr, n, cap)                                              \
+    do {                                                                \
+        if (VEC_RESERVE(arr, n, cap, 1) != 0) ast_bail("out of memory"); \
     } while (0)
 
 /* A growable list of indices (instruction addresses to patch, field slots). */

@@ -1587,14 +1587,27 @@ bool parse_file(ast_arena *arena, diag_list *d, const char *path, const char *sr
         diag_add(d, DIAG_ERROR, path, src, sp, "file too large (%zu bytes)", len);
         return false;
     }
-    parse_state *p = ast_alloc(arena, sizeof *p);
-    p->arena = arena;
-    p->d = d;
-    p->path = path;
-    p->src = src;
-    p->len = len;
-    p->file = out;
-    lex_init(&p->lex, arena, d, path, src, len);
-    parse_parse(p);
+    /* Out of memory in the arena: an error, the nodes stay in the arena
+     * (freed with it); bison's own stack, if it had grown, is lost. */
+    ast_catch c;
+    ast_catch_push(&c);
+    if (setjmp(c.jb) == 0) {
+        parse_state *p = ast_alloc(arena, sizeof *p);
+        p->arena = arena;
+        p->d = d;
+        p->path = path;
+        p->src = src;
+        p->len = len;
+        p->file = out;
+        lex_init(&p->lex, arena, d, path, src, len);
+        parse_parse(p);
+    } else {
+        memset(out, 0, sizeof *out);
+        out->path = path;
+        out->src = src;
+        out->len = len;
+        diag_add(d, DIAG_ERROR, path, NULL, (q_span){0, 0}, "%s while parsing", ast_bail_why());
+    }
+    ast_catch_pop(&c);
     return d->nerrors == before;
 }

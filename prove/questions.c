@@ -35,8 +35,7 @@ static char *dupf(const char *fmt, ...)
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    char *s = malloc((size_t)(n < 0 ? 0 : n) + 1);
-    if (!s) abort();
+    char *s = ast_xmalloc((size_t)(n < 0 ? 0 : n) + 1);
     vsnprintf(s, (size_t)n + 1, fmt, ap2);
     va_end(ap2);
     return s;
@@ -49,21 +48,16 @@ static void note(prove_report *r, char *s)
             free(s);
             return;
         }
-    if (r->nnotes == r->capnotes) {
-        r->capnotes = r->capnotes ? 2 * r->capnotes : 8;
-        r->notes = realloc(r->notes, r->capnotes * sizeof *r->notes);
-        if (!r->notes) abort();
+    if (VEC_RESERVE(r->notes, r->nnotes, r->capnotes, 1) != 0) {
+        free(s);
+        ast_bail("out of memory");
     }
     r->notes[r->nnotes++] = s;
 }
 
 static prove_finding *add(prove_report *r, uint8_t what, uint32_t kind)
 {
-    if (r->nf == r->capf) {
-        r->capf = r->capf ? 2 * r->capf : 16;
-        r->f = realloc(r->f, r->capf * sizeof *r->f);
-        if (!r->f) abort();
-    }
+    if (VEC_RESERVE(r->f, r->nf, r->capf, 1) != 0) ast_bail("out of memory");
     prove_finding *f = &r->f[r->nf++];
     memset(f, 0, sizeof *f);
     f->what = what;
@@ -382,18 +376,42 @@ static void one_kind(ask *q, prove_question qq, const q_program *a, const q_prog
     q->a = q->b = NULL;
 }
 
+/* Each kind of `a`. Out of memory anywhere below (ast_bail) ends the run
+ * with an error; what the kind being encoded held is lost, the rest is
+ * freed by the caller. */
+static void every_kind(ask *q, prove_question qq, const q_program *a, const q_program *b)
+{
+    prove_report *out = q->r;
+    ast_catch oom;
+    ast_catch_push(&oom);
+    if (setjmp(oom.jb) == 0) {
+        note(out, dupf("batch steps (roll-ups, caps, quotas) are not part of v1: the answers are about the tier "
+                       "each record's own rules give (eligible_tier)"));
+        for (uint32_t k = 0; k < a->nkinds && !out->error; k++) {
+            if (a->kinds[k].entry == QUY_NONE) continue;
+            one_kind(q, qq, a, (qq == PQ_REFINES || qq == PQ_EQUIV) ? b : NULL, k);
+        }
+    } else {
+        out->status = PROVE_ERROR;
+        free(out->error);
+        out->error = strdup(ast_bail_why()); /* NULL if even that fails: the caller says "the prover failed" */
+    }
+    ast_catch_pop(&oom);
+}
+
 prove_status prove_run(prove_question qq, const q_program *a, const q_program *b, const prove_opts *o,
                        prove_report *out)
 {
     memset(out, 0, sizeof *out);
     out->q = qq;
     if (!a || ((qq == PQ_REFINES || qq == PQ_EQUIV) && !b)) {
-        fail(out, PROVE_ERROR, dupf("this question needs %s", a ? "two rulesets" : "a ruleset"));
+        fail(out, PROVE_ERROR, strdup(a ? "this question needs two rulesets" : "this question needs a ruleset"));
         return out->status;
     }
     sym_ctx c;
     if (!sym_init(&c)) {
-        fail(out, PROVE_ERROR, dupf("the Z3 solver could not be started"));
+        out->status = PROVE_ERROR;
+        out->error = strdup("the Z3 solver could not be started");
         return out->status;
     }
     ask q = {.c = &c, .o = o, .r = out};
@@ -406,15 +424,10 @@ prove_status prove_run(prove_question qq, const q_program *a, const q_program *b
         Z3_solver_set_params(c.z, q.s, prm);
         Z3_params_dec_ref(c.z, prm);
     }
-    note(out, dupf("batch steps (roll-ups, caps, quotas) are not part of v1: the answers are about the tier each "
-                   "record's own rules give (eligible_tier)"));
-    for (uint32_t k = 0; k < a->nkinds && !out->error; k++) {
-        if (a->kinds[k].entry == QUY_NONE) continue;
-        one_kind(&q, qq, a, (qq == PQ_REFINES || qq == PQ_EQUIV) ? b : NULL, k);
-    }
+    every_kind(&q, qq, a, b);
     Z3_solver_dec_ref(c.z, q.s);
     sym_free(&c);
-    if (out->error) return out->status;
+    if (out->status == PROVE_ERROR || out->error) return out->status;
     bool found = false;
     for (size_t i = 0; i < out->nf; i++) {
         if (out->f[i].what == PF_TRANSITION && out->f[i].from == out->f[i].to) continue;

@@ -125,15 +125,11 @@ void sym_free(sym_ctx *c)
     memset(c, 0, sizeof *c);
 }
 
-#define GROW(arr, n, cap)                                                        \
-    do {                                                                         \
-        if ((n) == (cap)) {                                                      \
-            size_t nc_ = (cap) ? 2 * (cap) : 16;                                 \
-            void *np_ = realloc((arr), nc_ * sizeof *(arr));                     \
-            if (!np_) { fputs("quy prove: out of memory\n", stderr); abort(); } \
-            (arr) = np_;                                                         \
-            (cap) = nc_;                                                         \
-        }                                                                        \
+/* Room for one more element (runtime/vec.h); out of memory jumps to
+ * prove_run's catch (ast_bail), which reports it as the prover's error. */
+#define GROW(arr, n, cap)                                                   \
+    do {                                                                    \
+        if (VEC_RESERVE(arr, n, cap, 1) != 0) ast_bail("out of memory"); \
     } while (0)
 
 static void dom_add(sym_ctx *c, Z3_ast t)
@@ -148,8 +144,7 @@ static uint32_t str_id(sym_ctx *c, const char *s, size_t len)
     for (size_t i = 0; i < c->nstrs; i++)
         if (strlen(c->strs[i]) == len && memcmp(c->strs[i], s, len) == 0) return (uint32_t)i;
     GROW(c->strs, c->nstrs, c->capstrs);
-    char *cp = malloc(len + 1);
-    if (!cp) abort();
+    char *cp = ast_xmalloc(len + 1);
     memcpy(cp, s, len);
     cp[len] = 0;
     c->strs[c->nstrs] = cp;
@@ -210,17 +205,15 @@ static bool same_members(const q_program *p, const q_type *t, const sym_var *v)
 
 static char **member_names(const q_program *p, const q_type *t)
 {
-    char **names = calloc(t->count ? t->count : 1, sizeof *names);
-    if (!names) abort();
-    for (uint32_t m = 0; m < t->count; m++) names[m] = strdup(prog_str(p, p->members[t->first + m].name));
+    char **names = ast_xcalloc(t->count, sizeof *names);
+    for (uint32_t m = 0; m < t->count; m++) names[m] = ast_xstrdup(prog_str(p, p->members[t->first + m].name));
     return names;
 }
 
 static sym_var *var_new(sym_ctx *c, const char *key, uint8_t tk)
 {
-    sym_var *v = calloc(1, sizeof *v);
-    if (!v) abort();
-    v->key = strdup(key);
+    sym_var *v = ast_xcalloc(1, sizeof *v);
+    v->key = ast_xstrdup(key);
     v->tk = tk;
     GROW(c->vars, c->nvars, c->capvars);
     c->vars[c->nvars++] = v;
@@ -285,8 +278,8 @@ static sym_var *field_var(sym_ctx *c, const q_program *p, const q_field *f, cons
     bool always = elem || !(f->flags & (QF_OPTIONAL | QF_BATCH));
     if (!always) v->present = mk_var(c, key, "?", c->boolean);
     if (t->kind == QT_ENUM || t->kind == QT_SCALE) {
-        v->ncnt = t->count;
         v->members = member_names(p, t);
+        v->ncnt = t->count;
     }
     if (period && t->kind == QT_STRING) {
         period_var(c, v, key);
@@ -300,10 +293,9 @@ static sym_var *field_var(sym_ctx *c, const q_program *p, const q_field *f, cons
     if (t->elem >= p->ntypes) return failf(c, "field %s: bad element type", key), NULL;
     const q_type *et = &p->types[t->elem];
     if ((et->kind == QT_ENUM || et->kind == QT_SCALE) && !bounded) {
+        v->members = member_names(p, et); /* then its count: var_free reads them together */
         v->ncnt = et->count;
-        v->members = member_names(p, et);
-        v->cnt = calloc(et->count ? et->count : 1, sizeof *v->cnt);
-        if (!v->cnt) abort();
+        v->cnt = ast_xcalloc(et->count, sizeof *v->cnt);
         Z3_ast sum = sym_num(c, 0, 1);
         for (uint32_t m = 0; m < et->count; m++) {
             char sfx[300];
@@ -317,11 +309,10 @@ static sym_var *field_var(sym_ctx *c, const q_program *p, const q_field *f, cons
     /* any other list: bounded */
     v->len = int_var(c, key, "#len", 0, PROVE_LIST_BOUND);
     if (et->kind == QT_STRUCT) {
+        v->subnames = ast_xcalloc(et->count, sizeof *v->subnames);
         v->nsub = et->count;
-        v->subnames = calloc(et->count ? et->count : 1, sizeof *v->subnames);
-        v->elem = calloc((size_t)PROVE_LIST_BOUND * (et->count ? et->count : 1), sizeof *v->elem);
-        if (!v->subnames || !v->elem) abort();
-        for (uint32_t j = 0; j < et->count; j++) v->subnames[j] = strdup(prog_str(p, p->fields[et->first + j].name));
+        v->elem = ast_xcalloc((size_t)PROVE_LIST_BOUND * (et->count ? et->count : 1), sizeof *v->elem);
+        for (uint32_t j = 0; j < et->count; j++) v->subnames[j] = ast_xstrdup(prog_str(p, p->fields[et->first + j].name));
         for (int i = 0; i < PROVE_LIST_BOUND; i++) {
             char pre[420];
             snprintf(pre, sizeof pre, "%s[%d]", key, i);
@@ -333,8 +324,7 @@ static sym_var *field_var(sym_ctx *c, const q_program *p, const q_field *f, cons
         }
     } else {
         v->nsub = 0;
-        v->elem = calloc(PROVE_LIST_BOUND, sizeof *v->elem);
-        if (!v->elem) abort();
+        v->elem = ast_xcalloc(PROVE_LIST_BOUND, sizeof *v->elem);
         q_field ef = {.name = f->name, .type = t->elem};
         for (int i = 0; i < PROVE_LIST_BOUND; i++) {
             char pre[420];
@@ -554,7 +544,7 @@ static bool exec_loop(run *R, uint32_t pc, st *cur, uint32_t *resume)
     uint32_t n = enum_list ? lv->ncnt : PROVE_LIST_BOUND;
     if (enum_list && qk == QK_RUN) { /* order matters: run the kind again with this list bounded */
         free(c->retry_key);
-        c->retry_key = strdup(lv->key);
+        c->retry_key = ast_xstrdup(lv->key);
         c->retry_period = false;
         return failf(c, "'longest run' over %s: the list must be bounded", lv->key);
     }
@@ -715,10 +705,7 @@ static bool step(run *R, uint32_t pc, st *cur, st **pend, uint32_t *next, st *fi
 #define SEND(target, state)                                                    \
     do {                                                                       \
         if ((target) <= pc || (target) >= p->ncode) return failf(c, "jump at %u goes back", pc); \
-        if (!pend[target]) {                                                   \
-            pend[target] = calloc(1, sizeof(st));                              \
-            if (!pend[target]) abort();                                        \
-        }                                                                      \
+        if (!pend[target]) pend[target] = ast_xcalloc(1, sizeof(st));          \
         if (!merge_into(R, pend[target], (state))) return false;               \
     } while (0)
     sv *top = cur->sp ? &cur->s[cur->sp - 1] : NULL;
@@ -908,7 +895,7 @@ static bool step(run *R, uint32_t pc, st *cur, st **pend, uint32_t *next, st *fi
         if (!v) return false;
         if (!v->year) { /* run the kind again with this string read as a period */
             free(c->retry_key);
-            c->retry_key = strdup(v->key);
+            c->retry_key = ast_xstrdup(v->key);
             c->retry_period = true;
             return failf(c, "%s is read as a rating period", v->key);
         }
@@ -940,8 +927,7 @@ static bool step(run *R, uint32_t pc, st *cur, st **pend, uint32_t *next, st *fi
 static bool exec(run *R, uint32_t start, uint32_t stop, st *cur, st *at_stop)
 {
     const q_program *p = R->p;
-    st **pend = calloc(p->ncode + 1, sizeof *pend);
-    if (!pend) abort();
+    st **pend = ast_xcalloc(p->ncode + 1, sizeof *pend);
     bool ok = true;
     uint32_t pc = start;
     memset(at_stop, 0, sizeof *at_stop);
@@ -1006,13 +992,12 @@ bool sym_kind_run(sym_ctx *c, const q_program *p, uint32_t k, sym_kind *out)
     const q_kind *kd = &p->kinds[k];
     const char *kname = prog_str(p, kd->name);
     Z3_ast F = Z3_mk_false(c->z);
-    out->slot = calloc(kd->nfields ? kd->nfields : 1, sizeof *out->slot);
-    out->decide = calloc(p->nrules + 1, sizeof *out->decide);
-    out->reach = calloc(p->nrules + 1, sizeof *out->reach);
-    out->cfail = calloc(p->nclauses + 1, sizeof *out->cfail);
-    out->cseen = calloc(p->nclauses + 1, sizeof *out->cseen);
-    out->flag = calloc(p->nflagdefs + 1, sizeof *out->flag);
-    if (!out->slot || !out->decide || !out->reach || !out->cfail || !out->cseen || !out->flag) abort();
+    out->slot = ast_xcalloc(kd->nfields, sizeof *out->slot);
+    out->decide = ast_xcalloc(p->nrules + 1, sizeof *out->decide);
+    out->reach = ast_xcalloc(p->nrules + 1, sizeof *out->reach);
+    out->cfail = ast_xcalloc(p->nclauses + 1, sizeof *out->cfail);
+    out->cseen = ast_xcalloc(p->nclauses + 1, sizeof *out->cseen);
+    out->flag = ast_xcalloc(p->nflagdefs + 1, sizeof *out->flag);
     for (uint32_t i = 0; i < p->nrules; i++) out->decide[i] = out->reach[i] = F;
     for (uint32_t i = 0; i < p->nclauses; i++) out->cfail[i] = out->cseen[i] = F;
     for (uint32_t i = 0; i < p->nflagdefs; i++) out->flag[i] = F;

@@ -25,6 +25,8 @@
 #include <z3.h>
 
 #include "prove.h"
+#include "../compiler/ast.h" /* ast_bail, ast_x*: out of memory ends prove_run with an error */
+#include "../runtime/vec.h"
 
 /* One solver variable set, shared by name between programs. */
 typedef struct sym_var {

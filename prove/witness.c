@@ -189,16 +189,16 @@ char *wit_json(wit *w, Z3_model m, const sym_kind *a, const sym_kind *b, unsigne
     strbuf_puts(&out, ",\"kind\":");
     strbuf_json(&out, prog_str(a->p, a->p->kinds[a->k].name));
     size_t cap = a->p->kinds[a->k].nfields + (b ? b->p->kinds[b->k].nfields : 0) + 1;
-    const sym_var **done = calloc(cap, sizeof *done);
-    if (!done) abort();
+    const sym_var **done = ast_xcalloc(cap, sizeof *done);
     size_t ndone = 0;
     w->failed = w->not_decimal = false;
     put_fields(w, &out, a, m, done, &ndone);
     if (b) put_fields(w, &out, b, m, done, &ndone);
     free(done);
     strbuf_put(&out, "}", 1);
-    if (out.failed) w->failed = true;
-    return strbuf_take(&out);
+    char *json = strbuf_take(&out);
+    if (!json) ast_bail("out of memory"); /* to prove_run's catch */
+    return json;
 }
 
 /* Rate the witness with the VM: its outcome and deciding rule, or false
@@ -206,8 +206,7 @@ char *wit_json(wit *w, Z3_model m, const sym_kind *a, const sym_kind *b, unsigne
 bool wit_rate(const q_program *p, const char *json, uint8_t *outcome, uint32_t *rule, char *why, size_t whysize)
 {
     size_t len = strlen(json);
-    char *line = malloc(len + 2);
-    if (!line) abort();
+    char *line = ast_xmalloc(len + 2);
     memcpy(line, json, len);
     line[len] = '\n';
     line[len + 1] = 0;
@@ -220,8 +219,8 @@ bool wit_rate(const q_program *p, const char *json, uint8_t *outcome, uint32_t *
     rec_reader *r = rec_reader_open(p, in, "witness", REC_JSONL);
     hook_session *hs = hook_session_new(p, NULL); /* hooks the witness's rules call */
     if (r) rec_reader_set_hooks(r, hs);
-    bool ok = false;
-    if (r && hs) {
+    bool ok = false, oom = !r || !hs;
+    if (!oom) {
         q_record *rec = NULL;
         rec_error e;
         memset(&e, 0, sizeof e);
@@ -236,15 +235,16 @@ bool wit_rate(const q_program *p, const char *json, uint8_t *outcome, uint32_t *
             } else {
                 snprintf(why, whysize, "the VM stopped: %s", vm_error_message[vr]);
             }
+        } else if (strcmp(e.code, "no_memory") == 0) {
+            oom = true;
         } else {
             snprintf(why, whysize, "the record reader rejected it: %s %s: %s", e.code, e.field, e.message);
         }
-    } else {
-        snprintf(why, whysize, "could not open a record reader");
     }
     rec_reader_free(r);
     hook_session_free(hs);
     fclose(in);
     free(line);
+    if (oom) ast_bail("out of memory"); /* an error of the run, not a mismatch */
     return ok;
 }

@@ -677,7 +677,7 @@ bool rec_fill(rec_reader *r)
         size_t ncap = r->cap ? r->cap * 2 : 65536;
         char *nb = realloc(r->buf, ncap + 1);
         if (!nb) {
-            r->eof = true;
+            r->eof = r->nomem = true;
             return false;
         }
         r->buf = nb;
@@ -727,7 +727,7 @@ long rec_next_line(rec_reader *r, const char **s)
         scanned = r->end - r->start;
         if (scanned > r->lim.max_line) break;
         if (!rec_fill(r)) {
-            if (r->end > r->start) {
+            if (r->end > r->start && !r->nomem) {
                 size_t len = r->end - r->start;
                 *s = r->buf + r->start;
                 r->start = r->end;
@@ -784,6 +784,12 @@ static void sniff(rec_reader *r)
 
 int rec_io_error(rec_reader *r, rec_error *err)
 {
+    if (r->nomem && !r->io_reported) {
+        r->io_reported = true;
+        r->done = true;
+        rec_begin(r, r->line);
+        return rec_fail(r, err, "no_memory", "", "hết bộ nhớ khi đọc dữ liệu vào; phần còn lại không được đọc (out of memory reading the input)");
+    }
     if (r->in && ferror(r->in) && !r->io_reported) {
         r->io_reported = true;
         r->done = true;

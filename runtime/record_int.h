@@ -47,6 +47,7 @@ struct rec_reader {
     size_t cap, start, end;
     bool eof;          /* fread reached the end (or failed) */
     bool io_reported;  /* a read error was reported */
+    bool nomem;        /* the input buffer could not grow: the rest is not read (an error, not the end) */
     bool sniffed;      /* BOM and leading white space skipped, format known */
     bool done;         /* no more records */
     uint32_t line;     /* physical lines consumed so far */
