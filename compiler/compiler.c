@@ -95,30 +95,32 @@ char *compiler_resolve(const compiler *c, const char *name)
     return NULL;
 }
 
-static char *read_file(const char *path, size_t *len, char *why, size_t whysize)
+char *compiler_read_file(const char *path, size_t max, size_t *len, int *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(why, whysize, "%s", strerror(errno));
+        *err = errno;
         return NULL;
     }
-    size_t cap = 1 << 14, n = 0;
+    size_t cap = 1 << 14, n = 0, got;
     char *buf = malloc(cap);
-    size_t got;
+    *err = buf ? 0 : ENOMEM;
     while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
         n += got;
-        if (n + 1 == cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-            }
-            buf = nb;
+        if (n + 1 < cap) continue;
+        if (max && cap >= max) {
+            *err = EFBIG;
+            break;
         }
+        char *nb = realloc(buf, cap *= 2);
+        if (!nb) *err = ENOMEM;
+        if (!nb) break;
+        buf = nb;
     }
+    if (!*err && ferror(f)) *err = EIO;
     fclose(f);
-    if (!buf) {
-        snprintf(why, whysize, "out of memory");
+    if (*err) {
+        free(buf);
         return NULL;
     }
     buf[n] = 0;
@@ -171,11 +173,12 @@ static bool load_chain(compiler *c, const char *name, const char *from_path, con
         free(path);
         return false;
     }
-    char why[256];
     size_t len;
-    char *src = read_file(path, &len, why, sizeof why);
+    int err;
+    char *src = compiler_read_file(path, 0, &len, &err);
     if (!src) {
-        diag_add(&c->diags, DIAG_ERROR, path, "", (q_span){0, 0}, "cannot read: %s", why);
+        diag_add(&c->diags, DIAG_ERROR, path, "", (q_span){0, 0}, "cannot read: %s",
+                 err == ENOMEM ? "out of memory" : strerror(err));
         free(path);
         return false;
     }

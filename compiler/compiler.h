@@ -24,6 +24,11 @@
 typedef struct compiler compiler;
 
 compiler *compiler_new(const char *const *search, size_t nsearch);
+
+/* The whole file at `path`, NUL-terminated (malloc'd; *len bytes before
+ * the NUL), for a ruleset and a hook's Lua file. NULL with *err an errno
+ * value: fopen's, EIO, ENOMEM, or EFBIG past `max` bytes (0: no limit). */
+char *compiler_read_file(const char *path, size_t max, size_t *len, int *err);
 void compiler_free(compiler *c);
 
 /* Compile and verify. NULL if any error was reported (warnings don't

@@ -9,6 +9,7 @@
 #include "sema_int.h"
 
 #include "../runtime/hook.h"
+#include "compiler.h"
 #include "hook_files.h"
 
 /* ---------------------------------------------------------------------
@@ -45,31 +46,17 @@ static char *read_hook_file(sema *S, const ast_str *file, size_t *len, char *why
     }
     char *path = hook_file_find(S->files, S->file, f, why, whysize);
     if (!path) return NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        snprintf(why, whysize, "cannot read %s: %s", path, strerror(errno));
+    int err;
+    char *buf = compiler_read_file(path, 16u << 20, len, &err);
+    if (!buf && err == ENOMEM) {
         free(path);
-        return NULL;
+        ast_bail("out of memory");
     }
-    size_t cap = 4096, got = 0, r;
-    char *buf = ast_xmalloc(cap);
-    while ((r = fread(buf + got, 1, cap - got - 1, fp)) > 0) {
-        got += r;
-        if (got + 1 == cap) {
-            if (cap >= (16u << 20)) {
-                snprintf(why, whysize, "%s is larger than 16 MiB", path);
-                fclose(fp);
-                free(buf);
-                free(path);
-                return NULL;
-            }
-            buf = ast_xrealloc(buf, cap *= 2);
-        }
-    }
-    fclose(fp);
+    if (!buf && err == EFBIG)
+        snprintf(why, whysize, "%s is larger than 16 MiB", path);
+    else if (!buf)
+        snprintf(why, whysize, "cannot read %s: %s", path, strerror(err));
     free(path);
-    buf[got] = 0;
-    *len = got;
     return buf;
 }
 
