@@ -15,78 +15,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "rec_fixture.h"
-#include "record.h"
-
-/* ---------------------------------------------------------------------
- * Harness: read a whole input, keep copies of the good records, the
- * errors and the warnings.
- * ------------------------------------------------------------------- */
-
-typedef struct run {
-    q_program *p;
-    q_record *recs[32];
-    int nrecs;
-    rec_error errs[32];
-    int nerrs;
-    rec_error warns[32];
-    int nwarns;
-} run;
-
-static void on_warn(void *ctx, const rec_error *w)
-{
-    run *r = ctx;
-    if (r->nwarns < 32) r->warns[r->nwarns++] = *w;
-}
-
-static void read_all(run *out, const char *text, rec_format fmt)
-{
-    FILE *f = fmemopen((void *)(uintptr_t)text, strlen(text), "r");
-    assert_non_null(f);
-    rec_reader *rd = rec_reader_open(out->p, f, "input.x", fmt);
-    assert_non_null(rd);
-    rec_reader_on_warning(rd, on_warn, out);
-    for (int guard = 0; guard < 100; guard++) {
-        q_record *rec = NULL;
-        rec_error err;
-        memset(&err, 0, sizeof err);
-        int rc = rec_reader_next(rd, &rec, &err);
-        if (rc == 0) break;
-        if (rc == 1) {
-            assert_true(out->nrecs < 32);
-            out->recs[out->nrecs++] = rec_copy(out->p, rec);
-        } else {
-            assert_int_equal(rc, -1);
-            assert_true(out->nerrs < 32);
-            out->errs[out->nerrs++] = err;
-        }
-    }
-    rec_reader_free(rd);
-    fclose(f);
-}
-
-static int setup(void **state)
-{
-    run *r = calloc(1, sizeof *r);
-    r->p = fx_program();
-    *state = r;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    run *r = *state;
-    for (int i = 0; i < r->nrecs; i++) rec_free(r->recs[i]);
-    fx_free(r->p);
-    free(r);
-    return 0;
-}
-
-static void assert_q(q_val v, int64_t n, int64_t d)
-{
-    assert_int_equal(v.n, n);
-    assert_int_equal(v.d, d);
-}
+#include "rec_harness.h"
 
 static const char *str_of(q_val v) { return (const char *)(intptr_t)v.n; }
 
@@ -151,7 +80,7 @@ static char *override(const char *text)
 static void read_over(run *out, const char *text, rec_format fmt)
 {
     char *t = override(text);
-    read_all(out, t, fmt);
+    read_more(out, t, fmt);
     free(t);
 }
 
