@@ -12,19 +12,7 @@
 #include "hook.h"
 
 /* Write a Lua file beside the ruleset (removed by the teardown). */
-static inline void lua_file(qfx *fx, const char *name, const char *src)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", fx->dir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(src, 1, strlen(src), f), strlen(src));
-    assert_int_equal(fclose(f), 0);
-    for (size_t i = 0; i < fx->nfiles; i++)
-        if (strcmp(fx->files[i], name) == 0) return;
-    assert_true(fx->nfiles < QFX_MAX_FILES);
-    fx->files[fx->nfiles++] = strdup(name);
-}
+static inline void lua_file(qfx *fx, const char *name, const char *src) { qfx_write(fx, name, src); }
 
 /* A member record with a count, a grade list and an optional percent. */
 #define HDR                                                                  \

@@ -132,21 +132,27 @@ static inline int qfx_teardown(void **state)
     return 0;
 }
 
-/* Write `src` to DIR/NAME.quy. */
-static inline void qfx_file(qfx *fx, const char *name, const char *src)
+/* Write `src` to DIR/FNAME (removed by the teardown). */
+static inline void qfx_write(qfx *fx, const char *fname, const char *src)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s.quy", fx->dir, name);
+    snprintf(path, sizeof path, "%s/%s", fx->dir, fname);
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(src, 1, strlen(src), f), strlen(src));
     assert_int_equal(fclose(f), 0);
+    for (size_t i = 0; i < fx->nfiles; i++)
+        if (strcmp(fx->files[i], fname) == 0) return;
+    assert_true(fx->nfiles < QFX_MAX_FILES);
+    fx->files[fx->nfiles++] = strdup(fname);
+}
+
+/* Write `src` to DIR/NAME.quy. */
+static inline void qfx_file(qfx *fx, const char *name, const char *src)
+{
     char fn[256];
     snprintf(fn, sizeof fn, "%s.quy", name);
-    for (size_t i = 0; i < fx->nfiles; i++)
-        if (strcmp(fx->files[i], fn) == 0) return;
-    assert_true(fx->nfiles < QFX_MAX_FILES);
-    fx->files[fx->nfiles++] = strdup(fn);
+    qfx_write(fx, fn, src);
 }
 
 /* Compile ruleset NAME from the temporary directory. The previous
