@@ -106,11 +106,8 @@ static void sema_cap(sema *S, ast_node *c, uint32_t k)
 void sema_kind_batch(sema *S, s_record *rec, uint32_t k)
 {
     uint32_t saved = S->file;
-    for (size_t fi = 0; fi < S->nfiles; fi++) {
-        S->file = (uint32_t)fi;
-        for (ast_node *c = S->files[fi].ast.decls; c; c = c->next)
-            if (c->kind == AST_D_CAP && names_kind(S, rec, &c->u.cap.kind)) sema_cap(S, c, k);
-    }
+    SEMA_EACH_DECL(S, fi, c)
+        if (c->kind == AST_D_CAP && names_kind(S, rec, &c->u.cap.kind)) sema_cap(S, c, k);
     for (size_t qi = 0; qi < S->nquotas; qi++) {
         S->file = S->quotas[qi].file;
         uint32_t j = 0;
@@ -145,41 +142,38 @@ void sema_kind_batch(sema *S, s_record *rec, uint32_t k)
  * is an error (a variant changes the parent's quota explicitly). */
 void sema_collect_quotas(sema *S)
 {
-    for (size_t fi = 0; fi < S->nfiles; fi++) {
-        S->file = (uint32_t)fi;
-        for (ast_node *dcl = S->files[fi].ast.decls; dcl; dcl = dcl->next) {
-            if (dcl->kind != AST_D_QUOTA) continue;
-            size_t at = S->nquotas;
-            for (size_t i = 0; i < S->nquotas; i++) {
-                ast_node *o = S->quotas[i].node;
-                if (o->u.quota.tier.len != dcl->u.quota.tier.len ||
-                    memcmp(o->u.quota.tier.s, dcl->u.quota.tier.s, o->u.quota.tier.len) != 0)
-                    continue;
-                if (!dcl->u.quota.replace || S->quotas[i].file == fi)
-                    sema_err(S, dcl->u.quota.tier_span, "%s '%s' already has a quota on '%s'%s", S->quotas[i].file == fi ? "this ruleset" : "ruleset",
-                        S->files[S->quotas[i].file].layer, o->u.quota.tier.s,
-                        S->quotas[i].file == fi ? "" : ": write 'replace quota …' to change it");
-                at = i;
-            }
-            if (at == S->nquotas) {
-                if (dcl->u.quota.replace) {
-                    sema_err(S, dcl->span, "'replace quota': no earlier ruleset of the chain has a quota on '%s'",
-                        dcl->u.quota.tier.s);
-                    continue;
-                }
-                if (S->nquotas == sizeof S->quotas / sizeof S->quotas[0]) {
-                    sema_err(S, dcl->span, "too many quotas: a ruleset chain has at most %zu",
-                             sizeof S->quotas / sizeof S->quotas[0]);
-                    continue;
-                }
-                S->nquotas++;
-            }
-            S->quotas[at] = (s_item){dcl, (uint32_t)fi};
-            if (S->quotas[0].node->u.quota.per.len != dcl->u.quota.per.len ||
-                memcmp(S->quotas[0].node->u.quota.per.s, dcl->u.quota.per.s, dcl->u.quota.per.len) != 0)
-                sema_err(S, dcl->u.quota.per_span, "every quota of a ruleset groups by the same field ('%s')",
-                    S->quotas[0].node->u.quota.per.s);
+    SEMA_EACH_DECL(S, fi, dcl) {
+        if (dcl->kind != AST_D_QUOTA) continue;
+        size_t at = S->nquotas;
+        for (size_t i = 0; i < S->nquotas; i++) {
+            ast_node *o = S->quotas[i].node;
+            if (o->u.quota.tier.len != dcl->u.quota.tier.len ||
+                memcmp(o->u.quota.tier.s, dcl->u.quota.tier.s, o->u.quota.tier.len) != 0)
+                continue;
+            if (!dcl->u.quota.replace || S->quotas[i].file == fi)
+                sema_err(S, dcl->u.quota.tier_span, "%s '%s' already has a quota on '%s'%s", S->quotas[i].file == fi ? "this ruleset" : "ruleset",
+                    S->files[S->quotas[i].file].layer, o->u.quota.tier.s,
+                    S->quotas[i].file == fi ? "" : ": write 'replace quota …' to change it");
+            at = i;
         }
+        if (at == S->nquotas) {
+            if (dcl->u.quota.replace) {
+                sema_err(S, dcl->span, "'replace quota': no earlier ruleset of the chain has a quota on '%s'",
+                    dcl->u.quota.tier.s);
+                continue;
+            }
+            if (S->nquotas == sizeof S->quotas / sizeof S->quotas[0]) {
+                sema_err(S, dcl->span, "too many quotas: a ruleset chain has at most %zu",
+                         sizeof S->quotas / sizeof S->quotas[0]);
+                continue;
+            }
+            S->nquotas++;
+        }
+        S->quotas[at] = (s_item){dcl, (uint32_t)fi};
+        if (S->quotas[0].node->u.quota.per.len != dcl->u.quota.per.len ||
+            memcmp(S->quotas[0].node->u.quota.per.s, dcl->u.quota.per.s, dcl->u.quota.per.len) != 0)
+            sema_err(S, dcl->u.quota.per_span, "every quota of a ruleset groups by the same field ('%s')",
+                S->quotas[0].node->u.quota.per.s);
     }
 }
 
@@ -246,17 +240,14 @@ void sema_quotas(sema *S)
 /* Caps naming a record that is not declared (or not rated). */
 void sema_check_caps(sema *S)
 {
-    for (size_t fi = 0; fi < S->nfiles; fi++) {
-        S->file = (uint32_t)fi;
-        for (ast_node *c = S->files[fi].ast.decls; c; c = c->next) {
-            if (c->kind != AST_D_CAP) continue;
-            if (!sema_find_record(S, c->u.cap.kind.s, c->u.cap.kind.len)) {
-                sema_cands cd = {0};
-                char dym[SEMA_SUGGEST_SIZE];
-                sema_record_cands(S, &cd);
-                sema_err(S, c->u.cap.kind_span, "cap on unknown record '%s'%s", c->u.cap.kind.s,
-                         sema_suggest(&cd, c->u.cap.kind.s, " (did you mean '", "'?)", dym, sizeof dym));
-            }
+    SEMA_EACH_DECL(S, fi, c) {
+        if (c->kind != AST_D_CAP) continue;
+        if (!sema_find_record(S, c->u.cap.kind.s, c->u.cap.kind.len)) {
+            sema_cands cd = {0};
+            char dym[SEMA_SUGGEST_SIZE];
+            sema_record_cands(S, &cd);
+            sema_err(S, c->u.cap.kind_span, "cap on unknown record '%s'%s", c->u.cap.kind.s,
+                     sema_suggest(&cd, c->u.cap.kind.s, " (did you mean '", "'?)", dym, sizeof dym));
         }
     }
 }

@@ -139,27 +139,24 @@ void sema_types(sema *S)
 
     /* declared scales and enums first (structs may use them), then structs */
     for (int pass = 0; pass < 2; pass++) {
-        for (size_t fi = 0; fi < S->nfiles; fi++) {
-            S->file = (uint32_t)fi;
-            for (ast_node *dcl = S->files[fi].ast.decls; dcl; dcl = dcl->next) {
-                bool scalar = dcl->kind == AST_D_SCALE || dcl->kind == AST_D_ENUM;
-                if ((pass == 0) != scalar || (!scalar && dcl->kind != AST_D_STRUCT)) continue;
-                const ast_str *nm = &dcl->u.decl.name;
-                if (find_type(S, nm->s, nm->len) != TY_ERR) {
-                    sema_err(S, dcl->u.decl.name_span, "type '%s' is already declared", nm->s);
-                    continue;
-                }
-                q_type t = {.kind = dcl->kind == AST_D_SCALE ? QT_SCALE
-                                    : dcl->kind == AST_D_ENUM ? QT_ENUM
-                                                              : QT_STRUCT};
-                t.name = str_of(S, *nm);
-                t.label = str_of(S, dcl->u.decl.label);
-                if (scalar)
-                    t.count = sema_enum_members(S, dcl->u.decl.items, &t.first);
-                else
-                    sema_struct_fields(S, dcl->u.decl.items, &t.first, &t.count);
-                add_type_name(S, nm->s, cg_type(&S->b, t), (uint32_t)fi);
+        SEMA_EACH_DECL(S, fi, dcl) {
+            bool scalar = dcl->kind == AST_D_SCALE || dcl->kind == AST_D_ENUM;
+            if ((pass == 0) != scalar || (!scalar && dcl->kind != AST_D_STRUCT)) continue;
+            const ast_str *nm = &dcl->u.decl.name;
+            if (find_type(S, nm->s, nm->len) != TY_ERR) {
+                sema_err(S, dcl->u.decl.name_span, "type '%s' is already declared", nm->s);
+                continue;
             }
+            q_type t = {.kind = dcl->kind == AST_D_SCALE ? QT_SCALE
+                                : dcl->kind == AST_D_ENUM ? QT_ENUM
+                                                          : QT_STRUCT};
+            t.name = str_of(S, *nm);
+            t.label = str_of(S, dcl->u.decl.label);
+            if (scalar)
+                t.count = sema_enum_members(S, dcl->u.decl.items, &t.first);
+            else
+                sema_struct_fields(S, dcl->u.decl.items, &t.first, &t.count);
+            add_type_name(S, nm->s, cg_type(&S->b, t), (uint32_t)fi);
         }
     }
 }
@@ -205,33 +202,30 @@ static void unknown_record(sema *S, q_span sp, const char *prefix, const ast_str
 
 void sema_collect_records(sema *S)
 {
-    for (size_t fi = 0; fi < S->nfiles; fi++) {
-        S->file = (uint32_t)fi;
-        for (ast_node *dcl = S->files[fi].ast.decls; dcl; dcl = dcl->next) {
-            if (dcl->kind != AST_D_RECORD) continue;
-            if (dcl->u.decl.amend) {
-                /* `amend record R`: R must come from a layer below */
-                s_record *r = sema_find_record(S, dcl->u.decl.name.s, dcl->u.decl.name.len);
-                if (!r)
-                    unknown_record(S, dcl->u.decl.name_span, "amend record: ", &dcl->u.decl.name);
-                else if (r->file == fi)
-                    sema_err(S, dcl->u.decl.name_span,
-                        "record '%s' is declared in this ruleset: add the fields to its declaration "
-                        "('amend record' is for a record of a layer below)",
-                        dcl->u.decl.name.s);
-                else {
-                    GROWV(S->amends, S->namends, S->capamends);
-                    S->amends[S->namends++] = (s_item){dcl, (uint32_t)fi};
-                }
-                continue;
+    SEMA_EACH_DECL(S, fi, dcl) {
+        if (dcl->kind != AST_D_RECORD) continue;
+        if (dcl->u.decl.amend) {
+            /* `amend record R`: R must come from a layer below */
+            s_record *r = sema_find_record(S, dcl->u.decl.name.s, dcl->u.decl.name.len);
+            if (!r)
+                unknown_record(S, dcl->u.decl.name_span, "amend record: ", &dcl->u.decl.name);
+            else if (r->file == fi)
+                sema_err(S, dcl->u.decl.name_span,
+                    "record '%s' is declared in this ruleset: add the fields to its declaration "
+                    "('amend record' is for a record of a layer below)",
+                    dcl->u.decl.name.s);
+            else {
+                GROWV(S->amends, S->namends, S->capamends);
+                S->amends[S->namends++] = (s_item){dcl, (uint32_t)fi};
             }
-            if (sema_find_record(S, dcl->u.decl.name.s, dcl->u.decl.name.len)) {
-                sema_err(S, dcl->u.decl.name_span, "record '%s' is already declared", dcl->u.decl.name.s);
-                continue;
-            }
-            GROWV(S->records, S->nrecords, S->caprecords);
-            S->records[S->nrecords++] = (s_record){dcl->u.decl.name.s, dcl, (uint32_t)fi, -1};
+            continue;
         }
+        if (sema_find_record(S, dcl->u.decl.name.s, dcl->u.decl.name.len)) {
+            sema_err(S, dcl->u.decl.name_span, "record '%s' is already declared", dcl->u.decl.name.s);
+            continue;
+        }
+        GROWV(S->records, S->nrecords, S->caprecords);
+        S->records[S->nrecords++] = (s_record){dcl->u.decl.name.s, dcl, (uint32_t)fi, -1};
     }
 }
 
@@ -644,14 +638,11 @@ static void amend_block(sema *S, ast_node *dcl, const ast_str *k, q_span kspan, 
 
 void sema_collect_rates(sema *S)
 {
-    for (size_t fi = 0; fi < S->nfiles; fi++) {
-        S->file = (uint32_t)fi;
-        for (ast_node *dcl = S->files[fi].ast.decls; dcl; dcl = dcl->next) {
-            if (dcl->kind != AST_D_RATE) continue;
-            /* `rate a, b { ... }`: the block rates each kind, as if written once per kind */
-            void (*block)(sema *, ast_node *, const ast_str *, q_span, uint32_t) = dcl->u.rate.amend ? amend_block : rate_block;
-            block(S, dcl, &dcl->u.rate.kind, dcl->u.rate.kind_span, (uint32_t)fi);
-            for (ast_node *m = dcl->u.rate.more; m; m = m->next) block(S, dcl, &m->u.name.text, m->span, (uint32_t)fi);
-        }
+    SEMA_EACH_DECL(S, fi, dcl) {
+        if (dcl->kind != AST_D_RATE) continue;
+        /* `rate a, b { ... }`: the block rates each kind, as if written once per kind */
+        void (*block)(sema *, ast_node *, const ast_str *, q_span, uint32_t) = dcl->u.rate.amend ? amend_block : rate_block;
+        block(S, dcl, &dcl->u.rate.kind, dcl->u.rate.kind_span, (uint32_t)fi);
+        for (ast_node *m = dcl->u.rate.more; m; m = m->next) block(S, dcl, &m->u.name.text, m->span, (uint32_t)fi);
     }
 }

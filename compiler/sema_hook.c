@@ -87,68 +87,65 @@ static uint32_t hook_type(sema *S, ast_node *t, bool result)
  * Lua source embedded in the program. */
 void sema_hooks(sema *S)
 {
-    for (size_t fi = 0; fi < S->nfiles; fi++) {
-        S->file = (uint32_t)fi;
-        for (ast_node *dcl = S->files[fi].ast.decls; dcl; dcl = dcl->next) {
-            if (dcl->kind != AST_D_HOOK) continue;
-            const ast_str *nm = &dcl->u.hook.name;
-            size_t before = S->d->nerrors;
-            if (sema_find_hook(S, nm->s) != QUY_NONE) {
-                sema_err(S, dcl->u.hook.name_span, "hook '%s' is already declared", nm->s);
-                continue;
-            }
-            if (strcmp(nm->s, "share") == 0 || strcmp(nm->s, "present") == 0) {
-                sema_err(S, dcl->u.hook.name_span, "'%s' is a built-in function; give the hook another name", nm->s);
-                continue;
-            }
-            uint32_t ptypes[QUY_MAX_STACK];
-            uint32_t np = 0;
-            for (ast_node *pa = dcl->u.hook.params; pa; pa = pa->next) {
-                for (ast_node *o = dcl->u.hook.params; o != pa; o = o->next)
-                    if (strcmp(o->u.field.name.s, pa->u.field.name.s) == 0)
-                        sema_err(S, pa->u.field.name_span, "parameter '%s' is declared twice", pa->u.field.name.s);
-                if (np == QUY_MAX_STACK) {
-                    sema_err(S, pa->span, "a hook takes at most %d parameters", QUY_MAX_STACK);
-                    break;
-                }
-                ptypes[np++] = hook_type(S, pa->u.field.type, false);
-            }
-            uint32_t result = QUY_NONE;
-            ast_node *rt = dcl->u.hook.result;
-            bool adjustment = rt && rt->kind == AST_T_NAMED && strcmp(rt->u.type.name.s, "adjustment") == 0;
-            if (!adjustment) result = hook_type(S, rt, true);
-            char why[1024];
-            size_t len = 0;
-            char *src = S->d->nerrors == before ? read_hook_file(S, &dcl->u.hook.file, &len, why, sizeof why) : NULL;
-            if (S->d->nerrors == before) {
-                if (!src)
-                    sema_err(S, dcl->u.hook.file_span, "hook '%s': %s", nm->s, why);
-                else if (!hook_check_source(S->b.p, nm->s, dcl->u.hook.file.s, src, len, why, sizeof why))
-                    sema_err(S, dcl->u.hook.file_span, "hook '%s': %s", nm->s, why);
-            }
-            if (S->d->nerrors != before) {
-                free(src);
-                continue;
-            }
-            q_hook h = {0};
-            h.name = str_of(S, *nm);
-            h.file = str_of(S, dcl->u.hook.file);
-            h.source = cg_str(&S->b, src, len);
-            h.result = result;
-            h.first_param = S->b.p->nparams;
-            h.nparams = np;
-            h.layer = cg_cstr(&S->b, S->files[fi].layer);
-            h.pos = pos_of(S, dcl->span);
-            free(src);
-            ast_node *pa = dcl->u.hook.params;
-            for (uint32_t i = 0; i < np; i++, pa = pa->next) {
-                uint32_t pn = str_of(S, pa->u.field.name);
-                q_param *qp = cg_param(&S->b);
-                qp->name = pn;
-                qp->type = ptypes[i];
-            }
-            *cg_hook(&S->b) = h;
+    SEMA_EACH_DECL(S, fi, dcl) {
+        if (dcl->kind != AST_D_HOOK) continue;
+        const ast_str *nm = &dcl->u.hook.name;
+        size_t before = S->d->nerrors;
+        if (sema_find_hook(S, nm->s) != QUY_NONE) {
+            sema_err(S, dcl->u.hook.name_span, "hook '%s' is already declared", nm->s);
+            continue;
         }
+        if (strcmp(nm->s, "share") == 0 || strcmp(nm->s, "present") == 0) {
+            sema_err(S, dcl->u.hook.name_span, "'%s' is a built-in function; give the hook another name", nm->s);
+            continue;
+        }
+        uint32_t ptypes[QUY_MAX_STACK];
+        uint32_t np = 0;
+        for (ast_node *pa = dcl->u.hook.params; pa; pa = pa->next) {
+            for (ast_node *o = dcl->u.hook.params; o != pa; o = o->next)
+                if (strcmp(o->u.field.name.s, pa->u.field.name.s) == 0)
+                    sema_err(S, pa->u.field.name_span, "parameter '%s' is declared twice", pa->u.field.name.s);
+            if (np == QUY_MAX_STACK) {
+                sema_err(S, pa->span, "a hook takes at most %d parameters", QUY_MAX_STACK);
+                break;
+            }
+            ptypes[np++] = hook_type(S, pa->u.field.type, false);
+        }
+        uint32_t result = QUY_NONE;
+        ast_node *rt = dcl->u.hook.result;
+        bool adjustment = rt && rt->kind == AST_T_NAMED && strcmp(rt->u.type.name.s, "adjustment") == 0;
+        if (!adjustment) result = hook_type(S, rt, true);
+        char why[1024];
+        size_t len = 0;
+        char *src = S->d->nerrors == before ? read_hook_file(S, &dcl->u.hook.file, &len, why, sizeof why) : NULL;
+        if (S->d->nerrors == before) {
+            if (!src)
+                sema_err(S, dcl->u.hook.file_span, "hook '%s': %s", nm->s, why);
+            else if (!hook_check_source(S->b.p, nm->s, dcl->u.hook.file.s, src, len, why, sizeof why))
+                sema_err(S, dcl->u.hook.file_span, "hook '%s': %s", nm->s, why);
+        }
+        if (S->d->nerrors != before) {
+            free(src);
+            continue;
+        }
+        q_hook h = {0};
+        h.name = str_of(S, *nm);
+        h.file = str_of(S, dcl->u.hook.file);
+        h.source = cg_str(&S->b, src, len);
+        h.result = result;
+        h.first_param = S->b.p->nparams;
+        h.nparams = np;
+        h.layer = cg_cstr(&S->b, S->files[fi].layer);
+        h.pos = pos_of(S, dcl->span);
+        free(src);
+        ast_node *pa = dcl->u.hook.params;
+        for (uint32_t i = 0; i < np; i++, pa = pa->next) {
+            uint32_t pn = str_of(S, pa->u.field.name);
+            q_param *qp = cg_param(&S->b);
+            qp->name = pn;
+            qp->type = ptypes[i];
+        }
+        *cg_hook(&S->b) = h;
     }
 }
 
@@ -323,27 +320,24 @@ void sema_adjust_steps(sema *S, const char *kind, bool tier)
  * result can note. */
 void sema_check_adjusts(sema *S)
 {
-    for (size_t fi = 0; fi < S->nfiles; fi++) {
-        S->file = (uint32_t)fi;
-        for (ast_node *dcl = S->files[fi].ast.decls; dcl; dcl = dcl->next) {
-            if (dcl->kind != AST_D_ADJUST) continue;
-            const ast_str *k = &dcl->u.adjust.kind;
-            if (!sema_find_rate(S, k->s, k->len) || !sema_find_record(S, k->s, k->len)) {
-                sema_cands c = {0};
-                char dym[SEMA_SUGGEST_SIZE];
-                sema_rate_cands(S, &c);
-                sema_err(S, dcl->u.adjust.kind_span, "'adjust %s': no 'rate %s' to adjust%s", k->s, k->s,
-                         sema_suggest(&c, k->s, DYM_PRE, DYM_POST, dym, sizeof dym));
-                continue;
-            }
-            /* the steps of this kind up to this one, in layer order */
-            uint32_t n = 0;
-            for (size_t fj = 0; fj <= fi; fj++)
-                for (ast_node *o = S->files[fj].ast.decls; o && (fj < fi || o != dcl->next); o = o->next)
-                    n += o->kind == AST_D_ADJUST && strcmp(o->u.adjust.kind.s, k->s) == 0;
-            if (n == QUY_MAX_NOTES + 1)
-                sema_err(S, dcl->u.adjust.kind_span, "a kind has at most %d 'adjust' steps; this is the %uth for '%s'",
-                    QUY_MAX_NOTES, n, k->s);
+    SEMA_EACH_DECL(S, fi, dcl) {
+        if (dcl->kind != AST_D_ADJUST) continue;
+        const ast_str *k = &dcl->u.adjust.kind;
+        if (!sema_find_rate(S, k->s, k->len) || !sema_find_record(S, k->s, k->len)) {
+            sema_cands c = {0};
+            char dym[SEMA_SUGGEST_SIZE];
+            sema_rate_cands(S, &c);
+            sema_err(S, dcl->u.adjust.kind_span, "'adjust %s': no 'rate %s' to adjust%s", k->s, k->s,
+                     sema_suggest(&c, k->s, DYM_PRE, DYM_POST, dym, sizeof dym));
+            continue;
         }
+        /* the steps of this kind up to this one, in layer order */
+        uint32_t n = 0;
+        for (size_t fj = 0; fj <= fi; fj++)
+            for (ast_node *o = S->files[fj].ast.decls; o && (fj < fi || o != dcl->next); o = o->next)
+                n += o->kind == AST_D_ADJUST && strcmp(o->u.adjust.kind.s, k->s) == 0;
+        if (n == QUY_MAX_NOTES + 1)
+            sema_err(S, dcl->u.adjust.kind_span, "a kind has at most %d 'adjust' steps; this is the %uth for '%s'",
+                QUY_MAX_NOTES, n, k->s);
     }
 }

@@ -128,6 +128,13 @@ typedef struct sema {
     size_t nquotas;
 } sema;
 
+/* Each declaration `dcl` of the chain, root file first, in source order,
+ * with S->file set to the index `fi` of its file:
+ *     SEMA_EACH_DECL(S, fi, dcl) { if (dcl->kind != AST_D_HOOK) continue; ... } */
+#define SEMA_EACH_DECL(S, fi, dcl)                  \
+    for (size_t fi = 0; fi < (S)->nfiles; fi++)     \
+        for (ast_node *dcl = ((S)->file = (uint32_t)fi, (S)->files[fi].ast.decls); dcl; dcl = dcl->next)
+
 /* Room for one more element of a vector (runtime/vec.h); out of memory
  * jumps to sema_run's catch (ast_bail). */
 #define GROWV(arr, n, cap)                                              \
