@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <utf8proc.h>
 
+#include "../runtime/strbuf.h"
 #include "../runtime/value.h"
 #include "diag.h"
 
@@ -32,29 +33,12 @@ const char *const reg_level_label[REG__NLEVELS] = {
  * ------------------------------------------------------------------- */
 
 typedef struct reg_buf {
-    char *s;
-    size_t n, cap;
+    strbuf t;       /* the messages (runtime/strbuf.h: out of memory leaves it failed) */
     size_t nerrors;
 } reg_buf;
 
-__attribute__((format(printf, 2, 0))) static void buf_vadd(reg_buf *b, const char *fmt, va_list ap)
-{
-    va_list aq;
-    va_copy(aq, ap);
-    int need = vsnprintf(NULL, 0, fmt, aq);
-    va_end(aq);
-    if (need < 0) return;
-    if (b->n + (size_t)need + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (b->n + (size_t)need + 1 > cap) cap *= 2;
-        char *s = realloc(b->s, cap);
-        if (!s) abort();
-        b->s = s;
-        b->cap = cap;
-    }
-    vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
-    b->n += (size_t)need;
-}
+static void buf_vadd(reg_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void buf_vadd(reg_buf *b, const char *fmt, va_list ap) { strbuf_vprintf(&b->t, fmt, ap); }
 
 static void buf_add(reg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void buf_add(reg_buf *b, const char *fmt, ...)
@@ -78,12 +62,12 @@ static void bad(reg_buf *b, const char *path, const char *what, const char *fmt,
     b->nerrors++;
 }
 
+/* The messages (caller frees), "" if none; NULL when out of memory. */
 static char *buf_take(reg_buf *b)
 {
-    if (!b->s) return strdup("");
     /* no trailing newline: callers print the message as one block */
-    while (b->n && b->s[b->n - 1] == '\n') b->s[--b->n] = 0;
-    return b->s;
+    while (b->t.n && b->t.s[b->t.n - 1] == '\n') b->t.s[--b->t.n] = 0;
+    return strbuf_take(&b->t);
 }
 
 /* ---------------------------------------------------------------------
@@ -162,7 +146,7 @@ static char *get_str(reg_buf *b, const char *path, const char *what, json_t *obj
         return NULL;
     }
     char *s = strdup(json_string_value(v));
-    if (!s) abort();
+    if (!s) bad(b, path, what, "out of memory");
     return s;
 }
 
@@ -316,7 +300,12 @@ static void load_rulesets(registry *r, reg_buf *b, json_t *arr)
     json_t *o;
     char **succ = calloc(json_array_size(arr) + 1, sizeof *succ);
     bool *dates_ok = calloc(json_array_size(arr) + 1, sizeof *dates_ok);
-    if (!succ || !dates_ok) abort();
+    if (!succ || !dates_ok) {
+        free(succ);
+        free(dates_ok);
+        bad(b, path, "rulesets", "out of memory");
+        return;
+    }
     json_array_foreach(arr, i, o) {
         char what[160];
         reg_entry *E = &r->rs[r->nrs];
@@ -452,12 +441,16 @@ registry *reg_load(const char *path, char **err)
         else
             buf_add(&b, "%s: %s", path, je.text);
         if (err) *err = buf_take(&b);
-        else free(b.s);
+        else strbuf_free(&b.t);
         return NULL;
     }
     registry *r = calloc(1, sizeof *r);
-    if (!r) abort();
-    r->path = strdup(path);
+    if (!r || !(r->path = strdup(path))) {
+        free(r);
+        json_decref(root);
+        if (err) *err = strdup("out of memory");
+        return NULL;
+    }
     static const char *const keys[] = {"format", "note", "localities", "rulesets", NULL};
     if (!json_is_object(root)) {
         bad(&b, path, "top level", "must be an object with 'format', 'localities' and 'rulesets'");
@@ -474,7 +467,11 @@ registry *reg_load(const char *path, char **err)
     r->loc = calloc(json_array_size(locs) + 1, sizeof *r->loc);
     r->rs = calloc(json_array_size(rss) + 1, sizeof *r->rs);
     char **parents = calloc(json_array_size(locs) + 1, sizeof *parents);
-    if (!r->loc || !r->rs || !parents) abort();
+    if (!r->loc || !r->rs || !parents) {
+        free(parents);
+        bad(&b, path, "top level", "out of memory");
+        goto done;
+    }
     load_localities(r, &b, locs, parents);
     for (size_t k = 0; k < r->nloc; k++) free(parents[k]);
     free(parents);
@@ -483,11 +480,11 @@ done:
     json_decref(root);
     if (b.nerrors) {
         if (err) *err = buf_take(&b);
-        else free(b.s);
+        else strbuf_free(&b.t);
         reg_free(r);
         return NULL;
     }
-    free(b.s);
+    strbuf_free(&b.t);
     return r;
 }
 
@@ -543,7 +540,7 @@ int reg_find_locality(const registry *r, const char *what, char **err)
     if (!key) {
         buf_add(&b, "locality '%s' is not valid UTF-8", what);
         if (err) *err = buf_take(&b);
-        else free(b.s);
+        else strbuf_free(&b.t);
         return -1;
     }
     for (size_t i = 0; i < r->nloc; i++) {
@@ -551,17 +548,17 @@ int reg_find_locality(const registry *r, const char *what, char **err)
         if (!fold_eq(key, L->id) && !fold_eq(key, L->code) && !fold_eq(key, L->name) && !fold_eq(key, L->full_name))
             continue;
         if (found >= 0) {
-            if (!b.n) buf_add(&b, "locality '%s' is ambiguous: it names '%s'", what, r->loc[found].id);
+            if (!b.t.n) buf_add(&b, "locality '%s' is ambiguous: it names '%s'", what, r->loc[found].id);
             buf_add(&b, ", '%s'", L->id);
             continue;
         }
         found = (int)i;
     }
-    if (b.n) {
+    if (b.t.n) {
         free(key);
         buf_add(&b, " (give the id)");
         if (err) *err = buf_take(&b);
-        else free(b.s);
+        else strbuf_free(&b.t);
         return -1;
     }
     if (found >= 0) {
@@ -573,8 +570,7 @@ int reg_find_locality(const registry *r, const char *what, char **err)
     size_t cap = 3 * r->nloc + 1, n = 0;
     char **folded = calloc(cap, sizeof *folded);
     const char **orig = calloc(cap, sizeof *orig);
-    if (!folded || !orig) abort();
-    for (size_t i = 0; i < r->nloc; i++) {
+    for (size_t i = 0; folded && orig && i < r->nloc; i++) { /* out of memory: no suggestion */
         const char *names[3] = {r->loc[i].id, r->loc[i].name, r->loc[i].full_name};
         for (int j = 0; j < 3; j++) {
             char *f = names[j] ? reg_fold(names[j]) : NULL;
@@ -595,7 +591,7 @@ int reg_find_locality(const registry *r, const char *what, char **err)
     free(orig);
     free(key);
     if (err) *err = buf_take(&b);
-    else free(b.s);
+    else strbuf_free(&b.t);
     return -1;
 }
 
@@ -641,27 +637,27 @@ int reg_resolve(const registry *r, const char *locality, int64_t date, reg_choic
             else
                 buf_add(&b, "%s [%s] on %s: %s; using %s of %s [%s], the nearest locality above it with a ruleset in "
                             "force (%s; in force %s)",
-                        loc_name(asked), asked->id, day, skipped.s, hit->ruleset, loc_name(&r->loc[l]), r->loc[l].id,
+                        loc_name(asked), asked->id, day, skipped.t.s ? skipped.t.s : "", hit->ruleset, loc_name(&r->loc[l]), r->loc[l].id,
                         hit->document, v);
             if (hit->provisional)
                 buf_add(&b, "; PROVISIONAL (tạm thời): %s", hit->provisional);
-            free(skipped.s);
+            strbuf_free(&skipped.t);
             if (why) *why = buf_take(&b);
-            else free(b.s);
+            else strbuf_free(&b.t);
             return 0;
         }
         /* "cho-chu: none in force (cho-chu-2024 2024-10-25 → open)" */
-        buf_add(&skipped, "%s%s: ", skipped.n ? "; " : "", r->loc[l].id);
-        size_t mark = skipped.n;
+        buf_add(&skipped, "%s%s: ", skipped.t.n ? "; " : "", r->loc[l].id);
+        size_t mark = skipped.t.n;
         for (size_t i = 0; i < r->nrs; i++) {
             const reg_entry *e = &r->rs[i];
             if (e->locality != l) continue;
             reg_validity(r, e, v, sizeof v);
-            buf_add(&skipped, "%s%s %s", skipped.n == mark ? "none in force (" : ", ", e->ruleset, v);
+            buf_add(&skipped, "%s%s %s", skipped.t.n == mark ? "none in force (" : ", ", e->ruleset, v);
         }
-        buf_add(&skipped, "%s", skipped.n == mark ? "no ruleset registered" : ")");
+        buf_add(&skipped, "%s", skipped.t.n == mark ? "no ruleset registered" : ")");
     }
-    free(skipped.s);
+    strbuf_free(&skipped.t);
     /* none in force up the chain: the nearest in time */
     const reg_entry *best = NULL;
     int64_t bestd = INT64_MAX;
@@ -684,6 +680,6 @@ int reg_resolve(const registry *r, const char *locality, int64_t date, reg_choic
     } else
         buf_add(&b, "; no ruleset is registered for it or above it in %s", r->path);
     if (why) *why = buf_take(&b);
-    else free(b.s);
+    else strbuf_free(&b.t);
     return -1;
 }

@@ -42,23 +42,27 @@ void strbuf_puts(strbuf *b, const char *s) { strbuf_put(b, s, strlen(s)); }
 
 void strbuf_putc(strbuf *b, char c) { strbuf_put(b, &c, 1); }
 
-void strbuf_printf(strbuf *b, const char *fmt, ...)
+void strbuf_vprintf(strbuf *b, const char *fmt, va_list ap)
 {
     char small[256];
+    va_list ap2;
+    va_copy(ap2, ap);
+    int w = vsnprintf(small, sizeof small, fmt, ap);
+    if (w >= 0 && (size_t)w < sizeof small) {
+        strbuf_put(b, small, (size_t)w);
+    } else if (w >= 0 && strbuf_reserve(b, (size_t)w)) {
+        vsnprintf(b->s + b->n, (size_t)w + 1, fmt, ap2);
+        b->n += (size_t)w;
+    }
+    va_end(ap2);
+}
+
+void strbuf_printf(strbuf *b, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    int w = vsnprintf(small, sizeof small, fmt, ap);
+    strbuf_vprintf(b, fmt, ap);
     va_end(ap);
-    if (w < 0) return;
-    if ((size_t)w < sizeof small) {
-        strbuf_put(b, small, (size_t)w);
-        return;
-    }
-    if (!strbuf_reserve(b, (size_t)w)) return;
-    va_start(ap, fmt);
-    vsnprintf(b->s + b->n, (size_t)w + 1, fmt, ap);
-    va_end(ap);
-    b->n += (size_t)w;
 }
 
 void strbuf_pad(strbuf *b, size_t n)

@@ -13,6 +13,7 @@
 #ifndef QUY_STRBUF_H
 #define QUY_STRBUF_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -29,6 +30,7 @@ void strbuf_put(strbuf *b, const char *s, size_t n);
 void strbuf_puts(strbuf *b, const char *s);
 void strbuf_putc(strbuf *b, char c);
 void strbuf_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strbuf_vprintf(strbuf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* n spaces */
 void strbuf_pad(strbuf *b, size_t n);
 /* `s` as a JSON string literal, escaped as jansson's dump does ("\\",
