@@ -16,9 +16,14 @@ it runs:
     <!-- example: cwd=tests/golden/check -->   run there (default: the source tree)
     <!-- example: skip (why) -->                not run: says why (an install,
                                                 a timing, a file the reader makes)
+    <!-- example: cwd=DIR run=COMMAND -->       a block without "$" lines is an
+                                                excerpt: each of its lines, in
+                                                order, must be among what COMMAND
+                                                prints (--update leaves it alone)
 
 The commands run in a scratch copy of the folder they name, so an example
-that writes a file (quy build -o x.qbc) leaves the tree clean. The commands of
+that writes a file (quy build -o x.qbc) leaves the tree clean; the source
+tree's absolute path is left out of what they print (as seen from the tree). The commands of
 one block run in one shell, so "cd" and "$?" carry over. "build/" in a
 command (build/quy, build/tests/...), with any "../" before it, means BUILD_DIR/. Within a line,
 "..." stands for any text (the guide shortened a long line).
@@ -81,7 +86,7 @@ def matches(expected, actual):
 MARK = "@@quy-doc-example-step@@"
 
 
-def run_steps(commands, cwd, build):
+def run_steps(commands, cwd, build, source):
     """Run the block's commands in one shell (cd and $? carry over, as in a
     terminal); return each command's output lines (stdout and stderr)."""
     script = ["exec 2>&1"]
@@ -93,7 +98,11 @@ def run_steps(commands, cwd, build):
     p = subprocess.run(["bash", "-c", "\n".join(script)], cwd=cwd, env=env,
                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=TIMEOUT)
-    parts = p.stdout.decode("utf-8", "replace").split("\n" + MARK + "\n")
+    text = p.stdout.decode("utf-8", "replace")
+    # quy names the source tree's rulesets by their absolute path when the
+    # example's folder has no rulesets/ of its own: show it from the tree
+    text = text.replace(os.path.join(source, ""), "")
+    parts = text.split("\n" + MARK + "\n")
     outputs = []
     for part in parts[:len(commands)]:
         lines = part.split("\n")
@@ -127,27 +136,35 @@ def mirror(source, where, cwd):
 
 
 def check_block(doc, start, directive, body, build, source, scratch, update):
-    cwd = "."
+    cwd, run = ".", None
     if directive:
         if directive.startswith("skip"):
             return 0, 0
-        m = re.fullmatch(r"cwd=(\S+)", directive)
-        if not m:
+        m = re.fullmatch(r"(?:cwd=(\S+))?\s*(?:run=(.+))?", directive)
+        if not m or not (m.group(1) or m.group(2)):
             print(f"{doc}:{start}: unknown example directive '{directive}': "
-                  "write 'cwd=FOLDER' or 'skip (why)'")
+                  "write 'cwd=FOLDER', 'run=COMMAND', both, or 'skip (why)'")
             return 1, 1
-        cwd = m.group(1)
+        cwd, run = m.group(1) or ".", m.group(2)
+    steps, current = [], None
+    if run:
+        # an excerpt: each line of the block, in order, among the command's output
+        update = None
+        excerpt = ["..."]
+        for line in body:
+            excerpt += [line, "..."]
+        steps.append((run, excerpt))
+    else:
+        for line in body:
+            if line.startswith("$ "):
+                current = (line[2:], [])
+                steps.append(current)
+            elif current:
+                current[1].append(line)
     where = os.path.join(scratch, f"b{start}")
     mirror(source, where, cwd)
     failed = count = 0
-    steps, current = [], None
-    for line in body:
-        if line.startswith("$ "):
-            current = (line[2:], [])
-            steps.append(current)
-        elif current:
-            current[1].append(line)
-    outputs = run_steps([c for c, _ in steps], os.path.join(where, cwd), build)
+    outputs = run_steps([c for c, _ in steps], os.path.join(where, cwd), build, source)
     for (command, expected), actual in zip(steps, outputs):
         count += 1
         if not matches(expected, actual):
@@ -162,6 +179,13 @@ def check_block(doc, start, directive, body, build, source, scratch, update):
                 print("    " + l)
     shutil.rmtree(where)
     return count, failed
+
+
+def is_example(directive, body):
+    """A "$ command" block, or an excerpt block with a run= directive."""
+    if directive and re.search(r"(^|\s)run=", directive):
+        return bool(body)
+    return bool(body) and body[0].startswith("$ ")
 
 
 def rewrite(path, updates):
@@ -195,7 +219,7 @@ def main():
         for doc in docs:
             updates = [] if update else None
             for start, directive, body in blocks(os.path.join(source, doc)):
-                if not body or not body[0].startswith("$ "):
+                if not is_example(directive, body):
                     continue
                 c, f = check_block(doc, start, directive, body, build, source, scratch, updates)
                 total, failed = total + c, failed + f
