@@ -224,6 +224,12 @@ static void sema_release(sema *S)
     free(S->types);
 }
 
+/* Out of memory (or a limit) jumped out of the phases. */
+static void sema_report_bail(diag_list *d, const char *leaf)
+{
+    diag_add(d, DIAG_ERROR, leaf, NULL, (q_span){0, 0}, "%s while checking the ruleset", ast_bail_why());
+}
+
 q_program *sema_run(sema_file *files, size_t nfiles, diag_list *d)
 {
     const char *leaf = files[nfiles - 1].path;
@@ -242,7 +248,7 @@ q_program *sema_run(sema_file *files, size_t nfiles, diag_list *d)
     if (setjmp(c.jb) == 0)
         sema_body(S);
     else
-        diag_add(d, DIAG_ERROR, leaf, NULL, (q_span){0, 0}, "%s while checking the ruleset", ast_bail_why());
+        sema_report_bail(d, leaf);
     ast_catch_pop(&c);
     sema_release(S);
     q_program *p = NULL;

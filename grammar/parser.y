@@ -1575,6 +1575,16 @@ const char *parse_token_name(int token)
     return yysymbol_name(YYTRANSLATE(token));
 }
 
+/* Out of memory jumped out of the parser: the file is empty, with an error. */
+static void parse_report_bail(diag_list *d, const char *path, const char *src, size_t len, ast_file *out)
+{
+    memset(out, 0, sizeof *out);
+    out->path = path;
+    out->src = src;
+    out->len = len;
+    diag_add(d, DIAG_ERROR, path, NULL, (q_span){0, 0}, "%s while parsing", ast_bail_why());
+}
+
 bool parse_file(ast_arena *arena, diag_list *d, const char *path, const char *src, size_t len, ast_file *out)
 {
     memset(out, 0, sizeof *out);
@@ -1602,11 +1612,7 @@ bool parse_file(ast_arena *arena, diag_list *d, const char *path, const char *sr
         lex_init(&p->lex, arena, d, path, src, len);
         parse_parse(p);
     } else {
-        memset(out, 0, sizeof *out);
-        out->path = path;
-        out->src = src;
-        out->len = len;
-        diag_add(d, DIAG_ERROR, path, NULL, (q_span){0, 0}, "%s while parsing", ast_bail_why());
+        parse_report_bail(d, path, src, len, out);
     }
     ast_catch_pop(&c);
     return d->nerrors == before;
