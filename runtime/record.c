@@ -716,7 +716,7 @@ long rec_next_line(rec_reader *r, const char **s)
     size_t scanned = 0;
     if (!skip_rest(r)) return -1;
     for (;;) {
-        const char *nl = memchr(r->buf + r->start + scanned, '\n', r->end - r->start - scanned);
+        const char *nl = r->buf ? memchr(r->buf + r->start + scanned, '\n', r->end - r->start - scanned) : NULL;
         if (nl) {
             size_t len = (size_t)(nl - (r->buf + r->start)) + 1;
             if (len - 1 > r->lim.max_line) break;

@@ -37,7 +37,10 @@ void *__wrap_calloc(size_t n, size_t size);
 void *__wrap_realloc(void *p, size_t n);
 
 const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:compile_every_failure\nleak:test_compile_central\nleak:test_compile_with_errors\nleak:test_prove\n"; }
+__attribute__((visibility("default"))) const char *__lsan_default_suppressions(void)
+{
+    return "leak:compile_every_failure\nleak:test_compile_central\nleak:test_compile_with_errors\nleak:test_prove\n";
+}
 
 static unsigned long fail_at; /* 0: never */
 static unsigned long count;
