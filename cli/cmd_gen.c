@@ -1,14 +1,12 @@
 /*
  * cmd_gen.c — `quy gen --ruleset X --count N --seed S [-o FILE]`: the
- * options, then the records of the boundary generator (gen/gen.h, in the
- * library) written one line at a time.
+ * options, then the records of the library's boundary generator (quy_gen_*
+ * in quy.h) written one line at a time.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../gen/gen.h"
-#include "../runtime/strbuf.h"
 #include "cli.h"
 
 static void usage(void)
@@ -18,7 +16,7 @@ static void usage(void)
 }
 
 /* Write `count` records to out_path (or stdout). */
-static int write_records(gen *g, unsigned long long count, const char *out_path)
+static int write_records(quy_gen *g, unsigned long long count, const char *out_path)
 {
     FILE *out = stdout;
     if (out_path && strcmp(out_path, "-") && !(out = fopen(out_path, "w"))) {
@@ -26,19 +24,18 @@ static int write_records(gen *g, unsigned long long count, const char *out_path)
         return EXIT_IO;
     }
     int rc = EXIT_OK;
-    strbuf sb = {0};
     for (unsigned long long i = 0; rc == EXIT_OK && i < count; i++) {
-        strbuf_reset(&sb);
-        int r = gen_next(g, &sb);
-        if (r != 0) {
-            fprintf(stderr, "quy gen: %s\n", gen_error(g));
-            rc = r > 0 ? EXIT_RULESET : EXIT_IO;
-        } else if (fwrite(sb.s, 1, sb.n, out) != sb.n) {
+        const char *line;
+        size_t n;
+        quy_status st = quy_gen_next(g, &line, &n);
+        if (st != QUY_OK) {
+            fprintf(stderr, "quy gen: %s\n", quy_gen_errmsg(g));
+            rc = st == QUY_ERROR ? EXIT_RULESET : EXIT_IO;
+        } else if (fwrite(line, 1, n, out) != n) {
             fprintf(stderr, "quy gen: cannot write: %s\n", strerror(errno));
             rc = EXIT_IO;
         }
     }
-    strbuf_free(&sb);
     if (out != stdout) {
         if (fclose(out) != 0 && rc == EXIT_OK) {
             fprintf(stderr, "quy gen: %s: %s\n", out_path, strerror(errno));
@@ -104,47 +101,62 @@ int cmd_gen(int argc, char **argv)
         usage();
         rc = EXIT_RULESET;
     }
-    q_program *p = rc == EXIT_OK ? cli_load(&ps, ruleset) : NULL;
-    if (rc == EXIT_OK && !p) rc = EXIT_RULESET;
-    gen *g = p ? gen_new(p) : NULL;
-    if (p && !g) {
-        fprintf(stderr, "quy gen: out of memory\n");
+    quy_ruleset *rs = rc == EXIT_OK ? cli_ruleset(&ps, ruleset) : NULL;
+    if (rc == EXIT_OK && !rs) rc = EXIT_RULESET;
+    quy_gen *g = NULL;
+    if (rs && quy_gen_new(rs, &g) != QUY_OK) {
+        fprintf(stderr, "quy gen: %s\n", quy_errmsg());
         rc = EXIT_IO;
     }
     if (g) {
-        gen_set_seed(g, seed);
-        if (gen_set_prefix(g, prefix) != 0) {
-            fprintf(stderr, "quy gen: --prefix: %s\n", gen_error(g));
+        char num[32];
+        snprintf(num, sizeof num, "%llu", seed);
+        quy_gen_set(g, "seed", num); /* a whole number, checked above */
+        if (quy_gen_set(g, "prefix", prefix) != QUY_OK) {
+            fprintf(stderr, "quy gen: --prefix: %s\n", quy_gen_errmsg(g));
             rc = EXIT_RULESET;
         }
         for (int w = 0; w < nkw; w++)
-            if (gen_add_kind(g, kinds_wanted[w]) != 0) {
-                fprintf(stderr, "quy gen: %s\n", gen_error(g));
+            if (quy_gen_set(g, "kind", kinds_wanted[w]) != QUY_OK) {
+                fprintf(stderr, "quy gen: %s\n", quy_gen_errmsg(g));
                 rc = EXIT_RULESET;
             }
     }
-    if (rc == EXIT_OK) {
-        int r = gen_prepare(g);
-        if (r != 0) {
-            fprintf(stderr, "quy gen: %s\n", gen_error(g));
-            rc = r == -1 ? EXIT_IO : EXIT_RULESET;
+    uint64_t kinds = 0;
+    if (rc == EXIT_OK) { /* scans the kinds: fails (as gen_next would) before the output is opened */
+        quy_status st = quy_gen_count(g, QUY_GEN_KINDS, &kinds);
+        if (st != QUY_OK) {
+            fprintf(stderr, "quy gen: %s\n", quy_gen_errmsg(g));
+            rc = st == QUY_ENOMEM ? EXIT_IO : EXIT_RULESET;
         }
     }
+    char *targets = NULL;
     if (rc == EXIT_OK && show_targets) {
-        gen_print_targets(g, stdout);
+        quy_status st = quy_gen_targets(g, &targets);
+        if (st != QUY_OK) {
+            fprintf(stderr, "quy gen: %s\n", quy_gen_errmsg(g));
+            rc = st == QUY_ERROR ? EXIT_RULESET : EXIT_IO;
+        } else {
+            fputs(targets, stdout);
+        }
     } else if (rc == EXIT_OK) {
         rc = write_records(g, count, out_path);
+        uint64_t ntargets = 0, variants = 0, dropped = 0;
         if (rc == EXIT_OK) {
-            uint64_t dropped = gen_dropped(g);
-            fprintf(stderr, "quy gen: %llu records of %u kinds, seed %llu; %u targets, %u variants%s", count,
-                    gen_kind_count(g), seed, gen_target_count(g), gen_variant_count(g), dropped ? "" : "\n");
+            quy_gen_count(g, QUY_GEN_TARGETS, &ntargets);
+            quy_gen_count(g, QUY_GEN_VARIANTS, &variants);
+            quy_gen_count(g, QUY_GEN_DROPPED, &dropped);
+            fprintf(stderr, "quy gen: %llu records of %llu kinds, seed %llu; %llu targets, %llu variants%s", count,
+                    (unsigned long long)kinds, seed, (unsigned long long)ntargets, (unsigned long long)variants,
+                    dropped ? "" : "\n");
             if (dropped)
                 fprintf(stderr, "; %llu record(s) lost their boundary target to make them valid\n",
                         (unsigned long long)dropped);
         }
     }
-    gen_free(g);
-    prog_free(p);
+    quy_free(targets);
+    quy_gen_free(g);
+    quy_ruleset_free(rs);
     free(kinds_wanted);
     return rc;
 }

@@ -153,6 +153,54 @@ QUY_API quy_status quy_loader_find(quy_loader *ld, const char *name, char **path
 QUY_API quy_status quy_loader_resolve(quy_loader *ld, const char *locality, const char *date, char **ruleset,
                                       char **why);
 
+/* ---- the registry: localities and the rulesets in force -------------- */
+
+/* The registry (rulesets/registry.json, docs/integration-guide.md "The
+ * registry") as data: its localities and rulesets read by index and
+ * attribute, the resolution quy_loader_resolve uses, and the checks of
+ * `quy list`. An attribute the item lacks (a locality without a code, a
+ * ruleset in force with no end) is NULL; an unknown attribute is NULL
+ * with QUY_EINVAL in quy_errmsg(). Strings live as long as the handle. */
+typedef struct quy_registry quy_registry;
+
+/* The loader's registry (quy_loader_set_registry, or the first
+ * registry.json in the search path). QUY_ENOTFOUND: none in the search
+ * path; QUY_ERROR: it has errors (quy_errmsg() lists every one, naming the
+ * file and the entry). */
+QUY_API quy_status quy_loader_registry(quy_loader *ld, quy_registry **out);
+/* A registry file. QUY_ERROR as above (a file that cannot be read too). */
+QUY_API quy_status quy_registry_load(const char *path, quy_registry **out);
+QUY_API void quy_registry_free(quy_registry *r);
+QUY_API const char *quy_registry_path(const quy_registry *r);
+/* Localities, in the file's order. Attributes: id name full_name code note
+ * level ("trung_uong" "tinh" "huyen" "xa") level_label parent (its id;
+ * NULL for the root). */
+QUY_API size_t quy_registry_locality_count(const quy_registry *r);
+QUY_API const char *quy_registry_locality(const quy_registry *r, size_t i, const char *attr);
+/* Rulesets, in the file's order. Attributes: ruleset locality (its id)
+ * document source note provisional (why it is provisional; NULL for an
+ * ordinary ruleset) effective until in_force_until (dates YYYY-MM-DD;
+ * NULL: open-ended) superseded_by (a ruleset name) validity (the dates in
+ * words, "2024-10-25 → (open)"). */
+QUY_API size_t quy_registry_ruleset_count(const quy_registry *r);
+QUY_API const char *quy_registry_ruleset(const quy_registry *r, size_t i, const char *attr);
+/* The ruleset in force for `locality` on `date` (as quy_loader_resolve
+ * takes them): *ruleset its index; *asked the locality named, *from the
+ * locality whose ruleset it is (may be NULL); *why as quy_loader_resolve. */
+QUY_API quy_status quy_registry_resolve(const quy_registry *r, const char *locality, const char *date,
+                                        size_t *ruleset, size_t *asked, size_t *from, char **why);
+/* Check the registry against a loader's search path: each ruleset it names
+ * must be found, and a ruleset that extends another must be in force only
+ * while its parent is. *nwarnings warnings, read with quy_registry_warning
+ * (one line each, in the registry's order). QUY_ENOTFOUND: a bad
+ * $QUY_RULESETS folder. */
+QUY_API quy_status quy_registry_check(quy_registry *r, quy_loader *ld, size_t *nwarnings);
+QUY_API const char *quy_registry_warning(const quy_registry *r, size_t i);
+/* The day a date or rating period stands for ("2025" → "2025-12-31",
+ * "2026-Q2" → "2026-06-30", a date itself): *day malloc'd. QUY_EINVAL
+ * when it is neither. */
+QUY_API quy_status quy_period_day(const char *period, char **day);
+
 /* Load a ruleset by name, by source path or by compiled (.qbc) path. On
  * QUY_ERROR the diagnostics say why; *diags (if not NULL) receives them
  * whatever the outcome (warnings too) — free with quy_diags_free. */
@@ -211,6 +259,41 @@ QUY_API size_t quy_ruleset_count(const quy_ruleset *rs, int what);
  * not a field of record 'member'; did you mean 'y'?"). The reader itself
  * only warns about an unknown field; `quy test` cases are checked here. */
 QUY_API quy_status quy_ruleset_check_fields(const quy_ruleset *rs, const char *json, size_t len);
+/* ---- the record fields: kinds, their fields, types ----------------- */
+
+/* What a record of each kind holds (docs/records.md is rendered from
+ * these by `quy describe --fields`). Kinds are numbered 0 ..
+ * quy_ruleset_count(rs, QUY_COUNT_KINDS) - 1, types 0 ..
+ * quy_ruleset_type_count(rs) - 1; an index out of range is NULL / 0 /
+ * QUY_EINVAL with a message, never a crash. */
+QUY_API const char *quy_ruleset_kind(const quy_ruleset *rs, size_t kind); /* its name ("member") */
+QUY_API quy_status quy_ruleset_find_kind(const quy_ruleset *rs, const char *name, size_t *kind); /* QUY_ENOTFOUND */
+/* The fields of a kind (`id` and `kind` aside), in declaration order.
+ * Attributes:
+ *   name      the record's key ("tasks_total")
+ *   label     what it is, in Vietnamese
+ *   presence  "required", "optional" (absent: not collected), "default"
+ *             (absent: the default), "computed" (absent: computed from the batch)
+ *   default   the default as written in a record ("0", "false", "tot"), or NULL
+ *   read      "true" if the ruleset reads it (its rules, checks, caps, the
+ *             batch's links or quota groups), else "false" */
+QUY_API size_t quy_kind_field_count(const quy_ruleset *rs, size_t kind);
+QUY_API const char *quy_kind_field(const quy_ruleset *rs, size_t kind, size_t i, const char *attr);
+/* The field's type (an index for quy_type*). */
+QUY_API quy_status quy_kind_field_type(const quy_ruleset *rs, size_t kind, size_t i, size_t *type);
+/* Types. Attributes: kind ("int" "decimal" "percent" "bool" "date" "string"
+ * "enum" "scale" "struct" "list"), name (a declared type's name; NULL for a
+ * built-in or anonymous one), label. A list's element type comes from
+ * quy_type_element; an enum's or scale's values (in order; a scale from low
+ * to high) and a struct's fields are its members (attributes name, label;
+ * a struct field's type from quy_type_member_type). */
+QUY_API size_t quy_ruleset_type_count(const quy_ruleset *rs);
+QUY_API const char *quy_type(const quy_ruleset *rs, size_t type, const char *attr);
+QUY_API quy_status quy_type_element(const quy_ruleset *rs, size_t type, size_t *element); /* QUY_EINVAL: not a list */
+QUY_API size_t quy_type_member_count(const quy_ruleset *rs, size_t type);
+QUY_API const char *quy_type_member(const quy_ruleset *rs, size_t type, size_t i, const char *attr);
+QUY_API quy_status quy_type_member_type(const quy_ruleset *rs, size_t type, size_t i, size_t *member_type);
+
 /* The compiled form (.qbc bytes), *buf malloc'd. */
 QUY_API quy_status quy_ruleset_bytecode(const quy_ruleset *rs, void **buf, size_t *len);
 /* The bytecode listing, one instruction a line, with the rules' sources. */
@@ -224,9 +307,19 @@ QUY_API quy_status quy_opcodes_markdown(FILE *out);
 
 QUY_API quy_status quy_session_new(const quy_ruleset *rs, quy_session **out);
 QUY_API void quy_session_free(quy_session *s);
-/* Limits of one Lua hook call: instructions and bytes of memory (0 keeps
- * the current value; defaults: docs/hooks-guide.md). */
-QUY_API quy_status quy_session_set_hook_limits(quy_session *s, uint64_t instructions, size_t memory);
+/* Limits of one Lua hook call: Lua VM instructions, bytes of memory the
+ * Lua state may hold, and milliseconds of the thread's CPU clock (0 keeps
+ * the current value; defaults 5,000,000 instructions, 16 MiB, 2,000 ms:
+ * docs/hooks-guide.md). A call past one ends, and its record is rejected
+ * (code `eval`) naming the limit. QUY_EINVAL (nothing changed): a NULL
+ * session, memory under QUY_HOOK_MIN_MEMORY (the sandbox needs about
+ * 100 KiB), cpu_ms over QUY_HOOK_MAX_CPU_MS (a day). */
+#define QUY_HOOK_MIN_MEMORY (256u * 1024u)
+#define QUY_HOOK_MAX_CPU_MS 86400000u
+QUY_API quy_status quy_session_set_hook_limits(quy_session *s, uint64_t instructions, size_t memory, uint64_t cpu_ms);
+/* The limits in force (any pointer may be NULL). */
+QUY_API quy_status quy_session_hook_limits(const quy_session *s, uint64_t *instructions, size_t *memory,
+                                           uint64_t *cpu_ms);
 
 /* Rate one record (a JSON object as text) alone, with the semantics of a
  * `quy test` case: its own rules, then the caps that read only itself.
@@ -440,7 +533,7 @@ typedef struct quy_diff quy_diff;
 QUY_API quy_status quy_diff_new(const quy_ruleset *old_rs, const quy_ruleset *new_rs, quy_diff **out);
 QUY_API void quy_diff_free(quy_diff *d);
 /* The message of d's last failing call ("" if none). */
-const char *quy_diff_errmsg(const quy_diff *d);
+QUY_API const char *quy_diff_errmsg(const quy_diff *d);
 /* Before quy_diff_run:
  *   "refines" "1"|"0"    list and check only the upward moves (does the new ruleset ever rate higher?)
  *   "expect"  FILE       approved moves (the format of `quy diff --write-expect`) to check the moves against
@@ -465,15 +558,15 @@ QUY_API quy_status quy_diff_matrix(const quy_diff *d, int final, const char *fro
  * (rule, rejected, batch, unexplained), "label", "cite_old", "cite_new",
  * and the counts "count", "up", "down", "other" as decimal text. */
 QUY_API size_t quy_diff_cause_count(const quy_diff *d);
-const char *quy_diff_cause(quy_diff *d, size_t i, const char *attr);
+QUY_API const char *quy_diff_cause(quy_diff *d, size_t i, const char *attr);
 /* The moved records listed (all, or the upward ones with "refines"), in
  * input order, each a JSON object (text): id, kind, file, line, old, new,
  * direction, cause, cause_label, detail (the rule and clauses on each side). */
 QUY_API size_t quy_diff_listed_count(const quy_diff *d);
-const char *quy_diff_listed_json(quy_diff *d, size_t i);
+QUY_API const char *quy_diff_listed_json(quy_diff *d, size_t i);
 /* Everything but the listed records as one JSON object (text): the
  * rulesets, the matrices, the causes, by kind and peer group, approvals. */
-const char *quy_diff_summary_json(quy_diff *d);
+QUY_API const char *quy_diff_summary_json(quy_diff *d);
 /* With "expect" or "refines": listed moves not approved (0: all approved). */
 QUY_API size_t quy_diff_unapproved(const quy_diff *d);
 /* Write the listed moves as an approval file. */
@@ -484,7 +577,7 @@ typedef struct quy_gen quy_gen;
 /* A generator of records for `rs`: seed 1, ids GEN-000001..., every rated kind. */
 QUY_API quy_status quy_gen_new(const quy_ruleset *rs, quy_gen **out);
 QUY_API void quy_gen_free(quy_gen *g);
-const char *quy_gen_errmsg(const quy_gen *g);
+QUY_API const char *quy_gen_errmsg(const quy_gen *g);
 /* Before the first record:
  *   "seed"   a whole number (the same seed gives the same records everywhere)
  *   "prefix" the ids' prefix, at most 16 bytes
@@ -494,8 +587,16 @@ QUY_API quy_status quy_gen_set(quy_gen *g, const char *option, const char *value
  * *json stays valid until the next call on g. QUY_ERROR: the ruleset's
  * checks could not be satisfied for this record (the message says which). */
 QUY_API quy_status quy_gen_next(quy_gen *g, const char **json, size_t *len);
-/* What the generator aims at (each kind's boundaries), as text; malloc'd, free() it. */
+/* What the generator aims at (each kind's boundaries), as text; malloc'd (quy_free). */
 QUY_API quy_status quy_gen_targets(quy_gen *g, char **text);
+/* What the generator has: kinds generated, targets, their variants, and
+ * records so far that lost their boundary target to be valid. */
+typedef enum quy_gen_stat { QUY_GEN_KINDS, QUY_GEN_TARGETS, QUY_GEN_VARIANTS, QUY_GEN_DROPPED } quy_gen_stat;
+/* The count `what` (a quy_gen_stat) into *value. The first call scans the
+ * ruleset (as the first quy_gen_next does; options are fixed from then on)
+ * and fails as it would: QUY_ERROR when there is no kind to generate.
+ * QUY_EINVAL on NULL or an unknown `what`. */
+QUY_API quy_status quy_gen_count(quy_gen *g, int what, uint64_t *value);
 
 #ifdef __cplusplus
 }
