@@ -532,45 +532,147 @@ typedef struct quy_diff quy_diff;
 /* A diff of `old_rs` against `new_rs`. */
 QUY_API quy_status quy_diff_new(const quy_ruleset *old_rs, const quy_ruleset *new_rs, quy_diff **out);
 QUY_API void quy_diff_free(quy_diff *d);
-/* The message of d's last failing call ("" if none). */
+/* The message of d's last failing call ("" if none; also in quy_errmsg()). */
 QUY_API const char *quy_diff_errmsg(const quy_diff *d);
 /* Before quy_diff_run:
  *   "refines" "1"|"0"    list and check only the upward moves (does the new ruleset ever rate higher?)
- *   "expect"  FILE       approved moves (the format of `quy diff --write-expect`) to check the moves against
+ *   "expect"  FILE       approved moves (the format of `quy diff --write-expect`) to check the moves
+ *                        against; read here: QUY_ERROR if it cannot be read or has errors (each
+ *                        reported on stderr naming FILE:LINE)
+ *   "check"   "1"|"0"    compare the moves with the approvals (default: with "expect" or "refines";
+ *                        "0" to only record the moves for quy_diff_write_expect)
  *   "old_name", "new_name"  how each side is named in the summary (default: the rulesets' names) */
 QUY_API quy_status quy_diff_set(quy_diff *d, const char *option, const char *value);
 /* Inputs, in order: a file of records (JSON Lines, a JSON array or CSV),
- * or records held in memory (copied; `name` names them in messages). */
+ * records held in memory (copied; `name` names them in messages), or a
+ * stream read to its end now (copied to a temporary file: the diff reads
+ * each input twice; name "-" is standard input in messages). */
 QUY_API quy_status quy_diff_add_file(quy_diff *d, const char *path);
 QUY_API quy_status quy_diff_add_memory(quy_diff *d, const char *name, const char *data, size_t len);
+QUY_API quy_status quy_diff_add_stream(quy_diff *d, const char *name, FILE *in);
 /* Rate and compare. QUY_IO: an input could not be read; QUY_ENOMEM. */
 QUY_API quy_status quy_diff_run(quy_diff *d);
 
-/* Results (after quy_diff_run; before it they return 0 / NULL). */
+/* Results, after quy_diff_run. Before it, and on a NULL handle or an index
+ * out of range, the calls below return 0, NULL, -1 or QUY_ESTATE /
+ * QUY_EINVAL, with a message. Strings live as long as the handle, except
+ * those of a listed record (quy_diff_listed*, quy_diff_detail*): they live
+ * until a listed record with another index is read. Sides: 0 old, 1 new. */
 QUY_API size_t quy_diff_records(const quy_diff *d);
 QUY_API size_t quy_diff_moved(const quy_diff *d);
-/* Records whose state went from `from` to `to` — states "htxsnv" "httnv"
- * "htnv" "khtnv" "not_rated" "deferred" "rejected" — by their final tier
+typedef enum quy_diff_stat {
+    QUY_DIFF_RECORDS, QUY_DIFF_MOVED, QUY_DIFF_UP, QUY_DIFF_DOWN, QUY_DIFF_OTHER,
+    QUY_DIFF_SAME_TIER_OTHER_RULE, /* same final tier, another deciding rule (not a move) */
+    QUY_DIFF_REJECTED_BY_BOTH,     /* not moves */
+    QUY_DIFF_LISTED,               /* records listed (moved, or loosened with "refines") */
+    QUY_DIFF_LOOSENED,             /* with "refines": rated higher by the new ruleset */
+    QUY_DIFF_APPROVED, QUY_DIFF_UNAPPROVED, /* when checked: moves approved or not */
+} quy_diff_stat;
+QUY_API quy_status quy_diff_count(const quy_diff *d, int what, uint64_t *value);
+/* 1 / 0 (-1 on a bad argument): "refines" (the diff ran with it),
+ * "checked" (the moves were compared with approvals), "eligible_equals_final"
+ * (no batch step changed any record's tier: both matrices are equal). */
+QUY_API int quy_diff_is(const quy_diff *d, const char *what);
+/* Each side's ruleset: attributes name, version, spec (how it was named);
+ * its layers (the ruleset and those it extends, outermost first). */
+QUY_API const char *quy_diff_side(quy_diff *d, int side, const char *attr);
+QUY_API size_t quy_diff_layer_count(quy_diff *d, int side);
+QUY_API const char *quy_diff_layer(quy_diff *d, int side, size_t i);
+/* The inputs' names, in order. */
+QUY_API size_t quy_diff_input_count(const quy_diff *d);
+QUY_API const char *quy_diff_input(quy_diff *d, size_t i);
+/* The states in display order ("htxsnv" "httnv" "htnv" "khtnv" "not_rated"
+ * "deferred" "rejected"): the rows and columns of the matrices. */
+QUY_API size_t quy_diff_state_count(const quy_diff *d);
+QUY_API const char *quy_diff_state(quy_diff *d, size_t i);
+/* Records whose state went from `from` to `to` — by their final tier
  * (final = 1) or their tier before the batch steps (0). QUY_EINVAL for an
  * unknown state. */
 QUY_API quy_status quy_diff_matrix(const quy_diff *d, int final, const char *from, const char *to, size_t *count);
 /* Causes, most frequent first. Attributes: "cause" (the key), "type"
- * (rule, rejected, batch, unexplained), "label", "cite_old", "cite_new",
- * and the counts "count", "up", "down", "other" as decimal text. */
+ * (rule, rejected, batch, unexplained), "label", "cite_old", "cite_new"
+ * (NULL when that side has none); the counts "count", "up", "down",
+ * "other" through quy_diff_cause_num (quy_diff_cause also gives them as
+ * decimal text, valid until the next quy_diff_cause call). Each cause's
+ * moves: attributes "old", "new" (states), and the count "count". */
 QUY_API size_t quy_diff_cause_count(const quy_diff *d);
 QUY_API const char *quy_diff_cause(quy_diff *d, size_t i, const char *attr);
-/* The moved records listed (all, or the upward ones with "refines"), in
- * input order, each a JSON object (text): id, kind, file, line, old, new,
- * direction, cause, cause_label, detail (the rule and clauses on each side). */
+QUY_API quy_status quy_diff_cause_num(quy_diff *d, size_t i, const char *attr, uint64_t *value);
+QUY_API size_t quy_diff_cause_move_count(const quy_diff *d, size_t cause);
+QUY_API const char *quy_diff_cause_move(quy_diff *d, size_t cause, size_t j, const char *attr);
+QUY_API quy_status quy_diff_cause_move_num(quy_diff *d, size_t cause, size_t j, const char *attr, uint64_t *value);
+/* Breakdowns `by` "kind" or "peer_group" (most moved first): attribute
+ * "name"; counts "records", "moved", "up", "down", "other". */
+QUY_API size_t quy_diff_group_count(const quy_diff *d, const char *by);
+QUY_API const char *quy_diff_group(quy_diff *d, const char *by, size_t i, const char *attr);
+QUY_API quy_status quy_diff_group_num(quy_diff *d, const char *by, size_t i, const char *attr, uint64_t *value);
+/* With "refines": the causes of the loosened records — "cause", "label"; count "count". */
+QUY_API size_t quy_diff_loosened_cause_count(const quy_diff *d);
+QUY_API const char *quy_diff_loosened_cause(quy_diff *d, size_t i, const char *attr);
+QUY_API quy_status quy_diff_loosened_cause_num(quy_diff *d, size_t i, const char *attr, uint64_t *value);
+/* When checked: the approvals file (NULL with "refines" alone); the list
+ * "unapproved" (moves not approved) or "unused" (approvals that allow more
+ * than was seen): "old", "new", "cause"; counts "count" (seen) and
+ * "approved" (UINT64_MAX: any number, '*'). */
+QUY_API const char *quy_diff_expect_file(const quy_diff *d);
+QUY_API size_t quy_diff_approval_count(const quy_diff *d, const char *list);
+QUY_API const char *quy_diff_approval(quy_diff *d, const char *list, size_t i, const char *attr);
+QUY_API quy_status quy_diff_approval_num(quy_diff *d, const char *list, size_t i, const char *attr, uint64_t *value);
+/* The first records both rulesets rejected (at most 5), one line each. */
+QUY_API size_t quy_diff_rejected_sample_count(const quy_diff *d);
+QUY_API const char *quy_diff_rejected_sample(quy_diff *d, size_t i);
+
+/* The listed records (all the moved ones, or the upward ones with
+ * "refines"), in input order. Each:
+ *   quy_diff_listed: "id" (NULL if none), "kind", "peer_group" (NULL if
+ *     none), "file", "direction" (up, down, other), "cause", "cause_label";
+ *     count "line" (quy_diff_listed_num)
+ *   quy_diff_listed_side: "state", "eligible", "tier", "rule", "cite", "group"
+ *   quy_diff_detail — why it moved: "type" (rule: the first rule, in
+ *     decision order, whose outcome differs; adjust: a tier adjustment;
+ *     rejected; batch: a batch step; unexplained), "rule", "label" (rule);
+ *     "step" (adjust); "side", "code", "field", "message" (rejected);
+ *     "steps_old", "steps_new" (the batch steps in words, one a line)
+ *   quy_diff_detail_side (rule): "state" (held, failed, not_reached,
+ *     absent), "outcome", "cite", "layer"; its clauses that differ from the
+ *     other side's: "condition", "label", "result" ("true" "false"
+ *     "skipped"), "absent" (the field whose absence skipped it), "cite",
+ *     "layer", "unless" (its exception), "unless_held" ("true" "false");
+ *     the values each read: "field", "label", "value"
+ *   quy_diff_detail_adjust: each side's adjustments — "step", "phase",
+ *     "label", "reason", "from", "to", "cite", "layer"
+ * As JSON (one object a line): quy_diff_listed_json. */
 QUY_API size_t quy_diff_listed_count(const quy_diff *d);
+QUY_API const char *quy_diff_listed(quy_diff *d, size_t i, const char *attr);
+QUY_API quy_status quy_diff_listed_num(quy_diff *d, size_t i, const char *attr, uint64_t *value);
+QUY_API const char *quy_diff_listed_side(quy_diff *d, size_t i, int side, const char *attr);
+QUY_API const char *quy_diff_detail(quy_diff *d, size_t i, const char *attr);
+QUY_API const char *quy_diff_detail_side(quy_diff *d, size_t i, int side, const char *attr);
+QUY_API size_t quy_diff_detail_clause_count(quy_diff *d, size_t i, int side);
+QUY_API const char *quy_diff_detail_clause(quy_diff *d, size_t i, int side, size_t clause, const char *attr);
+QUY_API size_t quy_diff_detail_read_count(quy_diff *d, size_t i, int side, size_t clause);
+QUY_API const char *quy_diff_detail_read(quy_diff *d, size_t i, int side, size_t clause, size_t k, const char *attr);
+QUY_API size_t quy_diff_detail_adjust_count(quy_diff *d, size_t i, int side);
+QUY_API const char *quy_diff_detail_adjust(quy_diff *d, size_t i, int side, size_t j, const char *attr);
+/* Listed record i as one JSON object (text; valid until the next call). */
 QUY_API const char *quy_diff_listed_json(quy_diff *d, size_t i);
-/* Everything but the listed records as one JSON object (text): the
- * rulesets, the matrices, the causes, by kind and peer group, approvals. */
-QUY_API const char *quy_diff_summary_json(quy_diff *d);
-/* With "expect" or "refines": listed moves not approved (0: all approved). */
+/* Everything but the listed records as one JSON object (text; indent 0:
+ * one line, 1..31: that many spaces a level): the rulesets, the matrices,
+ * the causes, by kind and peer group, approvals (docs/testing-guide.md,
+ * section 6). Valid until the next call with another indent. */
+QUY_API const char *quy_diff_summary_json(quy_diff *d, int indent);
+/* When checked: listed moves not approved (0: all approved). */
 QUY_API size_t quy_diff_unapproved(const quy_diff *d);
 /* Write the listed moves as an approval file. */
 QUY_API quy_status quy_diff_write_expect(quy_diff *d, const char *path);
+
+/* ---- for reports ----------------------------------------------------- */
+
+/* The rank of a tier code, lowest first: "khtnv" 0, "htnv" 1, "httnv" 2,
+ * "htxsnv" 3; -1 for anything else ("not_rated", "rejected", NULL). */
+QUY_API int quy_tier_rank(const char *code);
+/* The columns a UTF-8 string takes on a terminal (0 for NULL). */
+QUY_API size_t quy_display_width(const char *s);
 
 typedef struct quy_gen quy_gen;
 

@@ -39,6 +39,10 @@ quy_status qi_ruleset_new(q_program *p, const char *file, quy_ruleset **out)
     return QUY_OK;
 }
 
+/* For diff/diff_api.c and gen/gen_api.c (not in quy.h): the program of a ruleset. */
+const q_program *quy_ruleset_program_(const quy_ruleset *rs);
+const q_program *quy_ruleset_program_(const quy_ruleset *rs) { return rs ? rs->p : NULL; }
+
 void quy_ruleset_free(quy_ruleset *rs)
 {
     if (!rs) return;
