@@ -234,13 +234,16 @@ static int state_pos(const char *s)
     return -1;
 }
 
-quy_status quy_diff_matrix(const quy_diff *d, int final, const char *from, const char *to, size_t *count)
+quy_status quy_diff_matrix(const quy_diff *cd, int final, const char *from, const char *to, size_t *count)
 {
+    quy_diff *d = (quy_diff *)cd; /* for its message */
     if (count) *count = 0;
-    if (!d || !count) return QUY_EINVAL;
-    if (!d->ran || !d->res.summary) return QUY_ESTATE;
+    if (!d || !count) return fail(d, QUY_EINVAL, "quy_diff_matrix: NULL argument");
+    if (!d->ran || !d->res.summary) return fail(d, QUY_ESTATE, "quy_diff_matrix: call quy_diff_run first");
     int a = state_pos(from), b = state_pos(to);
-    if (a < 0 || b < 0) return QUY_EINVAL;
+    if (a < 0 || b < 0)
+        return fail(d, QUY_EINVAL, "quy_diff_matrix: unknown state '%.40s' (htxsnv httnv htnv khtnv not_rated deferred rejected)",
+                    a < 0 ? (from ? from : "(null)") : (to ? to : "(null)"));
     const json_t *m = json_object_get(sum(d, "matrix"), final ? "final" : "eligible");
     *count = (size_t)json_integer_value(json_array_get(json_array_get(m, (size_t)a), (size_t)b));
     return QUY_OK;
@@ -331,11 +334,17 @@ quy_status quy_diff_write_expect(quy_diff *d, const char *path)
 {
     if (!d || !path) return fail(d, QUY_EINVAL, "quy_diff_write_expect: NULL argument");
     if (!d->ran || !d->res.seen) return fail(d, QUY_ESTATE, "quy_diff_write_expect: call quy_diff_run first");
-    char on[300], nn[300];
-    snprintf(on, sizeof on, "%s %s", prog_str(d->p[0], d->p[0]->name), prog_str(d->p[0], d->p[0]->version));
-    snprintf(nn, sizeof nn, "%s %s", prog_str(d->p[1], d->p[1]->name), prog_str(d->p[1], d->p[1]->version));
-    if (dx_write(d->res.seen, path, on, nn, d->refines) != 0) return fail(d, QUY_IO, "%.300s: cannot write", path);
-    return QUY_OK;
+    char *name[2] = {NULL, NULL};
+    for (int s = 0; s < 2; s++)
+        if (asprintf(&name[s], "%s %s", prog_str(d->p[s], d->p[s]->name), prog_str(d->p[s], d->p[s]->version)) < 0)
+            name[s] = NULL;
+    quy_status st = !name[0] || !name[1] ? fail(d, QUY_ENOMEM, "out of memory")
+                    : dx_write(d->res.seen, path, name[0], name[1], d->refines) != 0
+                        ? fail(d, QUY_IO, "%.300s: cannot write the approvals (the message above says why)", path)
+                        : QUY_OK;
+    free(name[0]);
+    free(name[1]);
+    return st;
 }
 
 /* =====================================================================

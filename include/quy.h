@@ -574,7 +574,7 @@ QUY_API quy_status quy_diff_count(const quy_diff *d, int what, uint64_t *value);
  * (no batch step changed any record's tier: both matrices are equal). */
 QUY_API int quy_diff_is(const quy_diff *d, const char *what);
 /* Each side's ruleset: attributes name, version, spec (how it was named);
- * its layers (the ruleset and those it extends, outermost first). */
+ * its layers (the rulesets it extends, the base first, then itself). */
 QUY_API const char *quy_diff_side(quy_diff *d, int side, const char *attr);
 QUY_API size_t quy_diff_layer_count(quy_diff *d, int side);
 QUY_API const char *quy_diff_layer(quy_diff *d, int side, size_t i);
