@@ -623,8 +623,8 @@ const char *quy_diff_detail(quy_diff *d, size_t i, const char *attr)
 /* The detail's side (a rule cause: the rule on that side). */
 static const json_t *detail_side(quy_diff *d, size_t i, int side, const char *fn)
 {
-    const json_t *x = rec_part(d, i, side, "detail", fn);
-    const json_t *s = json_object_get(x, side_key[side]);
+    const json_t *x = rec_part(d, i, side, "detail", fn); /* NULL for a bad side */
+    const json_t *s = x ? json_object_get(x, side_key[side]) : NULL;
     return json_is_object(s) ? s : NULL;
 }
 

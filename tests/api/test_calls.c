@@ -154,8 +154,10 @@ static void test_registry(void **state)
     assert_null(day);
     assert_int_equal(quy_period_day(NULL, &day), QUY_EINVAL);
     assert_int_equal(quy_period_day("2025", NULL), QUY_EINVAL);
-    assert_int_equal(quy_loader_registry(NULL, &r), QUY_EINVAL);
     quy_registry *none = (quy_registry *)1;
+    assert_int_equal(quy_loader_registry(NULL, &none), QUY_EINVAL);
+    assert_null(none);
+    none = (quy_registry *)1;
     assert_int_equal(quy_registry_load("/no/such/registry.json", &none), QUY_ERROR);
     assert_null(none);
     says("/no/such/registry.json");
