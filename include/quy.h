@@ -267,6 +267,15 @@ QUY_API quy_status quy_ruleset_check_fields(const quy_ruleset *rs, const char *j
  * quy_ruleset_type_count(rs) - 1; an index out of range is NULL / 0 /
  * QUY_EINVAL with a message, never a crash. */
 QUY_API const char *quy_ruleset_kind(const quy_ruleset *rs, size_t kind); /* its name ("member") */
+/* A kind's attributes: name, label, rated ("true": it has a rate block;
+ * "false": a part other kinds extend, such as `common`). */
+QUY_API const char *quy_kind(const quy_ruleset *rs, size_t kind, const char *attr);
+/* The checks a record of the kind must pass (`check` in its declaration:
+ * its ranges and cross-field constraints): "message" (what a record that
+ * fails it is told, "Số tháng không được âm"), "field" (the field it
+ * names; NULL if none). */
+QUY_API size_t quy_kind_check_count(const quy_ruleset *rs, size_t kind);
+QUY_API const char *quy_kind_check(const quy_ruleset *rs, size_t kind, size_t i, const char *attr);
 QUY_API quy_status quy_ruleset_find_kind(const quy_ruleset *rs, const char *name, size_t *kind); /* QUY_ENOTFOUND */
 /* The fields of a kind (`id` and `kind` aside), in declaration order.
  * Attributes:

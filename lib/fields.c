@@ -99,6 +99,35 @@ quy_status quy_ruleset_find_kind(const quy_ruleset *rs, const char *name, size_t
     return QUY_OK;
 }
 
+const char *quy_kind(const quy_ruleset *rs, size_t k, const char *attr)
+{
+    if (!rs || !attr) return BAD("quy_kind", "NULL argument");
+    if (k >= rs->p->nkinds) return BAD("quy_kind", "no kind %zu (there are %u)", k, rs->p->nkinds);
+    const q_kind *kd = &rs->p->kinds[k];
+    if (!strcmp(attr, "name")) return prog_str(rs->p, kd->name);
+    if (!strcmp(attr, "label")) return prog_str(rs->p, kd->label);
+    if (!strcmp(attr, "rated")) return kd->entry != QUY_NONE ? "true" : "false";
+    return BAD("quy_kind", "no attribute '%.60s' (name label rated)", attr);
+}
+
+size_t quy_kind_check_count(const quy_ruleset *rs, size_t k)
+{
+    return rs && k < rs->p->nkinds ? rs->p->kinds[k].nchecks : 0;
+}
+
+const char *quy_kind_check(const quy_ruleset *rs, size_t k, size_t i, const char *attr)
+{
+    if (!rs || !attr) return BAD("quy_kind_check", "NULL argument");
+    if (k >= rs->p->nkinds) return BAD("quy_kind_check", "no kind %zu (there are %u)", k, rs->p->nkinds);
+    const q_kind *kd = &rs->p->kinds[k];
+    if (i >= kd->nchecks)
+        return BAD("quy_kind_check", "kind '%s' has no check %zu (it has %u)", prog_str(rs->p, kd->name), i, kd->nchecks);
+    const q_check *c = &rs->p->checks[kd->first_check + i];
+    if (!strcmp(attr, "message")) return prog_str(rs->p, c->text);
+    if (!strcmp(attr, "field")) return c->field != QUY_NONE ? prog_str(rs->p, rs->p->fields[c->field].name) : NULL;
+    return BAD("quy_kind_check", "no attribute '%.60s' (message field)", attr);
+}
+
 size_t quy_kind_field_count(const quy_ruleset *rs, size_t k)
 {
     return rs && k < rs->p->nkinds ? rs->p->kinds[k].nfields : 0;

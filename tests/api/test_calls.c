@@ -240,6 +240,26 @@ static void test_fields(void **state)
         computed |= !strcmp(quy_kind_field(rs, ku, i, "presence"), "computed");
     assert_true(computed);
 
+    /* kinds and their checks: months_in_role may not be negative (a check of member, from `common`) */
+    assert_string_equal(quy_kind(rs, k, "name"), "member");
+    assert_string_equal(quy_kind(rs, k, "rated"), "true");
+    assert_non_null(quy_kind(rs, k, "label"));
+    bool range = false;
+    for (size_t i = 0; i < quy_kind_check_count(rs, k); i++) {
+        const char *msg = quy_kind_check(rs, k, i, "message"), *fld = quy_kind_check(rs, k, i, "field");
+        assert_non_null(msg);
+        range |= fld && !strcmp(fld, "months_in_role") && strstr(msg, "không được âm");
+    }
+    assert_true(range);
+    assert_null(quy_kind_check(rs, k, quy_kind_check_count(rs, k), "message"));
+    says("has no check");
+    assert_null(quy_kind_check(rs, k, 0, "colour"));
+    assert_null(quy_kind_check(NULL, 0, 0, "message"));
+    assert_int_equal(quy_kind_check_count(rs, nk), 0);
+    assert_null(quy_kind(rs, nk, "name"));
+    assert_null(quy_kind(rs, k, "colour"));
+    assert_null(quy_kind(rs, k, NULL));
+
     /* bad calls */
     assert_int_equal(quy_ruleset_find_kind(rs, "alien", &k), QUY_ENOTFOUND);
     says("alien");
