@@ -71,7 +71,7 @@ extern "C" {
  * it from here). The ABI follows MAJOR (the shared library's soname is
  * libquy.so.MAJOR); see docs/integration-guide.md, "ABI". */
 #define QUY_VERSION_MAJOR 0
-#define QUY_VERSION_MINOR 1
+#define QUY_VERSION_MINOR 2
 #define QUY_VERSION_PATCH 0
 #define QUY_VERSION_NUMBER (QUY_VERSION_MAJOR * 10000 + QUY_VERSION_MINOR * 100 + QUY_VERSION_PATCH)
 
