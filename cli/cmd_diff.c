@@ -78,47 +78,42 @@ static int usage_error(const char *msg)
     return EXIT_RULESET;
 }
 
-static int diff_main(int argc, char **argv, const char **pos, const char **inputs)
+/* The options into *o (and --rulesets into ps): EXIT_OK, or a usage error (reported). */
+static int parse_opts(int argc, char **argv, const char **pos, diff_opts *o, cli_paths *ps)
 {
-    diff_opts o;
-    memset(&o, 0, sizeof o);
-    o.fmt = RP_TEXT;
-    o.inputs = inputs;
-    cli_paths ps;
-    cli_paths_init(&ps);
     int npos = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (cli_opt(argc, argv, &i, "--rulesets", &v))
-            cli_paths_add(&ps, v);
+            cli_paths_add(ps, v);
         else if (cli_opt(argc, argv, &i, "--old", &v))
-            o.side[0].spec = v;
+            o->side[0].spec = v;
         else if (cli_opt(argc, argv, &i, "--new", &v))
-            o.side[1].spec = v;
+            o->side[1].spec = v;
         else if (cli_opt(argc, argv, &i, "--old-locality", &v))
-            o.side[0].locality = v;
+            o->side[0].locality = v;
         else if (cli_opt(argc, argv, &i, "--new-locality", &v))
-            o.side[1].locality = v;
+            o->side[1].locality = v;
         else if (cli_opt(argc, argv, &i, "--old-at", &v))
-            o.side[0].at = v;
+            o->side[0].at = v;
         else if (cli_opt(argc, argv, &i, "--new-at", &v))
-            o.side[1].at = v;
+            o->side[1].at = v;
         else if (cli_opt(argc, argv, &i, "--registry", &v))
-            o.registry = v;
+            o->registry = v;
         else if (cli_opt(argc, argv, &i, "--format", &v)) {
-            if (!strcmp(v, "text")) o.fmt = RP_TEXT;
-            else if (!strcmp(v, "json")) o.fmt = RP_JSON;
-            else if (!strcmp(v, "csv")) o.fmt = RP_CSV;
-            else if (!strcmp(v, "html")) o.fmt = RP_HTML;
+            if (!strcmp(v, "text")) o->fmt = RP_TEXT;
+            else if (!strcmp(v, "json")) o->fmt = RP_JSON;
+            else if (!strcmp(v, "csv")) o->fmt = RP_CSV;
+            else if (!strcmp(v, "html")) o->fmt = RP_HTML;
             else return usage_error("unknown format (text, json, csv or html)");
         } else if (cli_opt(argc, argv, &i, "-o", &v) || cli_opt(argc, argv, &i, "--output", &v))
-            o.out = v;
+            o->out = v;
         else if (cli_opt(argc, argv, &i, "--expect", &v))
-            o.expect = v;
+            o->expect = v;
         else if (cli_opt(argc, argv, &i, "--write-expect", &v))
-            o.write_expect = v;
+            o->write_expect = v;
         else if (cli_opt(argc, argv, &i, "--refines", NULL))
-            o.refines = true;
+            o->refines = true;
         else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "quy diff: unknown option '%s'\n", argv[i]);
             return usage_error("see 'quy help'");
@@ -127,18 +122,77 @@ static int diff_main(int argc, char **argv, const char **pos, const char **input
     }
     int next = 0;
     for (int s = 0; s < 2; s++) {
-        if (o.side[s].spec && o.side[s].locality) return usage_error("give a ruleset or a locality for each side, not both");
-        if (o.side[s].at && !o.side[s].locality) return usage_error("--old-at / --new-at go with --old-locality / --new-locality");
-        if (!o.side[s].spec && !o.side[s].locality && next < npos) o.side[s].spec = pos[next++];
+        if (o->side[s].spec && o->side[s].locality) return usage_error("give a ruleset or a locality for each side, not both");
+        if (o->side[s].at && !o->side[s].locality) return usage_error("--old-at / --new-at go with --old-locality / --new-locality");
+        if (!o->side[s].spec && !o->side[s].locality && next < npos) o->side[s].spec = pos[next++];
     }
-    if ((!o.side[0].spec && !o.side[0].locality) || (!o.side[1].spec && !o.side[1].locality))
+    if ((!o->side[0].spec && !o->side[0].locality) || (!o->side[1].spec && !o->side[1].locality))
         return usage_error("two rulesets are needed (OLD NEW, or --old-locality / --new-locality)");
-    for (; next < npos; next++) o.inputs[o.ninputs++] = pos[next];
-    if (o.ninputs == 0) o.inputs[o.ninputs++] = "-";
-    for (int i = 0, nstdin = 0; i < o.ninputs; i++)
-        if (!strcmp(o.inputs[i], "-") && ++nstdin > 1) return usage_error("standard input ('-') can be given once");
+    for (; next < npos; next++) o->inputs[o->ninputs++] = pos[next];
+    if (o->ninputs == 0) o->inputs[o->ninputs++] = "-";
+    for (int i = 0, nstdin = 0; i < o->ninputs; i++)
+        if (!strcmp(o->inputs[i], "-") && ++nstdin > 1) return usage_error("standard input ('-') can be given once");
+    return EXIT_OK;
+}
 
+/* One line on stderr, whatever the report format (what CI shows), when the
+ * moves were checked: EXIT_UNAPPROVED if some move is not approved. */
+static int verdict(quy_diff *d, const diff_opts *o)
+{
+    uint64_t unapproved = 0, approved = 0;
+    quy_diff_count(d, QUY_DIFF_UNAPPROVED, &unapproved);
+    quy_diff_count(d, QUY_DIFF_APPROVED, &approved);
+    if (unapproved) {
+        fprintf(stderr, "quy diff: %llu move(s) not approved%s%s%s\n", (unsigned long long)unapproved,
+                o->refines ? " (the new ruleset rates higher than the old one)" : "", o->expect ? " by " : "",
+                o->expect ? o->expect : "");
+        for (size_t i = 0; i < quy_diff_approval_count(d, "unapproved"); i++) {
+            uint64_t count = 0, ok = 0;
+            quy_diff_approval_num(d, "unapproved", i, "count", &count);
+            quy_diff_approval_num(d, "unapproved", i, "approved", &ok);
+            fprintf(stderr, "  %s -> %s  %s  %lld (approved %lld)\n", quy_diff_approval(d, "unapproved", i, "old"),
+                    quy_diff_approval(d, "unapproved", i, "new"), quy_diff_approval(d, "unapproved", i, "cause"),
+                    (long long)count, (long long)ok);
+        }
+        return EXIT_UNAPPROVED;
+    }
+    fprintf(stderr, "quy diff: every move approved (%llu)\n", (unsigned long long)approved);
+    return EXIT_OK;
+}
 
+/* The diff's options, approvals and inputs: EXIT_OK, or why not (reported). */
+static int prepare(quy_diff *d, const diff_opts *o)
+{
+    /* --write-expect alone records the moves: no check */
+    if (quy_diff_set(d, "old_name", o->side[0].spec) != QUY_OK || quy_diff_set(d, "new_name", o->side[1].spec) != QUY_OK ||
+        quy_diff_set(d, "refines", o->refines ? "1" : "0") != QUY_OK ||
+        (o->write_expect && !o->expect && quy_diff_set(d, "check", "0") != QUY_OK)) {
+        fprintf(stderr, "quy diff: %s\n", quy_diff_errmsg(d));
+        return EXIT_IO;
+    }
+    if (o->expect && quy_diff_set(d, "expect", o->expect) != QUY_OK)
+        return EXIT_RULESET; /* each error was reported naming FILE:LINE */
+    /* every input is read twice: standard input is copied to a file first */
+    for (int i = 0; i < o->ninputs; i++) {
+        quy_status st = strcmp(o->inputs[i], "-") ? quy_diff_add_file(d, o->inputs[i]) : quy_diff_add_stream(d, "-", stdin);
+        if (st != QUY_OK) {
+            fprintf(stderr, "quy diff: %s\n", quy_diff_errmsg(d));
+            return EXIT_IO;
+        }
+    }
+    return EXIT_OK;
+}
+
+static int diff_main(int argc, char **argv, const char **pos, const char **inputs)
+{
+    diff_opts o;
+    memset(&o, 0, sizeof o);
+    o.fmt = RP_TEXT;
+    o.inputs = inputs;
+    cli_paths ps;
+    cli_paths_init(&ps);
+    int urc = parse_opts(argc, argv, pos, &o, &ps);
+    if (urc != EXIT_OK) return urc;
     quy_ruleset *rs[2] = {NULL, NULL};
     quy_diff *d = NULL;
     int rc = EXIT_OK;
@@ -148,24 +202,7 @@ static int diff_main(int argc, char **argv, const char **pos, const char **input
         fprintf(stderr, "quy diff: %s\n", quy_errmsg());
         rc = EXIT_IO;
     }
-    /* --write-expect alone records the moves: no check */
-    if (rc == EXIT_OK && (quy_diff_set(d, "old_name", o.side[0].spec) != QUY_OK ||
-                          quy_diff_set(d, "new_name", o.side[1].spec) != QUY_OK ||
-                          quy_diff_set(d, "refines", o.refines ? "1" : "0") != QUY_OK ||
-                          (o.write_expect && !o.expect && quy_diff_set(d, "check", "0") != QUY_OK))) {
-        fprintf(stderr, "quy diff: %s\n", quy_diff_errmsg(d));
-        rc = EXIT_IO;
-    }
-    if (rc == EXIT_OK && o.expect && quy_diff_set(d, "expect", o.expect) != QUY_OK)
-        rc = EXIT_RULESET; /* each error was reported naming FILE:LINE */
-    /* every input is read twice: standard input is copied to a file first */
-    for (int i = 0; i < o.ninputs && rc == EXIT_OK; i++) {
-        quy_status st = strcmp(o.inputs[i], "-") ? quy_diff_add_file(d, o.inputs[i]) : quy_diff_add_stream(d, "-", stdin);
-        if (st != QUY_OK) {
-            fprintf(stderr, "quy diff: %s\n", quy_diff_errmsg(d));
-            rc = EXIT_IO;
-        }
-    }
+    if (rc == EXIT_OK) rc = prepare(d, &o);
     bool ran = rc == EXIT_OK;
     if (ran && quy_diff_run(d) != QUY_OK) rc = EXIT_IO; /* reported by the engine */
     uint64_t both = 0;
@@ -178,28 +215,7 @@ static int diff_main(int argc, char **argv, const char **pos, const char **input
     if (rc == EXIT_OK) rc = write_report(&o, d);
     if (rc == EXIT_OK && o.write_expect && quy_diff_write_expect(d, o.write_expect) != QUY_OK)
         rc = EXIT_IO; /* reported naming the file */
-    if (rc == EXIT_OK && quy_diff_is(d, "checked") == 1) {
-        /* One line on stderr, whatever the report format: what CI shows. */
-        uint64_t unapproved = 0, approved = 0;
-        quy_diff_count(d, QUY_DIFF_UNAPPROVED, &unapproved);
-        quy_diff_count(d, QUY_DIFF_APPROVED, &approved);
-        if (unapproved) {
-            fprintf(stderr, "quy diff: %llu move(s) not approved%s%s%s\n", (unsigned long long)unapproved,
-                    o.refines ? " (the new ruleset rates higher than the old one)" : "", o.expect ? " by " : "",
-                    o.expect ? o.expect : "");
-            for (size_t i = 0; i < quy_diff_approval_count(d, "unapproved"); i++) {
-                uint64_t count = 0, ok = 0;
-                quy_diff_approval_num(d, "unapproved", i, "count", &count);
-                quy_diff_approval_num(d, "unapproved", i, "approved", &ok);
-                fprintf(stderr, "  %s -> %s  %s  %lld (approved %lld)\n", quy_diff_approval(d, "unapproved", i, "old"),
-                        quy_diff_approval(d, "unapproved", i, "new"), quy_diff_approval(d, "unapproved", i, "cause"),
-                        (long long)count, (long long)ok);
-            }
-            rc = EXIT_UNAPPROVED;
-        } else {
-            fprintf(stderr, "quy diff: every move approved (%llu)\n", (unsigned long long)approved);
-        }
-    }
+    if (rc == EXIT_OK && quy_diff_is(d, "checked") == 1) rc = verdict(d, &o);
     quy_diff_free(d);
     quy_ruleset_free(rs[0]);
     quy_ruleset_free(rs[1]);

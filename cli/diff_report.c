@@ -666,9 +666,9 @@ static const char html_script[] =
     "})();\n"
     "</script>\n";
 
-static int write_html(quy_diff *d, FILE *f)
+/* Title, the two sides, the inputs, the cards of totals. */
+static void html_top(quy_diff *d, FILE *f, bool refines)
 {
-    bool refines = quy_diff_is(d, "refines") == 1;
     fputs(html_head, f);
     fputs("<h1>quy diff: ", f);
     h(f, nz(quy_diff_side(d, 0, "name")));
@@ -718,6 +718,11 @@ static int write_html(quy_diff *d, FILE *f)
     }
     fputs("</div>\n", f);
 
+}
+
+/* The matrices, the causes, the breakdowns. */
+static void html_causes(quy_diff *d, FILE *f)
+{
     fputs("<h2>Ma trận chuyển mức (transition matrix)</h2>\n"
           "<p class=\"legend\">Hàng: bộ quy tắc cũ; cột: bộ quy tắc mới; số bản ghi và % của hàng. Màu:"
           "<i style=\"background:rgba(26,127,55,.6)\"></i>giữ nguyên"
@@ -767,6 +772,12 @@ static int write_html(quy_diff *d, FILE *f)
     html_groups(f, d, "peer_group", "Theo nhóm tương đồng (peer_group)", 200);
     fputs("</div>\n", f);
 
+}
+
+/* When checked: the moves not approved. */
+static void html_unapproved(quy_diff *d, FILE *f, bool refines)
+{
+    bool checked = quy_diff_is(d, "checked") == 1;
     size_t nu = checked ? quy_diff_approval_count(d, "unapproved") : 0;
     if (nu) {
         fprintf(f, "<h2>%s: chưa được chấp thuận (not approved)</h2>\n<table><tr><th class=\"l\">cũ</th><th class=\"l\">mới</th><th class=\"l\">cause</th><th>số</th><th>chấp thuận</th></tr>\n",
@@ -783,8 +794,13 @@ static int write_html(quy_diff *d, FILE *f)
         }
         fputs("</table>\n", f);
     }
+}
 
+/* The listed records' heading and filters; how many are listed. */
+static uint64_t html_filters(quy_diff *d, FILE *f, bool refines)
+{
     uint64_t nl = quy_diff_listed_count(d);
+    size_t nc = quy_diff_cause_count(d);
     fprintf(f, "<h2 id=\"moved\">%s (%llu)</h2>\n",
             refines ? "Bản ghi được xếp cao hơn (loosened records)" : "Bản ghi thay đổi (moved records)",
             (unsigned long long)nl);
@@ -807,6 +823,12 @@ static int write_html(quy_diff *d, FILE *f)
     fputs("</span></div>\n<table class=\"moved\"><thead><tr><th class=\"l\">id</th><th class=\"l\">kind</th>"
           "<th class=\"l\">peer_group</th><th class=\"l\">cũ → mới</th><th class=\"l\">nguyên nhân và giá trị</th></tr></thead><tbody>\n",
           f);
+    return nl;
+}
+
+/* The listed records, each with its cause (the first few open). */
+static void html_rows(quy_diff *d, FILE *f, uint64_t nl)
+{
     /* the first record of each of the first 3 causes is shown open */
     char *opened[3] = {NULL, NULL, NULL}; /* copies: a listed record's strings last until the next is read */
     int nopened = 0;
@@ -849,6 +871,15 @@ static int write_html(quy_diff *d, FILE *f)
     }
     for (int k = 0; k < nopened; k++) free(opened[k]);
     fputs("</tbody></table>\n", f);
+}
+
+static int write_html(quy_diff *d, FILE *f)
+{
+    bool refines = quy_diff_is(d, "refines") == 1;
+    html_top(d, f, refines);
+    html_causes(d, f);
+    html_unapproved(d, f, refines);
+    html_rows(d, f, html_filters(d, f, refines));
     fputs(html_script, f);
     fputs("</body>\n</html>\n", f);
     return 0;
