@@ -97,6 +97,12 @@ typedef enum quy_status {
     QUY_ESTATE = 13,   /* a call out of order (e.g. a result before quy_batch_run) */
 } quy_status;
 
+/* "Did you mean": the candidate closest to `word` by edit distance
+ * (adjacent transpositions count once), or NULL when none is close enough
+ * (more than max(1, len/3) edits) or an argument is NULL. The answer is one
+ * of `candidates`. For a tool's own names (commands, options, formats). */
+QUY_API const char *quy_suggest(const char *word, const char *const *candidates, size_t n);
+
 /* The message of the last call that failed on this thread ("" if none). */
 QUY_API const char *quy_errmsg(void);
 /* "ok", "error", "rejected", "io", "einval", "enotfound", "enomem", "estate". */

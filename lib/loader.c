@@ -206,11 +206,15 @@ quy_status quy_loader_find(quy_loader *ld, const char *name, char **path)
     quy_status st = new_compiler(ld, &c);
     if (st != QUY_OK) return st;
     *path = compiler_resolve(c, name);
+    char *near = *path ? NULL : compiler_suggest_ruleset(c, name);
     compiler_free(c);
-    if (!*path)
-        return qi_fail(QUY_ENOTFOUND,
-                       "cannot find ruleset '%s' (looked for NAME/NAME.quy and NAME.quy in the ruleset search path)",
-                       name);
+    if (!*path) {
+        st = qi_fail(QUY_ENOTFOUND,
+                     "cannot find ruleset '%s' (looked for NAME/NAME.quy and NAME.quy in the ruleset search path)%s%s%s",
+                     name, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+        free(near);
+        return st;
+    }
     return QUY_OK;
 }
 
