@@ -200,7 +200,10 @@ int cmd_eval(int argc, char **argv, bool explain_cmd)
     if (explain_cmd && o.json) fmt = "jsonl";
     if (o.format) {
         if (strcmp(o.format, "jsonl") && strcmp(o.format, "json") && strcmp(o.format, "csv") && strcmp(o.format, "table")) {
-            fprintf(stderr, "quy: unknown format '%s' (jsonl, csv or table)\n", o.format);
+            static const char *const formats[] = {"jsonl", "json", "csv", "table"};
+            const char *near = quy_suggest(o.format, formats, 4);
+            fprintf(stderr, "quy: unknown format '%s'%s%s%s (jsonl, csv or table)\n", o.format,
+                    near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
             free(chosen);
             cli_list_free(&o.inputs);
             return EXIT_RULESET;

@@ -380,7 +380,7 @@ static bool test_ruleset(const cli_paths *ps, const char *name, test_stats *tota
     quy_session *s = NULL;
     if (rs && quy_session_new(rs, &s) != QUY_OK) fprintf(stderr, "quy test: %s\n", quy_errmsg());
     if (!s) {
-        if (!src) fprintf(stderr, "quy test: cannot find ruleset '%s'\n", name);
+        if (!src) fprintf(stderr, "quy test: %s\n", quy_errmsg()); /* names it, with a suggestion */
         quy_ruleset_free(rs);
         free(src);
         return false;

@@ -118,7 +118,21 @@ int cli_next(int argc, char **argv, int *i, unsigned cmd, const char **val)
             (o->alias && cli_opt(argc, argv, i, o->alias, o->value ? val : NULL)))
             return k;
     }
-    fprintf(stderr, "quy %s: unknown option '%s' (try 'quy help %s')\n", argv[0], a, argv[0]);
+    const char *names[2 * OPT__COUNT];
+    size_t n = 0;
+    for (int k = 0; k < OPT__COUNT; k++) {
+        if (!(options[k].cmds & cmd)) continue;
+        names[n++] = options[k].name;
+        if (options[k].alias) names[n++] = options[k].alias;
+    }
+    char opt[64]; /* the option without '=VALUE' */
+    snprintf(opt, sizeof opt, "%.*s", (int)strcspn(a, "="), a);
+    const char *near = quy_suggest(opt, names, n);
+    if (near)
+        fprintf(stderr, "quy %s: unknown option '%s'; did you mean '%s'? (try 'quy help %s')\n", argv[0], a, near,
+                argv[0]);
+    else
+        fprintf(stderr, "quy %s: unknown option '%s' (try 'quy help %s')\n", argv[0], a, argv[0]);
     return OPT_BAD;
 }
 
@@ -241,11 +255,6 @@ quy_ruleset *cli_ruleset(const cli_paths *ps, const char *spec)
     return rs;
 }
 
-q_program *cli_load(const cli_paths *ps, const char *spec)
-{
-    return quy_bridge_take_program(cli_ruleset(ps, spec));
-}
-
 char *cli_locality_ruleset(const cli_paths *ps, const char *registry_file, const char *locality, const char *at,
                            const char *cmd)
 {
@@ -310,6 +319,10 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "gen")) return cmd_gen(argc - 1, argv + 1);
     if (!strcmp(cmd, "describe")) return cmd_describe(argc - 1, argv + 1);
     if (!strcmp(cmd, "prove")) return cmd_prove(argc - 1, argv + 1);
-    fprintf(stderr, "quy: unknown command '%s' (try 'quy help')\n", cmd);
+    const char *near = quy_suggest(cmd, command_names, sizeof command_names / sizeof command_names[0]);
+    if (near)
+        fprintf(stderr, "quy: unknown command '%s'; did you mean '%s'? (try 'quy help')\n", cmd, near);
+    else
+        fprintf(stderr, "quy: unknown command '%s' (try 'quy help')\n", cmd);
     return EXIT_RULESET;
 }

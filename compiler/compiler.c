@@ -5,12 +5,14 @@
  */
 #include "compiler.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cg_opt.h"
+#include "diag.h"
 #include "parse.h"
 #include "sema.h"
 
@@ -95,6 +97,50 @@ char *compiler_resolve(const compiler *c, const char *name)
     return NULL;
 }
 
+char *compiler_suggest_ruleset(const compiler *c, const char *name)
+{
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < c->nsearch; i++) {
+        DIR *d = opendir(c->search[i]);
+        if (!d) continue;
+        for (struct dirent *e; (e = readdir(d));) {
+            if (e->d_name[0] == '.') continue;
+            size_t sz = strlen(c->search[i]) + 2 * strlen(e->d_name) + 8;
+            char *p = malloc(sz);
+            if (!p) break;
+            snprintf(p, sz, "%s/%s/%s.quy", c->search[i], e->d_name, e->d_name);
+            bool ruleset = is_file(p);
+            free(p);
+            char *copy = ruleset ? strdup(e->d_name) : NULL;
+            if (!copy) continue;
+            if (n == cap) {
+                char **nn = realloc(names, (cap = cap ? 2 * cap : 16) * sizeof *names);
+                if (!nn) { free(copy); break; }
+                names = nn;
+            }
+            names[n++] = copy;
+        }
+        closedir(d);
+    }
+    const char *best = diag_suggest(name, (const char *const *)names, n);
+    /* 'cho-chu' for 'cho-chu-2024': the one ruleset named NAME-something
+     * (a folder may be in the search path twice: the same name is one) */
+    size_t len = strlen(name);
+    bool one = true;
+    const char *only = NULL;
+    for (size_t i = 0; !best && i < n; i++) {
+        if (strncmp(names[i], name, len) || names[i][len] != '-') continue;
+        if (only && strcmp(only, names[i])) one = false;
+        only = names[i];
+    }
+    if (!best && one) best = only;
+    char *out = best ? strdup(best) : NULL;
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    return out;
+}
+
 char *compiler_read_file(const char *path, size_t max, size_t *len, int *err)
 {
     FILE *f = fopen(path, "rb");
@@ -157,8 +203,11 @@ static bool load_chain(compiler *c, const char *name, const char *from_path, con
     const char *at_path = from_path ? from_path : name, *at_src = from_src ? from_src : "";
     char *path = compiler_resolve(c, name);
     if (!path) {
+        char *near = compiler_suggest_ruleset(c, name);
         diag_add(&c->diags, DIAG_ERROR, at_path, at_src, from_span,
-                 "cannot find ruleset '%s' (looked for NAME/NAME.quy and NAME.quy in the ruleset search path)", name);
+                 "cannot find ruleset '%s' (looked for NAME/NAME.quy and NAME.quy in the ruleset search path)%s%s%s",
+                 name, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+        free(near);
         return false;
     }
     for (size_t i = 0; i < depth; i++) {

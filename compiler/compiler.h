@@ -49,5 +49,8 @@ void compiler_set_specialise(compiler *c, bool on);
 /* Resolve a ruleset name to a readable file path (malloc'd) or NULL. A
  * string containing '/' or ending in ".quy" is taken as a path. */
 char *compiler_resolve(const compiler *c, const char *name_or_path);
+/* The ruleset in the search path (DIR/NAME/NAME.quy) whose name is closest
+ * to `name`, for "did you mean"; NULL if none is close. Caller frees. */
+char *compiler_suggest_ruleset(const compiler *c, const char *name);
 
 #endif /* QUY_COMPILER_H */

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../compiler/diag.h"
+#include "../runtime/output.h"
 #include "internal.h"
 
 #define QI_STR2(x) #x
@@ -20,6 +22,14 @@ const char *quy_version(void)
 int quy_version_number(void) { return QUY_VERSION_NUMBER; }
 
 int quy_bytecode_version(void) { return QUY_BC_VERSION; }
+
+const char *quy_suggest(const char *word, const char *const *candidates, size_t n)
+{
+    if (!word || (!candidates && n)) return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!candidates[i]) return NULL;
+    return diag_suggest(word, candidates, n);
+}
 
 /* The message of the last failing call on this thread: a malloc'd string
  * held under a pthread key (freed when the thread ends), so that a long
@@ -65,3 +75,12 @@ const char *quy_status_name(int status)
 void quy_free(void *p) { free(p); }
 
 char *qi_strdup(const char *s) { return s ? strdup(s) : NULL; }
+
+int quy_tier_rank(const char *code)
+{
+    for (int i = 0; code && i <= QO_HTXSNV; i++)
+        if (!strcmp(code, q_outcome_code[i])) return i;
+    return -1;
+}
+
+size_t quy_display_width(const char *s) { return s ? out_display_width(s) : 0; }
