@@ -101,6 +101,24 @@ int rec_decode_json(rec_reader *r, const void *obj, uint32_t line, q_record **ou
  * (rec_decode_json prints them with 15 significant digits, as before). */
 int rec_decode_text(rec_reader *r, const char *text, size_t len, uint32_t line, q_record **out, rec_error *err);
 
+/* Some top-level string members of one JSON object, found without a DOM
+ * (`quy diff` names each record by kind, id and peer_group). `s` has a NUL
+ * at s[len]. 1: the text is one valid JSON object and vals[k] is the last
+ * value of keys[k] when it is a string (s inside the text, `esc`: with
+ * escapes, decode with rec_json_unescape), {NULL} otherwise. 0: invalid,
+ * or something a strict JSON library may treat otherwise (a \u0000 or
+ * surrogate escape, an escaped top-level key, a number past int64 or with
+ * an exponent, nesting past 512): the caller uses its full parser. */
+typedef struct rec_span {
+    const char *s;
+    size_t len;
+    bool esc;
+} rec_span;
+int rec_json_top_strings(const char *s, size_t len, const char *const keys[], size_t nkeys, rec_span vals[]);
+/* A string's escapes decoded (syntax already checked, no \u0000 or
+ * surrogate): out needs len bytes; returns the decoded length. */
+size_t rec_json_unescape(const char *s, size_t len, char *out);
+
 /* A deep copy that owns its memory (free with rec_free). */
 q_record *rec_copy(const q_program *p, const q_record *rec);
 void rec_free(q_record *rec);
