@@ -263,6 +263,15 @@ QUY_API quy_status quy_batch_add_json(quy_batch *b, const char *json, size_t len
  * (QUY_OK still); QUY_IO if the input cannot be read. */
 QUY_API quy_status quy_batch_read(quy_batch *b, const char *text, size_t len, const char *name);
 QUY_API quy_status quy_batch_read_stream(quy_batch *b, FILE *in, const char *name);
+/* Read JSON Lines on `jobs` threads (lib/jobs.c; 0: one per core; 1, the
+ * default: the calling thread only). quy_batch_read and
+ * quy_batch_read_stream then decode, check and rate the records on that
+ * many threads, each with a session of its own over the batch's ruleset
+ * (hook limits copied), and add them to the batch in input order: the
+ * results, messages, warnings and batch steps are exactly those of one
+ * thread. A JSON array or CSV is read on the calling thread. Call before
+ * adding records. */
+QUY_API quy_status quy_batch_set_jobs(quy_batch *b, unsigned jobs);
 /* Roll-ups, caps and quotas over everything added. Once only. */
 QUY_API quy_status quy_batch_run(quy_batch *b);
 QUY_API size_t quy_batch_count(const quy_batch *b);

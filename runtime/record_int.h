@@ -69,6 +69,9 @@ struct rec_reader {
     bool arr_open;      /* JSON array: '[' consumed */
     bool arr_after;     /* JSON array: an element was read; ',' or ']' next */
     bool skipping;      /* discarding the rest of a line longer than max_line */
+    bool warn_raw;      /* rec_reader_warn_raw: every warning passed on, not deduplicated here */
+    const char *warn_key; /* warn_raw: the key of the warning being passed on */
+    size_t warn_keylen;
 
     strset ids;        /* id -> line first seen */
     strset warned;     /* unknown field names already warned about */

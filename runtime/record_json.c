@@ -710,6 +710,19 @@ int rec_next_jsonl(rec_reader *r, q_record **out, rec_error *err)
     }
 }
 
+int rec_decode_line(rec_reader *r, char *s, size_t len, uint32_t line, uint32_t index, bool check_dup, q_record **out,
+                    rec_error *err, bool *id_reached)
+{
+    rec_begin(r, line);
+    r->rec.index = index;
+    char saved = s[len];
+    s[len] = 0;
+    int rc = rec_json_object(r, s, len, line, check_dup, out, err);
+    s[len] = saved;
+    *id_reached = !check_dup && r->cur_id && strlen(r->cur_id) <= REC_ID_MAX;
+    return rc;
+}
+
 /* ---------------------------------------------------------------------
  * A JSON array, streamed element by element: each element is found
  * (validated by skipping it) in the buffer, then decoded in place. Memory
