@@ -552,6 +552,20 @@ uint32_t rec_field_index(rec_reader *r, uint32_t k, const char *name, size_t len
     return *v;
 }
 
+int rec_find_member(const rec_reader *r, uint32_t t, const char *name, size_t len)
+{
+    const q_program *p = r->p;
+    if (t >= p->ntypes) return -1;
+    const q_type *ty = &p->types[t];
+    if (ty->kind != QT_ENUM && ty->kind != QT_SCALE) return -1;
+    for (uint32_t i = 0; i < ty->count; i++) {
+        uint32_t m = ty->first + i;
+        if (m >= p->nmembers) break;
+        if (r->mlen[m] == len && memcmp(prog_str(p, p->members[m].name), name, len) == 0) return (int)i;
+    }
+    return -1;
+}
+
 /* A value for a message, by its type. */
 static void show_val(const q_program *p, const q_record *rec, uint32_t t, q_val v, char *buf, size_t size)
 {
@@ -814,7 +828,9 @@ static bool index_fields(rec_reader *r)
     r->fname = calloc(p->nfields ? p->nfields : 1, sizeof *r->fname);
     r->flen = calloc(p->nfields ? p->nfields : 1, sizeof *r->flen);
     r->guess = calloc(p->nkinds ? p->nkinds : 1, sizeof *r->guess);
-    if (!r->fname || !r->flen || !r->guess) return false;
+    r->mlen = calloc(p->nmembers ? p->nmembers : 1, sizeof *r->mlen);
+    if (!r->fname || !r->flen || !r->guess || !r->mlen) return false;
+    for (uint32_t m = 0; m < p->nmembers; m++) r->mlen[m] = (uint32_t)strlen(prog_str(p, p->members[m].name));
     for (uint32_t f = 0; f < p->nfields; f++) {
         r->fname[f] = prog_str(p, p->fields[f].name);
         r->flen[f] = (uint32_t)strlen(r->fname[f]);
@@ -958,6 +974,7 @@ void rec_reader_free(rec_reader *r)
     free(r->fname);
     free(r->flen);
     free(r->guess);
+    free(r->mlen);
     free(r->seen);
     free(r->rec.slots);
     free(r->rec.present);

@@ -417,14 +417,14 @@ static int dec_string_like(jd *j, uint32_t t, const jpath *path, rec_jtok tk, co
         *out = q_int(days);
         return 0;
     }
-    int m = prog_find_member(r->p, t, s, len);
+    int m = rec_find_member(r, t, s, len);
     if (m < 0) {
         for (size_t i = 0; i < len && m < 0; i++) /* a member written in another normal form */
             if ((unsigned char)s[i] >= 0x80) {
                 const char *nfc;
                 size_t nl;
                 if (rec_store_text(r, s, len, path_of(j, path), &nfc, &nl, j->err)) return -1;
-                m = prog_find_member(r->p, t, nfc, nl);
+                m = rec_find_member(r, t, nfc, nl);
                 break;
             }
         if (m < 0) {
