@@ -55,6 +55,7 @@ typedef struct diff_opts {
     const char *expect, *write_expect;
     const char *registry; /* --registry FILE (with a locality) */
     bool refines;
+    unsigned jobs; /* --jobs N: threads decoding JSON Lines (0: one per core) */
 } diff_opts;
 
 static q_program *load_side(const cli_paths *ps, side_spec *s, const char *registry)
@@ -89,7 +90,7 @@ static int usage_error(const char *msg)
     fprintf(stderr, "quy diff: %s\n", msg);
     fprintf(stderr,
             "usage: quy diff OLD NEW RECORDS... [--format text|json|csv|html] [-o FILE]\n"
-            "                [--expect FILE] [--write-expect FILE] [--refines] [--rulesets DIR]\n"
+            "                [--expect FILE] [--write-expect FILE] [--refines] [--rulesets DIR] [--jobs N]\n"
             "       OLD / NEW: a ruleset name, .quy or .qbc; or --old SPEC / --new SPEC; or\n"
             "       --old-locality L [--old-at YYYY-MM-DD] / --new-locality L [--new-at YYYY-MM-DD] [--registry FILE]\n");
     return EXIT_RULESET;
@@ -136,6 +137,12 @@ static int diff_main(int argc, char **argv, const char **pos, const char **input
             o.write_expect = v;
         else if (cli_opt(argc, argv, &i, "--refines", NULL))
             o.refines = true;
+        else if (cli_opt(argc, argv, &i, "--jobs", &v)) { /* diff/diff_rate.c, dr_in_set_jobs */
+            char *end;
+            unsigned long n = strtoul(v, &end, 10);
+            if (*v < '0' || *v > '9' || *end || n < 1 || n > 256) return usage_error("--jobs needs a whole number from 1 to 256, e.g. --jobs 2");
+            o.jobs = (unsigned)n;
+        }
         else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "quy diff: unknown option '%s'\n", argv[i]);
             return usage_error("see 'quy help'");
@@ -192,7 +199,7 @@ static int diff_main(int argc, char **argv, const char **pos, const char **input
     const q_program *const cp[2] = {p[0], p[1]};
     /* --write-expect alone records the moves: no check */
     diff_spec ds = {{o.side[0].spec, o.side[1].spec}, o.inputs, files, o.ninputs, o.refines,
-                    approved || (o.refines && !o.write_expect), approved, o.expect};
+                    approved || (o.refines && !o.write_expect), approved, o.expect, o.jobs};
     diff_result dr;
     memset(&dr, 0, sizeof dr);
     if (rc == EXIT_OK && diff_run(cp, &ds, &dr) != 0) rc = EXIT_IO;

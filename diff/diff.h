@@ -132,6 +132,10 @@ int dr_in_next(dr_in *in, dr_pair *out, const uint8_t *want, size_t nwant);
  * diff); NULL with a message on failure. */
 FILE *dr_spool_stdin(void);
 void dr_in_close(dr_in *in);
+/* Decode JSON Lines on `jobs` threads (0: one per core; 1, the default:
+ * this one) when dr_in_next is called without `want`: the same pairs, in
+ * the same order, with the same warnings (diff_rate.c, "worker threads"). */
+void dr_in_set_jobs(dr_in *in, unsigned jobs);
 /* Unknown-field warnings seen (reported once per field, and only for a
  * field neither program declares). */
 size_t dr_in_warnings(const dr_in *in);
@@ -208,6 +212,7 @@ typedef struct diff_spec {
     bool check;                /* compare the moves with `approved` (NULL: none approved) */
     const dx_set *approved;
     const char *expect;        /* the approval file's name, for the summary, or NULL */
+    unsigned jobs;             /* threads decoding JSON Lines (dr_in_set_jobs; 0: one per core) */
 } diff_spec;
 
 /* What came out. */

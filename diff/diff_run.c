@@ -440,6 +440,7 @@ static int feed(const q_program *const p[2], const diff_spec *o, dr_src *src[2],
     for (int i = 0; i < o->ninputs; i++) {
         dr_in *in = dr_in_open(o->inputs[i], o->files[i], p, base);
         if (!in) return EXIT_IO;
+        dr_in_set_jobs(in, o->jobs);
         dr_pair pr;
         int r;
         while ((r = dr_in_next(in, &pr, NULL, 0)) == 1) {
