@@ -85,7 +85,8 @@ dr_src *dr_src_new(const q_program *p, const uint8_t *keep, size_t nkeep);
 void dr_src_free(dr_src *s);
 /* One record: rec (decoded by a reader over s's program) or its rejection. */
 /* 0, or -1 when out of memory (dr_src_add, dr_src_run). */
-int dr_src_add(dr_src *s, const q_record *rec, const rec_error *err, const char *file);
+/* res: the rate block's result computed ahead (dr_in_rate_ahead), or NULL. */
+int dr_src_add(dr_src *s, const q_record *rec, const rec_error *err, const char *file, const vm_result *res);
 int dr_src_run(dr_src *s);
 size_t dr_src_count(const dr_src *s);
 void dr_src_row(const dr_src *s, size_t i, dr_row *row);
@@ -109,6 +110,7 @@ typedef struct dr_pair {
     const char *kind;    /* "kind" of the input object if known (JSON), else NULL */
     const char *id;      /* id if known, else NULL */
     const char *peer_group;
+    const vm_result *res[2]; /* rated ahead on a worker thread (dr_in_rate_ahead), else NULL */
 } dr_pair;
 
 typedef struct dr_in dr_in;
@@ -136,6 +138,9 @@ void dr_in_close(dr_in *in);
  * this one) when dr_in_next is called without `want`: the same pairs, in
  * the same order, with the same warnings (diff_rate.c, "worker threads"). */
 void dr_in_set_jobs(dr_in *in, unsigned jobs);
+/* With worker threads: also rate each record there for src[s] (when its
+ * batch rates it at read), with hook sessions the batches adopt. */
+void dr_in_rate_ahead(dr_in *in, dr_src *const src[2]);
 /* Unknown-field warnings seen (reported once per field, and only for a
  * field neither program declares). */
 size_t dr_in_warnings(const dr_in *in);

@@ -69,9 +69,9 @@ void dr_src_free(dr_src *s)
     free(s);
 }
 
-int dr_src_add(dr_src *s, const q_record *rec, const rec_error *err, const char *file)
+int dr_src_add(dr_src *s, const q_record *rec, const rec_error *err, const char *file, const vm_result *res)
 {
-    return rec ? batch_add_record(s->b, rec, file) : batch_add_rejected(s->b, err, file);
+    return rec ? batch_add_rated(s->b, rec, file, res) : batch_add_rejected(s->b, err, file);
 }
 
 int dr_src_run(dr_src *s) { return batch_run(s->b); }
@@ -144,6 +144,7 @@ struct dr_in {
     dr_dec dec;          /* decoding on this thread (rd: the readers above) */
     dr_pipe *pipe;       /* decoding on worker threads (dr_in_set_jobs), started by the first dr_in_next */
     unsigned jobs;
+    dr_src *src[2];      /* dr_in_rate_ahead: the workers rate for these too */
     bool skip_bom;       /* the file starts with a UTF-8 byte order mark */
     size_t index;        /* records seen */
     /* warnings */
@@ -589,6 +590,7 @@ typedef struct p_rec {
     size_t at, len;         /* the line in p_block.text */
     uint32_t warn_first, nwarn;
     dr_pair pr;
+    vm_result res[2];       /* pr.res[s] points here when rated ahead */
 } p_rec;
 
 typedef struct p_block {
@@ -634,6 +636,7 @@ struct dr_pipe {
     p_block *cur; /* the block being handed out (done), cur_i its next record */
     size_t cur_i;
     const q_program *p[2];
+    dr_src *src[2]; /* rate ahead for these (NULL: decode only) */
 };
 
 static bool p_room(void **arr, size_t *cap, size_t n, size_t more, size_t size)
@@ -728,6 +731,11 @@ static void p_decode(p_worker *wk, p_block *b)
                 break;
             }
             pr->rec[s] = rec_copy_into(p[s], pr->rec[s], m);
+            const dr_src *src = wk->pp->src[s];
+            if (src && batch_rates_at_read(src->b, pr->rec[s])) {
+                vm_rate(p[s], wk->hooks[s], pr->rec[s], &b->recs[i].res[s], NULL);
+                pr->res[s] = &b->recs[i].res[s];
+            }
         }
     }
     wk->blk = NULL;
@@ -778,7 +786,7 @@ static void dr_pipe_free(dr_pipe *pp)
         p_worker *wk = &pp->w[i];
         for (int s = 0; s < 2; s++) {
             rec_reader_free(wk->dec.rd[s]);
-            hook_session_free(wk->hooks[s]);
+            if (!pp->src[s]) hook_session_free(wk->hooks[s]); /* else the batch's (batch_adopt_hooks) */
         }
         if (wk->dec.obj) json_decref(wk->dec.obj);
         free(wk->dec.names);
@@ -805,6 +813,8 @@ static dr_pipe *p_start(dr_in *in)
     if (!pp) return NULL;
     pp->p[0] = in->p[0];
     pp->p[1] = in->p[1];
+    pp->src[0] = in->src[0];
+    pp->src[1] = in->src[1];
     pp->nblocks = 2 * (size_t)in->jobs + 2;
     pp->blocks = calloc(pp->nblocks, sizeof *pp->blocks);
     pp->w = calloc(in->jobs, sizeof *pp->w);
@@ -825,6 +835,10 @@ static dr_pipe *p_start(dr_in *in)
         for (int s = 0; s < 2; s++) {
             wk->dec.rd[s] = rec_reader_open(in->p[s], NULL, in->name, REC_JSONL);
             wk->hooks[s] = hook_session_new(in->p[s], NULL);
+            if (wk->hooks[s] && pp->src[s] && batch_adopt_hooks(pp->src[s]->b, wk->hooks[s]) != 0) {
+                hook_session_free(wk->hooks[s]);
+                wk->hooks[s] = NULL;
+            }
             if (!wk->dec.rd[s] || !wk->hooks[s]) {
                 dr_pipe_free(pp);
                 return NULL;
@@ -931,6 +945,12 @@ static int pipe_next(dr_in *in, dr_pair *out)
     }
     *out = b->recs[i].pr;
     return 1;
+}
+
+void dr_in_rate_ahead(dr_in *in, dr_src *const src[2])
+{
+    in->src[0] = src[0];
+    in->src[1] = src[1];
 }
 
 void dr_in_set_jobs(dr_in *in, unsigned jobs)
