@@ -964,7 +964,9 @@ void dr_in_set_jobs(dr_in *in, unsigned jobs)
 
 int dr_in_next(dr_in *in, dr_pair *out, const uint8_t *want, size_t nwant)
 {
+    /* the workers' reader may have met a read error ahead: the records
+     * before it are still handed out first, as on one thread */
+    if (!in->lockstep && !want && in->jobs > 1 && (in->pipe || !in->io_error)) return pipe_next(in, out);
     if (in->io_error) return -1;
-    if (!in->lockstep && !want && in->jobs > 1) return pipe_next(in, out);
     return in->lockstep ? next_lockstep(in, out) : next_jsonl(in, out, want, nwant);
 }
