@@ -3,7 +3,8 @@
  * built on the public library alone (include/quy.h), as lua.c is on lua.h.
  * One file per command family: cmd_eval.c (eval, explain), cmd_build.c
  * (check, build, disasm), cmd_test.c (test), cmd_list.c (list, the registry),
- * cmd_diff.c + diff_*.c (diff), cmd_gen.c + gen_*.c (gen), cmd_prove.c
+ * cmd_diff.c + diff_report.c + diff_cause_text.c (diff: options and
+ * reports), cmd_gen.c (gen), cmd_describe.c (describe), cmd_prove.c
  * (prove); main.c dispatches; options.h declares the options once.
  *
  * Exit codes (documented in docs/integration-guide.md):
@@ -20,8 +21,9 @@
 #include <quy.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
-enum { EXIT_OK = 0, EXIT_RULESET = 1, EXIT_REJECTED = 2, EXIT_IO = 3, EXIT_TESTFAIL = 4 };
+enum { EXIT_OK = 0, EXIT_RULESET = 1, EXIT_REJECTED = 2, EXIT_IO = 3, EXIT_TESTFAIL = 4, EXIT_UNAPPROVED = 5 };
 
 /* A growable list of strings the list does not own (arguments). */
 typedef struct cli_list {
@@ -79,17 +81,12 @@ int cmd_gen(int argc, char **argv);
 int cmd_describe(int argc, char **argv); /* cmd_describe.c: quy describe --fields */
 int cmd_prove(int argc, char **argv);
 
-/* ---------------------------------------------------------------------
- * Bridge for the commands not yet on the public API (cmd_diff.c, diff_*.c,
- * cmd_gen.c, gen_*.c: their engine is moving into the library; cmd_list.c:
- * the registry listing; cmd_prove.c: the prover; cmd_describe.c: the field
- * tables). They use the compiled
- * program directly. Remove with the last caller.
- * ------------------------------------------------------------------- */
-typedef struct q_program q_program;
-/* cli_ruleset(), then the program taken out of the ruleset (prog_free it). */
-q_program *cli_load(const cli_paths *ps, const char *spec);
-/* lib/bridge.c: the program of a ruleset, which is freed. */
-q_program *quy_bridge_take_program(quy_ruleset *rs);
+/* `quy diff`'s reports (diff_report.c) of a diff that ran: text, JSON,
+ * CSV, HTML. 0, or -1 when the diff cannot be read back. */
+typedef enum rp_format { RP_TEXT, RP_JSON, RP_CSV, RP_HTML } rp_format;
+int rp_write(rp_format fmt, quy_diff *d, FILE *out);
+/* Why listed record i moved, as readable lines each indented by `indent`
+ * (diff_cause_text.c: the text report and the CSV). */
+void dc_detail_text(quy_diff *d, size_t i, FILE *f, int indent);
 
 #endif /* QUY_CLI_H */

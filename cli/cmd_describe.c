@@ -11,23 +11,36 @@
  * docs/records.md.in; a ctest compares the result with docs/records.md,
  * so a ruleset that adds a field without regenerating fails the tests.
  */
+#define _GNU_SOURCE 1 /* asprintf, open_memstream */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
-#include "../runtime/program.h"
-#include "../runtime/value.h"
 #include "cli.h"
 
+/* One ruleset of the folder (the library's fields API: quy_kind_field*, quy_type*). */
 typedef struct d_rs {
     char *name;
-    q_program *p;
-    bool **read; /* read[kind][slot] */
+    quy_ruleset *rs;
 } d_rs;
 
 static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static _Noreturn void oom(void)
+{
+    fprintf(stderr, "quy describe: out of memory\n");
+    exit(EXIT_IO);
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) oom();
+    return q;
+}
 
 /* The rulesets of `dir`: folders NAME holding NAME.quy, sorted. */
 static size_t list_rulesets(const char *dir, char ***out)
@@ -40,17 +53,15 @@ static size_t list_rulesets(const char *dir, char ***out)
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.') continue;
         size_t len = strlen(dir) + 2 * strlen(e->d_name) + 8;
-        char *path = malloc(len);
-        if (!path) abort();
+        char *path = xrealloc(NULL, len);
         snprintf(path, len, "%s/%s/%s.quy", dir, e->d_name, e->d_name);
         struct stat st;
         if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
             if (n == cap) {
                 cap = cap ? cap * 2 : 8;
-                *out = realloc(*out, cap * sizeof **out);
-                if (!*out) abort();
+                *out = xrealloc(*out, cap * sizeof **out);
             }
-            (*out)[n++] = strdup(e->d_name);
+            if (!((*out)[n++] = strdup(e->d_name))) oom();
         }
         free(path);
     }
@@ -59,114 +70,69 @@ static size_t list_rulesets(const char *dir, char ***out)
     return n;
 }
 
-/* Where kind k's code starts: its first check, batch expression or rate block. */
-static uint32_t kind_start(const q_program *p, uint32_t k)
+static bool is(const char *a, const char *b) { return a && b && !strcmp(a, b); }
+
+/* A type as docs/records.md writes it: "list of X", "`name`", "one of `a`, `b`", "int". */
+static void type_text(const quy_ruleset *rs, size_t t, FILE *f)
 {
-    uint32_t s = p->kinds[k].entry;
-    for (uint32_t i = 0; i < p->kinds[k].nchecks; i++)
-        if (p->checks[p->kinds[k].first_check + i].entry < s) s = p->checks[p->kinds[k].first_check + i].entry;
-    for (uint32_t i = 0; i < p->nbexprs; i++)
-        if (p->bexprs[i].kind == k && p->bexprs[i].entry < s) s = p->bexprs[i].entry;
+    const char *kind = quy_type(rs, t, "kind"), *name = quy_type(rs, t, "name");
+    size_t elem;
+    if (is(kind, "list") && quy_type_element(rs, t, &elem) == QUY_OK) {
+        fputs("list of ", f);
+        type_text(rs, elem, f);
+    } else if (name) {
+        fprintf(f, "`%s`", name);
+    } else if (is(kind, "enum")) {
+        fputs("one of", f);
+        for (size_t i = 0; i < quy_type_member_count(rs, t); i++)
+            fprintf(f, "%s `%s`", i ? "," : "", quy_type_member(rs, t, i, "name"));
+    } else {
+        fputs(kind ? kind : "?", f);
+    }
+}
+
+/* type_text as a string (malloc'd). */
+static char *type_string(const quy_ruleset *rs, size_t t)
+{
+    char *s = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&s, &n);
+    if (!f) oom();
+    type_text(rs, t, f);
+    if (fclose(f) != 0) oom();
     return s;
 }
 
-/* Does the batch link records (a computed roll-up, or a head_of/unit cap)? */
-static bool batch_graph(const q_program *p)
+/* The field's type text and presence text ("default `0`"), malloc'd. */
+static void field_texts(const quy_ruleset *rs, size_t k, size_t i, char **ty, char **pr)
 {
-    for (uint32_t i = 0; i < p->nfields; i++)
-        if (p->fields[i].flags & QF_BATCH) return true;
-    for (uint32_t i = 0; i < p->ncaps; i++)
-        if (p->caps[i].bound == QCAP_HEAD_OF || p->caps[i].bound == QCAP_UNIT) return true;
-    return false;
-}
-
-/* Which fields each kind's code reads (the checker emits a kind's blocks
- * together, kinds in order), plus the batch's own reads: caps' fields and
- * the quota's grouping field. */
-static void find_reads(d_rs *r)
-{
-    const q_program *p = r->p;
-    r->read = calloc(p->nkinds ? p->nkinds : 1, sizeof *r->read);
-    if (!r->read) abort();
-    for (uint32_t k = 0; k < p->nkinds; k++) {
-        r->read[k] = calloc(p->kinds[k].nfields ? p->kinds[k].nfields : 1, sizeof **r->read);
-        if (!r->read[k]) abort();
-        uint32_t start = kind_start(p, k), end = p->ncode;
-        for (uint32_t j = 0; j < p->nkinds; j++) {
-            uint32_t s = kind_start(p, j);
-            if (j != k && s > start && s < end) end = s;
-        }
-        for (uint32_t pc = start; pc < end && start != QUY_NONE; pc++) {
-            const q_instr *in = &p->code[pc];
-            op_format f = op_table[in->op].format;
-            uint32_t slot = f == OPF_SLOT || f == OPF_SLOTJ ? in->a : f == OPF_LOOP ? in->b : QUY_NONE;
-            if (slot < p->kinds[k].nfields) r->read[k][slot] = true;
-        }
-        for (uint32_t i = 0; i < p->ncaps; i++)
-            if (p->caps[i].kind == k && p->caps[i].bound != QCAP_TIER && p->caps[i].slot < p->kinds[k].nfields)
-                r->read[k][p->caps[i].slot] = true;
-        /* the batch's roll-ups and head/unit caps link records by `unit` and `head_of` (runtime/batch.c) */
-        if (batch_graph(p))
-            for (int g = 0; g < 2; g++) {
-                uint32_t f = prog_find_field(p, k, g ? "head_of" : "unit", g ? 7 : 4);
-                if (f != QUY_NONE) r->read[k][f - p->kinds[k].first_field] = true;
-            }
-        for (uint32_t i = 0; i < p->nquotas; i++) {
-            const char *per = prog_str(p, p->quotas[i].per);
-            uint32_t f = prog_find_field(p, k, per, strlen(per));
-            if (f != QUY_NONE) r->read[k][f - p->kinds[k].first_field] = true;
-        }
-    }
-}
-
-static void type_text(const q_program *p, uint32_t t, char *buf, size_t size)
-{
-    const q_type *ty = &p->types[t];
-    if (ty->kind == QT_LIST) {
-        char inner[128];
-        type_text(p, ty->elem, inner, sizeof inner);
-        snprintf(buf, size, "list of %s", inner);
-    } else if (ty->name) {
-        snprintf(buf, size, "`%s`", prog_str(p, ty->name));
-    } else if (ty->kind == QT_ENUM) {
-        size_t n = (size_t)snprintf(buf, size, "one of");
-        for (uint32_t i = 0; i < ty->count && n < size; i++)
-            n += (size_t)snprintf(buf + n, size - n, "%s `%s`", i ? "," : "", prog_str(p, p->members[ty->first + i].name));
-    } else {
-        snprintf(buf, size, "%s", q_type_kind_name[ty->kind]);
-    }
-}
-
-static void presence_text(const q_program *p, const q_field *f, char *buf, size_t size)
-{
-    if (f->flags & QF_BATCH) {
-        snprintf(buf, size, "computed when absent");
-    } else if (f->flags & QF_DEFAULT && f->deflt != QUY_NONE) {
-        q_val v = p->consts[f->deflt];
-        const q_type *t = &p->types[f->type];
-        char vb[64];
-        if (t->kind == QT_BOOL) snprintf(vb, sizeof vb, "%s", v.n ? "true" : "false");
-        else if (t->kind == QT_DATE) q_format_date(v.n, vb);
-        else if (t->kind == QT_ENUM || t->kind == QT_SCALE) snprintf(vb, sizeof vb, "%s", prog_str(p, p->members[t->first + (uint32_t)v.n].name));
-        else q_format(v, t->kind == QT_PERCENT, vb, sizeof vb);
-        snprintf(buf, size, "default `%s`", vb);
-    } else {
-        snprintf(buf, size, "%s", f->flags & QF_OPTIONAL ? "optional" : "required");
-    }
+    size_t t = 0;
+    quy_kind_field_type(rs, k, i, &t);
+    *ty = type_string(rs, t);
+    const char *presence = quy_kind_field(rs, k, i, "presence");
+    char *s = NULL;
+    if (is(presence, "computed")) s = strdup("computed when absent");
+    else if (is(presence, "default") && asprintf(&s, "default `%s`", quy_kind_field(rs, k, i, "default")) < 0) s = NULL;
+    else if (!is(presence, "default")) s = strdup(presence ? presence : "?");
+    if (!s) oom();
+    *pr = s;
 }
 
 /* Field `nm` of kind `kind` in ruleset r, if it is declared with type text
- * `ty` and presence `pr`: its kind and absolute field index. */
-static bool same_decl(const d_rs *r, const char *kind, const char *nm, const char *ty, const char *pr, uint32_t *kb,
-                      uint32_t *fb)
+ * `ty` and presence `pr`: its kind and field index. */
+static bool same_decl(const d_rs *r, const char *kind, const char *nm, const char *ty, const char *pr, size_t *kb,
+                      size_t *fb)
 {
-    *kb = prog_find_kind(r->p, kind, strlen(kind));
-    *fb = *kb == QUY_NONE ? QUY_NONE : prog_find_field(r->p, *kb, nm, strlen(nm));
-    if (*fb == QUY_NONE) return false;
-    char tyb[512], prb[128];
-    type_text(r->p, r->p->fields[*fb].type, tyb, sizeof tyb);
-    presence_text(r->p, &r->p->fields[*fb], prb, sizeof prb);
-    return !strcmp(ty, tyb) && !strcmp(pr, prb);
+    if (quy_ruleset_find_kind(r->rs, kind, kb) != QUY_OK) return false;
+    size_t n = quy_kind_field_count(r->rs, *kb);
+    for (*fb = 0; *fb < n && !is(quy_kind_field(r->rs, *kb, *fb, "name"), nm); ++*fb) {}
+    if (*fb == n) return false;
+    char *tyb, *prb;
+    field_texts(r->rs, *kb, *fb, &tyb, &prb);
+    bool same = !strcmp(ty, tyb) && !strcmp(pr, prb);
+    free(tyb);
+    free(prb);
+    return same;
 }
 
 /* One row per field name and declaration (type, presence) of a kind, with
@@ -177,46 +143,54 @@ static void kind_table(d_rs *rs, size_t n, const char *kind)
     printf("| `id` | string | required | mã đối tượng, duy nhất trong một lô | every ruleset |\n");
     printf("| `kind` | `%s` | required | loại đối tượng | every ruleset |\n", kind);
     for (size_t a = 0; a < n; a++) {
-        uint32_t ka = prog_find_kind(rs[a].p, kind, strlen(kind));
-        if (ka == QUY_NONE) continue;
-        const q_kind *kd = &rs[a].p->kinds[ka];
-        for (uint32_t i = 0; i < kd->nfields; i++) {
-            const q_field *f = &rs[a].p->fields[kd->first_field + i];
-            char ty[512], pr[128];
-            type_text(rs[a].p, f->type, ty, sizeof ty);
-            presence_text(rs[a].p, f, pr, sizeof pr);
-            const char *nm = prog_str(rs[a].p, f->name);
-            uint32_t kb, fb;
+        size_t ka;
+        if (quy_ruleset_find_kind(rs[a].rs, kind, &ka) != QUY_OK) continue;
+        for (size_t i = 0; i < quy_kind_field_count(rs[a].rs, ka); i++) {
+            char *ty, *pr;
+            field_texts(rs[a].rs, ka, i, &ty, &pr);
+            const char *nm = quy_kind_field(rs[a].rs, ka, i, "name");
+            size_t kb, fb;
             bool done = false; /* listed with an earlier ruleset's identical declaration */
             for (size_t b = 0; b < a && !done; b++) done = same_decl(&rs[b], kind, nm, ty, pr, &kb, &fb);
-            if (done) continue;
-            printf("| `%s` | %s | %s | %s | ", nm, ty, pr, prog_str(rs[a].p, f->label));
-            for (size_t b = a; b < n; b++) {
-                if (!same_decl(&rs[b], kind, nm, ty, pr, &kb, &fb)) continue;
-                bool read = rs[b].read[kb][fb - rs[b].p->kinds[kb].first_field];
-                printf("%s%s%s", b == a ? "" : ", ", rs[b].name, read ? "" : " (not read)");
+            if (!done) {
+                printf("| `%s` | %s | %s | %s | ", nm, ty, pr, quy_kind_field(rs[a].rs, ka, i, "label"));
+                for (size_t b = a; b < n; b++) {
+                    if (!same_decl(&rs[b], kind, nm, ty, pr, &kb, &fb)) continue;
+                    bool read = is(quy_kind_field(rs[b].rs, kb, fb, "read"), "true");
+                    printf("%s%s%s", b == a ? "" : ", ", rs[b].name, read ? "" : " (not read)");
+                }
+                printf(" |\n");
             }
-            printf(" |\n");
+            free(ty);
+            free(pr);
         }
     }
 }
 
-/* The type named `name` of one of the kinds in `mask` (1 << QT_...), or QUY_NONE. */
-static uint32_t named_type(const q_program *p, unsigned mask, const char *name)
+/* Is type t of `kinds` (a space-separated list: "enum scale")? */
+static bool kind_in(const quy_ruleset *rs, size_t t, const char *kinds)
 {
-    for (uint32_t u = 0; u < p->ntypes; u++)
-        if ((mask >> p->types[u].kind & 1) && p->types[u].name && !strcmp(prog_str(p, p->types[u].name), name))
-            return u;
-    return QUY_NONE;
+    const char *k = quy_type(rs, t, "kind");
+    size_t n = k ? strlen(k) : 0;
+    for (const char *p = kinds; k && (p = strstr(p, k)); p += n)
+        if ((p == kinds || p[-1] == ' ') && (p[n] == ' ' || !p[n])) return true;
+    return false;
+}
+
+/* The type named `name` of one of `kinds`, or SIZE_MAX. */
+static size_t named_type(const quy_ruleset *rs, const char *kinds, const char *name)
+{
+    for (size_t u = 0; u < quy_ruleset_type_count(rs); u++)
+        if (kind_in(rs, u, kinds) && is(quy_type(rs, u, "name"), name)) return u;
+    return SIZE_MAX;
 }
 
 /* Do types t of p and u of q have the same members (codes, in order)? */
-static bool same_members(const q_program *p, uint32_t t, const q_program *q, uint32_t u)
+static bool same_members(const quy_ruleset *p, size_t t, const quy_ruleset *q, size_t u)
 {
-    if (p->types[t].count != q->types[u].count) return false;
-    for (uint32_t i = 0; i < p->types[t].count; i++)
-        if (strcmp(prog_str(p, p->members[p->types[t].first + i].name), prog_str(q, q->members[q->types[u].first + i].name)))
-            return false;
+    if (quy_type_member_count(p, t) != quy_type_member_count(q, u)) return false;
+    for (size_t i = 0; i < quy_type_member_count(p, t); i++)
+        if (!is(quy_type_member(p, t, i, "name"), quy_type_member(q, u, i, "name"))) return false;
     return true;
 }
 
@@ -225,25 +199,30 @@ static void struct_tables(d_rs *rs, size_t n)
 {
     printf("\n## Elements of the lists of structures\n\n| struct | field | type | label | rulesets |\n|---|---|---|---|---|\n");
     for (size_t a = 0; a < n; a++) {
-        const q_program *p = rs[a].p;
-        for (uint32_t t = 0; t < p->ntypes; t++) {
-            const q_type *ty = &p->types[t];
-            if (ty->kind != QT_STRUCT || !ty->name) continue;
-            const char *name = prog_str(p, ty->name);
+        const quy_ruleset *p = rs[a].rs;
+        for (size_t t = 0; t < quy_ruleset_type_count(p); t++) {
+            const char *name = quy_type(p, t, "name");
+            if (!kind_in(p, t, "struct") || !name) continue;
             bool done = false;
-            for (size_t b = 0; b < a && !done; b++) done = named_type(rs[b].p, 1u << QT_STRUCT, name) != QUY_NONE;
+            for (size_t b = 0; b < a && !done; b++) done = named_type(rs[b].rs, "struct", name) != SIZE_MAX;
             if (done) continue;
-            char users[512];
-            size_t k = (size_t)snprintf(users, sizeof users, "%s", rs[a].name);
-            for (size_t b = a + 1; b < n && k < sizeof users; b++)
-                if (named_type(rs[b].p, 1u << QT_STRUCT, name) != QUY_NONE)
-                    k += (size_t)snprintf(users + k, sizeof users - k, ", %s", rs[b].name);
-            for (uint32_t i = 0; i < ty->count; i++) {
-                const q_field *f = &p->fields[ty->first + i];
-                char tyb[512];
-                type_text(p, f->type, tyb, sizeof tyb);
-                printf("| `%s` | `%s` | %s | %s | %s |\n", name, prog_str(p, f->name), tyb, prog_str(p, f->label), users);
+            char *users = NULL;
+            size_t nu = 0;
+            FILE *uf = open_memstream(&users, &nu);
+            if (!uf) oom();
+            fputs(rs[a].name, uf);
+            for (size_t b = a + 1; b < n; b++)
+                if (named_type(rs[b].rs, "struct", name) != SIZE_MAX) fprintf(uf, ", %s", rs[b].name);
+            if (fclose(uf) != 0) oom();
+            for (size_t i = 0; i < quy_type_member_count(p, t); i++) {
+                size_t ft = 0;
+                quy_type_member_type(p, t, i, &ft);
+                char *tyb = type_string(p, ft);
+                printf("| `%s` | `%s` | %s | %s | %s |\n", name, quy_type_member(p, t, i, "name"), tyb,
+                       quy_type_member(p, t, i, "label"), users);
+                free(tyb);
             }
+            free(users);
         }
     }
 }
@@ -251,28 +230,25 @@ static void struct_tables(d_rs *rs, size_t n)
 /* The named enums and scales the fields use, once per name and members. */
 static void value_tables(d_rs *rs, size_t n)
 {
-    const unsigned mask = 1u << QT_ENUM | 1u << QT_SCALE;
     printf("\n## Values of the enumerations\n\n| type | values (code: label), in order | rulesets |\n|---|---|---|\n");
     for (size_t a = 0; a < n; a++) {
-        const q_program *p = rs[a].p;
-        for (uint32_t t = 0; t < p->ntypes; t++) {
-            const q_type *ty = &p->types[t];
-            if (!(mask >> ty->kind & 1) || !ty->name) continue;
-            const char *name = prog_str(p, ty->name);
+        const quy_ruleset *p = rs[a].rs;
+        for (size_t t = 0; t < quy_ruleset_type_count(p); t++) {
+            const char *name = quy_type(p, t, "name");
+            if (!kind_in(p, t, "enum scale") || !name) continue;
             bool done = false; /* the same name and values in an earlier ruleset: listed there */
             for (size_t b = 0; b < a && !done; b++) {
-                uint32_t u = named_type(rs[b].p, mask, name);
-                done = u != QUY_NONE && same_members(p, t, rs[b].p, u);
+                size_t u = named_type(rs[b].rs, "enum scale", name);
+                done = u != SIZE_MAX && same_members(p, t, rs[b].rs, u);
             }
             if (done) continue;
-            printf("| `%s`%s | ", name, ty->kind == QT_SCALE ? " (scale, low to high)" : "");
-            for (uint32_t i = 0; i < ty->count; i++)
-                printf("%s`%s`: %s", i ? "; " : "", prog_str(p, p->members[ty->first + i].name),
-                       prog_str(p, p->members[ty->first + i].label));
+            printf("| `%s`%s | ", name, kind_in(p, t, "scale") ? " (scale, low to high)" : "");
+            for (size_t i = 0; i < quy_type_member_count(p, t); i++)
+                printf("%s`%s`: %s", i ? "; " : "", quy_type_member(p, t, i, "name"), quy_type_member(p, t, i, "label"));
             printf(" | %s", rs[a].name);
             for (size_t b = a + 1; b < n; b++) {
-                uint32_t u = named_type(rs[b].p, mask, name);
-                if (u != QUY_NONE && same_members(p, t, rs[b].p, u)) printf(", %s", rs[b].name);
+                size_t u = named_type(rs[b].rs, "enum scale", name);
+                if (u != SIZE_MAX && same_members(p, t, rs[b].rs, u)) printf(", %s", rs[b].name);
             }
             printf(" |\n");
         }
@@ -307,31 +283,27 @@ int cmd_describe(int argc, char **argv)
     cli_paths ps;
     cli_paths_init(&ps);
     cli_paths_add(&ps, dir);
-    d_rs *rs = calloc(n, sizeof *rs);
-    if (!rs) abort();
+    d_rs *rs = xrealloc(NULL, n * sizeof *rs);
     int rc = EXIT_OK;
     for (size_t i = 0; i < n; i++) {
         rs[i].name = names[i];
-        rs[i].p = cli_load(&ps, names[i]);
-        if (!rs[i].p) {
+        rs[i].rs = cli_ruleset(&ps, names[i]);
+        if (!rs[i].rs) {
             fprintf(stderr, "quy describe: ruleset '%s' does not compile\n", names[i]);
             rc = EXIT_RULESET;
-            continue;
         }
-        find_reads(&rs[i]);
     }
     if (rc == EXIT_OK) {
         /* every kind, in order of first appearance */
         const char **kinds = NULL;
         size_t nk = 0;
         for (size_t i = 0; i < n; i++)
-            for (uint32_t k = 0; k < rs[i].p->nkinds; k++) {
-                const char *kn = prog_str(rs[i].p, rs[i].p->kinds[k].name);
+            for (size_t k = 0; k < quy_ruleset_count(rs[i].rs, QUY_COUNT_KINDS); k++) {
+                const char *kn = quy_ruleset_kind(rs[i].rs, k);
                 bool seen = false;
                 for (size_t j = 0; j < nk && !seen; j++) seen = !strcmp(kinds[j], kn);
                 if (seen) continue;
-                kinds = realloc(kinds, (nk + 1) * sizeof *kinds);
-                if (!kinds) abort();
+                kinds = xrealloc(kinds, (nk + 1) * sizeof *kinds);
                 kinds[nk++] = kn;
             }
         printf("<!-- generated by `quy describe --fields` from rulesets/ (scripts/records-md.sh): do not edit -->\n");
@@ -344,11 +316,7 @@ int cmd_describe(int argc, char **argv)
         free(kinds);
     }
     for (size_t i = 0; i < n; i++) {
-        if (rs[i].p) {
-            for (uint32_t k = 0; k < rs[i].p->nkinds; k++) free(rs[i].read[k]);
-            free(rs[i].read);
-            prog_free(rs[i].p);
-        }
+        quy_ruleset_free(rs[i].rs);
         free(names[i]);
     }
     free(rs);

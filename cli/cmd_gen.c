@@ -1,14 +1,12 @@
 /*
  * cmd_gen.c — `quy gen --ruleset X --count N --seed S [-o FILE]`: the
- * options, then the records of the boundary generator (gen/gen.h, in the
- * library) written one line at a time.
+ * options, then the records of the library's boundary generator (quy_gen_*
+ * in quy.h) written one line at a time.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../gen/gen.h"
-#include "../runtime/strbuf.h"
 #include "cli.h"
 
 static void usage(void)
@@ -18,7 +16,7 @@ static void usage(void)
 }
 
 /* Write `count` records to out_path (or stdout). */
-static int write_records(gen *g, unsigned long long count, const char *out_path)
+static int write_records(quy_gen *g, unsigned long long count, const char *out_path)
 {
     FILE *out = stdout;
     if (out_path && strcmp(out_path, "-") && !(out = fopen(out_path, "w"))) {
@@ -26,19 +24,18 @@ static int write_records(gen *g, unsigned long long count, const char *out_path)
         return EXIT_IO;
     }
     int rc = EXIT_OK;
-    strbuf sb = {0};
     for (unsigned long long i = 0; rc == EXIT_OK && i < count; i++) {
-        strbuf_reset(&sb);
-        int r = gen_next(g, &sb);
-        if (r != 0) {
-            fprintf(stderr, "quy gen: %s\n", gen_error(g));
-            rc = r > 0 ? EXIT_RULESET : EXIT_IO;
-        } else if (fwrite(sb.s, 1, sb.n, out) != sb.n) {
+        const char *line;
+        size_t n;
+        quy_status st = quy_gen_next(g, &line, &n);
+        if (st != QUY_OK) {
+            fprintf(stderr, "quy gen: %s\n", quy_gen_errmsg(g));
+            rc = st == QUY_ERROR ? EXIT_RULESET : EXIT_IO;
+        } else if (fwrite(line, 1, n, out) != n) {
             fprintf(stderr, "quy gen: cannot write: %s\n", strerror(errno));
             rc = EXIT_IO;
         }
     }
-    strbuf_free(&sb);
     if (out != stdout) {
         if (fclose(out) != 0 && rc == EXIT_OK) {
             fprintf(stderr, "quy gen: %s: %s\n", out_path, strerror(errno));
@@ -50,101 +47,141 @@ static int write_records(gen *g, unsigned long long count, const char *out_path)
     return rc;
 }
 
-int cmd_gen(int argc, char **argv)
+/* What the command line asks for. */
+typedef struct gen_opts {
+    const char *ruleset, *out_path, *prefix;
+    const char **kinds; /* --kind, argc entries */
+    int nkinds;
+    unsigned long long count, seed;
+    bool show_targets;
+} gen_opts;
+
+/* A whole number option: false (reported) if it is not one. */
+static bool whole(const char *opt, const char *v, int base, unsigned long long *out)
 {
-    const char *ruleset = NULL, *out_path = NULL, *prefix = "GEN";
-    const char **kinds_wanted = calloc((size_t)argc + 1, sizeof *kinds_wanted);
-    int nkw = 0;
-    unsigned long long count = 100, seed = 1;
-    bool show_targets = false;
-    cli_paths ps;
-    cli_paths_init(&ps);
-    if (!kinds_wanted) {
-        fprintf(stderr, "quy gen: out of memory\n");
-        return EXIT_IO;
+    char *end;
+    errno = 0;
+    *out = strtoull(v, &end, base);
+    if (errno || *end || !*v || v[0] == '-') {
+        fprintf(stderr, "quy gen: %s needs a whole number, not '%s'\n", opt, v);
+        return false;
     }
-    int rc = EXIT_OK;
-    for (int i = 1; i < argc && rc == EXIT_OK; i++) {
+    return true;
+}
+
+/* The options into *o (--rulesets into ps): EXIT_OK or EXIT_RULESET (reported). */
+static int parse_opts(int argc, char **argv, gen_opts *o, cli_paths *ps)
+{
+    for (int i = 1; i < argc; i++) {
         const char *v;
-        char *end;
         if (cli_opt(argc, argv, &i, "--ruleset", &v))
-            ruleset = v;
+            o->ruleset = v;
         else if (cli_opt(argc, argv, &i, "--rulesets", &v))
-            cli_paths_add(&ps, v);
+            cli_paths_add(ps, v);
         else if (cli_opt(argc, argv, &i, "--count", &v) || cli_opt(argc, argv, &i, "-n", &v)) {
-            errno = 0;
-            count = strtoull(v, &end, 10);
-            if (errno || *end || !*v || v[0] == '-') {
-                fprintf(stderr, "quy gen: --count needs a whole number, not '%s'\n", v);
-                rc = EXIT_RULESET;
-            }
+            if (!whole("--count", v, 10, &o->count)) return EXIT_RULESET;
         } else if (cli_opt(argc, argv, &i, "--seed", &v)) {
-            errno = 0;
-            seed = strtoull(v, &end, 0);
-            if (errno || *end || !*v || v[0] == '-') {
-                fprintf(stderr, "quy gen: --seed needs a whole number, not '%s'\n", v);
-                rc = EXIT_RULESET;
-            }
-        } else if (cli_opt(argc, argv, &i, "--kind", &v)) {
-            kinds_wanted[nkw++] = v;
-        } else if (cli_opt(argc, argv, &i, "-o", &v) || cli_opt(argc, argv, &i, "--output", &v))
-            out_path = v;
+            if (!whole("--seed", v, 0, &o->seed)) return EXIT_RULESET;
+        } else if (cli_opt(argc, argv, &i, "--kind", &v))
+            o->kinds[o->nkinds++] = v;
+        else if (cli_opt(argc, argv, &i, "-o", &v) || cli_opt(argc, argv, &i, "--output", &v))
+            o->out_path = v;
         else if (cli_opt(argc, argv, &i, "--prefix", &v))
-            prefix = v;
+            o->prefix = v;
         else if (cli_opt(argc, argv, &i, "--targets", NULL))
-            show_targets = true;
+            o->show_targets = true;
         else {
             fprintf(stderr, "quy gen: unknown argument '%s'\n", argv[i]);
             usage();
-            rc = EXIT_RULESET;
+            return EXIT_RULESET;
         }
     }
-    if (rc == EXIT_OK && !ruleset) {
+    if (!o->ruleset) {
         fprintf(stderr, "quy gen: --ruleset NAME|FILE is required\n");
         usage();
+        return EXIT_RULESET;
+    }
+    return EXIT_OK;
+}
+
+/* The generator with the options set, its kinds scanned: EXIT_OK, or why
+ * not (reported; *out NULL or to be freed). */
+static int make_gen(const quy_ruleset *rs, const gen_opts *o, quy_gen **out)
+{
+    quy_gen *g = NULL;
+    if (quy_gen_new(rs, &g) != QUY_OK) {
+        fprintf(stderr, "quy gen: %s\n", quy_errmsg());
+        return EXIT_IO;
+    }
+    *out = g;
+    char num[32];
+    snprintf(num, sizeof num, "%llu", o->seed);
+    quy_gen_set(g, "seed", num); /* a whole number, checked above */
+    int rc = EXIT_OK;
+    if (quy_gen_set(g, "prefix", o->prefix) != QUY_OK) {
+        fprintf(stderr, "quy gen: --prefix: %s\n", quy_gen_errmsg(g));
         rc = EXIT_RULESET;
     }
-    q_program *p = rc == EXIT_OK ? cli_load(&ps, ruleset) : NULL;
-    if (rc == EXIT_OK && !p) rc = EXIT_RULESET;
-    gen *g = p ? gen_new(p) : NULL;
-    if (p && !g) {
-        fprintf(stderr, "quy gen: out of memory\n");
-        rc = EXIT_IO;
-    }
-    if (g) {
-        gen_set_seed(g, seed);
-        if (gen_set_prefix(g, prefix) != 0) {
-            fprintf(stderr, "quy gen: --prefix: %s\n", gen_error(g));
+    for (int w = 0; w < o->nkinds; w++)
+        if (quy_gen_set(g, "kind", o->kinds[w]) != QUY_OK) {
+            fprintf(stderr, "quy gen: %s\n", quy_gen_errmsg(g));
             rc = EXIT_RULESET;
         }
-        for (int w = 0; w < nkw; w++)
-            if (gen_add_kind(g, kinds_wanted[w]) != 0) {
-                fprintf(stderr, "quy gen: %s\n", gen_error(g));
-                rc = EXIT_RULESET;
-            }
+    uint64_t kinds;
+    quy_status st;
+    if (rc == EXIT_OK && (st = quy_gen_count(g, QUY_GEN_KINDS, &kinds)) != QUY_OK) {
+        /* scanning the kinds fails (as gen_next would) before the output is opened */
+        fprintf(stderr, "quy gen: %s\n", quy_gen_errmsg(g));
+        rc = st == QUY_ENOMEM ? EXIT_IO : EXIT_RULESET;
     }
-    if (rc == EXIT_OK) {
-        int r = gen_prepare(g);
-        if (r != 0) {
-            fprintf(stderr, "quy gen: %s\n", gen_error(g));
-            rc = r == -1 ? EXIT_IO : EXIT_RULESET;
+    return rc;
+}
+
+/* "quy gen: N records of K kinds, seed S; T targets, V variants" on stderr. */
+static void summary(quy_gen *g, const gen_opts *o)
+{
+    uint64_t kinds = 0, targets = 0, variants = 0, dropped = 0;
+    quy_gen_count(g, QUY_GEN_KINDS, &kinds);
+    quy_gen_count(g, QUY_GEN_TARGETS, &targets);
+    quy_gen_count(g, QUY_GEN_VARIANTS, &variants);
+    quy_gen_count(g, QUY_GEN_DROPPED, &dropped);
+    fprintf(stderr, "quy gen: %llu records of %llu kinds, seed %llu; %llu targets, %llu variants%s", o->count,
+            (unsigned long long)kinds, o->seed, (unsigned long long)targets, (unsigned long long)variants,
+            dropped ? "" : "\n");
+    if (dropped)
+        fprintf(stderr, "; %llu record(s) lost their boundary target to make them valid\n", (unsigned long long)dropped);
+}
+
+int cmd_gen(int argc, char **argv)
+{
+    gen_opts o = {.prefix = "GEN", .count = 100, .seed = 1, .kinds = calloc((size_t)argc + 1, sizeof(char *))};
+    if (!o.kinds) {
+        fprintf(stderr, "quy gen: out of memory\n");
+        return EXIT_IO;
+    }
+    cli_paths ps;
+    cli_paths_init(&ps);
+    int rc = parse_opts(argc, argv, &o, &ps);
+    quy_ruleset *rs = rc == EXIT_OK ? cli_ruleset(&ps, o.ruleset) : NULL;
+    if (rc == EXIT_OK && !rs) rc = EXIT_RULESET;
+    quy_gen *g = NULL;
+    if (rc == EXIT_OK) rc = make_gen(rs, &o, &g);
+    char *targets = NULL;
+    if (rc == EXIT_OK && o.show_targets) {
+        quy_status st = quy_gen_targets(g, &targets);
+        if (st != QUY_OK) {
+            fprintf(stderr, "quy gen: %s\n", quy_gen_errmsg(g));
+            rc = st == QUY_ERROR ? EXIT_RULESET : EXIT_IO;
+        } else {
+            fputs(targets, stdout);
         }
-    }
-    if (rc == EXIT_OK && show_targets) {
-        gen_print_targets(g, stdout);
     } else if (rc == EXIT_OK) {
-        rc = write_records(g, count, out_path);
-        if (rc == EXIT_OK) {
-            uint64_t dropped = gen_dropped(g);
-            fprintf(stderr, "quy gen: %llu records of %u kinds, seed %llu; %u targets, %u variants%s", count,
-                    gen_kind_count(g), seed, gen_target_count(g), gen_variant_count(g), dropped ? "" : "\n");
-            if (dropped)
-                fprintf(stderr, "; %llu record(s) lost their boundary target to make them valid\n",
-                        (unsigned long long)dropped);
-        }
+        rc = write_records(g, o.count, o.out_path);
+        if (rc == EXIT_OK) summary(g, &o);
     }
-    gen_free(g);
-    prog_free(p);
-    free(kinds_wanted);
+    quy_free(targets);
+    quy_gen_free(g);
+    quy_ruleset_free(rs);
+    free(o.kinds);
     return rc;
 }

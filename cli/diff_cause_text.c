@@ -1,11 +1,12 @@
 /*
- * diff_cause_text.c — a moved record's cause (the engine's detail object,
- * diff/diff_cause.c) as readable Vietnamese lines, for the text report and
- * the CSV of `quy diff`.
+ * diff_cause_text.c — a moved record's cause (quy_diff_detail* in quy.h)
+ * as readable Vietnamese lines, for the text report and the CSV of
+ * `quy diff`.
  */
+#include <stdio.h>
 #include <string.h>
 
-#include "diff.h"
+#include "cli.h"
 
 /* =====================================================================
  * Text
@@ -16,54 +17,58 @@ static void pad(FILE *f, int n)
     for (int i = 0; i < n; i++) fputc(' ', f);
 }
 
-static const char *js(const json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
-}
+static const char *nz(const char *s) { return s ? s : ""; }
 
-static void clause_text(const json_t *c, FILE *f, int indent)
+static bool is(const char *a, const char *b) { return a && !strcmp(a, b); }
+
+static void clause_text(quy_diff *d, size_t r, int side, size_t c, FILE *f, int indent)
 {
-    json_t *res = json_object_get(c, "result");
-    const char *mark = json_is_true(res) ? "✓" : json_is_false(res) ? "✗" : "–";
+    const char *res = quy_diff_detail_clause(d, r, side, c, "result");
+    const char *mark = is(res, "true") ? "✓" : is(res, "false") ? "✗" : "–";
+    const char *label = quy_diff_detail_clause(d, r, side, c, "label");
     pad(f, indent);
-    if (json_object_get(c, "label"))
-        fprintf(f, "%s %s  [%s]", mark, js(c, "label"), js(c, "condition"));
+    if (label)
+        fprintf(f, "%s %s  [%s]", mark, label, nz(quy_diff_detail_clause(d, r, side, c, "condition")));
     else
-        fprintf(f, "%s %s", mark, js(c, "condition"));
-    if (json_is_string(res)) fprintf(f, " — bỏ qua: không có dữ liệu «%s»", js(c, "absent"));
-    json_t *u = json_object_get(c, "unless");
-    if (u && json_object_get(u, "held"))
-        fprintf(f, " — ngoại lệ «%s»: %s", js(u, "condition"),
-                json_is_true(json_object_get(u, "held")) ? "có, nên không áp dụng" : "không");
-    fprintf(f, "  (%s [%s])\n", js(c, "cite"), js(c, "layer"));
-    json_t *reads = json_object_get(c, "read");
-    if (json_array_size(reads)) {
+        fprintf(f, "%s %s", mark, nz(quy_diff_detail_clause(d, r, side, c, "condition")));
+    if (is(res, "skipped"))
+        fprintf(f, " — bỏ qua: không có dữ liệu «%s»", nz(quy_diff_detail_clause(d, r, side, c, "absent")));
+    const char *held = quy_diff_detail_clause(d, r, side, c, "unless_held");
+    if (held)
+        fprintf(f, " — ngoại lệ «%s»: %s", nz(quy_diff_detail_clause(d, r, side, c, "unless")),
+                is(held, "true") ? "có, nên không áp dụng" : "không");
+    fprintf(f, "  (%s [%s])\n", nz(quy_diff_detail_clause(d, r, side, c, "cite")),
+            nz(quy_diff_detail_clause(d, r, side, c, "layer")));
+    size_t nr = quy_diff_detail_read_count(d, r, side, c);
+    if (nr) {
         pad(f, indent + 4);
         fputs("giá trị: ", f);
-        for (size_t i = 0; i < json_array_size(reads); i++) {
-            json_t *r = json_array_get(reads, i);
-            const char *field = js(r, "field");
+        for (size_t i = 0; i < nr; i++) {
+            const char *field = nz(quy_diff_detail_read(d, r, side, c, i, "field"));
+            const char *value = nz(quy_diff_detail_read(d, r, side, c, i, "value"));
             if (!strcmp(field, "share()"))
-                fprintf(f, "%stỉ lệ %s", i ? "; " : "", js(r, "value"));
+                fprintf(f, "%stỉ lệ %s", i ? "; " : "", value);
             else
-                fprintf(f, "%s%s = %s", i ? "; " : "", field, js(r, "value"));
+                fprintf(f, "%s%s = %s", i ? "; " : "", field, value);
         }
         fputc('\n', f);
     }
 }
 
 /* Adjustments ("↺ ...") of one side. */
-static void adjust_text(FILE *f, int indent, const char *who, const json_t *a)
+static void adjust_text(quy_diff *d, size_t r, int side, FILE *f, int indent, const char *who)
 {
-    for (size_t i = 0; i < json_array_size(a); i++) {
-        const json_t *o = json_array_get(a, i);
+    for (size_t i = 0; i < quy_diff_detail_adjust_count(d, r, side); i++) {
         pad(f, indent);
-        fprintf(f, "%s: ↺ «%s»", who, js(o, "step"));
-        if (json_object_get(o, "from")) fprintf(f, " %s → %s", js(o, "from"), js(o, "to"));
+        fprintf(f, "%s: ↺ «%s»", who, nz(quy_diff_detail_adjust(d, r, side, i, "step")));
+        if (quy_diff_detail_adjust(d, r, side, i, "from"))
+            fprintf(f, " %s → %s", quy_diff_detail_adjust(d, r, side, i, "from"),
+                    nz(quy_diff_detail_adjust(d, r, side, i, "to")));
         else fprintf(f, " (hồ sơ điều chỉnh trước khi xếp loại)");
-        if (*js(o, "reason")) fprintf(f, ": %s", js(o, "reason"));
-        fprintf(f, " — %s [%s]\n", js(o, "cite"), js(o, "layer"));
+        const char *reason = nz(quy_diff_detail_adjust(d, r, side, i, "reason"));
+        if (*reason) fprintf(f, ": %s", reason);
+        fprintf(f, " — %s [%s]\n", nz(quy_diff_detail_adjust(d, r, side, i, "cite")),
+                nz(quy_diff_detail_adjust(d, r, side, i, "layer")));
     }
 }
 
@@ -85,42 +90,42 @@ static void steps_text(FILE *f, int indent, const char *who, const char *steps)
     }
 }
 
-void dc_detail_text(const json_t *d, FILE *f, int indent)
+void dc_detail_text(quy_diff *d, size_t r, FILE *f, int indent)
 {
-    const char *type = js(d, "type");
+    const char *type = nz(quy_diff_detail(d, r, "type"));
     if (!strcmp(type, "rule")) {
-        static const char *const sides[2] = {"old", "new"};
         static const char *const vi[2] = {"cũ", "mới"};
         for (int s = 0; s < 2; s++) {
-            json_t *sj = json_object_get(d, sides[s]);
-            const char *st = js(sj, "state");
+            const char *st = nz(quy_diff_detail_side(d, r, s, "state"));
             pad(f, indent);
             if (!strcmp(st, "absent")) {
-                fprintf(f, "%s: không có quy tắc «%s»\n", vi[s], js(d, "rule"));
+                fprintf(f, "%s: không có quy tắc «%s»\n", vi[s], nz(quy_diff_detail(d, r, "rule")));
                 continue;
             }
-            if (!strcmp(st, "held")) fprintf(f, "%s: áp dụng → %s", vi[s], js(sj, "outcome"));
-            else fprintf(f, "%s: %s (%s)", vi[s], !strcmp(st, "failed") ? "không đạt" : "không xét tới", js(sj, "outcome"));
-            fprintf(f, " — %s [%s]\n", js(sj, "cite"), js(sj, "layer"));
-            json_t *cl = json_object_get(sj, "clauses");
-            for (size_t i = 0; i < json_array_size(cl); i++) clause_text(json_array_get(cl, i), f, indent + 4);
+            const char *outcome = nz(quy_diff_detail_side(d, r, s, "outcome"));
+            if (!strcmp(st, "held")) fprintf(f, "%s: áp dụng → %s", vi[s], outcome);
+            else fprintf(f, "%s: %s (%s)", vi[s], !strcmp(st, "failed") ? "không đạt" : "không xét tới", outcome);
+            fprintf(f, " — %s [%s]\n", nz(quy_diff_detail_side(d, r, s, "cite")), nz(quy_diff_detail_side(d, r, s, "layer")));
+            for (size_t i = 0; i < quy_diff_detail_clause_count(d, r, s); i++) clause_text(d, r, s, i, f, indent + 4);
         }
-        adjust_text(f, indent, "cũ", json_object_get(d, "adjust_old"));
-        adjust_text(f, indent, "mới", json_object_get(d, "adjust_new"));
-        if (json_object_get(d, "steps_old")) steps_text(f, indent, "cũ, bước theo lô", js(d, "steps_old"));
-        if (json_object_get(d, "steps_new")) steps_text(f, indent, "mới, bước theo lô", js(d, "steps_new"));
+        adjust_text(d, r, 0, f, indent, "cũ");
+        adjust_text(d, r, 1, f, indent, "mới");
+        if (quy_diff_detail(d, r, "steps_old")) steps_text(f, indent, "cũ, bước theo lô", quy_diff_detail(d, r, "steps_old"));
+        if (quy_diff_detail(d, r, "steps_new")) steps_text(f, indent, "mới, bước theo lô", quy_diff_detail(d, r, "steps_new"));
     } else if (!strcmp(type, "adjust")) {
         pad(f, indent);
-        fprintf(f, "các quy tắc như nhau; bước điều chỉnh «%s» sau khi xếp loại khác nhau\n", js(d, "step"));
-        adjust_text(f, indent, "cũ", json_object_get(d, "adjust_old"));
-        adjust_text(f, indent, "mới", json_object_get(d, "adjust_new"));
+        fprintf(f, "các quy tắc như nhau; bước điều chỉnh «%s» sau khi xếp loại khác nhau\n",
+                nz(quy_diff_detail(d, r, "step")));
+        adjust_text(d, r, 0, f, indent, "cũ");
+        adjust_text(d, r, 1, f, indent, "mới");
     } else if (!strcmp(type, "rejected")) {
+        const char *field = quy_diff_detail(d, r, "field");
         pad(f, indent);
-        fprintf(f, "bộ quy tắc %s từ chối bản ghi [%s%s%s]: %s\n", !strcmp(js(d, "side"), "old") ? "cũ" : "mới",
-                js(d, "code"), json_object_get(d, "field") ? " " : "", js(d, "field"), js(d, "message"));
+        fprintf(f, "bộ quy tắc %s từ chối bản ghi [%s%s%s]: %s\n", is(quy_diff_detail(d, r, "side"), "old") ? "cũ" : "mới",
+                nz(quy_diff_detail(d, r, "code")), field ? " " : "", nz(field), nz(quy_diff_detail(d, r, "message")));
     } else if (!strcmp(type, "batch")) {
-        steps_text(f, indent, "cũ", js(d, "old"));
-        steps_text(f, indent, "mới", js(d, "new"));
+        steps_text(f, indent, "cũ", nz(quy_diff_detail(d, r, "steps_old")));
+        steps_text(f, indent, "mới", nz(quy_diff_detail(d, r, "steps_new")));
         return;
     } else {
         pad(f, indent);

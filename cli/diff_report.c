@@ -1,31 +1,65 @@
 /*
- * diff_report.c — the reports of `quy diff` (see diff.h): readable text,
+ * diff_report.c — the reports of `quy diff` (cli.h): readable text,
  * JSON, CSV of the moved records, and a self-contained HTML page (inline
  * CSS and JavaScript, no network) with colour-scaled transition matrices
  * and the moved records filterable by cause.
  *
- * Input: the summary (a JSON object built by cmd_diff.c) and the moved
- * records, one JSON object per line in a temporary file, read back once.
+ * Input: a diff that ran (quy_diff_* in quy.h), read through its
+ * accessors: the summary's parts, then the listed records one by one.
  * Percentages are computed in integers (tenths of a percent, rounded half
  * up): no floating point anywhere in the tool's arithmetic.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/output.h"
-#include "diff.h"
+#include "cli.h"
 
 /* The HTML page lists at most this many moved records (the JSON and CSV
  * reports list them all). */
 #define HTML_MAX_ROWS 10000
 
-static const char *js(const json_t *o, const char *k)
+static const char *nz(const char *s) { return s ? s : ""; }
+
+/* A count of the diff (0 if it has none). */
+static uint64_t cnt(const quy_diff *d, int what)
 {
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
+    uint64_t v = 0;
+    quy_diff_count(d, what, &v);
+    return v;
 }
 
-static uint64_t ji(const json_t *o, const char *k) { return (uint64_t)json_integer_value(json_object_get(o, k)); }
+/* The counts of a group, a cause, a cause's move, an approval, a listed record. */
+static uint64_t gnum(quy_diff *d, const char *by, size_t i, const char *attr)
+{
+    uint64_t v = 0;
+    quy_diff_group_num(d, by, i, attr, &v);
+    return v;
+}
+static uint64_t cnum(quy_diff *d, size_t i, const char *attr)
+{
+    uint64_t v = 0;
+    quy_diff_cause_num(d, i, attr, &v);
+    return v;
+}
+static uint64_t mnum(quy_diff *d, size_t i, size_t j)
+{
+    uint64_t v = 0;
+    quy_diff_cause_move_num(d, i, j, "count", &v);
+    return v;
+}
+static uint64_t anum(quy_diff *d, const char *list, size_t i, const char *attr)
+{
+    uint64_t v = 0;
+    quy_diff_approval_num(d, list, i, attr, &v);
+    return v;
+}
+static uint64_t lnum(quy_diff *d, size_t i, const char *attr)
+{
+    uint64_t v = 0;
+    quy_diff_listed_num(d, i, attr, &v);
+    return v;
+}
 
 /* "12.3%" of n in total (tenths, half up); "–" when total is 0 */
 static void pct(uint64_t n, uint64_t total, char *buf, size_t size)
@@ -42,7 +76,7 @@ static void pct(uint64_t n, uint64_t total, char *buf, size_t size)
 /* Print s padded with spaces to `width` display columns (right-aligned when right). */
 static void padded(FILE *f, const char *s, size_t width, bool right)
 {
-    size_t w = out_display_width(s);
+    size_t w = quy_display_width(s);
     if (right)
         for (size_t i = w; i < width; i++) fputc(' ', f);
     fputs(s, f);
@@ -50,40 +84,45 @@ static void padded(FILE *f, const char *s, size_t width, bool right)
         for (size_t i = w; i < width; i++) fputc(' ', f);
 }
 
-/* Read the next moved record from the spool; NULL at the end. */
-static json_t *next_moved(FILE *f, char **buf, size_t *cap)
+static uint64_t matrix_cell(const quy_diff *d, int final, const char *from, const char *to)
 {
-    ssize_t n = getline(buf, cap, f);
-    if (n <= 0) return NULL;
-    json_error_t je;
-    return json_loadb(*buf, (size_t)n, 0, &je);
+    size_t n = 0;
+    quy_diff_matrix(d, final, from, to, &n);
+    return n;
 }
 
-static uint64_t matrix_cell(const json_t *m, size_t i, size_t j)
+/* Column totals of a matrix (one per state; malloc'd, exits when out of memory). */
+static uint64_t *col_totals(size_t ns)
 {
-    return (uint64_t)json_integer_value(json_array_get(json_array_get(m, i), j));
+    uint64_t *c = calloc(ns ? ns : 1, sizeof *c);
+    if (!c) {
+        fprintf(stderr, "quy diff: out of memory\n");
+        exit(EXIT_IO);
+    }
+    return c;
 }
 
 /* =====================================================================
  * Text
  * ===================================================================== */
 
-static void text_matrix(FILE *f, const json_t *states, const json_t *m)
+static void text_matrix(FILE *f, quy_diff *d, int final)
 {
-    size_t ns = json_array_size(states);
+    size_t ns = quy_diff_state_count(d);
     char cell[64];
     const size_t w0 = 10, w = 16;
     padded(f, "cũ \\ mới", w0, false);
-    for (size_t j = 0; j < ns; j++) padded(f, json_string_value(json_array_get(states, j)), w, true);
+    for (size_t j = 0; j < ns; j++) padded(f, quy_diff_state(d, j), w, true);
     padded(f, "tổng", 9, true);
     fputc('\n', f);
-    uint64_t coltot[16] = {0}, all = 0;
+    uint64_t *coltot = col_totals(ns), all = 0;
     for (size_t i = 0; i < ns; i++) {
+        const char *from = quy_diff_state(d, i);
         uint64_t rowtot = 0;
-        for (size_t j = 0; j < ns; j++) rowtot += matrix_cell(m, i, j);
-        padded(f, json_string_value(json_array_get(states, i)), w0, false);
+        for (size_t j = 0; j < ns; j++) rowtot += matrix_cell(d, final, from, quy_diff_state(d, j));
+        padded(f, from, w0, false);
         for (size_t j = 0; j < ns; j++) {
-            uint64_t n = matrix_cell(m, i, j);
+            uint64_t n = matrix_cell(d, final, from, quy_diff_state(d, j));
             coltot[j] += n;
             if (!n) {
                 snprintf(cell, sizeof cell, ".");
@@ -107,145 +146,137 @@ static void text_matrix(FILE *f, const json_t *states, const json_t *m)
     snprintf(cell, sizeof cell, "%llu", (unsigned long long)all);
     padded(f, cell, 9, true);
     fputc('\n', f);
+    free(coltot);
 }
 
-static void text_groups(FILE *f, const json_t *a, const char *key, const char *title, size_t max)
+static void text_groups(FILE *f, quy_diff *d, const char *by, const char *title, size_t max)
 {
-    size_t n = json_array_size(a);
+    size_t n = quy_diff_group_count(d, by);
     fprintf(f, "\n%s", title);
     if (n > max) fprintf(f, " — %zu nhóm nhiều thay đổi nhất trong %zu", max, n);
     fputc('\n', f);
     size_t w = 12;
     for (size_t i = 0; i < n && i < max; i++) {
-        size_t l = out_display_width(js(json_array_get(a, i), key));
+        size_t l = quy_display_width(nz(quy_diff_group(d, by, i, "name")));
         if (l > w) w = l;
     }
     fputs("  ", f);
-    padded(f, key, w, false);
+    padded(f, by, w, false);
     fprintf(f, " %9s %8s %8s %8s %8s %8s\n", "records", "moved", "%", "up", "down", "other");
     for (size_t i = 0; i < n && i < max; i++) {
-        json_t *g = json_array_get(a, i);
         char p[16];
-        pct(ji(g, "moved"), ji(g, "records"), p, sizeof p);
+        pct(gnum(d, by, i, "moved"), gnum(d, by, i, "records"), p, sizeof p);
         fputs("  ", f);
-        padded(f, js(g, key), w, false);
-        fprintf(f, " %9llu %8llu %8s %8llu %8llu %8llu\n", (unsigned long long)ji(g, "records"),
-                (unsigned long long)ji(g, "moved"), p, (unsigned long long)ji(g, "up"), (unsigned long long)ji(g, "down"),
-                (unsigned long long)ji(g, "other"));
+        padded(f, nz(quy_diff_group(d, by, i, "name")), w, false);
+        fprintf(f, " %9llu %8llu %8s %8llu %8llu %8llu\n", (unsigned long long)gnum(d, by, i, "records"),
+                (unsigned long long)gnum(d, by, i, "moved"), p, (unsigned long long)gnum(d, by, i, "up"),
+                (unsigned long long)gnum(d, by, i, "down"), (unsigned long long)gnum(d, by, i, "other"));
     }
 }
 
-static void text_moves_list(FILE *f, const json_t *moves)
+static void text_moves_list(FILE *f, quy_diff *d, size_t c)
 {
-    for (size_t i = 0; i < json_array_size(moves); i++) {
-        json_t *m = json_array_get(moves, i);
-        fprintf(f, "%s%s→%s %llu", i ? ", " : "", js(m, "old"), js(m, "new"), (unsigned long long)ji(m, "count"));
-    }
+    for (size_t j = 0; j < quy_diff_cause_move_count(d, c); j++)
+        fprintf(f, "%s%s→%s %llu", j ? ", " : "", nz(quy_diff_cause_move(d, c, j, "old")),
+                nz(quy_diff_cause_move(d, c, j, "new")), (unsigned long long)mnum(d, c, j));
 }
 
-static void text_expect(FILE *f, const json_t *e, bool refines)
+static void text_expect(FILE *f, quy_diff *d, bool refines)
 {
-    if (!e) return;
-    const char *file = js(e, "file");
+    if (quy_diff_is(d, "checked") != 1) return;
+    const char *file = nz(quy_diff_expect_file(d));
     fprintf(f, "\n%s%s%s: %llu được chấp thuận (approved), %llu KHÔNG được chấp thuận (not approved)\n",
             refines ? "Kiểm tra --refines" : "Kiểm tra --expect", *file ? " " : "", file,
-            (unsigned long long)ji(e, "approved"), (unsigned long long)ji(e, "unapproved"));
-    json_t *u = json_object_get(e, "unapproved_moves");
-    for (size_t i = 0; i < json_array_size(u); i++) {
-        json_t *x = json_array_get(u, i);
-        fprintf(f, "  ✗ %s → %s  %s: %llu (chấp thuận %llu)\n", js(x, "old"), js(x, "new"), js(x, "cause"),
-                (unsigned long long)ji(x, "count"), (unsigned long long)ji(x, "approved"));
-    }
-    json_t *un = json_object_get(e, "unused_approvals");
-    for (size_t i = 0; i < json_array_size(un); i++) {
-        json_t *x = json_array_get(un, i);
-        json_t *ap = json_object_get(x, "approved");
+            (unsigned long long)cnt(d, QUY_DIFF_APPROVED), (unsigned long long)cnt(d, QUY_DIFF_UNAPPROVED));
+    for (size_t i = 0; i < quy_diff_approval_count(d, "unapproved"); i++)
+        fprintf(f, "  ✗ %s → %s  %s: %llu (chấp thuận %llu)\n", nz(quy_diff_approval(d, "unapproved", i, "old")),
+                nz(quy_diff_approval(d, "unapproved", i, "new")), nz(quy_diff_approval(d, "unapproved", i, "cause")),
+                (unsigned long long)anum(d, "unapproved", i, "count"), (unsigned long long)anum(d, "unapproved", i, "approved"));
+    for (size_t i = 0; i < quy_diff_approval_count(d, "unused"); i++) {
+        uint64_t ap = anum(d, "unused", i, "approved");
         char a[32];
-        if (json_is_string(ap)) snprintf(a, sizeof a, "*");
-        else snprintf(a, sizeof a, "%lld", (long long)json_integer_value(ap));
-        fprintf(f, "  · chấp thuận nhưng không thấy đủ: %s → %s  %s: thấy %llu, chấp thuận %s\n", js(x, "old"),
-                js(x, "new"), js(x, "cause"), (unsigned long long)ji(x, "count"), a);
+        if (ap == UINT64_MAX) snprintf(a, sizeof a, "*");
+        else snprintf(a, sizeof a, "%lld", (long long)ap);
+        fprintf(f, "  · chấp thuận nhưng không thấy đủ: %s → %s  %s: thấy %llu, chấp thuận %s\n",
+                nz(quy_diff_approval(d, "unused", i, "old")), nz(quy_diff_approval(d, "unused", i, "new")),
+                nz(quy_diff_approval(d, "unused", i, "cause")), (unsigned long long)anum(d, "unused", i, "count"), a);
     }
 }
 
-static int write_text(const rp_input *in, FILE *f)
+/* "  cũ  (old): SPEC  [L1 > L2]" */
+static void text_side(FILE *f, quy_diff *d, int side)
 {
-    const json_t *s = in->summary;
-    const json_t *o = json_object_get(s, "old"), *n = json_object_get(s, "new");
-    bool refines = json_object_get(s, "refines") != NULL;
-    fprintf(f, "quy diff: %s %s → %s %s\n", js(o, "name"), js(o, "version"), js(n, "name"), js(n, "version"));
-    fprintf(f, "  cũ  (old): %s", js(o, "spec"));
-    json_t *l = json_object_get(o, "layers");
-    for (size_t i = 0; i < json_array_size(l); i++) fprintf(f, "%s%s", i ? " > " : "  [", json_string_value(json_array_get(l, i)));
-    fprintf(f, "%s\n", json_array_size(l) ? "]" : "");
-    fprintf(f, "  mới (new): %s", js(n, "spec"));
-    l = json_object_get(n, "layers");
-    for (size_t i = 0; i < json_array_size(l); i++) fprintf(f, "%s%s", i ? " > " : "  [", json_string_value(json_array_get(l, i)));
-    fprintf(f, "%s\n", json_array_size(l) ? "]" : "");
-    uint64_t total = ji(s, "records"), moved = ji(s, "moved");
+    fprintf(f, "  %s: %s", side ? "mới (new)" : "cũ  (old)", nz(quy_diff_side(d, side, "spec")));
+    size_t nl = quy_diff_layer_count(d, side);
+    for (size_t i = 0; i < nl; i++) fprintf(f, "%s%s", i ? " > " : "  [", nz(quy_diff_layer(d, side, i)));
+    fprintf(f, "%s\n", nl ? "]" : "");
+}
+
+static int write_text(quy_diff *d, FILE *f)
+{
+    bool refines = quy_diff_is(d, "refines") == 1;
+    fprintf(f, "quy diff: %s %s → %s %s\n", nz(quy_diff_side(d, 0, "name")), nz(quy_diff_side(d, 0, "version")),
+            nz(quy_diff_side(d, 1, "name")), nz(quy_diff_side(d, 1, "version")));
+    text_side(f, d, 0);
+    text_side(f, d, 1);
+    uint64_t total = cnt(d, QUY_DIFF_RECORDS), moved = cnt(d, QUY_DIFF_MOVED);
     char p[16];
     pct(moved, total, p, sizeof p);
     fprintf(f, "  bản ghi (records): %llu; thay đổi (moved): %llu (%s) — lên (up) %llu, xuống (down) %llu, khác (other) %llu\n",
-            (unsigned long long)total, (unsigned long long)moved, p, (unsigned long long)ji(s, "up"),
-            (unsigned long long)ji(s, "down"), (unsigned long long)ji(s, "other"));
+            (unsigned long long)total, (unsigned long long)moved, p, (unsigned long long)cnt(d, QUY_DIFF_UP),
+            (unsigned long long)cnt(d, QUY_DIFF_DOWN), (unsigned long long)cnt(d, QUY_DIFF_OTHER));
     fprintf(f, "  cùng mức nhưng khác quy tắc quyết định (same tier, another deciding rule): %llu\n",
-            (unsigned long long)ji(s, "same_tier_other_rule"));
+            (unsigned long long)cnt(d, QUY_DIFF_SAME_TIER_OTHER_RULE));
 
-    const json_t *states = json_object_get(s, "states"), *mx = json_object_get(s, "matrix");
     fprintf(f, "\nMức xếp loại cuối cùng (final tiers) — hàng: bộ quy tắc cũ, cột: bộ quy tắc mới; số bản ghi (%% của hàng)\n");
-    text_matrix(f, states, json_object_get(mx, "final"));
-    if (json_is_true(json_object_get(s, "eligible_equals_final"))) {
+    text_matrix(f, d, 1);
+    if (quy_diff_is(d, "eligible_equals_final") == 1) {
         fprintf(f, "\nMức đủ điều kiện (eligible tiers, trước các bước theo lô): giống hệt bảng trên — không bước nào (tỉ lệ, giới hạn) đổi mức của bản ghi nào.\n");
     } else {
         fprintf(f, "\nMức đủ điều kiện (eligible tiers, trước các bước theo lô)\n");
-        text_matrix(f, states, json_object_get(mx, "eligible"));
+        text_matrix(f, d, 0);
     }
 
-    const json_t *causes = json_object_get(s, "causes");
+    size_t nc = quy_diff_cause_count(d);
     fprintf(f, "\nNguyên nhân (causes): quy tắc đầu tiên, theo thứ tự xét, cho kết quả khác nhau\n");
-    if (!json_array_size(causes)) fprintf(f, "  (không bản ghi nào thay đổi)\n");
-    for (size_t i = 0; i < json_array_size(causes); i++) {
-        json_t *c = json_array_get(causes, i);
-        fprintf(f, "  %7llu  %s", (unsigned long long)ji(c, "count"), js(c, "cause"));
-        if (*js(c, "label")) fprintf(f, " — %s", js(c, "label"));
+    if (!nc) fprintf(f, "  (không bản ghi nào thay đổi)\n");
+    for (size_t i = 0; i < nc; i++) {
+        const char *label = nz(quy_diff_cause(d, i, "label"));
+        fprintf(f, "  %7llu  %s", (unsigned long long)cnum(d, i, "count"), nz(quy_diff_cause(d, i, "cause")));
+        if (*label) fprintf(f, " — %s", label);
         fprintf(f, "\n           ");
-        text_moves_list(f, json_object_get(c, "moves"));
+        text_moves_list(f, d, i);
         fputc('\n', f);
-        if (json_object_get(c, "cite_old")) fprintf(f, "           cũ: %s\n", js(c, "cite_old"));
-        if (json_object_get(c, "cite_new")) fprintf(f, "           mới: %s\n", js(c, "cite_new"));
+        if (quy_diff_cause(d, i, "cite_old")) fprintf(f, "           cũ: %s\n", quy_diff_cause(d, i, "cite_old"));
+        if (quy_diff_cause(d, i, "cite_new")) fprintf(f, "           mới: %s\n", quy_diff_cause(d, i, "cite_new"));
     }
-    text_groups(f, json_object_get(s, "by_kind"), "kind", "Theo loại đối tượng (by kind)", 1000);
-    text_groups(f, json_object_get(s, "by_peer_group"), "peer_group", "Theo nhóm tương đồng (by peer_group)", 20);
+    text_groups(f, d, "kind", "Theo loại đối tượng (by kind)", 1000);
+    text_groups(f, d, "peer_group", "Theo nhóm tương đồng (by peer_group)", 20);
 
     if (refines) {
-        const json_t *r = json_object_get(s, "refines");
         fprintf(f, "\n--refines: %llu bản ghi được bộ quy tắc mới xếp CAO HƠN bộ quy tắc cũ (the new ruleset rates higher)\n",
-                (unsigned long long)ji(r, "loosened"));
-        json_t *rc = json_object_get(r, "causes");
-        for (size_t i = 0; i < json_array_size(rc); i++) {
-            json_t *c = json_array_get(rc, i);
-            fprintf(f, "  %7llu  %s%s%s\n", (unsigned long long)ji(c, "count"), js(c, "cause"), *js(c, "label") ? " — " : "",
-                    js(c, "label"));
+                (unsigned long long)cnt(d, QUY_DIFF_LOOSENED));
+        for (size_t i = 0; i < quy_diff_loosened_cause_count(d); i++) {
+            uint64_t n = 0;
+            quy_diff_loosened_cause_num(d, i, "count", &n);
+            const char *label = nz(quy_diff_loosened_cause(d, i, "label"));
+            fprintf(f, "  %7llu  %s%s%s\n", (unsigned long long)n, nz(quy_diff_loosened_cause(d, i, "cause")),
+                    *label ? " — " : "", label);
         }
     }
 
+    size_t nl = quy_diff_listed_count(d);
     fprintf(f, "\n%s (%llu)\n", refines ? "Bản ghi được xếp cao hơn (loosened records)" : "Bản ghi thay đổi (moved records)",
-            (unsigned long long)in->nmoved);
-    rewind(in->moved);
-    char *buf = NULL;
-    size_t cap = 0;
-    json_t *m;
-    while ((m = next_moved(in->moved, &buf, &cap))) {
-        json_t *mo = json_object_get(m, "old"), *mn = json_object_get(m, "new");
-        fprintf(f, "%s (%s%s%s)  %s → %s  [%s]", json_is_string(json_object_get(m, "id")) ? js(m, "id") : "(không có id)",
-                js(m, "kind"), json_is_string(json_object_get(m, "peer_group")) ? ", " : "", js(m, "peer_group"),
-                js(mo, "state"), js(mn, "state"), js(m, "cause"));
-        fprintf(f, "  %s:%llu\n", js(m, "file"), (unsigned long long)ji(m, "line"));
-        dc_detail_text(json_object_get(m, "detail"), f, 4);
-        json_decref(m);
+            (unsigned long long)nl);
+    for (size_t i = 0; i < nl; i++) {
+        const char *id = quy_diff_listed(d, i, "id"), *pg = quy_diff_listed(d, i, "peer_group");
+        fprintf(f, "%s (%s%s%s)  %s → %s  [%s]", id ? id : "(không có id)", nz(quy_diff_listed(d, i, "kind")),
+                pg ? ", " : "", nz(pg), nz(quy_diff_listed_side(d, i, 0, "state")),
+                nz(quy_diff_listed_side(d, i, 1, "state")), nz(quy_diff_listed(d, i, "cause")));
+        fprintf(f, "  %s:%llu\n", nz(quy_diff_listed(d, i, "file")), (unsigned long long)lnum(d, i, "line"));
+        dc_detail_text(d, i, f, 4);
     }
-    free(buf);
-    text_expect(f, json_object_get(s, "expect"), refines);
+    text_expect(f, d, refines);
     return 0;
 }
 
@@ -253,31 +284,22 @@ static int write_text(const rp_input *in, FILE *f)
  * JSON
  * ===================================================================== */
 
-static int write_json(const rp_input *in, FILE *f)
+static int write_json(quy_diff *d, FILE *f)
 {
-    char *s = json_dumps(in->summary, JSON_INDENT(2));
+    const char *s = quy_diff_summary_json(d, 2);
     if (!s) return -1;
-    char *end = strrchr(s, '}');
-    if (!end) {
-        free(s);
-        return -1;
-    }
+    const char *end = strrchr(s, '}');
+    if (!end) return -1;
     while (end > s && (end[-1] == '\n' || end[-1] == ' ')) end--;
     fwrite(s, 1, (size_t)(end - s), f);
-    free(s);
     fputs(",\n  \"moved_records\": [", f);
-    rewind(in->moved);
-    char *buf = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    bool first = true;
-    while ((n = getline(&buf, &cap, in->moved)) > 0) {
-        if (buf[n - 1] == '\n') buf[--n] = 0;
-        fprintf(f, "%s\n    %s", first ? "" : ",", buf);
-        first = false;
+    size_t n = quy_diff_listed_count(d);
+    for (size_t i = 0; i < n; i++) {
+        const char *line = quy_diff_listed_json(d, i);
+        if (!line) return -1;
+        fprintf(f, "%s\n    %s", i ? "," : "", line);
     }
-    free(buf);
-    fputs(first ? "]\n}\n" : "\n  ]\n}\n", f);
+    fputs(n ? "\n  ]\n}\n" : "]\n}\n", f);
     return 0;
 }
 
@@ -301,50 +323,44 @@ static void csv_field(FILE *f, const char *s, bool last)
     fputc(last ? '\n' : ',', f);
 }
 
-static int write_csv(const rp_input *in, FILE *f)
+static int write_csv(quy_diff *d, FILE *f)
 {
     fputs("id,kind,peer_group,file,line,old,new,old_eligible,old_tier,new_eligible,new_tier,direction,cause,cause_label,"
           "old_rule,old_cite,new_rule,new_cite,detail\n",
           f);
-    rewind(in->moved);
-    char *buf = NULL;
-    size_t cap = 0;
-    json_t *m;
-    while ((m = next_moved(in->moved, &buf, &cap))) {
-        json_t *mo = json_object_get(m, "old"), *mn = json_object_get(m, "new");
+    size_t n = quy_diff_listed_count(d);
+    for (size_t i = 0; i < n; i++) {
         char line[32];
-        snprintf(line, sizeof line, "%llu", (unsigned long long)ji(m, "line"));
-        csv_field(f, js(m, "id"), false);
-        csv_field(f, js(m, "kind"), false);
-        csv_field(f, js(m, "peer_group"), false);
-        csv_field(f, js(m, "file"), false);
+        snprintf(line, sizeof line, "%llu", (unsigned long long)lnum(d, i, "line"));
+        csv_field(f, nz(quy_diff_listed(d, i, "id")), false);
+        csv_field(f, nz(quy_diff_listed(d, i, "kind")), false);
+        csv_field(f, nz(quy_diff_listed(d, i, "peer_group")), false);
+        csv_field(f, nz(quy_diff_listed(d, i, "file")), false);
         csv_field(f, line, false);
-        csv_field(f, js(mo, "state"), false);
-        csv_field(f, js(mn, "state"), false);
-        csv_field(f, js(mo, "eligible"), false);
-        csv_field(f, js(mo, "tier"), false);
-        csv_field(f, js(mn, "eligible"), false);
-        csv_field(f, js(mn, "tier"), false);
-        csv_field(f, js(m, "direction"), false);
-        csv_field(f, js(m, "cause"), false);
-        csv_field(f, js(m, "cause_label"), false);
-        csv_field(f, js(mo, "rule"), false);
-        csv_field(f, js(mo, "cite"), false);
-        csv_field(f, js(mn, "rule"), false);
-        csv_field(f, js(mn, "cite"), false);
-        char *d = NULL;
+        csv_field(f, nz(quy_diff_listed_side(d, i, 0, "state")), false);
+        csv_field(f, nz(quy_diff_listed_side(d, i, 1, "state")), false);
+        csv_field(f, nz(quy_diff_listed_side(d, i, 0, "eligible")), false);
+        csv_field(f, nz(quy_diff_listed_side(d, i, 0, "tier")), false);
+        csv_field(f, nz(quy_diff_listed_side(d, i, 1, "eligible")), false);
+        csv_field(f, nz(quy_diff_listed_side(d, i, 1, "tier")), false);
+        csv_field(f, nz(quy_diff_listed(d, i, "direction")), false);
+        csv_field(f, nz(quy_diff_listed(d, i, "cause")), false);
+        csv_field(f, nz(quy_diff_listed(d, i, "cause_label")), false);
+        csv_field(f, nz(quy_diff_listed_side(d, i, 0, "rule")), false);
+        csv_field(f, nz(quy_diff_listed_side(d, i, 0, "cite")), false);
+        csv_field(f, nz(quy_diff_listed_side(d, i, 1, "rule")), false);
+        csv_field(f, nz(quy_diff_listed_side(d, i, 1, "cite")), false);
+        char *text = NULL;
         size_t dl = 0;
-        FILE *mf = open_memstream(&d, &dl);
+        FILE *mf = open_memstream(&text, &dl);
         if (mf) {
-            dc_detail_text(json_object_get(m, "detail"), mf, 0);
+            dc_detail_text(d, i, mf, 0);
             fclose(mf);
-            while (dl && d[dl - 1] == '\n') d[--dl] = 0;
+            while (dl && text[dl - 1] == '\n') text[--dl] = 0;
         }
-        csv_field(f, d ? d : "", true);
-        free(d);
-        json_decref(m);
+        csv_field(f, text ? text : "", true);
+        free(text);
     }
-    free(buf);
     return 0;
 }
 
@@ -403,18 +419,17 @@ static const char html_head[] =
 /* Background of a matrix cell: diagonal green, up (new higher) red, down
  * blue, anything involving not_rated / deferred / rejected purple; the
  * intensity is the cell's share of its row, in tenths of a percent. */
-static void cell_style(FILE *f, int i, int j, uint64_t n, uint64_t rowtot, const json_t *states)
+static void cell_style(FILE *f, int i, int j, uint64_t n, uint64_t rowtot, quy_diff *d)
 {
     if (!n || !rowtot) {
         fputs(" style=\"color:#8c959f\"", f);
         return;
     }
-    int so = ds_parse(json_string_value(json_array_get(states, (size_t)i)), strlen(json_string_value(json_array_get(states, (size_t)i))));
-    int sn = ds_parse(json_string_value(json_array_get(states, (size_t)j)), strlen(json_string_value(json_array_get(states, (size_t)j))));
+    int so = quy_tier_rank(quy_diff_state(d, (size_t)i)), sn = quy_tier_rank(quy_diff_state(d, (size_t)j));
     unsigned r, g, b;
     if (i == j) r = 26, g = 127, b = 55;
-    else if (ds_is_tier(so) && ds_is_tier(sn) && sn > so) r = 207, g = 34, b = 46;
-    else if (ds_is_tier(so) && ds_is_tier(sn)) r = 9, g = 105, b = 218;
+    else if (so >= 0 && sn >= 0 && sn > so) r = 207, g = 34, b = 46;
+    else if (so >= 0 && sn >= 0) r = 9, g = 105, b = 218;
     else r = 130, g = 80, b = 223;
     uint64_t permille = (n * 1000 + rowtot / 2) / rowtot;
     unsigned a = (unsigned)(80 + permille * 820 / 1000); /* alpha in thousandths: 0.08 .. 0.90 */
@@ -422,39 +437,39 @@ static void cell_style(FILE *f, int i, int j, uint64_t n, uint64_t rowtot, const
             permille > 550 ? ";color:#fff" : "");
 }
 
-static void html_matrix(FILE *f, const json_t *states, const json_t *m, const char *title)
+static void html_matrix(FILE *f, quy_diff *d, int final, const char *title)
 {
-    size_t ns = json_array_size(states);
+    size_t ns = quy_diff_state_count(d);
     fprintf(f, "<div><h3 style=\"font-size:14px;margin:6px 0\">");
     h(f, title);
     fprintf(f, "</h3>\n<table class=\"mx\"><tr><th class=\"corner l\">cũ ↓ &nbsp; mới →</th>");
     for (size_t j = 0; j < ns; j++) {
         fputs("<th>", f);
-        h(f, json_string_value(json_array_get(states, j)));
+        h(f, nz(quy_diff_state(d, j)));
         fputs("</th>", f);
     }
     fputs("<th>tổng</th></tr>\n", f);
-    uint64_t coltot[16] = {0}, all = 0;
+    uint64_t *coltot = col_totals(ns), all = 0;
     for (size_t i = 0; i < ns; i++) {
+        const char *from = nz(quy_diff_state(d, i));
         uint64_t rowtot = 0;
-        for (size_t j = 0; j < ns; j++) rowtot += matrix_cell(m, i, j);
+        for (size_t j = 0; j < ns; j++) rowtot += matrix_cell(d, final, from, quy_diff_state(d, j));
         fputs("<tr><th class=\"l\">", f);
-        h(f, json_string_value(json_array_get(states, i)));
+        h(f, from);
         fputs("</th>", f);
         for (size_t j = 0; j < ns; j++) {
-            uint64_t n = matrix_cell(m, i, j);
+            uint64_t n = matrix_cell(d, final, from, quy_diff_state(d, j));
             coltot[j] += n;
             fputs("<td", f);
-            cell_style(f, (int)i, (int)j, n, rowtot, states);
+            cell_style(f, (int)i, (int)j, n, rowtot, d);
             if (!n) {
                 fputs(">·</td>", f);
                 continue;
             }
             char p[16];
             pct(n, rowtot, p, sizeof p);
-            fprintf(f, " title=\"%s → %s: %llu (%s of the row)\">%llu<small>%s</small></td>",
-                    json_string_value(json_array_get(states, i)), json_string_value(json_array_get(states, j)),
-                    (unsigned long long)n, p, (unsigned long long)n, p);
+            fprintf(f, " title=\"%s → %s: %llu (%s of the row)\">%llu<small>%s</small></td>", from,
+                    nz(quy_diff_state(d, j)), (unsigned long long)n, p, (unsigned long long)n, p);
         }
         fprintf(f, "<th>%llu</th></tr>\n", (unsigned long long)rowtot);
         all += rowtot;
@@ -462,122 +477,124 @@ static void html_matrix(FILE *f, const json_t *states, const json_t *m, const ch
     fputs("<tr><th class=\"l\">tổng</th>", f);
     for (size_t j = 0; j < ns; j++) fprintf(f, "<th>%llu</th>", (unsigned long long)coltot[j]);
     fprintf(f, "<th>%llu</th></tr>\n</table></div>\n", (unsigned long long)all);
+    free(coltot);
 }
 
-static void html_groups(FILE *f, const json_t *a, const char *key, const char *title, size_t max)
+static void html_groups(FILE *f, quy_diff *d, const char *by, const char *title, size_t max)
 {
-    size_t n = json_array_size(a);
+    size_t n = quy_diff_group_count(d, by);
     fprintf(f, "<div><h3 style=\"font-size:14px;margin:6px 0\">");
     h(f, title);
     if (n > max) fprintf(f, " <span class=\"note\">(%zu nhóm nhiều thay đổi nhất trong %zu)</span>", max, n);
     fprintf(f, "</h3>\n<div class=\"scroll\"><table><tr><th class=\"l\">%s</th><th>records</th><th>moved</th><th>%%</th><th>up</th><th>down</th><th>other</th></tr>\n",
-            key);
+            by);
     for (size_t i = 0; i < n && i < max; i++) {
-        json_t *g = json_array_get(a, i);
         char p[16];
-        pct(ji(g, "moved"), ji(g, "records"), p, sizeof p);
+        pct(gnum(d, by, i, "moved"), gnum(d, by, i, "records"), p, sizeof p);
         fputs("<tr><td class=\"l\">", f);
-        h(f, js(g, key));
+        h(f, nz(quy_diff_group(d, by, i, "name")));
         fprintf(f, "</td><td>%llu</td><td>%llu</td><td>%s</td><td>%llu</td><td>%llu</td><td>%llu</td></tr>\n",
-                (unsigned long long)ji(g, "records"), (unsigned long long)ji(g, "moved"), p,
-                (unsigned long long)ji(g, "up"), (unsigned long long)ji(g, "down"), (unsigned long long)ji(g, "other"));
+                (unsigned long long)gnum(d, by, i, "records"), (unsigned long long)gnum(d, by, i, "moved"), p,
+                (unsigned long long)gnum(d, by, i, "up"), (unsigned long long)gnum(d, by, i, "down"),
+                (unsigned long long)gnum(d, by, i, "other"));
     }
     fputs("</table></div></div>\n", f);
 }
 
-static void html_clause(FILE *f, const json_t *c)
+static bool is(const char *a, const char *b) { return a && !strcmp(a, b); }
+
+static void html_clause(FILE *f, quy_diff *d, size_t r, int side, size_t c)
 {
-    json_t *res = json_object_get(c, "result");
-    fprintf(f, "<div class=\"cl\"><span class=\"%s\">%s</span> ", json_is_true(res) ? "ok" : json_is_false(res) ? "ko" : "sk",
-            json_is_true(res) ? "✓" : json_is_false(res) ? "✗" : "–");
-    if (json_object_get(c, "label")) {
-        h(f, js(c, "label"));
+    const char *res = quy_diff_detail_clause(d, r, side, c, "result");
+    const char *label = quy_diff_detail_clause(d, r, side, c, "label");
+    fprintf(f, "<div class=\"cl\"><span class=\"%s\">%s</span> ", is(res, "true") ? "ok" : is(res, "false") ? "ko" : "sk",
+            is(res, "true") ? "✓" : is(res, "false") ? "✗" : "–");
+    if (label) {
+        h(f, label);
         fputs(" <span class=\"tok\">[", f);
-        h(f, js(c, "condition"));
+        h(f, nz(quy_diff_detail_clause(d, r, side, c, "condition")));
         fputs("]</span>", f);
     } else {
         fputs("<span class=\"tok\">", f);
-        h(f, js(c, "condition"));
+        h(f, nz(quy_diff_detail_clause(d, r, side, c, "condition")));
         fputs("</span>", f);
     }
-    if (json_is_string(res)) {
+    if (is(res, "skipped")) {
         fputs(" — bỏ qua: không có dữ liệu «", f);
-        h(f, js(c, "absent"));
+        h(f, nz(quy_diff_detail_clause(d, r, side, c, "absent")));
         fputs("»", f);
     }
-    json_t *u = json_object_get(c, "unless");
-    if (u && json_object_get(u, "held")) {
+    const char *held = quy_diff_detail_clause(d, r, side, c, "unless_held");
+    if (held) {
         fputs(" — ngoại lệ «", f);
-        h(f, js(u, "condition"));
-        fputs(json_is_true(json_object_get(u, "held")) ? "»: có" : "»: không", f);
+        h(f, nz(quy_diff_detail_clause(d, r, side, c, "unless")));
+        fputs(is(held, "true") ? "»: có" : "»: không", f);
     }
     fputs(" <span class=\"note\">(", f);
-    h(f, js(c, "cite"));
+    h(f, nz(quy_diff_detail_clause(d, r, side, c, "cite")));
     fputs(" [", f);
-    h(f, js(c, "layer"));
+    h(f, nz(quy_diff_detail_clause(d, r, side, c, "layer")));
     fputs("])</span>", f);
-    json_t *reads = json_object_get(c, "read");
-    if (json_array_size(reads)) {
+    size_t nr = quy_diff_detail_read_count(d, r, side, c);
+    if (nr) {
         fputs("<div class=\"rd\">giá trị: ", f);
-        for (size_t i = 0; i < json_array_size(reads); i++) {
-            json_t *r = json_array_get(reads, i);
+        for (size_t i = 0; i < nr; i++) {
+            const char *field = nz(quy_diff_detail_read(d, r, side, c, i, "field"));
             if (i) fputs("; ", f);
-            if (!strcmp(js(r, "field"), "share()")) fputs("tỉ lệ ", f);
+            if (!strcmp(field, "share()")) fputs("tỉ lệ ", f);
             else {
-                h(f, js(r, "field"));
+                h(f, field);
                 fputs(" = ", f);
             }
-            h(f, js(r, "value"));
+            h(f, nz(quy_diff_detail_read(d, r, side, c, i, "value")));
         }
         fputs("</div>", f);
     }
     fputs("</div>\n", f);
 }
 
-static void html_adjust(FILE *f, const char *who, const json_t *a)
+static void html_adjust(FILE *f, quy_diff *d, size_t r, int side, const char *who)
 {
-    for (size_t i = 0; i < json_array_size(a); i++) {
-        const json_t *o = json_array_get(a, i);
+    for (size_t i = 0; i < quy_diff_detail_adjust_count(d, r, side); i++) {
         fprintf(f, "<div class=\"side\"><b>%s:</b> ↺ <span class=\"tok\">", who);
-        h(f, js(o, "step"));
+        h(f, nz(quy_diff_detail_adjust(d, r, side, i, "step")));
         fputs("</span>", f);
-        if (json_object_get(o, "from")) {
+        if (quy_diff_detail_adjust(d, r, side, i, "from")) {
             fputc(' ', f);
-            h(f, js(o, "from"));
+            h(f, quy_diff_detail_adjust(d, r, side, i, "from"));
             fputs(" → ", f);
-            h(f, js(o, "to"));
+            h(f, nz(quy_diff_detail_adjust(d, r, side, i, "to")));
         } else {
             fputs(" (hồ sơ điều chỉnh trước khi xếp loại)", f);
         }
-        if (*js(o, "reason")) {
+        const char *reason = nz(quy_diff_detail_adjust(d, r, side, i, "reason"));
+        if (*reason) {
             fputs(": ", f);
-            h(f, js(o, "reason"));
+            h(f, reason);
         }
         fputs(" <span class=\"note\">— ", f);
-        h(f, js(o, "cite"));
+        h(f, nz(quy_diff_detail_adjust(d, r, side, i, "cite")));
         fputs(" [", f);
-        h(f, js(o, "layer"));
+        h(f, nz(quy_diff_detail_adjust(d, r, side, i, "layer")));
         fputs("]</span></div>\n", f);
     }
 }
 
-static void html_detail(FILE *f, const json_t *d)
+static void html_detail(FILE *f, quy_diff *d, size_t r)
 {
-    const char *type = js(d, "type");
-    html_adjust(f, "cũ", json_object_get(d, "adjust_old"));
-    html_adjust(f, "mới", json_object_get(d, "adjust_new"));
+    const char *type = nz(quy_diff_detail(d, r, "type"));
+    html_adjust(f, d, r, 0, "cũ");
+    html_adjust(f, d, r, 1, "mới");
     if (!strcmp(type, "adjust")) {
         fputs("<div class=\"side\">các quy tắc như nhau; bước điều chỉnh <span class=\"tok\">", f);
-        h(f, js(d, "step"));
+        h(f, nz(quy_diff_detail(d, r, "step")));
         fputs("</span> sau khi xếp loại khác nhau</div>\n", f);
         return;
     }
     if (!strcmp(type, "rule")) {
-        static const char *const sides[2] = {"old", "new"};
         static const char *const vi[2] = {"cũ", "mới"};
         for (int s = 0; s < 2; s++) {
-            json_t *sj = json_object_get(d, sides[s]);
-            const char *st = js(sj, "state");
+            const char *st = nz(quy_diff_detail_side(d, r, s, "state"));
             fprintf(f, "<div class=\"side\"><b>%s:</b> ", vi[s]);
             if (!strcmp(st, "absent")) {
                 fputs("không có quy tắc này</div>\n", f);
@@ -585,40 +602,40 @@ static void html_detail(FILE *f, const json_t *d)
             }
             if (!strcmp(st, "held")) {
                 fputs("áp dụng → ", f);
-                h(f, js(sj, "outcome"));
+                h(f, nz(quy_diff_detail_side(d, r, s, "outcome")));
             } else {
                 fputs(!strcmp(st, "failed") ? "không đạt (" : "không xét tới (", f);
-                h(f, js(sj, "outcome"));
+                h(f, nz(quy_diff_detail_side(d, r, s, "outcome")));
                 fputs(")", f);
             }
             fputs(" <span class=\"note\">— ", f);
-            h(f, js(sj, "cite"));
+            h(f, nz(quy_diff_detail_side(d, r, s, "cite")));
             fputs(" [", f);
-            h(f, js(sj, "layer"));
+            h(f, nz(quy_diff_detail_side(d, r, s, "layer")));
             fputs("]</span>\n", f);
-            json_t *cl = json_object_get(sj, "clauses");
-            for (size_t i = 0; i < json_array_size(cl); i++) html_clause(f, json_array_get(cl, i));
+            for (size_t i = 0; i < quy_diff_detail_clause_count(d, r, s); i++) html_clause(f, d, r, s, i);
             fputs("</div>\n", f);
         }
     } else if (!strcmp(type, "rejected")) {
-        fprintf(f, "<div class=\"side\">bộ quy tắc %s từ chối bản ghi <span class=\"tok\">[", !strcmp(js(d, "side"), "old") ? "cũ" : "mới");
-        h(f, js(d, "code"));
-        if (json_object_get(d, "field")) {
+        fprintf(f, "<div class=\"side\">bộ quy tắc %s từ chối bản ghi <span class=\"tok\">[",
+                is(quy_diff_detail(d, r, "side"), "old") ? "cũ" : "mới");
+        h(f, nz(quy_diff_detail(d, r, "code")));
+        if (quy_diff_detail(d, r, "field")) {
             fputc(' ', f);
-            h(f, js(d, "field"));
+            h(f, quy_diff_detail(d, r, "field"));
         }
         fputs("]</span>: ", f);
-        h(f, js(d, "message"));
+        h(f, nz(quy_diff_detail(d, r, "message")));
         fputs("</div>\n", f);
     } else if (!strcmp(type, "batch")) {
-        if (json_object_get(d, "old")) {
+        if (quy_diff_detail(d, r, "steps_old")) {
             fputs("<div class=\"side\"><b>cũ:</b> ", f);
-            h(f, js(d, "old"));
+            h(f, quy_diff_detail(d, r, "steps_old"));
             fputs("</div>", f);
         }
-        if (json_object_get(d, "new")) {
+        if (quy_diff_detail(d, r, "steps_new")) {
             fputs("<div class=\"side\"><b>mới:</b> ", f);
-            h(f, js(d, "new"));
+            h(f, quy_diff_detail(d, r, "steps_new"));
             fputs("</div>", f);
         }
     } else {
@@ -649,43 +666,38 @@ static const char html_script[] =
     "})();\n"
     "</script>\n";
 
-static int write_html(const rp_input *in, FILE *f)
+/* Title, the two sides, the inputs, the cards of totals. */
+static void html_top(quy_diff *d, FILE *f, bool refines)
 {
-    const json_t *s = in->summary;
-    const json_t *o = json_object_get(s, "old"), *n = json_object_get(s, "new");
-    bool refines = json_object_get(s, "refines") != NULL;
     fputs(html_head, f);
     fputs("<h1>quy diff: ", f);
-    h(f, js(o, "name"));
+    h(f, nz(quy_diff_side(d, 0, "name")));
     fputc(' ', f);
-    h(f, js(o, "version"));
+    h(f, nz(quy_diff_side(d, 0, "version")));
     fputs(" → ", f);
-    h(f, js(n, "name"));
+    h(f, nz(quy_diff_side(d, 1, "name")));
     fputc(' ', f);
-    h(f, js(n, "version"));
+    h(f, nz(quy_diff_side(d, 1, "version")));
     fputs("</h1>\n", f);
     for (int side = 0; side < 2; side++) {
-        const json_t *x = side ? n : o;
         fprintf(f, "<p class=\"sub\">%s: <span class=\"tok\">", side ? "mới (new)" : "cũ (old)");
-        h(f, js(x, "spec"));
+        h(f, nz(quy_diff_side(d, side, "spec")));
         fputs("</span> — lớp (layers): ", f);
-        json_t *l = json_object_get(x, "layers");
-        for (size_t i = 0; i < json_array_size(l); i++) {
+        for (size_t i = 0; i < quy_diff_layer_count(d, side); i++) {
             if (i) fputs(" › ", f);
-            h(f, json_string_value(json_array_get(l, i)));
+            h(f, nz(quy_diff_layer(d, side, i)));
         }
         fputs("</p>\n", f);
     }
     fputs("<p class=\"sub\">dữ liệu (records): ", f);
-    json_t *ins = json_object_get(s, "inputs");
-    for (size_t i = 0; i < json_array_size(ins); i++) {
+    for (size_t i = 0; i < quy_diff_input_count(d); i++) {
         if (i) fputs(", ", f);
         fputs("<span class=\"tok\">", f);
-        h(f, json_string_value(json_array_get(ins, i)));
+        h(f, nz(quy_diff_input(d, i)));
         fputs("</span>", f);
     }
     fputs("</p>\n", f);
-    uint64_t total = ji(s, "records"), moved = ji(s, "moved");
+    uint64_t total = cnt(d, QUY_DIFF_RECORDS), moved = cnt(d, QUY_DIFF_MOVED);
     char p[16];
     pct(moved, total, p, sizeof p);
     fprintf(f,
@@ -695,18 +707,22 @@ static int write_html(const rp_input *in, FILE *f)
             "<div class=\"card down\"><b>%llu</b><span>xuống (down)</span></div>"
             "<div class=\"card\"><b>%llu</b><span>khác (other)</span></div>"
             "<div class=\"card\"><b>%llu</b><span>cùng mức, khác quy tắc</span></div>",
-            (unsigned long long)total, (unsigned long long)moved, p, (unsigned long long)ji(s, "up"),
-            (unsigned long long)ji(s, "down"), (unsigned long long)ji(s, "other"),
-            (unsigned long long)ji(s, "same_tier_other_rule"));
-    const json_t *e = json_object_get(s, "expect");
-    if (e) {
-        uint64_t un = ji(e, "unapproved");
+            (unsigned long long)total, (unsigned long long)moved, p, (unsigned long long)cnt(d, QUY_DIFF_UP),
+            (unsigned long long)cnt(d, QUY_DIFF_DOWN), (unsigned long long)cnt(d, QUY_DIFF_OTHER),
+            (unsigned long long)cnt(d, QUY_DIFF_SAME_TIER_OTHER_RULE));
+    bool checked = quy_diff_is(d, "checked") == 1;
+    if (checked) {
+        uint64_t un = cnt(d, QUY_DIFF_UNAPPROVED);
         fprintf(f, "<div class=\"card\"><b class=\"%s\">%llu</b><span>%s: chưa được chấp thuận</span></div>",
                 un ? "bad" : "good", (unsigned long long)un, refines ? "--refines" : "--expect");
     }
     fputs("</div>\n", f);
 
-    const json_t *states = json_object_get(s, "states"), *mx = json_object_get(s, "matrix");
+}
+
+/* The matrices, the causes, the breakdowns. */
+static void html_causes(quy_diff *d, FILE *f)
+{
     fputs("<h2>Ma trận chuyển mức (transition matrix)</h2>\n"
           "<p class=\"legend\">Hàng: bộ quy tắc cũ; cột: bộ quy tắc mới; số bản ghi và % của hàng. Màu:"
           "<i style=\"background:rgba(26,127,55,.6)\"></i>giữ nguyên"
@@ -715,148 +731,166 @@ static int write_html(const rp_input *in, FILE *f)
           "<i style=\"background:rgba(130,80,223,.6)\"></i>không xếp loại / hoãn / bị từ chối"
           " — càng đậm, tỉ lệ trong hàng càng cao.</p>\n<div class=\"grid\">\n",
           f);
-    html_matrix(f, states, json_object_get(mx, "final"), "Mức cuối cùng (final tiers)");
-    html_matrix(f, states, json_object_get(mx, "eligible"), "Mức đủ điều kiện (eligible tiers, trước các bước theo lô)");
+    html_matrix(f, d, 1, "Mức cuối cùng (final tiers)");
+    html_matrix(f, d, 0, "Mức đủ điều kiện (eligible tiers, trước các bước theo lô)");
     fputs("</div>\n", f);
-    if (json_is_true(json_object_get(s, "eligible_equals_final")))
+    if (quy_diff_is(d, "eligible_equals_final") == 1)
         fputs("<p class=\"note\">Hai bảng giống nhau: không bước theo lô nào (tỉ lệ, giới hạn) đổi mức của bản ghi nào.</p>\n", f);
 
-    const json_t *causes = json_object_get(s, "causes");
+    size_t nc = quy_diff_cause_count(d);
     fputs("<h2>Nguyên nhân (causes)</h2>\n<p class=\"note\">Quy tắc đầu tiên, theo thứ tự xét, cho kết quả khác nhau "
           "giữa hai bộ quy tắc. Bấm vào một dòng để lọc danh sách bên dưới.</p>\n"
           "<table><tr><th>moved</th><th class=\"l\">cause</th><th class=\"l\">nhãn</th><th class=\"l\">chuyển mức</th>"
           "<th class=\"l\">căn cứ cũ</th><th class=\"l\">căn cứ mới</th></tr>\n",
           f);
-    if (!json_array_size(causes)) fputs("<tr><td colspan=\"6\" class=\"l note\">không bản ghi nào thay đổi</td></tr>\n", f);
-    for (size_t i = 0; i < json_array_size(causes); i++) {
-        json_t *c = json_array_get(causes, i);
+    if (!nc) fputs("<tr><td colspan=\"6\" class=\"l note\">không bản ghi nào thay đổi</td></tr>\n", f);
+    for (size_t i = 0; i < nc; i++) {
         fputs("<tr class=\"cause\" data-cause=\"", f);
-        h(f, js(c, "cause"));
-        fprintf(f, "\"><td>%llu</td><td class=\"l tok\">", (unsigned long long)ji(c, "count"));
-        h(f, js(c, "cause"));
+        h(f, nz(quy_diff_cause(d, i, "cause")));
+        fprintf(f, "\"><td>%llu</td><td class=\"l tok\">", (unsigned long long)cnum(d, i, "count"));
+        h(f, nz(quy_diff_cause(d, i, "cause")));
         fputs("</td><td class=\"l\" style=\"white-space:normal;max-width:320px\">", f);
-        h(f, js(c, "label"));
+        h(f, nz(quy_diff_cause(d, i, "label")));
         fputs("</td><td class=\"l tok\" style=\"white-space:normal;max-width:260px\">", f);
-        json_t *mv = json_object_get(c, "moves");
-        for (size_t j = 0; j < json_array_size(mv); j++) {
-            json_t *m = json_array_get(mv, j);
+        for (size_t j = 0; j < quy_diff_cause_move_count(d, i); j++) {
             fprintf(f, "%s", j ? ", " : "");
-            h(f, js(m, "old"));
+            h(f, nz(quy_diff_cause_move(d, i, j, "old")));
             fputs("→", f);
-            h(f, js(m, "new"));
-            fprintf(f, " %llu", (unsigned long long)ji(m, "count"));
+            h(f, nz(quy_diff_cause_move(d, i, j, "new")));
+            fprintf(f, " %llu", (unsigned long long)mnum(d, i, j));
         }
         fputs("</td><td class=\"l\" style=\"white-space:normal;max-width:260px\">", f);
-        h(f, js(c, "cite_old"));
+        h(f, nz(quy_diff_cause(d, i, "cite_old")));
         fputs("</td><td class=\"l\" style=\"white-space:normal;max-width:260px\">", f);
-        h(f, js(c, "cite_new"));
+        h(f, nz(quy_diff_cause(d, i, "cite_new")));
         fputs("</td></tr>\n", f);
     }
     fputs("</table>\n", f);
 
     fputs("<h2>Theo loại đối tượng và nhóm tương đồng (breakdowns)</h2>\n<div class=\"grid\">\n", f);
-    html_groups(f, json_object_get(s, "by_kind"), "kind", "Theo loại đối tượng (kind)", 1000);
-    html_groups(f, json_object_get(s, "by_peer_group"), "peer_group", "Theo nhóm tương đồng (peer_group)", 200);
+    html_groups(f, d, "kind", "Theo loại đối tượng (kind)", 1000);
+    html_groups(f, d, "peer_group", "Theo nhóm tương đồng (peer_group)", 200);
     fputs("</div>\n", f);
 
-    if (e) {
-        json_t *u = json_object_get(e, "unapproved_moves");
-        if (json_array_size(u)) {
-            fprintf(f, "<h2>%s: chưa được chấp thuận (not approved)</h2>\n<table><tr><th class=\"l\">cũ</th><th class=\"l\">mới</th><th class=\"l\">cause</th><th>số</th><th>chấp thuận</th></tr>\n",
-                    refines ? "--refines" : "--expect");
-            for (size_t i = 0; i < json_array_size(u); i++) {
-                json_t *x = json_array_get(u, i);
-                fputs("<tr><td class=\"l tok\">", f);
-                h(f, js(x, "old"));
-                fputs("</td><td class=\"l tok\">", f);
-                h(f, js(x, "new"));
-                fputs("</td><td class=\"l tok\">", f);
-                h(f, js(x, "cause"));
-                fprintf(f, "</td><td>%llu</td><td>%llu</td></tr>\n", (unsigned long long)ji(x, "count"),
-                        (unsigned long long)ji(x, "approved"));
-            }
-            fputs("</table>\n", f);
-        }
-    }
+}
 
+/* When checked: the moves not approved. */
+static void html_unapproved(quy_diff *d, FILE *f, bool refines)
+{
+    bool checked = quy_diff_is(d, "checked") == 1;
+    size_t nu = checked ? quy_diff_approval_count(d, "unapproved") : 0;
+    if (nu) {
+        fprintf(f, "<h2>%s: chưa được chấp thuận (not approved)</h2>\n<table><tr><th class=\"l\">cũ</th><th class=\"l\">mới</th><th class=\"l\">cause</th><th>số</th><th>chấp thuận</th></tr>\n",
+                refines ? "--refines" : "--expect");
+        for (size_t i = 0; i < nu; i++) {
+            fputs("<tr><td class=\"l tok\">", f);
+            h(f, nz(quy_diff_approval(d, "unapproved", i, "old")));
+            fputs("</td><td class=\"l tok\">", f);
+            h(f, nz(quy_diff_approval(d, "unapproved", i, "new")));
+            fputs("</td><td class=\"l tok\">", f);
+            h(f, nz(quy_diff_approval(d, "unapproved", i, "cause")));
+            fprintf(f, "</td><td>%llu</td><td>%llu</td></tr>\n", (unsigned long long)anum(d, "unapproved", i, "count"),
+                    (unsigned long long)anum(d, "unapproved", i, "approved"));
+        }
+        fputs("</table>\n", f);
+    }
+}
+
+/* The listed records' heading and filters; how many are listed. */
+static uint64_t html_filters(quy_diff *d, FILE *f, bool refines)
+{
+    uint64_t nl = quy_diff_listed_count(d);
+    size_t nc = quy_diff_cause_count(d);
     fprintf(f, "<h2 id=\"moved\">%s (%llu)</h2>\n",
             refines ? "Bản ghi được xếp cao hơn (loosened records)" : "Bản ghi thay đổi (moved records)",
-            (unsigned long long)in->nmoved);
+            (unsigned long long)nl);
     fputs("<div class=\"filters\"><label>Nguyên nhân: <select id=\"cause\"><option value=\"\">(tất cả)</option>", f);
-    for (size_t i = 0; i < json_array_size(causes); i++) {
-        json_t *c = json_array_get(causes, i);
+    for (size_t i = 0; i < nc; i++) {
         fputs("<option value=\"", f);
-        h(f, js(c, "cause"));
+        h(f, nz(quy_diff_cause(d, i, "cause")));
         fputs("\">", f);
-        h(f, js(c, "cause"));
-        fprintf(f, " (%llu)</option>", (unsigned long long)ji(c, "count"));
+        h(f, nz(quy_diff_cause(d, i, "cause")));
+        fprintf(f, " (%llu)</option>", (unsigned long long)cnum(d, i, "count"));
     }
     fputs("</select></label><label>Hướng: <select id=\"dir\"><option value=\"\">(tất cả)</option><option value=\"up\">lên</option>"
           "<option value=\"down\">xuống</option><option value=\"other\">khác</option></select></label>"
           "<label>Tìm: <input id=\"q\" type=\"search\" placeholder=\"id, nhóm, quy tắc…\"></label>"
           "<span class=\"note\">hiển thị <b id=\"shown\"></b>",
           f);
-    if (in->nmoved > HTML_MAX_ROWS)
+    if (nl > HTML_MAX_ROWS)
         fprintf(f, " — trang này chỉ liệt kê %d bản ghi đầu; đủ %llu bản ghi trong báo cáo JSON / CSV", HTML_MAX_ROWS,
-                (unsigned long long)in->nmoved);
+                (unsigned long long)nl);
     fputs("</span></div>\n<table class=\"moved\"><thead><tr><th class=\"l\">id</th><th class=\"l\">kind</th>"
           "<th class=\"l\">peer_group</th><th class=\"l\">cũ → mới</th><th class=\"l\">nguyên nhân và giá trị</th></tr></thead><tbody>\n",
           f);
-    rewind(in->moved);
-    char *buf = NULL;
-    size_t cap = 0;
-    json_t *m;
-    uint64_t row = 0;
-    char opened[8][192]; /* the first record of each of the first causes is shown open */
+    return nl;
+}
+
+/* The listed records, each with its cause (the first few open). */
+static void html_rows(quy_diff *d, FILE *f, uint64_t nl)
+{
+    /* the first record of each of the first 3 causes is shown open */
+    char *opened[3] = {NULL, NULL, NULL}; /* copies: a listed record's strings last until the next is read */
     int nopened = 0;
-    while (row < HTML_MAX_ROWS && (m = next_moved(in->moved, &buf, &cap))) {
-        row++;
+    for (size_t row = 0; row < nl && row < HTML_MAX_ROWS; row++) {
+        const char *cause = nz(quy_diff_listed(d, row, "cause")), *dir = nz(quy_diff_listed(d, row, "direction"));
         bool open = false;
         if (nopened < 3) {
             open = true;
-            for (int k = 0; k < nopened && open; k++) open = strcmp(opened[k], js(m, "cause")) != 0;
-            if (open) snprintf(opened[nopened++], sizeof opened[0], "%s", js(m, "cause"));
+            for (int k = 0; k < nopened && open; k++) open = strcmp(opened[k], cause) != 0;
+            if (open && !(opened[nopened++] = strdup(cause))) {
+                fprintf(stderr, "quy diff: out of memory\n");
+                exit(EXIT_IO);
+            }
         }
-        json_t *mo = json_object_get(m, "old"), *mn = json_object_get(m, "new");
-        fprintf(f, "<tr class=\"d-%s\" data-dir=\"%s\" data-cause=\"", js(m, "direction"), js(m, "direction"));
-        h(f, js(m, "cause"));
+        fprintf(f, "<tr class=\"d-%s\" data-dir=\"%s\" data-cause=\"", dir, dir);
+        h(f, cause);
         fputs("\"><td class=\"tok\">", f);
-        h(f, js(m, "id"));
+        h(f, nz(quy_diff_listed(d, row, "id")));
         fputs("</td><td>", f);
-        h(f, js(m, "kind"));
+        h(f, nz(quy_diff_listed(d, row, "kind")));
         fputs("</td><td>", f);
-        h(f, js(m, "peer_group"));
+        h(f, nz(quy_diff_listed(d, row, "peer_group")));
         fputs("</td><td style=\"white-space:nowrap\"><span class=\"st\">", f);
-        h(f, js(mo, "state"));
+        h(f, nz(quy_diff_listed_side(d, row, 0, "state")));
         fputs("</span> → <span class=\"st n\">", f);
-        h(f, js(mn, "state"));
+        h(f, nz(quy_diff_listed_side(d, row, 1, "state")));
         fprintf(f, "</span></td><td><details%s><summary><span class=\"tok\">", open ? " open" : "");
-        h(f, js(m, "cause"));
+        h(f, cause);
         fputs("</span>", f);
-        if (*js(m, "cause_label")) {
+        const char *cl = nz(quy_diff_listed(d, row, "cause_label"));
+        if (*cl) {
             fputs(" — ", f);
-            h(f, js(m, "cause_label"));
+            h(f, cl);
         }
         fputs("</summary>\n", f);
-        html_detail(f, json_object_get(m, "detail"));
+        html_detail(f, d, row);
         fprintf(f, "<div class=\"note\">");
-        h(f, js(m, "file"));
-        fprintf(f, ":%llu</div></details></td></tr>\n", (unsigned long long)ji(m, "line"));
-        json_decref(m);
+        h(f, nz(quy_diff_listed(d, row, "file")));
+        fprintf(f, ":%llu</div></details></td></tr>\n", (unsigned long long)lnum(d, row, "line"));
     }
-    free(buf);
+    for (int k = 0; k < nopened; k++) free(opened[k]);
     fputs("</tbody></table>\n", f);
+}
+
+static int write_html(quy_diff *d, FILE *f)
+{
+    bool refines = quy_diff_is(d, "refines") == 1;
+    html_top(d, f, refines);
+    html_causes(d, f);
+    html_unapproved(d, f, refines);
+    html_rows(d, f, html_filters(d, f, refines));
     fputs(html_script, f);
     fputs("</body>\n</html>\n", f);
     return 0;
 }
 
-int rp_write(rp_format fmt, const rp_input *in, FILE *out)
+int rp_write(rp_format fmt, quy_diff *d, FILE *out)
 {
     switch (fmt) {
-    case RP_JSON: return write_json(in, out);
-    case RP_CSV: return write_csv(in, out);
-    case RP_HTML: return write_html(in, out);
-    default: return write_text(in, out);
+    case RP_JSON: return write_json(d, out);
+    case RP_CSV: return write_csv(d, out);
+    case RP_HTML: return write_html(d, out);
+    default: return write_text(d, out);
     }
 }

@@ -241,11 +241,6 @@ quy_ruleset *cli_ruleset(const cli_paths *ps, const char *spec)
     return rs;
 }
 
-q_program *cli_load(const cli_paths *ps, const char *spec)
-{
-    return quy_bridge_take_program(cli_ruleset(ps, spec));
-}
-
 char *cli_locality_ruleset(const cli_paths *ps, const char *registry_file, const char *locality, const char *at,
                            const char *cmd)
 {

@@ -10,23 +10,25 @@
 #include "gen.h"
 
 const q_program *quy_ruleset_program_(const quy_ruleset *rs);
+quy_status qi_fail(quy_status st, const char *fmt, ...) __attribute__((format(printf, 2, 3))); /* lib/util.c */
 
 struct quy_gen {
     gen *g;
     strbuf line; /* the last record */
     bool started;
+    bool prepared; /* gen_prepare succeeded */
     char err[600];
 };
 
 quy_status quy_gen_new(const quy_ruleset *rs, quy_gen **out)
 {
-    if (!out) return QUY_EINVAL;
+    if (!out) return qi_fail(QUY_EINVAL, "quy_gen_new: NULL argument");
     *out = NULL;
-    if (!rs) return QUY_EINVAL;
+    if (!rs) return qi_fail(QUY_EINVAL, "quy_gen_new: NULL ruleset");
     quy_gen *q = calloc(1, sizeof *q);
     if (!q || !(q->g = gen_new(quy_ruleset_program_(rs)))) {
         free(q);
-        return QUY_ENOMEM;
+        return qi_fail(QUY_ENOMEM, "out of memory");
     }
     *out = q;
     return QUY_OK;
@@ -42,15 +44,16 @@ void quy_gen_free(quy_gen *q)
 
 const char *quy_gen_errmsg(const quy_gen *q) { return q ? q->err : "quy_gen_errmsg: NULL handle"; }
 
+/* The handle's message and the thread's (quy_errmsg). */
 static quy_status fail(quy_gen *q, quy_status st, const char *what)
 {
     snprintf(q->err, sizeof q->err, "%s", what);
-    return st;
+    return qi_fail(st, "%s", what);
 }
 
 quy_status quy_gen_set(quy_gen *q, const char *option, const char *value)
 {
-    if (!q) return QUY_EINVAL;
+    if (!q) return qi_fail(QUY_EINVAL, "quy_gen_set: NULL handle");
     if (!option || !value) return fail(q, QUY_EINVAL, "quy_gen_set: NULL argument");
     if (q->started) return fail(q, QUY_ESTATE, "quy_gen_set: options go before the first record");
     if (!strcmp(option, "seed")) {
@@ -71,6 +74,7 @@ static quy_status prepare(quy_gen *q)
 {
     q->started = true;
     int rc = gen_prepare(q->g);
+    q->prepared = rc == 0;
     return rc == 0 ? QUY_OK : fail(q, rc == -1 ? QUY_ENOMEM : QUY_ERROR, gen_error(q->g));
 }
 
@@ -78,7 +82,7 @@ quy_status quy_gen_next(quy_gen *q, const char **json, size_t *len)
 {
     if (json) *json = NULL;
     if (len) *len = 0;
-    if (!q) return QUY_EINVAL;
+    if (!q) return qi_fail(QUY_EINVAL, "quy_gen_next: NULL handle");
     if (!json || !len) return fail(q, QUY_EINVAL, "quy_gen_next: NULL argument");
     quy_status st = prepare(q);
     if (st != QUY_OK) return st;
@@ -93,7 +97,7 @@ quy_status quy_gen_next(quy_gen *q, const char **json, size_t *len)
 quy_status quy_gen_targets(quy_gen *q, char **text)
 {
     if (text) *text = NULL;
-    if (!q) return QUY_EINVAL;
+    if (!q) return qi_fail(QUY_EINVAL, "quy_gen_targets: NULL handle");
     if (!text) return fail(q, QUY_EINVAL, "quy_gen_targets: NULL argument");
     quy_status st = prepare(q);
     if (st != QUY_OK) return st;
@@ -107,4 +111,23 @@ quy_status quy_gen_targets(quy_gen *q, char **text)
         return fail(q, QUY_ENOMEM, "out of memory");
     }
     return QUY_OK;
+}
+
+quy_status quy_gen_count(quy_gen *q, int what, uint64_t *value)
+{
+    if (value) *value = 0;
+    if (!q || !value) return qi_fail(QUY_EINVAL, "quy_gen_count: NULL argument");
+    if (what < QUY_GEN_KINDS || what > QUY_GEN_DROPPED)
+        return fail(q, QUY_EINVAL, "quy_gen_count: unknown count (QUY_GEN_KINDS ... QUY_GEN_DROPPED)");
+    if (!q->prepared) {
+        quy_status st = prepare(q);
+        if (st != QUY_OK) return st;
+    }
+    switch (what) {
+    case QUY_GEN_KINDS: *value = gen_kind_count(q->g); return QUY_OK;
+    case QUY_GEN_TARGETS: *value = gen_target_count(q->g); return QUY_OK;
+    case QUY_GEN_VARIANTS: *value = gen_variant_count(q->g); return QUY_OK;
+    case QUY_GEN_DROPPED: *value = gen_dropped(q->g); return QUY_OK;
+    default: return QUY_EINVAL; /* checked above */
+    }
 }

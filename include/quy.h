@@ -71,7 +71,7 @@ extern "C" {
  * it from here). The ABI follows MAJOR (the shared library's soname is
  * libquy.so.MAJOR); see docs/integration-guide.md, "ABI". */
 #define QUY_VERSION_MAJOR 0
-#define QUY_VERSION_MINOR 1
+#define QUY_VERSION_MINOR 2
 #define QUY_VERSION_PATCH 0
 #define QUY_VERSION_NUMBER (QUY_VERSION_MAJOR * 10000 + QUY_VERSION_MINOR * 100 + QUY_VERSION_PATCH)
 
@@ -153,6 +153,54 @@ QUY_API quy_status quy_loader_find(quy_loader *ld, const char *name, char **path
 QUY_API quy_status quy_loader_resolve(quy_loader *ld, const char *locality, const char *date, char **ruleset,
                                       char **why);
 
+/* ---- the registry: localities and the rulesets in force -------------- */
+
+/* The registry (rulesets/registry.json, docs/integration-guide.md "The
+ * registry") as data: its localities and rulesets read by index and
+ * attribute, the resolution quy_loader_resolve uses, and the checks of
+ * `quy list`. An attribute the item lacks (a locality without a code, a
+ * ruleset in force with no end) is NULL; an unknown attribute is NULL
+ * with QUY_EINVAL in quy_errmsg(). Strings live as long as the handle. */
+typedef struct quy_registry quy_registry;
+
+/* The loader's registry (quy_loader_set_registry, or the first
+ * registry.json in the search path). QUY_ENOTFOUND: none in the search
+ * path; QUY_ERROR: it has errors (quy_errmsg() lists every one, naming the
+ * file and the entry). */
+QUY_API quy_status quy_loader_registry(quy_loader *ld, quy_registry **out);
+/* A registry file. QUY_ERROR as above (a file that cannot be read too). */
+QUY_API quy_status quy_registry_load(const char *path, quy_registry **out);
+QUY_API void quy_registry_free(quy_registry *r);
+QUY_API const char *quy_registry_path(const quy_registry *r);
+/* Localities, in the file's order. Attributes: id name full_name code note
+ * level ("trung_uong" "tinh" "huyen" "xa") level_label parent (its id;
+ * NULL for the root). */
+QUY_API size_t quy_registry_locality_count(const quy_registry *r);
+QUY_API const char *quy_registry_locality(const quy_registry *r, size_t i, const char *attr);
+/* Rulesets, in the file's order. Attributes: ruleset locality (its id)
+ * document source note provisional (why it is provisional; NULL for an
+ * ordinary ruleset) effective until in_force_until (dates YYYY-MM-DD;
+ * NULL: open-ended) superseded_by (a ruleset name) validity (the dates in
+ * words, "2024-10-25 → (open)"). */
+QUY_API size_t quy_registry_ruleset_count(const quy_registry *r);
+QUY_API const char *quy_registry_ruleset(const quy_registry *r, size_t i, const char *attr);
+/* The ruleset in force for `locality` on `date` (as quy_loader_resolve
+ * takes them): *ruleset its index; *asked the locality named, *from the
+ * locality whose ruleset it is (may be NULL); *why as quy_loader_resolve. */
+QUY_API quy_status quy_registry_resolve(const quy_registry *r, const char *locality, const char *date,
+                                        size_t *ruleset, size_t *asked, size_t *from, char **why);
+/* Check the registry against a loader's search path: each ruleset it names
+ * must be found, and a ruleset that extends another must be in force only
+ * while its parent is. *nwarnings warnings, read with quy_registry_warning
+ * (one line each, in the registry's order). QUY_ENOTFOUND: a bad
+ * $QUY_RULESETS folder. */
+QUY_API quy_status quy_registry_check(quy_registry *r, quy_loader *ld, size_t *nwarnings);
+QUY_API const char *quy_registry_warning(const quy_registry *r, size_t i);
+/* The day a date or rating period stands for ("2025" → "2025-12-31",
+ * "2026-Q2" → "2026-06-30", a date itself): *day malloc'd. QUY_EINVAL
+ * when it is neither. */
+QUY_API quy_status quy_period_day(const char *period, char **day);
+
 /* Load a ruleset by name, by source path or by compiled (.qbc) path. On
  * QUY_ERROR the diagnostics say why; *diags (if not NULL) receives them
  * whatever the outcome (warnings too) — free with quy_diags_free. */
@@ -211,6 +259,50 @@ QUY_API size_t quy_ruleset_count(const quy_ruleset *rs, int what);
  * not a field of record 'member'; did you mean 'y'?"). The reader itself
  * only warns about an unknown field; `quy test` cases are checked here. */
 QUY_API quy_status quy_ruleset_check_fields(const quy_ruleset *rs, const char *json, size_t len);
+/* ---- the record fields: kinds, their fields, types ----------------- */
+
+/* What a record of each kind holds (docs/records.md is rendered from
+ * these by `quy describe --fields`). Kinds are numbered 0 ..
+ * quy_ruleset_count(rs, QUY_COUNT_KINDS) - 1, types 0 ..
+ * quy_ruleset_type_count(rs) - 1; an index out of range is NULL / 0 /
+ * QUY_EINVAL with a message, never a crash. */
+QUY_API const char *quy_ruleset_kind(const quy_ruleset *rs, size_t kind); /* its name ("member") */
+/* A kind's attributes: name, label, rated ("true": it has a rate block;
+ * "false": a part other kinds extend, such as `common`). */
+QUY_API const char *quy_kind(const quy_ruleset *rs, size_t kind, const char *attr);
+/* The checks a record of the kind must pass (`check` in its declaration:
+ * its ranges and cross-field constraints): "message" (what a record that
+ * fails it is told, "Số tháng không được âm"), "field" (the field it
+ * names; NULL if none). */
+QUY_API size_t quy_kind_check_count(const quy_ruleset *rs, size_t kind);
+QUY_API const char *quy_kind_check(const quy_ruleset *rs, size_t kind, size_t i, const char *attr);
+QUY_API quy_status quy_ruleset_find_kind(const quy_ruleset *rs, const char *name, size_t *kind); /* QUY_ENOTFOUND */
+/* The fields of a kind (`id` and `kind` aside), in declaration order.
+ * Attributes:
+ *   name      the record's key ("tasks_total")
+ *   label     what it is, in Vietnamese
+ *   presence  "required", "optional" (absent: not collected), "default"
+ *             (absent: the default), "computed" (absent: computed from the batch)
+ *   default   the default as written in a record ("0", "false", "tot"), or NULL
+ *   read      "true" if the ruleset reads it (its rules, checks, caps, the
+ *             batch's links or quota groups), else "false" */
+QUY_API size_t quy_kind_field_count(const quy_ruleset *rs, size_t kind);
+QUY_API const char *quy_kind_field(const quy_ruleset *rs, size_t kind, size_t i, const char *attr);
+/* The field's type (an index for quy_type*). */
+QUY_API quy_status quy_kind_field_type(const quy_ruleset *rs, size_t kind, size_t i, size_t *type);
+/* Types. Attributes: kind ("int" "decimal" "percent" "bool" "date" "string"
+ * "enum" "scale" "struct" "list"), name (a declared type's name; NULL for a
+ * built-in or anonymous one), label. A list's element type comes from
+ * quy_type_element; an enum's or scale's values (in order; a scale from low
+ * to high) and a struct's fields are its members (attributes name, label;
+ * a struct field's type from quy_type_member_type). */
+QUY_API size_t quy_ruleset_type_count(const quy_ruleset *rs);
+QUY_API const char *quy_type(const quy_ruleset *rs, size_t type, const char *attr);
+QUY_API quy_status quy_type_element(const quy_ruleset *rs, size_t type, size_t *element); /* QUY_EINVAL: not a list */
+QUY_API size_t quy_type_member_count(const quy_ruleset *rs, size_t type);
+QUY_API const char *quy_type_member(const quy_ruleset *rs, size_t type, size_t i, const char *attr);
+QUY_API quy_status quy_type_member_type(const quy_ruleset *rs, size_t type, size_t i, size_t *member_type);
+
 /* The compiled form (.qbc bytes), *buf malloc'd. */
 QUY_API quy_status quy_ruleset_bytecode(const quy_ruleset *rs, void **buf, size_t *len);
 /* The bytecode listing, one instruction a line, with the rules' sources. */
@@ -224,9 +316,19 @@ QUY_API quy_status quy_opcodes_markdown(FILE *out);
 
 QUY_API quy_status quy_session_new(const quy_ruleset *rs, quy_session **out);
 QUY_API void quy_session_free(quy_session *s);
-/* Limits of one Lua hook call: instructions and bytes of memory (0 keeps
- * the current value; defaults: docs/hooks-guide.md). */
-QUY_API quy_status quy_session_set_hook_limits(quy_session *s, uint64_t instructions, size_t memory);
+/* Limits of one Lua hook call: Lua VM instructions, bytes of memory the
+ * Lua state may hold, and milliseconds of the thread's CPU clock (0 keeps
+ * the current value; defaults 5,000,000 instructions, 16 MiB, 2,000 ms:
+ * docs/hooks-guide.md). A call past one ends, and its record is rejected
+ * (code `eval`) naming the limit. QUY_EINVAL (nothing changed): a NULL
+ * session, memory under QUY_HOOK_MIN_MEMORY (the sandbox needs about
+ * 100 KiB), cpu_ms over QUY_HOOK_MAX_CPU_MS (a day). */
+#define QUY_HOOK_MIN_MEMORY (256u * 1024u)
+#define QUY_HOOK_MAX_CPU_MS 86400000u
+QUY_API quy_status quy_session_set_hook_limits(quy_session *s, uint64_t instructions, size_t memory, uint64_t cpu_ms);
+/* The limits in force (any pointer may be NULL). */
+QUY_API quy_status quy_session_hook_limits(const quy_session *s, uint64_t *instructions, size_t *memory,
+                                           uint64_t *cpu_ms);
 
 /* Rate one record (a JSON object as text) alone, with the semantics of a
  * `quy test` case: its own rules, then the caps that read only itself.
@@ -448,52 +550,156 @@ typedef struct quy_diff quy_diff;
 /* A diff of `old_rs` against `new_rs`. */
 QUY_API quy_status quy_diff_new(const quy_ruleset *old_rs, const quy_ruleset *new_rs, quy_diff **out);
 QUY_API void quy_diff_free(quy_diff *d);
-/* The message of d's last failing call ("" if none). */
-const char *quy_diff_errmsg(const quy_diff *d);
+/* The message of d's last failing call ("" if none; also in quy_errmsg()). */
+QUY_API const char *quy_diff_errmsg(const quy_diff *d);
 /* Before quy_diff_run:
  *   "refines" "1"|"0"    list and check only the upward moves (does the new ruleset ever rate higher?)
- *   "expect"  FILE       approved moves (the format of `quy diff --write-expect`) to check the moves against
- *   "old_name", "new_name"  how each side is named in the summary (default: the rulesets' names) */
+ *   "expect"  FILE       approved moves (the format of `quy diff --write-expect`) to check the moves
+ *                        against; read here: QUY_ERROR if it cannot be read or has errors (each
+ *                        reported on stderr naming FILE:LINE)
+ *   "check"   "1"|"0"    compare the moves with the approvals (default: with "expect" or "refines";
+ *                        "0" to only record the moves for quy_diff_write_expect)
+ *   "old_name", "new_name"  how each side is named in the summary (default: the rulesets' names)
+ *   "jobs"    "N"        threads that decode and rate JSON Lines (1 to 256; default: one per core;
+ *                        the report is the same whatever N) */
 QUY_API quy_status quy_diff_set(quy_diff *d, const char *option, const char *value);
 /* Inputs, in order: a file of records (JSON Lines, a JSON array or CSV),
- * or records held in memory (copied; `name` names them in messages). */
+ * records held in memory (copied; `name` names them in messages), or a
+ * stream read to its end now (copied to a temporary file: the diff reads
+ * each input twice; name "-" is standard input in messages). */
 QUY_API quy_status quy_diff_add_file(quy_diff *d, const char *path);
 QUY_API quy_status quy_diff_add_memory(quy_diff *d, const char *name, const char *data, size_t len);
+QUY_API quy_status quy_diff_add_stream(quy_diff *d, const char *name, FILE *in);
 /* Rate and compare. QUY_IO: an input could not be read; QUY_ENOMEM. */
 QUY_API quy_status quy_diff_run(quy_diff *d);
 
-/* Results (after quy_diff_run; before it they return 0 / NULL). */
+/* Results, after quy_diff_run. Before it, and on a NULL handle or an index
+ * out of range, the calls below return 0, NULL, -1 or QUY_ESTATE /
+ * QUY_EINVAL, with a message. Strings live as long as the handle, except
+ * those of a listed record (quy_diff_listed*, quy_diff_detail*): they live
+ * until a listed record with another index is read. Sides: 0 old, 1 new. */
 QUY_API size_t quy_diff_records(const quy_diff *d);
 QUY_API size_t quy_diff_moved(const quy_diff *d);
-/* Records whose state went from `from` to `to` — states "htxsnv" "httnv"
- * "htnv" "khtnv" "not_rated" "deferred" "rejected" — by their final tier
+typedef enum quy_diff_stat {
+    QUY_DIFF_RECORDS, QUY_DIFF_MOVED, QUY_DIFF_UP, QUY_DIFF_DOWN, QUY_DIFF_OTHER,
+    QUY_DIFF_SAME_TIER_OTHER_RULE, /* same final tier, another deciding rule (not a move) */
+    QUY_DIFF_REJECTED_BY_BOTH,     /* not moves */
+    QUY_DIFF_LISTED,               /* records listed (moved, or loosened with "refines") */
+    QUY_DIFF_LOOSENED,             /* with "refines": rated higher by the new ruleset */
+    QUY_DIFF_APPROVED, QUY_DIFF_UNAPPROVED, /* when checked: moves approved or not */
+} quy_diff_stat;
+QUY_API quy_status quy_diff_count(const quy_diff *d, int what, uint64_t *value);
+/* 1 / 0 (-1 on a bad argument): "refines" (the diff ran with it),
+ * "checked" (the moves were compared with approvals), "eligible_equals_final"
+ * (no batch step changed any record's tier: both matrices are equal). */
+QUY_API int quy_diff_is(const quy_diff *d, const char *what);
+/* Each side's ruleset: attributes name, version, spec (how it was named);
+ * its layers (the rulesets it extends, the base first, then itself). */
+QUY_API const char *quy_diff_side(quy_diff *d, int side, const char *attr);
+QUY_API size_t quy_diff_layer_count(quy_diff *d, int side);
+QUY_API const char *quy_diff_layer(quy_diff *d, int side, size_t i);
+/* The inputs' names, in order. */
+QUY_API size_t quy_diff_input_count(const quy_diff *d);
+QUY_API const char *quy_diff_input(quy_diff *d, size_t i);
+/* The states in display order ("htxsnv" "httnv" "htnv" "khtnv" "not_rated"
+ * "deferred" "rejected"): the rows and columns of the matrices. */
+QUY_API size_t quy_diff_state_count(const quy_diff *d);
+QUY_API const char *quy_diff_state(quy_diff *d, size_t i);
+/* Records whose state went from `from` to `to` — by their final tier
  * (final = 1) or their tier before the batch steps (0). QUY_EINVAL for an
  * unknown state. */
 QUY_API quy_status quy_diff_matrix(const quy_diff *d, int final, const char *from, const char *to, size_t *count);
 /* Causes, most frequent first. Attributes: "cause" (the key), "type"
- * (rule, rejected, batch, unexplained), "label", "cite_old", "cite_new",
- * and the counts "count", "up", "down", "other" as decimal text. */
+ * (rule, rejected, batch, unexplained), "label", "cite_old", "cite_new"
+ * (NULL when that side has none); the counts "count", "up", "down",
+ * "other" through quy_diff_cause_num (quy_diff_cause also gives them as
+ * decimal text, valid until the next quy_diff_cause call). Each cause's
+ * moves: attributes "old", "new" (states), and the count "count". */
 QUY_API size_t quy_diff_cause_count(const quy_diff *d);
-const char *quy_diff_cause(quy_diff *d, size_t i, const char *attr);
-/* The moved records listed (all, or the upward ones with "refines"), in
- * input order, each a JSON object (text): id, kind, file, line, old, new,
- * direction, cause, cause_label, detail (the rule and clauses on each side). */
+QUY_API const char *quy_diff_cause(quy_diff *d, size_t i, const char *attr);
+QUY_API quy_status quy_diff_cause_num(quy_diff *d, size_t i, const char *attr, uint64_t *value);
+QUY_API size_t quy_diff_cause_move_count(const quy_diff *d, size_t cause);
+QUY_API const char *quy_diff_cause_move(quy_diff *d, size_t cause, size_t j, const char *attr);
+QUY_API quy_status quy_diff_cause_move_num(quy_diff *d, size_t cause, size_t j, const char *attr, uint64_t *value);
+/* Breakdowns `by` "kind" or "peer_group" (most moved first): attribute
+ * "name"; counts "records", "moved", "up", "down", "other". */
+QUY_API size_t quy_diff_group_count(const quy_diff *d, const char *by);
+QUY_API const char *quy_diff_group(quy_diff *d, const char *by, size_t i, const char *attr);
+QUY_API quy_status quy_diff_group_num(quy_diff *d, const char *by, size_t i, const char *attr, uint64_t *value);
+/* With "refines": the causes of the loosened records — "cause", "label"; count "count". */
+QUY_API size_t quy_diff_loosened_cause_count(const quy_diff *d);
+QUY_API const char *quy_diff_loosened_cause(quy_diff *d, size_t i, const char *attr);
+QUY_API quy_status quy_diff_loosened_cause_num(quy_diff *d, size_t i, const char *attr, uint64_t *value);
+/* When checked: the approvals file (NULL with "refines" alone); the list
+ * "unapproved" (moves not approved) or "unused" (approvals that allow more
+ * than was seen): "old", "new", "cause"; counts "count" (seen) and
+ * "approved" (UINT64_MAX: any number, '*'). */
+QUY_API const char *quy_diff_expect_file(const quy_diff *d);
+QUY_API size_t quy_diff_approval_count(const quy_diff *d, const char *list);
+QUY_API const char *quy_diff_approval(quy_diff *d, const char *list, size_t i, const char *attr);
+QUY_API quy_status quy_diff_approval_num(quy_diff *d, const char *list, size_t i, const char *attr, uint64_t *value);
+/* The first records both rulesets rejected (at most 5), one line each. */
+QUY_API size_t quy_diff_rejected_sample_count(const quy_diff *d);
+QUY_API const char *quy_diff_rejected_sample(quy_diff *d, size_t i);
+
+/* The listed records (all the moved ones, or the upward ones with
+ * "refines"), in input order. Each:
+ *   quy_diff_listed: "id" (NULL if none), "kind", "peer_group" (NULL if
+ *     none), "file", "direction" (up, down, other), "cause", "cause_label";
+ *     count "line" (quy_diff_listed_num)
+ *   quy_diff_listed_side: "state", "eligible", "tier", "rule", "cite", "group"
+ *   quy_diff_detail — why it moved: "type" (rule: the first rule, in
+ *     decision order, whose outcome differs; adjust: a tier adjustment;
+ *     rejected; batch: a batch step; unexplained), "rule", "label" (rule);
+ *     "step" (adjust); "side", "code", "field", "message" (rejected);
+ *     "steps_old", "steps_new" (the batch steps in words, one a line)
+ *   quy_diff_detail_side (rule): "state" (held, failed, not_reached,
+ *     absent), "outcome", "cite", "layer"; its clauses that differ from the
+ *     other side's: "condition", "label", "result" ("true" "false"
+ *     "skipped"), "absent" (the field whose absence skipped it), "cite",
+ *     "layer", "unless" (its exception), "unless_held" ("true" "false");
+ *     the values each read: "field", "label", "value"
+ *   quy_diff_detail_adjust: each side's adjustments — "step", "phase",
+ *     "label", "reason", "from", "to", "cite", "layer"
+ * As JSON (one object a line): quy_diff_listed_json. */
 QUY_API size_t quy_diff_listed_count(const quy_diff *d);
-const char *quy_diff_listed_json(quy_diff *d, size_t i);
-/* Everything but the listed records as one JSON object (text): the
- * rulesets, the matrices, the causes, by kind and peer group, approvals. */
-const char *quy_diff_summary_json(quy_diff *d);
-/* With "expect" or "refines": listed moves not approved (0: all approved). */
+QUY_API const char *quy_diff_listed(quy_diff *d, size_t i, const char *attr);
+QUY_API quy_status quy_diff_listed_num(quy_diff *d, size_t i, const char *attr, uint64_t *value);
+QUY_API const char *quy_diff_listed_side(quy_diff *d, size_t i, int side, const char *attr);
+QUY_API const char *quy_diff_detail(quy_diff *d, size_t i, const char *attr);
+QUY_API const char *quy_diff_detail_side(quy_diff *d, size_t i, int side, const char *attr);
+QUY_API size_t quy_diff_detail_clause_count(quy_diff *d, size_t i, int side);
+QUY_API const char *quy_diff_detail_clause(quy_diff *d, size_t i, int side, size_t clause, const char *attr);
+QUY_API size_t quy_diff_detail_read_count(quy_diff *d, size_t i, int side, size_t clause);
+QUY_API const char *quy_diff_detail_read(quy_diff *d, size_t i, int side, size_t clause, size_t k, const char *attr);
+QUY_API size_t quy_diff_detail_adjust_count(quy_diff *d, size_t i, int side);
+QUY_API const char *quy_diff_detail_adjust(quy_diff *d, size_t i, int side, size_t j, const char *attr);
+/* Listed record i as one JSON object (text; valid until the next call). */
+QUY_API const char *quy_diff_listed_json(quy_diff *d, size_t i);
+/* Everything but the listed records as one JSON object (text; indent 0:
+ * one line, 1..31: that many spaces a level): the rulesets, the matrices,
+ * the causes, by kind and peer group, approvals (docs/testing-guide.md,
+ * section 6). Valid until the next call with another indent. */
+QUY_API const char *quy_diff_summary_json(quy_diff *d, int indent);
+/* When checked: listed moves not approved (0: all approved). */
 QUY_API size_t quy_diff_unapproved(const quy_diff *d);
 /* Write the listed moves as an approval file. */
 QUY_API quy_status quy_diff_write_expect(quy_diff *d, const char *path);
+
+/* ---- for reports ----------------------------------------------------- */
+
+/* The rank of a tier code, lowest first: "khtnv" 0, "htnv" 1, "httnv" 2,
+ * "htxsnv" 3; -1 for anything else ("not_rated", "rejected", NULL). */
+QUY_API int quy_tier_rank(const char *code);
+/* The columns a UTF-8 string takes on a terminal (0 for NULL). */
+QUY_API size_t quy_display_width(const char *s);
 
 typedef struct quy_gen quy_gen;
 
 /* A generator of records for `rs`: seed 1, ids GEN-000001..., every rated kind. */
 QUY_API quy_status quy_gen_new(const quy_ruleset *rs, quy_gen **out);
 QUY_API void quy_gen_free(quy_gen *g);
-const char *quy_gen_errmsg(const quy_gen *g);
+QUY_API const char *quy_gen_errmsg(const quy_gen *g);
 /* Before the first record:
  *   "seed"   a whole number (the same seed gives the same records everywhere)
  *   "prefix" the ids' prefix, at most 16 bytes
@@ -503,8 +709,16 @@ QUY_API quy_status quy_gen_set(quy_gen *g, const char *option, const char *value
  * *json stays valid until the next call on g. QUY_ERROR: the ruleset's
  * checks could not be satisfied for this record (the message says which). */
 QUY_API quy_status quy_gen_next(quy_gen *g, const char **json, size_t *len);
-/* What the generator aims at (each kind's boundaries), as text; malloc'd, free() it. */
+/* What the generator aims at (each kind's boundaries), as text; malloc'd (quy_free). */
 QUY_API quy_status quy_gen_targets(quy_gen *g, char **text);
+/* What the generator has: kinds generated, targets, their variants, and
+ * records so far that lost their boundary target to be valid. */
+typedef enum quy_gen_stat { QUY_GEN_KINDS, QUY_GEN_TARGETS, QUY_GEN_VARIANTS, QUY_GEN_DROPPED } quy_gen_stat;
+/* The count `what` (a quy_gen_stat) into *value. The first call scans the
+ * ruleset (as the first quy_gen_next does; options are fixed from then on)
+ * and fails as it would: QUY_ERROR when there is no kind to generate.
+ * QUY_EINVAL on NULL or an unknown `what`. */
+QUY_API quy_status quy_gen_count(quy_gen *g, int what, uint64_t *value);
 
 #ifdef __cplusplus
 }

@@ -32,13 +32,22 @@ quy_status qi_ruleset_new(q_program *p, const char *file, quy_ruleset **out)
     }
     rs->p = p;
     rs->file = f;
+    if (!qi_fields_init(rs)) {
+        quy_ruleset_free(rs);
+        return qi_fail(QUY_ENOMEM, "out of memory");
+    }
     *out = rs;
     return QUY_OK;
 }
 
+/* For diff/diff_api.c and gen/gen_api.c (not in quy.h): the program of a ruleset. */
+const q_program *quy_ruleset_program_(const quy_ruleset *rs);
+const q_program *quy_ruleset_program_(const quy_ruleset *rs) { return rs ? rs->p : NULL; }
+
 void quy_ruleset_free(quy_ruleset *rs)
 {
     if (!rs) return;
+    qi_fields_free(rs);
     prog_free(rs->p);
     free(rs->file);
     free(rs);
@@ -136,11 +145,31 @@ void quy_session_free(quy_session *s)
     free(s);
 }
 
-quy_status quy_session_set_hook_limits(quy_session *s, uint64_t instructions, size_t memory)
+quy_status quy_session_set_hook_limits(quy_session *s, uint64_t instructions, size_t memory, uint64_t cpu_ms)
 {
     if (!s) return NULLARG("quy_session_set_hook_limits");
-    hook_limits lim = {.instructions = instructions, .memory = memory};
+    if (memory && memory < QUY_HOOK_MIN_MEMORY)
+        return qi_fail(QUY_EINVAL,
+                       "quy_session_set_hook_limits: memory %zu bytes is under the sandbox's minimum; give at least "
+                       "%u (QUY_HOOK_MIN_MEMORY), or 0 to keep the current limit",
+                       memory, QUY_HOOK_MIN_MEMORY);
+    if (cpu_ms > QUY_HOOK_MAX_CPU_MS)
+        return qi_fail(QUY_EINVAL,
+                       "quy_session_set_hook_limits: cpu_ms %llu is over a day; give at most %u "
+                       "(QUY_HOOK_MAX_CPU_MS), or 0 to keep the current limit",
+                       (unsigned long long)cpu_ms, QUY_HOOK_MAX_CPU_MS);
+    hook_limits lim = {.instructions = instructions, .memory = memory, .cpu_ms = (uint32_t)cpu_ms};
     hook_session_set_limits(s->hooks, &lim);
+    return QUY_OK;
+}
+
+quy_status quy_session_hook_limits(const quy_session *s, uint64_t *instructions, size_t *memory, uint64_t *cpu_ms)
+{
+    if (!s) return NULLARG("quy_session_hook_limits");
+    hook_limits lim = hook_session_limits(s->hooks);
+    if (instructions) *instructions = lim.instructions;
+    if (memory) *memory = lim.memory;
+    if (cpu_ms) *cpu_ms = lim.cpu_ms;
     return QUY_OK;
 }
 

@@ -6,6 +6,8 @@
  *   lib/diags.c     the diagnostics list
  *   lib/api.c       rulesets, sessions, batches, results, writers
  *   lib/explain.c   the explanation as data
+ *   lib/registry.c  the registry: localities, rulesets, resolution, checks
+ *   lib/fields.c    the record fields of a ruleset
  *
  * Ownership of run-time state (quy.h, THREADS): a quy_ruleset holds the
  * compiled program and nothing that changes while rating; a quy_session
@@ -27,7 +29,8 @@
 
 struct quy_ruleset {
     q_program *p;
-    char *file; /* where it came from ("" from bytes) */
+    char *file;      /* where it came from ("" from bytes) */
+    char **deflt;    /* per field of p: its default as text, or NULL (lib/fields.c; made at load: immutable) */
 };
 
 struct quy_session {
@@ -69,8 +72,16 @@ char *qi_strdup(const char *s);
 /* Make a quy_ruleset around a program (takes it; frees it on failure). */
 quy_status qi_ruleset_new(q_program *p, const char *file, quy_ruleset **out);
 
+/* The ruleset's field texts (lib/fields.c): false when out of memory. */
+bool qi_fields_init(quy_ruleset *rs);
+void qi_fields_free(quy_ruleset *rs);
+
 /* A diagnostics list copied out of a compiler's (NULL on no memory). */
 quy_diags *qi_diags_from(const diag_list *d);
+
+/* A date YYYY-MM-DD or a rating period ("2025", "2026-Q2") as a day
+ * (lib/registry.c). */
+bool qi_period_day(const char *at, int64_t *days);
 
 /* The batch view of a result (false with a message on a bad handle). */
 bool qi_view(const quy_result *r, batch_view *v);

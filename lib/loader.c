@@ -293,63 +293,41 @@ quy_status quy_ruleset_from_bytecode(const void *buf, size_t len, quy_ruleset **
  * The registry
  * ------------------------------------------------------------------- */
 
-/* A date YYYY-MM-DD, or a rating period — the period decides which
- * regulation rates it: "2025" is the annual round, rated at the year's
- * end (2025-12-31); "2026-Q2" the quarter's last day. */
-static bool period_day(const char *at, int64_t *days)
+quy_status quy_loader_registry(quy_loader *ld, quy_registry **out)
 {
-    char end[16];
-    size_t n = strlen(at);
-    bool year = n == 4 || (n == 7 && at[4] == '-' && (at[5] == 'Q' || at[5] == 'q') && at[6] >= '1' && at[6] <= '4');
-    for (size_t i = 0; year && i < 4; i++) year = at[i] >= '0' && at[i] <= '9';
-    if (year) {
-        static const char *const qend[4] = {"03-31", "06-30", "09-30", "12-31"};
-        snprintf(end, sizeof end, "%.4s-%s", at, n == 4 ? "12-31" : qend[at[6] - '1']);
-        at = end;
-        n = 10;
-    }
-    return n == 10 && q_parse_date(at, 10, days);
+    if (out) *out = NULL;
+    if (!ld || !out) return qi_fail(QUY_EINVAL, "quy_loader_registry: NULL argument");
+    if (ld->registry) return quy_registry_load(ld->registry, out);
+    quy_status st = build_path(ld);
+    if (st != QUY_OK) return st;
+    char *path = reg_find((const char *const *)ld->all.v, ld->all.n);
+    if (!path)
+        return qi_fail(QUY_ENOTFOUND, "no %s in the ruleset search path (give --registry FILE or --rulesets DIR)",
+                       REG_FILE);
+    st = quy_registry_load(path, out);
+    free(path);
+    return st;
 }
 
+/* The registry's resolution (lib/registry.c), by name. */
 quy_status quy_loader_resolve(quy_loader *ld, const char *locality, const char *date, char **ruleset, char **why)
 {
     if (ruleset) *ruleset = NULL;
     if (why) *why = NULL;
     if (!ld || !locality || !date || !ruleset) return qi_fail(QUY_EINVAL, "quy_loader_resolve: NULL argument");
     int64_t days;
-    if (!period_day(date, &days))
+    if (!qi_period_day(date, &days))
         return qi_fail(QUY_EINVAL, "not a date YYYY-MM-DD or a rating period (2025, 2026-Q2): '%s'", date);
-    char *path = NULL;
-    if (ld->registry)
-        path = strdup(ld->registry);
-    else {
-        quy_status st = build_path(ld);
-        if (st != QUY_OK) return st;
-        path = reg_find((const char *const *)ld->all.v, ld->all.n);
-        if (!path)
-            return qi_fail(QUY_ENOTFOUND, "no %s in the ruleset search path (give --registry FILE or --rulesets DIR)",
-                           REG_FILE);
+    quy_registry *r = NULL;
+    quy_status st = quy_loader_registry(ld, &r);
+    if (st != QUY_OK) return st;
+    size_t entry;
+    st = quy_registry_resolve(r, locality, date, &entry, NULL, NULL, why);
+    if (st == QUY_OK && !(*ruleset = qi_strdup(quy_registry_ruleset(r, entry, "ruleset")))) {
+        quy_free(why ? *why : NULL);
+        if (why) *why = NULL;
+        st = qi_fail(QUY_ENOMEM, "out of memory");
     }
-    char *err = NULL;
-    registry *r = reg_load(path, &err);
-    free(path);
-    if (!r) {
-        quy_status st = qi_fail(QUY_ERROR, "%s", err ? err : "the registry has errors");
-        free(err);
-        return st;
-    }
-    reg_choice c;
-    char *msg = NULL;
-    quy_status st = QUY_OK;
-    if (reg_resolve(r, locality, days, &c, &msg) == 0) {
-        *ruleset = strdup(c.entry->ruleset);
-        if (why) *why = msg;
-        else free(msg);
-        if (!*ruleset) st = qi_fail(QUY_ENOMEM, "out of memory");
-    } else {
-        st = qi_fail(QUY_ENOTFOUND, "%s", msg ? msg : "cannot resolve the locality");
-        free(msg);
-    }
-    reg_free(r);
+    quy_registry_free(r);
     return st;
 }

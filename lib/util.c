@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/output.h"
 #include "internal.h"
 
 #define QI_STR2(x) #x
@@ -65,3 +66,12 @@ const char *quy_status_name(int status)
 void quy_free(void *p) { free(p); }
 
 char *qi_strdup(const char *s) { return s ? strdup(s) : NULL; }
+
+int quy_tier_rank(const char *code)
+{
+    for (int i = 0; code && i <= QO_HTXSNV; i++)
+        if (!strcmp(code, q_outcome_code[i])) return i;
+    return -1;
+}
+
+size_t quy_display_width(const char *s) { return s ? out_display_width(s) : 0; }

@@ -1,15 +1,24 @@
 #!/usr/bin/env python3
 """quy.h is bindable as it is: Python's ctypes, with no struct declared,
 loads libquy.so, resolves a locality, compiles a ruleset from memory with
-its diagnostics, rates records and reads results and explanations.
+its diagnostics, rates records and reads results and explanations, lists
+the registry and a kind's fields, sets a hook CPU-time limit. Every
+function quy.h declares is exported by libquy.so.
 
     binding.py LIBQUY_SO SOURCE_DIR
 """
 import ctypes as C
+import re
 import sys
 
 lib = C.CDLL(sys.argv[1])
 src = sys.argv[2]
+with open(f"{src}/include/quy.h", encoding="utf-8") as h:
+    declared = re.findall(r"^QUY_API [^;]*?\b(quy_[a-z0-9_]+)\(", h.read(), re.M)
+missing = [n for n in declared if not hasattr(lib, n)]
+if missing:
+    raise SystemExit(f"declared in quy.h but not exported by libquy.so: {', '.join(missing)}")
+print(f"quy.h: {len(declared)} functions, all exported")
 P, S, Z = C.c_void_p, C.c_char_p, C.c_size_t
 for name, res, args in [
     ("quy_version", S, []), ("quy_errmsg", S, []), ("quy_free", None, [P]),
@@ -27,6 +36,13 @@ for name, res, args in [
     ("quy_result_error_code", S, [P]), ("quy_result_error_field", S, [P]), ("quy_result_steps", C.c_uint, [P]),
     ("quy_result_explain", C.c_int, [P, C.POINTER(P)]), ("quy_explain_free", None, [P]),
     ("quy_explain_decided_by", S, [P, S]), ("quy_explain_rule_count", Z, [P]),
+    ("quy_loader_registry", C.c_int, [P, C.POINTER(P)]), ("quy_registry_free", None, [P]),
+    ("quy_registry_locality_count", Z, [P]), ("quy_registry_locality", S, [P, Z, S]),
+    ("quy_registry_ruleset_count", Z, [P]), ("quy_registry_ruleset", S, [P, Z, S]),
+    ("quy_ruleset_find_kind", C.c_int, [P, S, C.POINTER(Z)]), ("quy_kind_field_count", Z, [P, Z]),
+    ("quy_kind_field", S, [P, Z, Z, S]),
+    ("quy_session_set_hook_limits", C.c_int, [P, C.c_uint64, Z, C.c_uint64]),
+    ("quy_session_hook_limits", C.c_int, [P, C.POINTER(C.c_uint64), C.POINTER(Z), C.POINTER(C.c_uint64)]),
 ]:
     f = getattr(lib, name)
     f.restype, f.argtypes = res, args
@@ -70,5 +86,22 @@ assert lib.quy_rate_json(s, b'{"id":"X"', 9, C.byref(r)) == 2
 print("rejected:", lib.quy_result_error_code(r).decode())
 assert lib.quy_rate_json(None, rec, len(rec), C.byref(r)) == 10  # NULL session: an error, no crash
 print("NULL session:", lib.quy_errmsg().decode())
+
+reg = P()
+ok(lib.quy_loader_registry(ld, C.byref(reg)), "registry")
+roots = [lib.quy_registry_locality(reg, i, b"id").decode() for i in range(lib.quy_registry_locality_count(reg))
+         if lib.quy_registry_locality(reg, i, b"parent") is None]
+print("registry:", lib.quy_registry_ruleset_count(reg), "rulesets; root", roots)
+assert lib.quy_registry_locality(reg, 10**6, b"id") is None  # out of range: NULL, no crash
+lib.quy_registry_free(reg)
+k = Z()
+ok(lib.quy_ruleset_find_kind(rs, b"member", C.byref(k)), "kind")
+fields = [lib.quy_kind_field(rs, k, i, b"name").decode() for i in range(lib.quy_kind_field_count(rs, k))]
+print("member fields:", len(fields), "e.g.", fields[0], lib.quy_kind_field(rs, k, 0, b"presence").decode())
+ok(lib.quy_session_set_hook_limits(s, 0, 0, 500), "hook limits")
+cpu = C.c_uint64()
+ok(lib.quy_session_hook_limits(s, None, None, C.byref(cpu)), "hook limits")
+assert cpu.value == 500
+assert lib.quy_session_set_hook_limits(s, 0, 0, 10**12) == 10  # over a day: refused
 lib.quy_session_free(s), lib.quy_ruleset_free(rs), lib.quy_loader_free(ld)
 print("libquy", lib.quy_version().decode(), "through ctypes: ok")

@@ -491,8 +491,8 @@ static void test_hook_limits(void **state)
     quy_session *small, *plain;
     assert_int_equal(quy_session_new(rs, &small), QUY_OK);
     assert_int_equal(quy_session_new(rs, &plain), QUY_OK);
-    assert_int_equal(quy_session_set_hook_limits(small, 100000, 0), QUY_OK);
-    assert_int_equal(quy_session_set_hook_limits(NULL, 1, 1), QUY_EINVAL);
+    assert_int_equal(quy_session_set_hook_limits(small, 100000, 0, 0), QUY_OK);
+    assert_int_equal(quy_session_set_hook_limits(NULL, 1, 1, 1), QUY_EINVAL);
     const char *loop = "{\"id\":\"L\",\"kind\":\"member\",\"mode\":\"loop\",\"tasks\":6}";
     const quy_result *r;
     assert_int_equal(quy_rate_json(small, loop, strlen(loop), &r), QUY_REJECTED);

@@ -119,7 +119,7 @@ static void test_diff(void **state)
     assert_int_equal(quy_diff_set(d, "refines", "maybe"), QUY_EINVAL);
     assert_int_equal(quy_diff_add_file(d, "/no/such/file.jsonl"), QUY_IO);
     assert_int_equal(quy_diff_records(d), 0); /* not run yet */
-    assert_null(quy_diff_summary_json(d));
+    assert_null(quy_diff_summary_json(d, 0));
     assert_int_equal(quy_diff_add_memory(d, "gen.jsonl", recs, len), QUY_OK);
     assert_int_equal(quy_diff_run(d), QUY_OK);
     assert_int_equal(quy_diff_run(d), QUY_ESTATE);
@@ -155,7 +155,7 @@ static void test_diff(void **state)
         json_decref(m);
     }
     assert_null(quy_diff_listed_json(d, moved));
-    json_t *s = json_loads(quy_diff_summary_json(d), 0, NULL);
+    json_t *s = json_loads(quy_diff_summary_json(d, 0), 0, NULL);
     assert_int_equal(json_integer_value(json_object_get(s, "records")), 300);
     json_decref(s);
     /* approvals: write them, then a second diff checks against them */
