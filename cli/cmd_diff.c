@@ -73,7 +73,7 @@ static int usage_error(const char *msg)
     fprintf(stderr, "quy diff: %s\n", msg);
     fprintf(stderr,
             "usage: quy diff OLD NEW RECORDS... [--format text|json|csv|html] [-o FILE]\n"
-            "                [--expect FILE] [--write-expect FILE] [--refines] [--rulesets DIR]\n"
+            "                [--expect FILE] [--write-expect FILE] [--refines] [--rulesets DIR] [--jobs N]\n"
             "       OLD / NEW: a ruleset name, .quy or .qbc; or --old SPEC / --new SPEC; or\n"
             "       --old-locality L [--old-at YYYY-MM-DD] / --new-locality L [--new-at YYYY-MM-DD] [--registry FILE]\n");
     return EXIT_RULESET;
