@@ -39,6 +39,7 @@ typedef struct diff_opts {
     const char *expect, *write_expect;
     const char *registry; /* --registry FILE (with a locality) */
     bool refines;
+    const char *jobs; /* --jobs N: threads decoding and rating JSON Lines (default: one per core) */
 } diff_opts;
 
 static quy_ruleset *load_side(const cli_paths *ps, side_spec *s, const char *registry)
@@ -72,7 +73,7 @@ static int usage_error(const char *msg)
     fprintf(stderr, "quy diff: %s\n", msg);
     fprintf(stderr,
             "usage: quy diff OLD NEW RECORDS... [--format text|json|csv|html] [-o FILE]\n"
-            "                [--expect FILE] [--write-expect FILE] [--refines] [--rulesets DIR]\n"
+            "                [--expect FILE] [--write-expect FILE] [--refines] [--rulesets DIR] [--jobs N]\n"
             "       OLD / NEW: a ruleset name, .quy or .qbc; or --old SPEC / --new SPEC; or\n"
             "       --old-locality L [--old-at YYYY-MM-DD] / --new-locality L [--new-at YYYY-MM-DD] [--registry FILE]\n");
     return EXIT_RULESET;
@@ -114,6 +115,8 @@ static int parse_opts(int argc, char **argv, const char **pos, diff_opts *o, cli
             o->write_expect = v;
         else if (cli_opt(argc, argv, &i, "--refines", NULL))
             o->refines = true;
+        else if (cli_opt(argc, argv, &i, "--jobs", &v))
+            o->jobs = v;
         else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "quy diff: unknown option '%s'\n", argv[i]);
             return usage_error("see 'quy help'");
@@ -166,6 +169,7 @@ static int prepare(quy_diff *d, const diff_opts *o)
     /* --write-expect alone records the moves: no check */
     if (quy_diff_set(d, "old_name", o->side[0].spec) != QUY_OK || quy_diff_set(d, "new_name", o->side[1].spec) != QUY_OK ||
         quy_diff_set(d, "refines", o->refines ? "1" : "0") != QUY_OK ||
+        (o->jobs && quy_diff_set(d, "jobs", o->jobs) != QUY_OK) ||
         (o->write_expect && !o->expect && quy_diff_set(d, "check", "0") != QUY_OK)) {
         fprintf(stderr, "quy diff: %s\n", quy_diff_errmsg(d));
         return EXIT_IO;

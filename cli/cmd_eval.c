@@ -27,6 +27,7 @@ typedef struct eval_opts {
     bool summary;       /* --summary: the per-group table instead of records */
     cli_list inputs;
     uint32_t max_line, max_depth, max_list; /* --max-line, --max-depth, --max-list (0: default) */
+    uint32_t jobs;      /* --jobs (0: one per core) */
 } eval_opts;
 
 typedef struct eval_stats {
@@ -73,12 +74,15 @@ static void explain_block(const quy_ruleset *rs, const quy_result *r)
 }
 
 /* --max-line N and the like: a whole number from 1. */
-static bool limit_opt(const char *opt, const char *v, uint32_t *out)
+/* A whole number from 1 to `max` for option `opt`, or a message saying so. */
+static bool limit_opt(const char *opt, const char *v, uint32_t *out, uint32_t max)
 {
     char *end;
+    errno = 0;
     unsigned long n = strtoul(v, &end, 10);
-    if (*v < '0' || *v > '9' || *end || n == 0 || n > UINT32_MAX) {
-        fprintf(stderr, "quy eval: %s needs a whole number from 1 to %u, e.g. %s 1048576\n", opt, UINT32_MAX, opt);
+    if (*v < '0' || *v > '9' || *end || errno || n == 0 || n > max) {
+        fprintf(stderr, "quy eval: %s needs a whole number from 1 to %u, not '%s' (e.g. %s %s)\n", opt, max, v, opt,
+                strcmp(opt, "--jobs") ? "1048576" : "2");
         return false;
     }
     *out = (uint32_t)n;
@@ -113,7 +117,8 @@ static int eval_batch(const quy_ruleset *rs, const eval_opts *o, quy_writer *w, 
     quy_session *s = NULL;
     quy_batch *b = NULL;
     if (quy_session_new(rs, &s) != QUY_OK || quy_batch_new(s, explain ? QUY_BATCH_EXPLAIN : 0, &b) != QUY_OK ||
-        quy_batch_set_limits(b, o->max_line, o->max_depth, o->max_list) != QUY_OK) {
+        quy_batch_set_limits(b, o->max_line, o->max_depth, o->max_list) != QUY_OK ||
+        quy_batch_set_jobs(b, o->jobs) != QUY_OK) {
         fprintf(stderr, "quy: %s\n", quy_errmsg());
         quy_batch_free(b);
         quy_session_free(s);
@@ -166,9 +171,10 @@ int cmd_eval(int argc, char **argv, bool explain_cmd)
         case OPT_JSON: o.json = true; break;
         case OPT_ID: o.only_id = v; break;
         case OPT_SUMMARY: o.summary = true; break;
-        case OPT_MAX_LINE: ok = limit_opt("--max-line", v, &o.max_line); break; /* record limits (quy_batch_set_limits) */
-        case OPT_MAX_DEPTH: ok = limit_opt("--max-depth", v, &o.max_depth); break;
-        case OPT_MAX_LIST: ok = limit_opt("--max-list", v, &o.max_list); break;
+        case OPT_MAX_LINE: ok = limit_opt("--max-line", v, &o.max_line, UINT32_MAX); break; /* quy_batch_set_limits */
+        case OPT_MAX_DEPTH: ok = limit_opt("--max-depth", v, &o.max_depth, UINT32_MAX); break;
+        case OPT_MAX_LIST: ok = limit_opt("--max-list", v, &o.max_list, UINT32_MAX); break;
+        case OPT_JOBS: ok = limit_opt("--jobs", v, &o.jobs, 256); break; /* threads: quy_batch_set_jobs's limit */
         case OPT_ARG: cli_list_add(&o.inputs, argv[i]); break;
         default: ok = false; break;
         }

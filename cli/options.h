@@ -43,6 +43,7 @@ enum {
     O(MAX_LINE, "--max-line", NULL, "N", CMD_RATE, "bytes in one record (a JSON Lines line, a CSV row; default 1 MiB)") \
     O(MAX_DEPTH, "--max-depth", NULL, "N", CMD_RATE, "nesting of JSON arrays/objects in a record (default 32)")     \
     O(MAX_LIST, "--max-list", NULL, "N", CMD_RATE, "elements in one list field (default 10000)")                   \
+    O(JOBS, "--jobs", NULL, "N", CMD_RATE, "threads that read and rate JSON Lines (default: one per core; 1: this one)") \
     O(OUTPUT, "-o", "--output", "FILE", CMD_BUILD, "write the compiled ruleset here (default: NAME.qbc)")          \
     O(OPCODES, "--opcodes", NULL, NULL, CMD_DISASM, "the instruction set as a Markdown table")
 

@@ -85,7 +85,8 @@ dr_src *dr_src_new(const q_program *p, const uint8_t *keep, size_t nkeep);
 void dr_src_free(dr_src *s);
 /* One record: rec (decoded by a reader over s's program) or its rejection. */
 /* 0, or -1 when out of memory (dr_src_add, dr_src_run). */
-int dr_src_add(dr_src *s, const q_record *rec, const rec_error *err, const char *file);
+/* res: the rate block's result computed ahead (dr_in_rate_ahead), or NULL. */
+int dr_src_add(dr_src *s, const q_record *rec, const rec_error *err, const char *file, const vm_result *res);
 int dr_src_run(dr_src *s);
 size_t dr_src_count(const dr_src *s);
 void dr_src_row(const dr_src *s, size_t i, dr_row *row);
@@ -109,6 +110,7 @@ typedef struct dr_pair {
     const char *kind;    /* "kind" of the input object if known (JSON), else NULL */
     const char *id;      /* id if known, else NULL */
     const char *peer_group;
+    const vm_result *res[2]; /* rated ahead on a worker thread (dr_in_rate_ahead), else NULL */
 } dr_pair;
 
 typedef struct dr_in dr_in;
@@ -132,6 +134,13 @@ int dr_in_next(dr_in *in, dr_pair *out, const uint8_t *want, size_t nwant);
  * diff); NULL with a message on failure. */
 FILE *dr_spool_stdin(void);
 void dr_in_close(dr_in *in);
+/* Decode JSON Lines on `jobs` threads (0: one per core; 1, the default:
+ * this one) when dr_in_next is called without `want`: the same pairs, in
+ * the same order, with the same warnings (diff_rate.c, "worker threads"). */
+void dr_in_set_jobs(dr_in *in, unsigned jobs);
+/* With worker threads: also rate each record there for src[s] (when its
+ * batch rates it at read), with hook sessions the batches adopt. */
+void dr_in_rate_ahead(dr_in *in, dr_src *const src[2]);
 /* Unknown-field warnings seen (reported once per field, and only for a
  * field neither program declares). */
 size_t dr_in_warnings(const dr_in *in);
@@ -208,6 +217,7 @@ typedef struct diff_spec {
     bool check;                /* compare the moves with `approved` (NULL: none approved) */
     const dx_set *approved;
     const char *expect;        /* the approval file's name, for the summary, or NULL */
+    unsigned jobs;             /* threads decoding JSON Lines (dr_in_set_jobs; 0: one per core) */
 } diff_spec;
 
 /* What came out. */

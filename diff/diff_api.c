@@ -28,6 +28,7 @@ struct quy_diff {
     const q_program *p[2];
     char *name[2];        /* "old_name" / "new_name", or NULL */
     bool refines;
+    unsigned jobs;        /* "jobs": threads decoding and rating JSON Lines (0: one per core) */
     int check;            /* "check": -1 default (with expect or refines), 0, 1 */
     char *expect;         /* approvals file, or NULL */
     dx_set *approved;     /* ... as read by quy_diff_set */
@@ -135,9 +136,17 @@ quy_status quy_diff_set(quy_diff *d, const char *option, const char *value)
         d->approved = a;
         return QUY_OK;
     }
+    if (!strcmp(option, "jobs")) { /* diff/diff_rate.c, dr_in_set_jobs */
+        char *end;
+        unsigned long n = strtoul(value, &end, 10);
+        if (value[0] < '0' || value[0] > '9' || *end || n < 1 || n > 256)
+            return fail(d, QUY_EINVAL, "jobs: a whole number from 1 to 256 (e.g. \"2\"), not '%.40s'", value);
+        d->jobs = (unsigned)n;
+        return QUY_OK;
+    }
     if (!strcmp(option, "old_name")) return set_str(d, &d->name[0], value);
     if (!strcmp(option, "new_name")) return set_str(d, &d->name[1], value);
-    return fail(d, QUY_EINVAL, "quy_diff_set: unknown option '%.60s' (refines, check, expect, old_name, new_name)", option);
+    return fail(d, QUY_EINVAL, "quy_diff_set: unknown option '%.60s' (refines, check, expect, jobs, old_name, new_name)", option);
 }
 
 static quy_status add_input(quy_diff *d, const char *name, FILE *f)
@@ -207,7 +216,7 @@ quy_status quy_diff_run(quy_diff *d)
     for (int s = 0; s < 2; s++) spec[s] = d->name[s] ? d->name[s] : prog_str(d->p[s], d->p[s]->name);
     bool check = d->check >= 0 ? d->check == 1 : d->approved || d->refines;
     diff_spec ds = {{spec[0], spec[1]}, (const char *const *)d->inputs, d->files, (int)d->ninputs, d->refines,
-                    check, d->approved, d->expect};
+                    check, d->approved, d->expect, d->jobs};
     int rc = diff_run(d->p, &ds, &d->res);
     d->ran = true;
     if (rc != 0) return fail(d, QUY_IO, "the diff failed: an input could not be read, or out of memory");

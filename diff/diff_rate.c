@@ -4,6 +4,8 @@
  * once and decodes it for both programs (see diff.h).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -67,9 +69,9 @@ void dr_src_free(dr_src *s)
     free(s);
 }
 
-int dr_src_add(dr_src *s, const q_record *rec, const rec_error *err, const char *file)
+int dr_src_add(dr_src *s, const q_record *rec, const rec_error *err, const char *file, const vm_result *res)
 {
-    return rec ? batch_add_record(s->b, rec, file) : batch_add_rejected(s->b, err, file);
+    return rec ? batch_add_rated(s->b, rec, file, res) : batch_add_rejected(s->b, err, file);
 }
 
 int dr_src_run(dr_src *s) { return batch_run(s->b); }
@@ -112,6 +114,21 @@ char *dr_src_steps(const dr_src *s, size_t i) { return batch_explain_text(s->b, 
  * Input: one parse, two decodes
  * ===================================================================== */
 
+/* What decoding one JSON Lines record needs: the serial reader's, or a worker's. */
+typedef struct dr_dec {
+    const char *name;    /* input name, for messages */
+    const uint32_t *same_kind;
+    rec_reader *rd[2];
+    q_record alias;      /* rec[1] when the layouts agree */
+    json_t *obj;         /* the current record's object (kept until the next call; only for lines
+                            rec_json_top_strings leaves to jansson) */
+    char *names;         /* kind, id, peer_group of the current line, decoded, NUL-terminated */
+    size_t names_cap;
+} dr_dec;
+
+typedef struct dr_pipe dr_pipe;
+static void dr_pipe_free(dr_pipe *pp);
+
 struct dr_in {
     const q_program *p[2];
     char name[256];
@@ -124,7 +141,10 @@ struct dr_in {
     char *buf;
     size_t bufcap;
     uint32_t line;
-    json_t *obj;         /* the current record's object (kept until the next call) */
+    dr_dec dec;          /* decoding on this thread (rd: the readers above) */
+    dr_pipe *pipe;       /* decoding on worker threads (dr_in_set_jobs), started by the first dr_in_next */
+    unsigned jobs;
+    dr_src *src[2];      /* dr_in_rate_ahead: the workers rate for these too */
     bool skip_bom;       /* the file starts with a UTF-8 byte order mark */
     size_t index;        /* records seen */
     /* warnings */
@@ -136,7 +156,6 @@ struct dr_in {
      * kind same_kind[k] of the new one (QUY_NONE: it has not), so the old
      * decoder's record serves both. */
     uint32_t *same_kind;
-    q_record alias;
 };
 
 /* =====================================================================
@@ -320,7 +339,10 @@ dr_in *dr_in_open(const char *path, FILE *f, const q_program *const p[2], size_t
         }
         warn_ctxs[s] = (warn_ctx){in, s};
         rec_reader_on_warning(in->rd[s], on_warning, &warn_ctxs[s]);
+        in->dec.rd[s] = in->rd[s];
     }
+    in->dec.name = in->name;
+    in->dec.same_kind = in->same_kind;
     return in;
 }
 
@@ -332,22 +354,24 @@ void dr_in_close(dr_in *in)
         hook_session_free(in->hooks[s]);
         if (in->own[s] && in->f[s]) fclose(in->f[s]);
     }
-    if (in->obj) json_decref(in->obj);
+    dr_pipe_free(in->pipe);
+    if (in->dec.obj) json_decref(in->dec.obj);
     free(in->buf);
+    free(in->dec.names);
     free(in->same_kind);
     for (size_t i = 0; i < in->nwarned; i++) free(in->warned[i]);
     free(in->warned);
     free(in);
 }
 
-static void both_rejected(dr_in *in, dr_pair *out, const char *code, const char *field, const char *id,
-                          const char *msg)
+static void both_rejected(const char *name, uint32_t line, dr_pair *out, const char *code, const char *field,
+                          const char *id, const char *msg)
 {
     for (int s = 0; s < 2; s++) {
         rec_error *e = &out->err[s];
         memset(e, 0, sizeof *e);
-        snprintf(e->file, sizeof e->file, "%s", in->name);
-        e->line = in->line;
+        snprintf(e->file, sizeof e->file, "%s", name);
+        e->line = line;
         snprintf(e->id, sizeof e->id, "%s", id ? id : "");
         snprintf(e->field, sizeof e->field, "%s", field);
         snprintf(e->code, sizeof e->code, "%s", code);
@@ -370,12 +394,85 @@ static bool blank_line(const char *s, size_t n)
     return true;
 }
 
-static int next_jsonl(dr_in *in, dr_pair *out, const uint8_t *want, size_t nwant)
+/* Room for the decoded names of one line (fewer bytes than the line). */
+static int names_room(dr_dec *d, size_t need)
 {
-    if (in->obj) {
-        json_decref(in->obj);
-        in->obj = NULL;
+    if (need <= d->names_cap) return 0;
+    char *nb = realloc(d->names, need);
+    if (!nb) return -1;
+    d->names = nb;
+    d->names_cap = need;
+    return 0;
+}
+
+/* One JSON Lines record (text: n bytes with its line end, writable) decoded
+ * for both programs into *out (line, file and index already set); what it
+ * points to lives in d until the next call. 0, or -1 when out of memory. */
+static int decode_line(dr_dec *d, char *text, size_t n, dr_pair *out)
+{
+    if (d->obj) {
+        json_decref(d->obj);
+        d->obj = NULL;
     }
+    size_t tn = n;
+    while (tn && (text[tn - 1] == '\n' || text[tn - 1] == '\r')) tn--;
+    /* kind, id and peer_group name the record in the tallies (even when
+     * both rulesets reject it): found by the runtime's JSON scanner, and
+     * only where it cannot tell (invalid JSON, rare escapes and numbers) by
+     * jansson, whose message an invalid line keeps; the record itself is
+     * decoded from the text by the runtime's reader (exact numbers) */
+    static const char *const names[3] = {"kind", "id", "peer_group"};
+    rec_span sp[3];
+    char saved = text[tn];
+    text[tn] = 0;
+    int fast = rec_json_top_strings(text, tn, names, 3, sp);
+    text[tn] = saved;
+    if (fast) {
+        const char **dst[3] = {&out->kind, &out->id, &out->peer_group};
+        if (names_room(d, tn + 3)) return -1;
+        char *w = d->names;
+        for (int k = 0; k < 3; k++) {
+            if (!sp[k].s) continue;
+            size_t len = sp[k].esc ? rec_json_unescape(sp[k].s, sp[k].len, w) : sp[k].len;
+            if (!sp[k].esc) memcpy(w, sp[k].s, len);
+            w[len] = 0;
+            *dst[k] = w;
+            w += len + 1;
+        }
+    } else {
+        json_error_t je;
+        json_t *obj = json_loadb(text, n, 0, &je);
+        if (!obj) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "JSON không hợp lệ ở cột %d: %s (invalid JSON)", je.column, je.text);
+            both_rejected(d->name, out->line, out, "bad_json", "", NULL, msg);
+            return 0;
+        }
+        d->obj = obj;
+        out->kind = obj_str(obj, "kind");
+        out->id = obj_str(obj, "id");
+        out->peer_group = obj_str(obj, "peer_group");
+    }
+    for (int s = 0; s < 2; s++) {
+        if (s == 1 && out->rc[0] == 1 && d->same_kind[out->rec[0]->kind] != QUY_NONE) {
+            /* the same layout in both programs: the old decoder's record,
+             * with the new program's kind index */
+            d->alias = *out->rec[0];
+            d->alias.kind = d->same_kind[out->rec[0]->kind];
+            out->rec[1] = &d->alias;
+            out->rc[1] = 1;
+            continue;
+        }
+        out->rc[s] = rec_decode_text(d->rd[s], text, tn, out->line, &out->rec[s], &out->err[s]);
+        if (out->rc[s] != 1) out->rec[s] = NULL;
+    }
+    return 0;
+}
+
+/* The next non-blank line: its length (with its line end) and *text, 0 at
+ * the end, -1 on a read error (said). Counts lines and records. */
+static long next_text(dr_in *in, char **text)
+{
     for (;;) {
         errno = 0;
         ssize_t n = getline(&in->buf, &in->bufcap, in->f[0]);
@@ -388,50 +485,34 @@ static int next_jsonl(dr_in *in, dr_pair *out, const uint8_t *want, size_t nwant
             return 0;
         }
         in->line++;
-        char *text = in->buf;
-        if (in->line == 1 && in->skip_bom && n >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
-            text += 3;
+        char *t = in->buf;
+        if (in->line == 1 && in->skip_bom && n >= 3 && !memcmp(t, "\xEF\xBB\xBF", 3)) {
+            t += 3;
             n -= 3;
         }
-        if (blank_line(text, (size_t)n)) continue;
-        memset(out, 0, sizeof *out);
-        out->line = in->line;
-        out->file = in->name;
-        size_t idx = in->index++;
-        out->index = idx;
-        if (want && (idx >= nwant || !(want[idx / 8] >> (idx % 8) & 1u))) return 1; /* not wanted: rc 0 */
-        json_error_t je;
-        json_t *obj = json_loadb(text, (size_t)n, 0, &je);
-        if (!obj) {
-            char msg[512];
-            snprintf(msg, sizeof msg, "JSON không hợp lệ ở cột %d: %s (invalid JSON)", je.column, je.text);
-            both_rejected(in, out, "bad_json", "", NULL, msg);
-            return 1;
-        }
-        /* the object names the record in the tallies (kind, id, peer_group,
-         * even when both rulesets reject it); the record itself is decoded
-         * from the text by the runtime's reader (exact numbers) */
-        in->obj = obj;
-        size_t tn = (size_t)n;
-        while (tn && (text[tn - 1] == '\n' || text[tn - 1] == '\r')) tn--;
-        out->kind = obj_str(obj, "kind");
-        out->id = obj_str(obj, "id");
-        out->peer_group = obj_str(obj, "peer_group");
-        for (int s = 0; s < 2; s++) {
-            if (s == 1 && out->rc[0] == 1 && in->same_kind[out->rec[0]->kind] != QUY_NONE) {
-                /* the same layout in both programs: the old decoder's record,
-                 * with the new program's kind index */
-                in->alias = *out->rec[0];
-                in->alias.kind = in->same_kind[out->rec[0]->kind];
-                out->rec[1] = &in->alias;
-                out->rc[1] = 1;
-                continue;
-            }
-            out->rc[s] = rec_decode_text(in->rd[s], text, tn, in->line, &out->rec[s], &out->err[s]);
-            if (out->rc[s] != 1) out->rec[s] = NULL;
-        }
-        return 1;
+        if (blank_line(t, (size_t)n)) continue;
+        *text = t;
+        return (long)n;
     }
+}
+
+static int next_jsonl(dr_in *in, dr_pair *out, const uint8_t *want, size_t nwant)
+{
+    char *text;
+    long n = next_text(in, &text);
+    if (n <= 0) return (int)n;
+    memset(out, 0, sizeof *out);
+    out->line = in->line;
+    out->file = in->name;
+    size_t idx = in->index++;
+    out->index = idx;
+    if (want && (idx >= nwant || !(want[idx / 8] >> (idx % 8) & 1u))) return 1; /* not wanted: rc 0 */
+    if (decode_line(&in->dec, text, (size_t)n, out) != 0) {
+        fprintf(stderr, "quy diff: out of memory\n");
+        in->io_error = true;
+        return -1;
+    }
+    return 1;
 }
 
 static int next_lockstep(dr_in *in, dr_pair *out)
@@ -476,8 +557,416 @@ static int next_lockstep(dr_in *in, dr_pair *out)
     return 1;
 }
 
+/* =====================================================================
+ * JSON Lines decoded on worker threads (dr_in_set_jobs)
+ *
+ * This thread reads the lines (next_text: line numbers, the BOM, blank
+ * lines, read errors as before) into blocks; each worker decodes a block's
+ * lines for both programs with readers and hook sessions of its own
+ * (decode_line, as this thread would) and copies the records, names and
+ * errors into the block; dr_in_next hands the records out in input order.
+ * The readers' warnings are passed on raw and replayed here, in order,
+ * through this thread's readers (their once-per-field sets, on_warning),
+ * so the messages are exactly the serial ones. Rating stays on this thread
+ * (the rating sources). At most 2 * jobs + 2 blocks are in flight.
+ * ===================================================================== */
+
+enum { PIPE_RECORDS = 256, PIPE_CHUNK = 1 << 18 };
+enum { P_FREE, P_READY, P_BUSY, P_DONE };
+
+typedef struct p_warn {
+    int side;
+    rec_error w;
+    size_t key_at, key_len; /* in p_block.keys */
+} p_warn;
+
+typedef struct p_chunk {
+    struct p_chunk *next;
+    size_t cap, used;
+    max_align_t data[];
+} p_chunk;
+
+typedef struct p_rec {
+    size_t at, len;         /* the line in p_block.text */
+    uint32_t warn_first, nwarn;
+    dr_pair pr;
+    vm_result res[2];       /* pr.res[s] points here when rated ahead */
+} p_rec;
+
+typedef struct p_block {
+    int state;
+    bool oom;
+    char *text;             /* the lines, back to back, each with a spare byte */
+    size_t ntext, captext;
+    p_rec *recs;
+    size_t n, cap;
+    p_warn *warns;
+    size_t nwarns, capwarns;
+    char *keys;
+    size_t nkeys, capkeys;
+    p_chunk *chunks, *cur;  /* records and names (chunks never move) */
+} p_block;
+
+typedef struct p_worker p_worker;
+
+typedef struct p_wctx {
+    p_worker *wk;
+    int side;
+} p_wctx;
+
+struct p_worker {
+    dr_pipe *pp;
+    p_wctx wctx[2];
+    pthread_t th;
+    bool started;
+    dr_dec dec;
+    hook_session *hooks[2];
+    p_block *blk;
+    size_t at;
+};
+
+struct dr_pipe {
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    bool sync_ok, quit, eof;
+    p_block *blocks;
+    size_t nblocks, head, fill, inflight;
+    p_worker *w;
+    unsigned nw;
+    p_block *cur; /* the block being handed out (done), cur_i its next record */
+    size_t cur_i;
+    const q_program *p[2];
+    dr_src *src[2]; /* rate ahead for these (NULL: decode only) */
+};
+
+static bool p_room(void **arr, size_t *cap, size_t n, size_t more, size_t size)
+{
+    if (n + more <= *cap) return true;
+    size_t nc = *cap ? *cap * 2 : 64;
+    while (nc < n + more) nc *= 2;
+    void *na = realloc(*arr, nc * size);
+    if (!na) return false;
+    *arr = na;
+    *cap = nc;
+    return true;
+}
+
+static void *p_alloc(p_block *b, size_t n)
+{
+    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    for (;;) {
+        p_chunk *c = b->cur;
+        if (c && c->cap - c->used >= n) {
+            void *m = (char *)c->data + c->used;
+            c->used += n;
+            return m;
+        }
+        if (c && c->next) {
+            b->cur = c->next;
+            b->cur->used = 0;
+            continue;
+        }
+        size_t cap = n > PIPE_CHUNK ? n : PIPE_CHUNK;
+        p_chunk *nc = malloc(sizeof *nc + cap);
+        if (!nc) return NULL;
+        nc->next = NULL;
+        nc->cap = cap;
+        nc->used = 0;
+        if (c) c->next = nc;
+        else b->chunks = nc;
+        b->cur = nc;
+    }
+}
+
+static const char *p_str(p_block *b, const char *s)
+{
+    if (!s) return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = p_alloc(b, n);
+    if (!d) {
+        b->oom = true;
+        return NULL;
+    }
+    return memcpy(d, s, n);
+}
+
+/* A warning of a worker's reader: kept for the replay. */
+static void p_on_warning(void *ctx, const rec_error *w)
+{
+    p_wctx *wc = ctx;
+    p_block *b = wc->wk->blk;
+    size_t klen;
+    const char *key = rec_reader_warn_key(wc->wk->dec.rd[wc->side], &klen);
+    if (!p_room((void **)&b->warns, &b->capwarns, b->nwarns, 1, sizeof *b->warns) ||
+        !p_room((void **)&b->keys, &b->capkeys, b->nkeys, klen + 1, 1)) {
+        b->oom = true;
+        return;
+    }
+    memcpy(b->keys + b->nkeys, key, klen);
+    b->warns[b->nwarns++] = (p_warn){wc->side, *w, b->nkeys, klen};
+    b->nkeys += klen;
+    b->recs[wc->wk->at].nwarn++;
+}
+
+static void p_decode(p_worker *wk, p_block *b)
+{
+    const q_program *const *p = wk->pp->p;
+    wk->blk = b;
+    for (size_t i = 0; i < b->n && !b->oom; i++) {
+        wk->at = i;
+        b->recs[i].warn_first = (uint32_t)b->nwarns;
+        dr_pair *pr = &b->recs[i].pr;
+        if (decode_line(&wk->dec, b->text + b->recs[i].at, b->recs[i].len, pr) != 0) {
+            b->oom = true;
+            break;
+        }
+        pr->kind = p_str(b, pr->kind);
+        pr->id = p_str(b, pr->id);
+        pr->peer_group = p_str(b, pr->peer_group);
+        for (int s = 0; s < 2; s++) {
+            if (pr->rc[s] != 1) continue;
+            void *m = p_alloc(b, rec_copy_size(p[s], pr->rec[s]));
+            if (!m) {
+                b->oom = true;
+                break;
+            }
+            pr->rec[s] = rec_copy_into(p[s], pr->rec[s], m);
+            const dr_src *src = wk->pp->src[s];
+            if (src && batch_rates_at_read(src->b, pr->rec[s])) {
+                vm_rate(p[s], wk->hooks[s], pr->rec[s], &b->recs[i].res[s], NULL);
+                pr->res[s] = &b->recs[i].res[s];
+            }
+        }
+    }
+    wk->blk = NULL;
+}
+
+static void *p_main(void *arg)
+{
+    p_worker *wk = arg;
+    dr_pipe *pp = wk->pp;
+    pthread_mutex_lock(&pp->mu);
+    for (;;) {
+        p_block *b = NULL;
+        for (size_t k = 0; k < pp->nblocks && !b; k++) {
+            p_block *c = &pp->blocks[(pp->head + k) % pp->nblocks];
+            if (c->state == P_READY) b = c;
+        }
+        if (b) {
+            b->state = P_BUSY;
+            pthread_mutex_unlock(&pp->mu);
+            p_decode(wk, b);
+            pthread_mutex_lock(&pp->mu);
+            b->state = P_DONE;
+            pthread_cond_broadcast(&pp->done);
+            continue;
+        }
+        if (pp->quit) break;
+        pthread_cond_wait(&pp->work, &pp->mu);
+    }
+    pthread_mutex_unlock(&pp->mu);
+    return NULL;
+}
+
+static void dr_pipe_free(dr_pipe *pp)
+{
+    if (!pp) return;
+    if (pp->sync_ok) {
+        pthread_mutex_lock(&pp->mu);
+        pp->quit = true;
+        pthread_cond_broadcast(&pp->work);
+        pthread_mutex_unlock(&pp->mu);
+        for (unsigned i = 0; i < pp->nw; i++)
+            if (pp->w[i].started) pthread_join(pp->w[i].th, NULL);
+        pthread_mutex_destroy(&pp->mu);
+        pthread_cond_destroy(&pp->work);
+        pthread_cond_destroy(&pp->done);
+    }
+    for (unsigned i = 0; pp->w && i < pp->nw; i++) {
+        p_worker *wk = &pp->w[i];
+        for (int s = 0; s < 2; s++) {
+            rec_reader_free(wk->dec.rd[s]);
+            if (!pp->src[s]) hook_session_free(wk->hooks[s]); /* else the batch's (batch_adopt_hooks) */
+        }
+        if (wk->dec.obj) json_decref(wk->dec.obj);
+        free(wk->dec.names);
+    }
+    for (size_t k = 0; pp->blocks && k < pp->nblocks; k++) {
+        p_block *b = &pp->blocks[k];
+        free(b->text);
+        free(b->recs);
+        free(b->warns);
+        free(b->keys);
+        for (p_chunk *c = b->chunks, *n; c; c = n) {
+            n = c->next;
+            free(c);
+        }
+    }
+    free(pp->w);
+    free(pp->blocks);
+    free(pp);
+}
+
+static dr_pipe *p_start(dr_in *in)
+{
+    dr_pipe *pp = calloc(1, sizeof *pp);
+    if (!pp) return NULL;
+    pp->p[0] = in->p[0];
+    pp->p[1] = in->p[1];
+    pp->src[0] = in->src[0];
+    pp->src[1] = in->src[1];
+    pp->nblocks = 2 * (size_t)in->jobs + 2;
+    pp->blocks = calloc(pp->nblocks, sizeof *pp->blocks);
+    pp->w = calloc(in->jobs, sizeof *pp->w);
+    if (!pp->blocks || !pp->w) {
+        dr_pipe_free(pp);
+        return NULL;
+    }
+    pthread_mutex_init(&pp->mu, NULL);
+    pthread_cond_init(&pp->work, NULL);
+    pthread_cond_init(&pp->done, NULL);
+    pp->sync_ok = true;
+    for (unsigned i = 0; i < in->jobs; i++) {
+        p_worker *wk = &pp->w[i];
+        wk->pp = pp;
+        pp->nw = i + 1;
+        wk->dec.name = in->name;
+        wk->dec.same_kind = in->same_kind;
+        for (int s = 0; s < 2; s++) {
+            wk->dec.rd[s] = rec_reader_open(in->p[s], NULL, in->name, REC_JSONL);
+            wk->hooks[s] = hook_session_new(in->p[s], NULL);
+            if (wk->hooks[s] && pp->src[s] && batch_adopt_hooks(pp->src[s]->b, wk->hooks[s]) != 0) {
+                hook_session_free(wk->hooks[s]);
+                wk->hooks[s] = NULL;
+            }
+            if (!wk->dec.rd[s] || !wk->hooks[s]) {
+                dr_pipe_free(pp);
+                return NULL;
+            }
+            rec_reader_set_hooks(wk->dec.rd[s], wk->hooks[s]);
+            wk->wctx[s] = (p_wctx){wk, s};
+            rec_reader_on_warning(wk->dec.rd[s], p_on_warning, &wk->wctx[s]);
+            rec_reader_warn_raw(wk->dec.rd[s], true);
+        }
+        if (pthread_create(&wk->th, NULL, p_main, wk) != 0) {
+            dr_pipe_free(pp);
+            return NULL;
+        }
+        wk->started = true;
+    }
+    return pp;
+}
+
+/* Fill the block at pp->fill with the next lines and hand it to the
+ * workers; false at the end of the input or on a read error. */
+static bool p_fill(dr_in *in, dr_pipe *pp)
+{
+    p_block *b = &pp->blocks[pp->fill];
+    b->n = b->ntext = b->nwarns = b->nkeys = 0;
+    b->oom = false;
+    b->cur = b->chunks;
+    if (b->cur) b->cur->used = 0;
+    bool more = true;
+    while (b->n < PIPE_RECORDS) {
+        char *text;
+        long n = next_text(in, &text);
+        if (n <= 0) {
+            more = false;
+            break;
+        }
+        if (!p_room((void **)&b->recs, &b->cap, b->n, 1, sizeof *b->recs)) {
+            b->oom = true;
+            more = false;
+            break;
+        }
+        if (!p_room((void **)&b->text, &b->captext, b->ntext, (size_t)n + 1, 1)) {
+            b->oom = true;
+            more = false;
+            break;
+        }
+        memcpy(b->text + b->ntext, text, (size_t)n);
+        p_rec *pr = &b->recs[b->n++];
+        memset(pr, 0, sizeof *pr);
+        pr->at = b->ntext;
+        pr->len = (size_t)n;
+        b->ntext += (size_t)n + 1;
+        pr->pr.line = in->line;
+        pr->pr.file = in->name;
+        pr->pr.index = in->index++;
+    }
+    if (b->n || b->oom) {
+        pthread_mutex_lock(&pp->mu);
+        b->state = P_READY;
+        pthread_cond_signal(&pp->work);
+        pthread_mutex_unlock(&pp->mu);
+        pp->fill = (pp->fill + 1) % pp->nblocks;
+        pp->inflight++;
+    }
+    return more;
+}
+
+/* The next record, decoded by a worker, in input order. */
+static int pipe_next(dr_in *in, dr_pair *out)
+{
+    dr_pipe *pp = in->pipe;
+    if (!pp && !(pp = in->pipe = p_start(in))) {
+        fprintf(stderr, "quy diff: out of memory (or no thread)\n");
+        in->io_error = true;
+        return -1;
+    }
+    while (!pp->cur || pp->cur_i == pp->cur->n) {
+        if (pp->cur) { /* handed out: free again */
+            pthread_mutex_lock(&pp->mu);
+            pp->cur->state = P_FREE;
+            pp->head = (pp->head + 1) % pp->nblocks;
+            pthread_mutex_unlock(&pp->mu);
+            pp->cur = NULL;
+            pp->inflight--;
+        }
+        while (!pp->eof && pp->inflight < pp->nblocks) pp->eof = !p_fill(in, pp);
+        if (!pp->inflight) return in->io_error ? -1 : 0;
+        p_block *b = &pp->blocks[pp->head];
+        pthread_mutex_lock(&pp->mu);
+        while (b->state != P_DONE) pthread_cond_wait(&pp->done, &pp->mu);
+        pthread_mutex_unlock(&pp->mu);
+        if (b->oom) {
+            fprintf(stderr, "quy diff: out of memory\n");
+            in->io_error = true;
+            return -1;
+        }
+        pp->cur = b;
+        pp->cur_i = 0;
+    }
+    p_block *b = pp->cur;
+    size_t i = pp->cur_i++;
+    for (uint32_t k = 0; k < b->recs[i].nwarn; k++) {
+        const p_warn *w = &b->warns[b->recs[i].warn_first + k];
+        rec_reader_warn_replay(in->rd[w->side], &w->w, b->keys + w->key_at, w->key_len);
+    }
+    *out = b->recs[i].pr;
+    return 1;
+}
+
+void dr_in_rate_ahead(dr_in *in, dr_src *const src[2])
+{
+    in->src[0] = src[0];
+    in->src[1] = src[1];
+}
+
+void dr_in_set_jobs(dr_in *in, unsigned jobs)
+{
+    if (!jobs) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        jobs = n < 1 ? 1 : n > 256 ? 256 : (unsigned)n;
+    }
+    in->jobs = jobs;
+}
+
 int dr_in_next(dr_in *in, dr_pair *out, const uint8_t *want, size_t nwant)
 {
+    /* the workers' reader may have met a read error ahead: the records
+     * before it are still handed out first, as on one thread */
+    if (!in->lockstep && !want && in->jobs > 1 && (in->pipe || !in->io_error)) return pipe_next(in, out);
     if (in->io_error) return -1;
     return in->lockstep ? next_lockstep(in, out) : next_jsonl(in, out, want, nwant);
 }

@@ -440,11 +440,13 @@ static int feed(const q_program *const p[2], const diff_spec *o, dr_src *src[2],
     for (int i = 0; i < o->ninputs; i++) {
         dr_in *in = dr_in_open(o->inputs[i], o->files[i], p, base);
         if (!in) return EXIT_IO;
+        dr_in_set_jobs(in, o->jobs);
+        dr_in_rate_ahead(in, src);
         dr_pair pr;
         int r;
         while ((r = dr_in_next(in, &pr, NULL, 0)) == 1) {
             bool oom = false;
-            for (int s = 0; s < 2; s++) oom |= dr_src_add(src[s], pr.rec[s], &pr.err[s], pr.file) != 0;
+            for (int s = 0; s < 2; s++) oom |= dr_src_add(src[s], pr.rec[s], &pr.err[s], pr.file, pr.res[s]) != 0;
             if (oom || (t && !note_record(p, &pr, t))) {
                 r = -1;
                 fprintf(stderr, "quy diff: out of memory\n");

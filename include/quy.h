@@ -371,6 +371,15 @@ QUY_API quy_status quy_batch_add_json(quy_batch *b, const char *json, size_t len
  * (QUY_OK still); QUY_IO if the input cannot be read. */
 QUY_API quy_status quy_batch_read(quy_batch *b, const char *text, size_t len, const char *name);
 QUY_API quy_status quy_batch_read_stream(quy_batch *b, FILE *in, const char *name);
+/* Read JSON Lines on `jobs` threads (lib/jobs.c; 0: one per core; 1, the
+ * default: the calling thread only). quy_batch_read and
+ * quy_batch_read_stream then decode, check and rate the records on that
+ * many threads, each with a session of its own over the batch's ruleset
+ * (hook limits copied), and add them to the batch in input order: the
+ * results, messages, warnings and batch steps are exactly those of one
+ * thread. A JSON array or CSV is read on the calling thread. Call before
+ * adding records. */
+QUY_API quy_status quy_batch_set_jobs(quy_batch *b, unsigned jobs);
 /* Roll-ups, caps and quotas over everything added. Once only. */
 QUY_API quy_status quy_batch_run(quy_batch *b);
 QUY_API size_t quy_batch_count(const quy_batch *b);
@@ -562,7 +571,9 @@ QUY_API const char *quy_diff_errmsg(const quy_diff *d);
  *                        reported on stderr naming FILE:LINE)
  *   "check"   "1"|"0"    compare the moves with the approvals (default: with "expect" or "refines";
  *                        "0" to only record the moves for quy_diff_write_expect)
- *   "old_name", "new_name"  how each side is named in the summary (default: the rulesets' names) */
+ *   "old_name", "new_name"  how each side is named in the summary (default: the rulesets' names)
+ *   "jobs"    "N"        threads that decode and rate JSON Lines (1 to 256; default: one per core;
+ *                        the report is the same whatever N) */
 QUY_API quy_status quy_diff_set(quy_diff *d, const char *option, const char *value);
 /* Inputs, in order: a file of records (JSON Lines, a JSON array or CSV),
  * records held in memory (copied; `name` names them in messages), or a

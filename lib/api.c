@@ -11,6 +11,7 @@
 #include "../runtime/explain.h"
 #include "../runtime/output.h"
 #include "internal.h"
+#include "jobs.h"
 #include "../runtime/batch_render.h"
 
 #define NULLARG(fn) qi_fail(QUY_EINVAL, fn ": NULL argument")
@@ -282,7 +283,7 @@ quy_status quy_batch_read_stream(quy_batch *b, FILE *in, const char *name)
     if (st != QUY_OK) return st;
     if (!name) name = "-";
     rec_error err;
-    int rc = batch_read(b->bt, in, name, &err);
+    int rc = b->jobs > 1 ? qi_batch_read_jobs(b, in, name, b->jobs, &err) : batch_read(b->bt, in, name, &err);
     if (rc != 0) return qi_fail(QUY_IO, "%s:%u: %s", name, err.line, err.message);
     return QUY_OK;
 }

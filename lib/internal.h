@@ -52,6 +52,7 @@ struct quy_batch {
     rec_reader *decoder;  /* quy_batch_add_json: JSON text → records (opened on first use) */
     rec_limits limits;    /* quy_batch_set_limits */
     unsigned flags;       /* QUY_BATCH_* */
+    unsigned jobs;        /* quy_batch_set_jobs (lib/jobs.c): decoding threads; 0 or 1 = this one */
     bool ran;
     quy_result *results;  /* one per record, made by quy_batch_run */
     size_t nresults;

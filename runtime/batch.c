@@ -92,6 +92,8 @@ struct batch {
     rec_limits limits;       /* for the readers of batch_read (0: defaults) */
     hook_session *hooks;     /* the hook session every rating uses: own_hooks, or the caller's */
     hook_session *own_hooks; /* made by batch_new, freed by batch_free */
+    hook_session **adopted;  /* other threads' sessions whose strings results point to (batch_adopt_hooks) */
+    size_t nadopted, capadopted;
 
     b_item *items;
     size_t n, cap;
@@ -405,10 +407,13 @@ static void eval_keys(batch *b, b_item *it, const q_record *rec)
     b->nkeys += b->keys_per;
 }
 
-static void rate_item(batch *b, b_item *it, const q_record *rec)
+/* `ahead`: the rate block's result computed by another thread
+ * (batch_add_rated), else NULL (rated here). */
+static void rate_item(batch *b, b_item *it, const q_record *rec, const vm_result *ahead)
 {
     vm_result res;
-    vm_rate(b->p, b->hooks, rec, &res, NULL);
+    if (ahead) res = *ahead;
+    else vm_rate(b->p, b->hooks, rec, &res, NULL);
     if (res.error != VM_OK) {
         reject_eval(b, it, rec, &res);
         it->state = B_DONE;
@@ -521,7 +526,7 @@ static bool keep_item(const batch *b, size_t i)
     return b->keep || (i < b->nkeep_bits && (b->keep_bits[i / 8] >> (i % 8) & 1u));
 }
 
-static int add_record(batch *b, uint32_t file, const q_record *rec)
+static int add_record(batch *b, uint32_t file, const q_record *rec, const vm_result *ahead)
 {
     if (b->oom || file == QUY_NONE) return -1;
     uint32_t name = intern(b, rec->id, strlen(rec->id));
@@ -557,7 +562,7 @@ static int add_record(batch *b, uint32_t file, const q_record *rec)
         it->state = B_WAITING;
         return 0;
     }
-    rate_item(b, it, rec);
+    rate_item(b, it, rec, ahead);
     it->state = B_DONE;
     return b->oom ? -1 : 0;
 }
@@ -579,24 +584,40 @@ void batch_set_hooks(batch *b, hook_session *hs)
     if (b->json_reader) rec_reader_set_hooks(b->json_reader, b->hooks);
 }
 
-int batch_read(batch *b, FILE *in, const char *name, rec_error *err)
+rec_reader *batch_reader(batch *b, FILE *in, const char *name)
 {
     rec_reader *r = b->oom ? NULL : rec_reader_open(b->p, in, name, REC_AUTO);
-    if (r) rec_reader_set_hooks(r, b->hooks);
     if (!r) {
         b->oom = true;
+        return NULL;
+    }
+    rec_reader_set_hooks(r, b->hooks);
+    if (b->warn) rec_reader_on_warning(r, b->warn, b->warn_ctx);
+    rec_reader_set_limits(r, &b->limits);
+    return r;
+}
+
+int batch_read(batch *b, FILE *in, const char *name, rec_error *err)
+{
+    rec_reader *r = batch_reader(b, in, name);
+    if (!r) {
         no_memory(err, name);
         return -1;
     }
-    if (b->warn) rec_reader_on_warning(r, b->warn, b->warn_ctx);
-    rec_reader_set_limits(r, &b->limits);
+    int ret = batch_read_rest(b, r, name, err);
+    rec_reader_free(r);
+    return ret;
+}
+
+int batch_read_rest(batch *b, rec_reader *r, const char *name, rec_error *err)
+{
     uint32_t file = file_index(b, name);
     q_record *rec;
     rec_error e;
     int rc, ret = 0;
     while (!b->oom && (rc = rec_reader_next(r, &rec, &e)) != 0) {
         if (rc > 0) {
-            add_record(b, file, rec);
+            add_record(b, file, rec, NULL);
             continue;
         }
         if (!strcmp(e.code, "io") || !strcmp(e.code, "no_memory")) {
@@ -606,7 +627,6 @@ int batch_read(batch *b, FILE *in, const char *name, rec_error *err)
         }
         add_rejected(b, file, &e);
     }
-    rec_reader_free(r);
     if (b->oom) {
         no_memory(err, name);
         ret = -1;
@@ -616,7 +636,21 @@ int batch_read(batch *b, FILE *in, const char *name, rec_error *err)
 
 int batch_add_record(batch *b, const q_record *rec, const char *name)
 {
-    return b->oom ? -1 : add_record(b, file_index(b, name), rec);
+    return b->oom ? -1 : add_record(b, file_index(b, name), rec, NULL);
+}
+
+bool batch_rates_at_read(const batch *b, const q_record *rec) { return !needs_rollup(b, rec); }
+
+int batch_add_rated(batch *b, const q_record *rec, const char *name, const vm_result *res)
+{
+    return b->oom ? -1 : add_record(b, file_index(b, name), rec, needs_rollup(b, rec) ? NULL : res);
+}
+
+int batch_adopt_hooks(batch *b, hook_session *hs)
+{
+    GROW(b->adopted, b->nadopted, b->capadopted, return -1);
+    b->adopted[b->nadopted++] = hs;
+    return 0;
 }
 
 int batch_add_rejected(batch *b, const rec_error *err, const char *name)
@@ -642,7 +676,7 @@ int batch_add_json(batch *b, const void *obj, uint32_t line, const char *name, r
     uint32_t file = file_index(b, name);
     q_record *rec;
     int rc = rec_decode_json(b->json_reader, obj, line, &rec, err);
-    if ((rc > 0 ? add_record(b, file, rec) : add_rejected(b, file, err)) != 0) return -1;
+    if ((rc > 0 ? add_record(b, file, rec, NULL) : add_rejected(b, file, err)) != 0) return -1;
     return rc > 0 ? 0 : 1;
 }
 
@@ -1086,7 +1120,7 @@ static void visit(batch *b, const graph *gr, uint32_t v)
         q_record *rec = fill_rollups(b, it, b->recs[it->extra]);
         if (!rec) return;
         b->recs[it->extra] = rec;
-        rate_item(b, it, rec);
+        rate_item(b, it, rec, NULL);
         it->state = B_DONE;
     }
     if (it->status == BATCH_RATED && it->extra != QUY_NONE && b->recs[it->extra]) {
@@ -1334,6 +1368,8 @@ void batch_free(batch *b)
     for (size_t g = 0; g < b->ngroups; g++) free(b->groups[g].runs);
     if (b->json_reader) rec_reader_free(b->json_reader);
     hook_session_free(b->own_hooks);
+    for (size_t i = 0; i < b->nadopted; i++) hook_session_free(b->adopted[i]);
+    free(b->adopted);
     strset_free(&b->names);
     strset_free(&b->group_set);
     free(b->recs);

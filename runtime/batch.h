@@ -174,6 +174,21 @@ int batch_add_json(batch *b, const void *obj, uint32_t line, const char *name, r
  * programs). 0, or -1 when out of memory. */
 int batch_add_record(batch *b, const q_record *rec, const char *name);
 int batch_add_rejected(batch *b, const rec_error *err, const char *name);
+/* Parallel reading (lib/jobs.c). batch_reader: a reader over `in` set up
+ * as batch_read's (limits, warnings, the batch's hook session); NULL when
+ * out of memory. batch_read_rest: the rest of its records, as batch_read
+ * (which is batch_reader + batch_read_rest). batch_rates_at_read: whether
+ * a record is rated as it is added (no roll-up to wait for); only reads
+ * what batch_new set, so other threads may ask while the batch grows.
+ * batch_add_rated: batch_add_record with the rate block's result computed
+ * by another thread (NULL: rate here), with its own hook session, which
+ * batch_adopt_hooks gives to the batch (freed by batch_free: results keep
+ * the strings its hooks returned). -1 when out of memory. */
+rec_reader *batch_reader(batch *b, FILE *in, const char *name);
+int batch_read_rest(batch *b, rec_reader *r, const char *name, rec_error *err);
+bool batch_rates_at_read(const batch *b, const q_record *rec);
+int batch_add_rated(batch *b, const q_record *rec, const char *name, const vm_result *res);
+int batch_adopt_hooks(batch *b, struct hook_session *hs);
 /* Keep (as keep_records does, but only for them) the records whose input
  * index has its bit set in keep[] (bit i % 8 of keep[i / 8], n bits):
  * their view.rec stays valid after batch_run, roll-ups filled. The array

@@ -145,8 +145,10 @@ int rec_fail_oom(rec_reader *r, rec_error *err)
 void rec_warn_unknown_field(rec_reader *r, const char *name, size_t len, uint32_t kind)
 {
     if (len > 200) len = rec_utf8_cut(name, len, 200);
-    int added = strset_add(&r->warned, name, len, 0, NULL);
+    int added = r->warn_raw ? 1 : strset_add(&r->warned, name, len, 0, NULL);
     if (added != 1 || !r->warn) return;
+    r->warn_key = name;
+    r->warn_keylen = len;
     rec_error w;
     memset(&w, 0, sizeof w);
     copy_str(w.file, sizeof w.file, r->name);
@@ -543,6 +545,20 @@ uint32_t rec_field_index(rec_reader *r, uint32_t k, const char *name, size_t len
     return *v;
 }
 
+int rec_find_member(const rec_reader *r, uint32_t t, const char *name, size_t len)
+{
+    const q_program *p = r->p;
+    if (t >= p->ntypes) return -1;
+    const q_type *ty = &p->types[t];
+    if (ty->kind != QT_ENUM && ty->kind != QT_SCALE) return -1;
+    for (uint32_t i = 0; i < ty->count; i++) {
+        uint32_t m = ty->first + i;
+        if (m >= p->nmembers) break;
+        if (r->mlen[m] == len && memcmp(prog_str(p, p->members[m].name), name, len) == 0) return (int)i;
+    }
+    return -1;
+}
+
 /* A value for a message, by its type. */
 static void show_val(const q_program *p, const q_record *rec, uint32_t t, q_val v, char *buf, size_t size)
 {
@@ -811,7 +827,9 @@ static bool index_fields(rec_reader *r)
     r->fname = calloc(p->nfields ? p->nfields : 1, sizeof *r->fname);
     r->flen = calloc(p->nfields ? p->nfields : 1, sizeof *r->flen);
     r->guess = calloc(p->nkinds ? p->nkinds : 1, sizeof *r->guess);
-    if (!r->fname || !r->flen || !r->guess) return false;
+    r->mlen = calloc(p->nmembers ? p->nmembers : 1, sizeof *r->mlen);
+    if (!r->fname || !r->flen || !r->guess || !r->mlen) return false;
+    for (uint32_t m = 0; m < p->nmembers; m++) r->mlen[m] = (uint32_t)strlen(prog_str(p, p->members[m].name));
     for (uint32_t f = 0; f < p->nfields; f++) {
         r->fname[f] = prog_str(p, p->fields[f].name);
         r->flen[f] = (uint32_t)strlen(r->fname[f]);
@@ -869,6 +887,65 @@ void rec_reader_on_warning(rec_reader *r, rec_warn_fn fn, void *ctx)
 
 void rec_reader_set_hooks(rec_reader *r, struct hook_session *hs) { r->hooks = hs; }
 
+/* ---------------------------------------------------------------------
+ * Parallel reading (record.h): the lines, the ids and the warnings in
+ * input order on one thread, the decoding on others
+ * ------------------------------------------------------------------- */
+
+rec_format rec_reader_sniff(rec_reader *r)
+{
+    if (!r->sniffed && r->in) {
+        sniff(r);
+        r->sniffed = true;
+    }
+    return r->fmt;
+}
+
+int rec_reader_line(rec_reader *r, const char **s, size_t *len, uint32_t *line, uint32_t *index, rec_error *err)
+{
+    if (r->done || !r->in) return REC_LINE_END;
+    if (!r->sniffed) {
+        sniff(r);
+        r->sniffed = true;
+    }
+    if (r->fmt != REC_JSONL) return REC_LINE_OTHER;
+    for (;;) { /* as rec_next_jsonl, without the decoding */
+        const char *t;
+        long n = rec_next_line(r, &t);
+        if (n == -1) return rec_io_error(r, err) ? REC_LINE_ERROR : REC_LINE_END;
+        r->line++;
+        if (n == -2) return rec_line_too_long(r, err), REC_LINE_ERROR;
+        if (rec_blank(t, (size_t)n)) continue;
+        while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r')) n--;
+        *s = t;
+        *len = (size_t)n;
+        *line = r->line;
+        *index = r->index++;
+        return REC_LINE_TEXT;
+    }
+}
+
+int rec_reader_note_id(rec_reader *r, const char *id, uint32_t line)
+{
+    return strset_add(&r->ids, id, strlen(id), line, NULL);
+}
+
+void rec_reader_warn_raw(rec_reader *r, bool raw) { r->warn_raw = raw; }
+
+const char *rec_reader_warn_key(const rec_reader *r, size_t *len)
+{
+    *len = r->warn_keylen;
+    return r->warn_key;
+}
+
+int rec_reader_warn_replay(rec_reader *r, const rec_error *w, const char *key, size_t len)
+{
+    int added = strset_add(&r->warned, key, len, 0, NULL);
+    if (added < 0) return -1;
+    if (added == 1 && r->warn) r->warn(r->warn_ctx, w);
+    return 0;
+}
+
 int rec_reader_next(rec_reader *r, q_record **out, rec_error *err)
 {
     if (r->done || !r->in) return 0;
@@ -896,6 +973,7 @@ void rec_reader_free(rec_reader *r)
     free(r->fname);
     free(r->flen);
     free(r->guess);
+    free(r->mlen);
     free(r->seen);
     free(r->rec.slots);
     free(r->rec.present);
@@ -947,22 +1025,27 @@ static void walk_strings(const q_program *p, uint32_t t, q_val *v, q_val *elems,
     }
 }
 
-q_record *rec_copy(const q_program *p, const q_record *rec)
+size_t rec_copy_size(const q_program *p, const q_record *rec)
 {
-    if (!rec || rec->kind >= p->nkinds) return NULL;
+    if (!rec || rec->kind >= p->nkinds) return 0;
     const q_kind *kd = &p->kinds[rec->kind];
     uint32_t nf = kd->nfields;
     copy_ctx cx = {0, NULL};
     for (uint32_t i = 0; i < nf; i++) {
         if (!rec->present[i]) continue;
         q_val v = rec->slots[i];
-        /* sizing: walk reads only */
         walk_strings(p, p->fields[kd->first_field + i].type, &v, rec->elems, rec->nelems, &cx);
     }
     size_t idlen = rec->id ? strlen(rec->id) : 0;
-    size_t size = sizeof(q_record) + ((size_t)nf + rec->nelems) * sizeof(q_val) + nf + cx.need + idlen + 1;
-    q_record *c = malloc(size);
-    if (!c) return NULL;
+    return sizeof(q_record) + ((size_t)nf + rec->nelems) * sizeof(q_val) + nf + cx.need + idlen + 1;
+}
+
+q_record *rec_copy_into(const q_program *p, const q_record *rec, void *mem)
+{
+    const q_kind *kd = &p->kinds[rec->kind];
+    uint32_t nf = kd->nfields;
+    size_t idlen = rec->id ? strlen(rec->id) : 0;
+    q_record *c = mem;
     *c = *rec;
     c->slots = (q_val *)(c + 1);
     c->elems = c->slots + nf;
@@ -973,14 +1056,19 @@ q_record *rec_copy(const q_program *p, const q_record *rec)
         memcpy(c->present, rec->present, nf);
     }
     if (rec->nelems) memcpy(c->elems, rec->elems, rec->nelems * sizeof(q_val));
-    /* copying: strings in list elements are re-pointed in c->elems, once
-     * per element (each element belongs to exactly one list) */
-    cx.dst = strs;
+    copy_ctx cx = {0, strs};
     for (uint32_t i = 0; i < nf; i++)
         if (c->present[i]) walk_strings(p, p->fields[kd->first_field + i].type, &c->slots[i], c->elems, c->nelems, &cx);
     memcpy(cx.dst, rec->id ? rec->id : "", idlen + 1);
     c->id = cx.dst;
     return c;
+}
+
+q_record *rec_copy(const q_program *p, const q_record *rec)
+{
+    size_t size = rec_copy_size(p, rec);
+    void *m = size ? malloc(size) : NULL;
+    return m ? rec_copy_into(p, rec, m) : NULL;
 }
 
 void rec_free(q_record *rec) { free(rec); }

@@ -104,8 +104,61 @@ int rec_decode_json(rec_reader *r, const void *obj, uint32_t line, q_record **ou
  * (rec_decode_json prints them with 15 significant digits, as before). */
 int rec_decode_text(rec_reader *r, const char *text, size_t len, uint32_t line, q_record **out, rec_error *err);
 
+/* Parallel reading (lib/jobs.c): one thread splits the input and keeps
+ * the order-dependent state (ids seen, warnings given), others decode.
+ *
+ * rec_reader_line: the next JSON Lines record's text, as rec_reader_next
+ * would read it (blank lines skipped, the line end cut): REC_LINE_TEXT
+ * with *s (valid until the next call), *len, its line and its index in the
+ * input; REC_LINE_ERROR with *err (a line past max_line, or a read error:
+ * code io, the end); REC_LINE_END; REC_LINE_OTHER: the input is a JSON
+ * array or CSV, read it with rec_reader_next (nothing was consumed). */
+/* The input's format, sniffed (nothing consumed but a BOM and white space). */
+rec_format rec_reader_sniff(rec_reader *r);
+enum { REC_LINE_OTHER = -2, REC_LINE_ERROR = -1, REC_LINE_END = 0, REC_LINE_TEXT = 1 };
+int rec_reader_line(rec_reader *r, const char **s, size_t *len, uint32_t *line, uint32_t *index, rec_error *err);
+/* Decode a record's text (NUL at s[len]) as rec_reader_next would (same
+ * result codes), its ids checked for duplicates only if check_dup. Without
+ * the check, *id_reached says whether the reader would have checked the id
+ * (the record got that far): then the splitting thread checks it with
+ * rec_reader_note_id, and on a duplicate decodes the text again itself
+ * with check_dup, which gives exactly the serial reader's error. */
+int rec_decode_line(rec_reader *r, char *s, size_t len, uint32_t line, uint32_t index, bool check_dup, q_record **out,
+                    rec_error *err, bool *id_reached);
+/* Note an id first seen at `line`: 1 new, 0 a duplicate, -1 no memory. */
+int rec_reader_note_id(rec_reader *r, const char *id, uint32_t line);
+/* Warnings passed on without deduplication (a decoding thread's reader);
+ * during the callback, rec_reader_warn_key gives the key to deduplicate by,
+ * and the splitting thread replays them in order with
+ * rec_reader_warn_replay (its reader's callback, once per key; -1: no memory). */
+void rec_reader_warn_raw(rec_reader *r, bool raw);
+const char *rec_reader_warn_key(const rec_reader *r, size_t *len);
+int rec_reader_warn_replay(rec_reader *r, const rec_error *w, const char *key, size_t len);
+
+/* Some top-level string members of one JSON object, found without a DOM
+ * (`quy diff` names each record by kind, id and peer_group). `s` has a NUL
+ * at s[len]. 1: the text is one valid JSON object and vals[k] is the last
+ * value of keys[k] when it is a string (s inside the text, `esc`: with
+ * escapes, decode with rec_json_unescape), {NULL} otherwise. 0: invalid,
+ * or something a strict JSON library may treat otherwise (a \u0000 or
+ * surrogate escape, an escaped top-level key, a number past int64 or with
+ * an exponent, nesting past 512): the caller uses its full parser. */
+typedef struct rec_span {
+    const char *s;
+    size_t len;
+    bool esc;
+} rec_span;
+int rec_json_top_strings(const char *s, size_t len, const char *const keys[], size_t nkeys, rec_span vals[]);
+/* A string's escapes decoded (syntax already checked, no \u0000 or
+ * surrogate): out needs len bytes; returns the decoded length. */
+size_t rec_json_unescape(const char *s, size_t len, char *out);
+
 /* A deep copy that owns its memory (free with rec_free). */
 q_record *rec_copy(const q_program *p, const q_record *rec);
+/* The same into memory the caller gives: rec_copy_size bytes (0: no such
+ * kind), aligned for a pointer. */
+size_t rec_copy_size(const q_program *p, const q_record *rec);
+q_record *rec_copy_into(const q_program *p, const q_record *rec, void *mem);
 void rec_free(q_record *rec);
 
 #endif /* QUY_RECORD_H */

@@ -66,10 +66,14 @@ struct rec_reader {
     const char **fname; /* [nfields]: each field's name, and its length */
     uint32_t *flen;
     uint32_t *guess;    /* [nkinds]: field index after the last one found (keys come in order) */
+    uint32_t *mlen;     /* [nmembers]: each enum/scale member's name length (its name: prog_str) */
     bool nocol;         /* the text decoded is a copy (rec_decode_json): no columns */
     bool arr_open;      /* JSON array: '[' consumed */
     bool arr_after;     /* JSON array: an element was read; ',' or ']' next */
     bool skipping;      /* discarding the rest of a line longer than max_line */
+    bool warn_raw;      /* rec_reader_warn_raw: every warning passed on, not deduplicated here */
+    const char *warn_key; /* warn_raw: the key of the warning being passed on */
+    size_t warn_keylen;
 
     strset ids;        /* id -> line first seen */
     strset warned;     /* unknown field names already warned about */
@@ -139,6 +143,8 @@ int rec_finish(rec_reader *r, uint32_t k, q_record **out, rec_error *err);
 void rec_more_missing(rec_reader *r, const q_kind *kd, uint32_t from,
                       bool (*absent)(rec_reader *, const void *, uint32_t), const void *ctx, rec_error *err);
 uint32_t rec_field_index(rec_reader *r, uint32_t k, const char *name, size_t len);
+/* prog_find_member without a strlen per member (names' lengths kept by the reader). */
+int rec_find_member(const rec_reader *r, uint32_t t, const char *name, size_t len);
 
 /* Exact numbers (record.c). A JSON number's text -> the exact rational of
  * the field's type (int, decimal, percent: /100): 0, or -1 with *err

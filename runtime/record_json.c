@@ -417,14 +417,14 @@ static int dec_string_like(jd *j, uint32_t t, const jpath *path, rec_jtok tk, co
         *out = q_int(days);
         return 0;
     }
-    int m = prog_find_member(r->p, t, s, len);
+    int m = rec_find_member(r, t, s, len);
     if (m < 0) {
         for (size_t i = 0; i < len && m < 0; i++) /* a member written in another normal form */
             if ((unsigned char)s[i] >= 0x80) {
                 const char *nfc;
                 size_t nl;
                 if (rec_store_text(r, s, len, path_of(j, path), &nfc, &nl, j->err)) return -1;
-                m = prog_find_member(r->p, t, nfc, nl);
+                m = rec_find_member(r, t, nfc, nl);
                 break;
             }
         if (m < 0) {
@@ -710,6 +710,19 @@ int rec_next_jsonl(rec_reader *r, q_record **out, rec_error *err)
     }
 }
 
+int rec_decode_line(rec_reader *r, char *s, size_t len, uint32_t line, uint32_t index, bool check_dup, q_record **out,
+                    rec_error *err, bool *id_reached)
+{
+    rec_begin(r, line);
+    r->rec.index = index;
+    char saved = s[len];
+    s[len] = 0;
+    int rc = rec_json_object(r, s, len, line, check_dup, out, err);
+    s[len] = saved;
+    *id_reached = !check_dup && r->cur_id && strlen(r->cur_id) <= REC_ID_MAX;
+    return rc;
+}
+
 /* ---------------------------------------------------------------------
  * A JSON array, streamed element by element: each element is found
  * (validated by skipping it) in the buffer, then decoded in place. Memory
@@ -886,4 +899,149 @@ void rec_json_free(rec_reader *r)
     free(r->unesc);
     r->scratch = NULL;
     r->unesc = NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * A few top-level string members of an object, without a DOM (`quy diff`
+ * names each record by its kind, id and peer_group before decoding it)
+ * ------------------------------------------------------------------- */
+
+/* A \u escape that a strict JSON library refuses (a NUL, a surrogate) or
+ * that needs pairing: left to the caller's fallback. */
+static bool risky_escape(const char *a, const char *b)
+{
+    for (const char *q = a; q + 5 < b; q++) {
+        if (q[0] != '\\') continue;
+        if (q[1] != 'u') {
+            q++; /* \\ or \" : skip the escaped character */
+            continue;
+        }
+        uint32_t u = hex4(q + 2);
+        if (u == 0 || (u >= 0xD800 && u < 0xE000)) return true;
+        q += 5;
+    }
+    return false;
+}
+
+/* A number a double or an int64 holds without overflow, whatever library
+ * parses it: no exponent, at most 18 digits before the point. */
+static bool tame_number(const char *tok, const char *end)
+{
+    size_t digits = 0;
+    for (const char *q = tok; q < end; q++) {
+        if (*q == 'e' || *q == 'E') return false;
+        if (*q == '.') break;
+        digits += *q >= '0' && *q <= '9';
+    }
+    return digits <= 18;
+}
+
+int rec_json_top_strings(const char *s, size_t len, const char *const keys[], size_t nkeys, rec_span vals[])
+{
+    enum { MAX_DEPTH = 512 };
+    const char *cur = s, *end = s + len, *tok;
+    for (size_t k = 0; k < nkeys; k++) vals[k] = (rec_span){NULL, 0, false};
+    rec_jtok t = rec_json_token(&cur, &tok);
+    if (t != JT_LBRACE) return 0;
+    /* a stack of open containers: '{' expects a key next, '[' a value */
+    char open[MAX_DEPTH];
+    size_t depth = 1;
+    open[0] = '{';
+    bool need_value = false; /* after a key and ':' (or '[' / ','), a value comes */
+    size_t member = SIZE_MAX;  /* the key index of the top-level member whose value comes next */
+    t = rec_json_token(&cur, &tok);
+    if (t == JT_RBRACE) depth = 0;
+    while (depth) {
+        if (open[depth - 1] == '{' && !need_value) {
+            if (t != JT_STRING && t != JT_STRING_ESC) return 0;
+            if (t == JT_STRING_ESC && risky_escape(tok + 1, cur - 1)) return 0;
+            member = SIZE_MAX;
+            if (depth == 1 && t == JT_STRING)
+                for (size_t k = 0; k < nkeys; k++)
+                    if ((size_t)(cur - 1 - (tok + 1)) == strlen(keys[k]) && !memcmp(tok + 1, keys[k], strlen(keys[k])))
+                        member = k;
+            if (depth == 1 && t == JT_STRING_ESC) return 0; /* an escaped top-level key: leave it to the fallback */
+            if (rec_json_token(&cur, &tok) != JT_COLON) return 0;
+            t = rec_json_token(&cur, &tok);
+            need_value = true;
+            continue;
+        }
+        /* a value */
+        switch (t) {
+        case JT_STRING:
+        case JT_STRING_ESC:
+            if (t == JT_STRING_ESC && risky_escape(tok + 1, cur - 1)) return 0;
+            if (member != SIZE_MAX) vals[member] = (rec_span){tok + 1, (size_t)(cur - 1 - (tok + 1)), t == JT_STRING_ESC};
+            break;
+        case JT_NUMBER:
+            if (!tame_number(tok, cur)) return 0;
+            /* fall through */
+        case JT_TRUE: case JT_FALSE: case JT_NULL:
+            if (member != SIZE_MAX) vals[member] = (rec_span){NULL, 0, false}; /* the last value counts: not a string */
+            break;
+        case JT_LBRACE:
+        case JT_LBRACKET:
+            if (member != SIZE_MAX) vals[member] = (rec_span){NULL, 0, false};
+            if (depth == MAX_DEPTH) return 0;
+            open[depth++] = t == JT_LBRACE ? '{' : '[';
+            member = SIZE_MAX;
+            t = rec_json_token(&cur, &tok);
+            if (t == (open[depth - 1] == '{' ? JT_RBRACE : JT_RBRACKET)) {
+                depth--;
+                break;
+            }
+            need_value = open[depth - 1] == '[';
+            continue;
+        default:
+            return 0;
+        }
+        member = SIZE_MAX;
+        /* after a value: ',' or the close of its container (maybe several) */
+        for (;;) {
+            t = rec_json_token(&cur, &tok);
+            if (t == JT_COMMA) {
+                t = rec_json_token(&cur, &tok);
+                need_value = open[depth - 1] == '[';
+                break;
+            }
+            if (t != (open[depth - 1] == '{' ? JT_RBRACE : JT_RBRACKET)) return 0;
+            if (--depth == 0) break;
+        }
+    }
+    t = rec_json_token(&cur, &tok);
+    return t == JT_END && tok == end ? 1 : 0;
+}
+
+size_t rec_json_unescape(const char *s, size_t len, char *out)
+{
+    char *o = out;
+    for (const char *q = s; q < s + len;) {
+        if (*q != '\\') {
+            *o++ = *q++;
+            continue;
+        }
+        char c = q[1];
+        q += 2;
+        switch (c) {
+        case 'b': *o++ = '\b'; continue;
+        case 'f': *o++ = '\f'; continue;
+        case 'n': *o++ = '\n'; continue;
+        case 'r': *o++ = '\r'; continue;
+        case 't': *o++ = '\t'; continue;
+        case 'u': break;
+        default: *o++ = c; continue;
+        }
+        uint32_t u = hex4(q);
+        q += 4;
+        if (u < 0x80) *o++ = (char)u;
+        else if (u < 0x800) {
+            *o++ = (char)(0xC0 | u >> 6);
+            *o++ = (char)(0x80 | (u & 0x3F));
+        } else {
+            *o++ = (char)(0xE0 | u >> 12);
+            *o++ = (char)(0x80 | (u >> 6 & 0x3F));
+            *o++ = (char)(0x80 | (u & 0x3F));
+        }
+    }
+    return (size_t)(o - out);
 }

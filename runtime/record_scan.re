@@ -43,6 +43,9 @@ static rec_jtok scan_string(const char **cur)
     const unsigned char *YYCURSOR = (const unsigned char *)*cur, *YYMARKER = YYCURSOR;
     rec_jtok ok = JT_STRING;
     for (;;) {
+        /* printable ASCII other than '"' and '\\' (most of a record's
+         * text): a plain loop, then the automaton for the rest */
+        for (unsigned char c = *YYCURSOR; c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; c = *++YYCURSOR) {}
         const unsigned char *at = YYCURSOR;
         (void)at;
         /*!re2c

@@ -1,0 +1,210 @@
+/*
+ * test_jobs.c — quy_batch_set_jobs: a batch read on 4 threads gives
+ * exactly what it gives on one, byte for byte: every result (tier,
+ * eligible tier, rule, flags with hook details, error code), the JSON Lines
+ * written with explanations, the warnings in order, the per-group summary.
+ *
+ *   test_jobs SOURCE_DIR
+ *
+ * The corpus, per ruleset: its sample records and the records of its hook
+ * test cases (rulesets using rulesets/hooks/kiem_nhiem.lua), repeated with
+ * new ids to span many blocks, with invalid JSON, blank and CRLF lines,
+ * unknown fields (inside and after a duplicate id), duplicate ids (with a
+ * later error too), a wrong type, a missing kind, and lines past
+ * --max-line in one run. Batch steps (roll-ups, caps, quotas) run over it.
+ * Also run under ThreadSanitizer by scripts/test.sh (build-tsan).
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quy.h"
+
+#define ROUNDS 100
+
+static int failures;
+
+static void on_warning(void *ctx, const char *file, unsigned line, const char *id, const char *message)
+{
+    fprintf((FILE *)ctx, "W %s:%u [%s] %s\n", file, line, id, message);
+}
+
+static void add_line(FILE *o, json_t *rec, const char *suffix)
+{
+    json_t *c = json_deep_copy(rec);
+    const char *id = json_string_value(json_object_get(c, "id"));
+    if (id && suffix) {
+        char buf[300];
+        snprintf(buf, sizeof buf, "%s%s", id, suffix);
+        json_object_set_new(c, "id", json_string(buf));
+    }
+    char *s = json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    fprintf(o, "%s\n", s);
+    free(s);
+    json_decref(c);
+}
+
+/* The records of a JSON Lines file, or of the "record" members of test cases. */
+static size_t load(const char *path, json_t *into)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char *line = NULL;
+    size_t cap = 0, n = 0;
+    while (getline(&line, &cap, f) > 0) {
+        json_t *o = json_loads(line, 0, NULL);
+        if (!o) continue;
+        json_t *r = json_object_get(o, "record");
+        if (json_is_object(r)) json_array_append(into, r);
+        else if (!json_object_get(o, "case")) json_array_append(into, o);
+        json_decref(o);
+        n++;
+    }
+    free(line);
+    fclose(f);
+    return n;
+}
+
+static char *corpus(const char *src, const char *rs, size_t *len)
+{
+    char path[1024];
+    json_t *recs = json_array();
+    snprintf(path, sizeof path, "%s/rulesets/%s/samples/records.jsonl", src, rs);
+    load(path, recs);
+    snprintf(path, sizeof path, "%s/rulesets/%s/tests/hooks.jsonl", src, rs);
+    load(path, recs);
+    char *text = NULL;
+    FILE *o = open_memstream(&text, len);
+    for (int r = 0; r < ROUNDS; r++) {
+        char suffix[32];
+        snprintf(suffix, sizeof suffix, "-r%d", r);
+        size_t i;
+        json_t *rec;
+        json_array_foreach(recs, i, rec) add_line(o, rec, r ? suffix : NULL);
+        if (r == 1) { /* a duplicate of round 0's first record, as written; then with a bad field after the id */
+            add_line(o, json_array_get(recs, 0), NULL);
+            json_t *c = json_deep_copy(json_array_get(recs, 1));
+            json_object_set_new(c, "zz_unknown_after_dup", json_integer(1));
+            json_object_set_new(c, "months_in_role", json_string("many"));
+            add_line(o, c, NULL);
+            json_decref(c);
+        }
+        if (r % 7 == 3) {
+            fputs("{\"id\": \"BAD-JSON\", \"kind\": \"member\", \n", o); /* invalid JSON */
+            fputs("   \n\n", o);                                          /* blank lines */
+            fprintf(o, "{\"id\": \"NOKIND-%d\", \"period\": \"2024\"}\r\n", r);
+            fprintf(o, "{\"id\": \"WRONG-%d\", \"kind\": \"member\", \"tasks_total\": \"abc\"}\n", r);
+            json_t *c = json_deep_copy(json_array_get(recs, 0));
+            json_object_set_new(c, "zz_unknown_field", json_integer(r));
+            json_object_set_new(c, "zz_other_unknown", json_integer(r));
+            add_line(o, c, r == 3 ? "-unk" : "-unk2");
+            json_decref(c);
+        }
+    }
+    fclose(o);
+    json_decref(recs);
+    return text;
+}
+
+/* Everything a batch read with `jobs` threads gives, as text. */
+static char *run(const quy_ruleset *rs, const char *text, size_t len, unsigned jobs, unsigned flags,
+                 uint32_t max_line, size_t *outlen)
+{
+    char *all = NULL;
+    FILE *o = open_memstream(&all, outlen);
+    quy_session *s;
+    quy_batch *b;
+    if (quy_session_new(rs, &s) != QUY_OK || quy_batch_new(s, flags, &b) != QUY_OK) exit(2);
+    quy_batch_on_warning(b, on_warning, o);
+    if (quy_batch_set_limits(b, max_line, 0, 0) != QUY_OK || quy_batch_set_jobs(b, jobs) != QUY_OK) {
+        fprintf(stderr, "set: %s\n", quy_errmsg());
+        exit(2);
+    }
+    if (quy_batch_read(b, text, len, "corpus.jsonl") != QUY_OK || quy_batch_run(b) != QUY_OK) {
+        fprintf(stderr, "read: %s\n", quy_errmsg());
+        exit(2);
+    }
+    quy_writer *w;
+    if (quy_writer_new(rs, o, "jsonl", &w) != QUY_OK) exit(2);
+    for (size_t i = 0; i < quy_batch_count(b); i++) {
+        const quy_result *r = quy_batch_result(b, i);
+        fprintf(o, "%s %s %s %s %s %s:%u [", quy_result_id(r), quy_result_tier(r) ?: "-",
+                quy_result_eligible_tier(r) ?: "-", quy_result_rule(r) ?: "-", quy_result_error_code(r) ?: "-",
+                quy_result_file(r), quy_result_line(r));
+        for (size_t k = 0; k < quy_result_flag_count(r); k++) {
+            const char *d = quy_result_flag_detail(r, k);
+            fprintf(o, " %s%s%s", quy_result_flag(r, k), d ? "=" : "", d ? d : "");
+        }
+        fprintf(o, " ] %s\n", quy_result_status(r) == QUY_OK ? "" : quy_result_error_message(r));
+        quy_writer_result(w, r, (flags & QUY_BATCH_EXPLAIN) != 0);
+    }
+    quy_writer_close(w);
+    quy_batch_summary(b, o, 1);
+    quy_batch_free(b);
+    quy_session_free(s);
+    fclose(o);
+    return all;
+}
+
+static void compare(const char *what, const char *a, size_t na, const char *b, size_t nb)
+{
+    if (na == nb && !memcmp(a, b, na)) return;
+    failures++;
+    size_t i = 0;
+    while (i < na && i < nb && a[i] == b[i]) i++;
+    size_t from = i > 200 ? i - 200 : 0;
+    fprintf(stderr, "FAIL %s: outputs differ at byte %zu (%zu / %zu bytes)\n  one thread: %.400s\n  4 threads:  %.400s\n",
+            what, i, na, nb, a + from, b + from);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: test_jobs SOURCE_DIR\n");
+        return 2;
+    }
+    static const char *const rulesets[] = {"central-124", "ha-tinh-city-2023", "cho-chu-2024"};
+    quy_loader *ld;
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/rulesets", argv[1]);
+    if (quy_loader_new(&ld) != QUY_OK || quy_loader_add_dir(ld, dir) != QUY_OK) return 2;
+    size_t checked = 0;
+    for (size_t k = 0; k < sizeof rulesets / sizeof *rulesets; k++) {
+        quy_ruleset *rs;
+        if (quy_loader_load(ld, rulesets[k], &rs, NULL) != QUY_OK) {
+            fprintf(stderr, "%s: %s\n", rulesets[k], quy_errmsg());
+            return 2;
+        }
+        size_t len;
+        char *text = corpus(argv[1], rulesets[k], &len);
+        static const struct { unsigned flags; uint32_t max_line; } modes[] = {
+            {QUY_BATCH_EXPLAIN, 0}, {0, 0}, {0, 700},
+        };
+        for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
+            size_t n1, n4;
+            char *one = run(rs, text, len, 1, modes[m].flags, modes[m].max_line, &n1);
+            char *four = run(rs, text, len, 4, modes[m].flags, modes[m].max_line, &n4);
+            char what[128];
+            snprintf(what, sizeof what, "%s, mode %zu", rulesets[k], m);
+            compare(what, one, n1, four, n4);
+            if (!strstr(one, "duplicate_id") || !strstr(one, "bad_json") || !strstr(one, "W corpus.jsonl")) {
+                fprintf(stderr, "FAIL %s: the corpus lacks a duplicate id, invalid JSON or a warning\n", what);
+                failures++;
+            }
+            if (modes[m].max_line && !strstr(one, "limit")) {
+                fprintf(stderr, "FAIL %s: no line past --max-line\n", what);
+                failures++;
+            }
+            checked += n1;
+            free(one);
+            free(four);
+        }
+        free(text);
+        quy_ruleset_free(rs);
+    }
+    quy_loader_free(ld);
+    if (failures) return 1;
+    printf("ok: 3 rulesets x 3 modes, 1 and 4 threads agree (%zu bytes compared)\n", checked);
+    return 0;
+}
