@@ -10,11 +10,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../runtime/arena.h"
 #include "../runtime/batch.h"
 #include "../runtime/batch_render.h"
 #include "../runtime/hook.h"
-#include "diff.h"
 #include "../runtime/vec.h"
+#include "diff.h"
 
 /* =====================================================================
  * States
@@ -571,7 +572,7 @@ static int next_lockstep(dr_in *in, dr_pair *out)
  * (the rating sources). At most 2 * jobs + 2 blocks are in flight.
  * ===================================================================== */
 
-enum { PIPE_RECORDS = 256, PIPE_CHUNK = 1 << 18 };
+enum { PIPE_RECORDS = 256 };
 enum { P_FREE, P_READY, P_BUSY, P_DONE };
 
 typedef struct p_warn {
@@ -579,12 +580,6 @@ typedef struct p_warn {
     rec_error w;
     size_t key_at, key_len; /* in p_block.keys */
 } p_warn;
-
-typedef struct p_chunk {
-    struct p_chunk *next;
-    size_t cap, used;
-    max_align_t data[];
-} p_chunk;
 
 typedef struct p_rec {
     size_t at, len;         /* the line in p_block.text */
@@ -604,7 +599,7 @@ typedef struct p_block {
     size_t nwarns, capwarns;
     char *keys;
     size_t nkeys, capkeys;
-    p_chunk *chunks, *cur;  /* records and names (chunks never move) */
+    q_arena copies;         /* records and names (chunks never move) */
 } p_block;
 
 typedef struct p_worker p_worker;
@@ -639,55 +634,12 @@ struct dr_pipe {
     dr_src *src[2]; /* rate ahead for these (NULL: decode only) */
 };
 
-static bool p_room(void **arr, size_t *cap, size_t n, size_t more, size_t size)
-{
-    if (n + more <= *cap) return true;
-    size_t nc = *cap ? *cap * 2 : 64;
-    while (nc < n + more) nc *= 2;
-    void *na = realloc(*arr, nc * size);
-    if (!na) return false;
-    *arr = na;
-    *cap = nc;
-    return true;
-}
-
-static void *p_alloc(p_block *b, size_t n)
-{
-    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-    for (;;) {
-        p_chunk *c = b->cur;
-        if (c && c->cap - c->used >= n) {
-            void *m = (char *)c->data + c->used;
-            c->used += n;
-            return m;
-        }
-        if (c && c->next) {
-            b->cur = c->next;
-            b->cur->used = 0;
-            continue;
-        }
-        size_t cap = n > PIPE_CHUNK ? n : PIPE_CHUNK;
-        p_chunk *nc = malloc(sizeof *nc + cap);
-        if (!nc) return NULL;
-        nc->next = NULL;
-        nc->cap = cap;
-        nc->used = 0;
-        if (c) c->next = nc;
-        else b->chunks = nc;
-        b->cur = nc;
-    }
-}
-
+/* A copy of s in the block's arena; NULL (and the block marked) when out of memory. */
 static const char *p_str(p_block *b, const char *s)
 {
-    if (!s) return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = p_alloc(b, n);
-    if (!d) {
-        b->oom = true;
-        return NULL;
-    }
-    return memcpy(d, s, n);
+    const char *d = q_arena_strdup(&b->copies, s);
+    if (s && !d) b->oom = true;
+    return d;
 }
 
 /* A warning of a worker's reader: kept for the replay. */
@@ -697,8 +649,7 @@ static void p_on_warning(void *ctx, const rec_error *w)
     p_block *b = wc->wk->blk;
     size_t klen;
     const char *key = rec_reader_warn_key(wc->wk->dec.rd[wc->side], &klen);
-    if (!p_room((void **)&b->warns, &b->capwarns, b->nwarns, 1, sizeof *b->warns) ||
-        !p_room((void **)&b->keys, &b->capkeys, b->nkeys, klen + 1, 1)) {
+    if (VEC_RESERVE(b->warns, b->nwarns, b->capwarns, 1) != 0 || VEC_RESERVE(b->keys, b->nkeys, b->capkeys, klen + 1) != 0) {
         b->oom = true;
         return;
     }
@@ -725,7 +676,7 @@ static void p_decode(p_worker *wk, p_block *b)
         pr->peer_group = p_str(b, pr->peer_group);
         for (int s = 0; s < 2; s++) {
             if (pr->rc[s] != 1) continue;
-            void *m = p_alloc(b, rec_copy_size(p[s], pr->rec[s]));
+            void *m = q_arena_alloc(&b->copies, rec_copy_size(p[s], pr->rec[s]));
             if (!m) {
                 b->oom = true;
                 break;
@@ -797,10 +748,7 @@ static void dr_pipe_free(dr_pipe *pp)
         free(b->recs);
         free(b->warns);
         free(b->keys);
-        for (p_chunk *c = b->chunks, *n; c; c = n) {
-            n = c->next;
-            free(c);
-        }
+        q_arena_free(&b->copies);
     }
     free(pp->w);
     free(pp->blocks);
@@ -864,8 +812,7 @@ static bool p_fill(dr_in *in, dr_pipe *pp)
     p_block *b = &pp->blocks[pp->fill];
     b->n = b->ntext = b->nwarns = b->nkeys = 0;
     b->oom = false;
-    b->cur = b->chunks;
-    if (b->cur) b->cur->used = 0;
+    q_arena_reset(&b->copies);
     bool more = true;
     while (b->n < PIPE_RECORDS) {
         char *text;
@@ -874,12 +821,12 @@ static bool p_fill(dr_in *in, dr_pipe *pp)
             more = false;
             break;
         }
-        if (!p_room((void **)&b->recs, &b->cap, b->n, 1, sizeof *b->recs)) {
+        if (VEC_RESERVE(b->recs, b->n, b->cap, 1) != 0) {
             b->oom = true;
             more = false;
             break;
         }
-        if (!p_room((void **)&b->text, &b->captext, b->ntext, (size_t)n + 1, 1)) {
+        if (VEC_RESERVE(b->text, b->ntext, b->captext, (size_t)n + 1) != 0) {
             b->oom = true;
             more = false;
             break;

@@ -33,8 +33,10 @@
 
 #include "internal.h"
 #include "jobs.h"
+#include "../runtime/arena.h"
+#include "../runtime/vec.h"
 
-enum { BLOCK_RECORDS = 256, BLOCK_BYTES = 1 << 18, CHUNK = 1 << 18 };
+enum { BLOCK_RECORDS = 256, BLOCK_BYTES = 1 << 18 };
 enum { J_FREE, J_READY, J_BUSY, J_DONE }; /* j_block.state */
 
 typedef struct j_rec {
@@ -55,12 +57,6 @@ typedef struct j_warn {
     size_t key_at, key_len; /* the key to deduplicate by, in j_block.keys */
 } j_warn;
 
-typedef struct j_chunk {
-    struct j_chunk *next;
-    size_t cap, used;
-    max_align_t data[];
-} j_chunk;
-
 typedef struct j_block {
     int state;
     bool oom; /* a worker ran out of memory in it */
@@ -74,7 +70,7 @@ typedef struct j_block {
     size_t nwarns, capwarns;
     char *keys;
     size_t nkeys, capkeys;
-    j_chunk *chunks, *cur; /* record copies (chunks never move: a copy holds pointers) */
+    q_arena copies; /* record copies (chunks never move: a copy holds pointers) */
 } j_block;
 
 typedef struct j_pool j_pool;
@@ -102,54 +98,14 @@ struct j_pool {
     unsigned nw;
 };
 
-/* Room for n more of an array (doubling). */
-static bool room(void **arr, size_t *cap, size_t n, size_t more, size_t size)
-{
-    if (n + more <= *cap) return true;
-    size_t nc = *cap ? *cap * 2 : 64;
-    while (nc < n + more) nc *= 2;
-    void *na = realloc(*arr, nc * size);
-    if (!na) return false;
-    *arr = na;
-    *cap = nc;
-    return true;
-}
-
-#define ROOM(b, arr, more) room((void **)&(b)->arr, &(b)->cap##arr, (b)->n##arr, (more), sizeof *(b)->arr)
-
-static void *chunk_alloc(j_block *b, size_t n)
-{
-    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-    for (;;) {
-        j_chunk *c = b->cur;
-        if (c && c->cap - c->used >= n) {
-            void *m = (char *)c->data + c->used;
-            c->used += n;
-            return m;
-        }
-        if (c && c->next) {
-            b->cur = c->next;
-            b->cur->used = 0;
-            continue;
-        }
-        size_t cap = n > CHUNK ? n : CHUNK;
-        j_chunk *nc = malloc(sizeof *nc + cap);
-        if (!nc) return NULL;
-        nc->next = NULL;
-        nc->cap = cap;
-        nc->used = 0;
-        if (c) c->next = nc;
-        else b->chunks = nc;
-        b->cur = nc;
-    }
-}
+/* Room for `more` more elements of a block's array (runtime/vec.h). */
+#define ROOM(b, arr, more) (VEC_RESERVE((b)->arr, (b)->n##arr, (b)->cap##arr, (more)) == 0)
 
 static void block_reset(j_block *b)
 {
     b->ntext = b->nrecs = b->nerrs = b->nwarns = b->nkeys = 0;
     b->oom = false;
-    b->cur = b->chunks;
-    if (b->cur) b->cur->used = 0;
+    q_arena_reset(&b->copies);
 }
 
 static void block_free(j_block *b)
@@ -159,10 +115,7 @@ static void block_free(j_block *b)
     free(b->errs);
     free(b->warns);
     free(b->keys);
-    for (j_chunk *c = b->chunks, *n; c; c = n) {
-        n = c->next;
-        free(c);
-    }
+    q_arena_free(&b->copies);
 }
 
 /* ---------------------------------------------------------------------
@@ -204,7 +157,7 @@ static void decode_block(j_worker *wk, j_block *b)
                 vm_rate(p, wk->hs, rec, &jr->res, NULL);
                 jr->rated = true;
             }
-            void *m = chunk_alloc(b, rec_copy_size(p, rec));
+            void *m = q_arena_alloc(&b->copies, rec_copy_size(p, rec));
             if (!m) {
                 b->oom = true;
                 break;
