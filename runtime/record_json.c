@@ -153,24 +153,12 @@ static uint32_t hex4(const char *s)
     return (uint32_t)(hexval(s[0]) << 12 | hexval(s[1]) << 8 | hexval(s[2]) << 4 | hexval(s[3]));
 }
 
-/* The text of a string token (escapes decoded into r->unesc). */
-static int str_text(jd *j, rec_jtok t, const char *tok, const char **s, size_t *len)
+/* Decode the escapes of a JSON string's text [a, b) (syntax already
+ * checked) into out, which has room for b - a bytes: the decoded length, or
+ * -1 with *bad the code point of a lone surrogate or a \u0000. */
+static long json_unescape(const char *a, const char *b, char *out, uint32_t *bad)
 {
-    const char *a = tok + 1, *b = j->cur - 1;
-    if (t == JT_STRING) {
-        *s = a;
-        *len = (size_t)(b - a);
-        return 0;
-    }
-    rec_reader *r = j->r;
-    size_t need = (size_t)(b - a) + 1;
-    if (need > r->unesc_cap) {
-        char *nb = realloc(r->unesc, need);
-        if (!nb) return rec_fail_oom(r, j->err);
-        r->unesc = nb;
-        r->unesc_cap = need;
-    }
-    char *o = r->unesc;
+    char *o = out;
     for (const char *q = a; q < b;) {
         if (*q != '\\') {
             *o++ = *q++;
@@ -197,10 +185,8 @@ static int str_text(jd *j, rec_jtok t, const char *tok, const char **s, size_t *
             }
         }
         if ((u >= 0xD800 && u < 0xE000) || u == 0) {
-            j->r->pos = tok;
-            return rec_fail(r, j->err, "bad_json", "",
-                            "JSON không hợp lệ: chuỗi có \\u%04X (%s) (invalid string escape)", (unsigned)u,
-                            u ? "nửa cặp thay thế đứng một mình: lone surrogate" : "ký tự NUL: NUL character");
+            *bad = u;
+            return -1;
         }
         if (u < 0x80) *o++ = (char)u;
         else if (u < 0x800) {
@@ -217,8 +203,36 @@ static int str_text(jd *j, rec_jtok t, const char *tok, const char **s, size_t *
             *o++ = (char)(0x80 | (u & 0x3F));
         }
     }
+    return (long)(o - out);
+}
+
+/* The text of a string token (escapes decoded into r->unesc). */
+static int str_text(jd *j, rec_jtok t, const char *tok, const char **s, size_t *len)
+{
+    const char *a = tok + 1, *b = j->cur - 1;
+    if (t == JT_STRING) {
+        *s = a;
+        *len = (size_t)(b - a);
+        return 0;
+    }
+    rec_reader *r = j->r;
+    size_t need = (size_t)(b - a) + 1;
+    if (need > r->unesc_cap) {
+        char *nb = realloc(r->unesc, need);
+        if (!nb) return rec_fail_oom(r, j->err);
+        r->unesc = nb;
+        r->unesc_cap = need;
+    }
+    uint32_t u = 0;
+    long n = json_unescape(a, b, r->unesc, &u);
+    if (n < 0) {
+        j->r->pos = tok;
+        return rec_fail(r, j->err, "bad_json", "",
+                        "JSON không hợp lệ: chuỗi có \\u%04X (%s) (invalid string escape)", (unsigned)u,
+                        u ? "nửa cặp thay thế đứng một mình: lone surrogate" : "ký tự NUL: NUL character");
+    }
     *s = r->unesc;
-    *len = (size_t)(o - r->unesc);
+    *len = (size_t)n;
     return 0;
 }
 
@@ -1014,34 +1028,7 @@ int rec_json_top_strings(const char *s, size_t len, const char *const keys[], si
 
 size_t rec_json_unescape(const char *s, size_t len, char *out)
 {
-    char *o = out;
-    for (const char *q = s; q < s + len;) {
-        if (*q != '\\') {
-            *o++ = *q++;
-            continue;
-        }
-        char c = q[1];
-        q += 2;
-        switch (c) {
-        case 'b': *o++ = '\b'; continue;
-        case 'f': *o++ = '\f'; continue;
-        case 'n': *o++ = '\n'; continue;
-        case 'r': *o++ = '\r'; continue;
-        case 't': *o++ = '\t'; continue;
-        case 'u': break;
-        default: *o++ = c; continue;
-        }
-        uint32_t u = hex4(q);
-        q += 4;
-        if (u < 0x80) *o++ = (char)u;
-        else if (u < 0x800) {
-            *o++ = (char)(0xC0 | u >> 6);
-            *o++ = (char)(0x80 | (u & 0x3F));
-        } else {
-            *o++ = (char)(0xE0 | u >> 12);
-            *o++ = (char)(0x80 | (u >> 6 & 0x3F));
-            *o++ = (char)(0x80 | (u & 0x3F));
-        }
-    }
-    return (size_t)(o - out);
+    uint32_t bad; /* rec_json_top_strings vouched: no \u0000 or lone surrogate */
+    long n = json_unescape(s, s + len, out, &bad);
+    return n < 0 ? 0 : (size_t)n;
 }
