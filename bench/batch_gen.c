@@ -49,18 +49,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../runtime/splitmix.h"
 
-typedef struct rng {
-    uint64_t s;
-} rng;
-
-static uint64_t rng_next(rng *g)
-{
-    uint64_t z = (g->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+/* rng, rng_next: runtime/splitmix.h */
 
 static int32_t rng_below(rng *g, int32_t n) { return n <= 0 ? 0 : (int32_t)(rng_next(g) % (uint64_t)n); }
 static int32_t rng_range(rng *g, int32_t lo, int32_t hi) { return lo + rng_below(g, hi - lo + 1); }

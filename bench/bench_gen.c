@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "../runtime/splitmix.h"
 
 const char *const bench_grade_code[4] = {"kem", "trung_binh", "tot", "xuat_sac"};
 const char *const bench_tier_code[5] = {"khtnv", "htnv", "httnv", "htxsnv", "not_rated"};
@@ -29,17 +30,7 @@ const char *const bench_exemplary_code[3] = {"khong", "guong_mau", "thuc_su_guon
  * PRNG: splitmix64
  * ===================================================================== */
 
-typedef struct rng {
-    uint64_t s;
-} rng;
-
-static uint64_t rng_next(rng *g)
-{
-    uint64_t z = (g->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+/* rng, rng_next: runtime/splitmix.h */
 
 /* Uniform in [0, n) (n small: the modulo bias is irrelevant here). */
 static int32_t rng_below(rng *g, int32_t n) { return n <= 0 ? 0 : (int32_t)(rng_next(g) % (uint64_t)n); }

@@ -31,6 +31,7 @@
 
 #include "../runtime/hook.h"
 #include "../runtime/record.h"
+#include "../runtime/splitmix.h"
 #include "../runtime/strbuf.h"
 #include "../runtime/vec.h"
 #include "../runtime/vm.h"
@@ -41,17 +42,7 @@
  * PRNG
  * ===================================================================== */
 
-typedef struct rng {
-    uint64_t s;
-} rng;
-
-static uint64_t rng_next(rng *g)
-{
-    uint64_t z = (g->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+/* rng, rng_next: runtime/splitmix.h */
 
 static int64_t rng_below(rng *g, int64_t n) { return n <= 0 ? 0 : (int64_t)(rng_next(g) % (uint64_t)n); }
 static int64_t rng_range(rng *g, int64_t lo, int64_t hi) { return hi <= lo ? lo : lo + rng_below(g, hi - lo + 1); }
