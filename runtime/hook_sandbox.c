@@ -821,12 +821,14 @@ bool hook_state_open(hook_session *rt)
     *(hook_session **)lua_getextraspace(L) = rt;
     lua_sethook(L, sb_limit_hook, LUA_MASKCOUNT | LUA_MASKCALL, HOOK_TICK);
     hook_call_begin(rt);
-    lua_gc(L, LUA_GCGEN, 0, 0);
+    lua_gc(L, LUA_GCSTOP);
     lua_pushcfunction(L, sb_open);
     if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
         lua_close(L);
         return false;
     }
+    lua_gc(L, LUA_GCRESTART);
+    lua_gc(L, LUA_GCGEN, 0, 0);
     rt->L = L;
     rt->st.states++;
     return true;
