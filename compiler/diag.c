@@ -135,7 +135,9 @@ static void print_one(const diag_entry *e, FILE *out, bool color)
 {
     const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
     const char *path = e->path ? e->path : "<input>";
-    if (!e->src) {
+    /* No source text (a file that cannot be found or read, a .qbc that
+     * does not load): the path and the message, no position or caret. */
+    if (!e->src || !e->src[0]) {
         fprintf(out, "%s%s:%s %s%s:%s %s\n", bold, path, reset, color ? level_color(e->level) : "",
                 level_name(e->level), reset, e->msg);
         return;

@@ -831,7 +831,10 @@ static void print_targets(FILE *f, const q_program *p, const gkind *g)
             q_neg(a.k, &rhs);
             a.k = q_int(0);
             print_lin(f, p, g->k, &a, false);
-            q_format(rhs, false, c, sizeof c);
+            /* one percent field against a constant: the constant as a percent */
+            bool pct = a.n == 1 && a.coef[0] == 1 && a.v[0].t == GV_FIELD &&
+                       p->types[p->fields[kd->first_field + a.v[0].slot].type].kind == QT_PERCENT;
+            q_format(rhs, pct, c, sizeof c);
             fprintf(f, " %s %s   (below, at, above)\n", op_text(t->op), c);
             break;
         }

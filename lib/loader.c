@@ -249,7 +249,9 @@ quy_status quy_loader_load(quy_loader *ld, const char *name, quy_ruleset **out, 
         char err[1024];
         q_program *p = bc_read_file(name, err, sizeof err);
         if (!p) {
-            if (diags) *diags = one_error(name, err);
+            size_t n = strlen(name); /* the diagnostic names the file once */
+            const char *msg = strncmp(err, name, n) == 0 && strncmp(err + n, ": ", 2) == 0 ? err + n + 2 : err;
+            if (diags) *diags = one_error(name, msg);
             return qi_fail(QUY_ERROR, "%s", err);
         }
         return qi_ruleset_new(p, name, out);

@@ -181,7 +181,7 @@ static bool flag_at(const quy_result *r, size_t i, const q_flagdef **fd, size_t 
 const char *quy_result_flag(const quy_result *r, size_t i)
 {
     const q_flagdef *fd;
-    size_t x;
+    size_t x = 0;
     batch_view v;
     if (!flag_at(r, i, &fd, &x, &v, "quy_result_flag")) return NULL;
     return fd ? prog_str(prog_of(r), fd->name) : r->b->xcode[x];
@@ -190,7 +190,7 @@ const char *quy_result_flag(const quy_result *r, size_t i)
 const char *quy_result_flag_message(const quy_result *r, size_t i)
 {
     const q_flagdef *fd;
-    size_t x;
+    size_t x = 0;
     batch_view v;
     if (!flag_at(r, i, &fd, &x, &v, "quy_result_flag_message")) return NULL;
     return fd ? prog_str(prog_of(r), fd->message) : r->b->xmsg[x];
@@ -199,7 +199,7 @@ const char *quy_result_flag_message(const quy_result *r, size_t i)
 const char *quy_result_flag_cite(const quy_result *r, size_t i)
 {
     const q_flagdef *fd;
-    size_t x;
+    size_t x = 0;
     batch_view v;
     if (!flag_at(r, i, &fd, &x, &v, "quy_result_flag_cite")) return NULL;
     const char *c = fd ? prog_str(prog_of(r), fd->cite) : r->b->xcite[x];
@@ -209,7 +209,7 @@ const char *quy_result_flag_cite(const quy_result *r, size_t i)
 const char *quy_result_flag_detail(const quy_result *r, size_t i)
 {
     const q_flagdef *fd;
-    size_t x;
+    size_t x = 0;
     batch_view v;
     if (!flag_at(r, i, &fd, &x, &v, "quy_result_flag_detail") || !fd) return NULL;
     /* a batch step's reasons are in its message; the note belongs to the result held in the batch */
