@@ -95,6 +95,7 @@ struct ast_node {
     ast_kind kind;
     q_span span;    /* whole construct */
     ast_node *next; /* next sibling in a list */
+    uint32_t height; /* operators on the longest path below (parser: mk_bin/mk_unary, at most PARSE_MAX_HEIGHT) */
     /* Filled by the checker (sema.c); zero from the parser. */
     struct {
         uint32_t type; /* program type index of an expression (+1; 0 = not yet typed) */

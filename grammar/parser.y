@@ -114,6 +114,7 @@ struct parse_state {
     /* rate items */
     ast_node *last_item;  /* last item appended to the current rate block */
     bool last_item_error; /* the item before was a syntax error */
+    bool height_reported; /* an expression over PARSE_MAX_HEIGHT was reported */
     ast_node *decls_tail;
     bool in_quota;        /* between 'quota' and its 'cite' */
 };
@@ -202,9 +203,34 @@ static ast_node *mk_period(parse_state *p, uint32_t spec, ast_str field, q_span 
     return n;
 }
 
+/* Operators on one path of an expression: the checker and the code
+ * generator recurse over it, so a chain of 30,000 `+` overflowed the C
+ * stack (a 10,000-deep nesting of parentheses is the parser's own limit). */
+enum { PARSE_MAX_HEIGHT = 1000 };
+
+/* Past the limit: reported once (at the operator that crosses it), and
+ * the operator is dropped so that the tree stays within it. */
+static uint32_t height_below(const ast_node *a, const ast_node *b)
+{
+    uint32_t ha = a ? a->height : 0, hb = b ? b->height : 0;
+    return ha > hb ? ha : hb;
+}
+
+static bool too_high(parse_state *p, const ast_node *a, const ast_node *b, q_span op_sp)
+{
+    if (height_below(a, b) < PARSE_MAX_HEIGHT) return false;
+    if (!p->height_reported)
+        perr(p, op_sp, "this expression is too long: more than %d operators on one path (split it into lets, or a "
+                       "rule into clauses)", PARSE_MAX_HEIGHT);
+    p->height_reported = true;
+    return true;
+}
+
 static ast_node *mk_bin(parse_state *p, int op, ast_node *a, ast_node *b, q_span sp, q_span op_sp)
 {
+    if (too_high(p, a, b, op_sp)) return a ? a : b;
     ast_node *n = ast_new(p->arena, AST_E_BINARY, sp);
+    n->height = 1 + height_below(a, b);
     n->u.bin.op = (ast_op)op;
     n->u.bin.a = a;
     n->u.bin.b = b;
@@ -214,7 +240,9 @@ static ast_node *mk_bin(parse_state *p, int op, ast_node *a, ast_node *b, q_span
 
 static ast_node *mk_unary(parse_state *p, int op, ast_node *a, q_span sp, q_span op_sp)
 {
+    if (too_high(p, a, NULL, op_sp)) return a;
     ast_node *n = ast_new(p->arena, AST_E_UNARY, sp);
+    n->height = 1 + height_below(a, NULL);
     n->u.bin.op = (ast_op)op;
     n->u.bin.a = a;
     n->u.bin.op_span = op_sp;

@@ -23,11 +23,14 @@
  *     can have, such as a fake __len), by a linear algorithm (plain
  *     string.find uses memmem), or removed (patterns, string.pack/unpack,
  *     coroutines, weak tables, finalizers).
- * Known overshoot: setmetatable refuses __mode, but a __mode written into
- * a metatable afterwards takes effect, and the collector's work on
- * ephemeron tables (no hook runs during a collection) grows faster than
- * linearly; under the 16 MiB cap a hook that builds the worst chain it can
- * ran 3.0 s of CPU against the 2 s limit before the limit ended it.
+ * Weak tables stay out for good: the collector's work on ephemeron
+ * (weak-key) tables grows faster than linearly, and no hook runs during a
+ * collection (a chain of weak keys over eight tables ran 6.4 s of CPU
+ * against the 2 s limit). setmetatable refuses a metatable holding __mode,
+ * and gives every table it installs as a metatable a guard metatable of
+ * its own that refuses a __mode (or __gc) written into it later; a table
+ * with another metatable, or that is its own, cannot become a metatable
+ * (its writes would bypass the guard), nor can a guarded table get one.
  * A limit, once hit, is raised again at every later hook event, and
  * pcall/xpcall re-raise it: a hook cannot catch it. xpcall calls its
  * message handler after the protected call returned, never from inside
@@ -48,6 +51,7 @@
 #define HOOK_SLICE_NS 5000000    /* wall time between two reads of the CPU clock */
 #define HOOK_MOVE_MAX (1u << 20) /* elements one table.move may move */
 #define HOOK_SLOT_BYTES 16u      /* bytes of one table slot: #t above memory / 16 is a fake length */
+#define REG_META_GUARD "quy.metaguard" /* registry: the metatable of every metatable setmetatable installed */
 
 /* =====================================================================
  * Limits
@@ -507,24 +511,70 @@ static int sb_xpcall(lua_State *L)
     return 2;
 }
 
+/* Is the string at idx `name` (the whole string: no NUL tricks)? */
+static bool key_is(lua_State *L, int idx, const char *name)
+{
+    size_t n;
+    const char *k = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &n) : NULL;
+    return k && n == strlen(name) && memcmp(k, name, n) == 0;
+}
+
+/* __newindex of the guard (REG_META_GUARD) of a table installed as a
+ * metatable: a key it does not hold yet is written through here, so a
+ * __mode or __gc added after setmetatable is refused. */
+static int sb_guard_newindex(lua_State *L)
+{
+    if (key_is(L, 2, "__mode"))
+        return luaL_error(L, "weak tables (__mode) are not allowed in a hook (a metatable cannot be given a __mode "
+                             "after setmetatable either)");
+    if (key_is(L, 2, "__gc"))
+        return luaL_error(L, "finalizers (__gc) are not allowed in a hook (a metatable cannot be given a __gc after "
+                             "setmetatable either)");
+    lua_settop(L, 3);
+    lua_rawset(L, 1);
+    return 0;
+}
+
+/* Is the metatable of the table at idx the guard? (nothing on the stack) */
+static bool guarded(lua_State *L, int idx)
+{
+    if (!lua_getmetatable(L, idx)) return false;
+    lua_getfield(L, LUA_REGISTRYINDEX, REG_META_GUARD);
+    bool g = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return g;
+}
+
 /* setmetatable, without finalizers or weak tables: a __gc would run at an
  * arbitrary later point (inside another record's call, or when the state
  * is closed) with hooks disabled; weak tables (__mode) make the collector's
  * work depend on the hook's data (ephemeron chains), with no hook running
- * while it works. A hook needs neither. */
+ * while it works. A hook needs neither. The metatable gets the guard (see
+ * the top of the file), so neither can be added to it later. */
 static int sb_setmetatable(lua_State *L)
 {
     int t = lua_type(L, 2);
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+    if (guarded(L, 1))
+        return luaL_error(L, "this table is the metatable of another table: in a hook it cannot have a metatable "
+                             "of its own");
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL) return luaL_error(L, "cannot change a protected metatable");
     if (t == LUA_TTABLE) {
         lua_pushliteral(L, "__gc");
         if (lua_rawget(L, 2) != LUA_TNIL) return luaL_error(L, "finalizers (__gc) are not allowed in a hook");
         lua_pushliteral(L, "__mode");
         if (lua_rawget(L, 2) != LUA_TNIL) return luaL_error(L, "weak tables (__mode) are not allowed in a hook");
         lua_pop(L, 2);
+        if (lua_rawequal(L, 1, 2)) return luaL_error(L, "a table cannot be its own metatable in a hook");
+        if (!guarded(L, 2)) {
+            if (lua_getmetatable(L, 2))
+                return luaL_error(L, "a table that has a metatable cannot be a metatable in a hook (give the "
+                                     "metatable its fields directly instead of through __index)");
+            lua_getfield(L, LUA_REGISTRYINDEX, REG_META_GUARD);
+            lua_setmetatable(L, 2);
+        }
     }
-    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL) return luaL_error(L, "cannot change a protected metatable");
     lua_settop(L, 2);
     lua_setmetatable(L, 1);
     return 1;
@@ -708,6 +758,14 @@ static int sb_open(lua_State *L)
     lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
 
+    /* the guard of every table setmetatable installs as a metatable */
+    lua_createtable(L, 0, 2);
+    lua_pushcfunction(L, sb_guard_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setfield(L, LUA_REGISTRYINDEX, REG_META_GUARD);
+
     lua_newtable(L); /* the base every environment reads through */
     int base = lua_gettop(L);
 
@@ -821,12 +879,14 @@ bool hook_state_open(hook_session *rt)
     *(hook_session **)lua_getextraspace(L) = rt;
     lua_sethook(L, sb_limit_hook, LUA_MASKCOUNT | LUA_MASKCALL, HOOK_TICK);
     hook_call_begin(rt);
-    lua_gc(L, LUA_GCGEN, 0, 0);
+    lua_gc(L, LUA_GCSTOP);
     lua_pushcfunction(L, sb_open);
     if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
         lua_close(L);
         return false;
     }
+    lua_gc(L, LUA_GCRESTART);
+    lua_gc(L, LUA_GCGEN, 0, 0);
     rt->L = L;
     rt->st.states++;
     return true;

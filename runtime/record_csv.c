@@ -464,6 +464,35 @@ static int unterminated(rec_reader *r, rec_error *err, bool at_end)
                     at, at_end ? "" : " trong giới hạn --max-line", at, at_end ? "" : " within --max-line bytes");
 }
 
+/* The header row cannot be read (longer than max_line, or a quote that
+ * does not close): no row of the input can be read without it (the next
+ * line taken as the header would misname every cell), so the input ends. */
+static int header_unreadable(rec_reader *r, rec_error *err, const char *code, const char *vi, const char *en)
+{
+    uint32_t at = r->in_row ? r->row_line : r->line;
+    csv_restart(r);
+    r->row_len = 0;
+    r->done = true;
+    rec_begin(r, at);
+    return rec_fail(r, err, code, "",
+                    "dòng %u: không đọc được dòng tiêu đề CSV: %s; không dòng nào của tệp được đọc (cannot read the "
+                    "CSV header: %s; no row of this input is read)",
+                    at, vi, en);
+}
+
+static int header_too_long(rec_reader *r, rec_error *err)
+{
+    char vi[96], en[96];
+    snprintf(vi, sizeof vi, "dài hơn giới hạn %u byte (--max-line)", r->lim.max_line);
+    snprintf(en, sizeof en, "longer than the limit of %u bytes; raise it with --max-line", r->lim.max_line);
+    return header_unreadable(r, err, "limit", vi, en);
+}
+
+static int header_unterminated(rec_reader *r, rec_error *err)
+{
+    return header_unreadable(r, err, "bad_csv", "ô có dấu ngoặc kép mở mà không đóng", "unterminated quoted cell");
+}
+
 int rec_next_csv(rec_reader *r, q_record **out, rec_error *err)
 {
     if (!r->csv_ready) {
@@ -480,13 +509,14 @@ int rec_next_csv(rec_reader *r, q_record **out, rec_error *err)
         long n = csv_line(r, &s);
         if (n == -2) {
             r->line++;
+            if (!r->have_header) return r->in_row ? header_unterminated(r, err) : header_too_long(r, err);
             if (r->in_row) return unterminated(r, err, false);
             return rec_line_too_long(r, err);
         }
         if (n < 0) {
             if (r->in_row && r->row_len) {
                 int fe = csv_fini(&r->csv, csv_cb_cell, csv_cb_row, r);
-                if (fe != 0) return unterminated(r, err, true);
+                if (fe != 0) return r->have_header ? unterminated(r, err, true) : header_unterminated(r, err);
             } else {
                 csv_fini(&r->csv, csv_cb_cell, csv_cb_row, r);
             }
@@ -522,7 +552,8 @@ int rec_next_csv(rec_reader *r, q_record **out, rec_error *err)
                 return rec_fail(r, err, "bad_csv", "", "dòng %u: lỗi cú pháp CSV: %s (CSV syntax error)", r->line, why);
             }
             if (!r->row_done) {
-                if (r->row_len > r->lim.max_line) return unterminated(r, err, false);
+                if (r->row_len > r->lim.max_line)
+                    return r->have_header ? unterminated(r, err, false) : header_unterminated(r, err);
                 continue;
             }
         }

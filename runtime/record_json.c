@@ -740,9 +740,9 @@ int rec_decode_line(rec_reader *r, char *s, size_t len, uint32_t line, uint32_t 
 /* ---------------------------------------------------------------------
  * A JSON array, streamed element by element: each element is found
  * (validated by skipping it) in the buffer, then decoded in place. Memory
- * is bounded by max_line per element. A syntax error ends the array (what
- * follows cannot be told apart), reported once; the elements before it
- * were rated.
+ * is bounded by max_line per element: a longer one is rejected and passed
+ * over unkept. A syntax error ends the array (what follows cannot be told
+ * apart), reported once; the elements before it were rated.
  * ------------------------------------------------------------------- */
 
 /* Skip white space in the buffer, counting lines; false at end of input. */
@@ -754,6 +754,40 @@ static bool skip_ws(rec_reader *r)
             if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return true;
             if (c == '\n') r->line++;
             r->start++;
+        }
+        if (!rec_fill(r)) return false;
+    }
+}
+
+/* Pass over the element at r->start, longer than max_line, without keeping
+ * it: only strings and nesting are followed (it is rejected, so its syntax
+ * does not matter), counting lines. True when its end was found (r->start
+ * is then on the ',' or ']' after it); false at the end of input. */
+static bool pass_long_element(rec_reader *r)
+{
+    uint32_t depth = 0;
+    bool str = false, esc = false;
+    for (;;) {
+        for (; r->start < r->end; r->start++) {
+            char c = r->buf[r->start];
+            if (c == '\n') r->line++;
+            if (str) {
+                if (esc) esc = false;
+                else if (c == '\\') esc = true;
+                else if (c == '"') str = false;
+            } else if (c == '"') {
+                str = true;
+            } else if (c == '[' || c == '{') {
+                depth++;
+            } else if (c == ']' || c == '}') {
+                if (depth == 0) return true; /* the array's own ']' after a scalar */
+                if (--depth == 0) {
+                    r->start++;
+                    return true;
+                }
+            } else if (c == ',' && depth == 0) {
+                return true;
+            }
         }
         if (!rec_fill(r)) return false;
     }
@@ -774,6 +808,9 @@ static long element_extent(rec_reader *r, rec_error *err)
 {
     const char *s = r->buf + r->start;
     r->buf[r->end] = 0;
+    /* The first pass reports to scratch, without a place: the last
+     * element's base may lie in a buffer rec_fill has since moved. */
+    r->pos_base = r->pos = NULL;
     jd j = {r, s, r->buf + r->end, err, 0, {0}};
     const char *tok;
     rec_error scratch;
@@ -819,9 +856,10 @@ int rec_next_json(rec_reader *r, q_record **out, rec_error *err)
     r->arr_after = true;
     long n;
     while ((n = element_extent(r, err)) == 0) {
-        if (r->end - r->start > r->lim.max_line) {
-            r->done = true;
-            rec_begin(r, r->line + 1);
+        if (r->end - r->start > r->lim.max_line) { /* rejected; the elements after it are read */
+            uint32_t first = r->line + 1;
+            if (!pass_long_element(r)) r->done = true;
+            rec_begin(r, first);
             return rec_fail(r, err, "limit", "",
                             "phần tử của mảng JSON dài hơn giới hạn %u byte (array element longer than %u bytes; "
                             "raise it with --max-line)",
@@ -833,6 +871,16 @@ int rec_next_json(rec_reader *r, q_record **out, rec_error *err)
         }
     }
     if (n < 0) return -1;
+    if ((size_t)n > r->lim.max_line) { /* it came whole in one read: skip it, the next ones are read */
+        uint32_t first = r->line + 1;
+        for (long i = 0; i < n; i++) r->line += r->buf[r->start + (size_t)i] == '\n';
+        r->start += (size_t)n;
+        rec_begin(r, first);
+        return rec_fail(r, err, "limit", "",
+                        "phần tử của mảng JSON dài hơn giới hạn %u byte (array element longer than %u bytes; "
+                        "raise it with --max-line)",
+                        r->lim.max_line, r->lim.max_line);
+    }
     char *s = r->buf + r->start, saved = s[n];
     uint32_t line = r->line + 1;
     rec_begin(r, line);

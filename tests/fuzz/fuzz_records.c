@@ -4,8 +4,12 @@
  * read through fmemopen and rated as one batch by quy_rate_stream (the
  * public door), its results written as JSON Lines or CSV to /dev/null.
  *
- * The first byte picks the output format and whether explanations are
- * attached; the rest is the input (its format sniffed as `quy eval` does).
+ * The first byte picks the output format (bit 0: CSV), whether
+ * explanations are attached (bit 1) and the input limits (bit 2: small
+ * ones — 512 bytes a record, nesting 4, lists of 8 — so that inputs of a
+ * few KiB reach every limit's path; else the defaults); the rest is the
+ * input (its format sniffed as `quy eval` does). The same steps as
+ * quy_rate_stream (lib/result.c), which sets no limits.
  * Ruleset: central-124 from rulesets/ (QUY_SOURCE_DIR), compiled once.
  * Build with -DQUY_FUZZ=ON (tests/fuzz/CMakeLists.txt); run with
  * tests/fuzz/run.sh records SECONDS (tests/fuzz/README.md).
@@ -50,8 +54,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FILE *in = fmemopen(size ? (void *)(uintptr_t)data : (void *)(uintptr_t)empty, size ? size : 1, "rb");
     if (!in) return 0;
     if (!size) fgetc(in);
-    size_t rated = 0, rejected = 0;
-    quy_rate_stream(session, in, "fuzz", devnull, (mode & 1) ? "csv" : "jsonl", (mode >> 1) & 1, &rated, &rejected);
+    int explain = (mode >> 1) & 1;
+    quy_writer *w;
+    quy_batch *b;
+    if (quy_writer_new(rs, devnull, (mode & 1) ? "csv" : "jsonl", &w) != QUY_OK) abort();
+    if (quy_batch_new(session, explain ? QUY_BATCH_EXPLAIN : 0, &b) != QUY_OK) abort();
+    if ((mode & 4) && quy_batch_set_limits(b, 512, 4, 8) != QUY_OK) abort();
+    quy_batch_read_stream(b, in, "fuzz");
+    if (quy_batch_run(b) == QUY_OK)
+        for (size_t i = 0; i < quy_batch_count(b); i++) quy_writer_result(w, quy_batch_result(b, i), explain);
+    quy_batch_free(b);
+    quy_writer_close(w);
     fclose(in);
     return 0;
 }

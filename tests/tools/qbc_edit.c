@@ -11,8 +11,17 @@
  * (QUY_NONE). The layout is walked with the same table lists the reader is
  * generated from, without verifying anything, so any value can be written.
  * With no edit, it only reseals (recomputes the checksum).
+ *
+ * Two edits cut a table short, resealed (payload length and checksum
+ * fixed, so the reader and the verifier see the cut, not the seal):
+ *   cut:TABLE   the payload ends halfway through TABLE's records (its
+ *               count still announces them all);
+ *   drop:TABLE  TABLE keeps its first half (count halved, the rest of its
+ *               records removed): what refers past it now points nowhere.
+ *   qbc_edit --tables IN   lists the tables with their counts.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +90,35 @@ __attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
     return 1;
 }
 
+static table_at *table_named(const char *name)
+{
+    for (unsigned t = 0; t < ntabs; t++)
+        if (strcmp(tabs[t].name, name) == 0) return &tabs[t];
+    return NULL;
+}
+
+/* cut:TABLE or drop:TABLE on buf[0..*len) (the checksum excluded from
+ * *len): moves bytes, fixes the payload length. */
+static int shorten(uint8_t *buf, size_t *len, const char *spec)
+{
+    bool cut = strncmp(spec, "cut:", 4) == 0;
+    table_at *t = table_named(spec + (cut ? 4 : 5));
+    if (!t) return fail("'%s': no such table", spec);
+    uint32_t n = (uint32_t)get(buf + t->count_at, 4);
+    size_t recs = t->count_at + 4, keep = recs + (size_t)(n / 2) * t->rec;
+    if (cut) {
+        if (n == 0) return fail("'%s': the table is empty, nothing to cut", spec);
+        *len = keep + (t->rec > 1 && n % 2 ? t->rec / 2 : 0);
+    } else {
+        size_t gone = (size_t)(n - n / 2) * t->rec;
+        memmove(buf + keep, buf + keep + gone, *len - keep - gone);
+        *len -= gone;
+        put(buf + t->count_at, 4, n / 2);
+    }
+    put(buf + 12, 8, *len - HEADER);
+    return 0;
+}
+
 static int edit(uint8_t *buf, const char *spec)
 {
     char tname[64], fname[64], val[64];
@@ -109,27 +147,39 @@ static int edit(uint8_t *buf, const char *spec)
 
 int main(int argc, char **argv)
 {
+    bool list = argc == 3 && strcmp(argv[1], "--tables") == 0;
     if (argc < 3) {
-        fprintf(stderr, "usage: qbc_edit IN OUT [TABLE[INDEX].FIELD=VALUE ...]\n");
+        fprintf(stderr, "usage: qbc_edit IN OUT [TABLE[INDEX].FIELD=VALUE | cut:TABLE | drop:TABLE ...]\n"
+                        "       qbc_edit --tables IN\n");
         return 2;
     }
     QUY_PROGRAM_TABLES(ADD_T, ADD_T, NONE_)
-    FILE *f = fopen(argv[1], "rb");
-    if (!f) return fail("cannot open %s", argv[1]);
+    const char *in = list ? argv[2] : argv[1];
+    FILE *f = fopen(in, "rb");
+    if (!f) return fail("cannot open %s", in);
     static uint8_t buf[1 << 24];
     size_t len = fread(buf, 1, sizeof buf, f);
     fclose(f);
-    if (len < HEADER + 8 || memcmp(buf, QUY_BC_MAGIC, 4) != 0) return fail("%s: not a .qbc file", argv[1]);
+    if (len == sizeof buf) return fail("%s: larger than %zu bytes", in, sizeof buf);
+    if (len < HEADER + 8 || memcmp(buf, QUY_BC_MAGIC, 4) != 0) return fail("%s: not a .qbc file", in);
     size_t end = len - 8, pos = HEADER + 4 * 4; /* the head: name, version, title, source */
     for (unsigned t = 0; t < ntabs; t++) {
         if (pos + 4 > end) return fail("%s: truncated", argv[1]);
         tabs[t].count_at = pos;
         pos += 4 + (size_t)get(buf + pos, 4) * tabs[t].rec;
     }
-    if (pos + 4 != end) return fail("%s: the tables do not end where the payload does", argv[1]);
-    for (int i = 3; i < argc; i++)
-        if (edit(buf, argv[i])) return 1;
+    if (pos + 4 != end) return fail("%s: the tables do not end where the payload does", in);
+    if (list) {
+        for (unsigned t = 0; t < ntabs; t++) printf("%s %u\n", tabs[t].name, (unsigned)get(buf + tabs[t].count_at, 4));
+        return 0;
+    }
+    for (int i = 3; i < argc; i++) {
+        bool sh = strncmp(argv[i], "cut:", 4) == 0 || strncmp(argv[i], "drop:", 5) == 0;
+        if (sh && i != argc - 1) return fail("'%s' must be the last edit", argv[i]);
+        if (sh ? shorten(buf, &end, argv[i]) : edit(buf, argv[i])) return 1;
+    }
     put(buf + end, 8, bc_checksum(buf, end));
+    len = end + 8;
     f = fopen(argv[2], "wb");
     if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0) return fail("cannot write %s", argv[2]);
     return 0;

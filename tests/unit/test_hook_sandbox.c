@@ -145,6 +145,40 @@ static const escape more[] = {
      "weak tables (__mode) are not allowed in a hook"},
     {"finalizers are refused", "return function(n) setmetatable({}, {__gc = function() while true do end end}) return true end",
      "finalizers (__gc) are not allowed in a hook"},
+    /* A __mode written after setmetatable made the table weak: a chain of
+     * weak keys over eight tables then ran the collector (no hook runs in
+     * it) for 6.4 s of CPU against the 2 s limit. */
+    {"a __mode written after setmetatable (weak-key chain over eight tables)",
+     "return function(n)\n"
+     "  local mt = {}\n"
+     "  local es = {}\n"
+     "  for j = 1, 8 do es[j] = setmetatable({}, mt) end\n"
+     "  mt.__mode = 'k'\n"
+     "  local k = {}\n"
+     "  for i = 1, 1e9 do local nk = {} es[(i * 5) % 8 + 1][k] = nk k = nk end\n"
+     "end",
+     "weak tables (__mode) are not allowed in a hook (a metatable cannot be given a __mode after setmetatable"},
+    {"a __mode written after setmetatable, its name built at run time",
+     "return function(n) local mt = {} setmetatable({}, mt) mt['__mo' .. 'de'] = 'kv' end",
+     "weak tables (__mode) are not allowed in a hook"},
+    {"a __gc written after setmetatable", "return function(n) local mt = {} setmetatable({}, mt) mt.__gc = error end",
+     "finalizers (__gc) are not allowed in a hook"},
+    {"a metatable's other fields can be set after setmetatable",
+     "return function(n) local mt = {} local t = setmetatable({}, mt) mt.__index = function() return 5 end\n"
+     "  mt.__mode2 = 1 return t.x == 5 and getmetatable(t) == mt and getmetatable(mt) == false end",
+     NULL},
+    {"a table with a metatable cannot be a metatable (its writes would bypass the guard)",
+     "return function(n) local mt = setmetatable({}, {}) setmetatable({}, mt) end",
+     "a table that has a metatable cannot be a metatable in a hook"},
+    {"a metatable cannot get a metatable of its own",
+     "return function(n) local mt = {} setmetatable({}, mt) setmetatable(mt, {__newindex = function() end}) end",
+     "this table is the metatable of another table: in a hook it cannot have a metatable of its own"},
+    {"a metatable cannot lose its guard", "return function(n) local mt = {} setmetatable({}, mt) setmetatable(mt, nil) end",
+     "this table is the metatable of another table"},
+    {"a table cannot be its own metatable", "return function(n) local t = {} setmetatable(t, t) t.__mode = 'k' end",
+     "a table cannot be its own metatable in a hook"},
+    {"a library table is no metatable", "return function(n) setmetatable({}, string) end",
+     "a table that has a metatable cannot be a metatable in a hook"},
     {"the string metatable is protected", "return function(n) return getmetatable('') == false end", NULL},
     {"sort with a comparator that loops", "return function(n) table.sort({3, 2, 1}, function(a, b) while true do end end) end",
      "instruction budget exceeded"},
@@ -211,6 +245,19 @@ static void test_limits_at_load(void **state)
     qfx_expect(fx, DIAG_ERROR, 17, 31, "unknown function 'f'");
 }
 
+/* The weak-key chain at load time (the compiler runs the file once). */
+static void test_weak_at_load(void **state)
+{
+    qfx *fx = *state;
+    lua_file(fx, "t.lua", "local mt = {}\nlocal e = setmetatable({}, mt)\nmt.__mode = 'k'\n"
+                          "local k = {}\nfor i = 1, 1e9 do local nk = {} e[k] = nk k = nk end\n"
+                          "return function(n) return true end\n");
+    assert_null(qfx_src(fx, HDR "hook f(n: int) -> bool from \"t.lua\"\n"
+                                "rate member { hi: htxsnv when f(n) cite \"t\"\n otherwise htnv }\n"));
+    qfx_expect(fx, DIAG_ERROR, 16, 29, "hook 'f': t.lua:3: weak tables (__mode) are not allowed in a hook");
+    qfx_expect(fx, DIAG_ERROR, 17, 31, "unknown function 'f'");
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, qfx_setup, qfx_teardown)
@@ -219,6 +266,7 @@ int main(void)
         T(test_more_escapes),
         T(test_cpu_time),
         T(test_limits_at_load),
+        T(test_weak_at_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Hostile rulesets, generated here: `quy check` gives a clear error (exit 1)
+# or accepts (exit 0) — never a crash. A chain of 30,000 `+` overflowed the
+# C stack in the checker (SIGSEGV) before the parser bounded the operators
+# on one path of an expression (grammar/parser.y, PARSE_MAX_HEIGHT).
+#   hostile.sh QUY
+set -u
+QUY=$1
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+HDR='ruleset t version "1"
+record member {
+  n : int
+}
+'
+# gen NAME CONDITION: a ruleset whose one rule has CONDITION
+gen() { printf '%srate member {\n  a: htxsnv when %s cite "x"\n  otherwise htnv\n}\n' "$HDR" "$2" >"$T/$1.quy"; }
+# expect NAME RC MESSAGE: quy check exits RC and says MESSAGE
+expect() {
+    local out rc
+    out=$(timeout 60 "$QUY" check "$T/$1.quy" 2>&1); rc=$?
+    if [ $rc -ne "$2" ] || ! grep -qF -- "$3" <<<"$out"; then
+        echo "FAIL $1: exit $rc, expected $2 and: $3"; echo "$out" | head -3 | cut -c1-200; fails=$((fails + 1))
+    else
+        echo "ok   $1"
+    fi
+}
+rep() { local s=$1 n=$2 out=""; for ((i = 0; i < n; i++)); do out+=$s; done; printf '%s' "$out"; }
+gen sum-30000 "n$(rep ' + n' 30000) > 1"
+expect sum-30000 1 "this expression is too long: more than 1000 operators on one path"
+gen sum-1000 "n$(rep ' + n' 999) > 1"
+expect sum-1000 0 "ok — ruleset t 1"
+gen and-5000 "n > 1$(rep ' and n > 1' 5000)" # top-level `and` is a list of clauses, not a tree
+expect and-5000 0 "5001 clauses"
+gen or-30000 "n > 1$(rep ' or n > 1' 30000)"
+expect or-30000 1 "this expression is too long"
+gen not-5000 "$(rep 'not ' 5000)n > 1"
+expect not-5000 1 "this expression is too long"
+gen paren-20000 "$(rep '(' 20000)n > 1$(rep ')' 20000)"
+expect paren-20000 1 "nested too deeply: the parser gave up here"
+gen ident-2M "$(head -c 2000000 /dev/zero | tr '\0' n) > 1"
+expect ident-2M 1 "unknown field 'nnnn"
+gen number-1M "n > $(head -c 1000000 /dev/zero | tr '\0' 9)"
+expect number-1M 1 "error: number '9999"
+{ printf '%srate member {\n' "$HDR"; for ((i = 0; i < 20000; i++)); do printf '  r%d: htxsnv when n > > 1 cite "x"\n' $i; done
+  printf '  otherwise htnv\n}\n'; } >"$T/errors-20000.quy"
+expect errors-20000 1 "unexpected '>', expected an expression"
+[ $fails -eq 0 ] || { echo "$fails failed"; exit 1; }
+echo "all clear"
