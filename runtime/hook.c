@@ -609,10 +609,17 @@ static int sb_check(lua_State *L)
 bool hook_check_source(const q_program *p, const char *name, const char *file, const char *src, size_t len,
                        char *err, size_t errsize)
 {
+    hook_limits lim = hook_limits_default();
+    return hook_check_source_limits(p, name, file, src, len, &lim, err, errsize);
+}
+
+bool hook_check_source_limits(const q_program *p, const char *name, const char *file, const char *src, size_t len,
+                              const hook_limits *limits, char *err, size_t errsize)
+{
     hook_session rt;
     memset(&rt, 0, sizeof rt);
     rt.p = p;
-    rt.lim = hook_limits_default();
+    rt.lim = *limits;
     call c = {.p = p, .src = src, .len = len, .file = file, .name = name};
     rt.cur = &c;
     bool ok = false;

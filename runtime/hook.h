@@ -128,5 +128,9 @@ const char *hook_message(hook_session *hs, uint32_t h, const char *fmt, ...) __a
  */
 bool hook_check_source(const q_program *p, const char *name, const char *file, const char *src, size_t len,
                        char *err, size_t errsize);
+/* The same under other limits (the hook fuzz harness checks under its own,
+ * smaller ones, so that hostile top-level code costs it 100 ms, not 2 s). */
+bool hook_check_source_limits(const q_program *p, const char *name, const char *file, const char *src, size_t len,
+                              const hook_limits *limits, char *err, size_t errsize);
 
 #endif /* QUY_HOOK_H */

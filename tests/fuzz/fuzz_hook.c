@@ -135,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     q_program p;
     if (with_source(&p, data, size)) {
         char err[512];
-        hook_check_source(&p, "f", "t.lua", (const char *)data, size, err, sizeof err);
+        hook_check_source_limits(&p, "f", "t.lua", (const char *)data, size, &fuzz_limits, err, sizeof err);
         hook_session *hs = hook_session_new(&p, &fuzz_limits);
         for (int i = 0; hs && i < NREC; i++) {
             vm_result r;
