@@ -55,6 +55,9 @@ quy_ruleset *cli_ruleset(const cli_paths *ps, const char *spec);
 /* The source file a ruleset name resolves to (malloc'd), or NULL. */
 char *cli_resolve(const cli_paths *ps, const char *spec);
 
+/* Today, YYYY-MM-DD (local time), into buf (16 bytes suffice): --at's default. */
+void cli_today(char *buf, size_t size);
+
 /* The ruleset in force for `locality` on `at` (YYYY-MM-DD; NULL = today)
  * by the registry (`registry_file`, or the first registry.json in the search
  * path). Says on stderr which it chose and why; NULL (reported) on error.

@@ -132,12 +132,7 @@ static int list_locality(const cli_paths *ps, const char *registry_file, const c
                          bool json)
 {
     char today[16];
-    if (!at) {
-        time_t now = time(NULL);
-        struct tm tm;
-        localtime_r(&now, &tm);
-        strftime(today, sizeof today, "%Y-%m-%d", &tm);
-    }
+    if (!at) cli_today(today, sizeof today);
     const char *when = at ? at : today;
     char *day = NULL;
     if (quy_period_day(when, &day) != QUY_OK) {

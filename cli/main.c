@@ -255,16 +255,19 @@ quy_ruleset *cli_ruleset(const cli_paths *ps, const char *spec)
     return rs;
 }
 
+void cli_today(char *buf, size_t size)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(buf, size, "%Y-%m-%d", &tm);
+}
+
 char *cli_locality_ruleset(const cli_paths *ps, const char *registry_file, const char *locality, const char *at,
                            const char *cmd)
 {
     char today[16];
-    if (!at) {
-        time_t now = time(NULL);
-        struct tm tm;
-        localtime_r(&now, &tm);
-        strftime(today, sizeof today, "%Y-%m-%d", &tm);
-    }
+    if (!at) cli_today(today, sizeof today);
     if (registry_file && quy_loader_set_registry(ps->ld, registry_file) != QUY_OK) {
         fprintf(stderr, "quy %s: --registry: %s\n", cmd, quy_errmsg());
         return NULL;
