@@ -63,8 +63,6 @@ uint32_t cg_str(cg_builder *b, const char *s, size_t len)
 
 uint32_t cg_cstr(cg_builder *b, const char *s) { return cg_str(b, s, strlen(s)); }
 
-/* String constants are stored as blob offsets while building (the blob
- * moves as it grows) and turned into pointers by cg_finish(). */
 uint32_t cg_const(cg_builder *b, q_val v, uint8_t type_kind)
 {
     q_program *p = b->p;
@@ -73,6 +71,15 @@ uint32_t cg_const(cg_builder *b, q_val v, uint8_t type_kind)
     *cg_new_const(b) = v;
     p->const_type[p->nconsts - 1] = type_kind;
     return p->nconsts - 1;
+}
+
+/* A string constant is stored as (blob offset, length) while building, as
+ * in a .qbc file (the blob moves as it grows); cg_finish() makes it a
+ * pointer (prog_kstr). */
+uint32_t cg_kstr(cg_builder *b, const char *s, size_t len)
+{
+    uint32_t id = cg_str(b, s, len);
+    return cg_const(b, (q_val){(int64_t)b->p->str_off[id], (int64_t)len}, QT_STRING);
 }
 
 uint32_t cg_emit(cg_builder *b, uint8_t op, uint16_t a, uint32_t bb, uint8_t c, uint32_t pos)
@@ -128,7 +135,8 @@ q_program *cg_finish(cg_builder *b)
 {
     q_program *p = b->p;
     for (uint32_t i = 0; i < p->nconsts; i++)
-        if (p->const_type[i] == QT_STRING) p->consts[i].n = (int64_t)(intptr_t)(p->blob + p->consts[i].n);
+        if (p->const_type[i] == QT_STRING)
+            p->consts[i] = prog_kstr(p, (uint64_t)p->consts[i].n, (uint64_t)p->consts[i].d);
     b->p = NULL;
     strset_free(&b->strs);
     return p;

@@ -82,9 +82,7 @@ void cg_expr(sema *S, ast_node *e)
     case AST_E_DATE: cg_emit(b, OP_PUSHK, 0, cg_const(b, e->u.num, QT_DATE), 0, pos); break;
     case AST_E_BOOL: cg_emit(b, OP_PUSHK, 0, cg_const(b, e->u.num, QT_BOOL), 0, pos); break;
     case AST_E_STR: {
-        uint32_t id = str_of(S, e->u.name.text);
-        q_val v = {(int64_t)b->p->str_off[id], (int64_t)e->u.name.text.len};
-        cg_emit(b, OP_PUSHK, 0, cg_const(b, v, QT_STRING), 0, pos);
+        cg_emit(b, OP_PUSHK, 0, cg_kstr(b, e->u.name.text.s ? e->u.name.text.s : "", e->u.name.text.len), 0, pos);
         break;
     }
     case AST_E_NAME:

@@ -52,7 +52,8 @@ QUY_PROGRAM_TABLES(CG_ADD_DECL, CG_ADD_DECL, QT_NOFIELD_)
 void cg_init(cg_builder *b);
 uint32_t cg_str(cg_builder *b, const char *s, size_t len);   /* interned string id */
 uint32_t cg_cstr(cg_builder *b, const char *s);
-uint32_t cg_const(cg_builder *b, q_val v, uint8_t type_kind); /* deduplicated */
+uint32_t cg_const(cg_builder *b, q_val v, uint8_t type_kind); /* deduplicated; not a string */
+uint32_t cg_kstr(cg_builder *b, const char *s, size_t len);   /* a string constant (interned), deduplicated */
 uint32_t cg_emit(cg_builder *b, uint8_t op, uint16_t a, uint32_t bb, uint8_t c, uint32_t pos);
 void cg_patch(cg_builder *b, uint32_t at, uint32_t target); /* sets operand b */
 uint32_t cg_here(const cg_builder *b);

@@ -130,7 +130,7 @@ static const char *rec_str_field(const q_program *p, const q_record *rec, const 
     uint32_t slot = f - p->kinds[rec->kind].first_field;
     if (!rec->present[slot] || p->types[p->fields[f].type].kind != QT_STRING) return NULL;
     q_val v = rec->slots[slot];
-    snprintf(buf, size, "%.*s", (int)v.d, (const char *)(intptr_t)v.n);
+    snprintf(buf, size, "%.*s", (int)q_val_len(v), q_val_str(v));
     return buf;
 }
 

@@ -107,7 +107,7 @@ static const char *store(grec *gr, const char *s)
     return d;
 }
 
-static q_val str_val(const char *s) { return (q_val){(int64_t)(intptr_t)s, (int64_t)strlen(s)}; }
+static q_val str_val(const char *s) { return q_str(s, strlen(s)); }
 
 /* Lay the lists out in one element array and point the record at it. */
 static bool materialise(grec *gr)
@@ -600,7 +600,7 @@ static bool apply_target(grec *gr, const gtarget *t, uint32_t variant)
     case GT_STR: {
         if (gr->pin[t->slot] & PIN_VALUE) return false;
         char b[256];
-        snprintf(b, sizeof b, "%.*s%s", (int)t->c.d, (const char *)(intptr_t)t->c.n, variant ? "-khac" : "");
+        snprintf(b, sizeof b, "%.*s%s", (int)q_val_len(t->c), q_val_str(t->c), variant ? "-khac" : "");
         gr->val[t->slot] = str_val(store(gr, b));
         gr->present[t->slot] = gr->emit[t->slot] = 1;
         gr->pin[t->slot] |= PIN_VALUE;
@@ -707,7 +707,7 @@ static void gen_value(strbuf *b, const grec *gr, uint32_t t, q_val v)
         strbuf_json_n(b, d, strlen(d));
         break;
     }
-    case QT_STRING: strbuf_json_n(b, (const char *)(intptr_t)v.n, (size_t)v.d); break;
+    case QT_STRING: strbuf_json_n(b, q_val_str(v), q_val_len(v)); break;
     case QT_ENUM:
     case QT_SCALE: {
         const char *m = v.n >= 0 && (uint64_t)v.n < ty->count ? prog_str(p, p->members[ty->first + (uint32_t)v.n].name) : "";
@@ -863,7 +863,7 @@ static void print_targets(FILE *f, const q_program *p, const gkind *g)
         case GT_MEMBER: fprintf(f, "%s   (each of %u members)\n", name, t->nvariants); break;
         case GT_OPTION: fprintf(f, "%s   (absent, present)\n", name); break;
         case GT_LENGTH: fprintf(f, "%s   (0, 1, several elements)\n", name); break;
-        case GT_STR: fprintf(f, "%s %s \"%.*s\"   (equal, different)\n", name, op_text(t->op), (int)t->c.d, (const char *)(intptr_t)t->c.n); break;
+        case GT_STR: fprintf(f, "%s %s \"%.*s\"   (equal, different)\n", name, op_text(t->op), (int)q_val_len(t->c), q_val_str(t->c)); break;
         default: break;
         }
     }

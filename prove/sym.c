@@ -507,7 +507,7 @@ static Z3_ast push_const(run *R, uint32_t k)
     q_val v = p->consts[k];
     switch (p->const_type[k]) {
     case QT_BOOL: return v.n ? Z3_mk_true(c->z) : Z3_mk_false(c->z);
-    case QT_STRING: return sym_num(c, str_id(c, (const char *)(intptr_t)v.n, (size_t)v.d), 1);
+    case QT_STRING: return sym_num(c, str_id(c, q_val_str(v), q_val_len(v)), 1);
     default: return sym_num(c, v.n, v.d);
     }
 }
@@ -715,8 +715,8 @@ static bool step(run *R, uint32_t pc, st *cur, st **pend, uint32_t *next, st *fi
         if (ip->b >= p->nconsts) return failf(c, "constant out of range at %u", pc);
         sv k = V(push_const(R, ip->b));
         if (p->const_type[ip->b] == QT_STRING) {
-            k.str = (const char *)(intptr_t)p->consts[ip->b].n;
-            k.strlen_ = (uint32_t)p->consts[ip->b].d;
+            k.str = q_val_str(p->consts[ip->b]);
+            k.strlen_ = (uint32_t)q_val_len(p->consts[ip->b]);
         }
         push(cur, k);
         break;

@@ -258,8 +258,8 @@ static const char *str_slot(const q_record *rec, uint32_t slot, size_t *len)
 {
     if (slot == QUY_NONE || !rec->present[slot]) return NULL;
     q_val v = rec->slots[slot];
-    *len = (size_t)v.d;
-    return (const char *)(intptr_t)v.n;
+    *len = q_val_len(v);
+    return q_val_str(v);
 }
 
 /* Must the record wait for other records' tiers before its rules run (a

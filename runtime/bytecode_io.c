@@ -118,12 +118,11 @@ enum {
 static void w_kval(wbuf *w, const q_program *p, uint8_t type, q_val c)
 {
     if (type == QT_STRING) {
-        uintptr_t s = (uintptr_t)c.n, b0 = (uintptr_t)p->blob;
-        if (s < b0 || s - b0 > p->blob_len || c.d < 0 || (uint64_t)c.d > p->blob_len - (s - b0)) {
+        if (!prog_str_in_pool(p, c)) {
             w->bad = true;
             return;
         }
-        w_i64(w, (int64_t)(s - b0));
+        w_i64(w, (int64_t)prog_kstr_off(p, c));
         w_i64(w, c.d);
     } else {
         w_i64(w, c.n);
@@ -313,16 +312,16 @@ static q_val r_val(rbuf *r)
  * becomes a pointer into it. */
 static q_val r_kval(rbuf *r, const q_program *p, uint32_t i)
 {
-    q_val v = r_val(r);
-    if (r->fail || p->const_type[i] != QT_STRING) return v;
-    if (!p->blob || v.n < 0 || v.d < 0 || (uint64_t)v.n > p->blob_len || (uint64_t)v.d > p->blob_len - (uint64_t)v.n) {
+    if (p->const_type[i] != QT_STRING) return r_val(r);
+    int64_t off = r_i64(r), len = r_i64(r);
+    if (r->fail) return (q_val){0, 0};
+    if (!p->blob || off < 0 || len < 0 || (uint64_t)off > p->blob_len || (uint64_t)len > p->blob_len - (uint64_t)off) {
         set_err(r->err, r->errsize, "constant %u: string (offset %lld, length %lld) outside the pool (%u bytes)", i,
-                (long long)v.n, (long long)v.d, p->blob_len);
+                (long long)off, (long long)len, p->blob_len);
         r->fail = true;
         return (q_val){0, 0};
     }
-    v.n = (int64_t)(intptr_t)(p->blob + v.n);
-    return v;
+    return prog_kstr(p, (uint64_t)off, (uint64_t)len);
 }
 
 #define RD_U8(r, p, i) r_u8(r)

@@ -152,12 +152,9 @@ static bool verify_consts(vctx *v)
         case QT_DATE:
             if (c.d != 1) return vfail(v, "constant %u: date with d = %lld", i, (long long)c.d);
             break;
-        case QT_STRING: {
-            uintptr_t s = (uintptr_t)c.n, b0 = (uintptr_t)p->blob;
-            if (s < b0 || s - b0 > p->blob_len || c.d < 0 || (uint64_t)c.d > p->blob_len - (s - b0))
-                return vfail(v, "constant %u: string does not lie inside the string pool", i);
+        case QT_STRING:
+            if (!prog_str_in_pool(p, c)) return vfail(v, "constant %u: string does not lie inside the string pool", i);
             break;
-        }
         case QT_ENUM: case QT_SCALE:
             if (c.n < 0 || c.d != 1) return vfail(v, "constant %u: member ordinal %lld/%lld", i, (long long)c.n, (long long)c.d);
             break;

@@ -86,9 +86,8 @@ static void put_const(FILE *out, const q_program *p, uint32_t k)
         fputs(buf, out);
         break;
     case QT_STRING: {
-        uintptr_t s = (uintptr_t)v.n, b0 = (uintptr_t)p->blob;
-        if (p->blob && s >= b0 && s - b0 <= p->blob_len && v.d >= 0 && (uint64_t)v.d <= p->blob_len - (s - b0))
-            put_quoted(out, (const char *)s, (size_t)v.d);
+        if (prog_str_in_pool(p, v))
+            put_quoted(out, q_val_str(v), q_val_len(v));
         else
             fputs("<string outside the pool>", out);
         break;

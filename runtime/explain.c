@@ -27,7 +27,7 @@ int explain_scalar(const q_program *p, uint32_t type, q_val v, char *buf, size_t
         q_format_date(v.n, d);
         return snprintf(buf, size, "%s", d);
     }
-    case QT_STRING: return snprintf(buf, size, "\"%.*s\"", (int)v.d, (const char *)(intptr_t)v.n);
+    case QT_STRING: return snprintf(buf, size, "\"%.*s\"", (int)q_val_len(v), q_val_str(v));
     case QT_ENUM:
     case QT_SCALE: {
         if (v.n < 0 || (uint64_t)v.n >= t->count) return snprintf(buf, size, "?");
@@ -127,8 +127,8 @@ static int add_read(explanation *x, const vm_event *e)
     if (VEC_RESERVE(x->reads, x->nreads, x->capreads, 1) != 0) return -1;
     ex_read *r = &x->reads[x->nreads++];
     *r = (ex_read){e->type, e->result, e->slot, e->idx, e->val, NULL};
-    if (e->type == EV_HOOK && !e->result) { /* failed: val.n is the reason */
-        r->why = e->val.n ? (const char *)(intptr_t)e->val.n : "";
+    if (e->type == EV_HOOK && !e->result) { /* failed: the event carries the reason */
+        r->why = e->note ? e->note : "";
         r->val = q_int(0);
     }
     return 0;
@@ -170,7 +170,7 @@ static int build(explanation *x, const vm_trace *tr)
             uint32_t flag = e->idx < p->nadjusts && p->adjusts[e->idx].flag < p->nflagdefs ? p->adjusts[e->idx].flag
                                                                                             : QUY_NONE;
             x->adjusts[x->nadjusts] = (ex_adjust){e->idx, flag, (uint8_t)e->slot, e->result,
-                                                  e->val.n ? (const char *)(intptr_t)e->val.n : "", read0,
+                                                  e->note ? e->note : "", read0,
                                                   (uint32_t)x->nreads - read0};
             if (add_step(x, EX_ADJUST, x->nadjusts++) != 0) return -1;
             read0 = (uint32_t)x->nreads;

@@ -167,7 +167,7 @@ static void push_scalar_or_list(lua_State *L, const call *c, uint32_t type, q_va
         lua_pushstring(L, d);
         break;
     }
-    case QT_STRING: lua_pushlstring(L, (const char *)(intptr_t)v.n, (size_t)v.d); break;
+    case QT_STRING: lua_pushlstring(L, q_val_str(v), q_val_len(v)); break;
     case QT_ENUM:
     case QT_SCALE: hook_push_member(L, type, (uint32_t)v.n); break;
     case QT_LIST: {
@@ -300,7 +300,7 @@ static q_val to_value(lua_State *L, const call *c, int idx, uint32_t type, const
             const char *s = lua_tolstring(L, idx, &n);
             const char *k = rt_intern(rt, s, n);
             if (!k) luaL_error(L, "out of memory keeping a string");
-            return (q_val){(int64_t)(intptr_t)k, (int64_t)n};
+            return q_str(k, n);
         }
         break;
     case QT_ENUM:
@@ -330,7 +330,7 @@ static void fmt_note_value(const q_program *p, uint32_t type, q_val v, char *buf
         snprintf(buf, size, "%s", d);
         break;
     }
-    case QT_STRING: snprintf(buf, size, "\"%.*s\"", (int)(v.d < 200 ? v.d : 200), (const char *)(intptr_t)v.n); break;
+    case QT_STRING: snprintf(buf, size, "\"%.*s\"", (int)(v.d < 200 ? v.d : 200), q_val_str(v)); break;
     case QT_ENUM:
     case QT_SCALE:
         snprintf(buf, size, "%s", v.n >= 0 && (uint64_t)v.n < t->count ? prog_str(p, p->members[t->first + v.n].name) : "?");

@@ -158,6 +158,20 @@ static inline const char *prog_str(const q_program *p, uint32_t id)
     return id < p->nstr ? p->blob + p->str_off[id] : "";
 }
 
+/* A string constant is (offset into blob, length) in a .qbc file and while
+ * the compiler builds the pool (which moves as it grows), and a pointer into
+ * blob in a loaded program. From one to the other: */
+static inline q_val prog_kstr(const q_program *p, uint64_t off, uint64_t len) { return q_str(p->blob + off, len); }
+/* Whether string value v lies inside blob. Pointers into different objects
+ * cannot be ordered in C, so the addresses are compared as integers. */
+static inline bool prog_str_in_pool(const q_program *p, q_val v)
+{
+    uintptr_t s = (uintptr_t)q_val_str(v), b0 = (uintptr_t)p->blob;
+    return p->blob && s >= b0 && s - b0 <= p->blob_len && v.d >= 0 && (uint64_t)v.d <= p->blob_len - (s - b0);
+}
+/* The offset in blob of a string constant that lies in it (prog_str_in_pool). */
+static inline uint64_t prog_kstr_off(const q_program *p, q_val v) { return (uint64_t)(q_val_str(v) - p->blob); }
+
 void prog_free(q_program *p);
 
 /* Kind index by name, or QUY_NONE. */

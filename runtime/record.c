@@ -579,7 +579,7 @@ static void show_val(const q_program *p, const q_record *rec, uint32_t t, q_val 
         else if (size) buf[0] = 0;
         break;
     case QT_STRING:
-        snprintf(buf, size, "\"%.*s\"", (int)(v.d > 60 ? 60 : v.d), (const char *)(intptr_t)v.n);
+        snprintf(buf, size, "\"%.*s\"", (int)(v.d > 60 ? 60 : v.d), q_val_str(v));
         break;
     case QT_ENUM:
     case QT_SCALE:
@@ -999,9 +999,9 @@ static void walk_strings(const q_program *p, uint32_t t, q_val *v, q_val *elems,
     if (ty->kind == QT_STRING) {
         size_t len = (size_t)v->d;
         if (cx->dst) {
-            if (len) memcpy(cx->dst, (const char *)(intptr_t)v->n, len);
+            if (len) memcpy(cx->dst, q_val_str(*v), len);
             cx->dst[len] = 0;
-            v->n = (int64_t)(intptr_t)cx->dst;
+            *v = q_str(cx->dst, len);
             cx->dst += len + 1;
         } else {
             cx->need += len + 1;

@@ -128,7 +128,7 @@ static int dec_text(rec_reader *r, uint32_t t, const char *s, size_t len, const 
         const char *d;
         size_t dl;
         if (rec_store_text(r, s, len, path, &d, &dl, err)) return -1;
-        *out = (q_val){(int64_t)(intptr_t)d, (int64_t)dl};
+        *out = q_str(d, dl);
         return 0;
     }
     case QT_ENUM:

@@ -422,7 +422,7 @@ static int dec_string_like(jd *j, uint32_t t, const jpath *path, rec_jtok tk, co
     if (ty->kind == QT_STRING) {
         const char *d;
         if (rec_store_text(r, s, len, path_of(j, path), &d, &len, j->err)) return -1;
-        *out = (q_val){(int64_t)(intptr_t)d, (int64_t)len};
+        *out = q_str(d, len);
         return 0;
     }
     if (ty->kind == QT_DATE) {

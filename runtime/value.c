@@ -125,7 +125,7 @@ bool q_str_eq(q_val a, q_val b)
 {
     if (a.d != b.d) return false;
     if (a.d == 0) return true;
-    return memcmp((const void *)(intptr_t)a.n, (const void *)(intptr_t)b.n, (size_t)a.d) == 0;
+    return memcmp(a.s, b.s, (size_t)a.d) == 0;
 }
 
 bool q_parse_decimal(const char *s, size_t len, q_val *out)

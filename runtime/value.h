@@ -12,7 +12,10 @@
  *   bool         n = 0 | 1, d = 1
  *   date         n = days since 1970-01-01 (proleptic Gregorian), d = 1
  *   enum, scale  n = member ordinal (declaration order; scales compare by it)
- *   string       n = (intptr_t) pointer to UTF-8 bytes, d = length in bytes
+ *   string       s = pointer to UTF-8 bytes (the first word is a union: the
+ *                static type, which the verifier tracks, says which member
+ *                holds), d = length in bytes; build one with q_str(),
+ *                read it with q_val_str()
  *   list         n = index of the first element in the record's element
  *                arena, d = element count (a struct element takes `stride`
  *                consecutive values, one per struct field)
@@ -28,9 +31,26 @@
 #include <stddef.h>
 
 typedef struct q_val {
-    int64_t n; /* numerator / payload */
+    union {
+        int64_t n;     /* numerator / payload (every type but string) */
+        const char *s; /* string: its UTF-8 bytes (not NUL-terminated) */
+    };
     int64_t d; /* denominator (> 0 for numbers) / length / count */
 } q_val;
+
+_Static_assert(sizeof(q_val) == 16, "a q_val is two words: the VM's stack and the .qbc format rely on it");
+
+/* A string value: `len` bytes at `p`, which must outlive the value. */
+static inline q_val q_str(const char *p, size_t len)
+{
+    q_val v;
+    v.s = p;
+    v.d = (int64_t)len;
+    return v;
+}
+/* The bytes of a string value (q_val_len() of them). */
+static inline const char *q_val_str(q_val v) { return v.s; }
+static inline size_t q_val_len(q_val v) { return (size_t)v.d; }
 
 /* Status of an arithmetic operation: overflow is an error, never a wrap. */
 typedef enum q_status {

@@ -60,6 +60,23 @@ static inline void vm_event_push(vm_trace *t, uint8_t type, uint8_t result, uint
     e->val = val;
 }
 
+/* An event that carries a reason instead of a value (EV_HOOK failed, EV_ADJUST). */
+static inline void vm_note_push(vm_trace *t, uint8_t type, uint8_t result, uint16_t slot, uint32_t idx,
+                                const char *note)
+{
+    if (t->n >= t->cap) {
+        t->truncated = true;
+        return;
+    }
+    vm_event *e = &t->ev[t->n++];
+    e->type = type;
+    e->result = result;
+    e->slot = slot;
+    e->idx = idx;
+    e->val = (q_val){0, 0};
+    e->note = note;
+}
+
 static inline bool vm_add_flag(vm_result *out, uint32_t f)
 {
     for (uint16_t i = 0; i < out->nflags; i++)

@@ -24,9 +24,9 @@ typedef enum vm_ev_type {
     EV_SHARE,  /* share(a, b) computed: val = result, slot/idx = a.n, b.n (ints) */
     EV_AGG,    /* sum/min/max/longest run over list `slot`: val = result, result = q_quant, idx = its type */
     EV_HOOK,   /* hook idx called in an expression: result 1, val = its result; result 0: it
-                  failed after a clause of the rule had failed (tracing only), val.n = (intptr_t) why */
+                  failed after a clause of the rule had failed (tracing only), note = why */
     EV_ADJUST, /* adjust step idx adjusted: slot = outcome before, result = after,
-                  val.n = (intptr_t) its note (the reason, kept by the hook session) */
+                  note = its reason (kept by the hook session) */
 } vm_ev_type;
 
 typedef struct vm_event {
@@ -34,7 +34,10 @@ typedef struct vm_event {
     uint8_t result; /* bool */
     uint16_t slot;  /* EV_READ / EV_SKIP */
     uint32_t idx;   /* clause / rule / flag index */
-    q_val val;      /* EV_READ: the value read */
+    union {
+        q_val val;        /* EV_READ, EV_SHARE, EV_AGG, EV_HOOK returned: the value */
+        const char *note; /* EV_HOOK failed, EV_ADJUST: the reason (NULL: none) */
+    };
 } vm_event;
 
 typedef struct vm_trace {

@@ -167,7 +167,7 @@ static q_program *build_program(void)
     p->const_type[K_TEN] = QT_INT;
     p->consts[K_PCT90] = (q_val){9, 10};
     p->const_type[K_PCT90] = QT_PERCENT;
-    p->consts[K_STR] = (q_val){(int64_t)(intptr_t)(p->blob + p->str_off[abc]), 3};
+    p->consts[K_STR] = q_str(p->blob + p->str_off[abc], 3);
     p->const_type[K_STR] = QT_STRING;
     int64_t days;
     assert_true(q_parse_date("2024-12-31", 10, &days));
@@ -352,7 +352,7 @@ static void test_round_trip(void **state)
         assert_int_equal(q->const_type[k], p->const_type[k]);
         if (q->const_type[k] == QT_STRING) {
             /* a pointer into the new pool */
-            const char *s = (const char *)(intptr_t)q->consts[k].n;
+            const char *s = q_val_str(q->consts[k]);
             assert_true(s >= q->blob && s + q->consts[k].d <= q->blob + q->blob_len);
             assert_int_equal(q->consts[k].d, 3);
             assert_memory_equal(s, "abc", 3);
@@ -511,6 +511,50 @@ static void test_header_errors(void **state)
     prog_free(p);
 }
 
+/* A string constant is (pool offset, length) in the file and a pointer in
+ * memory: the writer refuses a string outside the pool, the reader an
+ * offset or a length past it. */
+static void test_string_constant_on_disk(void **state)
+{
+    (void)state;
+    q_program *p = good_program();
+    static const char elsewhere[] = "abc";
+    q_val keep = p->consts[K_STR];
+    p->consts[K_STR] = q_str(elsewhere, 3);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    assert_false(bc_write(p, &buf, &len));
+    free(buf);
+    p->consts[K_STR] = keep;
+
+    write_program(p, &buf, &len);
+    uint8_t want[16];
+    uint64_t off = prog_kstr_off(p, keep);
+    for (int i = 0; i < 8; i++) {
+        want[i] = (uint8_t)(off >> (8 * i));
+        want[8 + i] = (uint8_t)((uint64_t)3 >> (8 * i));
+    }
+    size_t at = 0;
+    unsigned found = 0;
+    for (size_t i = 0; i + 16 <= len; i++)
+        if (memcmp(buf + i, want, 16) == 0) at = i, found++;
+    assert_int_equal(found, 1);
+    for (int which = 0; which < 2; which++) { /* the offset, then the length */
+        uint8_t *copy = malloc(len);
+        memcpy(copy, buf, len);
+        uint64_t past = (uint64_t)p->blob_len + 1;
+        for (int i = 0; i < 8; i++) copy[at + 8 * which + i] = (uint8_t)(past >> (8 * i));
+        reseal(copy, len);
+        char err[256] = "";
+        assert_null(bc_read(copy, len, err, sizeof err));
+        if (!strstr(err, "constant 2: string (offset") || !strstr(err, "outside the pool"))
+            fail_msg("unexpected message: %s", err);
+        free(copy);
+    }
+    free(buf);
+    prog_free(p);
+}
+
 /* Mutations behind a valid checksum reach the parser and the verifier;
  * each must be rejected cleanly or, if harmless, verify. Run under ASan
  * this shows there is no over-read or crash on any of them. */
@@ -578,6 +622,11 @@ static void test_verify_bad_const(void **state)
 
     p = good_program();
     p->consts[K_STR].d = 100000;
+    expect_reject(p, "constant 2: string does not lie inside the string pool");
+
+    static const char elsewhere[] = "abc"; /* the right bytes, but not the pool's */
+    p = good_program();
+    p->consts[K_STR] = q_str(elsewhere, 3);
     expect_reject(p, "constant 2: string does not lie inside the string pool");
 
     p = good_program();
@@ -995,6 +1044,7 @@ int main(void)
         cmocka_unit_test(test_tables),
         cmocka_unit_test(test_find_and_locate),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_string_constant_on_disk),
         cmocka_unit_test(test_empty_tables_round_trip),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_every_byte_flipped),

@@ -77,7 +77,7 @@ static q_val rnd_scalar(const q_program *p, uint32_t t, int64_t lo)
     case QT_DATE: return q_int(rnd_in(19000, 20500));
     case QT_STRING: {
         const char *s = strings[rnd() % (sizeof strings / sizeof strings[0])];
-        return (q_val){(int64_t)(intptr_t)s, (int64_t)strlen(s)};
+        return q_str(s, strlen(s));
     }
     case QT_ENUM:
     case QT_SCALE: return q_int(ty->count ? rnd_in(lo < (int64_t)ty->count ? lo : 0, (int64_t)ty->count - 1) : 0);

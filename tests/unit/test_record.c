@@ -17,7 +17,7 @@
 
 #include "rec_harness.h"
 
-static const char *str_of(q_val v) { return (const char *)(intptr_t)v.n; }
+static const char *str_of(q_val v) { return q_val_str(v); }
 
 #define GOOD_FIELDS                                                                                            \
     "\"tasks_total\":10,\"tasks_completed\":8,\"grades\":[\"tot\",\"xuat_sac\"],\"exemplary\":\"guong_mau\"," \

@@ -145,7 +145,7 @@ static void test_kind_after_fields(void **state)
     assert_q(a->slots[0], 10, 1);
     assert_q(a->slots[8], 5, 2);
     assert_q(a->slots[2], 1, 10);
-    assert_string_equal((const char *)(intptr_t)a->slots[9].n, "x");
+    assert_string_equal(q_val_str(a->slots[9]), "x");
     assert_int_equal(r->nerrs, 2);
     assert_string_equal(r->errs[0].code, "duplicate_key"); /* before and after `kind` */
     assert_string_equal(r->errs[0].field, "score");
@@ -173,9 +173,9 @@ static void test_strings(void **state)
              MEMBER("u8") ",\"note\":\"\\x\"}\n",                                 /* a bad escape */
              REC_JSONL);
     assert_int_equal(r->nrecs, 2);
-    assert_string_equal((const char *)(intptr_t)r->recs[0]->slots[9].n, "H\xc3\xb2\x61 B\xc3\xacnh"); /* NFC */
+    assert_string_equal(q_val_str(r->recs[0]->slots[9]), "H\xc3\xb2\x61 B\xc3\xacnh"); /* NFC */
     assert_int_equal(r->recs[0]->slots[9].d, 10);
-    assert_string_equal((const char *)(intptr_t)r->recs[1]->slots[9].n, "\xc3\xa9\xf0\x9f\x98\x80\t\"");
+    assert_string_equal(q_val_str(r->recs[1]->slots[9]), "\xc3\xa9\xf0\x9f\x98\x80\t\"");
     assert_int_equal(r->nerrs, 6);
     for (int i = 0; i < 6; i++) {
         assert_string_equal(r->errs[i].code, "bad_json");
@@ -192,7 +192,7 @@ static void test_strings(void **state)
              "v3,member,10,8,tot,khong,2024-12-15,\xff,[]\n",
              REC_CSV);
     assert_int_equal(r->nrecs, 1);
-    assert_string_equal((const char *)(intptr_t)r->recs[0]->slots[9].n, "H\xc3\xb2\x61");
+    assert_string_equal(q_val_str(r->recs[0]->slots[9]), "H\xc3\xb2\x61");
     assert_int_equal(r->nerrs, 2);
     assert_string_equal(r->errs[0].code, "duplicate_id");
     assert_string_equal(r->errs[1].code, "wrong_type");
@@ -278,7 +278,7 @@ static void test_csv_unterminated_quote(void **state)
     assert_string_equal(r->errs[0].id, "q2");
     assert_non_null(strstr(r->errs[0].message, "dòng 4"));
     assert_int_equal(r->nrecs, 3);
-    assert_string_equal((const char *)(intptr_t)r->recs[0]->slots[9].n, "two\nlines");
+    assert_string_equal(q_val_str(r->recs[0]->slots[9]), "two\nlines");
     assert_string_equal(r->recs[1]->id, "q3");
     assert_int_equal(r->recs[1]->line, 5);
     assert_string_equal(r->recs[2]->id, "q4");

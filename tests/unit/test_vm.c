@@ -92,7 +92,7 @@ static q_program *hand_program_(int mode, const q_instr *code, uint32_t ncode, c
         p->consts[i] = k[i].v;
         if (k[i].t == QT_STRING) {
             uint32_t id = (uint32_t)k[i].v.n;
-            p->consts[i] = (q_val){(int64_t)(intptr_t)(p->blob + p->str_off[id]), (int64_t)strlen(POOL[id])};
+            p->consts[i] = q_str(p->blob + p->str_off[id], strlen(POOL[id]));
         }
     }
 
@@ -200,7 +200,7 @@ static void hand_rec_init(hand_rec *h)
     h->slots[S_B] = q_int(1);
     h->slots[S_XS] = (q_val){0, 0};
     h->slots[S_ITEMS] = (q_val){0, 0};
-    h->slots[S_S] = (q_val){(int64_t)(intptr_t)REC_ABC, 3};
+    h->slots[S_S] = q_str(REC_ABC, 3);
     h->present[S_A] = h->present[S_B] = h->present[S_XS] = h->present[S_ITEMS] = h->present[S_S] = 1;
 }
 
@@ -520,7 +520,7 @@ static void test_streq_strne(void **state)
     assert_int_equal(eval(pre, k, &h, &v), VM_OK);
     assert_val(v, 0, 1);
     /* empty strings are equal */
-    h.slots[S_S] = (q_val){(int64_t)(intptr_t)REC_ABC, 0};
+    h.slots[S_S] = q_str(REC_ABC, 0);
     const hk ke[] = {{{0, 0}, QT_STRING}};
     const q_instr e[] = {I(LOADF, S_S, 0), I(PUSHK, 0, 0), I(STREQ, 0, 0), I(HALT, 0, 0)};
     assert_int_equal(eval(e, ke, &h, &v), VM_OK);
