@@ -126,11 +126,22 @@ static bool check_expect(const quy_result *r, json_t *ex, char *why, size_t whys
     return true;
 }
 
-/* On a failure: the rate block's trace and the batch steps of a result. */
+/* On a failure: the rate block's trace and the batch steps of a result;
+ * for a record that failed while a rule ran, where (the source line and a
+ * caret, as `quy eval` draws it), indented under the FAIL line. */
 static void show_trace(const quy_result *r)
 {
     char *text = NULL;
-    if (quy_result_status(r) == QUY_OK && quy_result_explain_text(r, 5, &text) == QUY_OK) fputs(text, stdout);
+    if (quy_result_status(r) == QUY_OK) {
+        if (quy_result_explain_text(r, 5, &text) == QUY_OK) fputs(text, stdout);
+    } else if (quy_result_error_source(r, &text) == QUY_OK) {
+        for (const char *l = text; *l;) {
+            const char *e = strchr(l, '\n');
+            size_t n = e ? (size_t)(e - l) : strlen(l);
+            printf("     %.*s\n", (int)n, l);
+            l += n + (e != NULL);
+        }
+    }
     quy_free(text);
 }
 
