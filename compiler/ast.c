@@ -147,9 +147,3 @@ ast_node *ast_new(ast_arena *a, ast_kind kind, q_span span)
     return n;
 }
 
-void ast_append(ast_node **head, ast_node *item)
-{
-    if (!item) return;
-    while (*head) head = &(*head)->next;
-    *head = item;
-}

@@ -260,8 +260,6 @@ void ast_arena_free(ast_arena *a);
 void *ast_alloc(ast_arena *a, size_t size);          /* zeroed, aligned, never NULL (ast_bail on OOM) */
 ast_str ast_strdup(ast_arena *a, const char *s, size_t len);
 ast_node *ast_new(ast_arena *a, ast_kind kind, q_span span);
-/* Append `item` to the list starting at *head (keeps source order). */
-void ast_append(ast_node **head, ast_node *item);
 
 /* ---------------------------------------------------------------------
  * Out of memory while compiling

@@ -66,8 +66,14 @@ uint32_t cg_cstr(cg_builder *b, const char *s) { return cg_str(b, s, strlen(s));
 uint32_t cg_const(cg_builder *b, q_val v, uint8_t type_kind)
 {
     q_program *p = b->p;
-    for (uint32_t i = 0; i < p->nconsts; i++)
-        if (p->const_type[i] == type_kind && p->consts[i].n == v.n && p->consts[i].d == v.d) return i;
+    char key[17]; /* type, n, d: the constant's identity */
+    key[0] = (char)type_kind;
+    memcpy(key + 1, &v.n, 8);
+    memcpy(key + 9, &v.d, 8);
+    uint32_t old;
+    int added = strset_add(&b->consts, key, sizeof key, p->nconsts, &old);
+    if (added < 0) ast_bail("out of memory");
+    if (added == 0) return old;
     *cg_new_const(b) = v;
     p->const_type[p->nconsts - 1] = type_kind;
     return p->nconsts - 1;
@@ -139,6 +145,7 @@ q_program *cg_finish(cg_builder *b)
             p->consts[i] = prog_kstr(p, (uint64_t)p->consts[i].n, (uint64_t)p->consts[i].d);
     b->p = NULL;
     strset_free(&b->strs);
+    strset_free(&b->consts);
     return p;
 }
 
@@ -147,4 +154,5 @@ void cg_abandon(cg_builder *b)
     if (b->p) prog_free(b->p);
     b->p = NULL;
     strset_free(&b->strs);
+    strset_free(&b->consts);
 }

@@ -221,6 +221,7 @@ static void sema_release(sema *S)
     free(S->rates);
     free(S->records);
     free(S->amends);
+    strset_free(&S->rule_names);
     free(S->types);
 }
 

@@ -38,7 +38,8 @@ typedef enum sema_res {
  * elements, return the first) and its one-element form `cg_ONE(b)`. */
 typedef struct cg_builder {
     q_program *p;
-    strset strs; /* interned strings -> string id */
+    strset strs;   /* interned strings -> string id */
+    strset consts; /* constants (type, n, d as bytes; a string's n is its pool offset) -> index */
 #define CG_CAP(arr, ...) size_t cap_##arr;
     QUY_PROGRAM_TABLES(CG_CAP, CG_CAP, CG_CAP)
 #undef CG_CAP

@@ -492,6 +492,7 @@ static void rate_block(sema *S, ast_node *dcl, const ast_str *k, q_span kspan, u
     R->file = fi;
     int last = 0;
     bool seen_otherwise = false;
+    strset_free(&S->rule_names); /* the block's rule names: a duplicate is found in constant time */
     for (ast_node *it = dcl->u.rate.items; it; it = it->next) {
         if (it->kind == AST_D_RULE) {
             int o;
@@ -508,9 +509,13 @@ static void rate_block(sema *S, ast_node *dcl, const ast_str *k, q_span kspan, u
                     it->u.rule.name.s ? it->u.rule.name.s : "", q_outcome_code[o]);
             else
                 last = rank;
-            if (it->u.rule.name.len && find_rule(R, it->u.rule.name.s, it->u.rule.name.len))
-                sema_err(S, it->u.rule.name_span, "rule '%s' is already defined in this block",
-                    it->u.rule.name.s);
+            if (it->u.rule.name.len) {
+                int added = strset_add(&S->rule_names, it->u.rule.name.s, it->u.rule.name.len, 0, NULL);
+                if (added < 0) ast_bail("out of memory");
+                if (added == 0)
+                    sema_err(S, it->u.rule.name_span, "rule '%s' is already defined in this block",
+                        it->u.rule.name.s);
+            }
             seen_otherwise |= it->u.rule.otherwise;
             GROWV(R->rules, R->nrules, R->caprules);
             R->rules[R->nrules++] = (s_rule){it, fi, NULL};
@@ -520,6 +525,7 @@ static void rate_block(sema *S, ast_node *dcl, const ast_str *k, q_span kspan, u
             sema_err(S, it->span, "'also requires' and 'replace' belong in 'amend rate', in a ruleset that extends another");
         }
     }
+    strset_free(&S->rule_names);
     if (!seen_otherwise)
         sema_err(S, kspan,
             "'rate %s' has no 'otherwise' rule: every record must get a tier (add e.g. 'otherwise khtnv flag gap')",

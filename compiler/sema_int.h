@@ -112,6 +112,7 @@ typedef struct sema {
     size_t nrates, caprates;
     s_item *amends; /* `amend record` declarations (D_RECORD, amend), in file order */
     size_t namends, capamends;
+    strset rule_names; /* the rule names of the `rate` block being read (duplicates) */
 
     /* lowering context */
     uint32_t file;   /* file of the node being checked */

@@ -114,6 +114,10 @@ struct parse_state {
     /* rate items */
     ast_node *last_item;  /* last item appended to the current rate block */
     bool last_item_error; /* the item before was a syntax error */
+
+    /* lists built left-recursively (`list ',' item`): the last one appended
+     * to and its tail, so a long list is built in linear time */
+    ast_node *tail_head, *tail;
     bool height_reported; /* an expression over PARSE_MAX_HEIGHT was reported */
     ast_node *decls_tail;
     bool in_quota;        /* between 'quota' and its 'cite' */
@@ -303,6 +307,26 @@ static void add_decl(parse_state *p, ast_node *n)
     p->decls_tail = n;
 }
 
+/* list -> list item: appends in constant time when `list` is the list
+ * appended to last (the common case: one long list at a time), otherwise
+ * walks it (a list nested in another, e.g. call arguments). */
+static ast_node *list_add(parse_state *p, ast_node *list, ast_node *item)
+{
+    if (!item) return list;
+    if (!list) {
+        list = item;
+    } else {
+        ast_node *t = list == p->tail_head && p->tail && !p->tail->next ? p->tail : list;
+        while (t->next) t = t->next;
+        t->next = item;
+    }
+    ast_node *t = item;
+    while (t->next) t = t->next;
+    p->tail_head = list;
+    p->tail = t;
+    return list;
+}
+
 /* items -> items item: a bare `flag CODE [cite S]` belongs to the
  * `otherwise` just before it. */
 static ast_node *add_item(parse_state *p, ast_node *items, ast_node *it, q_span it_sp)
@@ -334,18 +358,9 @@ static ast_node *add_item(parse_state *p, ast_node *items, ast_node *it, q_span 
     }
     p->last_item = it;
     p->last_item_error = false;
-    if (!items) return it;
-    ast_node *t = items;
-    while (t->next) t = t->next;
-    t->next = it;
-    return items;
+    return list_add(p, items, it);
 }
 
-static ast_node *list_add(ast_node *list, ast_node *item)
-{
-    ast_append(&list, item);
-    return list;
-}
 
 /* clauses -> clause: collect, remembering an unparenthesised `or`. */
 static parse_clauses one_clause(ast_node *c, ast_node *e, q_span e_loc, ast_node *u, q_span u_loc)
@@ -512,7 +527,7 @@ scale_decl
 
 scale_members
     : member
-    | scale_members '<' member { $$ = list_add($1, $3); }
+    | scale_members '<' member { $$ = list_add(p, $1, $3); }
     ;
 
 /* member -> NAME [STR] */
@@ -549,7 +564,7 @@ enum_body
 
 enum_members
     : member
-    | enum_members ',' member { $$ = list_add($1, $3); }
+    | enum_members ',' member { $$ = list_add(p, $1, $3); }
     ;
 
 /* struct_decl -> 'struct' NAME [STR] '{' field* '}' */
@@ -581,7 +596,7 @@ opt_rec_extends
 
 fields
     : %empty { $$ = NULL; }
-    | fields field { $$ = list_add($1, $2); }
+    | fields field { $$ = list_add(p, $1, $2); }
     ;
 
 /* field -> NAME ':' ['optional'|'computed'] TYPE ['=' literal] [STR]
@@ -683,7 +698,7 @@ rate_decl
 /* more_kinds -> (',' KIND)*: further kinds rated by the same block */
 more_kinds
     : %empty { $$ = NULL; }
-    | more_kinds ',' IDENT { $$ = list_add($1, mk_name(p, $3, @3)); }
+    | more_kinds ',' IDENT { $$ = list_add(p, $1, mk_name(p, $3, @3)); }
     ;
 
 items
@@ -922,7 +937,7 @@ quota_opts
 
 qkeys
     : qkey
-    | qkeys ',' qkey { $$ = list_add($1, $3); }
+    | qkeys ',' qkey { $$ = list_add(p, $1, $3); }
     ;
 
 /* qkey -> EXPR ['asc' | 'desc'] (desc: larger first; the default is asc) */
@@ -1025,7 +1040,7 @@ opt_params
 
 params
     : param
-    | params ',' param { $$ = list_add($1, $3); }
+    | params ',' param { $$ = list_add(p, $1, $3); }
     ;
 
 /* param -> NAME ':' TYPE */
@@ -1172,7 +1187,7 @@ opt_args
 
 args
     : expr
-    | args ',' expr { $$ = list_add($1, $3); }
+    | args ',' expr { $$ = list_add(p, $1, $3); }
     ;
 
 /* quant -> (all|any|none|count) L ('where' ['not'] cmp | CMP arith)
