@@ -107,22 +107,48 @@ static const char *level_color(diag_level l)
     return "";
 }
 
+/* A message over DIAG_MSG_WIDTH characters (one quoting a 2 MB name) is
+ * printed with its middle cut: its first DIAG_MSG_HEAD characters, " … ",
+ * its last DIAG_MSG_TAIL (the library's diagnostics keep it whole). */
+#define DIAG_MSG_WIDTH 400
+#define DIAG_MSG_HEAD 240
+#define DIAG_MSG_TAIL 120
+
+static bool is_cont(unsigned char c) { return (c & 0xC0) == 0x80; }
+
+/* The message to print: msg itself, or its shortened copy in buf (which
+ * holds 4 bytes a character of DIAG_MSG_HEAD + DIAG_MSG_TAIL, and " … "). */
+static const char *short_msg(const char *msg, char *buf, size_t size)
+{
+    size_t n = strlen(msg), chars = 0, head = 0, tail = n;
+    for (size_t i = 0; i < n && chars <= DIAG_MSG_WIDTH; i++) chars += !is_cont((unsigned char)msg[i]);
+    if (chars <= DIAG_MSG_WIDTH) return msg;
+    for (size_t c = 0; c < DIAG_MSG_HEAD && head < n; c++)
+        do head++; while (head < n && is_cont((unsigned char)msg[head]));
+    for (size_t c = 0; c < DIAG_MSG_TAIL && tail > head; c++)
+        do tail--; while (tail > head && is_cont((unsigned char)msg[tail]));
+    snprintf(buf, size, "%.*s … %s", (int)head, msg, msg + tail);
+    return buf;
+}
+
 /* Print one diagnostic: header, source line, underline (srcpos_render). */
 static void print_one(const diag_entry *e, FILE *out, bool color)
 {
     const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
     const char *path = e->path ? e->path : "<input>";
+    char buf[4 * (DIAG_MSG_HEAD + DIAG_MSG_TAIL) + 8];
+    const char *msg = short_msg(e->msg, buf, sizeof buf);
     /* No source text (a file that cannot be found or read, a .qbc that
      * does not load): the path and the message, no position or caret. */
     if (!e->src || !e->src[0]) {
         fprintf(out, "%s%s:%s %s%s:%s %s\n", bold, path, reset, color ? level_color(e->level) : "",
-                level_name(e->level), reset, e->msg);
+                level_name(e->level), reset, msg);
         return;
     }
     strbuf b = {0};
     srcpos_render(&b, path, e->src, e->span.start, e->span.end, level_name(e->level),
-                  color ? level_color(e->level) : NULL, e->msg, strlen(e->msg));
-    if (b.failed) fprintf(out, "%s: %s: %s\n", path, level_name(e->level), e->msg);
+                  color ? level_color(e->level) : NULL, msg, strlen(msg));
+    if (b.failed) fprintf(out, "%s: %s: %s\n", path, level_name(e->level), msg);
     else if (b.n) fwrite(b.s, 1, b.n, out);
     strbuf_free(&b);
 }

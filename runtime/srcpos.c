@@ -29,6 +29,20 @@ void srcpos_linecol(const char *text, size_t off, uint32_t *line, uint32_t *col)
     if (text) srcpos_advance(text, off, line, col);
 }
 
+/* From byte `at`, n characters back (not before lo) or forward (not past hi). */
+static uint32_t chars_back(const char *t, uint32_t at, uint32_t lo, size_t n)
+{
+    for (; n && at > lo; n--)
+        do at--; while (at > lo && is_cont((unsigned char)t[at]));
+    return at;
+}
+static uint32_t chars_fwd(const char *t, uint32_t at, uint32_t hi, size_t n)
+{
+    for (; n && at < hi; n--)
+        do at++; while (at < hi && is_cont((unsigned char)t[at]));
+    return at;
+}
+
 void srcpos_render(strbuf *b, const char *path, const char *text, uint32_t start, uint32_t end, const char *level,
                    const char *level_color, const char *msg, size_t msglen)
 {
@@ -50,12 +64,23 @@ void srcpos_render(strbuf *b, const char *path, const char *text, uint32_t start
     while (text[le] != '\n' && (text[le] != '\0' || le < end)) le++;
     uint32_t lshow = le;
     if (lshow > ls && text[lshow - 1] == '\r') lshow--;
-    strbuf_printf(b, "%5u | ", line);
+    /* A line longer than SRCPOS_WIDTH characters (a 2 MB name) is shown as
+     * a window of that many around the start, "…" marking what is cut. */
+    bool cut_l = false, cut_r = false;
+    if (chars_fwd(text, ls, lshow, SRCPOS_WIDTH) < lshow) {
+        uint32_t ws = chars_back(text, start, ls, SRCPOS_BEFORE);
+        uint32_t we = chars_fwd(text, ws, lshow, SRCPOS_WIDTH);
+        cut_l = ws > ls;
+        cut_r = we < lshow;
+        ls = ws;
+        lshow = we;
+    }
+    strbuf_printf(b, "%5u | %s", line, cut_l ? "…" : "");
     for (uint32_t i = ls; i < lshow; i++) strbuf_putc(b, text[i] ? text[i] : ' ');
-    strbuf_putc(b, '\n');
+    strbuf_puts(b, cut_r ? "…\n" : "\n");
 
     /* Underline: keep tabs so the caret lines up, one column per character. */
-    strbuf_puts(b, "      | ");
+    strbuf_puts(b, cut_l ? "      |  " : "      | ");
     for (uint32_t i = ls; i < start; i++) {
         unsigned char ch = (unsigned char)text[i];
         if (ch == '\t')

@@ -38,5 +38,10 @@ void srcpos_linecol(const char *text, size_t off, uint32_t *line, uint32_t *col)
  * colour for the level, NULL for plain text. */
 void srcpos_render(strbuf *b, const char *path, const char *text, uint32_t start, uint32_t end, const char *level,
                    const char *level_color, const char *msg, size_t msglen);
+/* A source line longer than SRCPOS_WIDTH characters is drawn as a window of
+ * that many, from SRCPOS_BEFORE characters before the start, with "…" where
+ * it is cut; the underline stops at the window's end. */
+#define SRCPOS_WIDTH 160
+#define SRCPOS_BEFORE 60
 
 #endif /* QUY_SRCPOS_H */

@@ -41,6 +41,11 @@ gen paren-20000 "$(rep '(' 20000)n > 1$(rep ')' 20000)"
 expect paren-20000 1 "nested too deeply: the parser gave up here"
 gen ident-2M "$(head -c 2000000 /dev/zero | tr '\0' n) > 1"
 expect ident-2M 1 "unknown field 'nnnn"
+# ... in lines of a few hundred bytes, not three of 2 MB (the message and the
+# source line are cut around the error)
+longest=$(timeout 60 "$QUY" check "$T/ident-2M.quy" 2>&1 | awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }')
+if [ "$longest" -le 1000 ]; then echo "ok   ident-2M lines ($longest bytes at most)"; else
+    echo "FAIL ident-2M: a line of $longest bytes"; fails=$((fails + 1)); fi
 gen number-1M "n > $(head -c 1000000 /dev/zero | tr '\0' 9)"
 expect number-1M 1 "error: number '9999"
 { printf '%srate member {\n' "$HDR"; for ((i = 0; i < 20000; i++)); do printf '  r%d: htxsnv when n > > 1 cite "x"\n' $i; done
