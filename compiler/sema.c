@@ -222,6 +222,8 @@ static void sema_release(sema *S)
     free(S->records);
     free(S->amends);
     strset_free(&S->rule_names);
+    strset_free(&S->field_names);
+    strset_free(&S->member_names);
     free(S->types);
 }
 

@@ -31,15 +31,17 @@ static uint32_t sema_enum_members(sema *S, ast_node *members, uint32_t *first)
 {
     *first = S->b.p->nmembers;
     uint32_t n = 0;
+    strset_free(&S->member_names);
     for (ast_node *m = members; m; m = m->next, n++) {
-        for (ast_node *o = members; o != m; o = o->next)
-            if (o->u.member_decl.name.len == m->u.member_decl.name.len &&
-                memcmp(o->u.member_decl.name.s, m->u.member_decl.name.s, m->u.member_decl.name.len) == 0)
-                sema_err(S, m->span, "duplicate member '%s'", m->u.member_decl.name.s);
+        int added = strset_add(&S->member_names, m->u.member_decl.name.s ? m->u.member_decl.name.s : "",
+                               m->u.member_decl.name.len, 0, NULL);
+        if (added < 0) ast_bail("out of memory");
+        if (added == 0) sema_err(S, m->span, "duplicate member '%s'", m->u.member_decl.name.s);
         q_member *qm = cg_member(&S->b);
         qm->name = str_of(S, m->u.member_decl.name);
         qm->label = str_of(S, m->u.member_decl.label);
     }
+    strset_free(&S->member_names);
     return n;
 }
 
@@ -299,12 +301,13 @@ void sema_kind_fields(sema *S, s_record *r, q_kind *qk, const s_decls *ds)
 {
     qk->first_field = S->b.p->nfields;
     uint16_t slot = 0;
+    strset_free(&S->field_names);
     for (size_t ci = 0; ci < ds->n; ci++) {
         S->file = ds->v[ci].file;
         for (ast_node *f = ds->v[ci].node->u.decl.items; f; f = f->next) {
             if (f->kind != AST_D_FIELD) continue;
             const ast_str *nm = &f->u.field.name;
-            if (prog_find_field(S->b.p, (uint32_t)(qk - S->b.p->kinds), nm->s, nm->len) != QUY_NONE) {
+            if (strset_get(&S->field_names, nm->s ? nm->s : "", nm->len)) {
                 sema_err(S, f->u.field.name_span, "field '%s' is declared twice in record '%s'", nm->s, r->name);
                 continue;
             }
@@ -312,6 +315,7 @@ void sema_kind_fields(sema *S, s_record *r, q_kind *qk, const s_decls *ds)
                 sema_err(S, f->u.field.name_span, "'%s' is part of every record and cannot be declared", nm->s);
                 continue;
             }
+            if (strset_add(&S->field_names, nm->s ? nm->s : "", nm->len, 0, NULL) < 0) ast_bail("out of memory");
             uint32_t ty = sema_resolve_type(S, f->u.field.type);
             q_field *qf = cg_field(&S->b);
             qk->nfields++;
@@ -339,6 +343,7 @@ void sema_kind_fields(sema *S, s_record *r, q_kind *qk, const s_decls *ds)
             }
         }
     }
+    strset_free(&S->field_names);
 }
 
 /* A default value: a literal of the field's type. */

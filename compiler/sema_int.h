@@ -112,7 +112,10 @@ typedef struct sema {
     size_t nrates, caprates;
     s_item *amends; /* `amend record` declarations (D_RECORD, amend), in file order */
     size_t namends, capamends;
-    strset rule_names; /* the rule names of the `rate` block being read (duplicates) */
+    /* names seen so far, so that a duplicate is found in constant time: */
+    strset rule_names;   /* of the `rate` block being read */
+    strset field_names;  /* of the kind whose fields are being created */
+    strset member_names; /* of the enum or scale being declared */
 
     /* lowering context */
     uint32_t file;   /* file of the node being checked */

@@ -73,5 +73,13 @@ fi
 big rules-50000-dup '  r31337: htnv when n = 1 cite "x"
 '
 expect rules-50000-dup 1 "rules-50000-dup.quy:50006:3: error: rule 'r31337' is already defined in this block"
+# 50,000 fields and an enum of 50,000 members, each with a duplicate at the
+# end (both checks compared each name with every earlier one)
+{ printf 'ruleset t version "1"\nenum e { '; seq 0 49999 | awk '{ printf "%sm%d", ($1 ? ", " : ""), $1 }'
+  printf ', m777 }\nrecord member {\n'; seq 0 49999 | awk '{ printf "  f%d : int\n", $1 }'
+  printf '  g : e\n  f4242 : int\n}\nrate member {\n  a: htxsnv when f49999 > 1 and g = m49999 cite "x"\n  otherwise htnv\n}\n'; } >"$T/names-50000.quy"
+expect names-50000 1 "names-50000.quy:2:"
+expect names-50000 1 "error: duplicate member 'm777'"
+expect names-50000 1 "names-50000.quy:50005:3: error: field 'f4242' is declared twice in record 'member'"
 [ $fails -eq 0 ] || { echo "$fails failed"; exit 1; }
 echo "all clear"
