@@ -302,12 +302,14 @@ void cg_lower_kind(sema *S, s_record *rec, s_rate *R)
 
     /* lets (typed once, in order; each sees the ones before it) */
     S->lets = ast_xcalloc(R->nitems, sizeof *S->lets);
+    S->let_size = ast_xcalloc(R->nitems, sizeof *S->let_size);
     for (size_t i = 0; i < R->nitems; i++) {
         ast_node *it = R->items[i].node;
         if (it->kind != AST_D_LET) continue;
         S->file = R->items[i].file;
         uint32_t t = sema_need_value(S, it->u.check.expr, sema_expr(S, it->u.check.expr));
         it->sem.type = t == TY_ERR ? 0 : t + 1;
+        S->let_size[S->nlets] = sema_let_size(S, it);
         S->lets[S->nlets++] = R->items[i];
     }
 

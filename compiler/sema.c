@@ -160,6 +160,8 @@ static void sema_release_kind(sema *S)
     S->nkf = 0;
     free(S->lets);
     S->lets = NULL;
+    free(S->let_size);
+    S->let_size = NULL;
 }
 
 /* The phases, in order (sema_int.h). */

@@ -121,9 +121,10 @@ uint32_t sema_name(sema *S, ast_node *e)
     for (size_t i = S->nlets; i-- > 0;) {
         ast_node *l = S->lets[i].node;
         if (strcmp(l->u.check.name.s, node_name(e)) == 0) {
+            if (!l->sem.type) return TY_ERR; /* a let in error (reported): nothing to write out */
             e->sem.res = RES_LET;
             e->sem.ref = (uint32_t)i;
-            return l->sem.type ? l->sem.type - 1 : TY_ERR;
+            return l->sem.type - 1;
         }
     }
     for (size_t i = 0; i < S->nkf; i++) {
@@ -485,6 +486,39 @@ static uint32_t stack_need(sema *S, ast_node *e)
     }
     default: return 1;
     }
+}
+
+/* Operations the code for e holds (cg_expr writes a let's expression out
+ * at each use, so a let counts what it stands for). */
+static uint64_t expr_size(sema *S, ast_node *e)
+{
+    if (!e) return 0;
+    switch (e->kind) {
+    case AST_E_NAME: return e->sem.res == RES_LET && e->sem.ref < S->nlets ? S->let_size[e->sem.ref] : 1;
+    case AST_E_UNARY: return 1 + expr_size(S, e->u.bin.a);
+    case AST_E_BINARY: return 1 + expr_size(S, e->u.bin.a) + expr_size(S, e->u.bin.b);
+    case AST_E_CALL: {
+        uint64_t n = 1;
+        for (ast_node *x = e->u.name.args; x; x = x->next) n += expr_size(S, x);
+        return n;
+    }
+    case AST_E_QUANT:
+        return 1 + expr_size(S, e->u.quant.list) + expr_size(S, e->u.quant.body) + expr_size(S, e->u.quant.filter);
+    default: return 1;
+    }
+}
+
+uint64_t sema_let_size(sema *S, ast_node *let)
+{
+    uint64_t n = expr_size(S, let->u.check.expr);
+    if (n <= SEMA_MAX_LET_SIZE) return n;
+    sema_err(S, let->span,
+             "let '%s' stands for %llu operations once the lets it uses are written out (at most %u): the "
+             "code repeats a let at each use, so a chain of lets each using the one before twice doubles "
+             "at every step",
+             let->u.check.name.s, (unsigned long long)n, SEMA_MAX_LET_SIZE);
+    let->sem.type = 0; /* its uses are errors already reported */
+    return 1;
 }
 
 bool sema_check_depth(sema *S, ast_node *e)

@@ -123,6 +123,7 @@ typedef struct sema {
     s_kfield *kf;    /* its fields */
     size_t nkf;
     s_item *lets;    /* lets visible in the current rate block */
+    uint64_t *let_size; /* [nlets] operations each stands for, written out (sema_let_size) */
     size_t nlets;
     s_scope scope[QUY_MAX_LOOPS];
     int depth;
@@ -258,6 +259,11 @@ uint32_t sema_need_num(sema *S, ast_node *e, uint32_t t);
 void sema_collect_reads(sema *S, ast_node *e, s_reads *r);
 /* Does a checked expression fit the VM stack (QUY_MAX_STACK)? Reports it if not. */
 bool sema_check_depth(sema *S, ast_node *e);
+/* The operations let `let` (just typed) stands for, its uses written out;
+ * past SEMA_MAX_LET_SIZE an error naming the let (code for lets that use
+ * each other twice doubles at every step: 40 of them never finished). */
+#define SEMA_MAX_LET_SIZE 100000u
+uint64_t sema_let_size(sema *S, ast_node *let);
 /* Is read i never absent, or tested by present() in the same expression? */
 bool sema_read_guarded(sema *S, const s_reads *r, size_t i);
 void sema_field_cands(sema *S, sema_cands *c); /* the fields of the kind being lowered */

@@ -81,5 +81,10 @@ expect rules-50000-dup 1 "rules-50000-dup.quy:50006:3: error: rule 'r31337' is a
 expect names-50000 1 "names-50000.quy:2:"
 expect names-50000 1 "error: duplicate member 'm777'"
 expect names-50000 1 "names-50000.quy:50005:3: error: field 'f4242' is declared twice in record 'member'"
+# 40 lets, each using the one before twice: the code writes a let out at
+# each use, so it doubled at every step and the compiler never finished
+{ printf '%srate member {\n  let l0 = n\n' "$HDR"; for ((i = 1; i <= 40; i++)); do printf '  let l%d = l%d + l%d\n' $i $((i - 1)) $((i - 1)); done
+  printf '  a: htxsnv when l40 > 1 cite "x"\n  otherwise htnv\n}\n'; } >"$T/lets-doubling.quy"
+expect lets-doubling 1 "lets-doubling.quy:22:3: error: let 'l16' stands for 131071 operations once the lets it uses are written out (at most 100000)"
 [ $fails -eq 0 ] || { echo "$fails failed"; exit 1; }
 echo "all clear"
