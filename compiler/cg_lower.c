@@ -287,6 +287,7 @@ void cg_lower_kind(sema *S, s_record *rec, s_rate *R)
     sema_kind_fields(S, rec, &b->p->kinds[k], &ds);
     kind_field_names(S, &b->p->kinds[k]);
     S->nlets = 0;
+    strset_free(&S->let_names);
     S->depth = 0;
 
     /* checks, from every record of the ancestry and their amendments */
@@ -310,7 +311,7 @@ void cg_lower_kind(sema *S, s_record *rec, s_rate *R)
         uint32_t t = sema_need_value(S, it->u.check.expr, sema_expr(S, it->u.check.expr));
         it->sem.type = t == TY_ERR ? 0 : t + 1;
         S->let_size[S->nlets] = sema_let_size(S, it);
-        S->lets[S->nlets++] = R->items[i];
+        sema_add_let(S, R->items[i]);
     }
 
     /* caps and quota order keys (blocks of their own, before the rate block) */

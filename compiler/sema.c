@@ -162,6 +162,8 @@ static void sema_release_kind(sema *S)
     S->lets = NULL;
     free(S->let_size);
     S->let_size = NULL;
+    S->nlets = 0;
+    strset_free(&S->let_names);
 }
 
 /* The phases, in order (sema_int.h). */

@@ -118,14 +118,13 @@ uint32_t sema_name(sema *S, ast_node *e)
             }
         }
     }
-    for (size_t i = S->nlets; i-- > 0;) {
-        ast_node *l = S->lets[i].node;
-        if (strcmp(l->u.check.name.s, node_name(e)) == 0) {
-            if (!l->sem.type) return TY_ERR; /* a let in error (reported): nothing to write out */
-            e->sem.res = RES_LET;
-            e->sem.ref = (uint32_t)i;
-            return l->sem.type - 1;
-        }
+    const uint32_t *li = strset_get(&S->let_names, node_name(e), e->u.name.text.len);
+    if (li) {
+        ast_node *l = S->lets[*li].node;
+        if (!l->sem.type) return TY_ERR; /* a let in error (reported): nothing to write out */
+        e->sem.res = RES_LET;
+        e->sem.ref = *li;
+        return l->sem.type - 1;
     }
     for (size_t i = 0; i < S->nkf; i++) {
         if (strcmp(S->kf[i].name, node_name(e)) == 0) {
@@ -506,6 +505,16 @@ static uint64_t expr_size(sema *S, ast_node *e)
         return 1 + expr_size(S, e->u.quant.list) + expr_size(S, e->u.quant.body) + expr_size(S, e->u.quant.filter);
     default: return 1;
     }
+}
+
+void sema_add_let(sema *S, s_item item)
+{
+    const ast_str *nm = &item.node->u.check.name;
+    uint32_t i = (uint32_t)S->nlets, old;
+    int added = strset_add(&S->let_names, nm->s ? nm->s : "", nm->len, i, &old);
+    if (added < 0) ast_bail("out of memory");
+    if (added == 0) *strset_get(&S->let_names, nm->s ? nm->s : "", nm->len) = i; /* the later one hides it */
+    S->lets[S->nlets++] = item;
 }
 
 uint64_t sema_let_size(sema *S, ast_node *let)

@@ -125,6 +125,7 @@ typedef struct sema {
     s_item *lets;    /* lets visible in the current rate block */
     uint64_t *let_size; /* [nlets] operations each stands for, written out (sema_let_size) */
     size_t nlets;
+    strset let_names;   /* let name -> index of the last let of that name (sema_add_let) */
     s_scope scope[QUY_MAX_LOOPS];
     int depth;
     uint32_t gap_flag; /* flagdef of the builtin `gap` flag, or QUY_NONE */
@@ -264,6 +265,8 @@ bool sema_check_depth(sema *S, ast_node *e);
  * each other twice doubles at every step: 40 of them never finished). */
 #define SEMA_MAX_LET_SIZE 100000u
 uint64_t sema_let_size(sema *S, ast_node *let);
+/* Make R's let item visible to the expressions checked after it. */
+void sema_add_let(sema *S, s_item item);
 /* Is read i never absent, or tested by present() in the same expression? */
 bool sema_read_guarded(sema *S, const s_reads *r, size_t i);
 void sema_field_cands(sema *S, sema_cands *c); /* the fields of the kind being lowered */
