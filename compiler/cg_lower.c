@@ -310,7 +310,6 @@ void cg_lower_kind(sema *S, s_record *rec, s_rate *R)
         S->file = R->items[i].file;
         uint32_t t = sema_need_value(S, it->u.check.expr, sema_expr(S, it->u.check.expr));
         it->sem.type = t == TY_ERR ? 0 : t + 1;
-        S->let_size[S->nlets] = sema_let_size(S, it);
         sema_add_let(S, R->items[i]);
     }
 

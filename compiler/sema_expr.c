@@ -487,24 +487,31 @@ static uint32_t stack_need(sema *S, ast_node *e)
     }
 }
 
-/* Operations the code for e holds (cg_expr writes a let's expression out
- * at each use, so a let counts what it stands for). */
-static uint64_t expr_size(sema *S, ast_node *e)
+/* The code for e once every let it uses is written out (x_size). */
+static x_size x_join(x_size a, x_size b)
 {
-    if (!e) return 0;
+    return (x_size){a.ops + b.ops, a.height > b.height ? a.height : b.height};
+}
+
+static x_size expr_size(sema *S, ast_node *e)
+{
+    x_size r = {0, 0};
+    if (!e) return r;
     switch (e->kind) {
-    case AST_E_NAME: return e->sem.res == RES_LET && e->sem.ref < S->nlets ? S->let_size[e->sem.ref] : 1;
-    case AST_E_UNARY: return 1 + expr_size(S, e->u.bin.a);
-    case AST_E_BINARY: return 1 + expr_size(S, e->u.bin.a) + expr_size(S, e->u.bin.b);
-    case AST_E_CALL: {
-        uint64_t n = 1;
-        for (ast_node *x = e->u.name.args; x; x = x->next) n += expr_size(S, x);
-        return n;
-    }
+    case AST_E_NAME:
+        if (e->sem.res == RES_LET && e->sem.ref < S->nlets) return S->let_size[e->sem.ref];
+        return (x_size){1, 0};
+    case AST_E_UNARY: r = expr_size(S, e->u.bin.a); break;
+    case AST_E_BINARY: r = x_join(expr_size(S, e->u.bin.a), expr_size(S, e->u.bin.b)); break;
+    case AST_E_CALL:
+        for (ast_node *x = e->u.name.args; x; x = x->next) r = x_join(r, expr_size(S, x));
+        break;
     case AST_E_QUANT:
-        return 1 + expr_size(S, e->u.quant.list) + expr_size(S, e->u.quant.body) + expr_size(S, e->u.quant.filter);
-    default: return 1;
+        r = x_join(x_join(expr_size(S, e->u.quant.list), expr_size(S, e->u.quant.body)), expr_size(S, e->u.quant.filter));
+        break;
+    default: return (x_size){1, 0};
     }
+    return (x_size){r.ops + 1, r.height + 1};
 }
 
 void sema_add_let(sema *S, s_item item)
@@ -514,20 +521,24 @@ void sema_add_let(sema *S, s_item item)
     int added = strset_add(&S->let_names, nm->s ? nm->s : "", nm->len, i, &old);
     if (added < 0) ast_bail("out of memory");
     if (added == 0) *strset_get(&S->let_names, nm->s ? nm->s : "", nm->len) = i; /* the later one hides it */
+    S->let_size[i] = expr_size(S, item.node->u.check.expr);
+    ast_node *let = item.node;
+    if (let->sem.type && S->let_size[i].ops > SEMA_MAX_LET_SIZE) {
+        sema_err(S, let->span,
+                 "let '%s' stands for %llu operations once the lets it uses are written out (at most %u): the "
+                 "code repeats a let at each use, so a chain of lets each using the one before twice doubles "
+                 "at every step",
+                 nm->s, (unsigned long long)S->let_size[i].ops, SEMA_MAX_LET_SIZE);
+        let->sem.type = 0; /* its uses are errors already reported */
+    } else if (let->sem.type && S->let_size[i].height > SEMA_MAX_LET_HEIGHT) {
+        sema_err(S, let->span,
+                 "let '%s' nests %u operators deep once the lets it uses are written out (at most %u, as in one "
+                 "expression): compute part of it in a field, or shorten the chain of lets",
+                 nm->s, S->let_size[i].height, SEMA_MAX_LET_HEIGHT);
+        let->sem.type = 0;
+    }
+    if (!let->sem.type) S->let_size[i] = (x_size){1, 0};
     S->lets[S->nlets++] = item;
-}
-
-uint64_t sema_let_size(sema *S, ast_node *let)
-{
-    uint64_t n = expr_size(S, let->u.check.expr);
-    if (n <= SEMA_MAX_LET_SIZE) return n;
-    sema_err(S, let->span,
-             "let '%s' stands for %llu operations once the lets it uses are written out (at most %u): the "
-             "code repeats a let at each use, so a chain of lets each using the one before twice doubles "
-             "at every step",
-             let->u.check.name.s, (unsigned long long)n, SEMA_MAX_LET_SIZE);
-    let->sem.type = 0; /* its uses are errors already reported */
-    return 1;
 }
 
 bool sema_check_depth(sema *S, ast_node *e)

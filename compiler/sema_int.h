@@ -123,7 +123,7 @@ typedef struct sema {
     s_kfield *kf;    /* its fields */
     size_t nkf;
     s_item *lets;    /* lets visible in the current rate block */
-    uint64_t *let_size; /* [nlets] operations each stands for, written out (sema_let_size) */
+    struct x_size *let_size; /* [nlets] the code each stands for, written out (sema_add_let) */
     size_t nlets;
     strset let_names;   /* let name -> index of the last let of that name (sema_add_let) */
     s_scope scope[QUY_MAX_LOOPS];
@@ -260,12 +260,21 @@ uint32_t sema_need_num(sema *S, ast_node *e, uint32_t t);
 void sema_collect_reads(sema *S, ast_node *e, s_reads *r);
 /* Does a checked expression fit the VM stack (QUY_MAX_STACK)? Reports it if not. */
 bool sema_check_depth(sema *S, ast_node *e);
-/* The operations let `let` (just typed) stands for, its uses written out;
- * past SEMA_MAX_LET_SIZE an error naming the let (code for lets that use
- * each other twice doubles at every step: 40 of them never finished). */
+/* The code a let stands for once the lets it uses are written out
+ * (cg_expr repeats a let's expression at each use): its operations, and
+ * the operators on its longest path (the checker and cg_expr recurse that
+ * deep). Over SEMA_MAX_LET_SIZE (lets that each use the one before twice
+ * double at every step: 40 of them never finished compiling) or
+ * SEMA_MAX_LET_HEIGHT (a chain of 50,000 lets overflowed the C stack; the
+ * parser's bound on one expression is the same 1,000) the let is an error. */
+typedef struct x_size {
+    uint64_t ops;
+    uint32_t height;
+} x_size;
 #define SEMA_MAX_LET_SIZE 100000u
-uint64_t sema_let_size(sema *S, ast_node *let);
-/* Make R's let item visible to the expressions checked after it. */
+#define SEMA_MAX_LET_HEIGHT 1000u
+/* Make a let item (just typed) visible to the expressions checked after
+ * it, or report it over the limits above. */
 void sema_add_let(sema *S, s_item item);
 /* Is read i never absent, or tested by present() in the same expression? */
 bool sema_read_guarded(sema *S, const s_reads *r, size_t i);
