@@ -396,10 +396,44 @@ static num_rc exact_q(bool neg, __int128 m, int64_t e, q_val *out)
     return NUM_OK;
 }
 
+/* The common case without the general path: [-] 1 to 18 digits, nothing
+ * else, for an int, a decimal or a percent (v/100, reduced). The same
+ * rational as scan_number + exact_q give. False: take the general path. */
+static bool plain_integer(const q_type *ty, const char *s, size_t len, q_val *out)
+{
+    bool neg = len && s[0] == '-';
+    size_t i = neg;
+    if (len - i < 1 || len - i > 18) return false;
+    int64_t v = 0;
+    for (; i < len; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9) return false;
+        v = v * 10 + (int64_t)d;
+    }
+    if (ty->kind == QT_PERCENT) {
+        if (v == 0) {
+            *out = q_int(0);
+            return true;
+        }
+        int64_t a = v, b = 100; /* v/100 in lowest terms */
+        while (b) {
+            int64_t t = a % b;
+            a = b;
+            b = t;
+        }
+        *out = (q_val){neg ? -(v / a) : v / a, 100 / a};
+        return true;
+    }
+    if (ty->kind != QT_INT && ty->kind != QT_DECIMAL) return false;
+    *out = q_int(neg ? -v : v);
+    return true;
+}
+
 int rec_number(rec_reader *r, uint32_t t, const char *s, size_t len, const char *path, bool csv, q_val *out,
                rec_error *err)
 {
     const q_type *ty = &r->p->types[t];
+    if (plain_integer(ty, s, len, out)) return 0;
     size_t n = len;
     if (csv && ty->kind == QT_PERCENT && n && s[n - 1] == '%') n--; /* "55%" reads as 55 */
     bool neg;
@@ -521,28 +555,36 @@ int rec_unknown_kind(rec_reader *r, const char *shown, rec_error *err)
                     shown, kinds, kinds);
 }
 
-/* Field index (within kind k) of a key, QUY_NONE if the kind has none:
- * first the field after the last one found (keys usually come in the
- * declared order), then the hash. */
+static inline uint32_t name_hash(uint32_t scope, const char *s, size_t len)
+{
+    uint32_t h = scope * 0x9E3779B1u + (uint32_t)len * 0x85EBCA77u;
+    if (len)
+        h += (uint8_t)s[0] * 0xC2B2AE3Du + (uint8_t)s[len - 1] * 0x27D4EB2Fu + (uint8_t)s[len / 2] * 0x165667B1u;
+    return h ^ h >> 15;
+}
+
+uint32_t rec_name_find(const rec_reader *r, uint32_t scope, const char *name, size_t len)
+{
+    for (uint32_t h = name_hash(scope, name, len) & r->names_mask;; h = (h + 1) & r->names_mask) {
+        const rec_name *e = &r->names[h];
+        if (!e->s) return QUY_NONE;
+        if (e->scope == scope && e->len == len && rec_same(e->s, name, len)) return e->idx;
+    }
+}
+
+static void name_add(rec_reader *r, uint32_t scope, const char *name, uint32_t idx)
+{
+    size_t len = strlen(name);
+    if (rec_name_find(r, scope, name, len) != QUY_NONE) return; /* the first declared wins, as a scan would */
+    uint32_t h = name_hash(scope, name, len) & r->names_mask;
+    while (r->names[h].s) h = (h + 1) & r->names_mask;
+    r->names[h] = (rec_name){name, (uint32_t)len, scope, idx};
+}
+
+/* Field index (within kind k) of a key, QUY_NONE if the kind has none. */
 uint32_t rec_field_index(rec_reader *r, uint32_t k, const char *name, size_t len)
 {
-    const q_program *p = r->p;
-    const q_kind *kd = &p->kinds[k];
-    uint32_t g = r->guess[k];
-    if (g < kd->nfields && r->flen[kd->first_field + g] == len &&
-        !memcmp(r->fname[kd->first_field + g], name, len)) {
-        r->guess[k] = g + 1;
-        return g;
-    }
-    char key[258];
-    if (len > 256) return QUY_NONE;
-    key[0] = (char)(k & 0xFF);
-    key[1] = (char)(k >> 8);
-    memcpy(key + 2, name, len);
-    const uint32_t *v = strset_get(&r->fieldmap, key, len + 2);
-    if (!v) return QUY_NONE;
-    r->guess[k] = *v + 1;
-    return *v;
+    return rec_name_find(r, NS_KIND | k, name, len);
 }
 
 int rec_find_member(const rec_reader *r, uint32_t t, const char *name, size_t len)
@@ -551,12 +593,8 @@ int rec_find_member(const rec_reader *r, uint32_t t, const char *name, size_t le
     if (t >= p->ntypes) return -1;
     const q_type *ty = &p->types[t];
     if (ty->kind != QT_ENUM && ty->kind != QT_SCALE) return -1;
-    for (uint32_t i = 0; i < ty->count; i++) {
-        uint32_t m = ty->first + i;
-        if (m >= p->nmembers) break;
-        if (r->mlen[m] == len && memcmp(prog_str(p, p->members[m].name), name, len) == 0) return (int)i;
-    }
-    return -1;
+    uint32_t i = rec_name_find(r, NS_MEMBERS | t, name, len);
+    return i == QUY_NONE ? -1 : (int)i;
 }
 
 /* A value for a message, by its type. */
@@ -820,31 +858,67 @@ int rec_io_error(rec_reader *r, rec_error *err)
  * Public API
  * ===================================================================== */
 
-/* Field names, their lengths, and [kind][name] -> index, for the decoders. */
+/* A name as it is is a JSON string's text: no '"', '\\' or control
+ * character, valid UTF-8. */
+static bool plain_name(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\') return false;
+    utf8proc_int32_t c;
+    for (size_t i = 0; i < len;) {
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &c);
+        if (k < 1) return false;
+        i += (size_t)k;
+    }
+    return true;
+}
+
+/* Field and member names, their lengths, the names table and the
+ * predicted key order (declared order to begin with), for the decoders. */
 static bool index_fields(rec_reader *r)
 {
     const q_program *p = r->p;
+    size_t nnames = (size_t)p->nfields + p->nmembers, cap = 16;
+    while (cap < 2 * nnames) cap *= 2; /* at most half full */
+    if (cap > UINT32_MAX) return false;
+    r->names = calloc(cap, sizeof *r->names);
+    r->names_mask = (uint32_t)(cap - 1);
     r->fname = calloc(p->nfields ? p->nfields : 1, sizeof *r->fname);
     r->flen = calloc(p->nfields ? p->nfields : 1, sizeof *r->flen);
-    r->guess = calloc(p->nkinds ? p->nkinds : 1, sizeof *r->guess);
+    r->fplain = calloc(p->nfields ? p->nfields : 1, sizeof *r->fplain);
+    r->follow = calloc((size_t)p->nfields + p->nkinds, sizeof *r->follow);
+    r->mname = calloc(p->nmembers ? p->nmembers : 1, sizeof *r->mname);
     r->mlen = calloc(p->nmembers ? p->nmembers : 1, sizeof *r->mlen);
-    if (!r->fname || !r->flen || !r->guess || !r->mlen) return false;
-    for (uint32_t m = 0; m < p->nmembers; m++) r->mlen[m] = (uint32_t)strlen(prog_str(p, p->members[m].name));
+    if (!r->names || !r->fname || !r->flen || !r->fplain || !r->follow || !r->mname || !r->mlen) return false;
+    for (uint32_t m = 0; m < p->nmembers; m++) {
+        r->mname[m] = prog_str(p, p->members[m].name);
+        size_t n = strlen(r->mname[m]);
+        r->mlen[m] = plain_name(r->mname[m], n) && n < UINT32_MAX ? (uint32_t)n : UINT32_MAX;
+    }
     for (uint32_t f = 0; f < p->nfields; f++) {
         r->fname[f] = prog_str(p, p->fields[f].name);
         r->flen[f] = (uint32_t)strlen(r->fname[f]);
+        /* `id` and `kind` are the record's own keys, never predicted as a field */
+        r->fplain[f] = plain_name(r->fname[f], r->flen[f]) && strcmp(r->fname[f], "id") && strcmp(r->fname[f], "kind");
+        r->follow[f] = QUY_NONE;
     }
-    for (uint32_t k = 0; k < p->nkinds && k <= 0xFFFF; k++) {
+    for (uint32_t k = 0; k < p->nkinds; k++) {
         const q_kind *kd = &p->kinds[k];
+        r->follow[p->nfields + k] = kd->nfields && kd->first_field < p->nfields ? 0 : QUY_NONE;
         for (uint32_t i = 0; i < kd->nfields && kd->first_field + i < p->nfields; i++) {
             uint32_t f = kd->first_field + i;
-            char key[258];
-            if (r->flen[f] > 256) continue;
-            key[0] = (char)(k & 0xFF);
-            key[1] = (char)(k >> 8);
-            memcpy(key + 2, r->fname[f], r->flen[f]);
-            if (strset_add(&r->fieldmap, key, r->flen[f] + 2, i, NULL) < 0) return false;
+            if (i + 1 < kd->nfields && f + 1 < p->nfields) r->follow[f] = i + 1;
+            name_add(r, NS_KIND | k, r->fname[f], i);
         }
+    }
+    for (uint32_t t = 0; t < p->ntypes; t++) {
+        const q_type *ty = &p->types[t];
+        if (ty->kind == QT_STRUCT)
+            for (uint32_t i = 0; i < ty->count && ty->first + i < p->nfields; i++)
+                name_add(r, NS_STRUCT | t, r->fname[ty->first + i], i);
+        if (ty->kind == QT_ENUM || ty->kind == QT_SCALE)
+            for (uint32_t i = 0; i < ty->count && ty->first + i < p->nmembers; i++)
+                name_add(r, NS_MEMBERS | t, r->mname[ty->first + i], i);
     }
     return true;
 }
@@ -967,13 +1041,15 @@ void rec_reader_free(rec_reader *r)
     rec_csv_free(r);
     strset_free(&r->ids);
     strset_free(&r->warned);
-    strset_free(&r->fieldmap);
     strset_free(&r->keys);
     arena_free(&r->strings);
     free(r->fname);
     free(r->flen);
-    free(r->guess);
+    free(r->fplain);
+    free(r->mname);
     free(r->mlen);
+    free(r->follow);
+    free(r->names);
     free(r->seen);
     free(r->rec.slots);
     free(r->rec.present);
