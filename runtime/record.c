@@ -125,6 +125,7 @@ int rec_fail(rec_reader *r, rec_error *err, const char *code, const char *field,
     else err->id[0] = 0; /* only a too-long id, whose error says so */
     copy_str(err->field, sizeof err->field, field);
     copy_str(err->code, sizeof err->code, code);
+    err->src_pos = err->src_msg = 0; /* only a declared check that fails at run time has a source line */
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(err->message, sizeof err->message, fmt, ap);
@@ -678,30 +679,43 @@ static void check_values(const q_program *p, const q_record *rec, const q_kind *
     }
 }
 
+/* The kind's declared checks, in one call into the VM (vm_eval_checks);
+ * the first that fails is reported: false, with the values it read; not
+ * evaluable (an overflow, a hook's error), with its source line, as `quy
+ * eval` draws a rule that fails (quy_result_error_source). */
 static int run_checks(rec_reader *r, uint32_t k, rec_error *err)
 {
     const q_program *p = r->p;
     const q_kind *kd = &p->kinds[k];
     r->pos = NULL; /* a check is about the record, not one place in it */
     r->cur_col = 0;
-    for (uint32_t c = 0; c < kd->nchecks; c++) {
-        if (kd->first_check + c >= p->nchecks) break;
-        const q_check *ck = &p->checks[kd->first_check + c];
-        const char *fname = ck->field < p->nfields ? prog_str(p, p->fields[ck->field].name) : "";
-        q_val v = {0, 0};
-        int e = vm_eval(p, r->hooks, ck->entry, &r->rec, &v);
-        if (e != VM_OK)
-            return rec_fail(r, err, "eval", fname,
-                            "không kiểm tra được ràng buộc '%s': %s (check could not be evaluated)",
-                            prog_str(p, ck->text), e > 0 && e < VM__COUNT ? vm_error_message[e] : "?");
-        if (v.n == 0) {
-            char vals[256];
-            check_values(p, &r->rec, kd, ck, vals, sizeof vals);
-            return rec_fail(r, err, "constraint", fname, "vi phạm ràng buộc '%s': %s (constraint violated)",
-                            prog_str(p, ck->text), vals);
-        }
+    if (!kd->nchecks) return 0;
+    uint32_t c = 0, epc;
+    q_val v = {0, 0};
+    int e = vm_eval_checks(p, r->hooks, &r->rec, &c, &v, &epc);
+    if (e == VM_OK && c >= kd->nchecks) return 0;
+    if (c >= kd->nchecks || kd->first_check + c >= p->nchecks) c = 0; /* not a check's own error: name the first */
+    const q_check *ck = &p->checks[kd->first_check + c];
+    const char *fname = ck->field < p->nfields ? prog_str(p, p->fields[ck->field].name) : "";
+    if (e == VM_OK) {
+        char vals[256];
+        check_values(p, &r->rec, kd, ck, vals, sizeof vals);
+        return rec_fail(r, err, "constraint", fname, "vi phạm ràng buộc '%s': %s (constraint violated)",
+                        prog_str(p, ck->text), vals);
     }
-    return 0;
+    rec_fail(r, err, "eval", fname, "không kiểm tra được ràng buộc '%s': %s (check could not be evaluated)",
+             prog_str(p, ck->text), e > 0 && e < VM__COUNT ? vm_error_message[e] : "?");
+    const char *file = NULL, *ls;
+    uint32_t line = 0, col = 0, llen;
+    size_t at = strlen(err->message);
+    if (epc < p->ncode && p->code_pos && prog_locate(p, p->code_pos[epc], &file, &line, &col, &ls, &llen) && file &&
+        at < sizeof err->message) {
+        err->src_pos = p->code_pos[epc] + 1;
+        err->src_msg = (uint32_t)at;
+        snprintf(err->message + at, sizeof err->message - at, " — tại %s:%u", file, line);
+        scrub_utf8(err->message);
+    }
+    return -1;
 }
 
 int rec_finish(rec_reader *r, uint32_t k, q_record **out, rec_error *err)
