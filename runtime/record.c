@@ -397,44 +397,11 @@ static num_rc exact_q(bool neg, __int128 m, int64_t e, q_val *out)
     return NUM_OK;
 }
 
-/* The common case without the general path: [-] 1 to 18 digits, nothing
- * else, for an int, a decimal or a percent (v/100, reduced). The same
- * rational as scan_number + exact_q give. False: take the general path. */
-static bool plain_integer(const q_type *ty, const char *s, size_t len, q_val *out)
-{
-    bool neg = len && s[0] == '-';
-    size_t i = neg;
-    if (len - i < 1 || len - i > 18) return false;
-    int64_t v = 0;
-    for (; i < len; i++) {
-        unsigned d = (unsigned)(unsigned char)s[i] - '0';
-        if (d > 9) return false;
-        v = v * 10 + (int64_t)d;
-    }
-    if (ty->kind == QT_PERCENT) {
-        if (v == 0) {
-            *out = q_int(0);
-            return true;
-        }
-        int64_t a = v, b = 100; /* v/100 in lowest terms */
-        while (b) {
-            int64_t t = a % b;
-            a = b;
-            b = t;
-        }
-        *out = (q_val){neg ? -(v / a) : v / a, 100 / a};
-        return true;
-    }
-    if (ty->kind != QT_INT && ty->kind != QT_DECIMAL) return false;
-    *out = q_int(neg ? -v : v);
-    return true;
-}
-
 int rec_number(rec_reader *r, uint32_t t, const char *s, size_t len, const char *path, bool csv, q_val *out,
                rec_error *err)
 {
     const q_type *ty = &r->p->types[t];
-    if (plain_integer(ty, s, len, out)) return 0;
+    if (rec_plain_integer(ty, s, len, out)) return 0;
     size_t n = len;
     if (csv && ty->kind == QT_PERCENT && n && s[n - 1] == '%') n--; /* "55%" reads as 55 */
     bool neg;

@@ -202,6 +202,35 @@ int rec_find_member(const rec_reader *r, uint32_t t, const char *name, size_t le
 int rec_number(rec_reader *r, uint32_t t, const char *s, size_t len, const char *path, bool csv, q_val *out,
                rec_error *err);
 
+/* The common case of rec_number without its general path: [-] 1 to 18
+ * digits, nothing else, for an int, a decimal or a percent (v/100,
+ * reduced): the same rational. False: take rec_number. */
+static inline bool rec_plain_integer(const q_type *ty, const char *s, size_t len, q_val *out)
+{
+    bool neg = len && s[0] == '-';
+    size_t i = neg;
+    if (len - i < 1 || len - i > 18) return false;
+    int64_t v = 0;
+    for (; i < len; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9) return false;
+        v = v * 10 + (int64_t)d;
+    }
+    if (ty->kind == QT_INT || ty->kind == QT_DECIMAL) {
+        *out = q_int(neg ? -v : v);
+        return true;
+    }
+    if (ty->kind != QT_PERCENT) return false;
+    int64_t a = v, b = 100; /* v/100 in lowest terms */
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    *out = v == 0 ? q_int(0) : (q_val){neg ? -(v / a) : v / a, 100 / a};
+    return true;
+}
+
 /* input (record.c) */
 bool rec_fill(rec_reader *r);
 long rec_next_line(rec_reader *r, const char **s);

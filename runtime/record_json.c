@@ -535,7 +535,12 @@ static int dec_string_like(jd *j, uint32_t t, const jpath *path, rec_jtok tk, co
     if (str_text(j, tk, tok, &s, &len)) return -1;
     if (ty->kind == QT_STRING) {
         const char *d;
-        if (rec_store_text(r, s, len, path_of(j, path), &d, &len, j->err)) return -1;
+        size_t i = 0;
+        while (i < len && (unsigned char)s[i] < 0x80) i++;
+        if (i == len) { /* ASCII, NFC already (rec_store_text's first case), without rendering the path */
+            if (!(d = rec_store_str(r, s, len))) return rec_fail_oom(r, j->err);
+        } else if (rec_store_text(r, s, len, path_of(j, path), &d, &len, j->err))
+            return -1;
         *out = (q_val){(int64_t)(intptr_t)d, (int64_t)len};
         return 0;
     }
@@ -575,6 +580,7 @@ static int dec_value(jd *j, uint32_t t, const jpath *path, rec_jtok tk, const ch
     case QT_DECIMAL:
     case QT_PERCENT:
         if (tk != JT_NUMBER) return wrong_type(j, t, path, tk, tok);
+        if (rec_plain_integer(&p->types[t], tok, (size_t)(j->cur - tok), out)) return 0;
         return rec_number(r, t, tok, (size_t)(j->cur - tok), path_of(j, path), false, out, j->err);
     case QT_BOOL:
         if (tk != JT_TRUE && tk != JT_FALSE) return wrong_type(j, t, path, tk, tok);
@@ -660,9 +666,10 @@ static int member_id_kind(jd *j, obj_state *o, bool is_id, const char *ktok, rec
     return 0;
 }
 
-/* Member i of the record's kind (`kind` known), its value's first token tk. */
+/* Member i of the record's kind (`kind` known), its value's first token tk
+ * at tok, or its value already decoded (`pre`, from typed_scalar). */
 static int member_field_at(jd *j, obj_state *o, uint32_t i, const char *ktok, const char *key, size_t klen,
-                           rec_jtok tk, const char *tok)
+                           rec_jtok tk, const char *tok, const q_val *pre)
 {
     rec_reader *r = j->r;
     const q_program *p = r->p;
@@ -676,11 +683,12 @@ static int member_field_at(jd *j, obj_state *o, uint32_t i, const char *ktok, co
     jpath fp = {NULL, r->fname[kd->first_field + i], 0};
     q_val x = {0, 0};
     r->pos = tok;
-    if (tk == JT_NULL) {
+    if (pre) x = *pre;
+    else if (tk == JT_NULL) {
         r->seen[i] = 0; /* null is absent: defaulted with the others at the end */
         return 0;
-    }
-    if (dec_value(j, f->type, &fp, tk, tok, &x)) return -1;
+    } else if (dec_value(j, f->type, &fp, tk, tok, &x))
+        return -1;
     r->rec.present[slot] = 1;
     r->rec.slots[slot] = x;
     return 0;
@@ -697,7 +705,7 @@ static int member_field(jd *j, obj_state *o, const char *ktok, const char *key, 
         if (undeclared_key(j, ktok, key, klen, o->kind)) return -1;
         return skip_value(j, tk, tok);
     }
-    return member_field_at(j, o, i, ktok, key, klen, tk, tok);
+    return member_field_at(j, o, i, ktok, key, klen, tk, tok, NULL);
 }
 
 /* The key at j->cur if it is the one predicted (the field that followed
@@ -724,6 +732,45 @@ static uint32_t predicted_key(jd *j, const obj_state *o, const char **ktok)
     return i;
 }
 
+/* A bool or a plain integer (see next() and rec_plain_integer) of type ty
+ * at j->cur, decoded without its token: true with *x, *tok and j->cur past
+ * it, as next() then dec_value would give; false (nothing consumed) for
+ * anything else, which takes that path. */
+static inline bool typed_scalar(jd *j, const q_type *ty, const char **tok, q_val *x)
+{
+    const char *c = j->cur, *d;
+    while (is_ws(*c)) c++;
+    switch (ty->kind) {
+    case QT_BOOL:
+        if (c[0] == 't' && c[1] == 'r' && c[2] == 'u' && c[3] == 'e') {
+            *x = q_bool(true);
+            d = c + 4;
+        } else if (c[0] == 'f' && c[1] == 'a' && c[2] == 'l' && c[3] == 's' && c[4] == 'e') {
+            *x = q_bool(false);
+            d = c + 5;
+        } else {
+            return false;
+        }
+        break;
+    case QT_INT:
+    case QT_DECIMAL:
+    case QT_PERCENT:
+        d = c + (*c == '-');
+        if (*d == '0') d++;
+        else if (*d >= '1' && *d <= '9')
+            do d++;
+            while (*d >= '0' && *d <= '9');
+        else return false;
+        if (*d == '.' || *d == 'e' || *d == 'E' || !rec_plain_integer(ty, c, (size_t)(d - c), x)) return false;
+        break;
+    default:
+        return false;
+    }
+    *tok = c;
+    j->cur = d;
+    return true;
+}
+
 /* The members of the object from j->cur (after '{' or a ','). Pass 1:
  * every member; pass 2 (`stop` set): the members before `kind`, which
  * pass 1 skipped. */
@@ -740,8 +787,13 @@ static int members(jd *j, obj_state *o, bool check_dup, const char *stop)
         uint32_t fi = !stop && o->kind != QUY_NONE ? predicted_key(j, o, &ktok) : QUY_NONE;
         if (fi != QUY_NONE) {
             uint32_t f = r->p->kinds[o->kind].first_field + fi;
-            tk = next(j, &tok);
-            rc = member_field_at(j, o, fi, ktok, r->fname[f], r->flen[f], tk, tok);
+            q_val x;
+            if (r->p->fields[f].type < r->p->ntypes && typed_scalar(j, &r->p->types[r->p->fields[f].type], &tok, &x)) {
+                rc = member_field_at(j, o, fi, ktok, r->fname[f], r->flen[f], JT_NUMBER, tok, &x);
+            } else {
+                tk = next(j, &tok);
+                rc = member_field_at(j, o, fi, ktok, r->fname[f], r->flen[f], tk, tok, NULL);
+            }
         } else {
             tk = next(j, &tok);
             if (first && tk == JT_RBRACE && !stop) return 0;
