@@ -854,6 +854,35 @@ static bool plain_name(const char *s, size_t len)
     return true;
 }
 
+/* The pattern of a plain name of at most 15 bytes and its quote. */
+static rec_pat name_pat(const char *s, size_t n, bool plain)
+{
+    rec_pat pt = {{0, 0}, {0, 0}};
+    if (!plain || n > 15) return pt;
+    char w[16] = {0}, m[16] = {0};
+    memcpy(w, s, n);
+    w[n] = '"';
+    memset(m, 0xFF, n + 1);
+    memcpy(pt.w, w, 16);
+    memcpy(pt.m, m, 16);
+    return pt;
+}
+
+/* The pattern of a plain key of at most 31 bytes and its quote. */
+static rec_kpat key_pat(const char *s, size_t n, bool plain)
+{
+    rec_kpat pt;
+    memset(&pt, 0, sizeof pt);
+    if (!plain || n > 31) return pt;
+    char w[32] = {0}, m[32] = {0};
+    memcpy(w, s, n);
+    w[n] = '"';
+    memset(m, 0xFF, n + 1);
+    memcpy(pt.w, w, 32);
+    memcpy(pt.m, m, 32);
+    return pt;
+}
+
 /* Field and member names, their lengths, the names table and the
  * predicted key order (declared order to begin with), for the decoders. */
 static bool index_fields(rec_reader *r)
@@ -870,17 +899,23 @@ static bool index_fields(rec_reader *r)
     r->follow = calloc((size_t)p->nfields + p->nkinds, sizeof *r->follow);
     r->mname = calloc(p->nmembers ? p->nmembers : 1, sizeof *r->mname);
     r->mlen = calloc(p->nmembers ? p->nmembers : 1, sizeof *r->mlen);
-    if (!r->names || !r->fname || !r->flen || !r->fplain || !r->follow || !r->mname || !r->mlen) return false;
+    r->fpat = calloc(p->nfields ? p->nfields : 1, sizeof *r->fpat);
+    r->mpat = calloc(p->nmembers ? p->nmembers : 1, sizeof *r->mpat);
+    if (!r->names || !r->fname || !r->flen || !r->fplain || !r->follow || !r->mname || !r->mlen || !r->fpat ||
+        !r->mpat)
+        return false;
     for (uint32_t m = 0; m < p->nmembers; m++) {
         r->mname[m] = prog_str(p, p->members[m].name);
         size_t n = strlen(r->mname[m]);
         r->mlen[m] = plain_name(r->mname[m], n) && n < UINT32_MAX ? (uint32_t)n : UINT32_MAX;
+        r->mpat[m] = name_pat(r->mname[m], n, r->mlen[m] != UINT32_MAX);
     }
     for (uint32_t f = 0; f < p->nfields; f++) {
         r->fname[f] = prog_str(p, p->fields[f].name);
         r->flen[f] = (uint32_t)strlen(r->fname[f]);
         /* `id` and `kind` are the record's own keys, never predicted as a field */
         r->fplain[f] = plain_name(r->fname[f], r->flen[f]) && strcmp(r->fname[f], "id") && strcmp(r->fname[f], "kind");
+        r->fpat[f] = key_pat(r->fname[f], r->flen[f], r->fplain[f]);
         r->follow[f] = QUY_NONE;
     }
     for (uint32_t k = 0; k < p->nkinds; k++) {
@@ -1029,6 +1064,8 @@ void rec_reader_free(rec_reader *r)
     free(r->fplain);
     free(r->mname);
     free(r->mlen);
+    free(r->fpat);
+    free(r->mpat);
     free(r->follow);
     free(r->names);
     free(r->seen);

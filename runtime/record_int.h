@@ -41,6 +41,18 @@ enum {
     NS_STRUCT = 1u << 30,  /* | t: the fields of struct type t (index within the type) */
     NS_MEMBERS = 2u << 30, /* | t: the members of enum or scale t (index within the type) */
 };
+/* A short name followed by its closing quote (`tot"`, at most 16 bytes;
+ * a key's, at most 32), as masked words: rec_pat_match compares it without
+ * a branch that depends on the name (the names met in a record vary from
+ * one value to the next, and a mispredicted branch costs more than the
+ * comparison: callgrind --branch-sim, bench/README.md "Record reader"). */
+typedef struct rec_pat {
+    uint64_t w[2], m[2]; /* m == {0, 0}: the name is too long or not plain; never matches */
+} rec_pat;
+typedef struct rec_kpat {
+    uint64_t w[4], m[4]; /* the same for a key */
+} rec_kpat;
+
 typedef struct rec_name {
     const char *s; /* NULL: an empty entry */
     uint32_t len, scope, idx;
@@ -85,6 +97,8 @@ struct rec_reader {
                            QUY_NONE if none: the key predicted (record_json.c) */
     const char **mname; /* [nmembers]: each enum/scale member's name */
     uint32_t *mlen;     /* [nmembers]: its length, UINT32_MAX if it is not plain (see fplain) */
+    rec_kpat *fpat;     /* [nfields]: each plain field name with its quote (see fplain) */
+    rec_pat *mpat;      /* [nmembers]: each plain member name with its quote */
     rec_name *names;    /* the names table (rec_name_find), names_mask + 1 entries */
     uint32_t names_mask;
     bool nocol;         /* the text decoded is a copy (rec_decode_json): no columns */
@@ -229,6 +243,22 @@ static inline bool rec_plain_integer(const q_type *ty, const char *s, size_t len
     }
     *out = v == 0 ? q_int(0) : (q_val){neg ? -(v / a) : v / a, 100 / a};
     return true;
+}
+
+/* s (16 readable bytes) begins with the pattern (no pattern matches a
+ * zero mask: see rec_pat). */
+static inline bool rec_pat_match(const rec_pat *p, const char *s)
+{
+    return ((((rec_load8(s) ^ p->w[0]) & p->m[0]) | ((rec_load8(s + 8) ^ p->w[1]) & p->m[1])) == 0) &
+           ((p->m[0] | p->m[1]) != 0);
+}
+
+/* s (32 readable bytes) begins with the key's pattern. */
+static inline bool rec_kpat_match(const rec_kpat *p, const char *s)
+{
+    uint64_t d = 0;
+    for (int i = 0; i < 4; i++) d |= (rec_load8(s + 8 * i) ^ p->w[i]) & p->m[i];
+    return (d == 0) & ((p->m[0] | p->m[1]) != 0);
 }
 
 /* input (record.c) */

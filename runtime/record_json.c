@@ -45,6 +45,7 @@ typedef struct jd {
     rec_error *err;
     uint32_t depth;
     char pbuf[128];   /* a rendered path */
+    bool ascii;       /* the last string token is printable ASCII (next()'s plain run reached its quote) */
 } jd;
 
 static size_t render(const jpath *p, char *buf, size_t size)
@@ -117,7 +118,8 @@ static inline rec_jtok next(jd *j, const char **tok)
     case '"': {
         const char *q = plain_run(c + 1, j->end);
         j->cur = q + 1;
-        if (*q == '"') return JT_STRING;
+        j->ascii = *q == '"';
+        if (j->ascii) return JT_STRING;
         j->cur = q; /* the rest by the automaton, from the character where the run stopped */
         rec_jtok t = rec_json_string(&j->cur);
         return t == JT_UNTERMINATED && j->cur < j->end ? JT_CONTROL : t;
@@ -154,6 +156,7 @@ static inline rec_jtok next(jd *j, const char **tok)
     default: break;
     }
     j->cur = c;
+    j->ascii = false;
     rec_jtok t = rec_json_token(&j->cur, tok);
     if (t == JT_END && *tok < j->end) return JT_ERROR; /* an embedded NUL byte */
     if (t == JT_UNTERMINATED && j->cur < j->end) return JT_CONTROL;
@@ -353,6 +356,16 @@ static uint32_t plain_member(jd *j, const q_type *ty, const char **tok)
     while (is_ws(*c)) c++;
     if (*c != '"') return QUY_NONE;
     size_t room = (size_t)(j->end - c); /* c[room] is the NUL */
+    if (room >= 17 && ty->count <= 16) { /* every member compared, without a branch on which matches */
+        uint32_t hit = 0;
+        for (uint32_t i = 0; i < ty->count; i++) hit |= (uint32_t)rec_pat_match(&r->mpat[ty->first + i], c + 1) << i;
+        if (hit) {
+            uint32_t i = (uint32_t)__builtin_ctz(hit); /* the first declared, as the names table gives */
+            *tok = c;
+            j->cur = c + r->mlen[ty->first + i] + 2;
+            return i;
+        }
+    }
     for (uint32_t i = 0; i < ty->count && i < 16; i++) { /* a longer type: the names table */
         uint32_t m = ty->first + i, n = r->mlen[m];
         if (n < room && c[n + 1] == '"' && rec_same(c + 1, r->mname[m], n)) {
@@ -536,6 +549,7 @@ static int dec_string_like(jd *j, uint32_t t, const jpath *path, rec_jtok tk, co
     if (ty->kind == QT_STRING) {
         const char *d;
         size_t i = 0;
+        if (tk == JT_STRING && j->ascii) i = len; /* next() saw every byte */
         while (i < len && (unsigned char)s[i] < 0x80) i++;
         if (i == len) { /* ASCII, NFC already (rec_store_text's first case), without rendering the path */
             if (!(d = rec_store_str(r, s, len))) return rec_fail_oom(r, j->err);
@@ -722,7 +736,10 @@ static uint32_t predicted_key(jd *j, const obj_state *o, const char **ktok)
     size_t n = r->flen[f];
     const char *c = j->cur;
     while (is_ws(*c)) c++;
-    if (*c != '"' || (size_t)(j->end - c) < n + 3 || c[n + 1] != '"' || !r->fplain[f] || !rec_same(c + 1, r->fname[f], n))
+    if (*c != '"') return QUY_NONE;
+    if ((size_t)(j->end - c) >= 33 && n <= 31) { /* the usual case: one masked comparison */
+        if (!rec_kpat_match(&r->fpat[f], c + 1)) return QUY_NONE;
+    } else if ((size_t)(j->end - c) < n + 3 || c[n + 1] != '"' || !r->fplain[f] || !rec_same(c + 1, r->fname[f], n))
         return QUY_NONE;
     const char *d = c + n + 2;
     while (is_ws(*d)) d++;
