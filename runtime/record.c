@@ -854,33 +854,18 @@ static bool plain_name(const char *s, size_t len)
     return true;
 }
 
-/* The pattern of a plain name of at most 15 bytes and its quote. */
-static rec_pat name_pat(const char *s, size_t n, bool plain)
+/* A plain name and its quote as `words` masked words (rec_pat, rec_kpat);
+ * all zero (never matching) if it is not plain or does not fit. */
+static void name_words(const char *s, size_t n, bool plain, uint64_t *w, uint64_t *m, size_t words)
 {
-    rec_pat pt = {{0, 0}, {0, 0}};
-    if (!plain || n > 15) return pt;
-    char w[16] = {0}, m[16] = {0};
-    memcpy(w, s, n);
-    w[n] = '"';
-    memset(m, 0xFF, n + 1);
-    memcpy(pt.w, w, 16);
-    memcpy(pt.m, m, 16);
-    return pt;
-}
-
-/* The pattern of a plain key of at most 31 bytes and its quote. */
-static rec_kpat key_pat(const char *s, size_t n, bool plain)
-{
-    rec_kpat pt;
-    memset(&pt, 0, sizeof pt);
-    if (!plain || n > 31) return pt;
-    char w[32] = {0}, m[32] = {0};
-    memcpy(w, s, n);
-    w[n] = '"';
-    memset(m, 0xFF, n + 1);
-    memcpy(pt.w, w, 32);
-    memcpy(pt.m, m, 32);
-    return pt;
+    char wb[32] = {0}, mb[32] = {0};
+    if (plain && n + 1 <= 8 * words) {
+        memcpy(wb, s, n);
+        wb[n] = '"';
+        memset(mb, 0xFF, n + 1);
+    }
+    memcpy(w, wb, 8 * words);
+    memcpy(m, mb, 8 * words);
 }
 
 /* Field and member names, their lengths, the names table and the
@@ -888,8 +873,8 @@ static rec_kpat key_pat(const char *s, size_t n, bool plain)
 static bool index_fields(rec_reader *r)
 {
     const q_program *p = r->p;
-    size_t nnames = (size_t)p->nfields + p->nmembers, cap = 16;
-    while (cap < 2 * nnames) cap *= 2; /* at most half full */
+    size_t nnames = 2 * (size_t)p->nfields + p->nmembers, cap = 16; /* a field in two scopes at most */
+    while (cap < 2 * nnames) cap *= 2; /* at most half full: a probe always ends */
     if (cap > UINT32_MAX) return false;
     r->names = calloc(cap, sizeof *r->names);
     r->names_mask = (uint32_t)(cap - 1);
@@ -908,14 +893,14 @@ static bool index_fields(rec_reader *r)
         r->mname[m] = prog_str(p, p->members[m].name);
         size_t n = strlen(r->mname[m]);
         r->mlen[m] = plain_name(r->mname[m], n) && n < UINT32_MAX ? (uint32_t)n : UINT32_MAX;
-        r->mpat[m] = name_pat(r->mname[m], n, r->mlen[m] != UINT32_MAX);
+        name_words(r->mname[m], n, r->mlen[m] != UINT32_MAX, r->mpat[m].w, r->mpat[m].m, 2);
     }
     for (uint32_t f = 0; f < p->nfields; f++) {
         r->fname[f] = prog_str(p, p->fields[f].name);
         r->flen[f] = (uint32_t)strlen(r->fname[f]);
         /* `id` and `kind` are the record's own keys, never predicted as a field */
         r->fplain[f] = plain_name(r->fname[f], r->flen[f]) && strcmp(r->fname[f], "id") && strcmp(r->fname[f], "kind");
-        r->fpat[f] = key_pat(r->fname[f], r->flen[f], r->fplain[f]);
+        name_words(r->fname[f], r->flen[f], r->fplain[f], r->fpat[f].w, r->fpat[f].m, 4);
         r->follow[f] = QUY_NONE;
     }
     for (uint32_t k = 0; k < p->nkinds; k++) {

@@ -380,7 +380,9 @@ static uint32_t plain_member(jd *j, const q_type *ty, const char **tok)
             return i;
         }
     }
-    for (uint32_t i = 0; i < ty->count && i < 16; i++) { /* a longer type: the names table */
+    /* near the end of the text, or a type of more than 16 members: one by
+     * one (its first 16; the others by the token and the names table) */
+    for (uint32_t i = 0; i < ty->count && i < 16; i++) {
         uint32_t m = ty->first + i, n = r->mlen[m];
         if (n < room && c[n + 1] == '"' && rec_same(c + 1, r->mname[m], n)) {
             *tok = c;
@@ -738,8 +740,8 @@ static int member_field(jd *j, obj_state *o, const char *ktok, const char *key, 
 
 /* The key at j->cur if it is the one predicted (the field that followed
  * the previous one in the last record of the kind) written plainly, then
- * its ':': its index in the kind, *ktok and *tok set and j->cur past the
- * ':'; else QUY_NONE and nothing consumed. One comparison instead of
+ * its ':': its index in the kind, *ktok set and j->cur past the ':';
+ * else QUY_NONE and nothing consumed. One comparison instead of
  * scanning the key and looking it up. */
 static uint32_t predicted_key(jd *j, const obj_state *o, const char **ktok)
 {
@@ -820,7 +822,7 @@ static int members(jd *j, obj_state *o, bool check_dup, const char *stop)
             uint32_t f = r->p->kinds[o->kind].first_field + fi;
             q_val x;
             if (r->p->fields[f].type < r->p->ntypes && typed_scalar(j, &r->p->types[r->p->fields[f].type], &tok, &x)) {
-                rc = member_field_at(j, o, fi, ktok, r->fname[f], r->flen[f], JT_NUMBER, tok, &x);
+                rc = member_field_at(j, o, fi, ktok, r->fname[f], r->flen[f], JT_NUMBER /* unused */, tok, &x);
             } else {
                 tk = next(j, &tok);
                 rc = member_field_at(j, o, fi, ktok, r->fname[f], r->flen[f], tk, tok, NULL);
