@@ -125,6 +125,7 @@ int rec_fail(rec_reader *r, rec_error *err, const char *code, const char *field,
     else err->id[0] = 0; /* only a too-long id, whose error says so */
     copy_str(err->field, sizeof err->field, field);
     copy_str(err->code, sizeof err->code, code);
+    err->src_pos = err->src_msg = 0; /* only a declared check that fails at run time has a source line */
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(err->message, sizeof err->message, fmt, ap);
@@ -400,6 +401,7 @@ int rec_number(rec_reader *r, uint32_t t, const char *s, size_t len, const char 
                rec_error *err)
 {
     const q_type *ty = &r->p->types[t];
+    if (rec_plain_integer(ty, s, len, out)) return 0;
     size_t n = len;
     if (csv && ty->kind == QT_PERCENT && n && s[n - 1] == '%') n--; /* "55%" reads as 55 */
     bool neg;
@@ -521,28 +523,36 @@ int rec_unknown_kind(rec_reader *r, const char *shown, rec_error *err)
                     shown, kinds, kinds);
 }
 
-/* Field index (within kind k) of a key, QUY_NONE if the kind has none:
- * first the field after the last one found (keys usually come in the
- * declared order), then the hash. */
+static inline uint32_t name_hash(uint32_t scope, const char *s, size_t len)
+{
+    uint32_t h = scope * 0x9E3779B1u + (uint32_t)len * 0x85EBCA77u;
+    if (len)
+        h += (uint8_t)s[0] * 0xC2B2AE3Du + (uint8_t)s[len - 1] * 0x27D4EB2Fu + (uint8_t)s[len / 2] * 0x165667B1u;
+    return h ^ h >> 15;
+}
+
+uint32_t rec_name_find(const rec_reader *r, uint32_t scope, const char *name, size_t len)
+{
+    for (uint32_t h = name_hash(scope, name, len) & r->names_mask;; h = (h + 1) & r->names_mask) {
+        const rec_name *e = &r->names[h];
+        if (!e->s) return QUY_NONE;
+        if (e->scope == scope && e->len == len && rec_same(e->s, name, len)) return e->idx;
+    }
+}
+
+static void name_add(rec_reader *r, uint32_t scope, const char *name, uint32_t idx)
+{
+    size_t len = strlen(name);
+    if (rec_name_find(r, scope, name, len) != QUY_NONE) return; /* the first declared wins, as a scan would */
+    uint32_t h = name_hash(scope, name, len) & r->names_mask;
+    while (r->names[h].s) h = (h + 1) & r->names_mask;
+    r->names[h] = (rec_name){name, (uint32_t)len, scope, idx};
+}
+
+/* Field index (within kind k) of a key, QUY_NONE if the kind has none. */
 uint32_t rec_field_index(rec_reader *r, uint32_t k, const char *name, size_t len)
 {
-    const q_program *p = r->p;
-    const q_kind *kd = &p->kinds[k];
-    uint32_t g = r->guess[k];
-    if (g < kd->nfields && r->flen[kd->first_field + g] == len &&
-        !memcmp(r->fname[kd->first_field + g], name, len)) {
-        r->guess[k] = g + 1;
-        return g;
-    }
-    char key[258];
-    if (len > 256) return QUY_NONE;
-    key[0] = (char)(k & 0xFF);
-    key[1] = (char)(k >> 8);
-    memcpy(key + 2, name, len);
-    const uint32_t *v = strset_get(&r->fieldmap, key, len + 2);
-    if (!v) return QUY_NONE;
-    r->guess[k] = *v + 1;
-    return *v;
+    return rec_name_find(r, NS_KIND | k, name, len);
 }
 
 int rec_find_member(const rec_reader *r, uint32_t t, const char *name, size_t len)
@@ -551,12 +561,8 @@ int rec_find_member(const rec_reader *r, uint32_t t, const char *name, size_t le
     if (t >= p->ntypes) return -1;
     const q_type *ty = &p->types[t];
     if (ty->kind != QT_ENUM && ty->kind != QT_SCALE) return -1;
-    for (uint32_t i = 0; i < ty->count; i++) {
-        uint32_t m = ty->first + i;
-        if (m >= p->nmembers) break;
-        if (r->mlen[m] == len && memcmp(prog_str(p, p->members[m].name), name, len) == 0) return (int)i;
-    }
-    return -1;
+    uint32_t i = rec_name_find(r, NS_MEMBERS | t, name, len);
+    return i == QUY_NONE ? -1 : (int)i;
 }
 
 /* A value for a message, by its type. */
@@ -640,30 +646,43 @@ static void check_values(const q_program *p, const q_record *rec, const q_kind *
     }
 }
 
+/* The kind's declared checks, in one call into the VM (vm_eval_checks);
+ * the first that fails is reported: false, with the values it read; not
+ * evaluable (an overflow, a hook's error), with its source line, as `quy
+ * eval` draws a rule that fails (quy_result_error_source). */
 static int run_checks(rec_reader *r, uint32_t k, rec_error *err)
 {
     const q_program *p = r->p;
     const q_kind *kd = &p->kinds[k];
     r->pos = NULL; /* a check is about the record, not one place in it */
     r->cur_col = 0;
-    for (uint32_t c = 0; c < kd->nchecks; c++) {
-        if (kd->first_check + c >= p->nchecks) break;
-        const q_check *ck = &p->checks[kd->first_check + c];
-        const char *fname = ck->field < p->nfields ? prog_str(p, p->fields[ck->field].name) : "";
-        q_val v = {0, 0};
-        int e = vm_eval(p, r->hooks, ck->entry, &r->rec, &v);
-        if (e != VM_OK)
-            return rec_fail(r, err, "eval", fname,
-                            "không kiểm tra được ràng buộc '%s': %s (check could not be evaluated)",
-                            prog_str(p, ck->text), e > 0 && e < VM__COUNT ? vm_error_message[e] : "?");
-        if (v.n == 0) {
-            char vals[256];
-            check_values(p, &r->rec, kd, ck, vals, sizeof vals);
-            return rec_fail(r, err, "constraint", fname, "vi phạm ràng buộc '%s': %s (constraint violated)",
-                            prog_str(p, ck->text), vals);
-        }
+    if (!kd->nchecks) return 0;
+    uint32_t c = 0, epc;
+    q_val v = {0, 0};
+    int e = vm_eval_checks(p, r->hooks, &r->rec, &c, &v, &epc);
+    if (e == VM_OK && c >= kd->nchecks) return 0;
+    if (c >= kd->nchecks || kd->first_check + c >= p->nchecks) c = 0; /* not a check's own error: name the first */
+    const q_check *ck = &p->checks[kd->first_check + c];
+    const char *fname = ck->field < p->nfields ? prog_str(p, p->fields[ck->field].name) : "";
+    if (e == VM_OK) {
+        char vals[256];
+        check_values(p, &r->rec, kd, ck, vals, sizeof vals);
+        return rec_fail(r, err, "constraint", fname, "vi phạm ràng buộc '%s': %s (constraint violated)",
+                        prog_str(p, ck->text), vals);
     }
-    return 0;
+    rec_fail(r, err, "eval", fname, "không kiểm tra được ràng buộc '%s': %s (check could not be evaluated)",
+             prog_str(p, ck->text), e > 0 && e < VM__COUNT ? vm_error_message[e] : "?");
+    const char *file = NULL, *ls;
+    uint32_t line = 0, col = 0, llen;
+    size_t at = strlen(err->message);
+    if (epc < p->ncode && p->code_pos && prog_locate(p, p->code_pos[epc], &file, &line, &col, &ls, &llen) && file &&
+        at < sizeof err->message) {
+        err->src_pos = p->code_pos[epc] + 1;
+        err->src_msg = (uint32_t)at;
+        snprintf(err->message + at, sizeof err->message - at, " — tại %s:%u", file, line);
+        scrub_utf8(err->message);
+    }
+    return -1;
 }
 
 int rec_finish(rec_reader *r, uint32_t k, q_record **out, rec_error *err)
@@ -820,31 +839,87 @@ int rec_io_error(rec_reader *r, rec_error *err)
  * Public API
  * ===================================================================== */
 
-/* Field names, their lengths, and [kind][name] -> index, for the decoders. */
+/* A name as it is is a JSON string's text: no '"', '\\' or control
+ * character, valid UTF-8. */
+static bool plain_name(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\') return false;
+    utf8proc_int32_t c;
+    for (size_t i = 0; i < len;) {
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &c);
+        if (k < 1) return false;
+        i += (size_t)k;
+    }
+    return true;
+}
+
+/* A plain name and its quote as `words` masked words (rec_pat, rec_kpat);
+ * all zero (never matching) if it is not plain or does not fit. */
+static void name_words(const char *s, size_t n, bool plain, uint64_t *w, uint64_t *m, size_t words)
+{
+    char wb[32] = {0}, mb[32] = {0};
+    if (plain && n + 1 <= 8 * words) {
+        memcpy(wb, s, n);
+        wb[n] = '"';
+        memset(mb, 0xFF, n + 1);
+    }
+    memcpy(w, wb, 8 * words);
+    memcpy(m, mb, 8 * words);
+}
+
+/* Field and member names, their lengths, the names table and the
+ * predicted key order (declared order to begin with), for the decoders. */
 static bool index_fields(rec_reader *r)
 {
     const q_program *p = r->p;
+    size_t nnames = 2 * (size_t)p->nfields + p->nmembers, cap = 16; /* a field in two scopes at most */
+    while (cap < 2 * nnames) cap *= 2; /* at most half full: a probe always ends */
+    if (cap > UINT32_MAX) return false;
+    r->names = calloc(cap, sizeof *r->names);
+    r->names_mask = (uint32_t)(cap - 1);
     r->fname = calloc(p->nfields ? p->nfields : 1, sizeof *r->fname);
     r->flen = calloc(p->nfields ? p->nfields : 1, sizeof *r->flen);
-    r->guess = calloc(p->nkinds ? p->nkinds : 1, sizeof *r->guess);
+    r->fplain = calloc(p->nfields ? p->nfields : 1, sizeof *r->fplain);
+    r->follow = calloc((size_t)p->nfields + p->nkinds, sizeof *r->follow);
+    r->mname = calloc(p->nmembers ? p->nmembers : 1, sizeof *r->mname);
     r->mlen = calloc(p->nmembers ? p->nmembers : 1, sizeof *r->mlen);
-    if (!r->fname || !r->flen || !r->guess || !r->mlen) return false;
-    for (uint32_t m = 0; m < p->nmembers; m++) r->mlen[m] = (uint32_t)strlen(prog_str(p, p->members[m].name));
+    r->fpat = calloc(p->nfields ? p->nfields : 1, sizeof *r->fpat);
+    r->mpat = calloc(p->nmembers ? p->nmembers : 1, sizeof *r->mpat);
+    if (!r->names || !r->fname || !r->flen || !r->fplain || !r->follow || !r->mname || !r->mlen || !r->fpat ||
+        !r->mpat)
+        return false;
+    for (uint32_t m = 0; m < p->nmembers; m++) {
+        r->mname[m] = prog_str(p, p->members[m].name);
+        size_t n = strlen(r->mname[m]);
+        r->mlen[m] = plain_name(r->mname[m], n) && n < UINT32_MAX ? (uint32_t)n : UINT32_MAX;
+        name_words(r->mname[m], n, r->mlen[m] != UINT32_MAX, r->mpat[m].w, r->mpat[m].m, 2);
+    }
     for (uint32_t f = 0; f < p->nfields; f++) {
         r->fname[f] = prog_str(p, p->fields[f].name);
         r->flen[f] = (uint32_t)strlen(r->fname[f]);
+        /* `id` and `kind` are the record's own keys, never predicted as a field */
+        r->fplain[f] = plain_name(r->fname[f], r->flen[f]) && strcmp(r->fname[f], "id") && strcmp(r->fname[f], "kind");
+        name_words(r->fname[f], r->flen[f], r->fplain[f], r->fpat[f].w, r->fpat[f].m, 4);
+        r->follow[f] = QUY_NONE;
     }
-    for (uint32_t k = 0; k < p->nkinds && k <= 0xFFFF; k++) {
+    for (uint32_t k = 0; k < p->nkinds; k++) {
         const q_kind *kd = &p->kinds[k];
+        r->follow[p->nfields + k] = kd->nfields && kd->first_field < p->nfields ? 0 : QUY_NONE;
         for (uint32_t i = 0; i < kd->nfields && kd->first_field + i < p->nfields; i++) {
             uint32_t f = kd->first_field + i;
-            char key[258];
-            if (r->flen[f] > 256) continue;
-            key[0] = (char)(k & 0xFF);
-            key[1] = (char)(k >> 8);
-            memcpy(key + 2, r->fname[f], r->flen[f]);
-            if (strset_add(&r->fieldmap, key, r->flen[f] + 2, i, NULL) < 0) return false;
+            if (i + 1 < kd->nfields && f + 1 < p->nfields) r->follow[f] = i + 1;
+            name_add(r, NS_KIND | k, r->fname[f], i);
         }
+    }
+    for (uint32_t t = 0; t < p->ntypes; t++) {
+        const q_type *ty = &p->types[t];
+        if (ty->kind == QT_STRUCT)
+            for (uint32_t i = 0; i < ty->count && ty->first + i < p->nfields; i++)
+                name_add(r, NS_STRUCT | t, r->fname[ty->first + i], i);
+        if (ty->kind == QT_ENUM || ty->kind == QT_SCALE)
+            for (uint32_t i = 0; i < ty->count && ty->first + i < p->nmembers; i++)
+                name_add(r, NS_MEMBERS | t, r->mname[ty->first + i], i);
     }
     return true;
 }
@@ -967,13 +1042,17 @@ void rec_reader_free(rec_reader *r)
     rec_csv_free(r);
     strset_free(&r->ids);
     strset_free(&r->warned);
-    strset_free(&r->fieldmap);
     strset_free(&r->keys);
     arena_free(&r->strings);
     free(r->fname);
     free(r->flen);
-    free(r->guess);
+    free(r->fplain);
+    free(r->mname);
     free(r->mlen);
+    free(r->fpat);
+    free(r->mpat);
+    free(r->follow);
+    free(r->names);
     free(r->seen);
     free(r->rec.slots);
     free(r->rec.present);
@@ -990,6 +1069,13 @@ typedef struct copy_ctx {
     size_t need; /* sizing pass: string bytes */
     char *dst;   /* copying pass: where the next string goes */
 } copy_ctx;
+
+/* A value of type t may hold a string (most fields do not: skipped at
+ * once; a quarter of a copy's instructions, callgrind on quy eval). */
+static inline bool may_hold_strings(const q_program *p, uint32_t t)
+{
+    return t < p->ntypes && (p->types[t].kind == QT_STRING || p->types[t].kind == QT_LIST);
+}
 
 /* Visit every string value reachable from v (of type t). */
 static void walk_strings(const q_program *p, uint32_t t, q_val *v, q_val *elems, uint32_t nelems, copy_ctx *cx)
@@ -1010,6 +1096,7 @@ static void walk_strings(const q_program *p, uint32_t t, q_val *v, q_val *elems,
     }
     if (ty->kind != QT_LIST || ty->elem >= p->ntypes) return;
     const q_type *et = &p->types[ty->elem];
+    if (et->kind != QT_STRING && et->kind != QT_STRUCT && et->kind != QT_LIST) return; /* no strings in it */
     uint64_t stride = et->kind == QT_STRUCT ? et->count : 1;
     if (v->n < 0 || v->d < 0 || (uint64_t)v->n + (uint64_t)v->d * stride > nelems) return;
     for (int64_t i = 0; i < v->d; i++) {
@@ -1032,7 +1119,7 @@ size_t rec_copy_size(const q_program *p, const q_record *rec)
     uint32_t nf = kd->nfields;
     copy_ctx cx = {0, NULL};
     for (uint32_t i = 0; i < nf; i++) {
-        if (!rec->present[i]) continue;
+        if (!rec->present[i] || !may_hold_strings(p, p->fields[kd->first_field + i].type)) continue;
         q_val v = rec->slots[i];
         walk_strings(p, p->fields[kd->first_field + i].type, &v, rec->elems, rec->nelems, &cx);
     }
@@ -1058,7 +1145,8 @@ q_record *rec_copy_into(const q_program *p, const q_record *rec, void *mem)
     if (rec->nelems) memcpy(c->elems, rec->elems, rec->nelems * sizeof(q_val));
     copy_ctx cx = {0, strs};
     for (uint32_t i = 0; i < nf; i++)
-        if (c->present[i]) walk_strings(p, p->fields[kd->first_field + i].type, &c->slots[i], c->elems, c->nelems, &cx);
+        if (c->present[i] && may_hold_strings(p, p->fields[kd->first_field + i].type))
+            walk_strings(p, p->fields[kd->first_field + i].type, &c->slots[i], c->elems, c->nelems, &cx);
     memcpy(cx.dst, rec->id ? rec->id : "", idlen + 1);
     c->id = cx.dst;
     return c;

@@ -15,6 +15,7 @@
 
 #include <csv.h>
 #include <stdarg.h>
+#include <string.h>
 
 #include "record.h"
 #include "strset.h"
@@ -31,6 +32,31 @@ typedef struct rec_chunk {
 typedef struct rec_arena {
     rec_chunk *head, *cur;
 } rec_arena;
+
+/* (scope, name) -> index: the declared names the decoders look up, in an
+ * open-addressed table of the program's names only (so that how long a
+ * probe runs never depends on the input). Scopes: */
+enum {
+    NS_KIND = 0u << 30,    /* | k: the fields of kind k (index within the kind) */
+    NS_STRUCT = 1u << 30,  /* | t: the fields of struct type t (index within the type) */
+    NS_MEMBERS = 2u << 30, /* | t: the members of enum or scale t (index within the type) */
+};
+/* A short name followed by its closing quote (`tot"`, at most 16 bytes;
+ * a key's, at most 32), as masked words: rec_pat_match compares it without
+ * a branch that depends on the name (the names met in a record vary from
+ * one value to the next, and a mispredicted branch costs more than the
+ * comparison: callgrind --branch-sim, bench/README.md "Record reader"). */
+typedef struct rec_pat {
+    uint64_t w[2], m[2]; /* m == {0, 0}: the name is too long or not plain; never matches */
+} rec_pat;
+typedef struct rec_kpat {
+    uint64_t w[4], m[4]; /* the same for a key */
+} rec_kpat;
+
+typedef struct rec_name {
+    const char *s; /* NULL: an empty entry */
+    uint32_t len, scope, idx;
+} rec_name;
 
 struct rec_reader {
     const q_program *p;
@@ -65,8 +91,16 @@ struct rec_reader {
     const char *pos;      /* JSON: the value being decoded (line and column from these) */
     const char **fname; /* [nfields]: each field's name, and its length */
     uint32_t *flen;
-    uint32_t *guess;    /* [nkinds]: field index after the last one found (keys come in order) */
-    uint32_t *mlen;     /* [nmembers]: each enum/scale member's name length (its name: prog_str) */
+    bool *fplain;       /* [nfields]: the name scans as a JSON string as it is (no '"', '\\', control) */
+    uint32_t *follow;   /* [nfields + nkinds]: the field (index in its kind) that came after field f
+                           in the last record with f, or at nfields + k the first field of kind k;
+                           QUY_NONE if none: the key predicted (record_json.c) */
+    const char **mname; /* [nmembers]: each enum/scale member's name */
+    uint32_t *mlen;     /* [nmembers]: its length, UINT32_MAX if it is not plain (see fplain) */
+    rec_kpat *fpat;     /* [nfields]: each plain field name with its quote (see fplain) */
+    rec_pat *mpat;      /* [nmembers]: each plain member name with its quote */
+    rec_name *names;    /* the names table (rec_name_find), names_mask + 1 entries */
+    uint32_t names_mask;
     bool nocol;         /* the text decoded is a copy (rec_decode_json): no columns */
     bool arr_open;      /* JSON array: '[' consumed */
     bool arr_after;     /* JSON array: an element was read; ',' or ']' next */
@@ -77,7 +111,6 @@ struct rec_reader {
 
     strset ids;        /* id -> line first seen */
     strset warned;     /* unknown field names already warned about */
-    strset fieldmap;   /* [kind: 2 bytes][name] -> field index within the kind */
 
     /* JSON */
     uint32_t *seen;    /* [maxfields]: == gen when the field was given in this record */
@@ -143,7 +176,36 @@ int rec_finish(rec_reader *r, uint32_t k, q_record **out, rec_error *err);
 void rec_more_missing(rec_reader *r, const q_kind *kd, uint32_t from,
                       bool (*absent)(rec_reader *, const void *, uint32_t), const void *ctx, rec_error *err);
 uint32_t rec_field_index(rec_reader *r, uint32_t k, const char *name, size_t len);
-/* prog_find_member without a strlen per member (names' lengths kept by the reader). */
+/* The index of `name` in `scope` (NS_*), QUY_NONE if it has none. */
+uint32_t rec_name_find(const rec_reader *r, uint32_t scope, const char *name, size_t len);
+
+/* n bytes of a and b equal (both readable for n bytes): word by word, the
+ * last word overlapping; the names compared are short. */
+static inline uint64_t rec_load8(const char *s)
+{
+    uint64_t v;
+    memcpy(&v, s, 8);
+    return v;
+}
+static inline uint32_t rec_load4(const char *s)
+{
+    uint32_t v;
+    memcpy(&v, s, 4);
+    return v;
+}
+static inline bool rec_same(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8)
+            if (rec_load8(a + i) != rec_load8(b + i)) return false;
+        return rec_load8(a + n - 8) == rec_load8(b + n - 8);
+    }
+    if (n >= 4) return rec_load4(a) == rec_load4(b) && rec_load4(a + n - 4) == rec_load4(b + n - 4);
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return false;
+    return true;
+}
+/* prog_find_member by the names table. */
 int rec_find_member(const rec_reader *r, uint32_t t, const char *name, size_t len);
 
 /* Exact numbers (record.c). A JSON number's text -> the exact rational of
@@ -153,6 +215,51 @@ int rec_find_member(const rec_reader *r, uint32_t t, const char *name, size_t le
  * trailing '%' for percents and surrounding blanks allowed). */
 int rec_number(rec_reader *r, uint32_t t, const char *s, size_t len, const char *path, bool csv, q_val *out,
                rec_error *err);
+
+/* The common case of rec_number without its general path: [-] 1 to 18
+ * digits, nothing else, for an int, a decimal or a percent (v/100,
+ * reduced): the same rational. False: take rec_number. */
+static inline bool rec_plain_integer(const q_type *ty, const char *s, size_t len, q_val *out)
+{
+    bool neg = len && s[0] == '-';
+    size_t i = neg;
+    if (len - i < 1 || len - i > 18) return false;
+    int64_t v = 0;
+    for (; i < len; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9) return false;
+        v = v * 10 + (int64_t)d;
+    }
+    if (ty->kind == QT_INT || ty->kind == QT_DECIMAL) {
+        *out = q_int(neg ? -v : v);
+        return true;
+    }
+    if (ty->kind != QT_PERCENT) return false;
+    int64_t a = v, b = 100; /* v/100 in lowest terms */
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    *out = v == 0 ? q_int(0) : (q_val){neg ? -(v / a) : v / a, 100 / a};
+    return true;
+}
+
+/* s (16 readable bytes) begins with the pattern (no pattern matches a
+ * zero mask: see rec_pat). */
+static inline bool rec_pat_match(const rec_pat *p, const char *s)
+{
+    return ((((rec_load8(s) ^ p->w[0]) & p->m[0]) | ((rec_load8(s + 8) ^ p->w[1]) & p->m[1])) == 0) &
+           ((p->m[0] | p->m[1]) != 0);
+}
+
+/* s (32 readable bytes) begins with the key's pattern. */
+static inline bool rec_kpat_match(const rec_kpat *p, const char *s)
+{
+    uint64_t d = 0;
+    for (int i = 0; i < 4; i++) d |= (rec_load8(s + 8 * i) ^ p->w[i]) & p->m[i];
+    return (d == 0) & ((p->m[0] | p->m[1]) != 0);
+}
 
 /* input (record.c) */
 bool rec_fill(rec_reader *r);
@@ -190,5 +297,8 @@ typedef enum rec_jtok {
 } rec_jtok;
 /* Skip white space, scan one token from *cur (NUL-terminated); *tok = its start. */
 rec_jtok rec_json_token(const char **cur, const char **tok);
+/* The rest of a string from *cur, a character boundary inside its body with
+ * no escape before it (record_json.c scans plain ASCII runs itself). */
+rec_jtok rec_json_string(const char **cur);
 
 #endif /* QUY_RECORD_INT_H */

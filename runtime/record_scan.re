@@ -36,9 +36,10 @@
     ws = [ \t\r\n]+;
 */
 
-/* The body of a string after its opening quote: JT_STRING or JT_STRING_ESC
- * with the cursor after the closing quote, or the error found. */
-static rec_jtok scan_string(const char **cur)
+/* The body of a string after its opening quote (or from any character
+ * boundary in it before which there was no escape): JT_STRING or
+ * JT_STRING_ESC with the cursor after the closing quote, or the error found. */
+rec_jtok rec_json_string(const char **cur)
 {
     const unsigned char *YYCURSOR = (const unsigned char *)*cur, *YYMARKER = YYCURSOR;
     rec_jtok ok = JT_STRING;
@@ -77,7 +78,7 @@ rec_jtok rec_json_token(const char **cur, const char **tok)
             "false"  { *cur = (const char *)YYCURSOR; return JT_FALSE; }
             "null"   { *cur = (const char *)YYCURSOR; return JT_NULL; }
             number   { *cur = (const char *)YYCURSOR; return JT_NUMBER; }
-            "\""     { *cur = (const char *)YYCURSOR; return scan_string(cur); }
+            "\""     { *cur = (const char *)YYCURSOR; return rec_json_string(cur); }
             [\x00]   { *cur = *tok; return JT_END; }
             *        { *cur = *tok; return JT_ERROR; }
         */

@@ -286,6 +286,31 @@ int vm_eval(const q_program *p, hook_session *hs, uint32_t entry, const q_record
     return vm_exec_fast(p, hs, &p->kinds[rec->kind], entry, rec, &scratch, NULL, ret, NULL);
 }
 
+int vm_eval_checks(const q_program *p, hook_session *hs, const q_record *rec, uint32_t *c, q_val *ret,
+                   uint32_t *error_pc)
+{
+    *error_pc = QUY_NONE;
+    if (rec->kind >= p->nkinds) return VM_BAD_PROGRAM;
+    const q_kind *k = &p->kinds[rec->kind];
+    vm_result scratch; /* what a check writes only when it fails */
+    vm_result_init(&scratch);
+    for (; *c < k->nchecks; ++*c) {
+        if (k->first_check + *c >= p->nchecks) { /* as vm_eval's caller did: no more checks */
+            *c = k->nchecks;
+            break;
+        }
+        uint32_t entry = p->checks[k->first_check + *c].entry;
+        if (entry >= p->ncode) return VM_BAD_PROGRAM;
+        int e = vm_exec_fast(p, hs, k, entry, rec, &scratch, NULL, ret, NULL);
+        if (e != VM_OK) {
+            *error_pc = scratch.error_pc;
+            return e;
+        }
+        if (ret->n == 0) return VM_OK;
+    }
+    return VM_OK;
+}
+
 int vm_rate_counted(const q_program *p, hook_session *hs, const q_record *rec, vm_result *out,
                     uint64_t counts[OP__COUNT])
 {

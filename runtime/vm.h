@@ -110,4 +110,12 @@ int vm_rate_counted(const q_program *p, struct hook_session *hs, const q_record 
  * `rec`; *out is the value left on the stack. Returns the vm_error. */
 int vm_eval(const q_program *p, struct hook_session *hs, uint32_t entry, const q_record *rec, q_val *out);
 
+/* The declared checks of rec's kind from check *c on, in order, in one
+ * call (the record reader's): VM_OK with *c the first whose value (*out)
+ * is false, or the kind's nchecks if every one holds; else the vm_error of
+ * check *c, with *error_pc its instruction that failed (QUY_NONE if none)
+ * for the source line. The same values and errors as vm_eval per check. */
+int vm_eval_checks(const q_program *p, struct hook_session *hs, const q_record *rec, uint32_t *c, q_val *out,
+                   uint32_t *error_pc);
+
 #endif /* QUY_VM_H */

@@ -84,6 +84,50 @@ static void test_numbers_too_precise(void **state)
     assert_q(r->recs[0]->slots[2], 5000000000000001, 10000000000000000);
 }
 
+/* The reader's fast paths (record_json.c: predicted keys, integers and
+ * enum elements decoded in place) give what the general path gives: at
+ * the boundaries of each, the same values and the same errors. */
+static void test_fast_paths_agree(void **state)
+{
+    run *r = *state;
+    read_all(r,
+             MEMBER("f1") ",\"pct\":50,\"score\":123456789012345678}\n"   /* 18 digits: in place */
+             MEMBER("f2") ",\"pct\":-0,\"score\":-1234567890123456789}\n" /* 19: the general path */
+             /* another order, an escaped key, white space, a member in another normal form */
+             "{\"id\":\"f3\",\"kind\":\"member\", \"grades\" : [ \"tot\" ,\"xuat_sac\",\"k\\u0065m\"],"
+             "\"tasks\\u005ftotal\":10,\"tasks_completed\":8,\"exemplary\":\"khong\",\"discipline_cases\":[],"
+             "\"review_held_on\":\"2024-12-15\",\"pct\":7}\n"
+             MEMBER("f4") ",\"tasks_total\":10}\n"                           /* twice: the predicted key */
+             "{\"id\":\"f5\",\"kind\":\"member\",\"tasks_total\":10,\"tasks_completed\":8,"      /* a member's */
+             "\"grades\":[\"tot\",\"tott\"],\"exemplary\":\"khong\",\"discipline_cases\":[],"       /* name and more */
+             "\"review_held_on\":\"2024-12-15\"}\n"
+             MEMBER("f6") ",\"pct\":01}\n"                                   /* a leading zero */
+             MEMBER("f7") ",\"review_done\":truex}\n"                        /* a literal and more */
+             MEMBER("f8") ",\"score\":5.0,\"pct\":1e2}\n",                 /* the general path */
+             REC_JSONL);
+    assert_int_equal(r->nrecs, 4);
+    assert_q(r->recs[0]->slots[2], 1, 2);
+    assert_q(r->recs[0]->slots[8], 123456789012345678, 1);
+    assert_q(r->recs[1]->slots[2], 0, 1);
+    assert_q(r->recs[1]->slots[8], -1234567890123456789, 1);
+    assert_q(r->recs[2]->slots[0], 10, 1);
+    assert_q(r->recs[2]->slots[2], 7, 100);
+    q_val g = r->recs[2]->slots[3];
+    assert_int_equal(g.d, 3);
+    assert_int_equal(r->recs[2]->elems[g.n].n, 2);     /* tot */
+    assert_int_equal(r->recs[2]->elems[g.n + 1].n, 3); /* xuat_sac */
+    assert_int_equal(r->recs[2]->elems[g.n + 2].n, 0); /* kem, escaped */
+    assert_q(r->recs[3]->slots[8], 5, 1);
+    assert_q(r->recs[3]->slots[2], 1, 1);
+    assert_int_equal(r->nerrs, 4);
+    assert_string_equal(r->errs[0].code, "duplicate_key");
+    assert_string_equal(r->errs[0].field, "tasks_total");
+    assert_string_equal(r->errs[1].code, "unknown_value");
+    assert_string_equal(r->errs[1].field, "grades[1]");
+    assert_string_equal(r->errs[2].code, "bad_json");
+    assert_string_equal(r->errs[3].code, "bad_json");
+}
+
 static void test_numbers_syntax(void **state)
 {
     run *r = *state;
@@ -348,6 +392,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_numbers_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_numbers_too_precise, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fast_paths_agree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_numbers_syntax, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kind_after_fields, setup, teardown),
