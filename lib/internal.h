@@ -65,6 +65,12 @@ struct quy_batch {
     size_t nx;
 };
 
+struct out_writer;
+struct quy_writer {
+    struct out_writer *w; /* runtime/output.h */
+    const quy_ruleset *rs;
+};
+
 /* Set the per-thread message (printf-style) and return `st`. */
 quy_status qi_fail(quy_status st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *qi_strdup(const char *s);

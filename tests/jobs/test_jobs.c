@@ -2,7 +2,9 @@
  * test_jobs.c — quy_batch_set_jobs: a batch read on 4 threads gives
  * exactly what it gives on one, byte for byte: every result (tier,
  * eligible tier, rule, flags with hook details, error code), the JSON Lines
- * written with explanations, the warnings in order, the per-group summary.
+ * (with explanations) and CSV written, the warnings in order, the
+ * per-group summary; and quy_writer_batch (formatting on the batch's
+ * threads) writes exactly what quy_writer_result does for each result.
  *
  *   test_jobs SOURCE_DIR
  *
@@ -107,7 +109,10 @@ static char *corpus(const char *src, const char *rs, size_t *len)
     return text;
 }
 
-/* Everything a batch read with `jobs` threads gives, as text. */
+static void compare(const char *what, const char *a, size_t na, const char *b, size_t nb);
+
+/* Everything a batch read with `jobs` threads gives, as text; also checks
+ * that quy_writer_batch writes what quy_writer_result does, result by result. */
 static char *run(const quy_ruleset *rs, const char *text, size_t len, unsigned jobs, unsigned flags,
                  uint32_t max_line, size_t *outlen)
 {
@@ -125,8 +130,27 @@ static char *run(const quy_ruleset *rs, const char *text, size_t len, unsigned j
         fprintf(stderr, "read: %s\n", quy_errmsg());
         exit(2);
     }
-    quy_writer *w;
-    if (quy_writer_new(rs, o, "jsonl", &w) != QUY_OK) exit(2);
+    int explain = (flags & QUY_BATCH_EXPLAIN) != 0;
+    static const char *const formats[] = {"jsonl", "csv"};
+    char *per[2] = {NULL, NULL}, *whole[2] = {NULL, NULL};
+    size_t nper[2], nwhole[2];
+    for (int f = 0; f < 2; f++) { /* each result in turn, and the whole batch (on the batch's threads) */
+        FILE *po = open_memstream(&per[f], &nper[f]), *wo = open_memstream(&whole[f], &nwhole[f]);
+        quy_writer *pw, *ww;
+        if (quy_writer_new(rs, po, formats[f], &pw) != QUY_OK || quy_writer_new(rs, wo, formats[f], &ww) != QUY_OK) exit(2);
+        for (size_t i = 0; i < quy_batch_count(b); i++) quy_writer_result(pw, quy_batch_result(b, i), f ? 0 : explain);
+        if (quy_writer_batch(ww, b, f ? 0 : explain) != QUY_OK) {
+            fprintf(stderr, "quy_writer_batch: %s\n", quy_errmsg());
+            exit(2);
+        }
+        quy_writer_close(pw);
+        quy_writer_close(ww);
+        fclose(po);
+        fclose(wo);
+        char what[160];
+        snprintf(what, sizeof what, "quy_writer_batch vs quy_writer_result, %s, %u threads, flags %u", formats[f], jobs, flags);
+        compare(what, per[f], nper[f], whole[f], nwhole[f]);
+    }
     for (size_t i = 0; i < quy_batch_count(b); i++) {
         const quy_result *r = quy_batch_result(b, i);
         fprintf(o, "%s %s %s %s %s %s:%u [", quy_result_id(r), quy_result_tier(r) ?: "-",
@@ -137,9 +161,12 @@ static char *run(const quy_ruleset *rs, const char *text, size_t len, unsigned j
             fprintf(o, " %s%s%s", quy_result_flag(r, k), d ? "=" : "", d ? d : "");
         }
         fprintf(o, " ] %s\n", quy_result_status(r) == QUY_OK ? "" : quy_result_error_message(r));
-        quy_writer_result(w, r, (flags & QUY_BATCH_EXPLAIN) != 0);
     }
-    quy_writer_close(w);
+    for (int f = 0; f < 2; f++) {
+        fwrite(per[f], 1, nper[f], o);
+        free(per[f]);
+        free(whole[f]);
+    }
     quy_batch_summary(b, o, 1);
     quy_batch_free(b);
     quy_session_free(s);
@@ -205,6 +232,7 @@ int main(int argc, char **argv)
     }
     quy_loader_free(ld);
     if (failures) return 1;
-    printf("ok: 3 rulesets x 3 modes, 1 and 4 threads agree (%zu bytes compared)\n", checked);
+    printf("ok: 3 rulesets x 3 modes, 1 and 4 threads agree, and quy_writer_batch with quy_writer_result (%zu bytes "
+           "compared)\n", checked);
     return 0;
 }
