@@ -75,6 +75,16 @@ typedef struct b_kslots {
     bool ref_caps; /* a cap reads head_of.tier / unit.tier */
 } b_kslots;
 
+/* One name: an id, a unit / head_of value or a group key. The readers'
+ * duplicate-id check is kept here too (reader_id), so that one set holds
+ * every id (16 bytes a name, one cache line for all four). */
+typedef struct b_name {
+    uint32_t off;  /* offset of its bytes in names.keys (the only copy) */
+    uint32_t item; /* the item with that id, QUY_NONE */
+    uint32_t src;  /* the reader (b->src) that saw it as an id, 0: none */
+    uint32_t line; /* the line it saw it at first */
+} b_name;
+
 /* The name a field had in the record read last (intern_last). */
 typedef struct b_last {
     uint32_t name; /* QUY_NONE: none yet */
@@ -99,14 +109,14 @@ struct batch {
     size_t n, cap;
 
     strset names;       /* name -> name index */
-    uint32_t *name_off; /* name index -> offset of its bytes in names.keys (the only copy) */
+    b_name *nm;         /* name index -> b_name */
     size_t nnames, capnames;
-    uint32_t *item_of;  /* name index -> item with that id, QUY_NONE */
+    uint32_t last_id;   /* the name the readers' id check interned last (QUY_NONE: none) */
+    uint32_t src;       /* the reader being read (batch_reader counts them from 1) */
     b_last last_unit;   /* the unit of the record read last */
     uint32_t last_group; /* the group of the record read last (QUY_NONE), its tagged key: */
     char last_gkey[302];
     size_t last_glen;
-    size_t cap_item_of;
 
     strset group_set;   /* group key text -> group index */
     b_group *groups;
@@ -172,7 +182,7 @@ static const char *file_of(const batch *b, const b_item *it)
     return b->files[b->fruns[lo].file];
 }
 
-static const char *name_str(const batch *b, uint32_t n) { return n == QUY_NONE ? "" : b->names.keys + b->name_off[n]; }
+static const char *name_str(const batch *b, uint32_t n) { return n == QUY_NONE ? "" : b->names.keys + b->nm[n].off; }
 
 static uint32_t intern(batch *b, const char *s, size_t len)
 {
@@ -181,18 +191,24 @@ static uint32_t intern(batch *b, const char *s, size_t len)
     int added = strset_add(&b->names, s, len, idx, &old); /* one probe, found or added */
     OOM_IF(added < 0, return QUY_NONE);
     if (!added) return old;
-    GROW(b->name_off, b->nnames, b->capnames, return QUY_NONE);
-    GROW(b->item_of, b->nnames, b->cap_item_of, return QUY_NONE); /* only the names' entries are set (and touched) */
-    b->name_off[b->nnames] = (uint32_t)b->names.last;
-    b->item_of[b->nnames++] = QUY_NONE;
+    GROW(b->nm, b->nnames, b->capnames, return QUY_NONE);
+    b->nm[b->nnames++] = (b_name){(uint32_t)b->names.last, QUY_NONE, 0, 0};
     return idx;
+}
+
+/* Is name n the n bytes at s? */
+static bool name_is(const batch *b, uint32_t n, const char *s, size_t len)
+{
+    uint32_t have;
+    memcpy(&have, b->names.keys + b->nm[n].off - sizeof have, sizeof have); /* strset.h: [uint32 length][bytes] */
+    return have == len && !memcmp(b->names.keys + b->nm[n].off, s, len);
 }
 
 /* intern() for a field value that usually repeats from one record to the
  * next (an export lists a unit's members together): the last one is kept. */
 static uint32_t intern_last(batch *b, b_last *last, const char *s, size_t len)
 {
-    if (last->name != QUY_NONE && last->len == len && !memcmp(b->names.keys + b->name_off[last->name], s, len))
+    if (last->name != QUY_NONE && last->len == len && !memcmp(b->names.keys + b->nm[last->name].off, s, len))
         return last->name;
     uint32_t n = intern(b, s, len);
     if (n == QUY_NONE) return n;
@@ -218,7 +234,7 @@ batch *batch_new(const q_program *p, bool keep_records)
         return NULL;
     }
     b->names.cstr = true; /* the ids are kept only there (name_str) */
-    b->last_unit.name = b->last_group = QUY_NONE;
+    b->last_unit.name = b->last_group = b->last_id = QUY_NONE;
     b->keep = keep_records;
     b->ks = calloc(p->nkinds ? p->nkinds : 1, sizeof *b->ks);
     if (!b->ks) {
@@ -340,7 +356,7 @@ static bool bexpr_true(const batch *b, uint32_t x, const q_record *rec)
 
 static uint8_t final_of(const batch *b, uint32_t name)
 {
-    uint32_t t = name == QUY_NONE || name >= b->nnames ? QUY_NONE : b->item_of[name];
+    uint32_t t = name == QUY_NONE || name >= b->nnames ? QUY_NONE : b->nm[name].item;
     if (t == QUY_NONE || b->items[t].status != BATCH_RATED) return QO__COUNT;
     return b->items[t].tier;
 }
@@ -529,21 +545,24 @@ static bool keep_item(const batch *b, size_t i)
 static int add_record(batch *b, uint32_t file, const q_record *rec, const vm_result *ahead)
 {
     if (b->oom || file == QUY_NONE) return -1;
-    uint32_t name = intern(b, rec->id, strlen(rec->id));
+    size_t idlen = strlen(rec->id);
+    uint32_t name = b->last_id; /* the readers' id check interned it (reader_id), usually */
+    if (name == QUY_NONE || !name_is(b, name, rec->id, idlen)) name = intern(b, rec->id, idlen);
+    b->last_id = QUY_NONE;
     if (name == QUY_NONE) return -1;
     b_item *it = new_item(b, file, rec->line);
     if (!it) return -1;
     it->kind = rec->kind;
     it->status = BATCH_RATED;
     it->name = name;
-    if (b->item_of[it->name] != QUY_NONE) {
-        const b_item *first = &b->items[b->item_of[it->name]];
+    if (b->nm[it->name].item != QUY_NONE) {
+        const b_item *first = &b->items[b->nm[it->name].item];
         reject(b, it, "duplicate_id", "id",
                "mã '%s' bị trùng với bản ghi ở %s:%u (duplicate id; first seen at %s:%u)", rec->id,
                file_of(b, first), first->line, file_of(b, first), first->line);
         return b->oom ? -1 : 0;
     }
-    b->item_of[it->name] = (uint32_t)(it - b->items);
+    b->nm[it->name].item = (uint32_t)(it - b->items);
     size_t len;
     const char *s;
     if ((s = str_slot(rec, b->ks[rec->kind].unit, &len))) it->unit = intern_last(b, &b->last_unit, s, len);
@@ -584,6 +603,26 @@ void batch_set_hooks(batch *b, hook_session *hs)
     if (b->json_reader) rec_reader_set_hooks(b->json_reader, b->hooks);
 }
 
+/* The readers' duplicate-id check (rec_reader_on_id) over the batch's
+ * names: an id seen before by the same reader is a duplicate, reported by
+ * the reader with the line it was first seen at (ids of other inputs are
+ * the batch's check, add_record). */
+static int reader_id(void *ctx, const char *id, size_t len, uint32_t line, uint32_t *first)
+{
+    batch *b = ctx;
+    uint32_t n = intern(b, id, len);
+    if (n == QUY_NONE) return -1;
+    b->last_id = n;
+    b_name *nm = &b->nm[n];
+    if (nm->src == b->src) {
+        *first = nm->line;
+        return 0;
+    }
+    nm->src = b->src;
+    nm->line = line;
+    return 1;
+}
+
 rec_reader *batch_reader(batch *b, FILE *in, const char *name)
 {
     rec_reader *r = b->oom ? NULL : rec_reader_open(b->p, in, name, REC_AUTO);
@@ -591,6 +630,8 @@ rec_reader *batch_reader(batch *b, FILE *in, const char *name)
         b->oom = true;
         return NULL;
     }
+    b->src++;
+    rec_reader_on_id(r, reader_id, b);
     rec_reader_set_hooks(r, b->hooks);
     if (b->warn) rec_reader_on_warning(r, b->warn, b->warn_ctx);
     rec_reader_set_limits(r, &b->limits);
@@ -1074,7 +1115,7 @@ static void record_edges(batch *b, graph *gr, uint32_t w)
         if (cap->kind != it->kind || (cap->bound != QCAP_HEAD_OF && cap->bound != QCAP_UNIT)) continue;
         uint32_t ref = cap->bound == QCAP_HEAD_OF ? it->head_of : it->unit;
         if (ref == QUY_NONE) continue; /* no reference: the cap has nothing to compare with */
-        uint32_t t = b->item_of[ref];
+        uint32_t t = b->nm[ref].item;
         if (t == QUY_NONE && b->single) continue;
         if (t == QUY_NONE) {
             const char *field = cap->bound == QCAP_HEAD_OF ? "head_of" : "unit";
@@ -1230,8 +1271,8 @@ size_t batch_count(const batch *b) { return b->n; }
 size_t batch_find(const batch *b, const char *id)
 {
     uint32_t *v = strset_get(&b->names, id, strlen(id));
-    if (!v || *v >= b->nnames || b->item_of[*v] == QUY_NONE) return SIZE_MAX;
-    return b->item_of[*v];
+    if (!v || *v >= b->nnames || b->nm[*v].item == QUY_NONE) return SIZE_MAX;
+    return b->nm[*v].item;
 }
 
 void batch_get(const batch *b, size_t i, batch_view *v)
@@ -1376,8 +1417,7 @@ void batch_free(batch *b)
     free(b->files);
     free(b->fruns);
     free(b->items);
-    free(b->name_off);
-    free(b->item_of);
+    free(b->nm);
     free(b->groups);
     free(b->gmem);
     free(b->flags);
