@@ -75,15 +75,18 @@ typedef struct b_kslots {
     bool ref_caps; /* a cap reads head_of.tier / unit.tier */
 } b_kslots;
 
-/* One name: an id, a unit / head_of value or a group key. The readers'
- * duplicate-id check is kept here too (reader_id), so that one set holds
- * every id (16 bytes a name, one cache line for all four). */
+/* One name: an id, a unit / head_of value or a group key. */
 typedef struct b_name {
     uint32_t off;  /* offset of its bytes in names.keys (the only copy) */
     uint32_t item; /* the item with that id, QUY_NONE */
-    uint32_t src;  /* the reader (b->src) that saw it as an id, 0: none */
-    uint32_t line; /* the line it saw it at first */
 } b_name;
+
+/* The readers' duplicate-id check over the names (reader_id), so that one
+ * set holds every id; kept while reading only (freed by batch_run). */
+typedef struct b_seen {
+    uint32_t src;  /* the reader (b->src) that saw the name as an id, 0: none */
+    uint32_t line; /* the line it saw it at first */
+} b_seen;
 
 /* The name a field had in the record read last (intern_last). */
 typedef struct b_last {
@@ -111,6 +114,8 @@ struct batch {
     strset names;       /* name -> name index */
     b_name *nm;         /* name index -> b_name */
     size_t nnames, capnames;
+    b_seen *seen;       /* name index -> b_seen, for the names before nseen (reader_id) */
+    size_t nseen, capseen;
     uint32_t last_id;   /* the name the readers' id check interned last (QUY_NONE: none) */
     uint32_t src;       /* the reader being read (batch_reader counts them from 1) */
     b_last last_unit;   /* the unit of the record read last */
@@ -192,7 +197,7 @@ static uint32_t intern(batch *b, const char *s, size_t len)
     OOM_IF(added < 0, return QUY_NONE);
     if (!added) return old;
     GROW(b->nm, b->nnames, b->capnames, return QUY_NONE);
-    b->nm[b->nnames++] = (b_name){(uint32_t)b->names.last, QUY_NONE, 0, 0};
+    b->nm[b->nnames++] = (b_name){(uint32_t)b->names.last, QUY_NONE};
     return idx;
 }
 
@@ -613,13 +618,18 @@ static int reader_id(void *ctx, const char *id, size_t len, uint32_t line, uint3
     uint32_t n = intern(b, id, len);
     if (n == QUY_NONE) return -1;
     b->last_id = n;
-    b_name *nm = &b->nm[n];
-    if (nm->src == b->src) {
-        *first = nm->line;
+    if (n >= b->nseen) { /* names interned since: none seen as an id yet */
+        GROW(b->seen, n, b->capseen, return -1);
+        memset(b->seen + b->nseen, 0, (n + 1 - b->nseen) * sizeof *b->seen);
+        b->nseen = n + 1;
+    }
+    b_seen *sn = &b->seen[n];
+    if (sn->src == b->src) {
+        *first = sn->line;
         return 0;
     }
-    nm->src = b->src;
-    nm->line = line;
+    sn->src = b->src;
+    sn->line = line;
     return 1;
 }
 
@@ -1247,6 +1257,9 @@ static int settle_cycles(batch *b, const graph *gr, const uint8_t *done)
 
 int batch_run(batch *b)
 {
+    free(b->seen); /* reading is over */
+    b->seen = NULL;
+    b->nseen = b->capseen = 0;
     if (b->oom || build_children(b) != 0 || group_members(b) != 0) return -1;
     graph gr = {0};
     uint8_t *done = NULL;
@@ -1418,6 +1431,7 @@ void batch_free(batch *b)
     free(b->fruns);
     free(b->items);
     free(b->nm);
+    free(b->seen);
     free(b->groups);
     free(b->gmem);
     free(b->flags);
