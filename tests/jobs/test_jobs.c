@@ -4,7 +4,8 @@
  * eligible tier, rule, flags with hook details, error code), the JSON Lines
  * (with explanations) and CSV written, the warnings in order, the
  * per-group summary; and quy_writer_batch (formatting on the batch's
- * threads) writes exactly what quy_writer_result does for each result.
+ * threads) writes exactly what quy_writer_result does for each result,
+ * and quy_rate_stream_jobs on 4 threads what quy_rate_stream does.
  *
  *   test_jobs SOURCE_DIR
  *
@@ -226,6 +227,31 @@ int main(int argc, char **argv)
             checked += n1;
             free(one);
             free(four);
+            /* quy_rate_stream (one thread) and quy_rate_stream_jobs (4): the same bytes, counts and status */
+            if (modes[m].max_line) continue;
+            int explain = (modes[m].flags & QUY_BATCH_EXPLAIN) != 0;
+            char *so[2];
+            size_t sn[2], rated[2], rejected[2];
+            quy_status sst[2];
+            for (int t = 0; t < 2; t++) {
+                quy_session *s;
+                if (quy_session_new(rs, &s) != QUY_OK) exit(2);
+                FILE *in = fmemopen(text, len, "r"), *out = open_memstream(&so[t], &sn[t]);
+                sst[t] = t ? quy_rate_stream_jobs(s, in, "corpus.jsonl", out, "jsonl", explain, 4, &rated[t], &rejected[t])
+                           : quy_rate_stream(s, in, "corpus.jsonl", out, "jsonl", explain, &rated[t], &rejected[t]);
+                fclose(in);
+                fclose(out);
+                quy_session_free(s);
+            }
+            snprintf(what, sizeof what, "%s, mode %zu: quy_rate_stream vs quy_rate_stream_jobs", rulesets[k], m);
+            compare(what, so[0], sn[0], so[1], sn[1]);
+            if (sst[0] != sst[1] || rated[0] != rated[1] || rejected[0] != rejected[1] || !rejected[0]) {
+                fprintf(stderr, "FAIL %s: status %d/%d, rated %zu/%zu, rejected %zu/%zu\n", what, sst[0], sst[1], rated[0],
+                        rated[1], rejected[0], rejected[1]);
+                failures++;
+            }
+            free(so[0]);
+            free(so[1]);
         }
         free(text);
         quy_ruleset_free(rs);
