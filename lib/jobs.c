@@ -45,8 +45,9 @@ typedef struct j_rec {
     bool split_error;         /* the splitter's error (a line too long, a read error): errs[err_at] */
     bool id_reached;          /* the reader would have checked the id (rec_decode_line) */
     bool rated;               /* res holds the rate block's result */
+    bool owned;               /* rec is a rec_copy for the batch to keep (batch_keeps), not in `copies` */
     int rc;                   /* 1 decoded (rec), -1 rejected (errs[err_at]) */
-    q_record *rec;            /* a copy in the block's chunks */
+    q_record *rec;            /* a copy in the block's chunks, or owned */
     uint32_t err_at;
     uint32_t warn_first, nwarn;
     vm_result res;
@@ -103,6 +104,8 @@ struct j_pool {
 
 static void block_reset(j_block *b)
 {
+    for (size_t i = 0; i < b->nrecs; i++) /* copies the batch did not take (a stop, a duplicate) */
+        if (b->recs[i].owned) rec_free(b->recs[i].rec);
     b->ntext = b->nrecs = b->nerrs = b->nwarns = b->nkeys = 0;
     b->oom = false;
     q_arena_reset(&b->copies);
@@ -110,6 +113,7 @@ static void block_reset(j_block *b)
 
 static void block_free(j_block *b)
 {
+    block_reset(b);
     free(b->text);
     free(b->recs);
     free(b->errs);
@@ -156,6 +160,14 @@ static void decode_block(j_worker *wk, j_block *b)
             if (batch_rates_at_read(wk->pool->bt, rec)) {
                 vm_rate(p, wk->hs, rec, &jr->res, NULL);
                 jr->rated = true;
+            }
+            if (batch_keeps(wk->pool->bt, rec)) { /* the copy the batch keeps, made here */
+                if (!(jr->rec = rec_copy(p, rec))) {
+                    b->oom = true;
+                    break;
+                }
+                jr->owned = true;
+                continue;
             }
             void *m = q_arena_alloc(&b->copies, rec_copy_size(p, rec));
             if (!m) {
@@ -273,7 +285,12 @@ static void commit_rec(j_main *m, j_block *b, j_rec *jr)
         m->ret = -1;
         return;
     }
-    int rc = e ? batch_add_rejected(m->bt, e, m->name) : batch_add_rated(m->bt, jr->rec, m->name, jr->rated ? &jr->res : NULL);
+    int rc;
+    if (e) rc = batch_add_rejected(m->bt, e, m->name);
+    else if (jr->owned) { /* the batch takes the copy */
+        jr->owned = false;
+        rc = batch_add_rated_copy(m->bt, jr->rec, m->name, jr->rated ? &jr->res : NULL);
+    } else rc = batch_add_rated(m->bt, jr->rec, m->name, jr->rated ? &jr->res : NULL);
     if (rc != 0) stop_oom(m);
 }
 

@@ -547,7 +547,10 @@ static bool keep_item(const batch *b, size_t i)
     return b->keep || (i < b->nkeep_bits && (b->keep_bits[i / 8] >> (i % 8) & 1u));
 }
 
-static int add_record(batch *b, uint32_t file, const q_record *rec, const vm_result *ahead)
+/* `own`: a copy of rec (rec_copy) the caller made for the batch to keep,
+ * or NULL (the batch copies rec if it keeps it); taken (*own = NULL) when
+ * kept, else left to the caller to free. */
+static int add_record(batch *b, uint32_t file, const q_record *rec, const vm_result *ahead, q_record **own)
 {
     if (b->oom || file == QUY_NONE) return -1;
     size_t idlen = strlen(rec->id);
@@ -577,8 +580,9 @@ static int add_record(batch *b, uint32_t file, const q_record *rec, const vm_res
     bool wait = needs_rollup(b, rec);
     if (keep_item(b, b->n - 1) || wait || b->ks[rec->kind].ref_caps) {
         GROW(b->recs, b->nrecs, b->caprecs, return -1);
-        q_record *c = rec_copy(b->p, rec);
+        q_record *c = own && *own ? *own : rec_copy(b->p, rec);
         OOM_IF(!c, return -1);
+        if (own) *own = NULL;
         b->recs[b->nrecs] = c;
         it->extra = (uint32_t)b->nrecs++;
     }
@@ -668,7 +672,7 @@ int batch_read_rest(batch *b, rec_reader *r, const char *name, rec_error *err)
     int rc, ret = 0;
     while (!b->oom && (rc = rec_reader_next(r, &rec, &e)) != 0) {
         if (rc > 0) {
-            add_record(b, file, rec, NULL);
+            add_record(b, file, rec, NULL, NULL);
             continue;
         }
         if (!strcmp(e.code, "io") || !strcmp(e.code, "no_memory")) {
@@ -687,14 +691,27 @@ int batch_read_rest(batch *b, rec_reader *r, const char *name, rec_error *err)
 
 int batch_add_record(batch *b, const q_record *rec, const char *name)
 {
-    return b->oom ? -1 : add_record(b, file_index(b, name), rec, NULL);
+    return b->oom ? -1 : add_record(b, file_index(b, name), rec, NULL, NULL);
 }
 
 bool batch_rates_at_read(const batch *b, const q_record *rec) { return !needs_rollup(b, rec); }
 
 int batch_add_rated(batch *b, const q_record *rec, const char *name, const vm_result *res)
 {
-    return b->oom ? -1 : add_record(b, file_index(b, name), rec, needs_rollup(b, rec) ? NULL : res);
+    return b->oom ? -1 : add_record(b, file_index(b, name), rec, needs_rollup(b, rec) ? NULL : res, NULL);
+}
+
+bool batch_keeps(const batch *b, const q_record *rec)
+{
+    return !b->keep_bits && (b->keep || needs_rollup(b, rec) || b->ks[rec->kind].ref_caps);
+}
+
+int batch_add_rated_copy(batch *b, q_record *copy, const char *name, const vm_result *res)
+{
+    q_record *own = copy;
+    int rc = b->oom ? -1 : add_record(b, file_index(b, name), copy, needs_rollup(b, copy) ? NULL : res, &own);
+    rec_free(own);
+    return rc;
 }
 
 int batch_adopt_hooks(batch *b, hook_session *hs)
@@ -727,7 +744,7 @@ int batch_add_json(batch *b, const void *obj, uint32_t line, const char *name, r
     uint32_t file = file_index(b, name);
     q_record *rec;
     int rc = rec_decode_json(b->json_reader, obj, line, &rec, err);
-    if ((rc > 0 ? add_record(b, file, rec, NULL) : add_rejected(b, file, err)) != 0) return -1;
+    if ((rc > 0 ? add_record(b, file, rec, NULL, NULL) : add_rejected(b, file, err)) != 0) return -1;
     return rc > 0 ? 0 : 1;
 }
 

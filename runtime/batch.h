@@ -188,6 +188,13 @@ rec_reader *batch_reader(batch *b, FILE *in, const char *name);
 int batch_read_rest(batch *b, rec_reader *r, const char *name, rec_error *err);
 bool batch_rates_at_read(const batch *b, const q_record *rec);
 int batch_add_rated(batch *b, const q_record *rec, const char *name, const vm_result *res);
+/* batch_keeps: whether the batch keeps a copy of rec when it is added (for
+ * a trace, a roll-up to wait for, a cap reading another record); only
+ * reads what batch_new set. batch_add_rated_copy: batch_add_rated with
+ * such a copy made by the caller (rec_copy; the decoding thread makes it),
+ * which the batch takes: kept, or freed. */
+bool batch_keeps(const batch *b, const q_record *rec);
+int batch_add_rated_copy(batch *b, q_record *copy, const char *name, const vm_result *res);
 int batch_adopt_hooks(batch *b, struct hook_session *hs);
 /* Keep (as keep_records does, but only for them) the records whose input
  * index has its bit set in keep[] (bit i % 8 of keep[i / 8], n bits):
