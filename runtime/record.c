@@ -1017,6 +1017,7 @@ static void walk_strings(const q_program *p, uint32_t t, q_val *v, q_val *elems,
     }
     if (ty->kind != QT_LIST || ty->elem >= p->ntypes) return;
     const q_type *et = &p->types[ty->elem];
+    if (et->kind != QT_STRING && et->kind != QT_LIST && et->kind != QT_STRUCT) return; /* no string inside (grades) */
     uint64_t stride = et->kind == QT_STRUCT ? et->count : 1;
     if (v->n < 0 || v->d < 0 || (uint64_t)v->n + (uint64_t)v->d * stride > nelems) return;
     for (int64_t i = 0; i < v->d; i++) {
