@@ -66,7 +66,7 @@ if [ "$CG" = 1 ] && command -v valgrind > /dev/null; then
             "$q" "${eval_args[@]}" --jobs "$j" $x "$T/$input.jsonl" > /dev/null 2>&1 || true
           first=$(ls "$T"/cg.out-* | sort | head -1)
           main=$(awk '/^totals/ {print $2}' "$first")
-          all=$(cat "$T"/cg.out-* | awk '/^totals/ {s += $2} END {print s}')
+          all=$(cat "$T"/cg.out-* | awk '/^totals/ {s += $2} END {printf "%.0f", s}')
           n=$(wc -l < "$T/$input.jsonl")
           printf '   %-40s %-9s %-9s --jobs %s  calling thread %7.0f  all %7.0f  (%2.0f %%)\n' "$q" "$input" \
             "${x:-plain}" "$j" "$(echo "$main / $n" | bc -l)" "$(echo "$all / $n" | bc -l)" "$(echo "100 * $main / $all" | bc -l)"
