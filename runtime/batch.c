@@ -353,10 +353,10 @@ static void reject(batch *b, b_item *it, const char *code, const char *field, co
 }
 
 /* A bool batch expression: absent data or any failure counts as false. */
-static bool bexpr_true(const batch *b, uint32_t x, const q_record *rec)
+static bool bexpr_true(const batch *b, hook_session *hs, uint32_t x, const q_record *rec)
 {
     q_val v;
-    return vm_eval(b->p, b->hooks, b->p->bexprs[x].entry, rec, &v) == VM_OK && v.n != 0;
+    return vm_eval(b->p, hs, b->p->bexprs[x].entry, rec, &v) == VM_OK && v.n != 0;
 }
 
 static uint8_t final_of(const batch *b, uint32_t name)
@@ -370,15 +370,15 @@ static uint8_t final_of(const batch *b, uint32_t name)
  * with a constant or field bound when the record is rated (`refs` false),
  * those reading another record's tier once that tier is final (`refs`
  * true). A cap is a minimum, so the split does not change the result. */
-static void apply_caps(batch *b, b_item *it, const q_record *rec, bool refs)
+static void apply_caps(const batch *b, hook_session *hs, b_item *it, const q_record *rec, bool refs)
 {
     const q_program *p = b->p;
     for (uint32_t c = 0; c < p->ncaps; c++) {
         const q_cap *cap = &p->caps[c];
         if (cap->kind != rec->kind || it->tier > QO_HTXSNV) continue;
         if ((cap->bound == QCAP_HEAD_OF || cap->bound == QCAP_UNIT) != refs) continue;
-        if (cap->when != QUY_NONE && !bexpr_true(b, cap->when, rec)) continue;
-        if (cap->unless != QUY_NONE && bexpr_true(b, cap->unless, rec)) continue;
+        if (cap->when != QUY_NONE && !bexpr_true(b, hs, cap->when, rec)) continue;
+        if (cap->unless != QUY_NONE && bexpr_true(b, hs, cap->unless, rec)) continue;
         uint8_t bound = QO__COUNT;
         switch (cap->bound) {
         case QCAP_TIER: bound = cap->tier; break;
@@ -400,16 +400,15 @@ static void apply_caps(batch *b, b_item *it, const q_record *rec, bool refs)
     }
 }
 
-/* Order keys of every quota for a candidate record. */
-static void eval_keys(batch *b, b_item *it, const q_record *rec)
+/* Order keys of every quota for a record whose tier is `tier`, into
+ * out[keys_per]; false when it is no quota candidate (nothing written).
+ * Reads only the program: a decoding thread may call it (with its hooks). */
+static bool keys_of(const batch *b, hook_session *hs, uint8_t tier, const q_record *rec, q_val *out)
 {
     const q_program *p = b->p;
-    if (!b->keys_per) return;
     bool cand = false;
-    for (uint32_t q = 0; q < p->nquotas; q++) cand |= it->tier == p->quotas[q].tier;
-    if (!cand) return;
-    OOM_IF(VEC_RESERVE(b->keys, b->nkeys, b->capkeys, b->keys_per) != 0, return);
-    it->keys_at = (uint32_t)b->nkeys;
+    for (uint32_t q = 0; q < p->nquotas; q++) cand |= tier == p->quotas[q].tier;
+    if (!cand || !b->keys_per) return false;
     uint32_t base = 0;
     for (uint32_t q = 0; q < p->nquotas; q++) {
         for (uint32_t j = 0; j < p->quotas[q].nkeys; j++) {
@@ -418,14 +417,46 @@ static void eval_keys(batch *b, b_item *it, const q_record *rec)
                 const q_qkey *k = &p->qkeys[i];
                 if (k->quota == q && k->key == j && k->kind == rec->kind) {
                     q_val r;
-                    if (vm_eval(p, b->hooks, p->bexprs[k->expr].entry, rec, &r) == VM_OK && r.d > 0) v = r;
+                    if (vm_eval(p, hs, p->bexprs[k->expr].entry, rec, &r) == VM_OK && r.d > 0) v = r;
                 }
             }
-            b->keys[b->nkeys + base + j] = v;
+            out[base + j] = v;
         }
         base += p->quotas[q].nkeys;
     }
+    return true;
+}
+
+/* A candidate's keys appended to b->keys (from `ready`, computed by another
+ * thread, or evaluated here). */
+static void add_keys(batch *b, b_item *it, const q_record *rec, const q_val *ready)
+{
+    if (!b->keys_per) return;
+    OOM_IF(VEC_RESERVE(b->keys, b->nkeys, b->capkeys, b->keys_per) != 0, return);
+    if (ready) memcpy(b->keys + b->nkeys, ready, b->keys_per * sizeof *ready);
+    else if (!keys_of(b, b->hooks, it->tier, rec, b->keys + b->nkeys)) return;
+    it->keys_at = (uint32_t)b->nkeys;
     b->nkeys += b->keys_per;
+}
+
+/* The rate block's flags and notes into the item (appended to the batch's arrays). */
+static void take_result(batch *b, b_item *it, const vm_result *res)
+{
+    it->eligible = it->tier = res->outcome;
+    it->rule = res->rule;
+    uint32_t nf = res->nflags < QUY_MAX_FLAGS ? res->nflags : QUY_MAX_FLAGS;
+    it->flags_at = (uint32_t)b->nflags;
+    it->nflags = (uint8_t)nf;
+    for (uint32_t i = 0; i < nf; i++) {
+        GROW(b->flags, b->nflags, b->capflags, return);
+        b->flags[b->nflags++] = (uint16_t)res->flags[i];
+    }
+    it->notes_at = (uint32_t)b->nnotes;
+    it->nnotes = res->nnotes;
+    for (uint32_t i = 0; i < res->nnotes; i++) {
+        GROW(b->notes, b->nnotes, b->capnotes, return);
+        b->notes[b->nnotes++] = res->notes[i];
+    }
 }
 
 /* `ahead`: the rate block's result computed by another thread
@@ -440,35 +471,21 @@ static void rate_item(batch *b, b_item *it, const q_record *rec, const vm_result
         it->state = B_DONE;
         return;
     }
-    it->eligible = it->tier = res.outcome;
-    it->rule = res.rule;
-    uint32_t nf = res.nflags < QUY_MAX_FLAGS ? res.nflags : QUY_MAX_FLAGS;
-    it->flags_at = (uint32_t)b->nflags;
-    it->nflags = (uint8_t)nf;
-    for (uint32_t i = 0; i < nf; i++) {
-        GROW(b->flags, b->nflags, b->capflags, return);
-        b->flags[b->nflags++] = (uint16_t)res.flags[i];
-    }
-    it->notes_at = (uint32_t)b->nnotes;
-    it->nnotes = res.nnotes;
-    for (uint32_t i = 0; i < res.nnotes; i++) {
-        GROW(b->notes, b->nnotes, b->capnotes, return);
-        b->notes[b->nnotes++] = res.notes[i];
-    }
-    apply_caps(b, it, rec, false);
-    eval_keys(b, it, rec);
+    take_result(b, it, &res);
+    if (b->oom) return;
+    apply_caps(b, b->hooks, it, rec, false);
+    add_keys(b, it, rec, NULL);
 }
 
 /* ---------------------------------------------------------------------
  * Reading
  * ------------------------------------------------------------------- */
 
-static uint32_t group_of(batch *b, const q_record *rec)
+/* The group of a record of kind `kind` whose quota field is s (len bytes; NULL: absent). */
+static uint32_t group_of(batch *b, uint32_t kind, const char *s, size_t len)
 {
     const q_program *p = b->p;
     if (!p->nquotas) return QUY_NONE;
-    size_t len;
-    const char *s = str_slot(rec, b->ks[rec->kind].per, &len);
     /* `=` marks a field value, `#` a kind, so a peer_group named like a kind
      * stays apart; the value is cut at 256 bytes (or a NUL), the kind's
      * text at 299 */
@@ -478,7 +495,7 @@ static uint32_t group_of(batch *b, const q_record *rec)
         n = strnlen(s, len < 256 ? len : 256);
         memcpy(tagged + 1, s, n);
     } else {
-        int w = snprintf(tagged + 1, 300, "loại %s", prog_str(p, p->kinds[rec->kind].name));
+        int w = snprintf(tagged + 1, 300, "loại %s", prog_str(p, p->kinds[kind].name));
         n = w < 0 ? 0 : (size_t)w >= 300 ? 299 : (size_t)w;
     }
     tagged[0] = s ? '=' : '#';
@@ -550,33 +567,61 @@ static bool keep_item(const batch *b, size_t i)
 /* `own`: a copy of rec (rec_copy) the caller made for the batch to keep,
  * or NULL (the batch copies rec if it keeps it); taken (*own = NULL) when
  * kept, else left to the caller to free. */
-static int add_record(batch *b, uint32_t file, const q_record *rec, const vm_result *ahead, q_record **own)
+/* The strings the batch reads of a record: its id and the values of
+ * unit, head_of and the quota field (NULL when absent). */
+typedef struct b_names {
+    const char *id, *unit, *head_of, *per;
+    size_t unit_len, head_of_len, per_len;
+} b_names;
+
+static void names_of(const batch *b, const q_record *rec, b_names *nm)
 {
-    if (b->oom || file == QUY_NONE) return -1;
-    size_t idlen = strlen(rec->id);
+    const b_kslots *ks = &b->ks[rec->kind];
+    *nm = (b_names){.id = rec->id};
+    nm->unit = str_slot(rec, ks->unit, &nm->unit_len);
+    nm->head_of = str_slot(rec, ks->head_of, &nm->head_of_len);
+    nm->per = b->p->nquotas ? str_slot(rec, ks->per, &nm->per_len) : NULL;
+}
+
+/* A new rated item of kind `kind`, named and grouped. NULL: out of memory
+ * (-1 in *rc) or a duplicate id (rejected here, 0 in *rc). */
+static b_item *add_named(batch *b, uint32_t file, uint32_t kind, uint32_t line, const b_names *nm, int *rc)
+{
+    *rc = -1;
+    if (b->oom || file == QUY_NONE) return NULL;
+    size_t idlen = strlen(nm->id);
     uint32_t name = b->last_id; /* the readers' id check interned it (reader_id), usually */
-    if (name == QUY_NONE || !name_is(b, name, rec->id, idlen)) name = intern(b, rec->id, idlen);
+    if (name == QUY_NONE || !name_is(b, name, nm->id, idlen)) name = intern(b, nm->id, idlen);
     b->last_id = QUY_NONE;
-    if (name == QUY_NONE) return -1;
-    b_item *it = new_item(b, file, rec->line);
-    if (!it) return -1;
-    it->kind = rec->kind;
+    if (name == QUY_NONE) return NULL;
+    b_item *it = new_item(b, file, line);
+    if (!it) return NULL;
+    it->kind = kind;
     it->status = BATCH_RATED;
     it->name = name;
     if (b->nm[it->name].item != QUY_NONE) {
         const b_item *first = &b->items[b->nm[it->name].item];
         reject(b, it, "duplicate_id", "id",
-               "mã '%s' bị trùng với bản ghi ở %s:%u (duplicate id; first seen at %s:%u)", rec->id,
+               "mã '%s' bị trùng với bản ghi ở %s:%u (duplicate id; first seen at %s:%u)", nm->id,
                file_of(b, first), first->line, file_of(b, first), first->line);
-        return b->oom ? -1 : 0;
+        *rc = b->oom ? -1 : 0;
+        return NULL;
     }
     b->nm[it->name].item = (uint32_t)(it - b->items);
-    size_t len;
-    const char *s;
-    if ((s = str_slot(rec, b->ks[rec->kind].unit, &len))) it->unit = intern_last(b, &b->last_unit, s, len);
-    if ((s = str_slot(rec, b->ks[rec->kind].head_of, &len))) it->head_of = intern(b, s, len);
-    it->group = group_of(b, rec);
-    if (b->oom) return -1;
+    if (nm->unit) it->unit = intern_last(b, &b->last_unit, nm->unit, nm->unit_len);
+    if (nm->head_of) it->head_of = intern(b, nm->head_of, nm->head_of_len);
+    it->group = group_of(b, kind, nm->per, nm->per_len);
+    return b->oom ? NULL : it;
+}
+
+static int add_record(batch *b, uint32_t file, const q_record *rec, const vm_result *ahead, q_record **own)
+{
+    if (b->oom || file == QUY_NONE) return -1;
+    b_names nm;
+    names_of(b, rec, &nm);
+    int rc;
+    b_item *it = add_named(b, file, rec->kind, rec->line, &nm, &rc);
+    if (!it) return rc;
     bool wait = needs_rollup(b, rec);
     if (keep_item(b, b->n - 1) || wait || b->ks[rec->kind].ref_caps) {
         GROW(b->recs, b->nrecs, b->caprecs, return -1);
@@ -1192,7 +1237,7 @@ static void visit(batch *b, const graph *gr, uint32_t v)
         it->state = B_DONE;
     }
     if (it->status == BATCH_RATED && it->extra != QUY_NONE && b->recs[it->extra]) {
-        if (b->ks[it->kind].ref_caps) apply_caps(b, it, b->recs[it->extra], true);
+        if (b->ks[it->kind].ref_caps) apply_caps(b, b->hooks, it, b->recs[it->extra], true);
         if (!keep_item(b, gr->wait[v])) {
             rec_free(b->recs[it->extra]);
             b->recs[it->extra] = NULL;
