@@ -47,7 +47,8 @@ typedef struct j_rec {
     bool rated;               /* res holds the rate block's result */
     bool owned;               /* rec is a rec_copy for the batch to keep (batch_keeps), not in `copies` */
     int rc;                   /* 1 decoded (rec), -1 rejected (errs[err_at]) */
-    q_record *rec;            /* a copy in the block's chunks, or owned */
+    q_record *rec;            /* a copy in the block's chunks, or owned; NULL with pre */
+    batch_pre *pre;           /* or what the batch needs of it (batch_pre_rate), in the block's chunks */
     uint32_t err_at;
     uint32_t warn_first, nwarn;
     vm_result res;
@@ -98,6 +99,40 @@ struct j_pool {
     j_worker *w;
     unsigned nw;
 };
+
+/* bytes n of s into the arena, NUL-terminated (NULL for NULL, and when out of memory: *oom). */
+static const char *arena_bytes(q_arena *a, const char *s, size_t n, bool *oom)
+{
+    if (!s) return NULL;
+    char *c = q_arena_alloc(a, n + 1);
+    if (!c) {
+        *oom = true;
+        return NULL;
+    }
+    memcpy(c, s, n);
+    c[n] = 0;
+    return c;
+}
+
+/* What the batch needs of a record rated here, instead of a copy of it
+ * (batch_pre_rate: names, tier after the caps, quota keys): NULL when the
+ * record goes whole. */
+static batch_pre *pre_rate(j_worker *wk, j_block *b, const q_record *rec, const vm_result *res)
+{
+    size_t nkeys = batch_keys_per(wk->pool->bt);
+    batch_pre *pre = q_arena_alloc(&b->copies, sizeof *pre + nkeys * sizeof(q_val));
+    if (!pre) {
+        b->oom = true;
+        return NULL;
+    }
+    pre->keys = nkeys ? (q_val *)(pre + 1) : NULL;
+    if (!batch_pre_rate(wk->pool->bt, wk->hs, rec, res, pre)) return NULL;
+    pre->id = arena_bytes(&b->copies, pre->id, strlen(pre->id), &b->oom);
+    pre->unit = arena_bytes(&b->copies, pre->unit, pre->unit_len, &b->oom);
+    pre->head_of = arena_bytes(&b->copies, pre->head_of, pre->head_of_len, &b->oom);
+    pre->per = arena_bytes(&b->copies, pre->per, pre->per_len, &b->oom);
+    return b->oom ? NULL : pre;
+}
 
 /* Room for `more` more elements of a block's array (runtime/vec.h). */
 #define ROOM(b, arr, more) (VEC_RESERVE((b)->arr, (b)->n##arr, (b)->cap##arr, (more)) == 0)
@@ -160,6 +195,8 @@ static void decode_block(j_worker *wk, j_block *b)
             if (batch_rates_at_read(wk->pool->bt, rec)) {
                 vm_rate(p, wk->hs, rec, &jr->res, NULL);
                 jr->rated = true;
+                if ((jr->pre = pre_rate(wk, b, rec, &jr->res))) continue;
+                if (b->oom) break;
             }
             if (batch_keeps(wk->pool->bt, rec)) { /* the copy the batch keeps, made here */
                 if (!(jr->rec = rec_copy(p, rec))) {
@@ -257,7 +294,7 @@ static void commit_rec(j_main *m, j_block *b, j_rec *jr)
     }
     const rec_error *e = jr->rc > 0 ? NULL : &b->errs[jr->err_at];
     if (jr->id_reached) {
-        int n = rec_reader_note_id(m->r, jr->rc > 0 ? jr->rec->id : e->id, jr->line);
+        int n = rec_reader_note_id(m->r, jr->rc <= 0 ? e->id : jr->pre ? jr->pre->id : jr->rec->id, jr->line);
         if (n < 0) {
             stop_oom(m);
             return;
@@ -287,6 +324,7 @@ static void commit_rec(j_main *m, j_block *b, j_rec *jr)
     }
     int rc;
     if (e) rc = batch_add_rejected(m->bt, e, m->name);
+    else if (jr->pre) rc = batch_add_pre(m->bt, jr->pre, &jr->res, m->name);
     else if (jr->owned) { /* the batch takes the copy */
         jr->owned = false;
         rc = batch_add_rated_copy(m->bt, jr->rec, m->name, jr->rated ? &jr->res : NULL);

@@ -746,6 +746,41 @@ int batch_add_rated(batch *b, const q_record *rec, const char *name, const vm_re
     return b->oom ? -1 : add_record(b, file_index(b, name), rec, needs_rollup(b, rec) ? NULL : res, NULL);
 }
 
+size_t batch_keys_per(const batch *b) { return b->keys_per; }
+
+bool batch_pre_rate(const batch *b, hook_session *hs, const q_record *rec, const vm_result *res, batch_pre *out)
+{
+    if (res->error != VM_OK || needs_rollup(b, rec) || batch_keeps(b, rec) || b->keep_bits) return false;
+    b_names nm;
+    names_of(b, rec, &nm);
+    b_item it = {.tier = res->outcome, .cap = QUY_NONE};
+    apply_caps(b, hs, &it, rec, false); /* those that read no other record: the rest wait for batch_run */
+    *out = (batch_pre){.kind = rec->kind, .line = rec->line, .id = nm.id, .unit = nm.unit, .head_of = nm.head_of,
+                       .per = nm.per, .unit_len = nm.unit_len, .head_of_len = nm.head_of_len, .per_len = nm.per_len,
+                       .tier = it.tier, .capped_from = it.capped_from, .steps = it.steps, .cap = it.cap,
+                       .keys = out->keys};
+    out->cand = out->keys && keys_of(b, hs, it.tier, rec, out->keys);
+    return true;
+}
+
+int batch_add_pre(batch *b, const batch_pre *pre, const vm_result *res, const char *name)
+{
+    uint32_t file = b->oom ? QUY_NONE : file_index(b, name);
+    b_names nm = {pre->id, pre->unit, pre->head_of, pre->per, pre->unit_len, pre->head_of_len, pre->per_len};
+    int rc;
+    b_item *it = add_named(b, file, pre->kind, pre->line, &nm, &rc);
+    if (!it) return rc;
+    take_result(b, it, res);
+    if (b->oom) return -1;
+    it->tier = pre->tier;
+    it->capped_from = pre->capped_from;
+    it->cap = pre->cap;
+    it->steps |= pre->steps;
+    if (pre->cand) add_keys(b, it, NULL, pre->keys);
+    it->state = B_DONE;
+    return b->oom ? -1 : 0;
+}
+
 bool batch_keeps(const batch *b, const q_record *rec)
 {
     return !b->keep_bits && (b->keep || needs_rollup(b, rec) || b->ks[rec->kind].ref_caps);
