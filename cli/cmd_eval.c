@@ -128,6 +128,25 @@ static int eval_batch(const quy_ruleset *rs, const eval_opts *o, quy_writer *w, 
     int rc = read_inputs(b, o);
     quy_batch_run(b);
     if (o->summary) quy_batch_summary(b, stdout, o->format && strcmp(o->format, "table") != 0);
+    if (w && !o->summary && !o->only_id && !(o->explain_cmd && !o->json)) {
+        /* every result: the messages here, the records formatted on the batch's threads */
+        for (size_t i = 0; i < quy_batch_count(b); i++) {
+            const quy_result *r = quy_batch_result(b, i);
+            if (quy_result_status(r) == QUY_OK) {
+                st->rated++;
+                continue;
+            }
+            st->rejected++;
+            report_rejected(r);
+        }
+        if (quy_writer_batch(w, b, explain) != QUY_OK) {
+            fprintf(stderr, "quy: %s\n", quy_errmsg());
+            rc = EXIT_IO;
+        }
+        quy_batch_free(b);
+        quy_session_free(s);
+        return rc;
+    }
     for (size_t i = 0; i < quy_batch_count(b); i++) {
         const quy_result *r = quy_batch_result(b, i);
         if (o->only_id && strcmp(quy_result_id(r), o->only_id) != 0) continue;

@@ -496,6 +496,19 @@ QUY_API quy_status quy_writer_close(quy_writer *w);
 QUY_API quy_status quy_rate_stream(quy_session *s, FILE *in, const char *in_name, FILE *out, const char *format,
                                    int explain, size_t *rated, size_t *rejected);
 
+/* Writing on several threads (lib/jobs_write.c). quy_writer_batch: every
+ * result of `b` (after quy_batch_run), in input order: byte for byte what
+ * quy_writer_result(w, quy_batch_result(b, i), explain) for each i writes,
+ * JSON Lines and CSV formatted on the batch's threads (quy_batch_set_jobs;
+ * each thread with its own trace buffer and hook session), a table on the
+ * calling thread. QUY_ESTATE before quy_batch_run, or `explain` without
+ * QUY_BATCH_EXPLAIN. quy_rate_stream_jobs: quy_rate_stream reading and
+ * writing on `jobs` threads (0: one per core; at most 256), with the same
+ * output, counts and status as with one. */
+QUY_API quy_status quy_writer_batch(quy_writer *w, const quy_batch *b, int explain);
+QUY_API quy_status quy_rate_stream_jobs(quy_session *s, FILE *in, const char *in_name, FILE *out, const char *format,
+                                        int explain, unsigned jobs, size_t *rated, size_t *rejected);
+
 /* ---------------------------------------------------------------------
  * Proving (quy prove): answers about every possible record, with the Z3
  * SMT solver. docs/testing-guide.md, section 7, says what each question

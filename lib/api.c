@@ -363,3 +363,47 @@ quy_status quy_rate_json(quy_session *s, const char *json, size_t len, const quy
                                              : qi_fail(QUY_REJECTED, "record rejected [%s] %s", quy_result_error_code(*out),
                                                        quy_result_error_message(*out));
 }
+
+/* =====================================================================
+ * A stream rated and written in one call (quy_rate_stream, lib/result.c,
+ * is this with one thread)
+ * =================================================================== */
+
+quy_status quy_rate_stream_jobs(quy_session *s, FILE *in, const char *in_name, FILE *out, const char *format, int explain,
+                                unsigned jobs, size_t *rated_n, size_t *rejected_n)
+{
+    if (rated_n) *rated_n = 0;
+    if (rejected_n) *rejected_n = 0;
+    if (!s || !in || !out) return qi_fail(QUY_EINVAL, "quy_rate_stream: NULL argument");
+    quy_writer *w;
+    quy_status st = quy_writer_new(s->rs, out, format ? format : "jsonl", &w);
+    if (st != QUY_OK) return st;
+    quy_batch *b = NULL;
+    if ((st = quy_batch_new(s, explain ? QUY_BATCH_EXPLAIN : 0, &b)) != QUY_OK ||
+        (st = quy_batch_set_jobs(b, jobs)) != QUY_OK) {
+        quy_batch_free(b);
+        quy_writer_close(w);
+        return st;
+    }
+    /* the whole stream is one batch: roll-ups, caps and quotas (runtime/batch.h) */
+    quy_status io = quy_batch_read_stream(b, in, in_name);
+    char *io_msg = io != QUY_OK ? strdup(quy_errmsg()) : NULL;
+    st = quy_batch_run(b);
+    size_t nrated = 0, nrej = 0;
+    for (size_t i = 0; st == QUY_OK && i < b->nresults; i++) {
+        if (quy_result_status(&b->results[i]) == QUY_OK)
+            nrated++;
+        else
+            nrej++;
+    }
+    if (st == QUY_OK) st = quy_writer_batch(w, b, explain);
+    quy_batch_free(b);
+    quy_status wst = quy_writer_close(w);
+    if (rated_n) *rated_n = nrated;
+    if (rejected_n) *rejected_n = nrej;
+    if (st == QUY_OK) st = wst;
+    if (st == QUY_OK && io != QUY_OK) st = qi_fail(io, "%s", io_msg ? io_msg : "cannot read the input");
+    free(io_msg);
+    if (st == QUY_OK && nrej) st = qi_fail(QUY_REJECTED, "%zu of %zu records rejected", nrej, nrated + nrej);
+    return st;
+}

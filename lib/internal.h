@@ -8,6 +8,7 @@
  *   lib/explain.c   the explanation as data
  *   lib/registry.c  the registry: localities, rulesets, resolution, checks
  *   lib/fields.c    the record fields of a ruleset
+ *   lib/jobs.c      reading a batch on several threads; lib/jobs_write.c writing it
  *
  * Ownership of run-time state (quy.h, THREADS): a quy_ruleset holds the
  * compiled program and nothing that changes while rating; a quy_session
@@ -63,6 +64,12 @@ struct quy_batch {
     const char **xcode, **xcite;
     char **xmsg;
     size_t nx;
+};
+
+struct out_writer;
+struct quy_writer {
+    struct out_writer *w; /* runtime/output.h */
+    const quy_ruleset *rs;
 };
 
 /* Set the per-thread message (printf-style) and return `st`. */

@@ -45,8 +45,10 @@ typedef struct j_rec {
     bool split_error;         /* the splitter's error (a line too long, a read error): errs[err_at] */
     bool id_reached;          /* the reader would have checked the id (rec_decode_line) */
     bool rated;               /* res holds the rate block's result */
+    bool owned;               /* rec is a rec_copy for the batch to keep (batch_keeps), not in `copies` */
     int rc;                   /* 1 decoded (rec), -1 rejected (errs[err_at]) */
-    q_record *rec;            /* a copy in the block's chunks */
+    q_record *rec;            /* a copy in the block's chunks, or owned; NULL with pre */
+    batch_pre *pre;           /* or what the batch needs of it (batch_pre_rate), in the block's chunks */
     uint32_t err_at;
     uint32_t warn_first, nwarn;
     vm_result res;
@@ -98,11 +100,47 @@ struct j_pool {
     unsigned nw;
 };
 
+/* bytes n of s into the arena, NUL-terminated (NULL for NULL, and when out of memory: *oom). */
+static const char *arena_bytes(q_arena *a, const char *s, size_t n, bool *oom)
+{
+    if (!s) return NULL;
+    char *c = q_arena_alloc(a, n + 1);
+    if (!c) {
+        *oom = true;
+        return NULL;
+    }
+    memcpy(c, s, n);
+    c[n] = 0;
+    return c;
+}
+
+/* What the batch needs of a record rated here, instead of a copy of it
+ * (batch_pre_rate: names, tier after the caps, quota keys): NULL when the
+ * record goes whole. */
+static batch_pre *pre_rate(j_worker *wk, j_block *b, const q_record *rec, const vm_result *res)
+{
+    size_t nkeys = batch_keys_per(wk->pool->bt);
+    batch_pre *pre = q_arena_alloc(&b->copies, sizeof *pre + nkeys * sizeof(q_val));
+    if (!pre) {
+        b->oom = true;
+        return NULL;
+    }
+    pre->keys = nkeys ? (q_val *)(pre + 1) : NULL;
+    if (!batch_pre_rate(wk->pool->bt, wk->hs, rec, res, pre)) return NULL;
+    pre->id = arena_bytes(&b->copies, pre->id, strlen(pre->id), &b->oom);
+    pre->unit = arena_bytes(&b->copies, pre->unit, pre->unit_len, &b->oom);
+    pre->head_of = arena_bytes(&b->copies, pre->head_of, pre->head_of_len, &b->oom);
+    pre->per = arena_bytes(&b->copies, pre->per, pre->per_len, &b->oom);
+    return b->oom ? NULL : pre;
+}
+
 /* Room for `more` more elements of a block's array (runtime/vec.h). */
 #define ROOM(b, arr, more) (VEC_RESERVE((b)->arr, (b)->n##arr, (b)->cap##arr, (more)) == 0)
 
 static void block_reset(j_block *b)
 {
+    for (size_t i = 0; i < b->nrecs; i++) /* copies the batch did not take (a stop, a duplicate) */
+        if (b->recs[i].owned) rec_free(b->recs[i].rec);
     b->ntext = b->nrecs = b->nerrs = b->nwarns = b->nkeys = 0;
     b->oom = false;
     q_arena_reset(&b->copies);
@@ -110,6 +148,7 @@ static void block_reset(j_block *b)
 
 static void block_free(j_block *b)
 {
+    block_reset(b);
     free(b->text);
     free(b->recs);
     free(b->errs);
@@ -156,6 +195,16 @@ static void decode_block(j_worker *wk, j_block *b)
             if (batch_rates_at_read(wk->pool->bt, rec)) {
                 vm_rate(p, wk->hs, rec, &jr->res, NULL);
                 jr->rated = true;
+                if ((jr->pre = pre_rate(wk, b, rec, &jr->res))) continue;
+                if (b->oom) break;
+            }
+            if (batch_keeps(wk->pool->bt, rec)) { /* the copy the batch keeps, made here */
+                if (!(jr->rec = rec_copy(p, rec))) {
+                    b->oom = true;
+                    break;
+                }
+                jr->owned = true;
+                continue;
             }
             void *m = q_arena_alloc(&b->copies, rec_copy_size(p, rec));
             if (!m) {
@@ -245,7 +294,7 @@ static void commit_rec(j_main *m, j_block *b, j_rec *jr)
     }
     const rec_error *e = jr->rc > 0 ? NULL : &b->errs[jr->err_at];
     if (jr->id_reached) {
-        int n = rec_reader_note_id(m->r, jr->rc > 0 ? jr->rec->id : e->id, jr->line);
+        int n = rec_reader_note_id(m->r, jr->rc <= 0 ? e->id : jr->pre ? jr->pre->id : jr->rec->id, jr->line);
         if (n < 0) {
             stop_oom(m);
             return;
@@ -273,7 +322,13 @@ static void commit_rec(j_main *m, j_block *b, j_rec *jr)
         m->ret = -1;
         return;
     }
-    int rc = e ? batch_add_rejected(m->bt, e, m->name) : batch_add_rated(m->bt, jr->rec, m->name, jr->rated ? &jr->res : NULL);
+    int rc;
+    if (e) rc = batch_add_rejected(m->bt, e, m->name);
+    else if (jr->pre) rc = batch_add_pre(m->bt, jr->pre, &jr->res, m->name);
+    else if (jr->owned) { /* the batch takes the copy */
+        jr->owned = false;
+        rc = batch_add_rated_copy(m->bt, jr->rec, m->name, jr->rated ? &jr->res : NULL);
+    } else rc = batch_add_rated(m->bt, jr->rec, m->name, jr->rated ? &jr->res : NULL);
     if (rc != 0) stop_oom(m);
 }
 

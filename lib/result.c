@@ -333,11 +333,6 @@ quy_status quy_result_explain_json(const quy_result *r, char **json)
  * Writers
  * =================================================================== */
 
-struct quy_writer {
-    out_writer *w;
-    const quy_ruleset *rs;
-};
-
 static bool parse_format(const char *format, out_format *f)
 {
     if (!strcmp(format, "jsonl") || !strcmp(format, "json"))
@@ -397,37 +392,5 @@ quy_status quy_writer_close(quy_writer *w)
 quy_status quy_rate_stream(quy_session *s, FILE *in, const char *in_name, FILE *out, const char *format, int explain,
                            size_t *rated_n, size_t *rejected_n)
 {
-    if (rated_n) *rated_n = 0;
-    if (rejected_n) *rejected_n = 0;
-    if (!s || !in || !out) return qi_fail(QUY_EINVAL, "quy_rate_stream: NULL argument");
-    quy_writer *w;
-    quy_status st = quy_writer_new(s->rs, out, format ? format : "jsonl", &w);
-    if (st != QUY_OK) return st;
-    quy_batch *b;
-    if ((st = quy_batch_new(s, explain ? QUY_BATCH_EXPLAIN : 0, &b)) != QUY_OK) {
-        quy_writer_close(w);
-        return st;
-    }
-    /* the whole stream is one batch: roll-ups, caps and quotas (runtime/batch.h) */
-    quy_status io = quy_batch_read_stream(b, in, in_name);
-    char *io_msg = io != QUY_OK ? strdup(quy_errmsg()) : NULL;
-    st = quy_batch_run(b);
-    size_t nrated = 0, nrej = 0;
-    for (size_t i = 0; st == QUY_OK && i < quy_batch_count(b); i++) {
-        const quy_result *r = quy_batch_result(b, i);
-        if (quy_result_status(r) == QUY_OK)
-            nrated++;
-        else
-            nrej++;
-        st = quy_writer_result(w, r, explain);
-    }
-    quy_batch_free(b);
-    quy_status wst = quy_writer_close(w);
-    if (rated_n) *rated_n = nrated;
-    if (rejected_n) *rejected_n = nrej;
-    if (st == QUY_OK) st = wst;
-    if (st == QUY_OK && io != QUY_OK) st = qi_fail(io, "%s", io_msg ? io_msg : "cannot read the input");
-    free(io_msg);
-    if (st == QUY_OK && nrej) st = qi_fail(QUY_REJECTED, "%zu of %zu records rejected", nrej, nrated + nrej);
-    return st;
+    return quy_rate_stream_jobs(s, in, in_name, out, format, explain, 1, rated_n, rejected_n); /* lib/api.c */
 }

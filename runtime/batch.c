@@ -75,6 +75,19 @@ typedef struct b_kslots {
     bool ref_caps; /* a cap reads head_of.tier / unit.tier */
 } b_kslots;
 
+/* One name: an id, a unit / head_of value or a group key. */
+typedef struct b_name {
+    uint32_t off;  /* offset of its bytes in names.keys (the only copy) */
+    uint32_t item; /* the item with that id, QUY_NONE */
+} b_name;
+
+/* The readers' duplicate-id check over the names (reader_id), so that one
+ * set holds every id; kept while reading only (freed by batch_run). */
+typedef struct b_seen {
+    uint32_t src;  /* the reader (b->src) that saw the name as an id, 0: none */
+    uint32_t line; /* the line it saw it at first */
+} b_seen;
+
 /* The name a field had in the record read last (intern_last). */
 typedef struct b_last {
     uint32_t name; /* QUY_NONE: none yet */
@@ -99,14 +112,16 @@ struct batch {
     size_t n, cap;
 
     strset names;       /* name -> name index */
-    uint32_t *name_off; /* name index -> offset of its bytes in names.keys (the only copy) */
+    b_name *nm;         /* name index -> b_name */
     size_t nnames, capnames;
-    uint32_t *item_of;  /* name index -> item with that id, QUY_NONE */
+    b_seen *seen;       /* name index -> b_seen, for the names before nseen (reader_id) */
+    size_t nseen, capseen;
+    uint32_t last_id;   /* the name the readers' id check interned last (QUY_NONE: none) */
+    uint32_t src;       /* the reader being read (batch_reader counts them from 1) */
     b_last last_unit;   /* the unit of the record read last */
     uint32_t last_group; /* the group of the record read last (QUY_NONE), its tagged key: */
     char last_gkey[302];
     size_t last_glen;
-    size_t cap_item_of;
 
     strset group_set;   /* group key text -> group index */
     b_group *groups;
@@ -172,7 +187,7 @@ static const char *file_of(const batch *b, const b_item *it)
     return b->files[b->fruns[lo].file];
 }
 
-static const char *name_str(const batch *b, uint32_t n) { return n == QUY_NONE ? "" : b->names.keys + b->name_off[n]; }
+static const char *name_str(const batch *b, uint32_t n) { return n == QUY_NONE ? "" : b->names.keys + b->nm[n].off; }
 
 static uint32_t intern(batch *b, const char *s, size_t len)
 {
@@ -181,18 +196,24 @@ static uint32_t intern(batch *b, const char *s, size_t len)
     int added = strset_add(&b->names, s, len, idx, &old); /* one probe, found or added */
     OOM_IF(added < 0, return QUY_NONE);
     if (!added) return old;
-    GROW(b->name_off, b->nnames, b->capnames, return QUY_NONE);
-    GROW(b->item_of, b->nnames, b->cap_item_of, return QUY_NONE); /* only the names' entries are set (and touched) */
-    b->name_off[b->nnames] = (uint32_t)b->names.last;
-    b->item_of[b->nnames++] = QUY_NONE;
+    GROW(b->nm, b->nnames, b->capnames, return QUY_NONE);
+    b->nm[b->nnames++] = (b_name){(uint32_t)b->names.last, QUY_NONE};
     return idx;
+}
+
+/* Is name n the n bytes at s? */
+static bool name_is(const batch *b, uint32_t n, const char *s, size_t len)
+{
+    uint32_t have;
+    memcpy(&have, b->names.keys + b->nm[n].off - sizeof have, sizeof have); /* strset.h: [uint32 length][bytes] */
+    return have == len && !memcmp(b->names.keys + b->nm[n].off, s, len);
 }
 
 /* intern() for a field value that usually repeats from one record to the
  * next (an export lists a unit's members together): the last one is kept. */
 static uint32_t intern_last(batch *b, b_last *last, const char *s, size_t len)
 {
-    if (last->name != QUY_NONE && last->len == len && !memcmp(b->names.keys + b->name_off[last->name], s, len))
+    if (last->name != QUY_NONE && last->len == len && !memcmp(b->names.keys + b->nm[last->name].off, s, len))
         return last->name;
     uint32_t n = intern(b, s, len);
     if (n == QUY_NONE) return n;
@@ -218,7 +239,7 @@ batch *batch_new(const q_program *p, bool keep_records)
         return NULL;
     }
     b->names.cstr = true; /* the ids are kept only there (name_str) */
-    b->last_unit.name = b->last_group = QUY_NONE;
+    b->last_unit.name = b->last_group = b->last_id = QUY_NONE;
     b->keep = keep_records;
     b->ks = calloc(p->nkinds ? p->nkinds : 1, sizeof *b->ks);
     if (!b->ks) {
@@ -332,15 +353,15 @@ static void reject(batch *b, b_item *it, const char *code, const char *field, co
 }
 
 /* A bool batch expression: absent data or any failure counts as false. */
-static bool bexpr_true(const batch *b, uint32_t x, const q_record *rec)
+static bool bexpr_true(const batch *b, hook_session *hs, uint32_t x, const q_record *rec)
 {
     q_val v;
-    return vm_eval(b->p, b->hooks, b->p->bexprs[x].entry, rec, &v) == VM_OK && v.n != 0;
+    return vm_eval(b->p, hs, b->p->bexprs[x].entry, rec, &v) == VM_OK && v.n != 0;
 }
 
 static uint8_t final_of(const batch *b, uint32_t name)
 {
-    uint32_t t = name == QUY_NONE || name >= b->nnames ? QUY_NONE : b->item_of[name];
+    uint32_t t = name == QUY_NONE || name >= b->nnames ? QUY_NONE : b->nm[name].item;
     if (t == QUY_NONE || b->items[t].status != BATCH_RATED) return QO__COUNT;
     return b->items[t].tier;
 }
@@ -349,15 +370,15 @@ static uint8_t final_of(const batch *b, uint32_t name)
  * with a constant or field bound when the record is rated (`refs` false),
  * those reading another record's tier once that tier is final (`refs`
  * true). A cap is a minimum, so the split does not change the result. */
-static void apply_caps(batch *b, b_item *it, const q_record *rec, bool refs)
+static void apply_caps(const batch *b, hook_session *hs, b_item *it, const q_record *rec, bool refs)
 {
     const q_program *p = b->p;
     for (uint32_t c = 0; c < p->ncaps; c++) {
         const q_cap *cap = &p->caps[c];
         if (cap->kind != rec->kind || it->tier > QO_HTXSNV) continue;
         if ((cap->bound == QCAP_HEAD_OF || cap->bound == QCAP_UNIT) != refs) continue;
-        if (cap->when != QUY_NONE && !bexpr_true(b, cap->when, rec)) continue;
-        if (cap->unless != QUY_NONE && bexpr_true(b, cap->unless, rec)) continue;
+        if (cap->when != QUY_NONE && !bexpr_true(b, hs, cap->when, rec)) continue;
+        if (cap->unless != QUY_NONE && bexpr_true(b, hs, cap->unless, rec)) continue;
         uint8_t bound = QO__COUNT;
         switch (cap->bound) {
         case QCAP_TIER: bound = cap->tier; break;
@@ -379,16 +400,15 @@ static void apply_caps(batch *b, b_item *it, const q_record *rec, bool refs)
     }
 }
 
-/* Order keys of every quota for a candidate record. */
-static void eval_keys(batch *b, b_item *it, const q_record *rec)
+/* Order keys of every quota for a record whose tier is `tier`, into
+ * out[keys_per]; false when it is no quota candidate (nothing written).
+ * Reads only the program: a decoding thread may call it (with its hooks). */
+static bool keys_of(const batch *b, hook_session *hs, uint8_t tier, const q_record *rec, q_val *out)
 {
     const q_program *p = b->p;
-    if (!b->keys_per) return;
     bool cand = false;
-    for (uint32_t q = 0; q < p->nquotas; q++) cand |= it->tier == p->quotas[q].tier;
-    if (!cand) return;
-    OOM_IF(VEC_RESERVE(b->keys, b->nkeys, b->capkeys, b->keys_per) != 0, return);
-    it->keys_at = (uint32_t)b->nkeys;
+    for (uint32_t q = 0; q < p->nquotas; q++) cand |= tier == p->quotas[q].tier;
+    if (!cand || !b->keys_per) return false;
     uint32_t base = 0;
     for (uint32_t q = 0; q < p->nquotas; q++) {
         for (uint32_t j = 0; j < p->quotas[q].nkeys; j++) {
@@ -397,14 +417,46 @@ static void eval_keys(batch *b, b_item *it, const q_record *rec)
                 const q_qkey *k = &p->qkeys[i];
                 if (k->quota == q && k->key == j && k->kind == rec->kind) {
                     q_val r;
-                    if (vm_eval(p, b->hooks, p->bexprs[k->expr].entry, rec, &r) == VM_OK && r.d > 0) v = r;
+                    if (vm_eval(p, hs, p->bexprs[k->expr].entry, rec, &r) == VM_OK && r.d > 0) v = r;
                 }
             }
-            b->keys[b->nkeys + base + j] = v;
+            out[base + j] = v;
         }
         base += p->quotas[q].nkeys;
     }
+    return true;
+}
+
+/* A candidate's keys appended to b->keys (from `ready`, computed by another
+ * thread, or evaluated here). */
+static void add_keys(batch *b, b_item *it, const q_record *rec, const q_val *ready)
+{
+    if (!b->keys_per) return;
+    OOM_IF(VEC_RESERVE(b->keys, b->nkeys, b->capkeys, b->keys_per) != 0, return);
+    if (ready) memcpy(b->keys + b->nkeys, ready, b->keys_per * sizeof *ready);
+    else if (!keys_of(b, b->hooks, it->tier, rec, b->keys + b->nkeys)) return;
+    it->keys_at = (uint32_t)b->nkeys;
     b->nkeys += b->keys_per;
+}
+
+/* The rate block's flags and notes into the item (appended to the batch's arrays). */
+static void take_result(batch *b, b_item *it, const vm_result *res)
+{
+    it->eligible = it->tier = res->outcome;
+    it->rule = res->rule;
+    uint32_t nf = res->nflags < QUY_MAX_FLAGS ? res->nflags : QUY_MAX_FLAGS;
+    it->flags_at = (uint32_t)b->nflags;
+    it->nflags = (uint8_t)nf;
+    for (uint32_t i = 0; i < nf; i++) {
+        GROW(b->flags, b->nflags, b->capflags, return);
+        b->flags[b->nflags++] = (uint16_t)res->flags[i];
+    }
+    it->notes_at = (uint32_t)b->nnotes;
+    it->nnotes = res->nnotes;
+    for (uint32_t i = 0; i < res->nnotes; i++) {
+        GROW(b->notes, b->nnotes, b->capnotes, return);
+        b->notes[b->nnotes++] = res->notes[i];
+    }
 }
 
 /* `ahead`: the rate block's result computed by another thread
@@ -419,35 +471,21 @@ static void rate_item(batch *b, b_item *it, const q_record *rec, const vm_result
         it->state = B_DONE;
         return;
     }
-    it->eligible = it->tier = res.outcome;
-    it->rule = res.rule;
-    uint32_t nf = res.nflags < QUY_MAX_FLAGS ? res.nflags : QUY_MAX_FLAGS;
-    it->flags_at = (uint32_t)b->nflags;
-    it->nflags = (uint8_t)nf;
-    for (uint32_t i = 0; i < nf; i++) {
-        GROW(b->flags, b->nflags, b->capflags, return);
-        b->flags[b->nflags++] = (uint16_t)res.flags[i];
-    }
-    it->notes_at = (uint32_t)b->nnotes;
-    it->nnotes = res.nnotes;
-    for (uint32_t i = 0; i < res.nnotes; i++) {
-        GROW(b->notes, b->nnotes, b->capnotes, return);
-        b->notes[b->nnotes++] = res.notes[i];
-    }
-    apply_caps(b, it, rec, false);
-    eval_keys(b, it, rec);
+    take_result(b, it, &res);
+    if (b->oom) return;
+    apply_caps(b, b->hooks, it, rec, false);
+    add_keys(b, it, rec, NULL);
 }
 
 /* ---------------------------------------------------------------------
  * Reading
  * ------------------------------------------------------------------- */
 
-static uint32_t group_of(batch *b, const q_record *rec)
+/* The group of a record of kind `kind` whose quota field is s (len bytes; NULL: absent). */
+static uint32_t group_of(batch *b, uint32_t kind, const char *s, size_t len)
 {
     const q_program *p = b->p;
     if (!p->nquotas) return QUY_NONE;
-    size_t len;
-    const char *s = str_slot(rec, b->ks[rec->kind].per, &len);
     /* `=` marks a field value, `#` a kind, so a peer_group named like a kind
      * stays apart; the value is cut at 256 bytes (or a NUL), the kind's
      * text at 299 */
@@ -457,7 +495,7 @@ static uint32_t group_of(batch *b, const q_record *rec)
         n = strnlen(s, len < 256 ? len : 256);
         memcpy(tagged + 1, s, n);
     } else {
-        int w = snprintf(tagged + 1, 300, "loại %s", prog_str(p, p->kinds[rec->kind].name));
+        int w = snprintf(tagged + 1, 300, "loại %s", prog_str(p, p->kinds[kind].name));
         n = w < 0 ? 0 : (size_t)w >= 300 ? 299 : (size_t)w;
     }
     tagged[0] = s ? '=' : '#';
@@ -526,35 +564,70 @@ static bool keep_item(const batch *b, size_t i)
     return b->keep || (i < b->nkeep_bits && (b->keep_bits[i / 8] >> (i % 8) & 1u));
 }
 
-static int add_record(batch *b, uint32_t file, const q_record *rec, const vm_result *ahead)
+/* `own`: a copy of rec (rec_copy) the caller made for the batch to keep,
+ * or NULL (the batch copies rec if it keeps it); taken (*own = NULL) when
+ * kept, else left to the caller to free. */
+/* The strings the batch reads of a record: its id and the values of
+ * unit, head_of and the quota field (NULL when absent). */
+typedef struct b_names {
+    const char *id, *unit, *head_of, *per;
+    size_t unit_len, head_of_len, per_len;
+} b_names;
+
+static void names_of(const batch *b, const q_record *rec, b_names *nm)
 {
-    if (b->oom || file == QUY_NONE) return -1;
-    uint32_t name = intern(b, rec->id, strlen(rec->id));
-    if (name == QUY_NONE) return -1;
-    b_item *it = new_item(b, file, rec->line);
-    if (!it) return -1;
-    it->kind = rec->kind;
+    const b_kslots *ks = &b->ks[rec->kind];
+    *nm = (b_names){.id = rec->id};
+    nm->unit = str_slot(rec, ks->unit, &nm->unit_len);
+    nm->head_of = str_slot(rec, ks->head_of, &nm->head_of_len);
+    nm->per = b->p->nquotas ? str_slot(rec, ks->per, &nm->per_len) : NULL;
+}
+
+/* A new rated item of kind `kind`, named and grouped. NULL: out of memory
+ * (-1 in *rc) or a duplicate id (rejected here, 0 in *rc). */
+static b_item *add_named(batch *b, uint32_t file, uint32_t kind, uint32_t line, const b_names *nm, int *rc)
+{
+    *rc = -1;
+    if (b->oom || file == QUY_NONE) return NULL;
+    size_t idlen = strlen(nm->id);
+    uint32_t name = b->last_id; /* the readers' id check interned it (reader_id), usually */
+    if (name == QUY_NONE || !name_is(b, name, nm->id, idlen)) name = intern(b, nm->id, idlen);
+    b->last_id = QUY_NONE;
+    if (name == QUY_NONE) return NULL;
+    b_item *it = new_item(b, file, line);
+    if (!it) return NULL;
+    it->kind = kind;
     it->status = BATCH_RATED;
     it->name = name;
-    if (b->item_of[it->name] != QUY_NONE) {
-        const b_item *first = &b->items[b->item_of[it->name]];
+    if (b->nm[it->name].item != QUY_NONE) {
+        const b_item *first = &b->items[b->nm[it->name].item];
         reject(b, it, "duplicate_id", "id",
-               "mã '%s' bị trùng với bản ghi ở %s:%u (duplicate id; first seen at %s:%u)", rec->id,
+               "mã '%s' bị trùng với bản ghi ở %s:%u (duplicate id; first seen at %s:%u)", nm->id,
                file_of(b, first), first->line, file_of(b, first), first->line);
-        return b->oom ? -1 : 0;
+        *rc = b->oom ? -1 : 0;
+        return NULL;
     }
-    b->item_of[it->name] = (uint32_t)(it - b->items);
-    size_t len;
-    const char *s;
-    if ((s = str_slot(rec, b->ks[rec->kind].unit, &len))) it->unit = intern_last(b, &b->last_unit, s, len);
-    if ((s = str_slot(rec, b->ks[rec->kind].head_of, &len))) it->head_of = intern(b, s, len);
-    it->group = group_of(b, rec);
-    if (b->oom) return -1;
+    b->nm[it->name].item = (uint32_t)(it - b->items);
+    if (nm->unit) it->unit = intern_last(b, &b->last_unit, nm->unit, nm->unit_len);
+    if (nm->head_of) it->head_of = intern(b, nm->head_of, nm->head_of_len);
+    it->group = group_of(b, kind, nm->per, nm->per_len);
+    return b->oom ? NULL : it;
+}
+
+static int add_record(batch *b, uint32_t file, const q_record *rec, const vm_result *ahead, q_record **own)
+{
+    if (b->oom || file == QUY_NONE) return -1;
+    b_names nm;
+    names_of(b, rec, &nm);
+    int rc;
+    b_item *it = add_named(b, file, rec->kind, rec->line, &nm, &rc);
+    if (!it) return rc;
     bool wait = needs_rollup(b, rec);
     if (keep_item(b, b->n - 1) || wait || b->ks[rec->kind].ref_caps) {
         GROW(b->recs, b->nrecs, b->caprecs, return -1);
-        q_record *c = rec_copy(b->p, rec);
+        q_record *c = own && *own ? *own : rec_copy(b->p, rec);
         OOM_IF(!c, return -1);
+        if (own) *own = NULL;
         b->recs[b->nrecs] = c;
         it->extra = (uint32_t)b->nrecs++;
     }
@@ -584,6 +657,31 @@ void batch_set_hooks(batch *b, hook_session *hs)
     if (b->json_reader) rec_reader_set_hooks(b->json_reader, b->hooks);
 }
 
+/* The readers' duplicate-id check (rec_reader_on_id) over the batch's
+ * names: an id seen before by the same reader is a duplicate, reported by
+ * the reader with the line it was first seen at (ids of other inputs are
+ * the batch's check, add_record). */
+static int reader_id(void *ctx, const char *id, size_t len, uint32_t line, uint32_t *first)
+{
+    batch *b = ctx;
+    uint32_t n = intern(b, id, len);
+    if (n == QUY_NONE) return -1;
+    b->last_id = n;
+    if (n >= b->nseen) { /* names interned since: none seen as an id yet */
+        GROW(b->seen, n, b->capseen, return -1);
+        memset(b->seen + b->nseen, 0, (n + 1 - b->nseen) * sizeof *b->seen);
+        b->nseen = n + 1;
+    }
+    b_seen *sn = &b->seen[n];
+    if (sn->src == b->src) {
+        *first = sn->line;
+        return 0;
+    }
+    sn->src = b->src;
+    sn->line = line;
+    return 1;
+}
+
 rec_reader *batch_reader(batch *b, FILE *in, const char *name)
 {
     rec_reader *r = b->oom ? NULL : rec_reader_open(b->p, in, name, REC_AUTO);
@@ -591,6 +689,8 @@ rec_reader *batch_reader(batch *b, FILE *in, const char *name)
         b->oom = true;
         return NULL;
     }
+    b->src++;
+    rec_reader_on_id(r, reader_id, b);
     rec_reader_set_hooks(r, b->hooks);
     if (b->warn) rec_reader_on_warning(r, b->warn, b->warn_ctx);
     rec_reader_set_limits(r, &b->limits);
@@ -617,7 +717,7 @@ int batch_read_rest(batch *b, rec_reader *r, const char *name, rec_error *err)
     int rc, ret = 0;
     while (!b->oom && (rc = rec_reader_next(r, &rec, &e)) != 0) {
         if (rc > 0) {
-            add_record(b, file, rec, NULL);
+            add_record(b, file, rec, NULL, NULL);
             continue;
         }
         if (!strcmp(e.code, "io") || !strcmp(e.code, "no_memory")) {
@@ -636,14 +736,62 @@ int batch_read_rest(batch *b, rec_reader *r, const char *name, rec_error *err)
 
 int batch_add_record(batch *b, const q_record *rec, const char *name)
 {
-    return b->oom ? -1 : add_record(b, file_index(b, name), rec, NULL);
+    return b->oom ? -1 : add_record(b, file_index(b, name), rec, NULL, NULL);
 }
 
 bool batch_rates_at_read(const batch *b, const q_record *rec) { return !needs_rollup(b, rec); }
 
 int batch_add_rated(batch *b, const q_record *rec, const char *name, const vm_result *res)
 {
-    return b->oom ? -1 : add_record(b, file_index(b, name), rec, needs_rollup(b, rec) ? NULL : res);
+    return b->oom ? -1 : add_record(b, file_index(b, name), rec, needs_rollup(b, rec) ? NULL : res, NULL);
+}
+
+size_t batch_keys_per(const batch *b) { return b->keys_per; }
+
+bool batch_pre_rate(const batch *b, hook_session *hs, const q_record *rec, const vm_result *res, batch_pre *out)
+{
+    if (res->error != VM_OK || needs_rollup(b, rec) || batch_keeps(b, rec) || b->keep_bits) return false;
+    b_names nm;
+    names_of(b, rec, &nm);
+    b_item it = {.tier = res->outcome, .cap = QUY_NONE};
+    apply_caps(b, hs, &it, rec, false); /* those that read no other record: the rest wait for batch_run */
+    *out = (batch_pre){.kind = rec->kind, .line = rec->line, .id = nm.id, .unit = nm.unit, .head_of = nm.head_of,
+                       .per = nm.per, .unit_len = nm.unit_len, .head_of_len = nm.head_of_len, .per_len = nm.per_len,
+                       .tier = it.tier, .capped_from = it.capped_from, .steps = it.steps, .cap = it.cap,
+                       .keys = out->keys};
+    out->cand = out->keys && keys_of(b, hs, it.tier, rec, out->keys);
+    return true;
+}
+
+int batch_add_pre(batch *b, const batch_pre *pre, const vm_result *res, const char *name)
+{
+    uint32_t file = b->oom ? QUY_NONE : file_index(b, name);
+    b_names nm = {pre->id, pre->unit, pre->head_of, pre->per, pre->unit_len, pre->head_of_len, pre->per_len};
+    int rc;
+    b_item *it = add_named(b, file, pre->kind, pre->line, &nm, &rc);
+    if (!it) return rc;
+    take_result(b, it, res);
+    if (b->oom) return -1;
+    it->tier = pre->tier;
+    it->capped_from = pre->capped_from;
+    it->cap = pre->cap;
+    it->steps |= pre->steps;
+    if (pre->cand) add_keys(b, it, NULL, pre->keys);
+    it->state = B_DONE;
+    return b->oom ? -1 : 0;
+}
+
+bool batch_keeps(const batch *b, const q_record *rec)
+{
+    return !b->keep_bits && (b->keep || needs_rollup(b, rec) || b->ks[rec->kind].ref_caps);
+}
+
+int batch_add_rated_copy(batch *b, q_record *copy, const char *name, const vm_result *res)
+{
+    q_record *own = copy;
+    int rc = b->oom ? -1 : add_record(b, file_index(b, name), copy, needs_rollup(b, copy) ? NULL : res, &own);
+    rec_free(own);
+    return rc;
 }
 
 int batch_adopt_hooks(batch *b, hook_session *hs)
@@ -676,7 +824,7 @@ int batch_add_json(batch *b, const void *obj, uint32_t line, const char *name, r
     uint32_t file = file_index(b, name);
     q_record *rec;
     int rc = rec_decode_json(b->json_reader, obj, line, &rec, err);
-    if ((rc > 0 ? add_record(b, file, rec, NULL) : add_rejected(b, file, err)) != 0) return -1;
+    if ((rc > 0 ? add_record(b, file, rec, NULL, NULL) : add_rejected(b, file, err)) != 0) return -1;
     return rc > 0 ? 0 : 1;
 }
 
@@ -1074,7 +1222,7 @@ static void record_edges(batch *b, graph *gr, uint32_t w)
         if (cap->kind != it->kind || (cap->bound != QCAP_HEAD_OF && cap->bound != QCAP_UNIT)) continue;
         uint32_t ref = cap->bound == QCAP_HEAD_OF ? it->head_of : it->unit;
         if (ref == QUY_NONE) continue; /* no reference: the cap has nothing to compare with */
-        uint32_t t = b->item_of[ref];
+        uint32_t t = b->nm[ref].item;
         if (t == QUY_NONE && b->single) continue;
         if (t == QUY_NONE) {
             const char *field = cap->bound == QCAP_HEAD_OF ? "head_of" : "unit";
@@ -1124,7 +1272,7 @@ static void visit(batch *b, const graph *gr, uint32_t v)
         it->state = B_DONE;
     }
     if (it->status == BATCH_RATED && it->extra != QUY_NONE && b->recs[it->extra]) {
-        if (b->ks[it->kind].ref_caps) apply_caps(b, it, b->recs[it->extra], true);
+        if (b->ks[it->kind].ref_caps) apply_caps(b, b->hooks, it, b->recs[it->extra], true);
         if (!keep_item(b, gr->wait[v])) {
             rec_free(b->recs[it->extra]);
             b->recs[it->extra] = NULL;
@@ -1206,6 +1354,9 @@ static int settle_cycles(batch *b, const graph *gr, const uint8_t *done)
 
 int batch_run(batch *b)
 {
+    free(b->seen); /* reading is over */
+    b->seen = NULL;
+    b->nseen = b->capseen = 0;
     if (b->oom || build_children(b) != 0 || group_members(b) != 0) return -1;
     graph gr = {0};
     uint8_t *done = NULL;
@@ -1230,8 +1381,8 @@ size_t batch_count(const batch *b) { return b->n; }
 size_t batch_find(const batch *b, const char *id)
 {
     uint32_t *v = strset_get(&b->names, id, strlen(id));
-    if (!v || *v >= b->nnames || b->item_of[*v] == QUY_NONE) return SIZE_MAX;
-    return b->item_of[*v];
+    if (!v || *v >= b->nnames || b->nm[*v].item == QUY_NONE) return SIZE_MAX;
+    return b->nm[*v].item;
 }
 
 void batch_get(const batch *b, size_t i, batch_view *v)
@@ -1376,8 +1527,8 @@ void batch_free(batch *b)
     free(b->files);
     free(b->fruns);
     free(b->items);
-    free(b->name_off);
-    free(b->item_of);
+    free(b->nm);
+    free(b->seen);
     free(b->groups);
     free(b->gmem);
     free(b->flags);

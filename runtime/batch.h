@@ -188,6 +188,35 @@ rec_reader *batch_reader(batch *b, FILE *in, const char *name);
 int batch_read_rest(batch *b, rec_reader *r, const char *name, rec_error *err);
 bool batch_rates_at_read(const batch *b, const q_record *rec);
 int batch_add_rated(batch *b, const q_record *rec, const char *name, const vm_result *res);
+/* batch_keeps: whether the batch keeps a copy of rec when it is added (for
+ * a trace, a roll-up to wait for, a cap reading another record); only
+ * reads what batch_new set. batch_add_rated_copy: batch_add_rated with
+ * such a copy made by the caller (rec_copy; the decoding thread makes it),
+ * which the batch takes: kept, or freed. */
+bool batch_keeps(const batch *b, const q_record *rec);
+int batch_add_rated_copy(batch *b, q_record *copy, const char *name, const vm_result *res);
+/* What a decoding thread works out for a record rated at read, so that the
+ * calling thread adds it without a copy of the record: its names (pointing
+ * into the record: the caller copies them), its tier after the caps that
+ * read no other record, and, for a quota candidate, its order keys (into
+ * `keys`, batch_keys_per values, set by the caller before the call; NULL
+ * when batch_keys_per is 0). batch_pre_rate (only reads the batch; `hs`:
+ * the thread's hook session) returns false when the record must be added
+ * whole (a VM error, a roll-up to wait for, a copy the batch keeps).
+ * batch_add_pre adds it as batch_add_rated would, `res` being the rate
+ * block's result. */
+typedef struct batch_pre {
+    uint32_t kind, line;
+    const char *id, *unit, *head_of, *per; /* unit, head_of, per: NULL when absent */
+    size_t unit_len, head_of_len, per_len;
+    uint8_t tier, capped_from, steps;
+    uint32_t cap;
+    bool cand;
+    q_val *keys;
+} batch_pre;
+size_t batch_keys_per(const batch *b);
+bool batch_pre_rate(const batch *b, struct hook_session *hs, const q_record *rec, const vm_result *res, batch_pre *out);
+int batch_add_pre(batch *b, const batch_pre *pre, const vm_result *res, const char *name);
 int batch_adopt_hooks(batch *b, struct hook_session *hs);
 /* Keep (as keep_records does, but only for them) the records whose input
  * index has its bit set in keep[] (bit i % 8 of keep[i / 8], n bits):

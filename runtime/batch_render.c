@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "explain.h"
+#include "hook.h"
 #include "output.h"
 
 /* =====================================================================
@@ -248,6 +249,11 @@ size_t batch_flags(const batch *b, size_t i, const char **code, char **message, 
 
 void batch_write(const batch *b, size_t i, out_writer *w, vm_trace *tr, bool text)
 {
+    batch_write_hs(b, i, w, tr, text, batch_hooks(b));
+}
+
+void batch_write_hs(const batch *b, size_t i, out_writer *w, vm_trace *tr, bool text, hook_session *hs)
+{
     const q_program *p = batch_program(b);
     batch_view v;
     batch_get(b, i, &v);
@@ -262,7 +268,7 @@ void batch_write(const batch *b, size_t i, out_writer *w, vm_trace *tr, bool tex
         vm_result res; /* the rate block's own result, for the trace */
         tr->n = 0;
         tr->truncated = false;
-        vm_rate(p, batch_hooks(b), v.rec, &res, tr);
+        vm_rate(p, hs, v.rec, &res, tr);
         explanation x = {0};
         explain_build(&x, p, v.rec, &res, tr);
         strbuf sb = {0};

@@ -45,6 +45,11 @@ size_t batch_flags(const batch *b, size_t i, const char **code, char **message, 
  * its "batch_steps" in JSON, and — with `text` — as text under the row. */
 struct out_writer;
 void batch_write(const batch *b, size_t i, struct out_writer *w, vm_trace *tr, bool text);
+/* batch_write re-running the rate block (for the trace) with hook session
+ * `hs` instead of the batch's: for another thread (lib/jobs_write.c), with
+ * its own trace buffer and writer; the batch is only read. */
+struct hook_session;
+void batch_write_hs(const batch *b, size_t i, struct out_writer *w, vm_trace *tr, bool text, struct hook_session *hs);
 
 /* Per group: counts per eligible and final tier, each quota's limit and use.
  * Text (a table) or JSON Lines (one object per group). */

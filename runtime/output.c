@@ -93,9 +93,14 @@ static void join_flags(const out_writer *w, const vm_result *res, const char *se
     }
 }
 
-/* Write the formatted record and empty the buffer. */
+/* Write the formatted record and empty the buffer (a memory writer keeps
+ * it: out_take). */
 static void flush_line(out_writer *w)
 {
+    if (!w->f) {
+        if (w->line.failed) w->failed = true;
+        return;
+    }
     if (w->line.failed || (w->line.n && fwrite(w->line.s, 1, w->line.n, w->f) != w->line.n)) w->failed = true;
     strbuf_reset(&w->line);
 }
@@ -520,6 +525,7 @@ out_writer *out_open(FILE *f, out_format fmt, const q_program *p)
     w->f = f;
     w->fmt = fmt;
     w->p = p;
+    w->header_done = !f; /* a memory writer's text follows the file writer's header */
     const char *name = prog_str(p, p->name), *version = prog_str(p, p->version);
     size_t n = strlen(name) + strlen(version) + 2;
     w->ruleset = malloc(n);
@@ -580,12 +586,37 @@ void out_rejected(out_writer *w, const rec_error *err)
     }
 }
 
+void out_start(out_writer *w)
+{
+    if (w->fmt == OUT_CSV) csv_header(w);
+}
+
+bool out_take(out_writer *w, strbuf *into)
+{
+    bool ok = !w->failed && !w->line.failed;
+    strbuf_reset(into);
+    strbuf text = w->line;
+    w->line = *into; /* its memory is reused for the next records */
+    *into = text;
+    w->failed = false;
+    return ok;
+}
+
+void out_put(out_writer *w, const char *s, size_t n)
+{
+    if (n && fwrite(s, 1, n, w->f) != n) w->failed = true;
+}
+
+void out_fail(out_writer *w) { w->failed = true; }
+
+out_format out_format_of(const out_writer *w) { return w->fmt; }
+
 int out_close(out_writer *w)
 {
     if (!w) return -1;
-    if (w->fmt == OUT_TABLE) table_flush(w);
+    if (w->fmt == OUT_TABLE && w->f) table_flush(w);
     if (w->fmt == OUT_CSV) csv_header(w); /* an empty result still has its header */
-    if (fflush(w->f) != 0 || ferror(w->f)) w->failed = true;
+    if (w->f && (fflush(w->f) != 0 || ferror(w->f))) w->failed = true;
     int rc = w->failed ? -1 : 0;
     for (size_t i = 0; i < w->nrows; i++) {
         for (int c = 0; c < NCOLS; c++) free(w->rows[i].cell[c]);

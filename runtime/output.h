@@ -28,10 +28,12 @@
 #ifndef QUY_OUTPUT_H
 #define QUY_OUTPUT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "program.h"
+#include "strbuf.h"
 #include "record.h"
 #include "vm.h"
 
@@ -39,8 +41,24 @@ typedef enum out_format { OUT_JSONL, OUT_CSV, OUT_TABLE } out_format;
 
 typedef struct out_writer out_writer;
 
-/* NULL when out of memory. */
+/* NULL when out of memory. With f NULL, a memory writer (JSON Lines or
+ * CSV): the records are formatted exactly as for a file, without the CSV
+ * header, and kept until out_take (for formatting on several threads,
+ * lib/jobs_write.c; the file's own writer adds the header and writes the
+ * texts with out_put, in order). */
 out_writer *out_open(FILE *f, out_format fmt, const q_program *p);
+
+/* Memory writers: move the text formatted since the last call into `into`
+ * (whose old memory the writer reuses). false when some of it was lost
+ * for want of memory. */
+bool out_take(out_writer *w, strbuf *into);
+/* File writers: the CSV header now if it is not written yet (as the first
+ * record would); then text a memory writer formatted, written as is. A
+ * failed write is reported by out_close, as is out_fail (a text lost). */
+void out_start(out_writer *w);
+void out_put(out_writer *w, const char *s, size_t n);
+void out_fail(out_writer *w);
+out_format out_format_of(const out_writer *w);
 
 /* One rated record. `eligible` is the q_outcome before the batch steps
  * (quota, caps). `trace_json` (JSON text, may be NULL: explain_render_json)

@@ -452,7 +452,7 @@ int rec_set_id(rec_reader *r, const char *s, size_t len, bool check_dup, rec_err
     }
     if (!check_dup) return 0;
     uint32_t first = 0;
-    int added = strset_add(&r->ids, id, il, r->cur_line, &first);
+    int added = r->id_fn ? r->id_fn(r->id_ctx, id, il, r->cur_line, &first) : strset_add(&r->ids, id, il, r->cur_line, &first);
     if (added < 0) return rec_fail_oom(r, err);
     if (added == 0)
         return rec_fail(r, err, "duplicate_id", "id",
@@ -954,6 +954,12 @@ void rec_reader_set_limits(rec_reader *r, const rec_limits *lim)
     if (lim->max_list) r->lim.max_list = lim->max_list;
 }
 
+void rec_reader_on_id(rec_reader *r, rec_id_fn fn, void *ctx)
+{
+    r->id_fn = fn;
+    r->id_ctx = ctx;
+}
+
 void rec_reader_on_warning(rec_reader *r, rec_warn_fn fn, void *ctx)
 {
     r->warn = fn;
@@ -1002,7 +1008,8 @@ int rec_reader_line(rec_reader *r, const char **s, size_t *len, uint32_t *line, 
 
 int rec_reader_note_id(rec_reader *r, const char *id, uint32_t line)
 {
-    return strset_add(&r->ids, id, strlen(id), line, NULL);
+    uint32_t first;
+    return r->id_fn ? r->id_fn(r->id_ctx, id, strlen(id), line, &first) : strset_add(&r->ids, id, strlen(id), line, NULL);
 }
 
 void rec_reader_warn_raw(rec_reader *r, bool raw) { r->warn_raw = raw; }

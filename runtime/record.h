@@ -85,6 +85,12 @@ rec_reader *rec_reader_open(const q_program *p, FILE *in, const char *name, rec_
 void rec_reader_set_limits(rec_reader *r, const rec_limits *lim);
 /* Warnings (an unknown extra field, reported once per field per input). */
 void rec_reader_on_warning(rec_reader *r, rec_warn_fn fn, void *ctx);
+/* Ids checked for duplicates in the caller's set instead of the reader's
+ * own (the batch keeps one id set for its names and this check:
+ * runtime/batch.c): fn answers as strset_add does, 1 new, 0 a duplicate
+ * (*first = the line it was first seen at in this input), -1 no memory. */
+typedef int (*rec_id_fn)(void *ctx, const char *id, size_t len, uint32_t line, uint32_t *first);
+void rec_reader_on_id(rec_reader *r, rec_id_fn fn, void *ctx);
 /* 1: *out is the next valid record. 0: end of input.
  * -1: the next record was rejected; *err says why; call again for the rest. */
 int rec_reader_next(rec_reader *r, q_record **out, rec_error *err);

@@ -110,6 +110,8 @@ struct rec_reader {
     size_t warn_keylen;
 
     strset ids;        /* id -> line first seen */
+    rec_id_fn id_fn;   /* rec_reader_on_id: the caller's id set instead of `ids` */
+    void *id_ctx;
     strset warned;     /* unknown field names already warned about */
 
     /* JSON */

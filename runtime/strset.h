@@ -5,7 +5,7 @@
  *
  * Neither jansson nor libcsv exposes a general hash table (a jansson object
  * would cost a json_t per entry), and the batch holds millions of ids, so
- * this is compact: two uint32_t per slot plus the key bytes, length-prefixed
+ * this is compact: three uint32_t per slot plus the key bytes, length-prefixed
  * in one growing buffer. Hashing is xxHash (libxxhash-dev).
  */
 #ifndef QUY_STRSET_H
@@ -15,9 +15,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* One slot of the table: the key's place, its hash (compared first: a
+ * probe past another key reads no key bytes) and its value, together so
+ * that a lookup touches one cache line of the table. */
+typedef struct strset_slot {
+    uint32_t at;   /* 0 = empty, else 1 + offset of the key in keys */
+    uint32_t hash; /* the key's hash (its low bits are the home slot) */
+    uint32_t val;  /* the entry's value */
+} strset_slot;
+
 typedef struct strset {
-    uint32_t *tab; /* cap entries: 0 = empty, else 1 + offset of the key in keys */
-    uint32_t *val; /* value of each entry */
+    strset_slot *tab; /* cap slots */
     uint32_t cap, n;
     char *keys;    /* [uint32 length][bytes]... ([bytes][NUL] when cstr) */
     size_t klen, kcap;
