@@ -45,9 +45,16 @@ int ds_parse(const char *s, size_t len)
 struct dr_src {
     const q_program *p;
     batch *b;
+    /* Bit i: record i waits for a roll-up, and the batch keeps it whole,
+     * roll-ups filled, after rating it (batch_keep_some): pass 2 explains
+     * a moved record with it instead of rating the corpus again. Such a
+     * record is kept until its turn in batch_run anyway, so this adds
+     * nothing to the peak. */
+    uint8_t *keep;
+    size_t capkeep;
 };
 
-dr_src *dr_src_new(const q_program *p, const uint8_t *keep, size_t nkeep)
+dr_src *dr_src_new(const q_program *p)
 {
     dr_src *s = calloc(1, sizeof *s);
     if (!s) return NULL;
@@ -57,7 +64,6 @@ dr_src *dr_src_new(const q_program *p, const uint8_t *keep, size_t nkeep)
         free(s);
         return NULL;
     }
-    if (keep) batch_keep_some(s->b, keep, nkeep);
     return s;
 }
 
@@ -67,12 +73,26 @@ void dr_src_free(dr_src *s)
 {
     if (!s) return;
     batch_free(s->b);
+    free(s->keep);
     free(s);
 }
 
 int dr_src_add(dr_src *s, const q_record *rec, const rec_error *err, const char *file, const vm_result *res)
 {
-    return rec ? batch_add_rated(s->b, rec, file, res) : batch_add_rejected(s->b, err, file);
+    if (!rec) return batch_add_rejected(s->b, err, file);
+    size_t i = batch_count(s->b);
+    if (i / 8 >= s->capkeep) {
+        size_t ncap = s->capkeep ? s->capkeep : 4096;
+        while (ncap <= i / 8) ncap *= 2;
+        uint8_t *k = realloc(s->keep, ncap);
+        if (!k) return -1;
+        memset(k + s->capkeep, 0, ncap - s->capkeep);
+        s->keep = k;
+        s->capkeep = ncap;
+        batch_keep_some(s->b, s->keep, s->capkeep * 8);
+    }
+    if (!batch_rates_at_read(s->b, rec)) s->keep[i / 8] |= (uint8_t)(1u << (i % 8));
+    return batch_add_rated(s->b, rec, file, res);
 }
 
 int dr_src_run(dr_src *s) { return batch_run(s->b); }
