@@ -99,12 +99,11 @@ char *dr_src_steps(const dr_src *s, size_t i);
 struct hook_session *dr_src_hooks(const dr_src *s);
 
 /* One input record decoded for both programs. rc[s] = 1: rec[s] is valid
- * (until the next dr_in_next); -1: err[s] says why program s rejected it;
- * 0: not decoded (dr_in_skip_until). */
+ * (until the next dr_in_next); -1: err[s] says why program s rejected it
+ * (err[s] is set only then); 0: not decoded (dr_in_skip_until). */
 typedef struct dr_pair {
     int rc[2];
     q_record *rec[2];
-    rec_error err[2];
     uint32_t line;
     size_t index;        /* position over all inputs (dr_in_open's base + records before) */
     const char *file;    /* input name */
@@ -112,6 +111,7 @@ typedef struct dr_pair {
     const char *id;      /* id if known, else NULL */
     const char *peer_group;
     const vm_result *res[2]; /* rated ahead on a worker thread (dr_in_rate_ahead), else NULL */
+    rec_error err[2];        /* last: 2.4 KB that is neither cleared nor copied unless rc[s] is -1 */
 } dr_pair;
 
 typedef struct dr_in dr_in;

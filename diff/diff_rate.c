@@ -135,6 +135,9 @@ char *dr_src_steps(const dr_src *s, size_t i) { return batch_explain_text(s->b, 
  * Input: one parse, two decodes
  * ===================================================================== */
 
+/* The part of a dr_pair cleared and copied for every record (not err[]). */
+#define DR_PAIR_HEAD offsetof(dr_pair, err)
+
 /* What decoding one JSON Lines record needs: the serial reader's, or a worker's. */
 typedef struct dr_dec {
     const char *name;    /* input name, for messages */
@@ -522,7 +525,7 @@ static int next_jsonl(dr_in *in, dr_pair *out, const uint8_t *want, size_t nwant
     char *text;
     long n = next_text(in, &text);
     if (n <= 0) return (int)n;
-    memset(out, 0, sizeof *out);
+    memset(out, 0, DR_PAIR_HEAD);
     out->line = in->line;
     out->file = in->name;
     size_t idx = in->index++;
@@ -538,7 +541,7 @@ static int next_jsonl(dr_in *in, dr_pair *out, const uint8_t *want, size_t nwant
 
 static int next_lockstep(dr_in *in, dr_pair *out)
 {
-    memset(out, 0, sizeof *out);
+    memset(out, 0, DR_PAIR_HEAD);
     out->file = in->name;
     int rc[2];
     for (int s = 0; s < 2; s++) {
@@ -604,7 +607,8 @@ typedef struct p_warn {
 typedef struct p_rec {
     size_t at, len;         /* the line in p_block.text */
     uint32_t warn_first, nwarn;
-    dr_pair pr;
+    dr_pair pr;             /* cleared up to pr.err (p_fill) */
+    q_record alias;         /* pr.rec[1] when the layouts agree: pr.rec[0]'s copy, the new program's kind */
     vm_result res[2];       /* pr.res[s] points here when rated ahead */
 } p_rec;
 
@@ -696,12 +700,18 @@ static void p_decode(p_worker *wk, p_block *b)
         pr->peer_group = p_str(b, pr->peer_group);
         for (int s = 0; s < 2; s++) {
             if (pr->rc[s] != 1) continue;
-            void *m = q_arena_alloc(&b->copies, rec_copy_size(p[s], pr->rec[s]));
-            if (!m) {
-                b->oom = true;
-                break;
+            if (s == 1 && pr->rec[1] == &wk->dec.alias) { /* one copy serves both */
+                b->recs[i].alias = *pr->rec[0];
+                b->recs[i].alias.kind = wk->dec.alias.kind;
+                pr->rec[1] = &b->recs[i].alias;
+            } else {
+                void *m = q_arena_alloc(&b->copies, rec_copy_size(p[s], pr->rec[s]));
+                if (!m) {
+                    b->oom = true;
+                    break;
+                }
+                pr->rec[s] = rec_copy_into(p[s], pr->rec[s], m);
             }
-            pr->rec[s] = rec_copy_into(p[s], pr->rec[s], m);
             const dr_src *src = wk->pp->src[s];
             if (src && batch_rates_at_read(src->b, pr->rec[s])) {
                 vm_rate(p[s], wk->hooks[s], pr->rec[s], &b->recs[i].res[s], NULL);
@@ -853,7 +863,7 @@ static bool p_fill(dr_in *in, dr_pipe *pp)
         }
         memcpy(b->text + b->ntext, text, (size_t)n);
         p_rec *pr = &b->recs[b->n++];
-        memset(pr, 0, sizeof *pr);
+        memset(pr, 0, offsetof(p_rec, pr) + DR_PAIR_HEAD);
         pr->at = b->ntext;
         pr->len = (size_t)n;
         b->ntext += (size_t)n + 1;
@@ -910,7 +920,10 @@ static int pipe_next(dr_in *in, dr_pair *out)
         const p_warn *w = &b->warns[b->recs[i].warn_first + k];
         rec_reader_warn_replay(in->rd[w->side], &w->w, b->keys + w->key_at, w->key_len);
     }
-    *out = b->recs[i].pr;
+    const dr_pair *pr = &b->recs[i].pr;
+    memcpy(out, pr, DR_PAIR_HEAD);
+    for (int s = 0; s < 2; s++)
+        if (pr->rc[s] < 0) out->err[s] = pr->err[s];
     return 1;
 }
 
