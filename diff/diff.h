@@ -77,11 +77,11 @@ static inline int dr_state(const dr_row *r, bool final)
  * order. Everything `quy diff` knows of a rating comes through here:
  *   dr_src_new, dr_src_add (each record, decoded by the caller),
  *   dr_src_run, then dr_src_row / dr_src_rec / dr_src_steps per record.
- * `keep` (may be NULL): bit i set = keep record i whole after the run (with
- * its roll-ups filled) for dr_src_rec. */
+ * A record that waited for a roll-up is kept whole after the run (roll-ups
+ * filled) for dr_src_rec; any other is not kept. */
 typedef struct dr_src dr_src;
 
-dr_src *dr_src_new(const q_program *p, const uint8_t *keep, size_t nkeep);
+dr_src *dr_src_new(const q_program *p);
 void dr_src_free(dr_src *s);
 /* One record: rec (decoded by a reader over s's program) or its rejection. */
 /* 0, or -1 when out of memory (dr_src_add, dr_src_run). */
@@ -90,7 +90,8 @@ int dr_src_add(dr_src *s, const q_record *rec, const rec_error *err, const char 
 int dr_src_run(dr_src *s);
 size_t dr_src_count(const dr_src *s);
 void dr_src_row(const dr_src *s, size_t i, dr_row *row);
-/* The record as rated (roll-ups filled) when kept, else NULL. */
+/* The record as rated, roll-ups filled, when it waited for a roll-up;
+ * else NULL (the caller decodes it again). */
 const q_record *dr_src_rec(const dr_src *s, size_t i);
 /* The batch steps of record i in words ("" if none; malloc'd). */
 char *dr_src_steps(const dr_src *s, size_t i);
@@ -98,12 +99,11 @@ char *dr_src_steps(const dr_src *s, size_t i);
 struct hook_session *dr_src_hooks(const dr_src *s);
 
 /* One input record decoded for both programs. rc[s] = 1: rec[s] is valid
- * (until the next dr_in_next); -1: err[s] says why program s rejected it;
- * 0: not decoded (dr_in_skip_until). */
+ * (until the next dr_in_next); -1: err[s] says why program s rejected it
+ * (err[s] is set only then); 0: not decoded (dr_in_skip_until). */
 typedef struct dr_pair {
     int rc[2];
     q_record *rec[2];
-    rec_error err[2];
     uint32_t line;
     size_t index;        /* position over all inputs (dr_in_open's base + records before) */
     const char *file;    /* input name */
@@ -111,6 +111,7 @@ typedef struct dr_pair {
     const char *id;      /* id if known, else NULL */
     const char *peer_group;
     const vm_result *res[2]; /* rated ahead on a worker thread (dr_in_rate_ahead), else NULL */
+    rec_error err[2];        /* last: 2.4 KB that is neither cleared nor copied unless rc[s] is -1 */
 } dr_pair;
 
 typedef struct dr_in dr_in;

@@ -45,9 +45,16 @@ int ds_parse(const char *s, size_t len)
 struct dr_src {
     const q_program *p;
     batch *b;
+    /* Bit i: record i waits for a roll-up, and the batch keeps it whole,
+     * roll-ups filled, after rating it (batch_keep_some): pass 2 explains
+     * a moved record with it instead of rating the corpus again. Such a
+     * record is kept until its turn in batch_run anyway, so this adds
+     * nothing to the peak. */
+    uint8_t *keep;
+    size_t capkeep;
 };
 
-dr_src *dr_src_new(const q_program *p, const uint8_t *keep, size_t nkeep)
+dr_src *dr_src_new(const q_program *p)
 {
     dr_src *s = calloc(1, sizeof *s);
     if (!s) return NULL;
@@ -57,7 +64,6 @@ dr_src *dr_src_new(const q_program *p, const uint8_t *keep, size_t nkeep)
         free(s);
         return NULL;
     }
-    if (keep) batch_keep_some(s->b, keep, nkeep);
     return s;
 }
 
@@ -67,12 +73,26 @@ void dr_src_free(dr_src *s)
 {
     if (!s) return;
     batch_free(s->b);
+    free(s->keep);
     free(s);
 }
 
 int dr_src_add(dr_src *s, const q_record *rec, const rec_error *err, const char *file, const vm_result *res)
 {
-    return rec ? batch_add_rated(s->b, rec, file, res) : batch_add_rejected(s->b, err, file);
+    if (!rec) return batch_add_rejected(s->b, err, file);
+    size_t i = batch_count(s->b);
+    if (i / 8 >= s->capkeep) {
+        size_t ncap = s->capkeep ? s->capkeep : 4096;
+        while (ncap <= i / 8) ncap *= 2;
+        uint8_t *k = realloc(s->keep, ncap);
+        if (!k) return -1;
+        memset(k + s->capkeep, 0, ncap - s->capkeep);
+        s->keep = k;
+        s->capkeep = ncap;
+        batch_keep_some(s->b, s->keep, s->capkeep * 8);
+    }
+    if (!batch_rates_at_read(s->b, rec)) s->keep[i / 8] |= (uint8_t)(1u << (i % 8));
+    return batch_add_rated(s->b, rec, file, res);
 }
 
 int dr_src_run(dr_src *s) { return batch_run(s->b); }
@@ -114,6 +134,9 @@ char *dr_src_steps(const dr_src *s, size_t i) { return batch_explain_text(s->b, 
 /* =====================================================================
  * Input: one parse, two decodes
  * ===================================================================== */
+
+/* The part of a dr_pair cleared and copied for every record (not err[]). */
+#define DR_PAIR_HEAD offsetof(dr_pair, err)
 
 /* What decoding one JSON Lines record needs: the serial reader's, or a worker's. */
 typedef struct dr_dec {
@@ -502,7 +525,7 @@ static int next_jsonl(dr_in *in, dr_pair *out, const uint8_t *want, size_t nwant
     char *text;
     long n = next_text(in, &text);
     if (n <= 0) return (int)n;
-    memset(out, 0, sizeof *out);
+    memset(out, 0, DR_PAIR_HEAD);
     out->line = in->line;
     out->file = in->name;
     size_t idx = in->index++;
@@ -518,7 +541,7 @@ static int next_jsonl(dr_in *in, dr_pair *out, const uint8_t *want, size_t nwant
 
 static int next_lockstep(dr_in *in, dr_pair *out)
 {
-    memset(out, 0, sizeof *out);
+    memset(out, 0, DR_PAIR_HEAD);
     out->file = in->name;
     int rc[2];
     for (int s = 0; s < 2; s++) {
@@ -584,7 +607,8 @@ typedef struct p_warn {
 typedef struct p_rec {
     size_t at, len;         /* the line in p_block.text */
     uint32_t warn_first, nwarn;
-    dr_pair pr;
+    dr_pair pr;             /* cleared up to pr.err (p_fill) */
+    q_record alias;         /* pr.rec[1] when the layouts agree: pr.rec[0]'s copy, the new program's kind */
     vm_result res[2];       /* pr.res[s] points here when rated ahead */
 } p_rec;
 
@@ -676,12 +700,18 @@ static void p_decode(p_worker *wk, p_block *b)
         pr->peer_group = p_str(b, pr->peer_group);
         for (int s = 0; s < 2; s++) {
             if (pr->rc[s] != 1) continue;
-            void *m = q_arena_alloc(&b->copies, rec_copy_size(p[s], pr->rec[s]));
-            if (!m) {
-                b->oom = true;
-                break;
+            if (s == 1 && pr->rec[1] == &wk->dec.alias) { /* one copy serves both */
+                b->recs[i].alias = *pr->rec[0];
+                b->recs[i].alias.kind = wk->dec.alias.kind;
+                pr->rec[1] = &b->recs[i].alias;
+            } else {
+                void *m = q_arena_alloc(&b->copies, rec_copy_size(p[s], pr->rec[s]));
+                if (!m) {
+                    b->oom = true;
+                    break;
+                }
+                pr->rec[s] = rec_copy_into(p[s], pr->rec[s], m);
             }
-            pr->rec[s] = rec_copy_into(p[s], pr->rec[s], m);
             const dr_src *src = wk->pp->src[s];
             if (src && batch_rates_at_read(src->b, pr->rec[s])) {
                 vm_rate(p[s], wk->hooks[s], pr->rec[s], &b->recs[i].res[s], NULL);
@@ -833,7 +863,7 @@ static bool p_fill(dr_in *in, dr_pipe *pp)
         }
         memcpy(b->text + b->ntext, text, (size_t)n);
         p_rec *pr = &b->recs[b->n++];
-        memset(pr, 0, sizeof *pr);
+        memset(pr, 0, offsetof(p_rec, pr) + DR_PAIR_HEAD);
         pr->at = b->ntext;
         pr->len = (size_t)n;
         b->ntext += (size_t)n + 1;
@@ -890,7 +920,10 @@ static int pipe_next(dr_in *in, dr_pair *out)
         const p_warn *w = &b->warns[b->recs[i].warn_first + k];
         rec_reader_warn_replay(in->rd[w->side], &w->w, b->keys + w->key_at, w->key_len);
     }
-    *out = b->recs[i].pr;
+    const dr_pair *pr = &b->recs[i].pr;
+    memcpy(out, pr, DR_PAIR_HEAD);
+    for (int s = 0; s < 2; s++)
+        if (pr->rc[s] < 0) out->err[s] = pr->err[s];
     return 1;
 }
 

@@ -3,12 +3,14 @@
  * every record's move is tallied (matrices, kinds, peer groups), then each
  * moved record's cause is found (diff_cause.c) and written as one JSON
  * line; the summary is a JSON object. Pass 1 rates both batches; pass 2
- * explains the moved records (reading their lines again, or — when a
- * roll-up moved — rating the batches again with the moved records kept).
+ * explains the moved records (reading their lines again; a record that
+ * waited for a roll-up as its batch kept it, roll-ups filled).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../runtime/batch.h"
 #include "../runtime/explain.h"
@@ -76,7 +78,6 @@ typedef struct tally {
     uint32_t *rec_group; /* per record: index in groups */
     size_t nrec, caprec, caprecg;
     uint8_t *moved_bits;
-    bool rollup_moved; /* a moved record had a roll-up on either side */
     dx_set *seen;  /* the moves listed (all, or the upward ones with --refines): approvals */
     dx_set *all;   /* every move, by state strings: the causes' transitions */
     FILE *spool;
@@ -204,7 +205,6 @@ static void tally_record(const q_program *const p[2], size_t i, const dr_row *ro
     }
     t->moved++;
     t->moved_bits[i / 8] |= (uint8_t)(1u << (i % 8));
-    if ((row[0]->steps | row[1]->steps) & BS_ROLLUP) t->rollup_moved = true;
     int dir = direction(row[0], row[1]);
     (*(dir > 0 ? &t->up : dir < 0 ? &t->down : &t->other))++;
     if (dir > 0) t->loosened++;
@@ -432,8 +432,7 @@ static json_t *summary_json(const q_program *const p[2], const diff_spec *o, tal
  * The two passes
  * ===================================================================== */
 
-/* Feed every input to both rating sources (pass 1, and pass 2 when the
- * batches are rated again). */
+/* Feed every input to both rating sources (pass 1). */
 static int feed(const q_program *const p[2], const diff_spec *o, dr_src *src[2], tally *t)
 {
     size_t base = 0;
@@ -447,7 +446,7 @@ static int feed(const q_program *const p[2], const diff_spec *o, dr_src *src[2],
         while ((r = dr_in_next(in, &pr, NULL, 0)) == 1) {
             bool oom = false;
             for (int s = 0; s < 2; s++) oom |= dr_src_add(src[s], pr.rec[s], &pr.err[s], pr.file, pr.res[s]) != 0;
-            if (oom || (t && !note_record(p, &pr, t))) {
+            if (oom || !note_record(p, &pr, t)) {
                 r = -1;
                 fprintf(stderr, "quy diff: out of memory\n");
                 break;
@@ -467,9 +466,10 @@ static void steps_of(dr_src *src[2], size_t i, char *steps[2])
     for (int s = 0; s < 2; s++) steps[s] = dr_src_steps(src[s], i);
 }
 
-/* Pass 2 without rating again: parse and decode the moved lines only. */
-static int pass2_reread(const q_program *const p[2], const diff_spec *o, dr_src *src[2],
-                        tally *t, explanation *ex[2])
+/* Pass 2: parse and decode the moved lines again and explain each. A
+ * record that waited for a roll-up on a side is explained as that batch
+ * rated it (roll-ups filled: dr_src_rec); any other as decoded. */
+static int pass2(const q_program *const p[2], const diff_spec *o, dr_src *src[2], tally *t, explanation *ex[2])
 {
     size_t base = 0, n = t->records;
     for (int i = 0; i < o->ninputs; i++) {
@@ -482,10 +482,15 @@ static int pass2_reread(const q_program *const p[2], const diff_spec *o, dr_src 
             size_t gi = pr.index;
             if (gi >= n || !is_moved(t, gi)) continue;
             dr_row row[2];
-            for (int s = 0; s < 2; s++) dr_src_row(src[s], gi, &row[s]);
+            const q_record *rec[2];
+            for (int s = 0; s < 2; s++) {
+                dr_src_row(src[s], gi, &row[s]);
+                const q_record *kept = dr_src_rec(src[s], gi);
+                rec[s] = kept ? kept : pr.rec[s];
+            }
             char *steps[2];
             steps_of(src, gi, steps);
-            dc_input di = {{pr.rec[0], pr.rec[1]}, {&row[0], &row[1]}, {steps[0] ? steps[0] : "", steps[1] ? steps[1] : ""},
+            dc_input di = {{rec[0], rec[1]}, {&row[0], &row[1]}, {steps[0] ? steps[0] : "", steps[1] ? steps[1] : ""},
                            {dr_src_hooks(src[0]), dr_src_hooks(src[1])}};
             explain_record(p, gi, &di, t, o, ex);
             free(steps[0]);
@@ -497,45 +502,44 @@ static int pass2_reread(const q_program *const p[2], const diff_spec *o, dr_src 
     return EXIT_OK;
 }
 
-/* Pass 2 rating again, the moved records kept whole (their roll-ups). */
-static int pass2_rerate(const q_program *const p[2], const diff_spec *o, tally *t,
-                        explanation *ex[2])
-{
-    dr_src *src[2] = {dr_src_new(p[0], t->moved_bits, t->records), dr_src_new(p[1], t->moved_bits, t->records)};
-    int rc = src[0] && src[1] ? feed(p, o, src, NULL) : EXIT_IO;
-    if (rc == EXIT_OK && (dr_src_run(src[0]) != 0 || dr_src_run(src[1]) != 0)) {
-        fprintf(stderr, "quy diff: out of memory\n");
-        rc = EXIT_IO;
-    }
-    if (rc == EXIT_OK) {
-        for (size_t i = 0; i < t->records; i++) {
-            if (!is_moved(t, i)) continue;
-            dr_row row[2];
-            for (int s = 0; s < 2; s++) dr_src_row(src[s], i, &row[s]);
-            char *steps[2];
-            steps_of(src, i, steps);
-            dc_input di = {{dr_src_rec(src[0], i), dr_src_rec(src[1], i)}, {&row[0], &row[1]},
-                           {steps[0] ? steps[0] : "", steps[1] ? steps[1] : ""},
-                           {dr_src_hooks(src[0]), dr_src_hooks(src[1])}};
-            explain_record(p, i, &di, t, o, ex);
-            free(steps[0]);
-            free(steps[1]);
-        }
-    }
-    dr_src_free(src[0]);
-    dr_src_free(src[1]);
-    return rc;
-}
-
 /* =====================================================================
  * The run
  * ===================================================================== */
+
+typedef struct run_arg {
+    dr_src *src;
+    int rc;
+} run_arg;
+
+static void *run_thread(void *arg)
+{
+    run_arg *a = arg;
+    a->rc = dr_src_run(a->src);
+    return NULL;
+}
+
+/* The batch steps of both sources: 0, or -1 when out of memory. The two
+ * batches share nothing but the (immutable) programs, and each rates with
+ * its own hook session, so unless `jobs` is 1 the new one runs on a
+ * second thread (the steps rate every record that waited for a roll-up:
+ * a third of central-124's). */
+static int run_both(dr_src *src[2], unsigned jobs)
+{
+    run_arg a = {src[1], -1};
+    pthread_t th;
+    if (!jobs) jobs = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;
+    bool threaded = jobs > 1 && pthread_create(&th, NULL, run_thread, &a) == 0;
+    int rc0 = dr_src_run(src[0]);
+    if (threaded) pthread_join(th, NULL);
+    else a.rc = dr_src_run(src[1]);
+    return rc0 != 0 || a.rc != 0 ? -1 : 0;
+}
 
 /* Pass 1: both batches rated; every record tallied. */
 static int pass1(const q_program *const p[2], const diff_spec *o, dr_src *src[2], tally *t)
 {
     int rc = feed(p, o, src, t);
-    if (rc == EXIT_OK && (dr_src_run(src[0]) != 0 || dr_src_run(src[1]) != 0)) {
+    if (rc == EXIT_OK && run_both(src, o->jobs) != 0) {
         fprintf(stderr, "quy diff: out of memory\n");
         rc = EXIT_IO;
     }
@@ -583,23 +587,13 @@ int diff_run(const q_program *const p[2], const diff_spec *o, diff_result *out)
         fprintf(stderr, "quy diff: out of memory (or no temporary file: %s)\n", strerror(errno));
         rc = EXIT_IO;
     }
-    dr_src *src[2] = {dr_src_new(p[0], NULL, 0), dr_src_new(p[1], NULL, 0)};
+    dr_src *src[2] = {dr_src_new(p[0]), dr_src_new(p[1])};
     if (rc == EXIT_OK && (!src[0] || !src[1])) {
         fprintf(stderr, "quy diff: out of memory\n");
         rc = EXIT_IO;
     }
     if (rc == EXIT_OK) rc = pass1(p, o, src, &t);
-    if (rc == EXIT_OK && t.moved) {
-        if (!t.rollup_moved) {
-            rc = pass2_reread(p, o, src, &t, ex);
-        } else {
-            /* the first batches are not needed any more: free them first */
-            dr_src_free(src[0]);
-            dr_src_free(src[1]);
-            src[0] = src[1] = NULL;
-            rc = pass2_rerate(p, o, &t, ex);
-        }
-    }
+    if (rc == EXIT_OK && t.moved) rc = pass2(p, o, src, &t, ex);
     dr_src_free(src[0]);
     dr_src_free(src[1]);
     explain_free(ex[0]);
