@@ -155,6 +155,7 @@ static int parse_opts(int argc, char **argv, opts *o)
     o->diff_n = 1000000;
     o->batch_members = 5500000;
     o->batch_cells = 50000;
+    o->write_only = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {

@@ -71,8 +71,8 @@ typedef struct grec {
     uint8_t *emit;    /* [nf]: written to the output (0: absent, or a default left out) */
     uint8_t *pin;     /* [nf] PIN_* */
     glist *lists;     /* [nf] */
-    char str[4096];   /* string values */
-    size_t nstr;
+    struct gstr_block *strs; /* string values (gstr) */
+    bool oom;                /* a string could not be stored: the record fails */
     q_record rec;     /* materialised for evaluation */
     q_val *elems;
     uint32_t capelems;
@@ -97,17 +97,39 @@ static uint32_t list_stride(const grec *gr, uint16_t slot)
     return et->kind == QT_STRUCT ? et->count : 1;
 }
 
-static const char *store(grec *gr, const char *s)
+/* The string values of the record being generated live in blocks that never
+ * move (a q_val points into them), emptied for each record and reused; a
+ * string longer than a block gets a block of its own, so no string is cut. */
+typedef struct gstr_block {
+    struct gstr_block *next;
+    size_t cap, used;
+    char b[];
+} gstr_block;
+
+/* The string a[0..na) followed by `suffix`, as a value; on out of memory the
+ * record fails (gr->oom) and the value is empty. */
+static q_val gstr(grec *gr, const char *a, size_t na, const char *suffix)
 {
-    size_t n = strlen(s);
-    if (gr->nstr + n + 1 > sizeof gr->str) return "";
-    char *d = gr->str + gr->nstr;
-    memcpy(d, s, n + 1);
-    gr->nstr += n + 1;
-    return d;
+    size_t ns = strlen(suffix), need = na + ns + 1;
+    gstr_block *k = gr->strs;
+    while (k && k->cap - k->used < need) k = k->next;
+    if (!k) {
+        size_t cap = need > 4096 ? need : 4096;
+        if (!(k = malloc(sizeof *k + cap))) {
+            gr->oom = true;
+            return q_str("", 0);
+        }
+        *k = (gstr_block){gr->strs, cap, 0};
+        gr->strs = k;
+    }
+    char *d = k->b + k->used;
+    if (na) memcpy(d, a, na);
+    memcpy(d + na, suffix, ns + 1);
+    k->used += need;
+    return q_str(d, na + ns);
 }
 
-static q_val str_val(const char *s) { return q_str(s, strlen(s)); }
+static q_val str_val(grec *gr, const char *s) { return gstr(gr, s, strlen(s), ""); }
 
 /* Lay the lists out in one element array and point the record at it. */
 static bool materialise(grec *gr)
@@ -203,7 +225,7 @@ static q_val rand_scalar(grec *gr, uint32_t t, int slot, int64_t span)
     case QT_STRING: {
         char b[32];
         snprintf(b, sizeof b, "s%lld", (long long)rng_below(r, 20));
-        return str_val(store(gr, b));
+        return str_val(gr, b);
     }
     default: return q_int(0);
     }
@@ -278,7 +300,7 @@ static void base_record(grec *gr, size_t nth_of_kind)
                 snprintf(b, sizeof b, "pg-%s-%zu", prog_str(p, gr->kd->name), nth_of_kind / 10 + 1);
             else if (ref_for(gr, name)) snprintf(b, sizeof b, "%s", ref_for(gr, name));
             else snprintf(b, sizeof b, "%s-%zu", name, nth_of_kind % 50);
-            gr->val[i] = str_val(store(gr, b));
+            gr->val[i] = str_val(gr, b);
             /* references to other records (unit, head_of) must exist in the
              * batch: only the ones chosen by the caller (earlier collective
              * records); other optional strings but peer_group are left out */
@@ -575,11 +597,11 @@ static bool apply_target(grec *gr, const gtarget *t, uint32_t variant)
                     if (!strcmp(name, "unit") || !strcmp(name, "head_of")) {
                         /* a reference: only to a record that exists */
                         if (!ref_for(gr, name)) return false;
-                        gr->val[t->slot] = str_val(store(gr, ref_for(gr, name)));
+                        gr->val[t->slot] = str_val(gr, ref_for(gr, name));
                     } else {
                         char b[64];
                         snprintf(b, sizeof b, "%s-1", name);
-                        gr->val[t->slot] = str_val(store(gr, b));
+                        gr->val[t->slot] = str_val(gr, b);
                     }
                 } else {
                     gr->val[t->slot] = rand_scalar(gr, f->type, t->slot, field_span(gr->g, t->slot));
@@ -599,9 +621,7 @@ static bool apply_target(grec *gr, const gtarget *t, uint32_t variant)
     }
     case GT_STR: {
         if (gr->pin[t->slot] & PIN_VALUE) return false;
-        char b[256];
-        snprintf(b, sizeof b, "%.*s%s", (int)q_val_len(t->c), q_val_str(t->c), variant ? "-khac" : "");
-        gr->val[t->slot] = str_val(store(gr, b));
+        gr->val[t->slot] = gstr(gr, q_val_str(t->c), q_val_len(t->c), variant ? "-khac" : "");
         gr->present[t->slot] = gr->emit[t->slot] = 1;
         gr->pin[t->slot] |= PIN_VALUE;
         return true;
@@ -1032,7 +1052,7 @@ int gen_next(gen *g, strbuf *out)
     for (int attempt = 0; attempt < 40 && !ok; attempt++) {
         gr->r.s = seed ^ ((i + 1) * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)attempt << 48);
         rng_next(&gr->r);
-        gr->nstr = 0;
+        for (gstr_block *b = gr->strs; b; b = b->next) b->used = 0;
         memset(gr->pin, 0, gr->nf);
         base_record(gr, nth);
         /* targets: the primary (dropped after 20 attempts), a secondary
@@ -1055,7 +1075,7 @@ int gen_next(gen *g, strbuf *out)
     }
     gen_record(out, gr);
     g->next++;
-    if (out->failed) {
+    if (out->failed || gr->oom) {
         snprintf(g->error, sizeof g->error, "out of memory");
         return -1;
     }
@@ -1096,6 +1116,10 @@ void gen_free(gen *g)
     free(gr->emit);
     free(gr->pin);
     free(gr->elems);
+    for (gstr_block *k = gr->strs, *nx; k; k = nx) {
+        nx = k->next;
+        free(k);
+    }
     hook_session_free(gr->hooks);
     for (uint32_t i = 0; i < g->ngk; i++) gen_kind_free(&g->gk[i]);
     free(g->gk);

@@ -200,11 +200,60 @@ static void test_diff(void **state)
     quy_ruleset_free(n);
 }
 
+/* A string constant longer than the generator's first 4,096-byte block (it
+ * was cut to "" before): the records that reach the rule comparing with it
+ * carry it whole, and rate by that rule. */
+static void test_gen_long_string(void **state)
+{
+    (void)state;
+    enum { LONG = 9000 };
+    char *lit = malloc(LONG + 3); /* the constant, quoted as the JSON shows it */
+    assert_non_null(lit);
+    lit[0] = '"';
+    for (int i = 1; i <= LONG; i++) lit[i] = (char)('a' + i % 26);
+    lit[LONG + 1] = '"';
+    lit[LONG + 2] = 0;
+    char *src = malloc(LONG + 1024);
+    assert_non_null(src);
+    int len = snprintf(src, LONG + 1024,
+                       "ruleset long-string version \"1\"\n"
+                       "record member \"Đảng viên\" {\n  don_vi : string \"Đơn vị\"\n}\n"
+                       "rate member {\n  dai: httnv when don_vi = %s cite \"124-QĐ/TW Điều 12\"\n"
+                       "  otherwise htnv\n}\n",
+                       lit);
+    quy_loader *ld = NULL;
+    quy_ruleset *rs = NULL;
+    assert_int_equal(quy_loader_new(&ld), QUY_OK);
+    quy_loader_set_defaults(ld, 0);
+    assert_int_equal(quy_loader_compile(ld, "long.quy", src, (size_t)len, &rs, NULL), QUY_OK);
+    size_t l;
+    char *recs = generate(rs, 1, 40, &l);
+    quy_session *s = NULL;
+    assert_int_equal(quy_session_new(rs, &s), QUY_OK);
+    int whole = 0, by_rule = 0;
+    for (char *line = recs, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
+        *nl = 0;
+        whole += strstr(line, lit) != NULL; /* not the other variant, the constant and "-khac" */
+        const quy_result *r = NULL;
+        assert_int_equal(quy_rate_json(s, line, (size_t)(nl - line), &r), QUY_OK);
+        by_rule += quy_result_rule(r) && !strcmp(quy_result_rule(r), "dai");
+    }
+    assert_true(whole > 0);
+    assert_int_equal(whole, by_rule);
+    quy_session_free(s);
+    free(recs);
+    quy_ruleset_free(rs);
+    quy_loader_free(ld);
+    free(src);
+    free(lit);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gen),
         cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_gen_long_string),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
