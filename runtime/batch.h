@@ -1,5 +1,5 @@
 /*
- * batch.h — the batch steps (runtime/batch.c, prefix batch_): rating a
+ * batch.h — the batch steps (runtime/batch.c, batch_run.c; prefix batch_): rating a
  * whole batch of records where some rules need the others.
  *
  *   1. roll-ups: a collective's `member_tiers` (records whose `unit` is its
