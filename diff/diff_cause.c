@@ -18,6 +18,8 @@
 #include "../runtime/explain.h"
 #include "diff.h"
 
+#define SB_TEXT(b) ((b).s ? (b).s : "") /* a strbuf's text, "" while empty */
+
 /* The adjust steps that took effect on one side: [{step, phase, label, reason, from, to, cite, layer}]. */
 static json_t *adjust_json(const explanation *x)
 {
@@ -82,33 +84,37 @@ static json_t *clause_json(const explanation *x, const ex_clause *c)
     json_object_set_new(o, "layer", json_string(prog_str(p, qc->layer)));
     /* "values it read": field -> value for people, then the shares */
     json_t *reads = json_array();
-    char buf[1024], key[160];
+    strbuf val = {0}, key = {0};
     for (uint32_t i = 0; i < c->nreads; i++) {
         const ex_read *e = &x->reads[c->read0 + i];
+        strbuf_reset(&val);
+        strbuf_reset(&key);
         if (e->type == EV_READ) {
             const q_field *f = &p->fields[p->kinds[rec->kind].first_field + e->slot];
             bool dup = false; /* a field read twice is shown once */
             for (uint32_t j = 0; j < i && !dup; j++)
                 dup = x->reads[c->read0 + j].type == EV_READ && x->reads[c->read0 + j].slot == e->slot;
             if (dup) continue;
-            explain_value(p, rec->kind, e->slot, e->val, rec, buf, sizeof buf);
-            add_read(reads, prog_str(p, f->name), f->label ? prog_str(p, f->label) : NULL, buf);
+            explain_value(p, rec->kind, e->slot, e->val, rec, &val);
+            add_read(reads, prog_str(p, f->name), f->label ? prog_str(p, f->label) : NULL, SB_TEXT(val));
         } else if (e->type == EV_SHARE) {
-            explain_share(e, buf, sizeof buf);
-            add_read(reads, "share()", NULL, buf);
+            explain_share(e, &val);
+            add_read(reads, "share()", NULL, SB_TEXT(val));
         } else if (e->type == EV_AGG && e->slot < p->kinds[rec->kind].nfields) {
             /* sum / min / max / longest run over a list: "sum(axes)" = 91 */
             static const char *const word[] = {[QK_SUM] = "sum", [QK_MIN] = "min", [QK_MAX] = "max", [QK_RUN] = "run"};
-            snprintf(key, sizeof key, "%s(%s)", e->result >= QK_SUM && e->result <= QK__LAST ? word[e->result] : "?",
-                     explain_field_name(x, e->slot));
-            explain_agg(p, e, buf, sizeof buf);
-            add_read(reads, key, NULL, buf);
+            strbuf_printf(&key, "%s(%s)", e->result >= QK_SUM && e->result <= QK__LAST ? word[e->result] : "?",
+                          explain_field_name(x, e->slot));
+            explain_agg(p, e, &val);
+            add_read(reads, SB_TEXT(key), NULL, SB_TEXT(val));
         } else if (e->type == EV_HOOK && e->result) {
-            snprintf(key, sizeof key, "%s()", prog_str(p, p->hooks[e->idx].name));
-            explain_scalar(p, p->hooks[e->idx].result, e->val, buf, sizeof buf);
-            add_read(reads, key, NULL, buf);
+            strbuf_printf(&key, "%s()", prog_str(p, p->hooks[e->idx].name));
+            explain_scalar(p, p->hooks[e->idx].result, e->val, &val);
+            add_read(reads, SB_TEXT(key), NULL, SB_TEXT(val));
         }
     }
+    strbuf_free(&val);
+    strbuf_free(&key);
     json_object_set_new(o, "read", reads);
     return o;
 }

@@ -331,18 +331,18 @@ static uint32_t group_of(batch *b, uint32_t kind, const char *s, size_t len)
     const q_program *p = b->p;
     if (!p->nquotas) return QUY_NONE;
     /* `=` marks a field value, `#` a kind, so a peer_group named like a kind
-     * stays apart; the value is cut at 256 bytes (or a NUL), the kind's
-     * text at 299 */
-    char tagged[302];
-    size_t n;
-    if (s) {
-        n = strnlen(s, len < 256 ? len : 256);
-        memcpy(tagged + 1, s, n);
-    } else {
-        int w = snprintf(tagged + 1, 300, "loại %s", prog_str(p, p->kinds[kind].name));
-        n = w < 0 ? 0 : (size_t)w >= 300 ? 299 : (size_t)w;
-    }
+     * stays apart; the whole value is the key (no NUL: the readers reject \u0000) */
+    const char *kname = s ? NULL : prog_str(p, p->kinds[kind].name);
+    size_t n = s ? len : strlen("loại ") + strlen(kname);
+    OOM_IF(VEC_RESERVE(b->gkey, 0, b->capgkey, n + 1) != 0, return QUY_NONE);
+    char *tagged = b->gkey;
     tagged[0] = s ? '=' : '#';
+    if (s) {
+        if (n) memcpy(tagged + 1, s, n);
+    } else {
+        memcpy(tagged + 1, "loại ", strlen("loại "));
+        memcpy(tagged + 1 + strlen("loại "), kname, strlen(kname));
+    }
     if (b->last_group != QUY_NONE && b->last_glen == n + 1 && !memcmp(b->last_gkey, tagged, n + 1))
         return b->last_group; /* the same group as the record read last */
     uint32_t idx = (uint32_t)b->ngroups, old;
@@ -357,7 +357,8 @@ static uint32_t group_of(batch *b, uint32_t kind, const char *s, size_t len)
     } else {
         idx = old;
     }
-    memcpy(b->last_gkey, tagged, n + 1);
+    OOM_IF(VEC_RESERVE(b->last_gkey, 0, b->caplast_gkey, n + 1) != 0, return QUY_NONE);
+    memcpy(b->last_gkey, b->gkey, n + 1);
     b->last_glen = n + 1;
     b->last_group = idx;
     return idx;
@@ -838,5 +839,7 @@ void batch_free(batch *b)
     free(b->ks);
     free(b->child_first);
     free(b->child);
+    free(b->gkey);
+    free(b->last_gkey);
     free(b);
 }

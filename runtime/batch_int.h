@@ -111,8 +111,10 @@ struct batch {
     uint32_t src;       /* the reader being read (batch_reader counts them from 1) */
     b_last last_unit;   /* the unit of the record read last */
     uint32_t last_group; /* the group of the record read last (QUY_NONE), its tagged key: */
-    char last_gkey[302];
-    size_t last_glen;
+    char *gkey;          /* the tagged key being looked up (group_of), the whole value */
+    size_t capgkey;
+    char *last_gkey;     /* the tagged key of last_group */
+    size_t last_glen, caplast_gkey;
 
     strset group_set;   /* group key text -> group index */
     b_group *groups;

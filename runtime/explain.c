@@ -13,64 +13,86 @@
  * Values
  * ===================================================================== */
 
-int explain_scalar(const q_program *p, uint32_t type, q_val v, char *buf, size_t size)
+/* A number: q_format's longest text (an int128 quotient, four decimals and
+ * the exact fraction) is under 100 bytes. */
+static void put_number(q_val v, bool pct, strbuf *out)
 {
-    if (type >= p->ntypes) return q_format(v, false, buf, size);
+    char b[128];
+    q_format(v, pct, b, sizeof b);
+    strbuf_puts(out, b);
+}
+
+void explain_scalar(const q_program *p, uint32_t type, q_val v, strbuf *out)
+{
+    if (type >= p->ntypes) {
+        put_number(v, false, out);
+        return;
+    }
     const q_type *t = &p->types[type];
     switch (t->kind) {
     case QT_INT:
-    case QT_DECIMAL: return q_format(v, false, buf, size);
-    case QT_PERCENT: return q_format(v, true, buf, size);
-    case QT_BOOL: return snprintf(buf, size, "%s", v.n ? "có" : "không");
+    case QT_DECIMAL: put_number(v, false, out); return;
+    case QT_PERCENT: put_number(v, true, out); return;
+    case QT_BOOL: strbuf_puts(out, v.n ? "có" : "không"); return;
     case QT_DATE: {
         char d[16];
         q_format_date(v.n, d);
-        return snprintf(buf, size, "%s", d);
+        strbuf_puts(out, d);
+        return;
     }
-    case QT_STRING: return snprintf(buf, size, "\"%.*s\"", (int)q_val_len(v), q_val_str(v));
+    case QT_STRING:
+        strbuf_putc(out, '"');
+        strbuf_put(out, q_val_str(v), q_val_len(v));
+        strbuf_putc(out, '"');
+        return;
     case QT_ENUM:
     case QT_SCALE: {
-        if (v.n < 0 || (uint64_t)v.n >= t->count) return snprintf(buf, size, "?");
+        if (v.n < 0 || (uint64_t)v.n >= t->count) {
+            strbuf_putc(out, '?');
+            return;
+        }
         const q_member *m = &p->members[t->first + (uint32_t)v.n];
         const char *label = prog_str(p, m->label);
-        return *label ? snprintf(buf, size, "%s", label) : snprintf(buf, size, "%s", prog_str(p, m->name));
+        strbuf_puts(out, *label ? label : prog_str(p, m->name));
+        return;
     }
-    default: return snprintf(buf, size, "…");
+    default: strbuf_puts(out, "…"); return;
     }
 }
 
-int explain_value(const q_program *p, uint32_t kind, uint32_t slot, q_val v, const q_record *rec, char *buf, size_t size)
+void explain_value(const q_program *p, uint32_t kind, uint32_t slot, q_val v, const q_record *rec, strbuf *out)
 {
     const q_field *f = &p->fields[p->kinds[kind].first_field + slot];
     const q_type *t = &p->types[f->type];
-    if (t->kind != QT_LIST) return explain_scalar(p, f->type, v, buf, size);
-    const q_type *et = &p->types[t->elem];
-    if (et->kind == QT_STRUCT) return snprintf(buf, size, "%lld mục", (long long)v.d);
-    size_t n = 0;
-    n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "[");
-    for (int64_t i = 0; i < v.d && rec && (uint64_t)(v.n + i) < rec->nelems; i++) {
-        if (n >= size) break;
-        if (i) n += (size_t)snprintf(buf + n, n < size ? size - n : 0, ", ");
-        if (n >= size) break;
-        n += (size_t)explain_scalar(p, t->elem, rec->elems[v.n + i], buf + n, size - n);
+    if (t->kind != QT_LIST) {
+        explain_scalar(p, f->type, v, out);
+        return;
     }
-    if (n < size) n += (size_t)snprintf(buf + n, size - n, "]");
-    return (int)n;
+    const q_type *et = &p->types[t->elem];
+    if (et->kind == QT_STRUCT) {
+        strbuf_printf(out, "%lld mục", (long long)v.d);
+        return;
+    }
+    strbuf_putc(out, '[');
+    for (int64_t i = 0; i < v.d && rec && (uint64_t)(v.n + i) < rec->nelems; i++) {
+        if (i) strbuf_puts(out, ", ");
+        explain_scalar(p, t->elem, rec->elems[v.n + i], out);
+    }
+    strbuf_putc(out, ']');
 }
 
-int explain_share(const ex_read *r, char *buf, size_t size)
+void explain_share(const ex_read *r, strbuf *out)
 {
-    char v[64];
-    q_format(r->val, true, v, sizeof v);
-    if (r->slot != 0xFFFF && r->idx != 0xFFFFFFFF) return snprintf(buf, size, "%u/%u = %s", r->slot, r->idx, v);
-    return snprintf(buf, size, "%s", v);
+    if (r->slot != 0xFFFF && r->idx != 0xFFFFFFFF) strbuf_printf(out, "%u/%u = ", r->slot, r->idx);
+    put_number(r->val, true, out);
 }
 
-int explain_agg(const q_program *p, const ex_read *r, char *buf, size_t size)
+void explain_agg(const q_program *p, const ex_read *r, strbuf *out)
 {
     if (r->idx < p->ntypes && p->types[r->idx].kind != QT_LIST && p->types[r->idx].kind != QT_STRUCT)
-        return explain_scalar(p, r->idx, r->val, buf, size);
-    return q_format(r->val, false, buf, size);
+        explain_scalar(p, r->idx, r->val, out);
+    else
+        put_number(r->val, false, out);
 }
 
 const char *explain_field_name(const explanation *x, uint16_t slot)

@@ -130,16 +130,19 @@ const ex_rule *explain_find_rule(const explanation *x, uint32_t r);
  * Values, for people
  * ------------------------------------------------------------------- */
 
-/* Field `slot` of record kind `kind`: labels for enum/scale members,
+/* Each appends the whole value to `out` (no value is cut: a list of 10,000
+ * grades is shown whole; out of memory sets out->failed).
+ *
+ * Field `slot` of record kind `kind`: labels for enum/scale members,
  * "55%" for percents, "có"/"không" for bools, lists in brackets, "N mục"
- * for lists of structs. Returns bytes written (snprintf semantics). */
-int explain_value(const q_program *p, uint32_t kind, uint32_t slot, q_val v, const q_record *rec, char *buf, size_t size);
+ * for lists of structs. */
+void explain_value(const q_program *p, uint32_t kind, uint32_t slot, q_val v, const q_record *rec, strbuf *out);
 /* A scalar of type index `type` (strings quoted). */
-int explain_scalar(const q_program *p, uint32_t type, q_val v, char *buf, size_t size);
+void explain_scalar(const q_program *p, uint32_t type, q_val v, strbuf *out);
 /* share(): "a/b = v%" when both operands are known, else "v%". */
-int explain_share(const ex_read *r, char *buf, size_t size);
+void explain_share(const ex_read *r, strbuf *out);
 /* The value of an aggregate read (EV_AGG). */
-int explain_agg(const q_program *p, const ex_read *r, char *buf, size_t size);
+void explain_agg(const q_program *p, const ex_read *r, strbuf *out);
 /* The Vietnamese label of field `slot` of x's record, or its name. */
 const char *explain_field_label(const explanation *x, uint16_t slot);
 /* The name of field `slot` of x's record. */

@@ -16,82 +16,100 @@
 
 #include "explain.h"
 
-#define KEY_MAX 200
-
 static const char *const agg_word[] = {[QK_SUM] = "sum", [QK_MIN] = "min", [QK_MAX] = "max", [QK_RUN] = "longest run of"};
 
-/* The member a read is shown under; true when its values are a list. */
-static bool read_key(const explanation *x, const ex_read *r, char *key)
+/* Whether reads a and b are shown under the same member (a field, share(),
+ * a hook, an aggregate of a field): compared by what they read, not by a
+ * rendered key, so no name is cut. */
+static bool same_key(const ex_read *a, const ex_read *b)
 {
-    const q_program *p = x->p;
-    switch (r->type) {
-    case EV_READ: snprintf(key, KEY_MAX, "%s", explain_field_name(x, r->slot)); return false;
-    case EV_SHARE: snprintf(key, KEY_MAX, "share()"); return true;
-    case EV_HOOK: snprintf(key, KEY_MAX, "%s()", prog_str(p, p->hooks[r->idx].name)); return false;
-    default:
-        snprintf(key, KEY_MAX, "%s %s", r->result >= QK_SUM && r->result <= QK__LAST ? agg_word[r->result] : "?",
-                 explain_field_name(x, r->slot));
-        return true;
+    if (a->type != b->type) return false;
+    switch (a->type) {
+    case EV_READ: return a->slot == b->slot;
+    case EV_SHARE: return true;
+    case EV_HOOK: return a->idx == b->idx;
+    default: return a->result == b->result && a->slot == b->slot;
     }
 }
 
-static void read_value(const explanation *x, const ex_read *r, strbuf *out)
+/* Whether the member's values are a list (share() and the aggregates). */
+static bool key_is_list(const ex_read *r) { return r->type != EV_READ && r->type != EV_HOOK; }
+
+/* The member a read is shown under, as a JSON string (tmp: scratch). */
+static void put_key(const explanation *x, const ex_read *r, strbuf *tmp, strbuf *out)
 {
     const q_program *p = x->p;
-    char buf[1024];
+    strbuf_reset(tmp);
     switch (r->type) {
-    case EV_READ: explain_value(p, x->rec->kind, r->slot, r->val, x->rec, buf, sizeof buf); break;
-    case EV_SHARE: q_format(r->val, true, buf, sizeof buf); break;
-    case EV_HOOK:
-        if (r->result) explain_scalar(p, p->hooks[r->idx].result, r->val, buf, sizeof buf);
-        else snprintf(buf, sizeof buf,
-                      "hook %s(…) lỗi, bỏ qua vì quy tắc đã không đạt (failed; ignored, the rule had already failed): %s",
-                      prog_str(p, p->hooks[r->idx].name), r->why ? r->why : "");
+    case EV_READ: strbuf_puts(tmp, explain_field_name(x, r->slot)); break;
+    case EV_SHARE: strbuf_puts(tmp, "share()"); break;
+    case EV_HOOK: strbuf_printf(tmp, "%s()", prog_str(p, p->hooks[r->idx].name)); break;
+    default:
+        strbuf_printf(tmp, "%s %s", r->result >= QK_SUM && r->result <= QK__LAST ? agg_word[r->result] : "?",
+                      explain_field_name(x, r->slot));
         break;
-    default: explain_agg(p, r, buf, sizeof buf); break;
     }
-    strbuf_json(out, buf);
+    if (tmp->failed) out->failed = true;
+    strbuf_json_n(out, tmp->s ? tmp->s : "", tmp->n);
+}
+
+static void read_value(const explanation *x, const ex_read *r, strbuf *tmp, strbuf *out)
+{
+    const q_program *p = x->p;
+    strbuf_reset(tmp);
+    switch (r->type) {
+    case EV_READ: explain_value(p, x->rec->kind, r->slot, r->val, x->rec, tmp); break;
+    case EV_SHARE: {
+        char b[128];
+        q_format(r->val, true, b, sizeof b);
+        strbuf_puts(tmp, b);
+        break;
+    }
+    case EV_HOOK:
+        if (r->result) explain_scalar(p, p->hooks[r->idx].result, r->val, tmp);
+        else strbuf_printf(tmp,
+                           "hook %s(…) lỗi, bỏ qua vì quy tắc đã không đạt (failed; ignored, the rule had already failed): %s",
+                           prog_str(p, p->hooks[r->idx].name), r->why ? r->why : "");
+        break;
+    default: explain_agg(p, r, tmp); break;
+    }
+    if (tmp->failed) out->failed = true;
+    strbuf_json_n(out, tmp->s ? tmp->s : "", tmp->n);
 }
 
 /* "read":{...} of reads [r0, r0 + n): each key once, at its first read; a
  * scalar shows its last value, a list all of them. */
 static void json_reads(const explanation *x, uint32_t r0, uint32_t n, strbuf *out)
 {
+    const ex_read *rd = &x->reads[r0];
+    strbuf tmp = {0};
     strbuf_puts(out, "\"read\":{");
-    char(*keys)[KEY_MAX] = n ? malloc(n * sizeof *keys) : NULL;
-    bool *list = n ? malloc(n * sizeof *list) : NULL;
-    if (n && (!keys || !list)) {
-        out->failed = true;
-        n = 0;
-    }
-    for (uint32_t i = 0; i < n; i++) list[i] = read_key(x, &x->reads[r0 + i], keys[i]);
     bool first = true;
     for (uint32_t i = 0; i < n; i++) {
         bool seen = false;
-        for (uint32_t j = 0; j < i && !seen; j++) seen = !strcmp(keys[j], keys[i]);
+        for (uint32_t j = 0; j < i && !seen; j++) seen = same_key(&rd[j], &rd[i]);
         if (seen) continue;
         if (!first) strbuf_putc(out, ',');
         first = false;
-        strbuf_json(out, keys[i]);
+        put_key(x, &rd[i], &tmp, out);
         strbuf_putc(out, ':');
-        if (list[i]) {
+        if (key_is_list(&rd[i])) {
             strbuf_putc(out, '[');
             for (uint32_t k = i, m = 0; k < n; k++)
-                if (!strcmp(keys[k], keys[i])) {
+                if (same_key(&rd[k], &rd[i])) {
                     if (m++) strbuf_putc(out, ',');
-                    read_value(x, &x->reads[r0 + k], out);
+                    read_value(x, &rd[k], &tmp, out);
                 }
             strbuf_putc(out, ']');
         } else {
             uint32_t last = i;
             for (uint32_t k = i + 1; k < n; k++)
-                if (!strcmp(keys[k], keys[i])) last = k;
-            read_value(x, &x->reads[r0 + last], out);
+                if (same_key(&rd[k], &rd[i])) last = k;
+            read_value(x, &rd[last], &tmp, out);
         }
     }
     strbuf_putc(out, '}');
-    free(keys);
-    free(list);
+    strbuf_free(&tmp);
 }
 
 /* "name":"value", preceded by a comma */

@@ -10,40 +10,51 @@
 
 #include "explain.h"
 
+/* Whether read_text shows anything for r. */
+static bool read_shows(const ex_read *r)
+{
+    return r->type == EV_READ || r->type == EV_HOOK || r->type == EV_AGG || r->type == EV_SHARE;
+}
+
 /* "Nhãn (field) = giá trị", "tổng theo «Nhãn» = 91", "tỉ lệ 1/6 = 16.6%",
- * "hook h(…) = v"; 0 when the read shows nothing. */
-static int read_text(const explanation *x, const ex_read *r, char *buf, size_t size)
+ * "hook h(…) = v", appended to out (read_shows(r)). */
+static void read_text(const explanation *x, const ex_read *r, strbuf *out)
 {
     const q_program *p = x->p;
-    char v[512];
     switch (r->type) {
     case EV_READ: {
         const q_field *f = &p->fields[p->kinds[x->rec->kind].first_field + r->slot];
-        explain_value(p, x->rec->kind, r->slot, r->val, x->rec, v, sizeof v);
         const char *label = prog_str(p, f->label);
-        if (*label) return snprintf(buf, size, "%s (%s) = %s", label, prog_str(p, f->name), v);
-        return snprintf(buf, size, "%s = %s", prog_str(p, f->name), v);
+        if (*label) strbuf_printf(out, "%s (%s) = ", label, prog_str(p, f->name));
+        else strbuf_printf(out, "%s = ", prog_str(p, f->name));
+        explain_value(p, x->rec->kind, r->slot, r->val, x->rec, out);
+        return;
     }
     case EV_HOOK: {
         const char *name = prog_str(p, p->hooks[r->idx].name);
-        if (!r->result)
-            return snprintf(buf, size,
-                            "hook %s(…) lỗi, bỏ qua vì quy tắc đã không đạt (failed; ignored, the rule had already failed): %s",
-                            name, r->why ? r->why : "");
-        explain_scalar(p, p->hooks[r->idx].result, r->val, v, sizeof v);
-        return snprintf(buf, size, "hook %s(…) = %s", name, v);
+        if (!r->result) {
+            strbuf_printf(out,
+                          "hook %s(…) lỗi, bỏ qua vì quy tắc đã không đạt (failed; ignored, the rule had already failed): %s",
+                          name, r->why ? r->why : "");
+            return;
+        }
+        strbuf_printf(out, "hook %s(…) = ", name);
+        explain_scalar(p, p->hooks[r->idx].result, r->val, out);
+        return;
     }
     case EV_AGG: {
         static const char *const vn[] = {[QK_SUM] = "tổng", [QK_MIN] = "nhỏ nhất", [QK_MAX] = "lớn nhất",
                                          [QK_RUN] = "chuỗi liên tiếp dài nhất"};
-        explain_agg(p, r, v, sizeof v);
-        return snprintf(buf, size, "%s theo «%s» = %s", r->result >= QK_SUM && r->result <= QK__LAST ? vn[r->result] : "?",
-                        explain_field_label(x, r->slot), v);
+        strbuf_printf(out, "%s theo «%s» = ", r->result >= QK_SUM && r->result <= QK__LAST ? vn[r->result] : "?",
+                      explain_field_label(x, r->slot));
+        explain_agg(p, r, out);
+        return;
     }
     case EV_SHARE:
-        explain_share(r, v, sizeof v);
-        return snprintf(buf, size, r->slot != 0xFFFF && r->idx != 0xFFFFFFFF ? "tỉ lệ %s" : "tỉ lệ = %s", v);
-    default: return 0;
+        strbuf_puts(out, r->slot != 0xFFFF && r->idx != 0xFFFFFFFF ? "tỉ lệ " : "tỉ lệ = ");
+        explain_share(r, out);
+        return;
+    default: return;
     }
 }
 
@@ -64,7 +75,6 @@ static void text_clause(const explanation *x, const ex_clause *c, strbuf *out, i
     if (!c->nreads && c->exc < 0) return;
     strbuf_pad(out, (size_t)indent + 4);
     strbuf_puts(out, "giá trị: ");
-    char buf[1024];
     bool first = true;
     for (uint32_t i = 0; i < c->nreads; i++) {
         const ex_read *r = &x->reads[c->read0 + i];
@@ -76,8 +86,9 @@ static void text_clause(const explanation *x, const ex_clause *c, strbuf *out, i
             }
             if (dup) continue;
         }
-        if (read_text(x, r, buf, sizeof buf) <= 0) continue;
-        strbuf_printf(out, "%s%s", first ? "" : "; ", buf);
+        if (!read_shows(r)) continue;
+        if (!first) strbuf_puts(out, "; ");
+        read_text(x, r, out);
         first = false;
     }
     strbuf_putc(out, '\n');

@@ -60,9 +60,10 @@ static void test_model(void **state)
     for (uint32_t i = 0; i < s->nreads; i++) {
         const ex_read *r = &x->reads[s->read0 + i];
         if (r->type != EV_SHARE) continue;
-        char buf[64];
-        explain_share(r, buf, sizeof buf);
-        assert_string_equal(buf, "0/8 = 0%");
+        strbuf b = {0};
+        explain_share(r, &b);
+        assert_string_equal(b.s, "0/8 = 0%");
+        strbuf_free(&b);
         share = true;
     }
     assert_true(share);
@@ -109,6 +110,66 @@ static void test_many_rules(void **state)
     assert_non_null(strstr(t.s, "trong 300 trường hợp"));
     assert_non_null(strstr(t.s, "· r299 —"));
     strbuf_free(&t);
+    explain_clear(&x);
+}
+
+/* No value and no name is cut: a list of 3,000 grades, a 3,000-letter
+ * string and two fields whose names share their first 250 bytes are shown
+ * whole in both renderers (values were cut at 1,024 bytes, mid-letter,
+ * and JSON keys at 200: the two fields became one member). */
+static void test_long_values(void **state)
+{
+    qfx *fx = *state;
+    enum { N = 3000, LONGNAME = 250 };
+    char name[LONGNAME + 1];
+    memset(name, 'a', LONGNAME);
+    name[LONGNAME] = 0;
+    strbuf src = {0}, rec = {0};
+    strbuf_printf(&src,
+                  "ruleset longv version \"1\"\nscale grade { kem < tot }\n"
+                  "record member {\n  grades : list of grade\n  ten : string\n  %s1 : int\n  %s2 : int\n}\n"
+                  "rate member {\n  xs: htxsnv when all grades >= tot and ten != \"x\" and %s1 < %s2 cite \"t\"\n"
+                  "  otherwise htnv cite \"o\"\n}\n",
+                  name, name, name, name);
+    q_program *p = qfx_ok(fx, src.s);
+    strbuf_printf(&rec, "{'id':'r','kind':'member','%s1':1,'%s2':2,'grades':[", name, name);
+    for (int i = 0; i < N; i++) strbuf_puts(&rec, i ? ",'tot'" : "'tot'");
+    strbuf_puts(&rec, "],'ten':'");
+    for (int i = 0; i < N; i++) strbuf_puts(&rec, "ố");
+    strbuf_puts(&rec, "'}");
+    explanation x = {0};
+    vm_result res;
+    assert_int_equal(explain_rate(&x, p, NULL, qfx_rec(fx, rec.s), &res), VM_OK);
+    assert_int_equal(res.outcome, QO_HTXSNV);
+    strbuf j = {0}, t = {0};
+    explain_render_json(&x, &j, NULL);
+    explain_render_text(&x, &t, 0);
+    assert_false(j.failed || t.failed);
+    json_error_t err;
+    json_t *o = json_loads(j.s, 0, &err);
+    assert_non_null(o);
+    json_t *read = json_object(), *clauses = json_object_get(json_array_get(json_object_get(o, "rules"), 0), "clauses");
+    for (size_t i = 0; i < json_array_size(clauses); i++)
+        json_object_update(read, json_object_get(json_array_get(clauses, i), "read"));
+    assert_int_equal(json_object_size(read), 4); /* grades, ten and the two long names */
+    const char *g = json_string_value(json_object_get(read, "grades"));
+    assert_non_null(g);
+    assert_int_equal(strlen(g), 2 + N * 3 + (N - 1) * 2); /* "[tot, …, tot]" */
+    assert_int_equal(g[strlen(g) - 1], ']');
+    const char *ten = json_string_value(json_object_get(read, "ten"));
+    assert_non_null(ten);
+    assert_int_equal(strlen(ten), 2 + N * strlen("ố"));
+    strbuf k = {0};
+    strbuf_printf(&k, "%s2", name);
+    assert_string_equal(json_string_value(json_object_get(read, k.s)), "2");
+    assert_non_null(strstr(t.s, "tot, tot]"));
+    json_decref(o);
+    json_decref(read);
+    strbuf_free(&k);
+    strbuf_free(&j);
+    strbuf_free(&t);
+    strbuf_free(&src);
+    strbuf_free(&rec);
     explain_clear(&x);
 }
 
@@ -165,6 +226,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_model, qfx_setup, qfx_teardown),
         cmocka_unit_test_setup_teardown(test_many_rules, qfx_setup, qfx_teardown),
+        cmocka_unit_test_setup_teardown(test_long_values, qfx_setup, qfx_teardown),
         cmocka_unit_test(test_json_escape),
         cmocka_unit_test(test_strbuf_and_vec),
     };
