@@ -115,10 +115,52 @@ static void test_steps(void **state)
     batch_free(b);
 }
 
+/* Two peer groups whose names share their first 300 bytes are two groups
+ * (the key was cut at 256 bytes: they were one group, and one quota
+ * demoted a record of the other). */
+static void test_long_group_keys(void **state)
+{
+    qfx *fx = *state;
+    q_program *p = qfx_ok(fx, SRC);
+    char prefix[301];
+    memset(prefix, 'g', 300);
+    prefix[300] = 0;
+    strbuf recs = {0};
+    /* each group: one htxsnv candidate and five httnv: 20% of 6 keeps 1 */
+    for (int g = 0; g < 2; g++) {
+        strbuf_printf(&recs, "{\"id\":\"x%d\",\"kind\":\"member\",\"g\":9,\"months\":24,\"peer_group\":\"%s%d\"}\n", g,
+                      prefix, g);
+        for (int i = 0; i < 5; i++)
+            strbuf_printf(&recs, "{\"id\":\"t%d-%d\",\"kind\":\"member\",\"g\":5,\"months\":24,\"peer_group\":\"%s%d\"}\n",
+                          g, i, prefix, g);
+    }
+    FILE *in = fmemopen(recs.s, recs.n, "r");
+    batch *b = batch_new(p, false);
+    rec_error err;
+    assert_int_equal(batch_read(b, in, "in.jsonl", &err), 0);
+    fclose(in);
+    assert_int_equal(batch_run(b), 0);
+    assert_int_equal(batch_ngroups(b), 2);
+    for (int g = 0; g < 2; g++) {
+        char id[8];
+        snprintf(id, sizeof id, "x%d", g);
+        batch_view v;
+        batch_get(b, batch_find(b, id), &v);
+        assert_int_equal(v.res.outcome, QO_HTXSNV);
+        batch_group_view G;
+        batch_group_get(b, (size_t)g, &G);
+        assert_int_equal(strlen(G.key), 301);
+        assert_int_equal(G.n, 6);
+    }
+    batch_free(b);
+    strbuf_free(&recs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_steps, qfx_setup, qfx_teardown),
+        cmocka_unit_test_setup_teardown(test_long_group_keys, qfx_setup, qfx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
