@@ -40,12 +40,12 @@ typedef struct strtab {
 static const char *strtab_name(const strtab *t, size_t i) { return t->set.keys + t->off[i]; }
 
 /* Index of name (added if new); UINT32_MAX when out of memory. */
-static uint32_t strtab_get(strtab *t, const char *name)
+static uint32_t strtab_get(strtab *t, const char *name, size_t len)
 {
     t->set.cstr = true;
     uint32_t old;
     if (VEC_RESERVE(t->off, t->n, t->capoff, 1) != 0 || VEC_RESERVE(t->st, t->n, t->capst, 1) != 0) return UINT32_MAX;
-    int added = strset_add(&t->set, name, strlen(name), (uint32_t)t->n, &old);
+    int added = strset_add(&t->set, name, len, (uint32_t)t->n, &old);
     if (added < 0) return UINT32_MAX;
     if (!added) return old;
     t->off[t->n] = t->set.last;
@@ -124,15 +124,16 @@ static bool row_moved(const dr_row *o, const dr_row *n)
     return dr_state(o, false) != dr_state(n, false) || dr_state(o, true) != dr_state(n, true);
 }
 
-static const char *rec_str_field(const q_program *p, const q_record *rec, const char *name, char *buf, size_t size)
+/* The string field `name` of rec (not NUL-terminated: *len bytes), NULL if absent. */
+static const char *rec_str_field(const q_program *p, const q_record *rec, const char *name, size_t *len)
 {
     uint32_t f = prog_find_field(p, rec->kind, name, strlen(name));
     if (f == QUY_NONE) return NULL;
     uint32_t slot = f - p->kinds[rec->kind].first_field;
     if (!rec->present[slot] || p->types[p->fields[f].type].kind != QT_STRING) return NULL;
     q_val v = rec->slots[slot];
-    snprintf(buf, size, "%.*s", (int)q_val_len(v), q_val_str(v));
-    return buf;
+    *len = q_val_len(v);
+    return q_val_str(v);
 }
 
 static json_t *side_json(const q_program *p, const dr_row *r, const char *state)
@@ -155,16 +156,17 @@ static json_t *side_json(const q_program *p, const dr_row *r, const char *state)
 static bool note_record(const q_program *const p[2], const dr_pair *pr, tally *t)
 {
     const char *kind = pr->kind, *pg = pr->peer_group;
-    char pgbuf[256];
+    size_t pglen = pg ? strlen(pg) : 0;
     for (int s = 0; s < 2 && (!kind || !pg); s++) {
         if (!pr->rec[s]) continue;
         if (!kind) kind = prog_str(p[s], p[s]->kinds[pr->rec[s]->kind].name);
-        if (!pg) pg = rec_str_field(p[s], pr->rec[s], "peer_group", pgbuf, sizeof pgbuf);
+        if (!pg) pg = rec_str_field(p[s], pr->rec[s], "peer_group", &pglen);
     }
     if (VEC_RESERVE(t->rec_kind, t->nrec, t->caprec, 1) != 0 || VEC_RESERVE(t->rec_group, t->nrec, t->caprecg, 1) != 0)
         return false;
-    uint32_t k = strtab_get(&t->kinds, kind ? kind : "(không rõ)");
-    uint32_t g = strtab_get(&t->groups, pg ? pg : "(không có peer_group)");
+    if (!kind) kind = "(không rõ)";
+    if (!pg) pglen = strlen(pg = "(không có peer_group)");
+    uint32_t k = strtab_get(&t->kinds, kind, strlen(kind)), g = strtab_get(&t->groups, pg, pglen);
     if (k == UINT32_MAX || g == UINT32_MAX || k > UINT16_MAX) return false;
     t->rec_kind[t->nrec] = (uint16_t)k;
     t->rec_group[t->nrec++] = g;
