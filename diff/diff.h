@@ -152,12 +152,14 @@ size_t dr_in_warnings(const dr_in *in);
 
 typedef enum dc_type { DC_RULE, DC_REJECTED, DC_BATCH, DC_UNEXPLAINED } dc_type;
 
+/* A cause keeps its texts whole (malloc'd; a rule name of any length is
+ * its own cause, a label or citation of any length is shown whole). */
 typedef struct dc_cause {
     dc_type type;
-    char key[192];    /* the cause as a token: rule name, rejected:SIDE:CODE[:FIELD], quota:..., unexplained */
-    char label[256];  /* human label (Vietnamese rule label, error message start) */
-    char cite_old[256], cite_new[256];
-    json_t *detail;   /* structured detail (owned by the caller) */
+    char *key;        /* the cause as a token: rule name, rejected:SIDE:CODE[:FIELD], batch:..., unexplained */
+    char *label;      /* human label (Vietnamese rule label, error message) */
+    char *cite_old, *cite_new; /* the rule's citation on each side, or NULL */
+    json_t *detail;   /* structured detail */
 } dc_cause;
 
 /* What dc_explain needs of one record on both sides. */
@@ -169,8 +171,10 @@ typedef struct dc_input {
 } dc_input;
 
 /* Why the record's rows differ. Rates the record again with a trace by
- * both programs when both rated it, into ex[0] and ex[1] (reused). */
-void dc_explain(const q_program *const p[2], const dc_input *in, explanation *ex[2], dc_cause *out);
+ * both programs when both rated it, into ex[0] and ex[1] (reused). 0, or
+ * -1 when out of memory (*out is then empty). Free *out with dc_cause_free. */
+int dc_explain(const q_program *const p[2], const dc_input *in, explanation *ex[2], dc_cause *out);
+void dc_cause_free(dc_cause *c);
 
 
 /* =====================================================================
@@ -184,8 +188,8 @@ typedef struct dx_set dx_set;
 dx_set *dx_new(void);
 void dx_free(dx_set *s);
 /* Count n moves; `label` (may be NULL) is kept from the first call and
- * written as a comment by dx_write. */
-void dx_add(dx_set *s, const char *old_state, const char *new_state, const char *cause, const char *label, uint64_t n);
+ * written as a comment by dx_write. 0, or -1 when out of memory. */
+int dx_add(dx_set *s, const char *old_state, const char *new_state, const char *cause, const char *label, uint64_t n);
 /* Read an approval file; NULL with a message naming file:line on error. */
 dx_set *dx_read(const char *path);
 /* Write the moves of `seen` as an approval file (header names the rulesets). */
@@ -221,6 +225,10 @@ typedef struct diff_spec {
     unsigned jobs;             /* threads decoding JSON Lines (dr_in_set_jobs; 0: one per core) */
 } diff_spec;
 
+/* How many of the records both rulesets rejected are described (the
+ * rest are counted: rejected_both). */
+enum { DIFF_REJECTED_SAMPLES = 5 };
+
 /* What came out. */
 typedef struct diff_result {
     json_t *summary;           /* everything but the moved records (see docs/testing-guide.md, section 6) */
@@ -229,7 +237,7 @@ typedef struct diff_result {
     dx_set *seen;              /* the moves listed, as an approval set (dx_write) */
     dx_verdict verdict;        /* with check */
     uint64_t rejected_both;    /* records both rulesets rejected (not moves) */
-    char rejected_sample[5][600]; /* the first of them, for a message */
+    char *rejected_sample[DIFF_REJECTED_SAMPLES]; /* the first of them, each described whole, for a message */
 } diff_result;
 
 /* Run the diff: 0, or -1 on a read error or out of memory (reported on

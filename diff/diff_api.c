@@ -47,20 +47,26 @@ struct quy_diff {
     char *summary;        /* res.summary as text, on first use */
     int summary_indent;
     char num[32];         /* a count as text (quy_diff_cause) */
-    char err[512];
+    char *err;            /* the last failing call's message, whole (NULL: none, or no memory for it) */
 };
 
 /* The handle's message and the thread's (quy_errmsg). */
 static quy_status fail(quy_diff *d, quy_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static quy_status fail(quy_diff *d, quy_status st, const char *fmt, ...)
 {
-    char buf[512];
+    char *m = NULL;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    if (vasprintf(&m, fmt, ap) < 0) m = NULL;
     va_end(ap);
-    if (d) memcpy(d->err, buf, sizeof d->err);
-    return qi_fail(st, "%s", buf);
+    quy_status r = qi_fail(st, "%s", m ? m : "out of memory (for the message)");
+    if (d) {
+        free(d->err);
+        d->err = m;
+    } else {
+        free(m);
+    }
+    return r;
 }
 
 quy_status quy_diff_new(const quy_ruleset *old_rs, const quy_ruleset *new_rs, quy_diff **out)
@@ -96,10 +102,14 @@ void quy_diff_free(quy_diff *d)
     free(d->name[0]);
     free(d->name[1]);
     free(d->expect);
+    free(d->err);
     free(d);
 }
 
-const char *quy_diff_errmsg(const quy_diff *d) { return d ? d->err : "quy_diff_errmsg: NULL handle"; }
+const char *quy_diff_errmsg(const quy_diff *d)
+{
+    return !d ? "quy_diff_errmsg: NULL handle" : d->err ? d->err : "";
+}
 
 static quy_status set_str(quy_diff *d, char **dst, const char *v)
 {
@@ -115,18 +125,18 @@ quy_status quy_diff_set(quy_diff *d, const char *option, const char *value)
     if (!d || !option || !value) return fail(d, QUY_EINVAL, "quy_diff_set: NULL argument");
     if (d->ran) return fail(d, QUY_ESTATE, "quy_diff_set: options go before quy_diff_run");
     if (!strcmp(option, "refines")) {
-        if (strcmp(value, "0") && strcmp(value, "1")) return fail(d, QUY_EINVAL, "refines: \"0\" or \"1\", not '%.40s'", value);
+        if (strcmp(value, "0") && strcmp(value, "1")) return fail(d, QUY_EINVAL, "refines: \"0\" or \"1\", not '%s'", value);
         d->refines = value[0] == '1';
         return QUY_OK;
     }
     if (!strcmp(option, "check")) {
-        if (strcmp(value, "0") && strcmp(value, "1")) return fail(d, QUY_EINVAL, "check: \"0\" or \"1\", not '%.40s'", value);
+        if (strcmp(value, "0") && strcmp(value, "1")) return fail(d, QUY_EINVAL, "check: \"0\" or \"1\", not '%s'", value);
         d->check = value[0] == '1';
         return QUY_OK;
     }
     if (!strcmp(option, "expect")) {
         dx_set *a = dx_read(value); /* reports each error on stderr, naming file:line */
-        if (!a) return fail(d, QUY_ERROR, "%.300s: the approvals cannot be read (the messages above say why)", value);
+        if (!a) return fail(d, QUY_ERROR, "%s: the approvals cannot be read (the messages above say why)", value);
         quy_status st = set_str(d, &d->expect, value);
         if (st != QUY_OK) {
             dx_free(a);
@@ -140,13 +150,13 @@ quy_status quy_diff_set(quy_diff *d, const char *option, const char *value)
         char *end;
         unsigned long n = strtoul(value, &end, 10);
         if (value[0] < '0' || value[0] > '9' || *end || n < 1 || n > 256)
-            return fail(d, QUY_EINVAL, "jobs: a whole number from 1 to 256 (e.g. \"2\"), not '%.40s'", value);
+            return fail(d, QUY_EINVAL, "jobs: a whole number from 1 to 256 (e.g. \"2\"), not '%s'", value);
         d->jobs = (unsigned)n;
         return QUY_OK;
     }
     if (!strcmp(option, "old_name")) return set_str(d, &d->name[0], value);
     if (!strcmp(option, "new_name")) return set_str(d, &d->name[1], value);
-    return fail(d, QUY_EINVAL, "quy_diff_set: unknown option '%.60s' (refines, check, expect, jobs, old_name, new_name)", option);
+    return fail(d, QUY_EINVAL, "quy_diff_set: unknown option '%s' (refines, check, expect, jobs, old_name, new_name)", option);
 }
 
 static quy_status add_input(quy_diff *d, const char *name, FILE *f)
@@ -168,7 +178,7 @@ quy_status quy_diff_add_file(quy_diff *d, const char *path)
     if (!d || !path) return fail(d, QUY_EINVAL, "quy_diff_add_file: NULL argument");
     if (d->ran) return fail(d, QUY_ESTATE, "quy_diff_add_file: inputs go before quy_diff_run");
     FILE *f = fopen(path, "rb");
-    if (!f) return fail(d, QUY_IO, "%.300s: %s", path, strerror(errno));
+    if (!f) return fail(d, QUY_IO, "%s: %s", path, strerror(errno));
     return add_input(d, path, f);
 }
 
@@ -178,13 +188,13 @@ quy_status quy_diff_add_stream(quy_diff *d, const char *name, FILE *in)
     if (d->ran) return fail(d, QUY_ESTATE, "quy_diff_add_stream: inputs go before quy_diff_run");
     const char *what = strcmp(name, "-") ? name : "standard input";
     FILE *f = tmpfile(); /* read twice, by two readers: a real file */
-    if (!f) return fail(d, QUY_IO, "cannot copy %.300s to a temporary file: %s", what, strerror(errno));
+    if (!f) return fail(d, QUY_IO, "cannot copy %s to a temporary file: %s", what, strerror(errno));
     char buf[65536];
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, in)) > 0)
         if (fwrite(buf, 1, n, f) != n) break;
     if (ferror(in) || ferror(f) || fflush(f) != 0) {
-        quy_status st = fail(d, QUY_IO, "cannot copy %.300s to a temporary file: %s", what, strerror(errno));
+        quy_status st = fail(d, QUY_IO, "cannot copy %s to a temporary file: %s", what, strerror(errno));
         fclose(f);
         return st;
     }
@@ -251,7 +261,7 @@ quy_status quy_diff_matrix(const quy_diff *cd, int final, const char *from, cons
     if (!d->ran || !d->res.summary) return fail(d, QUY_ESTATE, "quy_diff_matrix: call quy_diff_run first");
     int a = state_pos(from), b = state_pos(to);
     if (a < 0 || b < 0)
-        return fail(d, QUY_EINVAL, "quy_diff_matrix: unknown state '%.40s' (htxsnv httnv htnv khtnv not_rated deferred rejected)",
+        return fail(d, QUY_EINVAL, "quy_diff_matrix: unknown state '%s' (htxsnv httnv htnv khtnv not_rated deferred rejected)",
                     a < 0 ? (from ? from : "(null)") : (to ? to : "(null)"));
     const json_t *m = json_object_get(sum(d, "matrix"), final ? "final" : "eligible");
     *count = (size_t)json_integer_value(json_array_get(json_array_get(m, (size_t)a), (size_t)b));
@@ -349,7 +359,7 @@ quy_status quy_diff_write_expect(quy_diff *d, const char *path)
             name[s] = NULL;
     quy_status st = !name[0] || !name[1] ? fail(d, QUY_ENOMEM, "out of memory")
                     : dx_write(d->res.seen, path, name[0], name[1], d->refines) != 0
-                        ? fail(d, QUY_IO, "%.300s: cannot write the approvals (the message above says why)", path)
+                        ? fail(d, QUY_IO, "%s: cannot write the approvals (the message above says why)", path)
                         : QUY_OK;
     free(name[0]);
     free(name[1]);
@@ -396,7 +406,7 @@ static quy_status attr_num(quy_diff *d, const json_t *o, const char *attr, uint6
         *v = UINT64_MAX;
         return QUY_OK;
     }
-    if (!json_is_integer(x)) return fail(d, QUY_EINVAL, "%s: '%.60s' is not a count here", fn, attr);
+    if (!json_is_integer(x)) return fail(d, QUY_EINVAL, "%s: '%s' is not a count here", fn, attr);
     *v = (uint64_t)json_integer_value(x);
     return QUY_OK;
 }
@@ -431,7 +441,7 @@ int quy_diff_is(const quy_diff *cd, const char *what)
     if (!strcmp(what, "refines")) return json_object_get(d->res.summary, "refines") != NULL;
     if (!strcmp(what, "checked")) return json_object_get(d->res.summary, "expect") != NULL;
     if (!strcmp(what, "eligible_equals_final")) return json_is_true(json_object_get(d->res.summary, "eligible_equals_final"));
-    return fail(d, QUY_EINVAL, "quy_diff_is: unknown question '%.60s' (refines, checked, eligible_equals_final)", what), -1;
+    return fail(d, QUY_EINVAL, "quy_diff_is: unknown question '%s' (refines, checked, eligible_equals_final)", what), -1;
 }
 
 /* The summary's object for side 0 (old) or 1 (new). */
@@ -506,7 +516,7 @@ static const json_t *groups(const quy_diff *d, const char *by)
 static const json_t *group(quy_diff *d, const char *by, size_t i, const char *fn)
 {
     if (d && (!by || (strcmp(by, "kind") && strcmp(by, "peer_group"))))
-        return fail(d, QUY_EINVAL, "%s: by '%.40s' (kind or peer_group)", fn, by ? by : "(null)"), NULL;
+        return fail(d, QUY_EINVAL, "%s: by '%s' (kind or peer_group)", fn, by ? by : "(null)"), NULL;
     return item(d, groups(d, by), i, fn);
 }
 
@@ -553,7 +563,7 @@ static const json_t *approvals(const quy_diff *d, const char *list)
 static const json_t *approval(quy_diff *d, const char *list, size_t i, const char *fn)
 {
     if (d && (!list || (strcmp(list, "unapproved") && strcmp(list, "unused"))))
-        return fail(d, QUY_EINVAL, "%s: list '%.40s' (unapproved or unused)", fn, list ? list : "(null)"), NULL;
+        return fail(d, QUY_EINVAL, "%s: list '%s' (unapproved or unused)", fn, list ? list : "(null)"), NULL;
     return item(d, approvals(d, list), i, fn);
 }
 
@@ -583,7 +593,7 @@ const char *quy_diff_rejected_sample(quy_diff *d, size_t i)
         return fail(d, QUY_EINVAL, "quy_diff_rejected_sample: no sample %zu (there are %zu)", i,
                     quy_diff_rejected_sample_count(d)),
                NULL;
-    return d->res.rejected_sample[i];
+    return d->res.rejected_sample[i] ? d->res.rejected_sample[i] : "";
 }
 
 /* =====================================================================

@@ -11,6 +11,7 @@
  * text or result differ between the two programs are reported on each
  * side, with their citations and the values they read.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,16 +173,48 @@ static json_t *side_json(const side *s, uint32_t r, const ex_rule *sr, rs_state 
 
 /* =====================================================================
  * The cause
+ *
+ * Each finder fills *out and returns 1, returns 0 when it does not apply,
+ * or -1 when out of memory. The texts are whole: formatted into a strbuf
+ * (runtime/strbuf.h) and taken.
  * ===================================================================== */
 
-static void rule_cause(const side sd[2], dc_cause *out)
+/* The formatted text, malloc'd; NULL when out of memory. */
+__attribute__((format(printf, 1, 2))) static char *text_of(const char *fmt, ...)
 {
-    /* decision order: the new program's rules, old-only rules inserted after
-     * their nearest old predecessor that is already placed */
+    strbuf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    strbuf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    return strbuf_take(&b);
+}
+
+void dc_cause_free(dc_cause *c)
+{
+    free(c->key);
+    free(c->label);
+    free(c->cite_old);
+    free(c->cite_new);
+    if (c->detail) json_decref(c->detail);
+    memset(c, 0, sizeof *c);
+}
+
+/* Every text and the detail were made (after a finder filled *out). */
+static int made(dc_cause *out)
+{
+    return out->key && out->label && out->detail ? 1 : -1;
+}
+
+/* Rule names in one decision order: the new program's rules, old-only
+ * rules inserted after their nearest old predecessor that is already
+ * placed. NULL when out of memory; *n rules. */
+static const char **decision_order(const side sd[2], size_t *np)
+{
     const q_kind *kn = &sd[1].p->kinds[sd[1].k], *ko = &sd[0].p->kinds[sd[0].k];
     size_t cap = kn->nrules + ko->nrules + 1, n = 0;
     const char **order = malloc(cap * sizeof *order);
-    if (!order) return;
+    if (!order) return NULL;
     for (uint32_t r = 0; r < kn->nrules; r++) order[n++] = prog_str(sd[1].p, sd[1].p->rules[kn->first_rule + r].name);
     for (uint32_t r = 0; r < ko->nrules; r++) {
         const char *name = prog_str(sd[0].p, sd[0].p->rules[ko->first_rule + r].name);
@@ -201,7 +234,44 @@ static void rule_cause(const side sd[2], dc_cause *out)
         order[at] = name;
         n++;
     }
-    for (size_t i = 0; i < n; i++) {
+    *np = n;
+    return order;
+}
+
+/* The cause of rule `name`, whose outcome differs (r[s]: its index on side s, or QUY_NONE). */
+static int rule_found(const side sd[2], const char *name, const uint32_t r[2], const ex_rule *const sr[2],
+                      const rs_state st[2], dc_cause *out)
+{
+    out->type = DC_RULE;
+    out->key = strdup(name);
+    int ls = r[1] != QUY_NONE ? 1 : 0;
+    const q_rule *lr = &sd[ls].p->rules[r[ls]];
+    out->label = strdup(prog_str(sd[ls].p, lr->label));
+    for (int s = 0; s < 2; s++) {
+        char *c = r[s] == QUY_NONE ? strdup("(không có quy tắc này)")
+                                   : text_of("%s [%s]", prog_str(sd[s].p, sd[s].p->rules[r[s]].cite),
+                                             prog_str(sd[s].p, sd[s].p->rules[r[s]].layer));
+        *(s ? &out->cite_new : &out->cite_old) = c;
+        if (!c) return -1;
+    }
+    json_t *d = out->detail = json_object();
+    if (!d) return -1;
+    json_object_set_new(d, "type", json_string("rule"));
+    json_object_set_new(d, "rule", json_string(name));
+    if (lr->label) json_object_set_new(d, "label", json_string(prog_str(sd[ls].p, lr->label)));
+    json_object_set_new(d, "old", side_json(&sd[0], r[0], sr[0], st[0], &sd[1], sr[1]));
+    json_object_set_new(d, "new", side_json(&sd[1], r[1], sr[1], st[1], &sd[0], sr[0]));
+    return made(out);
+}
+
+/* The first rule, in decision order, whose outcome differs. */
+static int rule_cause(const side sd[2], dc_cause *out)
+{
+    size_t n = 0;
+    const char **order = decision_order(sd, &n);
+    if (!order) return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
         uint32_t r[2];
         const ex_rule *sr[2];
         rs_state st[2];
@@ -212,37 +282,19 @@ static void rule_cause(const side sd[2], dc_cause *out)
             st[s] = r[s] == QUY_NONE ? RS_ABSENT : !sr[s] ? RS_UNREACHED : sr[s]->held ? RS_HELD : RS_FAILED;
             outc[s] = st[s] == RS_HELD ? sd[s].p->rules[r[s]].outcome : -1;
         }
-        if (outc[0] == outc[1]) continue;
-        out->type = DC_RULE;
-        snprintf(out->key, sizeof out->key, "%s", order[i]);
-        int ls = r[1] != QUY_NONE ? 1 : 0;
-        const q_rule *lr = &sd[ls].p->rules[r[ls]];
-        snprintf(out->label, sizeof out->label, "%s", prog_str(sd[ls].p, lr->label));
-        for (int s = 0; s < 2; s++) {
-            char *dst = s ? out->cite_new : out->cite_old;
-            if (r[s] == QUY_NONE) snprintf(dst, sizeof out->cite_old, "(không có quy tắc này)");
-            else snprintf(dst, sizeof out->cite_old, "%s [%s]", prog_str(sd[s].p, sd[s].p->rules[r[s]].cite),
-                          prog_str(sd[s].p, sd[s].p->rules[r[s]].layer));
-        }
-        json_t *d = json_object();
-        json_object_set_new(d, "type", json_string("rule"));
-        json_object_set_new(d, "rule", json_string(order[i]));
-        if (lr->label) json_object_set_new(d, "label", json_string(prog_str(sd[ls].p, lr->label)));
-        json_object_set_new(d, "old", side_json(&sd[0], r[0], sr[0], st[0], &sd[1], sr[1]));
-        json_object_set_new(d, "new", side_json(&sd[1], r[1], sr[1], st[1], &sd[0], sr[0]));
-        out->detail = d;
-        break;
+        if (outc[0] != outc[1]) rc = rule_found(sd, order[i], r, sr, st, out);
     }
     free(order);
+    return rc;
 }
 
 /* The rules agree: an adjust step after them (a tier adjustment) that one
  * side made and the other did not, or made differently. */
-static void adjust_cause(const side sd[2], dc_cause *out)
+static int adjust_cause(const side sd[2], dc_cause *out)
 {
-    for (int s = 0; s < 2 && !out->detail; s++) {
+    for (int s = 0; s < 2; s++) {
         const explanation *x = sd[s].x, *y = sd[1 - s].x;
-        for (size_t i = 0; i < x->nadjusts && !out->detail; i++) {
+        for (size_t i = 0; i < x->nadjusts; i++) {
             const ex_adjust *e = &x->adjusts[i];
             const q_program *p = sd[s].p;
             if (p->adjusts[e->adjust].phase != QA_TIER) continue;
@@ -258,107 +310,116 @@ static void adjust_cause(const side sd[2], dc_cause *out)
             }
             if (same) continue;
             out->type = DC_RULE;
-            snprintf(out->key, sizeof out->key, "adjust:%.150s", name);
-            snprintf(out->label, sizeof out->label, "%.200s", f && f->message != f->name ? prog_str(p, f->message) : name);
-            if (f) snprintf(s ? out->cite_new : out->cite_old, sizeof out->cite_old, "%.200s [%.40s]", prog_str(p, f->cite), prog_str(p, f->layer));
-            json_t *d = json_object();
+            out->key = text_of("adjust:%s", name);
+            out->label = strdup(f && f->message != f->name ? prog_str(p, f->message) : name);
+            if (f && !(*(s ? &out->cite_new : &out->cite_old) = text_of("%s [%s]", prog_str(p, f->cite), prog_str(p, f->layer))))
+                return -1;
+            json_t *d = out->detail = json_object();
+            if (!d) return -1;
             json_object_set_new(d, "type", json_string("adjust"));
             json_object_set_new(d, "step", json_string(name));
-            out->detail = d;
+            return made(out);
         }
     }
+    return 0;
 }
 
-static void reject_cause(const dr_row *row, int s, dc_cause *out)
+static int reject_cause(const dr_row *row, int s, dc_cause *out)
 {
     static const char *const sname[2] = {"old", "new"};
     const rec_error *e = row->error;
     const char *code = e ? e->code : "?", *field = e ? e->field : "", *msg = e ? e->message : "";
     out->type = DC_REJECTED;
-    snprintf(out->key, sizeof out->key, "rejected:%s:%.40s%s%.100s", sname[s], code, field[0] ? ":" : "", field);
+    out->key = text_of("rejected:%s:%s%s%s", sname[s], code, field[0] ? ":" : "", field);
     /* a key is one token: spaces would break the approval file */
-    for (char *c = out->key; *c; c++)
+    for (char *c = out->key; c && *c; c++)
         if (*c == ' ' || *c == '\t') *c = '_';
-    snprintf(out->label, sizeof out->label, "%.200s", msg);
-    json_t *d = json_object();
+    out->label = strdup(msg);
+    json_t *d = out->detail = json_object();
+    if (!d) return -1;
     json_object_set_new(d, "type", json_string("rejected"));
     json_object_set_new(d, "side", json_string(sname[s]));
     json_object_set_new(d, "code", json_string(code));
     if (field[0]) json_object_set_new(d, "field", json_string(field));
     json_object_set_new(d, "message", json_string(msg));
     if (e) json_object_set_new(d, "line", json_integer(e->line));
-    out->detail = d;
+    return made(out);
 }
 
 /* The batch steps that differ, as a cause token: batch:cap, batch:quota. */
-static void batch_cause(const dc_input *in, dc_cause *out)
+static int batch_cause(const dc_input *in, dc_cause *out)
 {
     uint8_t st = (uint8_t)(in->row[0]->steps ^ in->row[1]->steps) | (uint8_t)(in->row[0]->steps & in->row[1]->steps);
     bool cap = st & BS_CAPPED, quota = st & (BS_QUOTA_DEMOTED | BS_QUOTA_KEPT | BS_SMALL_GROUP);
     const char *group = in->row[1]->group ? in->row[1]->group : in->row[0]->group;
     out->type = DC_BATCH;
-    snprintf(out->key, sizeof out->key, "batch:%s", cap && quota ? "cap+quota" : cap ? "cap" : quota ? "quota" : "other");
+    out->key = strdup(cap && quota ? "batch:cap+quota" : cap ? "batch:cap" : quota ? "batch:quota" : "batch:other");
     /* the label is the cause's, shared by every record it moved: the group
      * is in each record's detail */
-    snprintf(out->label, sizeof out->label, "%s",
-             cap && quota ? "giới hạn (cap) và hạn mức (quota) theo nhóm, sau khi xếp loại"
-             : cap        ? "giới hạn (cap) sau khi xếp loại"
-             : quota      ? "hạn mức (quota) theo nhóm, sau khi xếp loại"
-                          : "bước theo lô (batch step)");
-    json_t *d = json_object();
+    out->label = strdup(cap && quota ? "giới hạn (cap) và hạn mức (quota) theo nhóm, sau khi xếp loại"
+                        : cap        ? "giới hạn (cap) sau khi xếp loại"
+                        : quota      ? "hạn mức (quota) theo nhóm, sau khi xếp loại"
+                                     : "bước theo lô (batch step)");
+    json_t *d = out->detail = json_object();
+    if (!d) return -1;
     json_object_set_new(d, "type", json_string("batch"));
     if (group) json_object_set_new(d, "group", json_string(group));
     static const char *const sname[2] = {"old", "new"};
     for (int s = 0; s < 2; s++) json_object_set_new(d, sname[s], json_string(in->steps[s] ? in->steps[s] : ""));
-    out->detail = d;
+    return made(out);
 }
 
-void dc_explain(const q_program *const p[2], const dc_input *in, explanation *ex[2], dc_cause *out)
+/* Both rated the record with different rules: the rule (or the adjust
+ * step) that differs, with the steps that took effect on each side. */
+static int rated_cause(const q_program *const p[2], const dc_input *in, explanation *ex[2], dc_cause *out)
+{
+    side sd[2];
+    for (int s = 0; s < 2; s++) {
+        if (explain_rate(ex[s], p[s], in->hooks[s], in->rec[s], NULL) < 0) return 0;
+        sd[s] = (side){p[s], ex[s], in->rec[s]->kind};
+    }
+    int rc = rule_cause(sd, out);
+    if (rc == 0) rc = adjust_cause(sd, out);
+    if (rc <= 0) return rc;
+    /* the adjust steps that took effect, on each side */
+    for (int s = 0; s < 2; s++) {
+        json_t *a = adjust_json(ex[s]);
+        if (json_array_size(a)) json_object_set_new(out->detail, s ? "adjust_new" : "adjust_old", a);
+        else if (a) json_decref(a);
+    }
+    /* the batch steps too, when any (a cap or a quota on top) */
+    for (int s = 0; s < 2; s++)
+        if (in->steps[s] && *in->steps[s])
+            json_object_set_new(out->detail, s ? "steps_new" : "steps_old", json_string(in->steps[s]));
+    return 1;
+}
+
+static int unexplained_cause(dc_cause *out)
+{
+    out->type = DC_UNEXPLAINED;
+    out->key = strdup("unexplained");
+    out->label = strdup("không xác định được quy tắc khác nhau (trace truncated or rules renamed)");
+    json_t *d = out->detail = json_object();
+    if (d) json_object_set_new(d, "type", json_string("unexplained"));
+    return made(out);
+}
+
+int dc_explain(const q_program *const p[2], const dc_input *in, explanation *ex[2], dc_cause *out)
 {
     memset(out, 0, sizeof *out);
     const dr_row *const *row = in->row;
+    int rc = 0;
     /* a record rated by one program only: the other's rejection is the cause */
-    for (int s = 0; s < 2; s++) {
-        if (row[s]->status != DR_RATED && row[1 - s]->status == DR_RATED) {
-            reject_cause(row[s], s, out);
-            return;
-        }
+    for (int s = 0; s < 2 && !rc; s++)
+        if (row[s]->status != DR_RATED && row[1 - s]->status == DR_RATED) rc = reject_cause(row[s], s, out);
+    if (!rc && row[0]->status == DR_RATED && row[1]->status == DR_RATED) {
+        if (row[0]->eligible == row[1]->eligible && row[0]->tier != row[1]->tier)
+            rc = batch_cause(in, out); /* the rules agree; a batch step moved the record */
+        else if (in->rec[0] && in->rec[1])
+            rc = rated_cause(p, in, ex, out);
     }
-    if (row[0]->status == DR_RATED && row[1]->status == DR_RATED) {
-        if (row[0]->eligible == row[1]->eligible && row[0]->tier != row[1]->tier) {
-            /* the rules agree; a batch step moved the record */
-            batch_cause(in, out);
-            return;
-        }
-        if (in->rec[0] && in->rec[1]) {
-            side sd[2];
-            bool ok = true;
-            for (int s = 0; s < 2; s++) {
-                ok &= explain_rate(ex[s], p[s], in->hooks[s], in->rec[s], NULL) >= 0;
-                sd[s] = (side){p[s], ex[s], in->rec[s]->kind};
-            }
-            if (ok) rule_cause(sd, out);
-            if (ok && !out->detail) adjust_cause(sd, out);
-            if (out->detail) {
-                /* the adjust steps that took effect, on each side */
-                for (int s = 0; s < 2; s++) {
-                    json_t *a = adjust_json(ex[s]);
-                    if (json_array_size(a)) json_object_set_new(out->detail, s ? "adjust_new" : "adjust_old", a);
-                    else json_decref(a);
-                }
-                /* the batch steps too, when any (a cap or a quota on top) */
-                for (int s = 0; s < 2; s++)
-                    if (in->steps[s] && *in->steps[s])
-                        json_object_set_new(out->detail, s ? "steps_new" : "steps_old", json_string(in->steps[s]));
-                return;
-            }
-        }
-    }
-    out->type = DC_UNEXPLAINED;
-    snprintf(out->key, sizeof out->key, "unexplained");
-    snprintf(out->label, sizeof out->label, "không xác định được quy tắc khác nhau (trace truncated or rules renamed)");
-    json_t *d = json_object();
-    json_object_set_new(d, "type", json_string("unexplained"));
-    out->detail = d;
+    if (!rc) rc = unexplained_cause(out);
+    if (rc > 0) return 0;
+    dc_cause_free(out);
+    return -1;
 }
-

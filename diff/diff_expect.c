@@ -90,12 +90,13 @@ static dx_entry *dx_insert(dx_set *s, const char *o, const char *n, const char *
     return e;
 }
 
-void dx_add(dx_set *s, const char *old_state, const char *new_state, const char *cause, const char *label, uint64_t n)
+int dx_add(dx_set *s, const char *old_state, const char *new_state, const char *cause, const char *label, uint64_t n)
 {
     dx_entry *e = dx_insert(s, old_state, new_state, cause);
-    if (!e) return;
+    if (!e) return -1;
     e->n += n;
-    if (!e->label && label && *label) e->label = strdup(label);
+    if (!e->label && label && *label && !(e->label = strdup(label))) return -1;
+    return 0;
 }
 
 bool dx_get(const dx_set *s, size_t i, const char **o, const char **n, const char **c, uint64_t *count, bool *any)

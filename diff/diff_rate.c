@@ -155,7 +155,7 @@ static void dr_pipe_free(dr_pipe *pp);
 
 struct dr_in {
     const q_program *p[2];
-    char name[256];
+    char *name;          /* the input's name, whole (malloc'd) */
     FILE *f[2];          /* JSONL: f[0] only; lockstep: one per reader */
     bool own[2];         /* close f[s] at the end */
     bool lockstep;
@@ -269,10 +269,9 @@ static void on_warning(void *ctx, const rec_error *w)
     if (!strcmp(w->code, "unknown_field") && knows_field(in->p[1 - wc->side], w->field)) return;
     for (size_t i = 0; i < in->nwarned; i++)
         if (!strcmp(in->warned[i], w->field)) return;
-    if (VEC_RESERVE(in->warned, in->nwarned, in->capwarned, 1) != 0) return;
-    char *dup = strdup(w->field);
-    if (!dup) return;
-    in->warned[in->nwarned++] = dup;
+    /* out of memory to remember the field: warned again next time, never silent */
+    char *dup = VEC_RESERVE(in->warned, in->nwarned, in->capwarned, 1) == 0 ? strdup(w->field) : NULL;
+    if (dup) in->warned[in->nwarned++] = dup;
     in->nwarnings++;
     fprintf(stderr, "%s:%u: warning: %s%s%s%s\n", w->file, w->line, w->id[0] ? "record '" : "", w->id,
             w->id[0] ? "': " : "", w->message);
@@ -315,7 +314,11 @@ dr_in *dr_in_open(const char *path, FILE *f, const q_program *const p[2], size_t
     in->index = base;
     in->p[0] = p[0];
     in->p[1] = p[1];
-    snprintf(in->name, sizeof in->name, "%s", path);
+    if (!(in->name = strdup(path))) {
+        fprintf(stderr, "quy diff: out of memory\n");
+        free(in);
+        return NULL;
+    }
     /* Sniff: skip a BOM and white space; '{' = JSON Lines, anything else
      * (a JSON array, CSV) goes to one reader per program. */
     rewind(f);
@@ -338,6 +341,7 @@ dr_in *dr_in_open(const char *path, FILE *f, const q_program *const p[2], size_t
         in->own[1] = true;
         if (!in->f[1]) {
             fprintf(stderr, "quy diff: %s: %s\n", path, strerror(errno));
+            free(in->name);
             free(in);
             return NULL;
         }
@@ -383,6 +387,7 @@ void dr_in_close(dr_in *in)
     free(in->buf);
     free(in->dec.names);
     free(in->same_kind);
+    free(in->name);
     for (size_t i = 0; i < in->nwarned; i++) free(in->warned[i]);
     free(in->warned);
     free(in);
@@ -467,7 +472,7 @@ static int decode_line(dr_dec *d, char *text, size_t n, dr_pair *out)
         json_error_t je;
         json_t *obj = json_loadb(text, n, 0, &je);
         if (!obj) {
-            char msg[512];
+            char msg[512]; /* room for all of it: je.text is at most JSON_ERROR_TEXT_LENGTH (160) bytes */
             snprintf(msg, sizeof msg, "JSON không hợp lệ ở cột %d: %s (invalid JSON)", je.column, je.text);
             both_rejected(d->name, out->line, out, "bad_json", "", NULL, msg);
             return 0;

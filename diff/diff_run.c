@@ -14,6 +14,7 @@
 
 #include "../runtime/batch.h"
 #include "../runtime/explain.h"
+#include "../runtime/strbuf.h"
 #include "../runtime/strset.h"
 #include "../runtime/vec.h"
 #include "diff.h"
@@ -60,8 +61,8 @@ static void strtab_free(strtab *t)
     free(t->st);
 }
 
-typedef struct cstat { /* one cause */
-    char key[192], label[256], cite_old[256], cite_new[256];
+typedef struct cstat { /* one cause, grouped by its whole key */
+    char *key, *label, *cite_old, *cite_new; /* copies of the first record's (dc_cause); cites may be NULL */
     dc_type type;
     uint64_t count, up, down, other, loosened;
 } cstat;
@@ -69,7 +70,7 @@ typedef struct cstat { /* one cause */
 typedef struct tally {
     uint64_t records, moved, up, down, other, same_tier_other_rule, loosened;
     uint64_t rejected_both;
-    char rejected_sample[5][600]; /* the first records both rulesets rejected, for stderr */
+    char *rejected_sample[DIFF_REJECTED_SAMPLES]; /* the first records both rulesets rejected, for stderr */
     uint64_t mat[2][DS__COUNT][DS__COUNT]; /* [0] eligible, [1] final; [old][new] by state */
     cstat *causes;
     size_t ncauses, capcauses;
@@ -84,19 +85,40 @@ typedef struct tally {
     uint64_t spooled;
 } tally;
 
+static void cstat_free(cstat *s)
+{
+    free(s->key);
+    free(s->label);
+    free(s->cite_old);
+    free(s->cite_new);
+}
+
+/* A copy of s, or NULL (NULL too when out of memory: *oom set). */
+static char *copy_or_null(const char *s, bool *oom)
+{
+    char *c = s ? strdup(s) : NULL;
+    if (s && !c) *oom = true;
+    return c;
+}
+
+/* The tally of cause c (added if new); NULL when out of memory. */
 static cstat *cause_get(tally *t, const dc_cause *c)
 {
     for (size_t i = 0; i < t->ncauses; i++)
         if (!strcmp(t->causes[i].key, c->key)) return &t->causes[i];
     if (VEC_RESERVE(t->causes, t->ncauses, t->capcauses, 1) != 0) return NULL;
-    cstat *s = &t->causes[t->ncauses++];
-    memset(s, 0, sizeof *s);
-    snprintf(s->key, sizeof s->key, "%s", c->key);
-    snprintf(s->label, sizeof s->label, "%s", c->label);
-    snprintf(s->cite_old, sizeof s->cite_old, "%s", c->cite_old);
-    snprintf(s->cite_new, sizeof s->cite_new, "%s", c->cite_new);
-    s->type = c->type;
-    return s;
+    cstat s = {.type = c->type};
+    bool oom = false;
+    s.key = copy_or_null(c->key, &oom);
+    s.label = copy_or_null(c->label, &oom);
+    s.cite_old = copy_or_null(c->cite_old, &oom);
+    s.cite_new = copy_or_null(c->cite_new, &oom);
+    if (oom) {
+        cstat_free(&s);
+        return NULL;
+    }
+    t->causes[t->ncauses] = s;
+    return &t->causes[t->ncauses++];
 }
 
 /* "httnv", "htxsnv/httnv" (eligible/final), "rejected" */
@@ -173,8 +195,9 @@ static bool note_record(const q_program *const p[2], const dr_pair *pr, tally *t
     return true;
 }
 
-/* Pass 1, after both batches ran: everything but the cause. */
-static void tally_record(const q_program *const p[2], size_t i, const dr_row *row[2], tally *t)
+/* Pass 1, after both batches ran: everything but the cause. false when
+ * out of memory. */
+static bool tally_record(const q_program *const p[2], size_t i, const dr_row *row[2], tally *t)
 {
     t->records++;
     int es[2], fs[2];
@@ -189,12 +212,16 @@ static void tally_record(const q_program *const p[2], size_t i, const dr_row *ro
     if (gk) gk->records++;
     if (gp) gp->records++;
     if (row[0]->status != DR_RATED && row[1]->status != DR_RATED) {
-        if (t->rejected_both < 5) {
-            const rec_error *e = row[0]->error ? row[0]->error : row[1]->error;
-            if (e)
-                snprintf(t->rejected_sample[t->rejected_both], sizeof t->rejected_sample[0], "%.100s:%u: %.60s%s[%.31s%s%.60s] %.200s",
-                         e->file, e->line, e->id, e->id[0] ? " " : "", e->code, e->field[0] ? " " : "", e->field,
-                         e->message);
+        if (t->rejected_both < DIFF_REJECTED_SAMPLES) {
+            const dr_row *r = row[0]->error ? row[0] : row[1];
+            const rec_error *e = r->error;
+            if (e) { /* the file named whole as the batch keeps it (e->file is a bounded copy) */
+                strbuf b = {0};
+                strbuf_printf(&b, "%s:%u: %s%s[%s%s%s] %s", r->file ? r->file : e->file, e->line, e->id,
+                              e->id[0] ? " " : "", e->code,
+                              e->field[0] ? " " : "", e->field, e->message);
+                if (!(t->rejected_sample[t->rejected_both] = strbuf_take(&b))) return false;
+            }
         }
         t->rejected_both++;
     }
@@ -203,7 +230,7 @@ static void tally_record(const q_program *const p[2], size_t i, const dr_row *ro
             row[1]->rule != QUY_NONE &&
             strcmp(prog_str(p[0], p[0]->rules[row[0]->rule].name), prog_str(p[1], p[1]->rules[row[1]->rule].name)))
             t->same_tier_other_rule++;
-        return;
+        return true;
     }
     t->moved++;
     t->moved_bits[i / 8] |= (uint8_t)(1u << (i % 8));
@@ -218,48 +245,65 @@ static void tally_record(const q_program *const p[2], size_t i, const dr_row *ro
         gp->moved++;
         (*(dir > 0 ? &gp->up : dir < 0 ? &gp->down : &gp->other))++;
     }
+    return true;
 }
 
-/* Pass 2, for a moved record: the cause, counted and written out. */
-static void explain_record(const q_program *const p[2], size_t i, const dc_input *in, tally *t, const diff_spec *o,
+/* The moved record, one JSON line in the spool: 0, or -1 (out of memory, or the spool cannot be written). */
+static int spool_record(const q_program *const p[2], size_t i, const dr_row *const row[2], const char *state[2],
+                        int dir, const dc_cause *c, tally *t)
+{
+    const dr_row *r = row[0]->id && *row[0]->id ? row[0] : row[1];
+    json_t *m = json_object();
+    if (!m) return -1;
+    json_object_set_new(m, "id", r->id && *r->id ? json_string(r->id) : json_null());
+    json_object_set_new(m, "kind", json_string(i < t->nrec ? strtab_name(&t->kinds, t->rec_kind[i]) : ""));
+    const char *pg = i < t->nrec ? strtab_name(&t->groups, t->rec_group[i]) : NULL;
+    json_object_set_new(m, "peer_group", pg && strcmp(pg, "(không có peer_group)") ? json_string(pg) : json_null());
+    json_object_set_new(m, "file", json_string(r->file ? r->file : ""));
+    json_object_set_new(m, "line", json_integer(r->line));
+    json_object_set_new(m, "old", side_json(p[0], row[0], state[0]));
+    json_object_set_new(m, "new", side_json(p[1], row[1], state[1]));
+    json_object_set_new(m, "direction", json_string(dir > 0 ? "up" : dir < 0 ? "down" : "other"));
+    json_object_set_new(m, "cause", json_string(c->key));
+    json_object_set_new(m, "cause_label", json_string(c->label));
+    json_object_set_new(m, "detail", json_incref(c->detail));
+    int rc = json_dumpf(m, t->spool, JSON_COMPACT) == 0 && fputc('\n', t->spool) != EOF ? 0 : -1;
+    json_decref(m);
+    if (rc == 0) t->spooled++;
+    return rc;
+}
+
+/* Pass 2, for a moved record: the cause, counted and written out. false
+ * when out of memory or the spool cannot be written (reported). */
+static bool explain_record(const q_program *const p[2], size_t i, const dc_input *in, tally *t, const diff_spec *o,
                            explanation *ex[2])
 {
     const dr_row *const *row = in->row;
     int dir = direction(row[0], row[1]);
     dc_cause c;
-    dc_explain(p, in, ex, &c);
+    if (dc_explain(p, in, ex, &c) != 0) {
+        fprintf(stderr, "quy diff: out of memory\n");
+        return false;
+    }
     cstat *cs = cause_get(t, &c);
+    char so[32], sn[32];
+    state_str(row[0], so, sizeof so);
+    state_str(row[1], sn, sizeof sn);
+    bool listed = !o->refines || dir > 0;
+    bool ok = cs && (!listed || dx_add(t->seen, so, sn, c.key, c.label, 1) == 0) && dx_add(t->all, so, sn, c.key, NULL, 1) == 0;
+    if (!ok) fprintf(stderr, "quy diff: out of memory\n");
     if (cs) {
         cs->count++;
         (*(dir > 0 ? &cs->up : dir < 0 ? &cs->down : &cs->other))++;
         if (dir > 0) cs->loosened++;
     }
-    char so[32], sn[32];
-    state_str(row[0], so, sizeof so);
-    state_str(row[1], sn, sizeof sn);
-    bool listed = !o->refines || dir > 0;
-    if (listed) dx_add(t->seen, so, sn, c.key, c.label, 1);
-    dx_add(t->all, so, sn, c.key, NULL, 1);
-    if (listed && t->spool) {
-        const dr_row *r = row[0]->id && *row[0]->id ? row[0] : row[1];
-        json_t *m = json_object();
-        json_object_set_new(m, "id", r->id && *r->id ? json_string(r->id) : json_null());
-        json_object_set_new(m, "kind", json_string(i < t->nrec ? strtab_name(&t->kinds, t->rec_kind[i]) : ""));
-        const char *pg = i < t->nrec ? strtab_name(&t->groups, t->rec_group[i]) : NULL;
-        json_object_set_new(m, "peer_group", pg && strcmp(pg, "(không có peer_group)") ? json_string(pg) : json_null());
-        json_object_set_new(m, "file", json_string(r->file ? r->file : ""));
-        json_object_set_new(m, "line", json_integer(r->line));
-        json_object_set_new(m, "old", side_json(p[0], row[0], so));
-        json_object_set_new(m, "new", side_json(p[1], row[1], sn));
-        json_object_set_new(m, "direction", json_string(dir > 0 ? "up" : dir < 0 ? "down" : "other"));
-        json_object_set_new(m, "cause", json_string(c.key));
-        json_object_set_new(m, "cause_label", json_string(c.label));
-        json_object_set_new(m, "detail", c.detail ? json_incref(c.detail) : json_null());
-        if (json_dumpf(m, t->spool, JSON_COMPACT) == 0) fputc('\n', t->spool);
-        t->spooled++;
-        json_decref(m);
+    const char *state[2] = {so, sn};
+    if (ok && listed && t->spool && spool_record(p, i, row, state, dir, &c, t) != 0) {
+        fprintf(stderr, "quy diff: cannot write the moved records to a temporary file: %s\n", strerror(errno));
+        ok = false;
     }
-    if (c.detail) json_decref(c.detail);
+    dc_cause_free(&c);
+    return ok;
 }
 
 /* =====================================================================
@@ -368,8 +412,8 @@ static json_t *summary_json(const q_program *const p[2], const diff_spec *o, tal
         json_object_set_new(j, "cause", json_string(c->key));
         json_object_set_new(j, "type", json_string(tname[c->type]));
         json_object_set_new(j, "label", json_string(c->label));
-        if (c->cite_old[0]) json_object_set_new(j, "cite_old", json_string(c->cite_old));
-        if (c->cite_new[0]) json_object_set_new(j, "cite_new", json_string(c->cite_new));
+        if (c->cite_old && c->cite_old[0]) json_object_set_new(j, "cite_old", json_string(c->cite_old));
+        if (c->cite_new && c->cite_new[0]) json_object_set_new(j, "cite_new", json_string(c->cite_new));
         json_object_set_new(j, "count", json_integer((json_int_t)c->count));
         json_object_set_new(j, "up", json_integer((json_int_t)c->up));
         json_object_set_new(j, "down", json_integer((json_int_t)c->down));
@@ -463,9 +507,11 @@ static int feed(const q_program *const p[2], const diff_spec *o, dr_src *src[2],
 
 static bool is_moved(const tally *t, size_t i) { return t->moved_bits[i / 8] >> (i % 8) & 1u; }
 
-static void steps_of(dr_src *src[2], size_t i, char *steps[2])
+/* The batch steps of record i in words, on each side; false when out of memory. */
+static bool steps_of(dr_src *src[2], size_t i, char *steps[2])
 {
     for (int s = 0; s < 2; s++) steps[s] = dr_src_steps(src[s], i);
+    return steps[0] && steps[1];
 }
 
 /* Pass 2: parse and decode the moved lines again and explain each. A
@@ -491,12 +537,17 @@ static int pass2(const q_program *const p[2], const diff_spec *o, dr_src *src[2]
                 rec[s] = kept ? kept : pr.rec[s];
             }
             char *steps[2];
-            steps_of(src, gi, steps);
-            dc_input di = {{rec[0], rec[1]}, {&row[0], &row[1]}, {steps[0] ? steps[0] : "", steps[1] ? steps[1] : ""},
+            bool ok = steps_of(src, gi, steps);
+            if (!ok) fprintf(stderr, "quy diff: out of memory\n");
+            dc_input di = {{rec[0], rec[1]}, {&row[0], &row[1]}, {steps[0], steps[1]},
                            {dr_src_hooks(src[0]), dr_src_hooks(src[1])}};
-            explain_record(p, gi, &di, t, o, ex);
+            ok = ok && explain_record(p, gi, &di, t, o, ex);
             free(steps[0]);
             free(steps[1]);
+            if (!ok) {
+                r = -1;
+                break;
+            }
         }
         dr_in_close(in);
         if (r < 0) return EXIT_IO;
@@ -559,7 +610,10 @@ static int pass1(const q_program *const p[2], const diff_spec *o, dr_src *src[2]
         dr_row row[2];
         for (int s = 0; s < 2; s++) dr_src_row(src[s], i, &row[s]);
         const dr_row *rp[2] = {&row[0], &row[1]};
-        tally_record(p, i, rp, t);
+        if (!tally_record(p, i, rp, t)) {
+            fprintf(stderr, "quy diff: out of memory\n");
+            return EXIT_IO;
+        }
     }
     return EXIT_OK;
 }
@@ -567,7 +621,9 @@ static int pass1(const q_program *const p[2], const diff_spec *o, dr_src *src[2]
 static void tally_free(tally *t)
 {
     dx_free(t->all);
+    for (size_t i = 0; i < t->ncauses; i++) cstat_free(&t->causes[i]);
     free(t->causes);
+    for (int i = 0; i < DIFF_REJECTED_SAMPLES; i++) free(t->rejected_sample[i]);
     strtab_free(&t->kinds);
     strtab_free(&t->groups);
     free(t->rec_kind);
@@ -601,7 +657,8 @@ int diff_run(const q_program *const p[2], const diff_spec *o, diff_result *out)
     explain_free(ex[0]);
     explain_free(ex[1]);
     out->rejected_both = t.rejected_both;
-    memcpy(out->rejected_sample, t.rejected_sample, sizeof out->rejected_sample);
+    memcpy(out->rejected_sample, t.rejected_sample, sizeof out->rejected_sample); /* moved: the result frees them */
+    memset(t.rejected_sample, 0, sizeof t.rejected_sample);
     if (rc == EXIT_OK && o->check) dx_check(t.seen, o->approved, &out->verdict);
     if (rc == EXIT_OK) out->summary = summary_json(p, o, &t, &out->verdict, o->check);
     out->seen = t.seen;
@@ -622,5 +679,6 @@ void diff_result_free(diff_result *r)
     dx_free(r->seen);
     if (r->verdict.unapproved_list) json_decref(r->verdict.unapproved_list);
     if (r->verdict.unused_list) json_decref(r->verdict.unused_list);
+    for (int i = 0; i < DIFF_REJECTED_SAMPLES; i++) free(r->rejected_sample[i]);
     memset(r, 0, sizeof *r);
 }
