@@ -48,9 +48,13 @@ struct quy_diff {
     int summary_indent;
     char num[32];         /* a count as text (quy_diff_cause) */
     char *err;            /* the last failing call's message, whole (NULL: none, or no memory for it) */
+    bool err_lost;        /* ... no memory for it */
 };
 
-/* The handle's message and the thread's (quy_errmsg). */
+#define NO_MESSAGE "out of memory (for the message of a failing call)"
+
+/* The handle's message and the thread's (quy_errmsg), whole: it stays
+ * valid until the next failing call on the handle. */
 static quy_status fail(quy_diff *d, quy_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static quy_status fail(quy_diff *d, quy_status st, const char *fmt, ...)
 {
@@ -59,10 +63,11 @@ static quy_status fail(quy_diff *d, quy_status st, const char *fmt, ...)
     va_start(ap, fmt);
     if (vasprintf(&m, fmt, ap) < 0) m = NULL;
     va_end(ap);
-    quy_status r = qi_fail(st, "%s", m ? m : "out of memory (for the message)");
+    quy_status r = qi_fail(st, "%s", m ? m : NO_MESSAGE);
     if (d) {
         free(d->err);
         d->err = m;
+        d->err_lost = !m;
     } else {
         free(m);
     }
@@ -108,7 +113,7 @@ void quy_diff_free(quy_diff *d)
 
 const char *quy_diff_errmsg(const quy_diff *d)
 {
-    return !d ? "quy_diff_errmsg: NULL handle" : d->err ? d->err : "";
+    return !d ? "quy_diff_errmsg: NULL handle" : d->err ? d->err : d->err_lost ? NO_MESSAGE : "";
 }
 
 static quy_status set_str(quy_diff *d, char **dst, const char *v)

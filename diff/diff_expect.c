@@ -130,6 +130,7 @@ dx_set *dx_read(const char *path)
     size_t cap = 0;
     unsigned lineno = 0;
     bool ok = s != NULL;
+    if (!ok) fprintf(stderr, "quy diff: out of memory\n");
     while (ok && getline(&line, &cap, f) >= 0) {
         lineno++;
         char *hash = strchr(line, '#');
@@ -218,6 +219,7 @@ int dx_write(const dx_set *seen, const char *path, const char *old_name, const c
     }
     dx_entry *sorted = malloc((seen->n ? seen->n : 1) * sizeof *sorted);
     if (!sorted) {
+        fprintf(stderr, "quy diff: out of memory\n");
         if (f != stdout) fclose(f);
         return -1;
     }

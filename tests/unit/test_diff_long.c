@@ -312,6 +312,25 @@ static void test_long_input_name(void **state)
     assert_non_null(strstr(s, "score"));
 }
 
+/* A failing call's message names a long path whole, in the handle's
+ * message and the thread's (cut at 300 bytes before). */
+static void test_long_message(void **state)
+{
+    fixture *f = *state;
+    char *path = cat("/không/có/", f->input);
+    quy_diff *d;
+    assert_int_equal(quy_diff_new(f->rs[0], f->rs[1], &d), QUY_OK);
+    assert_string_equal(quy_diff_errmsg(d), "");
+    assert_int_equal(quy_diff_add_file(d, path), QUY_IO);
+    size_t n = strlen(path);
+    assert_true(!strncmp(quy_diff_errmsg(d), path, n) && !strncmp(quy_diff_errmsg(d) + n, ": ", 2));
+    assert_true(!strncmp(quy_errmsg(), path, n) && !strncmp(quy_errmsg() + n, ": ", 2));
+    assert_int_equal(quy_diff_set(d, "expect", path), QUY_ERROR);
+    assert_true(!strncmp(quy_diff_errmsg(d), path, n) && !strncmp(quy_diff_errmsg(d) + n, ": ", 2));
+    quy_diff_free(d);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_long_rejected_fields),
         cmocka_unit_test(test_long_peer_groups),
         cmocka_unit_test(test_long_input_name),
+        cmocka_unit_test(test_long_message),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
