@@ -61,7 +61,8 @@ static void add_read(json_t *reads, const char *field, const char *label, const 
     json_array_append_new(reads, r);
 }
 
-static json_t *clause_json(const explanation *x, const ex_clause *c)
+/* One clause with the values it read; *oom set when out of memory (a value not shown whole). */
+static json_t *clause_json(const explanation *x, const ex_clause *c, bool *oom)
 {
     const q_program *p = x->p;
     const q_record *rec = x->rec;
@@ -113,6 +114,7 @@ static json_t *clause_json(const explanation *x, const ex_clause *c)
             explain_scalar(p, p->hooks[e->idx].result, e->val, &val);
             add_read(reads, SB_TEXT(key), NULL, SB_TEXT(val));
         }
+        if (val.failed || key.failed) *oom = true;
     }
     strbuf_free(&val);
     strbuf_free(&key);
@@ -151,7 +153,7 @@ static bool clause_matched(const side *s, const ex_clause *c, const side *o, con
 }
 
 static json_t *side_json(const side *s, uint32_t r, const ex_rule *sr, rs_state st, const side *o,
-                         const ex_rule *osr)
+                         const ex_rule *osr, bool *oom)
 {
     json_t *j = json_object();
     json_object_set_new(j, "state", json_string(rs_name[st]));
@@ -165,7 +167,7 @@ static json_t *side_json(const side *s, uint32_t r, const ex_rule *sr, rs_state 
     for (uint32_t i = sr->clause0; i < sr->clause0 + sr->nclauses; i++) {
         const ex_clause *c = &s->x->clauses[i];
         if (clause_matched(s, c, o, osr)) continue;
-        json_array_append_new(cl, clause_json(s->x, c));
+        json_array_append_new(cl, clause_json(s->x, c, oom));
     }
     json_object_set_new(j, "clauses", cl);
     return j;
@@ -259,9 +261,10 @@ static int rule_found(const side sd[2], const char *name, const uint32_t r[2], c
     json_object_set_new(d, "type", json_string("rule"));
     json_object_set_new(d, "rule", json_string(name));
     if (lr->label) json_object_set_new(d, "label", json_string(prog_str(sd[ls].p, lr->label)));
-    json_object_set_new(d, "old", side_json(&sd[0], r[0], sr[0], st[0], &sd[1], sr[1]));
-    json_object_set_new(d, "new", side_json(&sd[1], r[1], sr[1], st[1], &sd[0], sr[0]));
-    return made(out);
+    bool oom = false;
+    json_object_set_new(d, "old", side_json(&sd[0], r[0], sr[0], st[0], &sd[1], sr[1], &oom));
+    json_object_set_new(d, "new", side_json(&sd[1], r[1], sr[1], st[1], &sd[0], sr[0], &oom));
+    return oom ? -1 : made(out);
 }
 
 /* The first rule, in decision order, whose outcome differs. */
@@ -375,7 +378,7 @@ static int rated_cause(const q_program *const p[2], const dc_input *in, explanat
 {
     side sd[2];
     for (int s = 0; s < 2; s++) {
-        if (explain_rate(ex[s], p[s], in->hooks[s], in->rec[s], NULL) < 0) return 0;
+        if (explain_rate(ex[s], p[s], in->hooks[s], in->rec[s], NULL) < 0) return -1; /* out of memory */
         sd[s] = (side){p[s], ex[s], in->rec[s]->kind};
     }
     int rc = rule_cause(sd, out);

@@ -947,11 +947,30 @@ void dr_in_set_jobs(dr_in *in, unsigned jobs)
     in->jobs = jobs;
 }
 
+/* A reader that ran out of memory (or met a read error) rejects the
+ * record with code no_memory (io): the diff stops there, as the batch
+ * does, rather than count the record as rejected. */
+static int fatal_reject(dr_in *in, const dr_pair *pr)
+{
+    for (int s = 0; s < 2; s++) {
+        if (pr->rc[s] >= 0) continue;
+        const char *code = pr->err[s].code;
+        if (strcmp(code, "no_memory") && strcmp(code, "io")) continue;
+        fprintf(stderr, "quy diff: %s:%u: %s\n", in->name, pr->err[s].line ? pr->err[s].line : pr->line,
+                pr->err[s].message);
+        in->io_error = true;
+        return -1;
+    }
+    return 1;
+}
+
 int dr_in_next(dr_in *in, dr_pair *out, const uint8_t *want, size_t nwant)
 {
     /* the workers' reader may have met a read error ahead: the records
      * before it are still handed out first, as on one thread */
-    if (!in->lockstep && !want && in->jobs > 1 && (in->pipe || !in->io_error)) return pipe_next(in, out);
-    if (in->io_error) return -1;
-    return in->lockstep ? next_lockstep(in, out) : next_jsonl(in, out, want, nwant);
+    int rc;
+    if (!in->lockstep && !want && in->jobs > 1 && (in->pipe || !in->io_error)) rc = pipe_next(in, out);
+    else if (in->io_error) return -1;
+    else rc = in->lockstep ? next_lockstep(in, out) : next_jsonl(in, out, want, nwant);
+    return rc == 1 ? fatal_reject(in, out) : rc;
 }

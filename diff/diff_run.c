@@ -357,11 +357,16 @@ static int cmp_group_moved(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+/* The breakdown by kind or peer group; NULL when out of memory. */
 static json_t *groups_json(const strtab *m, const char *keyname, bool by_moved)
 {
     gsort *v = malloc((m->n ? m->n : 1) * sizeof *v);
     json_t *a = json_array();
-    if (!v) return a;
+    if (!v || !a) {
+        free(v);
+        json_decref(a);
+        return NULL;
+    }
     size_t n = m->n;
     for (size_t i = 0; i < n; i++) v[i] = (gsort){strtab_name(m, i), m->st[i]};
     qsort(v, n, sizeof *v, by_moved ? cmp_group_moved : cmp_group_name);
@@ -443,8 +448,15 @@ static json_t *summary_json(const q_program *const p[2], const diff_spec *o, tal
         json_array_append_new(cs, j);
     }
     json_object_set_new(s, "causes", cs);
-    json_object_set_new(s, "by_kind", groups_json(&t->kinds, "kind", false));
-    json_object_set_new(s, "by_peer_group", groups_json(&t->groups, "peer_group", true));
+    json_t *by[2] = {groups_json(&t->kinds, "kind", false), groups_json(&t->groups, "peer_group", true)};
+    if (!by[0] || !by[1]) { /* out of memory: no summary */
+        json_decref(by[0]);
+        json_decref(by[1]);
+        json_decref(s);
+        return NULL;
+    }
+    json_object_set_new(s, "by_kind", by[0]);
+    json_object_set_new(s, "by_peer_group", by[1]);
     json_object_set_new(s, "listed", json_string(o->refines ? "loosened" : "moved"));
     json_object_set_new(s, "listed_count", json_integer((json_int_t)t->spooled));
     if (o->refines) {
