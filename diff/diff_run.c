@@ -384,6 +384,63 @@ static json_t *groups_json(const strtab *m, const char *keyname, bool by_moved)
     return a;
 }
 
+/* One cause of the summary, with its moves by state. */
+static json_t *cause_json(const tally *t, const cstat *c)
+{
+    static const char *const tname[] = {"rule", "rejected", "batch", "unexplained"};
+    json_t *j = json_object();
+    json_object_set_new(j, "cause", json_string(c->key));
+    json_object_set_new(j, "type", json_string(tname[c->type]));
+    json_object_set_new(j, "label", json_string(c->label));
+    if (c->cite_old && c->cite_old[0]) json_object_set_new(j, "cite_old", json_string(c->cite_old));
+    if (c->cite_new && c->cite_new[0]) json_object_set_new(j, "cite_new", json_string(c->cite_new));
+    json_object_set_new(j, "count", json_integer((json_int_t)c->count));
+    json_object_set_new(j, "up", json_integer((json_int_t)c->up));
+    json_object_set_new(j, "down", json_integer((json_int_t)c->down));
+    json_object_set_new(j, "other", json_integer((json_int_t)c->other));
+    json_t *mv = json_array(); /* by state: ELIGIBLE/FINAL when a batch step changed the tier */
+    const char *mo, *mn, *mc;
+    uint64_t cnt;
+    bool any;
+    for (size_t k = 0; dx_get(t->all, k, &mo, &mn, &mc, &cnt, &any); k++) {
+        if (strcmp(mc, c->key)) continue;
+        json_t *x = json_object();
+        json_object_set_new(x, "old", json_string(mo));
+        json_object_set_new(x, "new", json_string(mn));
+        json_object_set_new(x, "count", json_integer((json_int_t)cnt));
+        json_array_append_new(mv, x);
+    }
+    /* most frequent first (insertion sort: a cause has few transitions) */
+    for (size_t a = 1; a < json_array_size(mv); a++)
+        for (size_t b = a; b > 0; b--) {
+            json_t *x = json_array_get(mv, b - 1), *y = json_array_get(mv, b);
+            if (json_integer_value(json_object_get(x, "count")) >= json_integer_value(json_object_get(y, "count"))) break;
+            json_incref(x);
+            json_array_set(mv, b - 1, y);
+            json_array_set_new(mv, b, x);
+        }
+    json_object_set_new(j, "moves", mv);
+    return j;
+}
+
+/* With refines: the upward moves and their causes. */
+static json_t *refines_json(const tally *t)
+{
+    json_t *r = json_object();
+    json_object_set_new(r, "loosened", json_integer((json_int_t)t->loosened));
+    json_t *rc = json_array();
+    for (size_t i = 0; i < t->ncauses; i++) {
+        if (!t->causes[i].loosened) continue;
+        json_t *x = json_object();
+        json_object_set_new(x, "cause", json_string(t->causes[i].key));
+        json_object_set_new(x, "label", json_string(t->causes[i].label));
+        json_object_set_new(x, "count", json_integer((json_int_t)t->causes[i].loosened));
+        json_array_append_new(rc, x);
+    }
+    json_object_set_new(r, "causes", rc);
+    return r;
+}
+
 static json_t *summary_json(const q_program *const p[2], const diff_spec *o, tally *t, const dx_verdict *v,
                             bool checked)
 {
@@ -410,43 +467,7 @@ static json_t *summary_json(const q_program *const p[2], const diff_spec *o, tal
     json_object_set_new(s, "eligible_equals_final", json_boolean(!memcmp(t->mat[0], t->mat[1], sizeof t->mat[0])));
     if (t->ncauses) qsort(t->causes, t->ncauses, sizeof *t->causes, cmp_cause); /* qsort(NULL, 0) is UB */
     json_t *cs = json_array();
-    static const char *const tname[] = {"rule", "rejected", "batch", "unexplained"};
-    for (size_t i = 0; i < t->ncauses; i++) {
-        const cstat *c = &t->causes[i];
-        json_t *j = json_object();
-        json_object_set_new(j, "cause", json_string(c->key));
-        json_object_set_new(j, "type", json_string(tname[c->type]));
-        json_object_set_new(j, "label", json_string(c->label));
-        if (c->cite_old && c->cite_old[0]) json_object_set_new(j, "cite_old", json_string(c->cite_old));
-        if (c->cite_new && c->cite_new[0]) json_object_set_new(j, "cite_new", json_string(c->cite_new));
-        json_object_set_new(j, "count", json_integer((json_int_t)c->count));
-        json_object_set_new(j, "up", json_integer((json_int_t)c->up));
-        json_object_set_new(j, "down", json_integer((json_int_t)c->down));
-        json_object_set_new(j, "other", json_integer((json_int_t)c->other));
-        json_t *mv = json_array(); /* by state: ELIGIBLE/FINAL when a batch step changed the tier */
-        const char *mo, *mn, *mc;
-        uint64_t cnt;
-        bool any;
-        for (size_t k = 0; dx_get(t->all, k, &mo, &mn, &mc, &cnt, &any); k++) {
-            if (strcmp(mc, c->key)) continue;
-            json_t *x = json_object();
-            json_object_set_new(x, "old", json_string(mo));
-            json_object_set_new(x, "new", json_string(mn));
-            json_object_set_new(x, "count", json_integer((json_int_t)cnt));
-            json_array_append_new(mv, x);
-        }
-        /* most frequent first (insertion sort: a cause has few transitions) */
-        for (size_t a = 1; a < json_array_size(mv); a++)
-            for (size_t b = a; b > 0; b--) {
-                json_t *x = json_array_get(mv, b - 1), *y = json_array_get(mv, b);
-                if (json_integer_value(json_object_get(x, "count")) >= json_integer_value(json_object_get(y, "count"))) break;
-                json_incref(x);
-                json_array_set(mv, b - 1, y);
-                json_array_set_new(mv, b, x);
-            }
-        json_object_set_new(j, "moves", mv);
-        json_array_append_new(cs, j);
-    }
+    for (size_t i = 0; i < t->ncauses; i++) json_array_append_new(cs, cause_json(t, &t->causes[i]));
     json_object_set_new(s, "causes", cs);
     json_t *by[2] = {groups_json(&t->kinds, "kind", false), groups_json(&t->groups, "peer_group", true)};
     if (!by[0] || !by[1]) { /* out of memory: no summary */
@@ -459,21 +480,7 @@ static json_t *summary_json(const q_program *const p[2], const diff_spec *o, tal
     json_object_set_new(s, "by_peer_group", by[1]);
     json_object_set_new(s, "listed", json_string(o->refines ? "loosened" : "moved"));
     json_object_set_new(s, "listed_count", json_integer((json_int_t)t->spooled));
-    if (o->refines) {
-        json_t *r = json_object();
-        json_object_set_new(r, "loosened", json_integer((json_int_t)t->loosened));
-        json_t *rc = json_array();
-        for (size_t i = 0; i < t->ncauses; i++) {
-            if (!t->causes[i].loosened) continue;
-            json_t *x = json_object();
-            json_object_set_new(x, "cause", json_string(t->causes[i].key));
-            json_object_set_new(x, "label", json_string(t->causes[i].label));
-            json_object_set_new(x, "count", json_integer((json_int_t)t->causes[i].loosened));
-            json_array_append_new(rc, x);
-        }
-        json_object_set_new(r, "causes", rc);
-        json_object_set_new(s, "refines", r);
-    }
+    if (o->refines) json_object_set_new(s, "refines", refines_json(t));
     if (checked) {
         json_t *e = json_object();
         json_object_set_new(e, "file", o->expect ? json_string(o->expect) : json_null());
