@@ -572,7 +572,7 @@ int rec_next_csv(rec_reader *r, q_record **out, rec_error *err)
 void rec_csv_free(rec_reader *r)
 {
     if (r->csv_ready) csv_free(&r->csv);
-    for (uint32_t c = 0; c < r->ncols; c++) free(r->cols[c]);
+    for (uint32_t c = 0; r->cols && c < r->ncols; c++) free(r->cols[c]); /* cols NULL: out of memory in csv_header */
     free(r->cols);
     free(r->dupcol);
     free(r->fcol);
