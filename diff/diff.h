@@ -126,7 +126,8 @@ typedef struct dr_in dr_in;
  * JSON array or CSV is read by one reader per program in lockstep. NULL with a message on stderr if it cannot be
  * opened. (Standard input is first copied to a file: dr_spool_stdin.) */
 dr_in *dr_in_open(const char *path, FILE *f, const q_program *const p[2], size_t base);
-/* 1: *out holds the next record; 0: end of input; -1: read error (reported).
+/* 1: *out holds the next record; 0: end of input; -1: read error, or a
+ * reader out of memory (reported; never passed on as a rejected record).
  * Records are counted from `base`; with `want`, a JSON Lines
  * record whose index has no bit set in want[] (nwant bits) is counted but
  * neither parsed nor decoded (rc 0 on both sides). */
