@@ -75,7 +75,7 @@ typedef struct tally {
     cstat *causes;
     size_t ncauses, capcauses;
     strtab kinds, groups;
-    uint16_t *rec_kind; /* per record: index in kinds */
+    uint32_t *rec_kind; /* per record: index in kinds (any number of kinds: an input names its own) */
     uint32_t *rec_group; /* per record: index in groups */
     size_t nrec, caprec, caprecg;
     uint8_t *moved_bits;
@@ -189,8 +189,8 @@ static bool note_record(const q_program *const p[2], const dr_pair *pr, tally *t
     if (!kind) kind = "(không rõ)";
     if (!pg) pglen = strlen(pg = "(không có peer_group)");
     uint32_t k = strtab_get(&t->kinds, kind, strlen(kind)), g = strtab_get(&t->groups, pg, pglen);
-    if (k == UINT32_MAX || g == UINT32_MAX || k > UINT16_MAX) return false;
-    t->rec_kind[t->nrec] = (uint16_t)k;
+    if (k == UINT32_MAX || g == UINT32_MAX) return false;
+    t->rec_kind[t->nrec] = k;
     t->rec_group[t->nrec++] = g;
     return true;
 }

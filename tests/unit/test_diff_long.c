@@ -8,7 +8,8 @@
  * character: jansson then refused the string and the member vanished from
  * the report), a rejected record's field in 100; the input's name was cut
  * at 255 bytes, a rejected record's sample at 100 bytes of it; the peer
- * groups were told apart by their first 255 bytes (fixed in a701d38).
+ * groups were told apart by their first 255 bytes (fixed in a701d38); a
+ * record's kind was a 16-bit index.
  *
  * One diff of two small rulesets over six records, read by five tests:
  *   old: rule X (label: 312 Vietnamese characters, citation: 400 bytes)
@@ -331,6 +332,30 @@ static void test_long_message(void **state)
     free(path);
 }
 
+/* An input that names 66,000 kinds (neither ruleset knows them: every
+ * record is rejected by both) is tallied by each (past 65,535 kinds the
+ * diff failed, saying "out of memory"). */
+static void test_many_kinds(void **state)
+{
+    fixture *f = *state;
+    enum { KINDS = 66000 };
+    char *in = malloc((size_t)KINDS * 40), *w = in;
+    assert_non_null(in);
+    for (int i = 0; i < KINDS; i++) w += sprintf(w, "{\"id\":\"K%d\",\"kind\":\"k%d\"}\n", i, i);
+    quy_diff *d;
+    assert_int_equal(quy_diff_new(f->rs[0], f->rs[1], &d), QUY_OK);
+    assert_int_equal(quy_diff_add_memory(d, "kinds.jsonl", in, (size_t)(w - in)), QUY_OK);
+    free(in);
+    assert_int_equal(quy_diff_run(d), QUY_OK);
+    assert_int_equal(quy_diff_records(d), KINDS);
+    assert_int_equal(quy_diff_group_count(d, "kind"), KINDS);
+    uint64_t n;
+    assert_int_equal(quy_diff_count(d, QUY_DIFF_REJECTED_BY_BOTH, &n), QUY_OK);
+    assert_int_equal(n, KINDS);
+    assert_string_equal(quy_diff_group(d, "kind", KINDS - 1, "name"), "k9999"); /* by name: k0 k1 k10 ... k9999 */
+    quy_diff_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_long_peer_groups),
         cmocka_unit_test(test_long_input_name),
         cmocka_unit_test(test_long_message),
+        cmocka_unit_test(test_many_kinds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
