@@ -78,6 +78,13 @@ static void arena_free(rec_arena *a)
  * Errors
  * ===================================================================== */
 
+void rec_mark_cut(char *buf, size_t size, int n)
+{
+    if (n < 0 || (size_t)n < size || size <= strlen("…")) return;
+    size_t k = rec_utf8_cut(buf, strlen(buf), size - 1 - strlen("…"));
+    memcpy(buf + k, "…", strlen("…") + 1);
+}
+
 /* src into dst[size]; a text too long for it is cut at a character
  * boundary and ends in "…", so the cut shows. */
 static void copy_str(char *dst, size_t size, const char *src)
@@ -140,10 +147,7 @@ int rec_fail(rec_reader *r, rec_error *err, const char *code, const char *field,
     va_start(ap, fmt);
     int n = vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n >= sizeof err->message) { /* cut: at a character, with "…" */
-        size_t k = rec_utf8_cut(err->message, sizeof err->message - 1, sizeof err->message - 1 - strlen("…"));
-        memcpy(err->message + k, "…", strlen("…") + 1);
-    }
+    rec_mark_cut(err->message, sizeof err->message, n);
     if (n >= 0 && (size_t)n < sizeof err->message && err->column)
         snprintf(err->message + n, sizeof err->message - (size_t)n, " [dòng %u, cột %u]", err->line, err->column);
     scrub_utf8(err->message);
