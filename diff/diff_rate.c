@@ -399,12 +399,14 @@ static void both_rejected(const char *name, uint32_t line, dr_pair *out, const c
     for (int s = 0; s < 2; s++) {
         rec_error *e = &out->err[s];
         memset(e, 0, sizeof *e);
-        snprintf(e->file, sizeof e->file, "%s", name);
+        /* the runtime's bounded copies: a text too long ends in "…" (the
+         * record's file is also kept whole: dr_pair.file) */
+        rec_mark_cut(e->file, sizeof e->file, snprintf(e->file, sizeof e->file, "%s", name));
         e->line = line;
-        snprintf(e->id, sizeof e->id, "%s", id ? id : "");
-        snprintf(e->field, sizeof e->field, "%s", field);
-        snprintf(e->code, sizeof e->code, "%s", code);
-        snprintf(e->message, sizeof e->message, "%s", msg);
+        rec_mark_cut(e->id, sizeof e->id, snprintf(e->id, sizeof e->id, "%s", id ? id : ""));
+        rec_mark_cut(e->field, sizeof e->field, snprintf(e->field, sizeof e->field, "%s", field));
+        snprintf(e->code, sizeof e->code, "%s", code); /* a code of ours: "bad_json" */
+        rec_mark_cut(e->message, sizeof e->message, snprintf(e->message, sizeof e->message, "%s", msg));
         out->rc[s] = -1;
         out->rec[s] = NULL;
     }
