@@ -194,7 +194,7 @@ quy_status quy_diff_add_stream(quy_diff *d, const char *name, FILE *in)
     const char *what = strcmp(name, "-") ? name : "standard input";
     FILE *f = tmpfile(); /* read twice, by two readers: a real file */
     if (!f) return fail(d, QUY_IO, "cannot copy %s to a temporary file: %s", what, strerror(errno));
-    char buf[65536];
+    char buf[65536]; /* one chunk of the copy: the loop copies everything */
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, in)) > 0)
         if (fwrite(buf, 1, n, f) != n) break;

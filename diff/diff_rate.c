@@ -284,7 +284,7 @@ FILE *dr_spool_stdin(void)
         fprintf(stderr, "quy diff: cannot copy standard input to a temporary file: %s\n", strerror(errno));
         return NULL;
     }
-    char buf[65536];
+    char buf[65536]; /* one chunk of the copy: the loop copies everything */
     size_t n;
     bool ok = true;
     while (ok && (n = fread(buf, 1, sizeof buf, stdin)) > 0) ok = fwrite(buf, 1, n, w) == n;
