@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/strbuf.h"
 #include "sym.h"
 #include "witness.h"
 
@@ -149,10 +150,11 @@ static bool confirm(ask *q, const char *w, unsigned want_a, uint32_t ra, unsigne
 {
     uint8_t oa, ob;
     uint32_t rule;
-    char why[600];
+    char *why = NULL;
     if (q->o->mismatch_test) want_a = (want_a + 1) % QO__COUNT;
-    if (!wit_rate(q->a->p, w, &oa, &rule, why, sizeof why)) {
+    if (!wit_rate(q->a->p, w, &oa, &rule, &why)) {
         fail(q->r, PROVE_MISMATCH, dupf("witness %s: %s", w, why));
+        free(why);
         return false;
     }
     if (oa != want_a || (ra != QUY_NONE && rule != ra)) {
@@ -163,8 +165,9 @@ static bool confirm(ask *q, const char *w, unsigned want_a, uint32_t ra, unsigne
         return false;
     }
     if (q->b) {
-        if (!wit_rate(q->b->p, w, &ob, &rule, why, sizeof why)) {
+        if (!wit_rate(q->b->p, w, &ob, &rule, &why)) {
             fail(q->r, PROVE_MISMATCH, dupf("witness %s (second ruleset): %s", w, why));
+            free(why);
             return false;
         }
         if (ob != want_b) {
@@ -293,13 +296,12 @@ static void ask_pairs(ask *q, uint32_t kind, bool refines)
                 f->from = (uint8_t)from;
                 f->to = (uint8_t)to;
                 uint8_t o;
-                char why[16];
-                wit_rate(q->a->p, w, &o, &f->rule, why, sizeof why);
-                wit_rate(q->b->p, w, &o, &f->rule2, why, sizeof why);
+                wit_rate(q->a->p, w, &o, &f->rule, NULL); /* confirmed above: it rates */
+                wit_rate(q->b->p, w, &o, &f->rule2, NULL);
                 f->witness = w;
                 w = NULL;
             } else {
-                char what[64];
+                char what[64]; /* bounded: two codes of q_outcome_code, the longest "not_rated" */
                 snprintf(what, sizeof what, "%s -> %s", q_outcome_code[from], q_outcome_code[to]);
                 unknown(q, res, kind, what);
             }
@@ -318,10 +320,16 @@ static void base(ask *q, sym_kind *s)
 
 static void limits_notes(prove_report *r, const q_program *p, const sym_kind *s)
 {
-    if (s->hooks[0])
-        note(r, dupf("%s, kind %s: records on which a Lua hook is called (%s) are left out: the answer holds for every "
-                     "other valid record",
-                     prog_str(p, p->name), prog_str(p, p->kinds[s->k].name), s->hooks));
+    if (!s->nhooks) return;
+    strbuf names = {0};
+    for (size_t i = 0; i < s->nhooks; i++) strbuf_printf(&names, "%s%s", i ? ", " : "", s->hooks[i]);
+    char *list = strbuf_take(&names);
+    if (!list) ast_bail("out of memory");
+    char *msg = dupf("%s, kind %s: records on which a Lua hook is called (%s) are left out: the answer holds for "
+                     "every other valid record",
+                     prog_str(p, p->name), prog_str(p, p->kinds[s->k].name), list);
+    free(list);
+    note(r, msg);
 }
 
 static void one_kind(ask *q, prove_question qq, const q_program *a, const q_program *b, uint32_t k)

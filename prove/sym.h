@@ -62,7 +62,7 @@ typedef struct sym_ctx {
     size_t nperiods, capperiods;
     char *retry_key;  /* set when a run needs this key bounded / read as a period: run the kind again */
     bool retry_period;
-    char err[512]; /* set once: the first error */
+    char *err;     /* malloc'd, set once: the first error (NULL: none) */
 } sym_ctx;
 
 /* One kind of one program, executed. */
@@ -79,7 +79,8 @@ typedef struct sym_kind {
     Z3_ast *cseen;       /* [p->nclauses]: the clause is evaluated */
     Z3_ast *flag;        /* [p->nflagdefs]: raised */
     Z3_ast outcome;      /* Real: the outcome at HALT */
-    char hooks[256];     /* names of the hooks called, for the report */
+    const char **hooks;  /* names of the hooks called (in p's string pool), for the report */
+    size_t nhooks, caphooks;
 } sym_kind;
 
 bool sym_init(sym_ctx *c);
