@@ -361,6 +361,13 @@ static void one_kind(ask *q, prove_question qq, const q_program *a, const q_prog
     for (size_t i = 0; i < c->nbounded; i++)
         note(q->r, dupf("%s is read by 'longest run': lists of at most %d elements are considered", c->bounded[i],
                         PROVE_LIST_BOUND));
+    for (size_t i = 0; i < c->nvars; i++) { /* other lists read: bounded (not a list inside a list's element) */
+        const sym_var *v = c->vars[i];
+        size_t n = strlen(v->key);
+        if (v->read && v->elem && !strchr(v->key, '[') && !(n && v->key[n - 1] == '~'))
+            note(q->r, dupf("%s is a list of %s: lists of at most %d elements are considered", v->key,
+                            v->nsub ? "structs" : "numbers, strings or dates", PROVE_LIST_BOUND));
+    }
     for (size_t i = 0; i < c->nperiods; i++)
         note(q->r, dupf("%s is read as a rating period: records whose period is not \"YYYY\" or \"YYYY-Qn\" "
                         "(which the VM rejects there) are left out", c->periods[i]));

@@ -593,6 +593,7 @@ static bool exec_loop(run *R, uint32_t pc, st *cur, uint32_t *resume)
     sym_var *lv = slot_var(R, qb->b);
     if (!lv || !lv->len) return failf(c, "loop at %u over a field that is not a list", pc);
     error_if(R, cur, sym_not(c, present_of(R, lv))); /* VM_ABSENT */
+    lv->read = true;
 
     bool enum_list = lv->cnt != NULL;
     uint32_t n = enum_list ? lv->ncnt : PROVE_LIST_BOUND;
@@ -902,6 +903,7 @@ static bool step(run *R, uint32_t pc, st *cur, st **pend, uint32_t *next, st *fi
     case OP_LEN: {
         sym_var *v = slot_var(R, ip->a);
         if (!v || !v->len) return failf(c, "LEN of a field that is not a list at %u", pc);
+        v->read = true;
         error_if(R, cur, sym_not(c, present_of(R, v)));
         push(cur, V(v->len));
         break;

@@ -43,6 +43,7 @@ typedef struct sym_var {
     struct sym_var **elem; /* [PROVE_LIST_BOUND * nsub] (structs) or [PROVE_LIST_BOUND] */
     uint32_t nsub;
     char **subnames; /* struct field names */
+    bool read;      /* a list the code reads (a quantifier, its length): its bound is in the report */
     /* a string read as a rating period (PERIODDATE): "YYYY" or "YYYY-Qn" */
     Z3_ast year, quarter; /* Int terms: 0..9999, 0 (a year) or 1..4 */
 } sym_var;

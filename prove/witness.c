@@ -69,7 +69,7 @@ static bool put_scalar(wit *w, strbuf *b, uint8_t tk, Z3_ast t, const sym_var *v
 {
     sym_ctx *c = w->c;
     int64_t n = 0, d = 1;
-    char tmp[64]; /* bounded: a %lld (20 bytes), a date of any int64 day, "khác-âm-" (10 bytes) + a %lld */
+    char tmp[64]; /* bounded: a %lld (20 bytes), a date (10: q_format_date clamps the year), "khác-âm-" (10) + a %lld */
     if (tk == QT_BOOL) {
         strbuf_puts(b, model_bool(c, m, t) ? "true" : "false");
         return true;

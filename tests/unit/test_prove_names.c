@@ -208,12 +208,46 @@ static void test_hook_names(void **state)
     free(h2);
 }
 
+/* A list of numbers is considered up to PROVE_LIST_BOUND (4) elements: a
+ * rule that needs 5 is "dead" within that bound, and the report says so
+ * (it did not: the bound was silent). */
+static void test_list_bound_said(void **state)
+{
+    (void)state;
+    const char *src = "ruleset lst version \"1\"\n"
+                      "record member \"m\" {\n  scores : list of int \"s\"\n}\n"
+                      "rate member {\n"
+                      "  many: htxsnv when (count scores) >= 5 cite \"fixture\"\n"
+                      "  otherwise khtnv\n"
+                      "}\n";
+    quy_loader *ld = NULL;
+    assert_int_equal(quy_loader_new(&ld), QUY_OK);
+    assert_int_equal(quy_loader_set_defaults(ld, 0), QUY_OK);
+    quy_ruleset *rs = NULL;
+    quy_diags *d = NULL;
+    assert_int_equal(quy_loader_compile(ld, "lst.quy", src, strlen(src), &rs, &d), QUY_OK);
+    quy_diags_free(d);
+    quy_proof *pf = NULL;
+    assert_int_equal(quy_prove(rs, NULL, QUY_PROVE_DEAD, 60000, &pf), QUY_OK);
+    assert_int_equal(quy_proof_count(pf), 1);
+    assert_string_equal(quy_proof_key(pf, 0), "member dead-rule many");
+    size_t hit = 0;
+    for (size_t i = 0; i < quy_proof_note_count(pf); i++)
+        hit += strcmp(quy_proof_note(pf, i),
+                      "member/scores is a list of numbers, strings or dates: lists of at most 4 elements are considered") == 0;
+    assert_int_equal(hit, 1);
+    quy_proof_free(pf);
+    quy_ruleset_free(rs);
+    quy_loader_free(ld);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_long_field_names),
         cmocka_unit_test(test_long_kind_name),
         cmocka_unit_test(test_hook_names),
+        cmocka_unit_test(test_list_bound_said),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
