@@ -346,9 +346,9 @@ static void one_kind(ask *q, prove_question qq, const q_program *a, const q_prog
         }
     }
     bool ok, have_b = b != NULL;
-    for (int tries = 0;; tries++) {
+    for (;;) { /* again while a run asks for a list bounded or a string read as a period (no cap: each asks anew) */
         ok = sym_kind_run(c, a, k, &sa) && (!b || sym_kind_run(c, b, kb, &sb));
-        if (ok || tries > 8 || !sym_kind_retry(c)) break;
+        if (ok || !sym_kind_retry(c)) break;
         sym_kind_free(&sa);
         if (b) sym_kind_free(&sb);
     }

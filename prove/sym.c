@@ -1033,6 +1033,10 @@ static void init_state(sym_ctx *c, st *s)
 bool sym_kind_retry(sym_ctx *c)
 {
     if (!c->retry_key) return false;
+    /* no progress (a key asked for twice): give up, with the error. Each
+     * retry adds a key of a field, so the retries end. */
+    if (in_list(c->retry_period ? c->periods : c->bounded, c->retry_period ? c->nperiods : c->nbounded, c->retry_key))
+        return false;
     if (c->retry_period) {
         GROW(c->periods, c->nperiods, c->capperiods);
         c->periods[c->nperiods++] = c->retry_key;

@@ -91,7 +91,8 @@ void sym_free(sym_ctx *c);
 bool sym_kind_run(sym_ctx *c, const q_program *p, uint32_t k, sym_kind *out);
 void sym_kind_free(sym_kind *s);
 /* After a failed sym_kind_run: true when running it again can succeed
- * (a list read by 'longest run' is now bounded); clears the error. */
+ * (a list read by 'longest run' is now bounded, a string is read as a
+ * period); clears the error. False when the run asked for nothing new. */
 bool sym_kind_retry(sym_ctx *c);
 
 Z3_ast sym_and(sym_ctx *c, Z3_ast a, Z3_ast b);

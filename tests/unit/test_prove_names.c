@@ -4,7 +4,8 @@
  * share their first 450 bytes were one solver variable when the names were
  * cut at 400 bytes: a rule reachable only when they differ was reported
  * dead, and a witness could not name both fields. Messages, finding keys
- * and the note naming the hooks are whole too.
+ * and the note naming the hooks are whole too; the bound on lists is said
+ * in the report, and any number of lists read by 'longest run' is encoded.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -241,6 +242,46 @@ static void test_list_bound_said(void **state)
     quy_loader_free(ld);
 }
 
+/* Each list read by 'longest run' makes the prover run the kind again with
+ * it bounded: twelve such lists are twelve runs (a cap of 9 runs made the
+ * tenth an error, "the list must be bounded"). */
+static void test_many_longest_runs(void **state)
+{
+    (void)state;
+    enum { N = 12 };
+    char *src = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&src, &len);
+    assert_non_null(f);
+    fprintf(f, "ruleset runs version \"1\"\nscale grade { kem \"K\" < tot \"T\" }\nrecord member \"m\" {\n");
+    for (int i = 0; i < N; i++) fprintf(f, "  q%d : list of grade \"q\"\n", i);
+    fprintf(f, "}\nrate member {\n  a: khtnv when ");
+    for (int i = 0; i < N; i++) fprintf(f, "%s(longest run of q%d = kem) >= 2", i ? " and " : "", i);
+    fprintf(f, " cite \"fixture\"\n  otherwise htnv\n}\n");
+    fclose(f);
+    quy_loader *ld = NULL;
+    assert_int_equal(quy_loader_new(&ld), QUY_OK);
+    assert_int_equal(quy_loader_set_defaults(ld, 0), QUY_OK);
+    quy_ruleset *rs = NULL;
+    quy_diags *d = NULL;
+    quy_status st = quy_loader_compile(ld, "runs.quy", src, len, &rs, &d);
+    if (st != QUY_OK) quy_diags_print(d, stderr, 0);
+    assert_int_equal(st, QUY_OK);
+    quy_diags_free(d);
+    quy_proof *pf = NULL;
+    st = quy_prove(rs, NULL, QUY_PROVE_DEAD, 60000, &pf);
+    if (st != QUY_OK) fprintf(stderr, "%s\n", quy_errmsg());
+    assert_int_equal(st, QUY_OK);
+    assert_true(quy_proof_proved(pf));
+    size_t bounded = 0;
+    for (size_t i = 0; i < quy_proof_note_count(pf); i++) bounded += strstr(quy_proof_note(pf, i), "is read by 'longest run'") != NULL;
+    assert_int_equal(bounded, N);
+    quy_proof_free(pf);
+    quy_ruleset_free(rs);
+    quy_loader_free(ld);
+    free(src);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_long_kind_name),
         cmocka_unit_test(test_hook_names),
         cmocka_unit_test(test_list_bound_said),
+        cmocka_unit_test(test_many_longest_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
