@@ -332,6 +332,26 @@ static void limits_notes(prove_report *r, const q_program *p, const sym_kind *s)
     note(r, msg);
 }
 
+/* What the encoding bounds, said with every answer: lists read by 'longest
+ * run' and the other lists the rules read (PROVE_LIST_BOUND elements), and
+ * strings read as a period. */
+static void bound_notes(prove_report *r, const sym_ctx *c)
+{
+    for (size_t i = 0; i < c->nbounded; i++)
+        note(r, dupf("%s is read by 'longest run': lists of at most %d elements are considered", c->bounded[i],
+                     PROVE_LIST_BOUND));
+    for (size_t i = 0; i < c->nvars; i++) { /* other lists read: bounded (not a list inside a list's element) */
+        const sym_var *v = c->vars[i];
+        size_t n = strlen(v->key);
+        if (v->read && v->elem && !strchr(v->key, '[') && !(n && v->key[n - 1] == '~'))
+            note(r, dupf("%s is a list of %s: lists of at most %d elements are considered", v->key,
+                         v->nsub ? "structs" : "numbers, strings or dates", PROVE_LIST_BOUND));
+    }
+    for (size_t i = 0; i < c->nperiods; i++)
+        note(r, dupf("%s is read as a rating period: records whose period is not \"YYYY\" or \"YYYY-Qn\" "
+                     "(which the VM rejects there) are left out", c->periods[i]));
+}
+
 static void one_kind(ask *q, prove_question qq, const q_program *a, const q_program *b, uint32_t k)
 {
     sym_ctx *c = q->c;
@@ -358,19 +378,7 @@ static void one_kind(ask *q, prove_question qq, const q_program *a, const q_prog
         if (b) sym_kind_free(&sb);
         return;
     }
-    for (size_t i = 0; i < c->nbounded; i++)
-        note(q->r, dupf("%s is read by 'longest run': lists of at most %d elements are considered", c->bounded[i],
-                        PROVE_LIST_BOUND));
-    for (size_t i = 0; i < c->nvars; i++) { /* other lists read: bounded (not a list inside a list's element) */
-        const sym_var *v = c->vars[i];
-        size_t n = strlen(v->key);
-        if (v->read && v->elem && !strchr(v->key, '[') && !(n && v->key[n - 1] == '~'))
-            note(q->r, dupf("%s is a list of %s: lists of at most %d elements are considered", v->key,
-                            v->nsub ? "structs" : "numbers, strings or dates", PROVE_LIST_BOUND));
-    }
-    for (size_t i = 0; i < c->nperiods; i++)
-        note(q->r, dupf("%s is read as a rating period: records whose period is not \"YYYY\" or \"YYYY-Qn\" "
-                        "(which the VM rejects there) are left out", c->periods[i]));
+    bound_notes(q->r, c);
     q->a = &sa;
     q->b = have_b ? &sb : NULL;
     Z3_solver_push(c->z, q->s);
