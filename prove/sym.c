@@ -278,7 +278,10 @@ static void period_var(sym_ctx *c, sym_var *v, const char *key)
 
 /* The key of field `name` under `prefix` (a kind's name, or a list
  * element's key), whole: "kind/field", "kind/list[i].sub"; "~" when the
- * list is bounded, "~p" when the string is read as a period. Malloc'd. */
+ * list is bounded, "~p" when the string is read as a period. Malloc'd.
+ * Names are identifiers ([A-Za-z_][A-Za-z0-9_]*, grammar/lexer.re), so the
+ * separators here and the suffixes of mk_var ("?", "#len", "#q", "#member")
+ * make each solver name one field's. */
 static char *field_key(sym_ctx *c, const char *prefix, bool elem, const char *name, bool *bounded, bool *period)
 {
     char *key = xprintf("%s%s%s", prefix, elem ? "." : "/", name);
