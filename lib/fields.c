@@ -193,13 +193,17 @@ static bool field_read(const q_program *p, uint32_t k, uint32_t slot)
 }
 
 /* A constant of type t as a person writes it in a record. */
-static void value_text(const q_program *p, uint32_t t, q_val v, char *buf, size_t size)
+/* The text of a default value (malloc'd): a member's whole name; a bool, a
+ * date or a number fit in 128 bytes (q_format's longest is under 100). */
+static char *value_text(const q_program *p, uint32_t t, q_val v)
 {
     const q_type *ty = &p->types[t];
-    if (ty->kind == QT_BOOL) snprintf(buf, size, "%s", v.n ? "true" : "false");
+    if (ty->kind == QT_ENUM || ty->kind == QT_SCALE) return strdup(prog_str(p, p->members[ty->first + (uint32_t)v.n].name));
+    char buf[128];
+    if (ty->kind == QT_BOOL) snprintf(buf, sizeof buf, "%s", v.n ? "true" : "false");
     else if (ty->kind == QT_DATE) q_format_date(v.n, buf);
-    else if (ty->kind == QT_ENUM || ty->kind == QT_SCALE) snprintf(buf, size, "%s", prog_str(p, p->members[ty->first + (uint32_t)v.n].name));
-    else q_format(v, ty->kind == QT_PERCENT, buf, size);
+    else q_format(v, ty->kind == QT_PERCENT, buf, sizeof buf);
+    return strdup(buf);
 }
 
 bool qi_fields_init(quy_ruleset *rs)
@@ -209,9 +213,7 @@ bool qi_fields_init(quy_ruleset *rs)
     for (uint32_t i = 0; i < p->nfields; i++) {
         const q_field *f = &p->fields[i];
         if (f->flags & QF_BATCH || !(f->flags & QF_DEFAULT) || f->deflt == QUY_NONE) continue;
-        char buf[128];
-        value_text(p, f->type, p->consts[f->deflt], buf, sizeof buf);
-        if (!(rs->deflt[i] = strdup(buf))) return false;
+        if (!(rs->deflt[i] = value_text(p, f->type, p->consts[f->deflt]))) return false;
     }
     return true;
 }

@@ -25,7 +25,6 @@
  * Memory: at most 2 * jobs + 2 blocks of BLOCK_RECORDS records (or
  * BLOCK_BYTES of text) are in flight, whatever the input's size.
  */
-#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +34,9 @@
 #include "jobs.h"
 #include "../runtime/arena.h"
 #include "../runtime/vec.h"
+#include "../runtime/workpool.h"
 
 enum { BLOCK_RECORDS = 256, BLOCK_BYTES = 1 << 18 };
-enum { J_FREE, J_READY, J_BUSY, J_DONE }; /* j_block.state */
 
 typedef struct j_rec {
     uint32_t line, index;
@@ -60,7 +59,6 @@ typedef struct j_warn {
 } j_warn;
 
 typedef struct j_block {
-    int state;
     bool oom; /* a worker ran out of memory in it */
     char *text;
     size_t ntext, captext;
@@ -79,8 +77,6 @@ typedef struct j_pool j_pool;
 
 typedef struct j_worker {
     j_pool *pool;
-    pthread_t th;
-    bool started;
     rec_reader *rd;
     hook_session *hs;
     j_block *blk; /* the block being decoded, for the warning callback */
@@ -90,14 +86,12 @@ typedef struct j_worker {
 struct j_pool {
     const q_program *p;
     batch *bt;
-    pthread_mutex_t mu;
-    pthread_cond_t work, done;
+    workpool wp; /* the threads; block k of wp is blocks[k] */
     j_block *blocks;
     size_t nblocks;
     size_t head; /* next block to commit (ring index); blocks are filled in ring order */
-    bool quit;
     j_worker *w;
-    unsigned nw;
+    unsigned nw; /* workers made (a reader and a hook session each) */
 };
 
 /* bytes n of s into the arena, NUL-terminated (NULL for NULL, and when out of memory: *oom). */
@@ -224,31 +218,10 @@ static void decode_block(j_worker *wk, j_block *b)
     wk->blk = NULL;
 }
 
-static void *worker_main(void *arg)
+static void worker_fn(void *ctx, unsigned worker, size_t k)
 {
-    j_worker *wk = arg;
-    j_pool *pl = wk->pool;
-    pthread_mutex_lock(&pl->mu);
-    for (;;) {
-        j_block *b = NULL;
-        for (size_t k = 0; k < pl->nblocks && !b; k++) { /* the oldest ready block */
-            j_block *c = &pl->blocks[(pl->head + k) % pl->nblocks];
-            if (c->state == J_READY) b = c;
-        }
-        if (b) {
-            b->state = J_BUSY;
-            pthread_mutex_unlock(&pl->mu);
-            decode_block(wk, b);
-            pthread_mutex_lock(&pl->mu);
-            b->state = J_DONE;
-            pthread_cond_broadcast(&pl->done);
-            continue;
-        }
-        if (pl->quit) break;
-        pthread_cond_wait(&pl->work, &pl->mu);
-    }
-    pthread_mutex_unlock(&pl->mu);
-    return NULL;
+    j_pool *pl = ctx;
+    decode_block(&pl->w[worker], &pl->blocks[k]);
 }
 
 /* ---------------------------------------------------------------------
@@ -384,9 +357,6 @@ static int pool_start(j_pool *pl, quy_batch *qb, const char *name, unsigned jobs
     pl->blocks = calloc(pl->nblocks, sizeof *pl->blocks);
     pl->w = calloc(jobs, sizeof *pl->w);
     if (!pl->blocks || !pl->w) return -1;
-    pthread_mutex_init(&pl->mu, NULL);
-    pthread_cond_init(&pl->work, NULL);
-    pthread_cond_init(&pl->done, NULL);
     hook_limits lim = hook_session_limits(batch_hooks(qb->bt));
     for (unsigned i = 0; i < jobs; i++) {
         j_worker *wk = &pl->w[i];
@@ -397,31 +367,19 @@ static int pool_start(j_pool *pl, quy_batch *qb, const char *name, unsigned jobs
             hook_session_free(wk->hs);
             wk->hs = NULL;
         }
-        if (!wk->rd || !wk->hs) return -1;
         pl->nw = i + 1;
+        if (!wk->rd || !wk->hs) return -1;
         rec_reader_set_limits(wk->rd, &qb->limits);
         rec_reader_set_hooks(wk->rd, wk->hs);
         rec_reader_on_warning(wk->rd, on_warning, wk);
         rec_reader_warn_raw(wk->rd, true);
-        if (pthread_create(&wk->th, NULL, worker_main, wk) != 0) return -1;
-        wk->started = true;
     }
-    return 0;
+    return wp_start(&pl->wp, pl->nblocks, jobs, worker_fn, pl);
 }
 
 static void pool_stop(j_pool *pl)
 {
-    if (pl->blocks && pl->w) {
-        pthread_mutex_lock(&pl->mu);
-        pl->quit = true;
-        pthread_cond_broadcast(&pl->work);
-        pthread_mutex_unlock(&pl->mu);
-        for (unsigned i = 0; i < pl->nw; i++)
-            if (pl->w[i].started) pthread_join(pl->w[i].th, NULL);
-        pthread_mutex_destroy(&pl->mu);
-        pthread_cond_destroy(&pl->work);
-        pthread_cond_destroy(&pl->done);
-    }
+    wp_stop(&pl->wp);
     for (unsigned i = 0; pl->w && i < pl->nw; i++) rec_reader_free(pl->w[i].rd); /* hook sessions: the batch's now */
     for (size_t k = 0; pl->blocks && k < pl->nblocks; k++) block_free(&pl->blocks[k]);
     free(pl->w);
@@ -431,23 +389,10 @@ static void pool_stop(j_pool *pl)
 /* Commit the block at the head, waiting for its worker. */
 static void commit_head(j_main *m, j_pool *pl)
 {
-    j_block *b = &pl->blocks[pl->head];
-    pthread_mutex_lock(&pl->mu);
-    while (b->state != J_DONE) pthread_cond_wait(&pl->done, &pl->mu);
-    pthread_mutex_unlock(&pl->mu);
-    if (m->ret == 0) commit_block(m, b);
-    pthread_mutex_lock(&pl->mu);
-    b->state = J_FREE;
-    pl->head = (pl->head + 1) % pl->nblocks; /* the workers read it, under the lock */
-    pthread_mutex_unlock(&pl->mu);
-}
-
-static bool head_done(j_pool *pl)
-{
-    pthread_mutex_lock(&pl->mu);
-    bool done = pl->blocks[pl->head].state == J_DONE;
-    pthread_mutex_unlock(&pl->mu);
-    return done;
+    wp_wait(&pl->wp, pl->head);
+    if (m->ret == 0) commit_block(m, &pl->blocks[pl->head]);
+    wp_release(&pl->wp, pl->head);
+    pl->head = (pl->head + 1) % pl->nblocks;
 }
 
 static int read_parallel(j_main *m, quy_batch *qb, unsigned jobs)
@@ -469,14 +414,11 @@ static int read_parallel(j_main *m, quy_batch *qb, unsigned jobs)
         j_block *b = &pl.blocks[fill];
         more = fill_block(m, b);
         if (b->nrecs) {
-            pthread_mutex_lock(&pl.mu);
-            b->state = J_READY;
-            pthread_cond_signal(&pl.work);
-            pthread_mutex_unlock(&pl.mu);
+            wp_ready(&pl.wp, fill);
             fill = (fill + 1) % pl.nblocks;
             inflight++;
         }
-        while (inflight && head_done(&pl)) {
+        while (inflight && wp_is_done(&pl.wp, pl.head)) {
             commit_head(m, &pl);
             inflight--;
         }

@@ -16,7 +16,6 @@
  *
  * Memory: at most 2 * jobs + 2 blocks of BLOCK_RESULTS results' text.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,12 +24,11 @@
 #include "../runtime/batch_render.h"
 #include "../runtime/explain.h"
 #include "../runtime/output.h"
+#include "../runtime/workpool.h"
 
 enum { BLOCK_RESULTS = 256 };
-enum { W_FREE, W_READY, W_BUSY, W_DONE }; /* w_block.state */
 
 typedef struct w_block {
-    int state;
     size_t first, n; /* results first .. first + n - 1 */
     strbuf text;     /* their text, once done */
     bool lost;       /* some of it was lost for want of memory */
@@ -40,8 +38,6 @@ typedef struct w_pool w_pool;
 
 typedef struct w_worker {
     w_pool *pool;
-    pthread_t th;
-    bool started;
     out_writer *out;  /* a memory writer */
     hook_session *hs; /* for the traced re-run (explanations) */
     vm_event *ev;     /* its trace buffer */
@@ -50,13 +46,11 @@ typedef struct w_worker {
 struct w_pool {
     const batch *bt;
     bool explain;
-    pthread_mutex_t mu;
-    pthread_cond_t work, done;
+    workpool wp; /* the threads; block k of wp is blocks[k] */
     w_block *blocks;
     size_t nblocks;
-    bool quit;
     w_worker *w;
-    unsigned nw;
+    unsigned nw; /* workers made */
 };
 
 /* Results of a block into the worker's memory writer, then its text into the block. */
@@ -74,29 +68,10 @@ static void format_block(w_worker *wk, w_block *b)
     if (wk->pool->explain) hook_session_release_strings(wk->hs); /* the texts are made */
 }
 
-static void *worker_main(void *arg)
+static void worker_fn(void *ctx, unsigned worker, size_t k)
 {
-    w_worker *wk = arg;
-    w_pool *pl = wk->pool;
-    pthread_mutex_lock(&pl->mu);
-    for (;;) {
-        w_block *b = NULL;
-        for (size_t k = 0; k < pl->nblocks && !b; k++)
-            if (pl->blocks[k].state == W_READY) b = &pl->blocks[k];
-        if (b) {
-            b->state = W_BUSY;
-            pthread_mutex_unlock(&pl->mu);
-            format_block(wk, b);
-            pthread_mutex_lock(&pl->mu);
-            b->state = W_DONE;
-            pthread_cond_broadcast(&pl->done);
-            continue;
-        }
-        if (pl->quit) break;
-        pthread_cond_wait(&pl->work, &pl->mu);
-    }
-    pthread_mutex_unlock(&pl->mu);
-    return NULL;
+    w_pool *pl = ctx;
+    format_block(&pl->w[worker], &pl->blocks[k]);
 }
 
 static int pool_start(w_pool *pl, const quy_batch *qb, out_format fmt, unsigned jobs)
@@ -106,9 +81,6 @@ static int pool_start(w_pool *pl, const quy_batch *qb, out_format fmt, unsigned 
     pl->blocks = calloc(pl->nblocks, sizeof *pl->blocks);
     pl->w = calloc(jobs, sizeof *pl->w);
     if (!pl->blocks || !pl->w) return -1;
-    pthread_mutex_init(&pl->mu, NULL);
-    pthread_cond_init(&pl->work, NULL);
-    pthread_cond_init(&pl->done, NULL);
     hook_limits lim = hook_session_limits(batch_hooks(qb->bt));
     for (unsigned i = 0; i < jobs; i++) {
         w_worker *wk = &pl->w[i];
@@ -121,25 +93,13 @@ static int pool_start(w_pool *pl, const quy_batch *qb, out_format fmt, unsigned 
             wk->ev = malloc(sizeof *wk->ev * QUY_TRACE_CAP);
             if (!wk->hs || !wk->ev) return -1;
         }
-        if (pthread_create(&wk->th, NULL, worker_main, wk) != 0) return -1;
-        wk->started = true;
     }
-    return 0;
+    return wp_start(&pl->wp, pl->nblocks, jobs, worker_fn, pl);
 }
 
 static void pool_stop(w_pool *pl)
 {
-    if (pl->blocks && pl->w) {
-        pthread_mutex_lock(&pl->mu);
-        pl->quit = true;
-        pthread_cond_broadcast(&pl->work);
-        pthread_mutex_unlock(&pl->mu);
-        for (unsigned i = 0; i < pl->nw; i++)
-            if (pl->w[i].started) pthread_join(pl->w[i].th, NULL);
-        pthread_mutex_destroy(&pl->mu);
-        pthread_cond_destroy(&pl->work);
-        pthread_cond_destroy(&pl->done);
-    }
+    wp_stop(&pl->wp);
     for (unsigned i = 0; pl->w && i < pl->nw; i++) {
         out_close(pl->w[i].out);
         hook_session_free(pl->w[i].hs);
@@ -148,6 +108,16 @@ static void pool_stop(w_pool *pl)
     for (size_t k = 0; pl->blocks && k < pl->nblocks; k++) strbuf_free(&pl->blocks[k].text);
     free(pl->w);
     free(pl->blocks);
+}
+
+/* The next results (from *next) into block k, handed out. */
+static void hand_out(w_pool *pl, size_t k, size_t *next, size_t total)
+{
+    w_block *b = &pl->blocks[k];
+    b->first = *next;
+    b->n = total - *next < BLOCK_RESULTS ? total - *next : BLOCK_RESULTS;
+    *next += b->n;
+    wp_ready(&pl->wp, k);
 }
 
 /* Every result, in order: blocks handed out in ring order, written as they
@@ -162,31 +132,21 @@ static int write_parallel(const quy_batch *qb, out_writer *out, out_format fmt, 
         pool_stop(&pl);
         return -1;
     }
-    size_t total = qb->nresults, next = 0; /* the first result not handed out */
+    size_t total = qb->nresults, next = 0, inflight = 0; /* next: the first result not handed out */
     out_start(out);
-    pthread_mutex_lock(&pl.mu);
-    for (size_t k = 0; k < pl.nblocks && next < total; k++) {
-        pl.blocks[k] = (w_block){W_READY, next, total - next < BLOCK_RESULTS ? total - next : BLOCK_RESULTS, {0}, false};
-        next += pl.blocks[k].n;
-    }
-    pthread_cond_broadcast(&pl.work);
-    for (size_t head = 0; pl.blocks[head].state != W_FREE; head = (head + 1) % pl.nblocks) {
+    for (size_t k = 0; k < pl.nblocks && next < total; k++, inflight++) hand_out(&pl, k, &next, total);
+    for (size_t head = 0; inflight; head = (head + 1) % pl.nblocks) { /* in ring order, as handed out */
+        wp_wait(&pl.wp, head);
         w_block *b = &pl.blocks[head];
-        while (b->state != W_DONE) pthread_cond_wait(&pl.done, &pl.mu);
-        pthread_mutex_unlock(&pl.mu);
         if (b->lost) out_fail(out);
         out_put(out, b->text.s, b->text.n);
-        pthread_mutex_lock(&pl.mu);
-        b->state = W_FREE;
-        if (next < total) { /* the next block of results into this one */
-            b->first = next;
-            b->n = total - next < BLOCK_RESULTS ? total - next : BLOCK_RESULTS;
-            next += b->n;
-            b->state = W_READY;
-            pthread_cond_signal(&pl.work);
+        wp_release(&pl.wp, head);
+        inflight--;
+        if (next < total) { /* the next results into this block */
+            hand_out(&pl, head, &next, total);
+            inflight++;
         }
     }
-    pthread_mutex_unlock(&pl.mu);
     pool_stop(&pl);
     return 0;
 }

@@ -208,15 +208,21 @@ static char *header_parent(const char *path)
 {
     FILE *f = fopen(path, "r");
     if (!f) return NULL;
-    char line[1024], a[128], b[128], c[128], d[128];
-    char *parent = NULL;
-    while (fgets(line, sizeof line, f)) {
+    char *line = NULL, *parent = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) != -1) { /* the whole line, however long */
         const char *t = line + strspn(line, " \t\r\n");
         if (!*t || !strncmp(t, "--", 2)) continue;
-        if (sscanf(t, "%127s %127s %127s %127s", a, b, c, d) == 4 && !strcmp(a, "ruleset") && !strcmp(c, "extends"))
-            parent = strdup(d);
+        char *w[4] = {0};
+        if (sscanf(t, "%ms %ms %ms %ms", &w[0], &w[1], &w[2], &w[3]) == 4 && !strcmp(w[0], "ruleset") &&
+            !strcmp(w[2], "extends")) {
+            parent = w[3];
+            w[3] = NULL;
+        }
+        for (int i = 0; i < 4; i++) free(w[i]);
         break;
     }
+    free(line);
     fclose(f);
     return parent;
 }

@@ -157,13 +157,14 @@ static void reject_eval(batch *b, b_item *it, const q_record *rec, const vm_resu
 {
     rec_error e;
     memset(&e, 0, sizeof e);
-    snprintf(e.file, sizeof e.file, "%s", file_of(b, it));
+    rec_mark_cut(e.file, sizeof e.file, snprintf(e.file, sizeof e.file, "%s", file_of(b, it)));
     e.line = it->line;
-    snprintf(e.id, sizeof e.id, "%s", rec->id ? rec->id : "");
+    snprintf(e.id, sizeof e.id, "%s", rec->id ? rec->id : ""); /* ids are at most REC_ID_MAX bytes */
     snprintf(e.code, sizeof e.code, "eval");
     const q_program *p = b->p;
     if (res->error == VM_ABSENT && res->error_slot < p->kinds[rec->kind].nfields)
-        snprintf(e.field, sizeof e.field, "%s", prog_str(p, p->fields[p->kinds[rec->kind].first_field + res->error_slot].name));
+        rec_mark_cut(e.field, sizeof e.field,
+                     snprintf(e.field, sizeof e.field, "%s", prog_str(p, p->fields[p->kinds[rec->kind].first_field + res->error_slot].name)));
     const char *file = NULL;
     uint32_t line = 0, col = 0, llen;
     const char *ls;
@@ -171,10 +172,12 @@ static void reject_eval(batch *b, b_item *it, const q_record *rec, const vm_resu
         prog_locate(p, p->code_pos[res->error_pc], &file, &line, &col, &ls, &llen);
     int at = snprintf(e.message, sizeof e.message, "%s%s%s", res->error < VM__COUNT ? vm_error_message[res->error] : "?",
                       res->error_text ? ": " : "", res->error_text ? res->error_text : "");
+    rec_mark_cut(e.message, sizeof e.message, at);
     if (file && at >= 0 && (size_t)at < sizeof e.message) { /* the source line and caret: quy_result_error_source */
         e.src_pos = p->code_pos[res->error_pc] + 1;
         e.src_msg = (uint32_t)at;
-        snprintf(e.message + at, sizeof e.message - (size_t)at, " — tại %s:%u", file, line);
+        rec_mark_cut(e.message, sizeof e.message,
+                     at + snprintf(e.message + at, sizeof e.message - (size_t)at, " — tại %s:%u", file, line));
     }
     set_rejected(b, it, &e);
     it->vm_error = res->error;
@@ -184,14 +187,14 @@ void bi_reject(batch *b, b_item *it, const char *code, const char *field, const 
 {
     rec_error e;
     memset(&e, 0, sizeof e);
-    snprintf(e.file, sizeof e.file, "%s", file_of(b, it));
+    rec_mark_cut(e.file, sizeof e.file, snprintf(e.file, sizeof e.file, "%s", file_of(b, it)));
     e.line = it->line;
-    snprintf(e.id, sizeof e.id, "%s", name_str(b, it->name));
+    snprintf(e.id, sizeof e.id, "%s", name_str(b, it->name)); /* ids are at most REC_ID_MAX bytes */
     snprintf(e.code, sizeof e.code, "%s", code);
-    snprintf(e.field, sizeof e.field, "%s", field ? field : "");
+    rec_mark_cut(e.field, sizeof e.field, snprintf(e.field, sizeof e.field, "%s", field ? field : ""));
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e.message, sizeof e.message, fmt, ap);
+    rec_mark_cut(e.message, sizeof e.message, vsnprintf(e.message, sizeof e.message, fmt, ap));
     va_end(ap);
     set_rejected(b, it, &e);
 }

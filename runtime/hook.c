@@ -316,27 +316,31 @@ static q_val to_value(lua_State *L, const call *c, int idx, uint32_t type, const
 }
 
 /* A value for a note: "12", "50%", "httnv", "2024-01-31", "\"x\"". */
-static void fmt_note_value(const q_program *p, uint32_t type, q_val v, char *buf, size_t size)
+/* A value in an adjustment's note, pushed as a Lua string (whole: a long
+ * string field is not cut). */
+static void push_note_value(lua_State *L, const q_program *p, uint32_t type, q_val v)
 {
     const q_type *t = &p->types[type];
+    char buf[128]; /* a number, a bool or a date: q_format's longest is under 100 bytes */
     switch (t->kind) {
     case QT_INT:
-    case QT_DECIMAL: q_format(v, false, buf, size); break;
-    case QT_PERCENT: q_format(v, true, buf, size); break;
-    case QT_BOOL: snprintf(buf, size, "%s", v.n ? "true" : "false"); break;
-    case QT_DATE: {
-        char d[16];
-        q_format_date(v.n, d);
-        snprintf(buf, size, "%s", d);
-        break;
-    }
-    case QT_STRING: snprintf(buf, size, "\"%.*s\"", (int)(v.d < 200 ? v.d : 200), q_val_str(v)); break;
+    case QT_DECIMAL: q_format(v, false, buf, sizeof buf); break;
+    case QT_PERCENT: q_format(v, true, buf, sizeof buf); break;
+    case QT_BOOL: snprintf(buf, sizeof buf, "%s", v.n ? "true" : "false"); break;
+    case QT_DATE: q_format_date(v.n, buf); break;
+    case QT_STRING:
+        lua_pushliteral(L, "\"");
+        lua_pushlstring(L, q_val_str(v), q_val_len(v));
+        lua_pushliteral(L, "\"");
+        lua_concat(L, 3);
+        return;
     case QT_ENUM:
     case QT_SCALE:
-        snprintf(buf, size, "%s", v.n >= 0 && (uint64_t)v.n < t->count ? prog_str(p, p->members[t->first + v.n].name) : "?");
-        break;
-    default: snprintf(buf, size, "…"); break;
+        lua_pushstring(L, v.n >= 0 && (uint64_t)v.n < t->count ? prog_str(p, p->members[t->first + v.n].name) : "?");
+        return;
+    default: snprintf(buf, sizeof buf, "…"); break;
     }
+    lua_pushstring(L, buf);
 }
 
 /* An adjustment: nil, or {reason = STR [, tier = T] [, fields = {...}]},
@@ -385,9 +389,8 @@ static void to_adjustment(lua_State *L, const call *c, int idx)
     }
     lua_pop(L, 1);
 
-    char changes[1200];
-    size_t cl = 0;
-    changes[0] = 0;
+    lua_pushliteral(L, ""); /* the changes, "field: old → new; ...", on the Lua stack (no length limit) */
+    int changes = lua_gettop(L);
     lua_pushliteral(L, "fields");
     if (lua_rawget(L, idx) != LUA_TNIL) {
         if (lua_type(L, -1) != LUA_TTABLE)
@@ -408,31 +411,42 @@ static void to_adjustment(lua_State *L, const call *c, int idx)
             if (a->npatch >= QUY_HOOK_MAX_PATCH)
                 luaL_error(L, "the adjustment sets more than %d fields", QUY_HOOK_MAX_PATCH);
             char what[200];
-            snprintf(what, sizeof what, "field '%s' of the adjustment", fname);
+            snprintf(what, sizeof what, "field '%.150s' of the adjustment", fname);
             q_val v = to_value(L, c, -1, f->type, what);
             uint16_t slot = f->slot;
             a->slot[a->npatch] = slot;
             a->val[a->npatch++] = v;
-            char ov[96], nv[96];
-            if (c->present[slot])
-                fmt_note_value(p, f->type, c->slots[slot], ov, sizeof ov);
-            else
-                snprintf(ov, sizeof ov, "không có");
-            fmt_note_value(p, f->type, v, nv, sizeof nv);
-            if (cl < sizeof changes) {
-                int w = snprintf(changes + cl, sizeof changes - cl, "%s%s: %s → %s", cl ? "; " : "", fname, ov, nv);
-                if (w > 0) cl += (size_t)w;
-            }
+            int top = lua_gettop(L);
+            lua_pushvalue(L, changes);
+            if (a->npatch > 1) lua_pushliteral(L, "; ");
+            lua_pushlstring(L, fname, nl);
+            lua_pushliteral(L, ": ");
+            if (c->present[slot]) push_note_value(L, p, f->type, c->slots[slot]);
+            else lua_pushliteral(L, "không có");
+            lua_pushliteral(L, " → ");
+            push_note_value(L, p, f->type, v);
+            lua_concat(L, lua_gettop(L) - top);
+            lua_replace(L, changes);
             lua_pop(L, 1);
         }
     }
     lua_pop(L, 1);
 
     const char *note;
-    if (a->npatch)
-        note = rt_internf(rt, "%.*s (%s)", (int)rlen, reason, changes);
-    else
+    if (a->npatch) {
+        lua_pushlstring(L, reason, rlen);
+        lua_pushliteral(L, " (");
+        lua_pushvalue(L, changes);
+        lua_pushliteral(L, ")");
+        lua_concat(L, 4);
+        size_t nl;
+        const char *s = lua_tolstring(L, -1, &nl);
+        note = rt_intern(rt, s, nl);
+        lua_pop(L, 1);
+    } else {
         note = rt_intern(rt, reason, rlen);
+    }
+    lua_pop(L, 1); /* the changes */
     if (!note) luaL_error(L, "out of memory keeping the reason");
     a->note = note;
     a->set = 1;

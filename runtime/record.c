@@ -78,9 +78,26 @@ static void arena_free(rec_arena *a)
  * Errors
  * ===================================================================== */
 
+void rec_mark_cut(char *buf, size_t size, int n)
+{
+    if (n < 0 || (size_t)n < size || size <= strlen("…")) return;
+    size_t k = rec_utf8_cut(buf, strlen(buf), size - 1 - strlen("…"));
+    memcpy(buf + k, "…", strlen("…") + 1);
+}
+
+/* src into dst[size]; a text too long for it is cut at a character
+ * boundary and ends in "…", so the cut shows. */
 static void copy_str(char *dst, size_t size, const char *src)
 {
-    snprintf(dst, size, "%s", src ? src : "");
+    if (!src) src = "";
+    size_t n = strlen(src);
+    if (n < size) {
+        memcpy(dst, src, n + 1);
+        return;
+    }
+    n = rec_utf8_cut(src, n, size - 1 - strlen("…"));
+    memcpy(dst, src, n);
+    memcpy(dst + n, "…", strlen("…") + 1);
 }
 
 size_t rec_utf8_cut(const char *s, size_t len, size_t max)
@@ -130,6 +147,7 @@ int rec_fail(rec_reader *r, rec_error *err, const char *code, const char *field,
     va_start(ap, fmt);
     int n = vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
+    rec_mark_cut(err->message, sizeof err->message, n);
     if (n >= 0 && (size_t)n < sizeof err->message && err->column)
         snprintf(err->message + n, sizeof err->message - (size_t)n, " [dòng %u, cột %u]", err->line, err->column);
     scrub_utf8(err->message);
@@ -145,8 +163,9 @@ int rec_fail_oom(rec_reader *r, rec_error *err)
 
 void rec_warn_unknown_field(rec_reader *r, const char *name, size_t len, uint32_t kind)
 {
+    int added = r->warn_raw ? 1 : strset_add(&r->warned, name, len, 0, NULL); /* once per whole name */
+    const char *more = len > 200 ? "…" : ""; /* a name shown cut says so */
     if (len > 200) len = rec_utf8_cut(name, len, 200);
-    int added = r->warn_raw ? 1 : strset_add(&r->warned, name, len, 0, NULL);
     if (added != 1 || !r->warn) return;
     r->warn_key = name;
     r->warn_keylen = len;
@@ -155,12 +174,13 @@ void rec_warn_unknown_field(rec_reader *r, const char *name, size_t len, uint32_
     copy_str(w.file, sizeof w.file, r->name);
     w.line = r->cur_line;
     if (r->cur_id && strlen(r->cur_id) <= REC_ID_MAX) copy_str(w.id, sizeof w.id, r->cur_id);
-    snprintf(w.field, sizeof w.field, "%.*s", (int)rec_utf8_cut(name, len, sizeof w.field - 1), name);
+    size_t fl = rec_utf8_cut(name, len, sizeof w.field - 1 - strlen("…"));
+    snprintf(w.field, sizeof w.field, "%.*s%s", (int)fl, name, fl < len ? "…" : more);
     copy_str(w.code, sizeof w.code, "unknown_field");
     snprintf(w.message, sizeof w.message,
-             "trường '%.*s' không có trong khai báo loại '%s' của bộ quy tắc, bỏ qua "
+             "trường '%.*s%s' không có trong khai báo loại '%s' của bộ quy tắc, bỏ qua "
              "(unknown field ignored)",
-             (int)len, name, prog_str(r->p, r->p->kinds[kind].name));
+             (int)len, name, more, prog_str(r->p, r->p->kinds[kind].name));
     scrub_utf8(w.message);
     scrub_utf8(w.field);
     scrub_utf8(w.id);

@@ -74,6 +74,10 @@ typedef struct rec_error {
     uint32_t src_msg;  /* then: the length of message before the " — tại file:line" naming it */
 } rec_error;
 
+/* After n = snprintf(buf, size, ...): when the text did not fit, end it at
+ * a character boundary with "…" so the cut shows. */
+void rec_mark_cut(char *buf, size_t size, int n);
+
 typedef struct rec_reader rec_reader;
 
 typedef void (*rec_warn_fn)(void *ctx, const rec_error *warning);

@@ -64,17 +64,9 @@ static inline void vm_event_push(vm_trace *t, uint8_t type, uint8_t result, uint
 static inline void vm_note_push(vm_trace *t, uint8_t type, uint8_t result, uint16_t slot, uint32_t idx,
                                 const char *note)
 {
-    if (t->n >= t->cap) {
-        t->truncated = true;
-        return;
-    }
-    vm_event *e = &t->ev[t->n++];
-    e->type = type;
-    e->result = result;
-    e->slot = slot;
-    e->idx = idx;
-    e->val = (q_val){0, 0};
-    e->note = note;
+    uint32_t at = t->n;
+    vm_event_push(t, type, result, slot, idx, (q_val){0, 0});
+    if (t->n > at) t->ev[at].note = note;
 }
 
 static inline bool vm_add_flag(vm_result *out, uint32_t f)

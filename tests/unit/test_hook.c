@@ -162,6 +162,35 @@ static void test_sessions(void **state)
     hook_session_free(hs);
 }
 
+/* An adjustment that sets a long string: its note shows the old and the new
+ * value whole (string values were cut at 200 bytes and the changes at 1,200). */
+static void test_adjust_note_whole(void **state)
+{
+    qfx *fx = *state;
+    enum { LONG = 700 };
+    lua_file(fx, "a.lua",
+             "local M = {}\n"
+             "function M.patch(n) return {reason = 'dài', fields = {period = string.rep('ố', 700), n = n + 1}} end\n"
+             "return M\n");
+    q_program *p = qfx_ok(fx, HDR "hook patch(n: int) -> adjustment from \"a.lua\"\n"
+                                  "rate member { otherwise htnv }\n"
+                                  "adjust member record by patch(n) \"x\" cite \"t\"\n");
+    vm_result r;
+    assert_int_equal(vm_rate(p, fx->hs, qfx_rec(fx, REC("")), &r, NULL), VM_OK);
+    const char *note = r.notes[0].text;
+    assert_non_null(note);
+    /* the fields in the order Lua's table gives them: both changes whole */
+    assert_non_null(strstr(note, "n: 3 → 4"));
+    assert_non_null(strstr(note, "period: \"2024\" → \""));
+    const char *v = strstr(note, "→ \"ố");
+    assert_non_null(v);
+    size_t n = 0;
+    for (const char *c = v + strlen("→ \""); !strncmp(c, "ố", strlen("ố")); c += strlen("ố")) n++;
+    assert_int_equal(n, LONG);
+    assert_int_equal(strncmp(note, "dài (", strlen("dài (")), 0);
+    assert_int_equal(note[strlen(note) - 1], ')');
+}
+
 static void test_no_hook_no_cost(void **state)
 {
     qfx *fx = *state;
@@ -892,6 +921,7 @@ int main(void)
         T(test_state_not_shared_between_records),
         T(test_finalizers_and_patterns),
         T(test_adjust_steps),
+        T(test_adjust_note_whole),
         T(test_adjustment_errors),
         T(test_adjust_when),
         T(test_compile_errors),

@@ -319,6 +319,27 @@ static void test_unknown_field_warned_once(void **state)
     assert_int_equal(r->warns[1].line, 2);
 }
 
+/* Two unknown fields whose names share their first 250 bytes are warned of
+ * apart (the once-per-name set held the first 200 bytes: the second was
+ * never warned of); a name too long to show ends in "…". */
+static void test_unknown_long_fields_warned_apart(void **state)
+{
+    run *r = *state;
+    char a[251];
+    memset(a, 'x', 250);
+    a[250] = 0;
+    char text[1024];
+    snprintf(text, sizeof text, "{\"id\":\"u1\",\"kind\":\"member\"," GOOD_FIELDS ",\"%s1\":1,\"%s2\":2}\n", a, a);
+    read_over(r, text, REC_JSONL);
+    assert_int_equal(r->nrecs, 1);
+    assert_int_equal(r->nwarns, 2);
+    for (int i = 0; i < 2; i++) {
+        const char *f = r->warns[i].field;
+        assert_string_equal(f + strlen(f) - strlen("…"), "…");
+        assert_non_null(strstr(r->warns[i].message, "xxx…' không có"));
+    }
+}
+
 static void test_misspelt_field_warned_on_rejection(void **state)
 {
     run *r = *state;
@@ -619,6 +640,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_duplicate_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_field_warned_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_long_fields_warned_apart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_misspelt_field_warned_on_rejection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_constraint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decimal_exponents, setup, teardown),
