@@ -79,6 +79,40 @@ static void fail(prove_report *r, prove_status st, char *msg)
 
 static Z3_ast is_outcome(sym_ctx *c, Z3_ast t, unsigned o) { return Z3_mk_eq(c->z, t, sym_num(c, o, 1)); }
 
+/* Every decimal and percent field a multiple of 1/scale. */
+static void on_grid(sym_ctx *c, Z3_solver s, int64_t scale)
+{
+    for (size_t i = 0; i < c->nvars; i++) {
+        sym_var *v = c->vars[i];
+        if (v->val && (v->tk == QT_DECIMAL || v->tk == QT_PERCENT))
+            Z3_solver_assert(c->z, s, Z3_mk_is_int(c->z, Z3_mk_mul(c->z, 2, (Z3_ast[]){v->val, sym_num(c, scale, 1)})));
+    }
+}
+
+/* The model gave a number no record can hold (1/3): solve again on a
+ * decimal grid, 10^-8 first (short numbers, within the witness's shape),
+ * then 10^-18 alone. A record's decimals and percents are multiples of
+ * 10^-18 (at most 18 fraction digits, 16 for a percent: runtime/record.c
+ * "too_precise"), so no model there is no record (with 10^-8 only, a rule
+ * that needs 10^-10 was never reached, silently). Runs inside query's
+ * second push. The model, inc_ref'd, or NULL with *res not true. */
+static Z3_model decimal_model(ask *q, Z3_lbool *res)
+{
+    sym_ctx *c = q->c;
+    on_grid(c, q->s, 100000000);
+    *res = Z3_solver_check(c->z, q->s);
+    if (*res != Z3_L_TRUE) {
+        Z3_solver_pop(c->z, q->s, 1); /* the witness's shape off */
+        Z3_solver_push(c->z, q->s);
+        on_grid(c, q->s, 1000000000000000000);
+        *res = Z3_solver_check(c->z, q->s);
+    }
+    if (*res != Z3_L_TRUE) return NULL;
+    Z3_model m = Z3_solver_get_model(c->z, q->s);
+    Z3_model_inc_ref(c->z, m);
+    return m;
+}
+
 /* Is `cond` satisfiable (with the kind's base constraints)? On sat, and
  * when `w` is not NULL, writes the VM-confirmed witness. */
 static Z3_lbool query(ask *q, Z3_ast cond, char **w)
@@ -114,23 +148,14 @@ static Z3_lbool query(ask *q, Z3_ast cond, char **w)
         Z3_model_inc_ref(c->z, m);
         wit wt = {.c = c};
         *w = wit_json(&wt, m, q->a, q->b, ++q->nwit);
-        if (wt.not_decimal) { /* again, on a decimal grid: every number a multiple of 10^-6 */
+        if (wt.not_decimal) { /* again, on a decimal grid */
             Z3_model_dec_ref(c->z, m);
             free(*w);
             *w = NULL;
-            for (size_t i = 0; i < c->nvars; i++) {
-                sym_var *v = c->vars[i];
-                if (v->val && (v->tk == QT_DECIMAL || v->tk == QT_PERCENT))
-                    Z3_solver_assert(c->z, q->s, Z3_mk_is_int(c->z, Z3_mk_mul(c->z, 2, (Z3_ast[]){v->val, sym_num(c, 100000000, 1)})));
-            }
-            res = Z3_solver_check(c->z, q->s);
-            if (res == Z3_L_TRUE) {
-                m = Z3_solver_get_model(c->z, q->s);
-                Z3_model_inc_ref(c->z, m);
+            m = decimal_model(q, &res);
+            if (m) {
                 wt.not_decimal = false;
                 *w = wit_json(&wt, m, q->a, q->b, q->nwit);
-            } else {
-                m = NULL;
             }
         }
         if (m) {

@@ -1,11 +1,12 @@
 /*
- * test_prove_names.c — the prover names its solver variables by the whole
- * field name (issue #14, "no silent limit"). Two int fields whose names
- * share their first 450 bytes were one solver variable when the names were
- * cut at 400 bytes: a rule reachable only when they differ was reported
- * dead, and a witness could not name both fields. Messages, finding keys
- * and the note naming the hooks are whole too; the bound on lists is said
- * in the report, and any number of lists read by 'longest run' is encoded.
+ * test_prove_limits.c — no silent limit in the prover (issue #14 item 2).
+ * Solver variables are named by the whole field name: two int fields whose
+ * names share their first 450 bytes were one solver variable when names
+ * were cut at 400 bytes, so a rule reachable only when they differ was
+ * reported dead. Messages, finding keys and the note naming the hooks are
+ * whole too; the bound on lists is said in the report; any number of lists
+ * read by 'longest run' is encoded; a witness's decimals may have as many
+ * digits as a record's. Each test fails on a701d38.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -155,7 +156,7 @@ static void test_hook_names(void **state)
 {
     (void)state;
     char *h1 = long_name("_a"), *h2 = long_name("_b");
-    char dir[] = "/tmp/test_prove_names.XXXXXX";
+    char dir[] = "/tmp/test_prove_limits.XXXXXX";
     assert_non_null(mkdtemp(dir));
     char path[128], lua[128];
     snprintf(path, sizeof path, "%s/hooks.quy", dir);
@@ -282,6 +283,56 @@ static void test_many_longest_runs(void **state)
     free(src);
 }
 
+static quy_ruleset *compile_src(quy_loader *ld, const char *name, const char *src)
+{
+    quy_ruleset *rs = NULL;
+    quy_diags *d = NULL;
+    quy_status st = quy_loader_compile(ld, name, src, strlen(src), &rs, &d);
+    if (st != QUY_OK) quy_diags_print(d, stderr, 0);
+    assert_int_equal(st, QUY_OK);
+    quy_diags_free(d);
+    return rs;
+}
+
+/* A witness's decimals are found on the record format's own grid: a rule
+ * that holds only for x in [1/3 x 10^-9, 11/30 x 10^-9) is reached by
+ * x = 0.00000000035 (11 fraction digits). With the grid cut at 10^-8 the
+ * loosening was not found and the refinement was "proved". */
+static void test_fine_decimals(void **state)
+{
+    (void)state;
+    const char *variant = "ruleset fine version \"1\"\n"
+                          "record member \"m\" {\n  x : decimal \"x\"\n}\n"
+                          "rate member {\n"
+                          "  a: htxsnv when x * 3 >= 0.000000001 and x * 3 < 0.0000000011 cite \"fixture\"\n"
+                          "  otherwise khtnv\n"
+                          "}\n";
+    const char *parent = "ruleset coarse version \"1\"\n"
+                         "record member \"m\" {\n  x : decimal \"x\"\n}\n"
+                         "rate member {\n  otherwise khtnv\n}\n";
+    quy_loader *ld = NULL;
+    assert_int_equal(quy_loader_new(&ld), QUY_OK);
+    assert_int_equal(quy_loader_set_defaults(ld, 0), QUY_OK);
+    quy_ruleset *v = compile_src(ld, "fine.quy", variant), *p = compile_src(ld, "coarse.quy", parent);
+    quy_proof *pf = NULL;
+    quy_status st = quy_prove(v, p, QUY_PROVE_REFINES, 60000, &pf);
+    if (st != QUY_OK) fprintf(stderr, "%s\n", quy_errmsg());
+    assert_int_equal(st, QUY_OK);
+    assert_false(quy_proof_proved(pf));
+    assert_int_equal(quy_proof_count(pf), 1);
+    assert_string_equal(quy_proof_key(pf, 0), "member looser khtnv->htxsnv");
+    const char *w = quy_proof_witness(pf, 0);
+    assert_non_null(w);
+    const char *x = strstr(w, "\"x\":");
+    assert_non_null(x);
+    double xv = strtod(x + 4, NULL);
+    assert_true(xv * 3 >= 0.999e-9 && xv * 3 < 1.1e-9);
+    quy_proof_free(pf);
+    quy_ruleset_free(p);
+    quy_ruleset_free(v);
+    quy_loader_free(ld);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_hook_names),
         cmocka_unit_test(test_list_bound_said),
         cmocka_unit_test(test_many_longest_runs),
+        cmocka_unit_test(test_fine_decimals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
