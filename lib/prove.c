@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../prove/prove.h"
+#include "../runtime/strbuf.h"
 #include "internal.h"
 
 typedef struct qi_finding {
@@ -31,53 +32,63 @@ static const char *const what_code[] = {
 
 static char *dup_or_null(const char *s) { return s ? qi_strdup(s) : NULL; }
 
+/* The finding's key, whole ("member gap gap_x", "member looser htnv->httnv"):
+ * the CLI matches approval files by it. NULL when out of memory. */
 static char *key_of(const prove_finding *f, const q_program *a)
 {
-    char buf[512];
+    strbuf b = {0};
     const char *kind = prog_str(a, a->kinds[f->kind].name);
     switch (f->what) {
     case PF_GAP:
-        snprintf(buf, sizeof buf, "%s gap %s", kind, f->flag != QUY_NONE ? prog_str(a, a->flags[f->flag].name) : "(none)");
+        strbuf_printf(&b, "%s gap %s", kind, f->flag != QUY_NONE ? prog_str(a, a->flags[f->flag].name) : "(none)");
         break;
-    case PF_DEAD_RULE: snprintf(buf, sizeof buf, "%s dead-rule %s", kind, prog_str(a, a->rules[f->rule].name)); break;
+    case PF_DEAD_RULE: strbuf_printf(&b, "%s dead-rule %s", kind, prog_str(a, a->rules[f->rule].name)); break;
     case PF_DEAD_CLAUSE:
-        snprintf(buf, sizeof buf, "%s dead-clause %s#%u", kind, prog_str(a, a->rules[f->rule].name),
-                 f->clause - a->rules[f->rule].first_clause + 1);
+        strbuf_printf(&b, "%s dead-clause %s#%u", kind, prog_str(a, a->rules[f->rule].name),
+                      f->clause - a->rules[f->rule].first_clause + 1);
         break;
-    case PF_DEAD_FLAG: snprintf(buf, sizeof buf, "%s dead-flag %s", kind, prog_str(a, a->flags[f->flag].name)); break;
+    case PF_DEAD_FLAG: strbuf_printf(&b, "%s dead-flag %s", kind, prog_str(a, a->flags[f->flag].name)); break;
     case PF_LOOSER:
     case PF_TRANSITION:
-        snprintf(buf, sizeof buf, "%s %s %s->%s", kind, what_code[f->what], q_outcome_code[f->from], q_outcome_code[f->to]);
+        strbuf_printf(&b, "%s %s %s->%s", kind, what_code[f->what], q_outcome_code[f->from], q_outcome_code[f->to]);
         break;
-    default: snprintf(buf, sizeof buf, "%s unknown %s", kind, f->why ? f->why : ""); break;
+    default: strbuf_printf(&b, "%s unknown %s", kind, f->why ? f->why : ""); break;
     }
-    return qi_strdup(buf);
+    return strbuf_take(&b);
 }
 
-static void finding_strings(qi_finding *o, const prove_finding *f, const q_program *a, const q_program *b)
+static void finding_free(qi_finding *f)
 {
-    o->key = key_of(f, a);
-    o->kind = qi_strdup(prog_str(a, a->kinds[f->kind].name));
-    o->what = qi_strdup(what_code[f->what]);
+    char *all[] = {f->key, f->kind, f->what, f->rule, f->cite, f->rule2, f->cite2, f->clause, f->flag, f->flag_message, f->why, f->witness};
+    for (size_t j = 0; j < sizeof all / sizeof all[0]; j++) free(all[j]);
+}
+
+/* False when out of memory (a string that should be there is not). */
+static bool finding_strings(qi_finding *o, const prove_finding *f, const q_program *a, const q_program *b)
+{
+    bool ok = (o->key = key_of(f, a)) != NULL;
+    ok &= (o->kind = qi_strdup(prog_str(a, a->kinds[f->kind].name))) != NULL;
+    ok &= (o->what = qi_strdup(what_code[f->what])) != NULL;
     if (f->rule != QUY_NONE) {
-        o->rule = qi_strdup(prog_str(a, a->rules[f->rule].name));
-        o->cite = qi_strdup(prog_str(a, a->rules[f->rule].cite));
+        ok &= (o->rule = qi_strdup(prog_str(a, a->rules[f->rule].name))) != NULL;
+        ok &= (o->cite = qi_strdup(prog_str(a, a->rules[f->rule].cite))) != NULL;
     }
     if (f->rule2 != QUY_NONE && b) {
-        o->rule2 = qi_strdup(prog_str(b, b->rules[f->rule2].name));
-        o->cite2 = qi_strdup(prog_str(b, b->rules[f->rule2].cite));
+        ok &= (o->rule2 = qi_strdup(prog_str(b, b->rules[f->rule2].name))) != NULL;
+        ok &= (o->cite2 = qi_strdup(prog_str(b, b->rules[f->rule2].cite))) != NULL;
     }
-    if (f->clause != QUY_NONE) o->clause = qi_strdup(prog_str(a, a->clauses[f->clause].text));
+    if (f->clause != QUY_NONE) ok &= (o->clause = qi_strdup(prog_str(a, a->clauses[f->clause].text))) != NULL;
     if (f->flag != QUY_NONE) {
-        o->flag = qi_strdup(prog_str(a, a->flags[f->flag].name));
-        o->flag_message = qi_strdup(prog_str(a, a->flags[f->flag].message));
+        ok &= (o->flag = qi_strdup(prog_str(a, a->flags[f->flag].name))) != NULL;
+        ok &= (o->flag_message = qi_strdup(prog_str(a, a->flags[f->flag].message))) != NULL;
     }
-    o->why = dup_or_null(f->why);
-    o->witness = dup_or_null(f->witness);
+    ok &= (o->why = dup_or_null(f->why)) != NULL || !f->why;
+    ok &= (o->witness = dup_or_null(f->witness)) != NULL || !f->witness;
     if (f->what == PF_LOOSER || f->what == PF_TRANSITION) {
         o->from = q_outcome_code[f->from];
         o->to = q_outcome_code[f->to];
     }
+    return ok;
 }
 
 quy_status quy_prove(const quy_ruleset *rs, const quy_ruleset *other, int question, unsigned timeout_ms, quy_proof **out)
@@ -110,11 +121,16 @@ quy_status quy_prove(const quy_ruleset *rs, const quy_ruleset *other, int questi
     }
     pf->proved = st == PROVE_PROVED;
     pf->queries = r.queries;
-    for (size_t i = 0; i < r.nf; i++) finding_strings(&pf->f[i], &r.f[i], rs->p, two ? other->p : NULL);
+    bool ok = true;
     pf->nf = r.nf;
-    for (size_t i = 0; i < r.nnotes; i++) pf->notes[i] = qi_strdup(r.notes[i]);
+    for (size_t i = 0; i < r.nf; i++) ok &= finding_strings(&pf->f[i], &r.f[i], rs->p, two ? other->p : NULL);
     pf->nnotes = r.nnotes;
+    for (size_t i = 0; i < r.nnotes; i++) ok &= (pf->notes[i] = qi_strdup(r.notes[i])) != NULL;
     prove_report_free(&r);
+    if (!ok) {
+        quy_proof_free(pf);
+        return qi_fail(QUY_ENOMEM, "quy_prove: out of memory");
+    }
     *out = pf;
     return QUY_OK;
 }
@@ -122,11 +138,7 @@ quy_status quy_prove(const quy_ruleset *rs, const quy_ruleset *other, int questi
 void quy_proof_free(quy_proof *pf)
 {
     if (!pf) return;
-    for (size_t i = 0; i < pf->nf; i++) {
-        qi_finding *f = &pf->f[i];
-        char *all[] = {f->key, f->kind, f->what, f->rule, f->cite, f->rule2, f->cite2, f->clause, f->flag, f->flag_message, f->why, f->witness};
-        for (size_t j = 0; j < sizeof all / sizeof all[0]; j++) free(all[j]);
-    }
+    for (size_t i = 0; i < pf->nf; i++) finding_free(&pf->f[i]);
     free(pf->f);
     for (size_t i = 0; i < pf->nnotes; i++) free(pf->notes[i]);
     free(pf->notes);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/strbuf.h"
 #include "sym.h"
 #include "witness.h"
 
@@ -78,6 +79,40 @@ static void fail(prove_report *r, prove_status st, char *msg)
 
 static Z3_ast is_outcome(sym_ctx *c, Z3_ast t, unsigned o) { return Z3_mk_eq(c->z, t, sym_num(c, o, 1)); }
 
+/* Every decimal and percent field a multiple of 1/scale. */
+static void on_grid(sym_ctx *c, Z3_solver s, int64_t scale)
+{
+    for (size_t i = 0; i < c->nvars; i++) {
+        sym_var *v = c->vars[i];
+        if (v->val && (v->tk == QT_DECIMAL || v->tk == QT_PERCENT))
+            Z3_solver_assert(c->z, s, Z3_mk_is_int(c->z, Z3_mk_mul(c->z, 2, (Z3_ast[]){v->val, sym_num(c, scale, 1)})));
+    }
+}
+
+/* The model gave a number no record can hold (1/3): solve again on a
+ * decimal grid, 10^-8 first (short numbers, within the witness's shape),
+ * then 10^-18 alone. A record's decimals and percents are multiples of
+ * 10^-18 (at most 18 fraction digits, 16 for a percent: runtime/record.c
+ * "too_precise"), so no model there is no record (with 10^-8 only, a rule
+ * that needs 10^-10 was never reached, silently). Runs inside query's
+ * second push. The model, inc_ref'd, or NULL with *res not true. */
+static Z3_model decimal_model(ask *q, Z3_lbool *res)
+{
+    sym_ctx *c = q->c;
+    on_grid(c, q->s, 100000000);
+    *res = Z3_solver_check(c->z, q->s);
+    if (*res != Z3_L_TRUE) {
+        Z3_solver_pop(c->z, q->s, 1); /* the witness's shape off */
+        Z3_solver_push(c->z, q->s);
+        on_grid(c, q->s, 1000000000000000000);
+        *res = Z3_solver_check(c->z, q->s);
+    }
+    if (*res != Z3_L_TRUE) return NULL;
+    Z3_model m = Z3_solver_get_model(c->z, q->s);
+    Z3_model_inc_ref(c->z, m);
+    return m;
+}
+
 /* Is `cond` satisfiable (with the kind's base constraints)? On sat, and
  * when `w` is not NULL, writes the VM-confirmed witness. */
 static Z3_lbool query(ask *q, Z3_ast cond, char **w)
@@ -113,23 +148,14 @@ static Z3_lbool query(ask *q, Z3_ast cond, char **w)
         Z3_model_inc_ref(c->z, m);
         wit wt = {.c = c};
         *w = wit_json(&wt, m, q->a, q->b, ++q->nwit);
-        if (wt.not_decimal) { /* again, on a decimal grid: every number a multiple of 10^-6 */
+        if (wt.not_decimal) { /* again, on a decimal grid */
             Z3_model_dec_ref(c->z, m);
             free(*w);
             *w = NULL;
-            for (size_t i = 0; i < c->nvars; i++) {
-                sym_var *v = c->vars[i];
-                if (v->val && (v->tk == QT_DECIMAL || v->tk == QT_PERCENT))
-                    Z3_solver_assert(c->z, q->s, Z3_mk_is_int(c->z, Z3_mk_mul(c->z, 2, (Z3_ast[]){v->val, sym_num(c, 100000000, 1)})));
-            }
-            res = Z3_solver_check(c->z, q->s);
-            if (res == Z3_L_TRUE) {
-                m = Z3_solver_get_model(c->z, q->s);
-                Z3_model_inc_ref(c->z, m);
+            m = decimal_model(q, &res);
+            if (m) {
                 wt.not_decimal = false;
                 *w = wit_json(&wt, m, q->a, q->b, q->nwit);
-            } else {
-                m = NULL;
             }
         }
         if (m) {
@@ -149,10 +175,11 @@ static bool confirm(ask *q, const char *w, unsigned want_a, uint32_t ra, unsigne
 {
     uint8_t oa, ob;
     uint32_t rule;
-    char why[600];
+    char *why = NULL;
     if (q->o->mismatch_test) want_a = (want_a + 1) % QO__COUNT;
-    if (!wit_rate(q->a->p, w, &oa, &rule, why, sizeof why)) {
+    if (!wit_rate(q->a->p, w, &oa, &rule, &why)) {
         fail(q->r, PROVE_MISMATCH, dupf("witness %s: %s", w, why));
+        free(why);
         return false;
     }
     if (oa != want_a || (ra != QUY_NONE && rule != ra)) {
@@ -163,8 +190,9 @@ static bool confirm(ask *q, const char *w, unsigned want_a, uint32_t ra, unsigne
         return false;
     }
     if (q->b) {
-        if (!wit_rate(q->b->p, w, &ob, &rule, why, sizeof why)) {
+        if (!wit_rate(q->b->p, w, &ob, &rule, &why)) {
             fail(q->r, PROVE_MISMATCH, dupf("witness %s (second ruleset): %s", w, why));
+            free(why);
             return false;
         }
         if (ob != want_b) {
@@ -293,13 +321,12 @@ static void ask_pairs(ask *q, uint32_t kind, bool refines)
                 f->from = (uint8_t)from;
                 f->to = (uint8_t)to;
                 uint8_t o;
-                char why[16];
-                wit_rate(q->a->p, w, &o, &f->rule, why, sizeof why);
-                wit_rate(q->b->p, w, &o, &f->rule2, why, sizeof why);
+                wit_rate(q->a->p, w, &o, &f->rule, NULL); /* confirmed above: it rates */
+                wit_rate(q->b->p, w, &o, &f->rule2, NULL);
                 f->witness = w;
                 w = NULL;
             } else {
-                char what[64];
+                char what[64]; /* bounded: two codes of q_outcome_code, the longest "not_rated" */
                 snprintf(what, sizeof what, "%s -> %s", q_outcome_code[from], q_outcome_code[to]);
                 unknown(q, res, kind, what);
             }
@@ -318,10 +345,36 @@ static void base(ask *q, sym_kind *s)
 
 static void limits_notes(prove_report *r, const q_program *p, const sym_kind *s)
 {
-    if (s->hooks[0])
-        note(r, dupf("%s, kind %s: records on which a Lua hook is called (%s) are left out: the answer holds for every "
-                     "other valid record",
-                     prog_str(p, p->name), prog_str(p, p->kinds[s->k].name), s->hooks));
+    if (!s->nhooks) return;
+    strbuf names = {0};
+    for (size_t i = 0; i < s->nhooks; i++) strbuf_printf(&names, "%s%s", i ? ", " : "", s->hooks[i]);
+    char *list = strbuf_take(&names);
+    if (!list) ast_bail("out of memory");
+    char *msg = dupf("%s, kind %s: records on which a Lua hook is called (%s) are left out: the answer holds for "
+                     "every other valid record",
+                     prog_str(p, p->name), prog_str(p, p->kinds[s->k].name), list);
+    free(list);
+    note(r, msg);
+}
+
+/* What the encoding bounds, said with every answer: lists read by 'longest
+ * run' and the other lists the rules read (PROVE_LIST_BOUND elements), and
+ * strings read as a period. */
+static void bound_notes(prove_report *r, const sym_ctx *c)
+{
+    for (size_t i = 0; i < c->nbounded; i++)
+        note(r, dupf("%s is read by 'longest run': lists of at most %d elements are considered", c->bounded[i],
+                     PROVE_LIST_BOUND));
+    for (size_t i = 0; i < c->nvars; i++) { /* other lists read: bounded (not a list inside a list's element) */
+        const sym_var *v = c->vars[i];
+        size_t n = strlen(v->key);
+        if (v->read && v->elem && !strchr(v->key, '[') && !(n && v->key[n - 1] == '~'))
+            note(r, dupf("%s is a list of %s: lists of at most %d elements are considered", v->key,
+                         v->nsub ? "structs" : "numbers, strings or dates", PROVE_LIST_BOUND));
+    }
+    for (size_t i = 0; i < c->nperiods; i++)
+        note(r, dupf("%s is read as a rating period: records whose period is not \"YYYY\" or \"YYYY-Qn\" "
+                     "(which the VM rejects there) are left out", c->periods[i]));
 }
 
 static void one_kind(ask *q, prove_question qq, const q_program *a, const q_program *b, uint32_t k)
@@ -338,9 +391,9 @@ static void one_kind(ask *q, prove_question qq, const q_program *a, const q_prog
         }
     }
     bool ok, have_b = b != NULL;
-    for (int tries = 0;; tries++) {
+    for (;;) { /* again while a run asks for a list bounded or a string read as a period (no cap: each asks anew) */
         ok = sym_kind_run(c, a, k, &sa) && (!b || sym_kind_run(c, b, kb, &sb));
-        if (ok || tries > 8 || !sym_kind_retry(c)) break;
+        if (ok || !sym_kind_retry(c)) break;
         sym_kind_free(&sa);
         if (b) sym_kind_free(&sb);
     }
@@ -350,12 +403,7 @@ static void one_kind(ask *q, prove_question qq, const q_program *a, const q_prog
         if (b) sym_kind_free(&sb);
         return;
     }
-    for (size_t i = 0; i < c->nbounded; i++)
-        note(q->r, dupf("%s is read by 'longest run': lists of at most %d elements are considered", c->bounded[i],
-                        PROVE_LIST_BOUND));
-    for (size_t i = 0; i < c->nperiods; i++)
-        note(q->r, dupf("%s is read as a rating period: records whose period is not \"YYYY\" or \"YYYY-Qn\" "
-                        "(which the VM rejects there) are left out", c->periods[i]));
+    bound_notes(q->r, c);
     q->a = &sa;
     q->b = have_b ? &sb : NULL;
     Z3_solver_push(c->z, q->s);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../runtime/period.h"
+#include "../runtime/strbuf.h"
 
 /* =====================================================================
  * Terms
@@ -42,7 +43,7 @@ Z3_ast sym_not(sym_ctx *c, Z3_ast a) { return Z3_mk_not(c->z, a); }
 
 Z3_ast sym_num(sym_ctx *c, int64_t n, int64_t d)
 {
-    char buf[64];
+    char buf[64]; /* bounded: "%lld/%lld" is at most 20 + 1 + 20 bytes */
     if (d == 1)
         snprintf(buf, sizeof buf, "%lld", (long long)n);
     else
@@ -62,13 +63,35 @@ static Z3_ast mul2(sym_ctx *c, Z3_ast a, Z3_ast b)
     return Z3_mk_mul(c->z, 2, v);
 }
 
+/* A heap string of any length (runtime/strbuf.h): solver names and messages
+ * are never cut. Out of memory jumps to prove_run's catch (ast_bail). */
+static char *xvprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static char *xvprintf(const char *fmt, va_list ap)
+{
+    strbuf b = {0};
+    strbuf_vprintf(&b, fmt, ap);
+    char *s = strbuf_take(&b);
+    if (!s) ast_bail("out of memory");
+    return s;
+}
+
+static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = xvprintf(fmt, ap);
+    va_end(ap);
+    return s;
+}
+
 static bool failf(sym_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static bool failf(sym_ctx *c, const char *fmt, ...)
 {
-    if (!c->err[0]) {
+    if (!c->err) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(c->err, sizeof c->err, fmt, ap);
+        c->err = xvprintf(fmt, ap);
         va_end(ap);
     }
     return false;
@@ -118,6 +141,7 @@ void sym_free(sym_ctx *c)
     for (size_t i = 0; i < c->nperiods; i++) free(c->periods[i]);
     free(c->periods);
     free(c->retry_key);
+    free(c->err);
     for (size_t i = 0; i < c->nstrs; i++) free(c->strs[i]);
     free(c->strs);
     free(c->dom);
@@ -162,11 +186,14 @@ static sym_var *var_find(sym_ctx *c, const char *key)
     return NULL;
 }
 
+/* The solver constant named key + suffix, whole: two constants with the
+ * same name and sort are one, so a cut name would merge two fields. */
 static Z3_ast mk_var(sym_ctx *c, const char *key, const char *suffix, Z3_sort s)
 {
-    char name[512];
-    snprintf(name, sizeof name, "%s%s", key, suffix);
-    return Z3_mk_const(c->z, Z3_mk_string_symbol(c->z, name), s);
+    char *name = xprintf("%s%s", key, suffix);
+    Z3_ast v = Z3_mk_const(c->z, Z3_mk_string_symbol(c->z, name), s); /* the symbol keeps a copy */
+    free(name);
+    return v;
 }
 
 /* An Int variable lifted to Real, with lo <= v <= hi (hi < lo: no bound). */
@@ -210,17 +237,17 @@ static char **member_names(const q_program *p, const q_type *t)
     return names;
 }
 
-static sym_var *var_new(sym_ctx *c, const char *key, uint8_t tk)
+/* A new variable set; takes `key` (malloc'd). */
+static sym_var *var_new(sym_ctx *c, char *key, uint8_t tk)
 {
-    sym_var *v = ast_xcalloc(1, sizeof *v);
-    v->key = ast_xstrdup(key);
-    v->tk = tk;
     GROW(c->vars, c->nvars, c->capvars);
+    sym_var *v = ast_xcalloc(1, sizeof *v);
+    v->key = key;
+    v->tk = tk;
     c->vars[c->nvars++] = v;
     return v;
 }
 
-/* The variables of field f (of kind `kname`, or of a struct element). */
 static bool in_list(char *const *list, size_t n, const char *key)
 {
     for (size_t i = 0; i < n; i++)
@@ -230,7 +257,7 @@ static bool in_list(char *const *list, size_t n, const char *key)
 
 static Z3_ast int_num(sym_ctx *c, int64_t n)
 {
-    char buf[32];
+    char buf[32]; /* bounded: "%lld" is at most 20 bytes */
     snprintf(buf, sizeof buf, "%lld", (long long)n);
     return Z3_mk_numeral(c->z, buf, c->intg);
 }
@@ -239,10 +266,8 @@ static Z3_ast int_num(sym_ctx *c, int64_t n)
  * (0: the whole year); its value, for equality, is year * 10 + quarter. */
 static void period_var(sym_ctx *c, sym_var *v, const char *key)
 {
-    v->year = Z3_mk_const(c->z, Z3_mk_string_symbol(c->z, key), c->intg);
-    char qk[420];
-    snprintf(qk, sizeof qk, "%s#q", key);
-    v->quarter = Z3_mk_const(c->z, Z3_mk_string_symbol(c->z, qk), c->intg);
+    v->year = mk_var(c, key, "", c->intg);
+    v->quarter = mk_var(c, key, "#q", c->intg);
     dom_add(c, Z3_mk_ge(c->z, v->year, int_num(c, 0)));
     dom_add(c, Z3_mk_le(c->z, v->year, int_num(c, 9999)));
     dom_add(c, Z3_mk_ge(c->z, v->quarter, int_num(c, 0)));
@@ -251,90 +276,122 @@ static void period_var(sym_ctx *c, sym_var *v, const char *key)
     v->val = Z3_mk_int2real(c->z, Z3_mk_add(c->z, 2, v2));
 }
 
+/* The key of field `name` under `prefix` (a kind's name, or a list
+ * element's key), whole: "kind/field", "kind/list[i].sub"; "~" when the
+ * list is bounded, "~p" when the string is read as a period. Malloc'd.
+ * Names are identifiers ([A-Za-z_][A-Za-z0-9_]*, grammar/lexer.re), so the
+ * separators here and the suffixes of mk_var ("?", "#len", "#q", "#member")
+ * make each solver name one field's. */
+static char *field_key(sym_ctx *c, const char *prefix, bool elem, const char *name, bool *bounded, bool *period)
+{
+    char *key = xprintf("%s%s%s", prefix, elem ? "." : "/", name);
+    *bounded = in_list(c->bounded, c->nbounded, key);
+    *period = in_list(c->periods, c->nperiods, key);
+    if (!*bounded && !*period) return key;
+    char *marked = xprintf("%s%s%s", key, *bounded ? "~" : "", *period ? "~p" : "");
+    free(key);
+    return marked;
+}
+
+static sym_var *field_var(sym_ctx *c, const q_program *p, const q_field *f, const char *prefix, bool elem);
+
+/* A list of enum/scale values: a count per member. */
+static void counted_list_var(sym_ctx *c, const q_program *p, const q_type *et, sym_var *v)
+{
+    v->members = member_names(p, et); /* then its count: var_free reads them together */
+    v->ncnt = et->count;
+    v->cnt = ast_xcalloc(et->count, sizeof *v->cnt);
+    Z3_ast sum = sym_num(c, 0, 1);
+    for (uint32_t m = 0; m < et->count; m++) {
+        char *sfx = xprintf("#%s", v->members[m]);
+        v->cnt[m] = int_var(c, v->key, sfx, 0, 1000000);
+        free(sfx);
+        sum = add2(c, sum, v->cnt[m]);
+    }
+    v->len = sum;
+}
+
+/* Any other list: a length and PROVE_LIST_BOUND elements, each a variable
+ * set (a struct's fields, or the element itself) keyed "key[i]". */
+static bool bounded_list_var(sym_ctx *c, const q_program *p, const q_field *f, const q_type *t, sym_var *v)
+{
+    const q_type *et = &p->types[t->elem];
+    v->len = int_var(c, v->key, "#len", 0, PROVE_LIST_BOUND);
+    bool structs = et->kind == QT_STRUCT;
+    uint32_t per = structs ? et->count : 1; /* variable sets per element */
+    if (structs) {
+        v->subnames = ast_xcalloc(et->count, sizeof *v->subnames);
+        v->nsub = et->count;
+        for (uint32_t j = 0; j < et->count; j++) v->subnames[j] = ast_xstrdup(prog_str(p, p->fields[et->first + j].name));
+    }
+    v->elem = ast_xcalloc((size_t)PROVE_LIST_BOUND * (per ? per : 1), sizeof *v->elem);
+    q_field ef = {.name = f->name, .type = t->elem};
+    for (int i = 0; i < PROVE_LIST_BOUND; i++) {
+        char *pre = xprintf("%s[%d]", v->key, i);
+        for (uint32_t j = 0; j < per; j++) {
+            sym_var *e = field_var(c, p, structs ? &p->fields[et->first + j] : &ef, pre, true);
+            if (!e) {
+                free(pre);
+                return false;
+            }
+            v->elem[(size_t)i * per + j] = e;
+        }
+        free(pre);
+    }
+    return true;
+}
+
+/* A variable set met again (another program, or another run of the kind):
+ * the same type and, for enum/scale values, the same members. */
+static bool same_var(sym_ctx *c, const q_program *p, const q_type *t, const sym_var *v)
+{
+    if (v->tk != t->kind)
+        return failf(c, "field %s has type %s in one ruleset and %s in the other", v->key, q_type_kind_name[v->tk],
+                     q_type_kind_name[t->kind]);
+    if ((t->kind == QT_ENUM || t->kind == QT_SCALE) && v->members && !same_members(p, t, v))
+        return failf(c, "field %s: its values differ between the two rulesets", v->key);
+    return true;
+}
+
+/* The variables of field f (of kind `prefix`, or of a list element). */
 static sym_var *field_var(sym_ctx *c, const q_program *p, const q_field *f, const char *prefix, bool elem)
 {
-    char key[400];
-    snprintf(key, sizeof key, "%s%s%s", prefix, elem ? "." : "/", prog_str(p, f->name));
-    bool bounded = in_list(c->bounded, c->nbounded, key);
-    bool period = in_list(c->periods, c->nperiods, key);
-    if (bounded) strncat(key, "~", sizeof key - strlen(key) - 1);
-    if (period) strncat(key, "~p", sizeof key - strlen(key) - 1);
-    if (f->type >= p->ntypes) return failf(c, "field %s: bad type", key), NULL;
+    bool bounded, period;
+    char *key = field_key(c, prefix, elem, prog_str(p, f->name), &bounded, &period);
+    if (f->type >= p->ntypes) {
+        failf(c, "field %s: bad type", key);
+        free(key);
+        return NULL;
+    }
     const q_type *t = &p->types[f->type];
     sym_var *v = var_find(c, key);
     if (v) {
-        if (v->tk != t->kind) {
-            failf(c, "field %s has type %s in one ruleset and %s in the other", key, q_type_kind_name[v->tk],
-                  q_type_kind_name[t->kind]);
-            return NULL;
-        }
-        if ((t->kind == QT_ENUM || t->kind == QT_SCALE) && v->members && !same_members(p, t, v)) {
-            failf(c, "field %s: its values differ between the two rulesets", key);
-            return NULL;
-        }
-        return v;
+        free(key);
+        return same_var(c, p, t, v) ? v : NULL;
     }
-    v = var_new(c, key, t->kind);
+    v = var_new(c, key, t->kind); /* takes key */
     bool always = elem || !(f->flags & (QF_OPTIONAL | QF_BATCH));
-    if (!always) v->present = mk_var(c, key, "?", c->boolean);
+    if (!always) v->present = mk_var(c, v->key, "?", c->boolean);
     if (t->kind == QT_ENUM || t->kind == QT_SCALE) {
         v->members = member_names(p, t);
         v->ncnt = t->count;
     }
     if (period && t->kind == QT_STRING) {
-        period_var(c, v, key);
+        period_var(c, v, v->key);
         return v;
     }
     if (t->kind != QT_LIST) {
-        v->val = scalar_var(c, p, t, key);
-        if (!v->val) return failf(c, "field %s: type %s cannot be encoded", key, q_type_kind_name[t->kind]), NULL;
+        v->val = scalar_var(c, p, t, v->key);
+        if (!v->val) return failf(c, "field %s: type %s cannot be encoded", v->key, q_type_kind_name[t->kind]), NULL;
         return v;
     }
-    if (t->elem >= p->ntypes) return failf(c, "field %s: bad element type", key), NULL;
+    if (t->elem >= p->ntypes) return failf(c, "field %s: bad element type", v->key), NULL;
     const q_type *et = &p->types[t->elem];
     if ((et->kind == QT_ENUM || et->kind == QT_SCALE) && !bounded) {
-        v->members = member_names(p, et); /* then its count: var_free reads them together */
-        v->ncnt = et->count;
-        v->cnt = ast_xcalloc(et->count, sizeof *v->cnt);
-        Z3_ast sum = sym_num(c, 0, 1);
-        for (uint32_t m = 0; m < et->count; m++) {
-            char sfx[300];
-            snprintf(sfx, sizeof sfx, "#%s", v->members[m]);
-            v->cnt[m] = int_var(c, key, sfx, 0, 1000000);
-            sum = add2(c, sum, v->cnt[m]);
-        }
-        v->len = sum;
+        counted_list_var(c, p, et, v);
         return v;
     }
-    /* any other list: bounded */
-    v->len = int_var(c, key, "#len", 0, PROVE_LIST_BOUND);
-    if (et->kind == QT_STRUCT) {
-        v->subnames = ast_xcalloc(et->count, sizeof *v->subnames);
-        v->nsub = et->count;
-        v->elem = ast_xcalloc((size_t)PROVE_LIST_BOUND * (et->count ? et->count : 1), sizeof *v->elem);
-        for (uint32_t j = 0; j < et->count; j++) v->subnames[j] = ast_xstrdup(prog_str(p, p->fields[et->first + j].name));
-        for (int i = 0; i < PROVE_LIST_BOUND; i++) {
-            char pre[420];
-            snprintf(pre, sizeof pre, "%s[%d]", key, i);
-            for (uint32_t j = 0; j < et->count; j++) {
-                sym_var *e = field_var(c, p, &p->fields[et->first + j], pre, true);
-                if (!e) return NULL;
-                v->elem[(size_t)i * et->count + j] = e;
-            }
-        }
-    } else {
-        v->nsub = 0;
-        v->elem = ast_xcalloc(PROVE_LIST_BOUND, sizeof *v->elem);
-        q_field ef = {.name = f->name, .type = t->elem};
-        for (int i = 0; i < PROVE_LIST_BOUND; i++) {
-            char pre[420];
-            snprintf(pre, sizeof pre, "%s[%d]", key, i);
-            sym_var *e = field_var(c, p, &ef, pre, true);
-            if (!e) return NULL;
-            v->elem[i] = e;
-        }
-    }
-    return v;
+    return bounded_list_var(c, p, f, t, v) ? v : NULL;
 }
 
 /* =====================================================================
@@ -539,6 +596,7 @@ static bool exec_loop(run *R, uint32_t pc, st *cur, uint32_t *resume)
     sym_var *lv = slot_var(R, qb->b);
     if (!lv || !lv->len) return failf(c, "loop at %u over a field that is not a list", pc);
     error_if(R, cur, sym_not(c, present_of(R, lv))); /* VM_ABSENT */
+    lv->read = true;
 
     bool enum_list = lv->cnt != NULL;
     uint32_t n = enum_list ? lv->ncnt : PROVE_LIST_BOUND;
@@ -615,6 +673,15 @@ static bool exec_loop(run *R, uint32_t pc, st *cur, uint32_t *resume)
     R->loop[reg].result = res;
     *resume = exit;
     return true;
+}
+
+/* Remember that hook `name` (in the program's string pool) is called, once. */
+static void hook_seen(sym_kind *out, const char *name)
+{
+    for (size_t i = 0; i < out->nhooks; i++)
+        if (strcmp(out->hooks[i], name) == 0) return;
+    GROW(out->hooks, out->nhooks, out->caphooks);
+    out->hooks[out->nhooks++] = name;
 }
 
 static void push(st *cur, sv v) { cur->s[cur->sp++] = v; }
@@ -839,6 +906,7 @@ static bool step(run *R, uint32_t pc, st *cur, st **pend, uint32_t *next, st *fi
     case OP_LEN: {
         sym_var *v = slot_var(R, ip->a);
         if (!v || !v->len) return failf(c, "LEN of a field that is not a list at %u", pc);
+        v->read = true;
         error_if(R, cur, sym_not(c, present_of(R, v)));
         push(cur, V(v->len));
         break;
@@ -879,11 +947,7 @@ static bool step(run *R, uint32_t pc, st *cur, st **pend, uint32_t *next, st *fi
         if (ip->a >= p->nhooks || (int)ip->b > cur->sp) return failf(c, "bad hook call at %u", pc);
         const q_hook *h = &p->hooks[ip->a];
         R->out->hook = sym_or(c, R->out->hook, guard(R, cur->g));
-        const char *name = prog_str(p, h->name);
-        if (!strstr(R->out->hooks, name) && strlen(R->out->hooks) + strlen(name) + 3 < sizeof R->out->hooks) {
-            if (R->out->hooks[0]) strcat(R->out->hooks, ", ");
-            strcat(R->out->hooks, name);
-        }
+        hook_seen(R->out, prog_str(p, h->name));
         cur->sp -= (int)ip->b;
         push(cur, V(fresh_of_type(R, h->result)));
         break;
@@ -957,7 +1021,7 @@ static bool exec(run *R, uint32_t start, uint32_t stop, st *cur, st *at_stop)
     }
     for (uint32_t i = 0; i <= p->ncode; i++) free(pend[i]);
     free(pend);
-    return ok && !R->c->err[0];
+    return ok && !R->c->err;
 }
 
 static void init_state(sym_ctx *c, st *s)
@@ -972,6 +1036,10 @@ static void init_state(sym_ctx *c, st *s)
 bool sym_kind_retry(sym_ctx *c)
 {
     if (!c->retry_key) return false;
+    /* no progress (a key asked for twice): give up, with the error. Each
+     * retry adds a key of a field, so the retries end. */
+    if (in_list(c->retry_period ? c->periods : c->bounded, c->retry_period ? c->nperiods : c->nbounded, c->retry_key))
+        return false;
     if (c->retry_period) {
         GROW(c->periods, c->nperiods, c->capperiods);
         c->periods[c->nperiods++] = c->retry_key;
@@ -980,7 +1048,8 @@ bool sym_kind_retry(sym_ctx *c)
         c->bounded[c->nbounded++] = c->retry_key;
     }
     c->retry_key = NULL;
-    c->err[0] = 0;
+    free(c->err);
+    c->err = NULL;
     return true;
 }
 
@@ -1038,5 +1107,6 @@ void sym_kind_free(sym_kind *s)
     free(s->cfail);
     free(s->cseen);
     free(s->flag);
+    free(s->hooks);
     memset(s, 0, sizeof *s);
 }

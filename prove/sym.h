@@ -43,6 +43,7 @@ typedef struct sym_var {
     struct sym_var **elem; /* [PROVE_LIST_BOUND * nsub] (structs) or [PROVE_LIST_BOUND] */
     uint32_t nsub;
     char **subnames; /* struct field names */
+    bool read;      /* a list the code reads (a quantifier, its length): its bound is in the report */
     /* a string read as a rating period (PERIODDATE): "YYYY" or "YYYY-Qn" */
     Z3_ast year, quarter; /* Int terms: 0..9999, 0 (a year) or 1..4 */
 } sym_var;
@@ -62,7 +63,7 @@ typedef struct sym_ctx {
     size_t nperiods, capperiods;
     char *retry_key;  /* set when a run needs this key bounded / read as a period: run the kind again */
     bool retry_period;
-    char err[512]; /* set once: the first error */
+    char *err;     /* malloc'd, set once: the first error (NULL: none) */
 } sym_ctx;
 
 /* One kind of one program, executed. */
@@ -79,7 +80,8 @@ typedef struct sym_kind {
     Z3_ast *cseen;       /* [p->nclauses]: the clause is evaluated */
     Z3_ast *flag;        /* [p->nflagdefs]: raised */
     Z3_ast outcome;      /* Real: the outcome at HALT */
-    char hooks[256];     /* names of the hooks called, for the report */
+    const char **hooks;  /* names of the hooks called (in p's string pool), for the report */
+    size_t nhooks, caphooks;
 } sym_kind;
 
 bool sym_init(sym_ctx *c);
@@ -89,7 +91,8 @@ void sym_free(sym_ctx *c);
 bool sym_kind_run(sym_ctx *c, const q_program *p, uint32_t k, sym_kind *out);
 void sym_kind_free(sym_kind *s);
 /* After a failed sym_kind_run: true when running it again can succeed
- * (a list read by 'longest run' is now bounded); clears the error. */
+ * (a list read by 'longest run' is now bounded, a string is read as a
+ * period); clears the error. False when the run asked for nothing new. */
 bool sym_kind_retry(sym_ctx *c);
 
 Z3_ast sym_and(sym_ctx *c, Z3_ast a, Z3_ast b);

@@ -8,6 +8,7 @@
  */
 #include "witness.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,7 @@ static bool put_decimal(strbuf *b, int64_t n, int64_t d)
     }
     if (den != 1) return false;
     /* num / 10^k */
-    char digits[64];
+    char digits[64]; /* bounded: |num| < 2^127 has at most 39 digits, and k <= 18 */
     bool neg = num < 0;
     unsigned __int128 u = neg ? (unsigned __int128)(-num) : (unsigned __int128)num;
     int nd = 0;
@@ -68,7 +69,7 @@ static bool put_scalar(wit *w, strbuf *b, uint8_t tk, Z3_ast t, const sym_var *v
 {
     sym_ctx *c = w->c;
     int64_t n = 0, d = 1;
-    char tmp[64];
+    char tmp[64]; /* bounded: a %lld (20 bytes), a date (10: q_format_date clamps the year), "khác-âm-" (10) + a %lld */
     if (tk == QT_BOOL) {
         strbuf_puts(b, model_bool(c, m, t) ? "true" : "false");
         return true;
@@ -116,7 +117,8 @@ static bool put_value(wit *w, strbuf *b, const sym_var *v, Z3_model m)
     if (v->year) { /* a rating period: "YYYY" or "YYYY-Qn" */
         int64_t y, q, d;
         if (!model_rat(c, m, v->year, &y, &d) || !model_rat(c, m, v->quarter, &q, &d)) return false;
-        char tmp[16];
+        if (y < 0 || y > 9999 || q < 0 || q > 4) return false; /* its domain (sym.c period_var) */
+        char tmp[16]; /* bounded by the check above: "YYYY-Qn" */
         if (q)
             snprintf(tmp, sizeof tmp, "%04d-Q%d", (int)y, (int)q);
         else
@@ -182,7 +184,7 @@ static void put_fields(wit *w, strbuf *b, const sym_kind *s, Z3_model m, const s
 char *wit_json(wit *w, Z3_model m, const sym_kind *a, const sym_kind *b, unsigned n)
 {
     strbuf out = {0};
-    char id[32];
+    char id[32]; /* bounded: "W-%u" is at most 12 bytes */
     snprintf(id, sizeof id, "W-%u", n);
     strbuf_puts(&out, "{\"id\":");
     strbuf_json(&out, id);
@@ -201,9 +203,23 @@ char *wit_json(wit *w, Z3_model m, const sym_kind *a, const sym_kind *b, unsigne
     return json;
 }
 
+/* Set *why (when why is not NULL) to a malloc'd reason. */
+static void set_why(char **why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_why(char **why, const char *fmt, ...)
+{
+    if (!why) return;
+    strbuf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    strbuf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    *why = strbuf_take(&b);
+    if (!*why) ast_bail("out of memory");
+}
+
 /* Rate the witness with the VM: its outcome and deciding rule, or false
  * with a reason (the reader rejected it, or the VM stopped). */
-bool wit_rate(const q_program *p, const char *json, uint8_t *outcome, uint32_t *rule, char *why, size_t whysize)
+bool wit_rate(const q_program *p, const char *json, uint8_t *outcome, uint32_t *rule, char **why)
 {
     size_t len = strlen(json);
     char *line = ast_xmalloc(len + 2);
@@ -213,32 +229,29 @@ bool wit_rate(const q_program *p, const char *json, uint8_t *outcome, uint32_t *
     FILE *in = fmemopen(line, len + 1, "r");
     if (!in) {
         free(line);
-        snprintf(why, whysize, "fmemopen failed");
+        set_why(why, "fmemopen failed");
         return false;
     }
     rec_reader *r = rec_reader_open(p, in, "witness", REC_JSONL);
     hook_session *hs = hook_session_new(p, NULL); /* hooks the witness's rules call */
     if (r) rec_reader_set_hooks(r, hs);
     bool ok = false, oom = !r || !hs;
+    int vr = VM_OK;
+    rec_error e;
+    memset(&e, 0, sizeof e);
     if (!oom) {
         q_record *rec = NULL;
-        rec_error e;
-        memset(&e, 0, sizeof e);
         int rc = rec_reader_next(r, &rec, &e);
         if (rc == 1) {
             vm_result res;
-            int vr = vm_rate(p, hs, rec, &res, NULL);
+            vr = vm_rate(p, hs, rec, &res, NULL);
             if (vr == VM_OK) {
                 *outcome = res.outcome;
                 *rule = res.rule;
                 ok = true;
-            } else {
-                snprintf(why, whysize, "the VM stopped: %s", vm_error_message[vr]);
             }
         } else if (strcmp(e.code, "no_memory") == 0) {
             oom = true;
-        } else {
-            snprintf(why, whysize, "the record reader rejected it: %s %s: %s", e.code, e.field, e.message);
         }
     }
     rec_reader_free(r);
@@ -246,5 +259,10 @@ bool wit_rate(const q_program *p, const char *json, uint8_t *outcome, uint32_t *
     fclose(in);
     free(line);
     if (oom) ast_bail("out of memory"); /* an error of the run, not a mismatch */
-    return ok;
+    if (ok) return true; /* the reason is written once all is freed: set_why may jump out */
+    if (vr != VM_OK)
+        set_why(why, "the VM stopped: %s", vm_error_message[vr]);
+    else
+        set_why(why, "the record reader rejected it: %s %s: %s", e.code, e.field, e.message);
+    return false;
 }

@@ -17,7 +17,9 @@ typedef struct wit {
  * programs), as one line of JSON (malloc'd); id "W-n". */
 char *wit_json(wit *w, Z3_model m, const sym_kind *a, const sym_kind *b, unsigned n);
 
-/* Read `json` with p's record reader and rate it with p's VM. */
-bool wit_rate(const q_program *p, const char *json, uint8_t *outcome, uint32_t *rule, char *why, size_t whysize);
+/* Read `json` with p's record reader and rate it with p's VM. False when
+ * the reader rejects it or the VM stops; then *why (unless why is NULL) is
+ * the reason, malloc'd, whole. */
+bool wit_rate(const q_program *p, const char *json, uint8_t *outcome, uint32_t *rule, char **why);
 
 #endif /* QUY_PROVE_WITNESS_H */
