@@ -278,6 +278,32 @@ int vm_eval(const q_program *p, hook_session *hs, uint32_t entry, const q_record
     return vm_exec_fast(p, hs, &p->kinds[rec->kind], entry, rec, &scratch, NULL, ret, NULL);
 }
 
+/* A check that is one comparison (CMPFK or CMPFF, its fused body, HALT)
+ * of fields the record has: its value, computed here exactly as the VM
+ * computes it (the same vm_cmp3 / vm_rel), without entering the
+ * interpreter, whose entry and exit were most of such a check's cost (the
+ * reader: 13,530 -> 12,858 instructions a record over bench records).
+ * Anything else, and an absent field (whose error the VM reports), runs in
+ * the VM. */
+static inline bool check_inline(const q_program *p, const q_record *rec, uint32_t entry, q_val *ret)
+{
+    const q_instr *ip = &p->code[entry];
+    uint32_t halt;
+    if (ip->op == OP_CMPFK) halt = entry + 1 + FUSE_LEN_CMPFK;
+    else if (ip->op == OP_CMPFF) halt = entry + 1 + FUSE_LEN_CMPFF;
+    else return false;
+    if (halt >= p->ncode || p->code[halt].op != OP_HALT || !rec->present[ip->a]) return false;
+    q_val y;
+    if (ip->op == OP_CMPFK) {
+        y = p->consts[ip->b];
+    } else {
+        if (!rec->present[ip->b]) return false;
+        y = rec->slots[ip->b];
+    }
+    *ret = q_bool(vm_rel(vm_cmp3(rec->slots[ip->a], y), ip->c));
+    return true;
+}
+
 int vm_eval_checks(const q_program *p, hook_session *hs, const q_record *rec, uint32_t *c, q_val *ret,
                    uint32_t *error_pc)
 {
@@ -293,10 +319,12 @@ int vm_eval_checks(const q_program *p, hook_session *hs, const q_record *rec, ui
         }
         uint32_t entry = p->checks[k->first_check + *c].entry;
         if (entry >= p->ncode) return VM_BAD_PROGRAM;
-        int e = vm_exec_fast(p, hs, k, entry, rec, &scratch, NULL, ret, NULL);
-        if (e != VM_OK) {
-            *error_pc = scratch.error_pc;
-            return e;
+        if (!check_inline(p, rec, entry, ret)) {
+            int e = vm_exec_fast(p, hs, k, entry, rec, &scratch, NULL, ret, NULL);
+            if (e != VM_OK) {
+                *error_pc = scratch.error_pc;
+                return e;
+            }
         }
         if (ret->n == 0) return VM_OK;
     }
