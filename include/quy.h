@@ -575,7 +575,8 @@ typedef struct quy_diff quy_diff;
 /* A diff of `old_rs` against `new_rs`. */
 QUY_API quy_status quy_diff_new(const quy_ruleset *old_rs, const quy_ruleset *new_rs, quy_diff **out);
 QUY_API void quy_diff_free(quy_diff *d);
-/* The message of d's last failing call ("" if none; also in quy_errmsg()). */
+/* The message of d's last failing call ("" if none; also in quy_errmsg()), valid
+ * until the next failing call on d (or quy_diff_free). */
 QUY_API const char *quy_diff_errmsg(const quy_diff *d);
 /* Before quy_diff_run:
  *   "refines" "1"|"0"    list and check only the upward moves (does the new ruleset ever rate higher?)
