@@ -19,7 +19,6 @@
 #include "../runtime/explain.h"
 #include "diff.h"
 
-#define SB_TEXT(b) ((b).s ? (b).s : "") /* a strbuf's text, "" while empty */
 
 /* The adjust steps that took effect on one side: [{step, phase, label, reason, from, to, cite, layer}]. */
 static json_t *adjust_json(const explanation *x)
@@ -98,21 +97,21 @@ static json_t *clause_json(const explanation *x, const ex_clause *c, bool *oom)
                 dup = x->reads[c->read0 + j].type == EV_READ && x->reads[c->read0 + j].slot == e->slot;
             if (dup) continue;
             explain_value(p, rec->kind, e->slot, e->val, rec, &val);
-            add_read(reads, prog_str(p, f->name), f->label ? prog_str(p, f->label) : NULL, SB_TEXT(val));
+            add_read(reads, prog_str(p, f->name), f->label ? prog_str(p, f->label) : NULL, strbuf_text(&val));
         } else if (e->type == EV_SHARE) {
             explain_share(e, &val);
-            add_read(reads, "share()", NULL, SB_TEXT(val));
+            add_read(reads, "share()", NULL, strbuf_text(&val));
         } else if (e->type == EV_AGG && e->slot < p->kinds[rec->kind].nfields) {
             /* sum / min / max / longest run over a list: "sum(axes)" = 91 */
             static const char *const word[] = {[QK_SUM] = "sum", [QK_MIN] = "min", [QK_MAX] = "max", [QK_RUN] = "run"};
             strbuf_printf(&key, "%s(%s)", e->result >= QK_SUM && e->result <= QK__LAST ? word[e->result] : "?",
                           explain_field_name(x, e->slot));
             explain_agg(p, e, &val);
-            add_read(reads, SB_TEXT(key), NULL, SB_TEXT(val));
+            add_read(reads, strbuf_text(&key), NULL, strbuf_text(&val));
         } else if (e->type == EV_HOOK && e->result) {
             strbuf_printf(&key, "%s()", prog_str(p, p->hooks[e->idx].name));
             explain_scalar(p, p->hooks[e->idx].result, e->val, &val);
-            add_read(reads, SB_TEXT(key), NULL, SB_TEXT(val));
+            add_read(reads, strbuf_text(&key), NULL, strbuf_text(&val));
         }
         if (val.failed || key.failed) *oom = true;
     }

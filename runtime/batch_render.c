@@ -205,7 +205,7 @@ void batch_render_steps_json(const batch *b, size_t i, strbuf *out)
         strbuf_puts(out, k ? ",{\"step\":" : "{\"step\":");
         strbuf_json(out, batch_step_code(&s));
         strbuf_puts(out, ",\"message\":");
-        strbuf_json(out, msg.s ? msg.s : "");
+        strbuf_json(out, strbuf_text(&msg));
         strbuf_puts(out, ",\"cite\":");
         strbuf_json_or_null(out, batch_step_cite(b, &s));
         strbuf_puts(out, ",\"layer\":");

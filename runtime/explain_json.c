@@ -35,6 +35,13 @@ static bool same_key(const ex_read *a, const ex_read *b)
 /* Whether the member's values are a list (share() and the aggregates). */
 static bool key_is_list(const ex_read *r) { return r->type != EV_READ && r->type != EV_HOOK; }
 
+/* tmp's text as a JSON string; tmp's lost text is out's. */
+static void json_of(const strbuf *tmp, strbuf *out)
+{
+    if (tmp->failed) out->failed = true;
+    strbuf_json_n(out, strbuf_text(tmp), tmp->n);
+}
+
 /* The member a read is shown under, as a JSON string (tmp: scratch). */
 static void put_key(const explanation *x, const ex_read *r, strbuf *tmp, strbuf *out)
 {
@@ -49,8 +56,7 @@ static void put_key(const explanation *x, const ex_read *r, strbuf *tmp, strbuf 
                       explain_field_name(x, r->slot));
         break;
     }
-    if (tmp->failed) out->failed = true;
-    strbuf_json_n(out, tmp->s ? tmp->s : "", tmp->n);
+    json_of(tmp, out);
 }
 
 static void read_value(const explanation *x, const ex_read *r, strbuf *tmp, strbuf *out)
@@ -73,8 +79,7 @@ static void read_value(const explanation *x, const ex_read *r, strbuf *tmp, strb
         break;
     default: explain_agg(p, r, tmp); break;
     }
-    if (tmp->failed) out->failed = true;
-    strbuf_json_n(out, tmp->s ? tmp->s : "", tmp->n);
+    json_of(tmp, out);
 }
 
 /* "read":{...} of reads [r0, r0 + n): each key once, at its first read; a

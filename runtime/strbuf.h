@@ -43,6 +43,8 @@ void strbuf_json_n(strbuf *b, const char *s, size_t n);
 void strbuf_json_or_null(strbuf *b, const char *s);
 /* Empty the text, keep the memory (and clear `failed`). */
 void strbuf_reset(strbuf *b);
+/* The text so far, owned by the builder ("" while empty). */
+static inline const char *strbuf_text(const strbuf *b) { return b->s ? b->s : ""; }
 /* The text, owned by the caller ("" when empty); NULL if out of memory.
  * The builder is left empty. */
 char *strbuf_take(strbuf *b);
