@@ -109,6 +109,17 @@ static const uint8_t vm_relmask[8] = {[QREL_EQ] = 2, [QREL_NE] = 5, [QREL_LT] = 
 
 static inline bool vm_rel(int c3, uint8_t r) { return (vm_relmask[r & 7] >> (c3 + 1)) & 1; }
 
+/* The values of CMPFK (a field with a constant) and CMPFF (two fields),
+ * for the interpreters and check_inline alike. */
+static inline q_val vm_cmpfk(const q_program *p, const q_val *slots, const q_instr *ip)
+{
+    return q_bool(vm_rel(vm_cmp3(slots[ip->a], p->consts[ip->b]), ip->c));
+}
+static inline q_val vm_cmpff(const q_val *slots, const q_instr *ip)
+{
+    return q_bool(vm_rel(vm_cmp3(slots[ip->a], slots[ip->b]), ip->c));
+}
+
 /* Quantifier q = qc >> 3 (all, any, none, count) over n scalar elements
  * of (e r k), r = qc & 7: the QBEGIN .. QEND loop of QLISTK, with the
  * same early exits (QNEXT stops all at the first false, any and none at
@@ -280,7 +291,7 @@ int vm_eval(const q_program *p, hook_session *hs, uint32_t entry, const q_record
 
 /* A check that is one comparison (CMPFK or CMPFF, its fused body, HALT)
  * of fields the record has: its value, computed here exactly as the VM
- * computes it (the same vm_cmp3 / vm_rel), without entering the
+ * computes it (vm_cmpfk / vm_cmpff, as the interpreters), without entering the
  * interpreter, whose entry and exit were most of such a check's cost (the
  * reader: 13,530 -> 12,858 instructions a record over bench records).
  * Anything else, and an absent field (whose error the VM reports), runs in
@@ -293,14 +304,8 @@ static inline bool check_inline(const q_program *p, const q_record *rec, uint32_
     else if (ip->op == OP_CMPFF) halt = entry + 1 + FUSE_LEN_CMPFF;
     else return false;
     if (halt >= p->ncode || p->code[halt].op != OP_HALT || !rec->present[ip->a]) return false;
-    q_val y;
-    if (ip->op == OP_CMPFK) {
-        y = p->consts[ip->b];
-    } else {
-        if (!rec->present[ip->b]) return false;
-        y = rec->slots[ip->b];
-    }
-    *ret = q_bool(vm_rel(vm_cmp3(rec->slots[ip->a], y), ip->c));
+    if (ip->op == OP_CMPFF && !rec->present[ip->b]) return false;
+    *ret = ip->op == OP_CMPFK ? vm_cmpfk(p, rec->slots, ip) : vm_cmpff(rec->slots, ip);
     return true;
 }
 
