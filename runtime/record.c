@@ -89,15 +89,7 @@ void rec_mark_cut(char *buf, size_t size, int n)
  * boundary and ends in "…", so the cut shows. */
 static void copy_str(char *dst, size_t size, const char *src)
 {
-    if (!src) src = "";
-    size_t n = strlen(src);
-    if (n < size) {
-        memcpy(dst, src, n + 1);
-        return;
-    }
-    n = rec_utf8_cut(src, n, size - 1 - strlen("…"));
-    memcpy(dst, src, n);
-    memcpy(dst + n, "…", strlen("…") + 1);
+    rec_mark_cut(dst, size, snprintf(dst, size, "%s", src ? src : ""));
 }
 
 size_t rec_utf8_cut(const char *s, size_t len, size_t max)
