@@ -335,34 +335,37 @@ static uint32_t group_of(batch *b, uint32_t kind, const char *s, size_t len)
     if (!p->nquotas) return QUY_NONE;
     /* `=` marks a field value, `#` a kind, so a peer_group named like a kind
      * stays apart; the whole value is the key (no NUL: the readers reject \u0000) */
+    static const char by_kind[] = "loại ";
+    const size_t nk = sizeof by_kind - 1;
     const char *kname = s ? NULL : prog_str(p, p->kinds[kind].name);
-    size_t n = s ? len : strlen("loại ") + strlen(kname);
+    size_t n = s ? len : nk + strlen(kname);
     OOM_IF(VEC_RESERVE(b->gkey, 0, b->capgkey, n + 1) != 0, return QUY_NONE);
     char *tagged = b->gkey;
     tagged[0] = s ? '=' : '#';
     if (s) {
         if (n) memcpy(tagged + 1, s, n);
     } else {
-        memcpy(tagged + 1, "loại ", strlen("loại "));
-        memcpy(tagged + 1 + strlen("loại "), kname, strlen(kname));
+        memcpy(tagged + 1, by_kind, nk);
+        memcpy(tagged + 1 + nk, kname, n - nk);
     }
-    if (b->last_group != QUY_NONE && b->last_glen == n + 1 && !memcmp(b->last_gkey, tagged, n + 1))
-        return b->last_group; /* the same group as the record read last */
+    if (b->last_group != QUY_NONE) { /* the same group as the record read last? */
+        const b_group *L = &b->groups[b->last_group];
+        if (L->tag_len == n + 1 && !memcmp(b->group_set.keys + L->tag_off, tagged, n + 1)) return b->last_group;
+    }
     uint32_t idx = (uint32_t)b->ngroups, old;
     int added = strset_add(&b->group_set, tagged, n + 1, idx, &old);
     OOM_IF(added < 0, return QUY_NONE);
     if (added) {
         GROW(b->groups, b->ngroups, b->capgroups, return QUY_NONE);
         memset(&b->groups[idx], 0, sizeof b->groups[idx]);
+        b->groups[idx].tag_off = (uint32_t)b->group_set.last;
+        b->groups[idx].tag_len = (uint32_t)(n + 1);
         b->groups[idx].key = intern(b, tagged + 1, n);
         if (b->oom) return QUY_NONE;
         b->ngroups++;
     } else {
         idx = old;
     }
-    OOM_IF(VEC_RESERVE(b->last_gkey, 0, b->caplast_gkey, n + 1) != 0, return QUY_NONE);
-    memcpy(b->last_gkey, b->gkey, n + 1);
-    b->last_glen = n + 1;
     b->last_group = idx;
     return idx;
 }
@@ -843,6 +846,5 @@ void batch_free(batch *b)
     free(b->child_first);
     free(b->child);
     free(b->gkey);
-    free(b->last_gkey);
     free(b);
 }

@@ -54,6 +54,7 @@ typedef struct b_frun {
 
 typedef struct b_group {
     uint32_t key;       /* name index of the key text */
+    uint32_t tag_off, tag_len; /* its tagged key (group_of) in group_set.keys */
     uint32_t first, n;  /* members: b->gmem[first .. +n] */
     uint32_t count_elig[QO__COUNT], count_final[QO__COUNT];
     batch_quota_run *runs;       /* [nquotas] once applied */
@@ -110,11 +111,9 @@ struct batch {
     uint32_t last_id;   /* the name the readers' id check interned last (QUY_NONE: none) */
     uint32_t src;       /* the reader being read (batch_reader counts them from 1) */
     b_last last_unit;   /* the unit of the record read last */
-    uint32_t last_group; /* the group of the record read last (QUY_NONE), its tagged key: */
+    uint32_t last_group; /* the group of the record read last (QUY_NONE) */
     char *gkey;          /* the tagged key being looked up (group_of), the whole value */
     size_t capgkey;
-    char *last_gkey;     /* the tagged key of last_group */
-    size_t last_glen, caplast_gkey;
 
     strset group_set;   /* group key text -> group index */
     b_group *groups;
