@@ -26,35 +26,7 @@
 #include <cmocka.h>
 
 #include "../../include/quy.h"
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-
-static unsigned long fail_at; /* 0: never */
-static unsigned long count;
-static int failed;
-
-static int fail_now(void)
-{
-    if (!fail_at || ++count != fail_at) return 0;
-    failed = 1;
-    return 1;
-}
-
-void *__wrap_malloc(size_t n) { return fail_now() ? NULL : __real_malloc(n); }
-void *__wrap_calloc(size_t n, size_t size) { return fail_now() ? NULL : __real_calloc(n, size); }
-void *__wrap_realloc(void *p, size_t n) { return fail_now() ? NULL : __real_realloc(p, n); }
-
-static void arm(unsigned long n)
-{
-    fail_at = n;
-    count = 0;
-    failed = 0;
-}
+#include "oom_fixture.h"
 
 static quy_ruleset *load(quy_loader *ld, const char *name)
 {

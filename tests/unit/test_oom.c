@@ -28,40 +28,12 @@
 
 #include "../../compiler/compiler.h"
 #include "../../prove/prove.h"
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
+#include "oom_fixture.h"
 
 const char *__lsan_default_suppressions(void);
 __attribute__((visibility("default"))) const char *__lsan_default_suppressions(void)
 {
     return "leak:compile_every_failure\nleak:test_compile_central\nleak:test_compile_with_errors\nleak:test_prove\n";
-}
-
-static unsigned long fail_at; /* 0: never */
-static unsigned long count;
-static int failed;
-
-static int fail_now(void)
-{
-    if (!fail_at || ++count != fail_at) return 0;
-    failed = 1;
-    return 1;
-}
-
-void *__wrap_malloc(size_t n) { return fail_now() ? NULL : __real_malloc(n); }
-void *__wrap_calloc(size_t n, size_t size) { return fail_now() ? NULL : __real_calloc(n, size); }
-void *__wrap_realloc(void *p, size_t n) { return fail_now() ? NULL : __real_realloc(p, n); }
-
-static void arm(unsigned long n)
-{
-    fail_at = n;
-    count = 0;
-    failed = 0;
 }
 
 static char *slurp(const char *path, size_t *len)

@@ -34,6 +34,17 @@ static char *long_name(const char *tail)
     return s;
 }
 
+static quy_ruleset *compile_src(quy_loader *ld, const char *name, const char *src)
+{
+    quy_ruleset *rs = NULL;
+    quy_diags *d = NULL;
+    quy_status st = quy_loader_compile(ld, name, src, strlen(src), &rs, &d);
+    if (st != QUY_OK) quy_diags_print(d, stderr, 0);
+    assert_int_equal(st, QUY_OK);
+    quy_diags_free(d);
+    return rs;
+}
+
 /* Field a is an int; b an int ("both": a > 5 and b < 3) or a bool ("both":
  * a > 5 and b). */
 static quy_ruleset *compile_typed(quy_loader *ld, const char *a, const char *b, const char *kname, bool b_int)
@@ -54,12 +65,7 @@ static quy_ruleset *compile_typed(quy_loader *ld, const char *a, const char *b, 
             "}\n",
             kname, a, b, b_int ? "int" : "bool", kname, a, b, b_int ? " < 3" : "");
     fclose(f);
-    quy_ruleset *rs = NULL;
-    quy_diags *d = NULL;
-    quy_status st = quy_loader_compile(ld, "long-names.quy", src, len, &rs, &d);
-    if (st != QUY_OK) quy_diags_print(d, stderr, 0);
-    assert_int_equal(st, QUY_OK);
-    quy_diags_free(d);
+    quy_ruleset *rs = compile_src(ld, "long-names.quy", src);
     free(src);
     return rs;
 }
@@ -225,10 +231,7 @@ static void test_list_bound_said(void **state)
     quy_loader *ld = NULL;
     assert_int_equal(quy_loader_new(&ld), QUY_OK);
     assert_int_equal(quy_loader_set_defaults(ld, 0), QUY_OK);
-    quy_ruleset *rs = NULL;
-    quy_diags *d = NULL;
-    assert_int_equal(quy_loader_compile(ld, "lst.quy", src, strlen(src), &rs, &d), QUY_OK);
-    quy_diags_free(d);
+    quy_ruleset *rs = compile_src(ld, "lst.quy", src);
     quy_proof *pf = NULL;
     assert_int_equal(quy_prove(rs, NULL, QUY_PROVE_DEAD, 60000, &pf), QUY_OK);
     assert_int_equal(quy_proof_count(pf), 1);
@@ -263,14 +266,9 @@ static void test_many_longest_runs(void **state)
     quy_loader *ld = NULL;
     assert_int_equal(quy_loader_new(&ld), QUY_OK);
     assert_int_equal(quy_loader_set_defaults(ld, 0), QUY_OK);
-    quy_ruleset *rs = NULL;
-    quy_diags *d = NULL;
-    quy_status st = quy_loader_compile(ld, "runs.quy", src, len, &rs, &d);
-    if (st != QUY_OK) quy_diags_print(d, stderr, 0);
-    assert_int_equal(st, QUY_OK);
-    quy_diags_free(d);
+    quy_ruleset *rs = compile_src(ld, "runs.quy", src);
     quy_proof *pf = NULL;
-    st = quy_prove(rs, NULL, QUY_PROVE_DEAD, 60000, &pf);
+    quy_status st = quy_prove(rs, NULL, QUY_PROVE_DEAD, 60000, &pf);
     if (st != QUY_OK) fprintf(stderr, "%s\n", quy_errmsg());
     assert_int_equal(st, QUY_OK);
     assert_true(quy_proof_proved(pf));
@@ -281,17 +279,6 @@ static void test_many_longest_runs(void **state)
     quy_ruleset_free(rs);
     quy_loader_free(ld);
     free(src);
-}
-
-static quy_ruleset *compile_src(quy_loader *ld, const char *name, const char *src)
-{
-    quy_ruleset *rs = NULL;
-    quy_diags *d = NULL;
-    quy_status st = quy_loader_compile(ld, name, src, strlen(src), &rs, &d);
-    if (st != QUY_OK) quy_diags_print(d, stderr, 0);
-    assert_int_equal(st, QUY_OK);
-    quy_diags_free(d);
-    return rs;
 }
 
 /* A witness's decimals are found on the record format's own grid: a rule
